@@ -1,0 +1,39 @@
+# Every target installs what it needs first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SAMPLE ?= .
+
+.PHONY: setup demo test lint typecheck check services
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements-dev.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+## The main job: analyze a repository and generate its pipeline (no services needed).
+demo: setup
+	$(BIN)/autodevops analyze $(SAMPLE)
+	$(BIN)/autodevops generate $(SAMPLE) --target all --out .tmp/demo --force
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+## The whole test suite (starts PostgreSQL and Redis when they are not running).
+test: setup services
+	$(BIN)/pytest
+
+check: lint typecheck test
+
+services:
+	bash scripts/services.sh

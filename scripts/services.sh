@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and Redis answer on 127.0.0.1, starting (or installing) them when they do not.
+set -euo pipefail
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]; }
+
+if ! command -v pg_ctlcluster >/dev/null || ! command -v redis-server >/dev/null; then
+  echo "services: installing postgresql and redis-server" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq postgresql redis-server >/dev/null
+fi
+
+if ! pg_up; then
+  echo "services: starting PostgreSQL" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+fi
+if ! redis_up; then
+  echo "services: starting Redis" >&2
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+
+for _ in $(seq 1 30); do pg_up && redis_up && break; sleep 1; done
+pg_up || { echo "services: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+redis_up || { echo "services: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }

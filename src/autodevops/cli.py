@@ -1,0 +1,24 @@
+"""The `autodevops` command line.
+
+Commands live in `autodevops.commands.*`, one module per area, and import their heavy dependencies
+inside the command body: `autodevops analyze` must start fast and never load the platform's stack.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from autodevops.commands import engine
+
+app = typer.Typer(
+    name="autodevops",
+    help="Analyze a repository and generate the CI/CD pipeline it needs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+engine.register(app)
+
+
+def main() -> None:
+    app()

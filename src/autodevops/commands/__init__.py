@@ -1,0 +1,1 @@
+"""CLI command groups, registered on the root app by `autodevops.cli`."""

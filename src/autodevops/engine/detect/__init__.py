@@ -1,0 +1,9 @@
+"""Ecosystem detectors. Each module exposes `detect(ctx) -> list[Stack]`; `DETECTORS` runs them in order."""
+
+from __future__ import annotations
+
+from autodevops.engine.detect.base import Context, Detector
+
+DETECTORS: list[Detector] = []
+
+__all__ = ["DETECTORS", "Context", "Detector"]

@@ -1,0 +1,236 @@
+"""What every detector gets: an indexed view of the repository and safe, cached, size-limited parsers.
+
+A detector is a function `detect(ctx: Context) -> list[Stack]`. It never opens files itself: it asks the
+context, which reads each file at most once, refuses oversized or binary files, and turns every parse error
+into a finding naming the file, so one malformed manifest never stops the rest of the analysis.
+"""
+
+from __future__ import annotations
+
+import configparser
+import datetime as dt
+import json
+import posixpath
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
+from ruamel.yaml import YAML
+
+from autodevops.engine.model import Evidence, Finding, Severity, Stack
+from autodevops.engine.source import FileEntry, RepoSource
+
+MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # manifests and configs larger than this are not read
+MAX_YAML_NODES = 200_000  # aliases can expand a small file exponentially ("billion laughs")
+
+Detector = Callable[["Context"], list[Stack]]
+
+
+class Context:
+    """The repository as detectors see it."""
+
+    def __init__(self, source: RepoSource, today: dt.date) -> None:
+        self.source = source
+        self.today = today
+        self.entries: list[FileEntry] = source.files()
+        self.sizes: dict[str, int] = {e.path: e.size for e in self.entries}
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        self.by_dir: dict[str, list[str]] = defaultdict(list)
+        for e in self.entries:
+            d, _, n = e.path.rpartition("/")
+            self.by_name[n].append(e.path)
+            self.by_dir[d or "."].append(n)
+        for paths in self.by_name.values():
+            paths.sort()
+        self.findings: list[Finding] = []
+        self.files_read = 0
+        self._text: dict[str, str | None] = {}
+        self._parsed: dict[tuple[str, str], Any] = {}
+
+    # ---- the file index -------------------------------------------------------------------------------
+
+    def exists(self, path: str) -> bool:
+        return path in self.sizes
+
+    def find(self, name: str) -> list[str]:
+        """Every path whose file name is `name`, sorted."""
+        return self.by_name.get(name, [])
+
+    def listdir(self, directory: str) -> list[str]:
+        """File names (not subdirectories) directly in `directory` ('.' for the root)."""
+        return self.by_dir.get(directory, [])
+
+    def find_matching(self, pattern: re.Pattern[str]) -> list[str]:
+        """Every path whose file name matches `pattern` (full match), sorted."""
+        return sorted(p for name, paths in self.by_name.items() if pattern.fullmatch(name) for p in paths)
+
+    @staticmethod
+    def join(directory: str, name: str) -> str:
+        """Join a stack directory ('.' for the root) and a relative name into a repo path."""
+        return name if directory in ("", ".") else posixpath.normpath(posixpath.join(directory, name))
+
+    @staticmethod
+    def dirname(path: str) -> str:
+        d = posixpath.dirname(path)
+        return d or "."
+
+    # ---- reading and parsing --------------------------------------------------------------------------
+
+    def text(self, path: str) -> str | None:
+        """The file's text, or None if it is missing, too large, binary or unreadable (with a finding)."""
+        if path in self._text:
+            return self._text[path]
+        result: str | None = None
+        size = self.sizes.get(path)
+        if size is None:
+            pass
+        elif size > MAX_MANIFEST_BYTES:
+            self.finding(
+                "file-too-large",
+                "warning",
+                f"{path} is {size:,} bytes, over the {MAX_MANIFEST_BYTES:,}-byte limit for manifests; not read",
+                Evidence(file=path),
+            )
+        else:
+            try:
+                raw = self.source.read_bytes(path, MAX_MANIFEST_BYTES)
+                self.files_read += 1
+            except (OSError, ValueError) as exc:
+                self.finding("unreadable-file", "warning", f"{path} could not be read: {exc}", Evidence(file=path))
+            else:
+                if b"\x00" in raw[:8192]:
+                    self.finding("binary-file", "warning", f"{path} looks binary; not parsed", Evidence(file=path))
+                else:
+                    try:
+                        result = raw.decode("utf-8-sig")
+                    except UnicodeDecodeError as exc:
+                        self.finding(
+                            "not-utf8",
+                            "warning",
+                            f"{path} is not valid UTF-8 (byte {exc.start}); read with replacement characters",
+                            Evidence(file=path),
+                        )
+                        result = raw.decode("utf-8", "replace")
+        self._text[path] = result
+        return result
+
+    def _parse(self, path: str, kind: str, parser: Callable[[str], Any]) -> Any:
+        key = (path, kind)
+        if key in self._parsed:
+            return self._parsed[key]
+        value: Any = None
+        text = self.text(path)
+        if text is not None:
+            try:
+                value = parser(text)
+            except Exception as exc:  # noqa: BLE001 - any parser error is reported the same way
+                self.finding(
+                    "parse-error",
+                    "error",
+                    f"{path}: invalid {kind.upper()}: {_one_line(exc)}",
+                    Evidence(file=path),
+                )
+                value = None
+        self._parsed[key] = value
+        return value
+
+    def toml(self, path: str) -> dict[str, Any] | None:
+        value = self._parse(path, "toml", tomllib.loads)
+        return value if isinstance(value, dict) else None
+
+    def json(self, path: str, *, comments: bool = False) -> Any:
+        """JSON; `comments=True` accepts JSONC (tsconfig.json, .eslintrc.json, devcontainer.json)."""
+        return self._parse(path, "json", _loads_jsonc if comments else json.loads)
+
+    def yaml(self, path: str) -> Any:
+        """The first YAML document, safely loaded, with alias expansion bounded."""
+        return self._parse(path, "yaml", _load_yaml)
+
+    def yaml_all(self, path: str) -> list[Any]:
+        value = self._parse(path, "yaml-stream", _load_yaml_all)
+        return value if isinstance(value, list) else []
+
+    def xml(self, path: str) -> Element | None:
+        value = self._parse(path, "xml", SafeET.fromstring)
+        return value if isinstance(value, Element) else None
+
+    def ini(self, path: str) -> configparser.ConfigParser | None:
+        def parse(text: str) -> configparser.ConfigParser:
+            cp = configparser.ConfigParser(interpolation=None, strict=False)
+            cp.read_string(text, source=path)
+            return cp
+
+        value = self._parse(path, "ini", parse)
+        return value if isinstance(value, configparser.ConfigParser) else None
+
+    # ---- findings -------------------------------------------------------------------------------------
+
+    def finding(
+        self, code: str, severity: Severity, message: str, *evidence: Evidence, stack: str | None = None
+    ) -> None:
+        self.findings.append(
+            Finding(code=code, severity=severity, message=message, stack=stack, evidence=list(evidence))
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+_JSONC_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+
+
+def _loads_jsonc(text: str) -> Any:
+    """JSON with comments and trailing commas, as tsconfig and VS Code files allow."""
+
+    def keep_strings(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        return tok if tok.startswith('"') else ""
+
+    return json.loads(_JSONC_TOKEN.sub(keep_strings, text))
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="safe", pure=True)
+    y.allow_duplicate_keys = True
+    return y
+
+
+def _bounded(value: Any) -> Any:
+    """Refuse documents whose alias expansion makes them huge (a YAML bomb is small on disk).
+
+    Aliases make shared references, so counting every reference visited is exactly the size the document
+    would have once expanded; the walk stops as soon as the bound is passed.
+    """
+    seen = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            raise ValueError(f"document expands to more than {MAX_YAML_NODES:,} nodes (alias bomb?)")
+        if isinstance(v, dict):
+            stack.extend(v.values())
+            stack.extend(v.keys())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return value
+
+
+def _load_yaml(text: str) -> Any:
+    for doc in _yaml().load_all(text):
+        return _bounded(doc)
+    return None
+
+
+def _load_yaml_all(text: str) -> list[Any]:
+    return [_bounded(d) for d in _yaml().load_all(text)]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order without duplicates."""
+    return list(dict.fromkeys(items))
