@@ -174,7 +174,9 @@ class GitClone:
         cmd += ["--", self.url, target]
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_LFS_SKIP_SMUDGE": "1"}
         try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=self.timeout, env=env, stdin=subprocess.DEVNULL)
+            subprocess.run(
+                cmd, check=True, capture_output=True, timeout=self.timeout, env=env, stdin=subprocess.DEVNULL
+            )
         except subprocess.CalledProcessError as exc:
             self.close()
             detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -188,7 +190,9 @@ class GitClone:
         self._dir = LocalDir(target, name=self.url)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
