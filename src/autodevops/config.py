@@ -7,8 +7,10 @@ refuses to run in production with default or missing secrets, listing every prob
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +42,33 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
 
+    # ---- GitHub integration and sessions --------------------------------------------------------------
+    # API base URL: https://api.github.com, GitHub Enterprise Server's https://HOST/api/v3, or a test fake.
+    github_api_url: str = "https://api.github.com"
+    # Where browsers sign in (OAuth authorize/access_token): https://github.com or https://HOST for GHES.
+    github_web_url: str = "https://github.com"
+    github_app_id: str | None = None
+    github_app_slug: str | None = None
+    github_app_private_key: SecretStr | None = Field(default=None, description="The GitHub App's PEM private key.")
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    github_webhook_secret: SecretStr | None = None
+    # Webhook secret rotation: the previous secret stays valid until this instant (ISO 8601, UTC).
+    github_webhook_secret_previous: SecretStr | None = None
+    github_webhook_secret_previous_until: datetime | None = None
+    github_webhook_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # A GitHub rate limit that resets within this many seconds is waited out; a longer one fails clearly.
+    github_rate_limit_max_wait: float = Field(default=60.0, ge=0)
+    # Public URL of this service, used for OAuth redirect URIs: https://autodevops.example.com
+    public_url: str = "http://localhost:8000"
+    # Token encryption keyring: "KEY_ID:BASE64URL(32 bytes)". The current key encrypts; previous keys
+    # (comma-separated, same format) only decrypt until `autodevops keys rotate` has moved every row.
+    token_encryption_key: SecretStr | None = None
+    token_encryption_previous_keys: SecretStr | None = None
+    session_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    # Secure cookies may only be turned off for http://localhost development.
+    session_cookie_secure: bool = True
+
     def check(self) -> None:
         """Raise `ConfigError` listing every setting that is unsafe for the current environment."""
         problems: list[str] = []
@@ -52,6 +81,12 @@ class Settings(BaseSettings):
                 problems.append("AUTODEVOPS_DATABASE_ADMIN_URL must be set (the default is for development)")
             if self.allow_insecure_git_urls:
                 problems.append("AUTODEVOPS_ALLOW_INSECURE_GIT_URLS is refused in production")
+            if self.token_encryption_key is None:
+                problems.append("AUTODEVOPS_TOKEN_ENCRYPTION_KEY must be set (KEY_ID:BASE64URL of 32 random bytes)")
+            if not self.session_cookie_secure:
+                problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is refused in production")
+        if not self.session_cookie_secure and urlsplit(self.public_url).hostname not in ("localhost", "127.0.0.1"):
+            problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is only allowed for an http://localhost public URL")
         if problems:
             raise ConfigError("refusing to start:\n  - " + "\n  - ".join(problems))
 
