@@ -335,10 +335,10 @@ def services_from_dependencies(ecosystem: Ecosystem, names: Iterable[str]) -> li
     by_artifact = {k.split(":", 1)[1]: v for k, v in table.items() if ":" in k} if ecosystem == "java" else {}
     for name in names:
         key = _norm(ecosystem, name)
-        service = table.get(key) or by_artifact.get(key.split(":")[-1])
-        if service and (service, name) not in seen:
-            seen.add((service, name))
-            out.append((service, name))
+        found = table.get(key) or by_artifact.get(key.split(":")[-1])
+        if found and (found, name) not in seen:
+            seen.add((found, name))
+            out.append((found, name))
     return out
 
 
