@@ -42,6 +42,24 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
 
+    # ---- job system -----------------------------------------------------------------------------------
+    # The queue Redis must run with `maxmemory-policy noeviction`: an evicted key is a lost job. It may be
+    # the same server as `redis_url` (cache, rate limits) in development; separate it in production.
+    queue_redis_url: str | None = Field(default=None, description="Redis for job queues; defaults to redis_url.")
+    jobs_key_prefix: str = Field(default="autodevops", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Multiplies every retry delay and job timeout: 1.0 in production, e.g. 0.01 in tests so a 30 s backoff
+    # takes 0.3 s. Lock and stalled-check intervals have their own settings below.
+    jobs_time_scale: float = Field(default=1.0, gt=0, le=1.0)
+    jobs_lock_duration_ms: int = Field(default=30_000, ge=500)
+    jobs_stalled_interval_ms: int = Field(default=30_000, ge=200)
+    jobs_reconcile_interval_s: float = Field(default=60.0, gt=0)
+    jobs_shutdown_grace_s: float = Field(default=30.0, ge=0)
+
+    @property
+    def effective_queue_redis_url(self) -> str:
+        """The Redis that holds the queues: `queue_redis_url`, or `redis_url` when unset."""
+        return self.queue_redis_url or self.redis_url
+
     # ---- GitHub integration and sessions --------------------------------------------------------------
     # API base URL: https://api.github.com, GitHub Enterprise Server's https://HOST/api/v3, or a test fake.
     github_api_url: str = "https://api.github.com"
