@@ -12,6 +12,8 @@ from typing import Any
 class AppError(Exception):
     status_code = 400
     error = "bad_request"
+    # Extra response headers (Retry-After, WWW-Authenticate...), added by the error handler.
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, status_code: int | None = None, *, detail: Any = None) -> None:
         super().__init__(message)
@@ -60,9 +62,12 @@ class RateLimited(AppError):
     status_code = 429
     error = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, detail: Any = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message, detail=detail)
         self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after), **(headers or {})}
 
 
 class ServiceUnavailable(AppError):
