@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
@@ -41,6 +42,35 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
+
+    # ---- web (HTTP edge: middleware, rate limits, observability) --------------------------------------
+    # Comma-separated origins allowed to call the API from a browser (https://app.example.com).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Comma-separated proxy IPs/CIDRs whose X-Forwarded-For/-Proto are believed ("*" = any); empty = none.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    hsts_max_age: int = Field(default=63_072_000, ge=0)
+    rate_limit_enabled: bool = True
+    rate_limit_per_ip: str = "300/minute"
+    rate_limit_per_user: str = "120/minute"
+    rate_limit_key_prefix: str = Field(default="autodevops-ratelimit", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    ready_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # JSON log lines; unset means JSON everywhere but development, which gets readable console lines.
+    log_json: bool | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("rate_limit_per_ip", "rate_limit_per_user")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # raises ValueError with a readable message on bad notation
+        return value
 
     # ---- job system -----------------------------------------------------------------------------------
     # The queue Redis must run with `maxmemory-policy noeviction`: an evicted key is a lost job. It may be
@@ -103,6 +133,8 @@ class Settings(BaseSettings):
                 problems.append("AUTODEVOPS_TOKEN_ENCRYPTION_KEY must be set (KEY_ID:BASE64URL of 32 random bytes)")
             if not self.session_cookie_secure:
                 problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is refused in production")
+            if "*" in self.cors_origins:
+                problems.append("AUTODEVOPS_CORS_ORIGINS='*' is refused in production; list the origins")
         if not self.session_cookie_secure and urlsplit(self.public_url).hostname not in ("localhost", "127.0.0.1"):
             problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is only allowed for an http://localhost public URL")
         if problems:
