@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
 
+    # ---- data layer -----------------------------------------------------------------------------------
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+
     # ---- web (HTTP edge: middleware, rate limits, observability) --------------------------------------
     # Comma-separated origins allowed to call the API from a browser (https://app.example.com).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
