@@ -1,0 +1,684 @@
+"""Repository languages by size, counted the way GitHub Linguist counts them for the language bar.
+
+A file counts towards its language when its language is known from its name alone (file name, then the
+longest matching extension), the language is a programming or markup language (data such as JSON/YAML and
+prose such as Markdown never count), and the file is neither vendored, generated nor documentation.
+`.gitattributes` files override each of those decisions with Linguist's attributes:
+`linguist-vendored`, `linguist-generated`, `linguist-documentation` (set, `=false` or `-attr` to unset),
+`linguist-language=NAME` and `linguist-detectable` / `-linguist-detectable`.
+
+Only sizes from the file listing are used; no file is read except `.gitattributes`. That keeps the count
+cheap on 100,000-file trees, at the price of Linguist's content heuristics: an ambiguous extension (`.h`,
+`.m`) is decided from the rest of the repository instead of from the file's text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from autodevops.engine.model import Language, LanguageShare
+
+if TYPE_CHECKING:
+    from autodevops.engine.detect.base import Context
+
+PROGRAMMING: Final = "programming"
+MARKUP: Final = "markup"
+DATA: Final = "data"
+PROSE: Final = "prose"
+DETECTABLE_TYPES: Final = frozenset({PROGRAMMING, MARKUP})
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageInfo:
+    """A language as Linguist knows it: its display name, its type and the group it is counted under."""
+
+    name: str
+    type: str
+    group: str | None = None  # e.g. TSX is counted as TypeScript
+
+    @property
+    def counted_as(self) -> str:
+        return self.group or self.name
+
+
+def _langs(*specs: tuple[str, str, str | None]) -> dict[str, LanguageInfo]:
+    return {name: LanguageInfo(name, kind, group) for name, kind, group in specs}
+
+
+LANGUAGES: Final[dict[str, LanguageInfo]] = _langs(
+    ("Ada", PROGRAMMING, None),
+    ("AsciiDoc", PROSE, None),
+    ("Assembly", PROGRAMMING, None),
+    ("Astro", MARKUP, None),
+    ("Awk", PROGRAMMING, None),
+    ("Batchfile", PROGRAMMING, None),
+    ("Blade", MARKUP, None),
+    ("C", PROGRAMMING, None),
+    ("C#", PROGRAMMING, None),
+    ("C++", PROGRAMMING, None),
+    ("CMake", PROGRAMMING, None),
+    ("COBOL", PROGRAMMING, None),
+    ("CSS", MARKUP, None),
+    ("CSV", DATA, None),
+    ("Clojure", PROGRAMMING, None),
+    ("CoffeeScript", PROGRAMMING, None),
+    ("Common Lisp", PROGRAMMING, None),
+    ("Crystal", PROGRAMMING, None),
+    ("Cuda", PROGRAMMING, None),
+    ("Cython", PROGRAMMING, None),
+    ("Dart", PROGRAMMING, None),
+    ("Dockerfile", PROGRAMMING, None),
+    ("EJS", MARKUP, None),
+    ("Elixir", PROGRAMMING, None),
+    ("Elm", PROGRAMMING, None),
+    ("Emacs Lisp", PROGRAMMING, None),
+    ("Erlang", PROGRAMMING, None),
+    ("F#", PROGRAMMING, None),
+    ("Fortran", PROGRAMMING, None),
+    ("GLSL", PROGRAMMING, None),
+    ("Gleam", PROGRAMMING, None),
+    ("Go", PROGRAMMING, None),
+    ("Gradle", DATA, None),
+    ("Gradle Kotlin DSL", DATA, None),
+    ("GraphQL", DATA, None),
+    ("Groovy", PROGRAMMING, None),
+    ("HCL", PROGRAMMING, None),
+    ("HLSL", PROGRAMMING, None),
+    ("HTML", MARKUP, None),
+    ("HTML+ERB", MARKUP, None),
+    ("HTML+Razor", MARKUP, None),
+    ("Handlebars", MARKUP, None),
+    ("Haskell", PROGRAMMING, None),
+    ("Haxe", PROGRAMMING, None),
+    ("INI", DATA, None),
+    ("JSON", DATA, None),
+    ("Java", PROGRAMMING, None),
+    ("JavaScript", PROGRAMMING, None),
+    ("Jinja", MARKUP, None),
+    ("Julia", PROGRAMMING, None),
+    ("Jupyter Notebook", MARKUP, None),
+    ("Just", PROGRAMMING, None),
+    ("Kotlin", PROGRAMMING, None),
+    ("Less", MARKUP, None),
+    ("Liquid", MARKUP, None),
+    ("Lua", PROGRAMMING, None),
+    ("MATLAB", PROGRAMMING, None),
+    ("MDX", MARKUP, None),
+    ("Makefile", PROGRAMMING, None),
+    ("Markdown", PROSE, None),
+    ("Meson", PROGRAMMING, None),
+    ("Mustache", MARKUP, None),
+    ("Nim", PROGRAMMING, None),
+    ("Nix", PROGRAMMING, None),
+    ("OCaml", PROGRAMMING, None),
+    ("Objective-C", PROGRAMMING, None),
+    ("Objective-C++", PROGRAMMING, None),
+    ("Org", PROSE, None),
+    ("PHP", PROGRAMMING, None),
+    ("Pascal", PROGRAMMING, None),
+    ("Perl", PROGRAMMING, None),
+    ("PowerShell", PROGRAMMING, None),
+    ("Prisma", DATA, None),
+    ("Protocol Buffer", DATA, None),
+    ("Pug", MARKUP, None),
+    ("PureScript", PROGRAMMING, None),
+    ("Python", PROGRAMMING, None),
+    ("R", PROGRAMMING, None),
+    ("Racket", PROGRAMMING, None),
+    ("ReScript", PROGRAMMING, None),
+    ("Reason", PROGRAMMING, None),
+    ("Roff", MARKUP, None),
+    ("Ruby", PROGRAMMING, None),
+    ("Rust", PROGRAMMING, None),
+    ("SCSS", MARKUP, None),
+    ("SQL", DATA, None),
+    ("SVG", DATA, None),
+    ("Sass", MARKUP, None),
+    ("Scala", PROGRAMMING, None),
+    ("Scheme", PROGRAMMING, None),
+    ("Shell", PROGRAMMING, None),
+    ("Solidity", PROGRAMMING, None),
+    ("Starlark", PROGRAMMING, None),
+    ("Stylus", MARKUP, None),
+    ("Svelte", MARKUP, None),
+    ("SystemVerilog", PROGRAMMING, None),
+    ("TOML", DATA, None),
+    ("TSX", PROGRAMMING, "TypeScript"),
+    ("Tcl", PROGRAMMING, None),
+    ("TeX", MARKUP, None),
+    ("Text", PROSE, None),
+    ("Twig", MARKUP, None),
+    ("TypeScript", PROGRAMMING, None),
+    ("Unix Assembly", PROGRAMMING, None),
+    ("VHDL", PROGRAMMING, None),
+    ("Vim Script", PROGRAMMING, None),
+    ("Visual Basic .NET", PROGRAMMING, None),
+    ("Vue", MARKUP, None),
+    ("XML", DATA, None),
+    ("YAML", DATA, None),
+    ("Zig", PROGRAMMING, None),
+    ("fish", PROGRAMMING, None),
+    ("reStructuredText", PROSE, None),
+)
+
+# Extensions (lower-case, without the dot). Compound extensions ("blade.php") win over simple ones.
+_EXTENSIONS: Final[dict[str, tuple[str, ...]]] = {
+    "Ada": ("ada", "adb", "ads"),
+    "AsciiDoc": ("adoc", "asciidoc"),
+    "Assembly": ("asm", "nasm"),
+    "Astro": ("astro",),
+    "Awk": ("awk",),
+    "Batchfile": ("bat", "cmd"),
+    "Blade": ("blade.php",),
+    "C": ("c",),  # ".h" is decided per repository, see _header_language
+    "C#": ("cs", "csx"),
+    "C++": ("cpp", "cc", "cxx", "c++", "hpp", "hh", "hxx", "h++", "ipp", "tpp", "inl", "ino"),
+    "CMake": ("cmake",),
+    "COBOL": ("cob", "cbl", "cpy"),
+    "CSS": ("css",),
+    "CSV": ("csv",),
+    "Clojure": ("clj", "cljs", "cljc"),
+    "CoffeeScript": ("coffee",),
+    "Common Lisp": ("lisp", "lsp"),
+    "Crystal": ("cr",),
+    "Cuda": ("cu", "cuh"),
+    "Cython": ("pyx", "pxd", "pxi"),
+    "Dart": ("dart",),
+    "Dockerfile": ("dockerfile", "containerfile"),
+    "EJS": ("ejs",),
+    "Elixir": ("ex", "exs"),
+    "Elm": ("elm",),
+    "Emacs Lisp": ("el",),
+    "Erlang": ("erl", "hrl"),
+    "F#": ("fs", "fsi", "fsx"),
+    "Fortran": ("f", "for", "f77", "f90", "f95", "f03", "f08"),
+    "GLSL": ("glsl", "vert", "frag"),
+    "Gleam": ("gleam",),
+    "Go": ("go",),
+    "Gradle": ("gradle",),
+    "Gradle Kotlin DSL": ("gradle.kts",),
+    "GraphQL": ("graphql", "gql"),
+    "Groovy": ("groovy", "gvy"),
+    "HCL": ("tf", "tfvars", "hcl"),
+    "HLSL": ("hlsl",),
+    "HTML": ("html", "htm", "xhtml"),
+    "HTML+ERB": ("erb", "html.erb"),
+    "HTML+Razor": ("cshtml", "razor"),
+    "Handlebars": ("hbs", "handlebars"),
+    "Haskell": ("hs", "lhs"),
+    "Haxe": ("hx",),
+    "INI": ("ini", "cfg"),
+    "JSON": ("json", "jsonc", "json5"),
+    "Java": ("java",),
+    "JavaScript": ("js", "cjs", "mjs", "jsx"),
+    "Jinja": ("jinja", "jinja2", "j2"),
+    "Julia": ("jl",),
+    "Jupyter Notebook": ("ipynb",),
+    "Just": ("just",),
+    "Kotlin": ("kt", "kts"),
+    "Less": ("less",),
+    "Liquid": ("liquid",),
+    "Lua": ("lua",),
+    "MDX": ("mdx",),
+    "Makefile": ("mk", "mak", "make"),
+    "Markdown": ("md", "markdown"),
+    "Mustache": ("mustache",),
+    "Nim": ("nim",),
+    "Nix": ("nix",),
+    "OCaml": ("ml", "mli"),
+    "Objective-C": ("m",),  # or MATLAB, decided per repository
+    "Objective-C++": ("mm",),
+    "Org": ("org",),
+    "PHP": ("php", "phtml", "php3", "php4", "php5", "phps"),
+    "Pascal": ("pas", "dpr"),  # not ".pp": far more often Puppet
+    "Perl": ("pl", "pm", "t"),
+    "PowerShell": ("ps1", "psm1", "psd1"),
+    "Prisma": ("prisma",),
+    "Protocol Buffer": ("proto",),
+    "Pug": ("pug", "jade"),
+    "PureScript": ("purs",),
+    "Python": ("py", "pyi", "pyw"),
+    "R": ("r", "rmd"),
+    "Racket": ("rkt",),
+    "ReScript": ("res", "resi"),
+    "Reason": ("re", "rei"),
+    "Roff": ("roff", "man"),
+    "Ruby": ("rb", "rake", "gemspec", "ru", "rbi"),
+    "Rust": ("rs",),
+    "SCSS": ("scss",),
+    "SQL": ("sql",),
+    "SVG": ("svg",),
+    "Sass": ("sass",),
+    "Scala": ("scala", "sc"),
+    "Scheme": ("scm", "ss"),
+    "Shell": ("sh", "bash", "zsh", "ksh", "bats"),
+    "Solidity": ("sol",),
+    "Starlark": ("bzl", "star"),
+    "Stylus": ("styl",),
+    "Svelte": ("svelte",),
+    "SystemVerilog": ("sv", "svh"),
+    "TOML": ("toml",),
+    "TSX": ("tsx",),
+    "Tcl": ("tcl",),
+    "TeX": ("tex", "sty"),
+    "Text": ("txt",),
+    "Twig": ("twig",),
+    "TypeScript": ("ts", "cts", "mts"),
+    "Unix Assembly": ("s",),
+    "VHDL": ("vhd", "vhdl"),
+    "Vim Script": ("vim",),
+    "Visual Basic .NET": ("vb",),
+    "Vue": ("vue",),
+    "XML": ("xml", "xsd", "plist", "csproj", "fsproj", "vbproj", "props", "targets"),
+    "YAML": ("yml", "yaml"),
+    "Zig": ("zig",),
+    "fish": ("fish",),
+    "reStructuredText": ("rst",),
+}
+
+# Whole file names that decide the language regardless of extension (exact, case-sensitive as Linguist).
+_FILENAMES: Final[dict[str, tuple[str, ...]]] = {
+    "CMake": ("CMakeLists.txt",),
+    "Dockerfile": ("Dockerfile", "Containerfile"),
+    "Groovy": ("Jenkinsfile",),
+    "Just": ("justfile", "Justfile", ".justfile"),
+    "Makefile": ("Makefile", "makefile", "GNUmakefile", "BSDmakefile"),
+    "Meson": ("meson.build", "meson_options.txt", "meson.options"),
+    "Python": ("SConstruct", "SConscript", "wscript"),
+    "Ruby": ("Rakefile", "Gemfile", "Podfile", "Brewfile", "Guardfile", "Fastfile", "Appfile", "Dangerfile"),
+    "Shell": (".bashrc", ".bash_profile", ".zshrc", ".profile", "PKGBUILD"),
+    "Starlark": ("BUILD", "BUILD.bazel", "WORKSPACE", "WORKSPACE.bazel", "MODULE.bazel", "Tiltfile"),
+}
+
+
+def _invert(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {key: lang for lang, keys in table.items() for key in keys}
+
+
+BY_EXTENSION: Final[dict[str, str]] = _invert(_EXTENSIONS)
+BY_FILENAME: Final[dict[str, str]] = _invert(_FILENAMES)
+
+# Names accepted in `linguist-language=` besides the display name (compared lower-case, `-` for a space).
+_ALIASES: Final[dict[str, str]] = {
+    "bash": "Shell",
+    "sh": "Shell",
+    "zsh": "Shell",
+    "shell-script": "Shell",
+    "c++": "C++",
+    "cpp": "C++",
+    "c#": "C#",
+    "csharp": "C#",
+    "cs": "C#",
+    "f#": "F#",
+    "fsharp": "F#",
+    "golang": "Go",
+    "js": "JavaScript",
+    "node": "JavaScript",
+    "ts": "TypeScript",
+    "py": "Python",
+    "python3": "Python",
+    "rb": "Ruby",
+    "rs": "Rust",
+    "kt": "Kotlin",
+    "objc": "Objective-C",
+    "obj-c": "Objective-C",
+    "objective-c": "Objective-C",
+    "objc++": "Objective-C++",
+    "terraform": "HCL",
+    "docker": "Dockerfile",
+    "make": "Makefile",
+    "vb.net": "Visual Basic .NET",
+    "vbnet": "Visual Basic .NET",
+    "ipython-notebook": "Jupyter Notebook",
+    "md": "Markdown",
+    "rst": "reStructuredText",
+    "yml": "YAML",
+    "matlab": "MATLAB",
+    "ocaml": "OCaml",
+    "elisp": "Emacs Lisp",
+    "emacs": "Emacs Lisp",
+    "vim": "Vim Script",
+    "viml": "Vim Script",
+    "asm": "Assembly",
+    "nasm": "Assembly",
+    "gas": "Unix Assembly",
+}
+_BY_LOWER_NAME: Final[dict[str, str]] = {name.lower().replace(" ", "-"): name for name in LANGUAGES}
+
+# How the analyzer's stack `language` vocabulary names Linguist's languages.
+STACK_LANGUAGE: Final[dict[str, Language]] = {
+    "Python": "python",
+    "JavaScript": "javascript",
+    "TypeScript": "typescript",
+    "Go": "go",
+    "Rust": "rust",
+    "Java": "java",
+    "Kotlin": "kotlin",
+    "Ruby": "ruby",
+    "PHP": "php",
+    "C#": "csharp",
+    "Elixir": "elixir",
+    "C": "c",
+    "C++": "cpp",
+    "Swift": "swift",
+    "Dart": "dart",
+    "Shell": "shell",
+}
+
+# ---- exclusion rules ------------------------------------------------------------------------------------
+# Each category has directory rules, matched once per directory against "dir/sub/" (the root is ""), and
+# file-name rules, matched against the base name only. Splitting them keeps the per-file cost to three short
+# regex matches even on very large trees.
+
+_VENDORED_DIRS = re.compile(
+    r"""(?:^|/)(?:
+        cache|dist|node_modules|bower_components|jspm_packages|web_modules
+        |third[-_]?party|3rd[-_]?party|vendors?|[Vv]+endor|extern(?:al)?
+        |Godeps/_workspace|\.yarn/(?:releases|plugins|sdks|unplugged|cache)
+        |gradle/wrapper|\.mvn/wrapper|ace-builds|MathJax|Sparkle|bootstrap-datepicker
+        |[^/]+\.framework|[^/]+\.xctemplate|[^/]+\.imageset|\.google_apis
+        |docs?/_?(?:build|themes?|templates?|static)
+        |site-packages|\.venv|venv|env|\.tox|\.nox|\.eggs|[^/]+\.egg-info|admin_media
+    )/
+    |^(?:[Dd]ependencies|deps|tools|debian|Carthage|Pods|vignettes|inst/extdata|puphpet
+        |[Tt]ests?/fixtures|[Ss]pecs?/fixtures)/
+    """,
+    re.X,
+)
+_VENDORED_NAMES = re.compile(
+    r"""(?:
+        .*[.-]min\.(?:js|css|mjs)
+        |.*\.(?:js|css)\.map
+        |configure|config\.guess|config\.sub|aclocal\.m4|libtool\.m4|ltoptions\.m4|ltsugar\.m4|ltversion\.m4
+        |lt~obsolete\.m4|cpplint\.py|erlang\.mk|gradlew(?:\.bat)?|mvnw(?:\.cmd)?|activator(?:\.bat)?
+        |jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui[^/]*\.(?:js|css)|jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)
+        |bootstrap[^.]*\.(?:js|css|less|scss|styl)|font-awesome\.(?:css|less|scss|styl)
+        |normalize\.(?:css|less|scss|styl)|animate\.(?:css|less|scss|styl)|foundation(?:\..*)?\.js
+        |html5shiv\.js|modernizr[-.].*\.js|angular[^.]*\.js|react(?:-[^.]*)?\.js|d3(?:\.v\d+)?[^.]*\.js
+        |prototype.*\.js|mootools[^.]*\d+\.\d+\.\d+[^.]*\.js|dojo\.js|ckeditor\.js|tiny_mce[^.]*\.js
+        |.*-vsdoc\.js|.*\.intellisense\.js|cordova[^.]*\.js|Chart\.js|fontello.*\.css
+        |\.pnp\.(?:c|m)?js|\.pnp\.loader\.mjs
+    )""",
+    re.X,
+)
+_GENERATED_DIRS = re.compile(
+    r"""(?:^|/)(?:__generated__|\.idea|Carthage/Build|htmlcov|\.sqlx|sorbet/rbi/(?:gems|hidden-definitions|dsl))/
+    |^Pods/""",
+    re.X,
+)
+_GENERATED_NAMES = re.compile(
+    r"""(?:
+        package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.ya?ml|bun\.lockb?|deno\.lock
+        |composer\.lock|Cargo\.lock|Gemfile\.lock|poetry\.lock|pdm\.lock|uv\.lock|pixi\.lock|Pipfile\.lock
+        |flake\.lock|MODULE\.bazel\.lock|Gopkg\.lock|glide\.lock|go\.sum|gradle\.lockfile|packages\.lock\.json
+        |Package\.resolved|pubspec\.lock|mix\.lock|Podfile\.lock|esy\.lock
+        |.*\.pb\.go|.*\.pb\.gw\.go|.*_pb2(?:_grpc)?\.pyi?|.*\.pb\.(?:cc|h)|.*_pb\.(?:js|d\.ts)|.*_grpc_pb\.(?:js|d\.ts)
+        |.*\.pb\.swift|.*\.pb\.dart|.*\.pbenum\.dart|.*\.pbjson\.dart|.*\.pbgrpc\.dart
+        |.*\.generated\.[^.]+|.*\.g\.dart|.*\.freezed\.dart|.*\.g\.cs|.*\.g\.i\.cs
+        |.*\.designer\.(?:cs|vb)|.*\.Designer\.(?:cs|vb)|.*\.feature\.cs
+        |.*\.nib|.*\.xcworkspacedata|.*\.xcuserstate|.*\.meta
+        |.*_generated\.go|zz_generated\..*\.go|.*\.gen\.go|.*_gen\.go
+    )""",
+    re.X,
+)
+_DOCUMENTATION_DIRS = re.compile(
+    r"""^(?:[Dd]ocs?|[Mm]an|[Ee]xamples|[Dd]emos?|[Ss]amples?)/
+    |(?:^|/)(?:[Dd]ocumentation|[Gg]roovydoc|[Jj]avadoc|inst/doc)/""",
+    re.X,
+)
+_DOCUMENTATION_NAMES = re.compile(
+    r"""(?:
+        CITATIONS?(?:\.(?:cff|bib|md))?
+        |(?:CHANGES?|CHANGELOG|CONTRIBUTING|COPYING|INSTALL|LICEN[CS]E|[Ll]icen[cs]e|README|[Rr]eadme)(?:\..*)?
+    )""",
+    re.X,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One `.gitattributes` line reduced to the Linguist attributes it sets."""
+
+    pattern: re.Pattern[str]
+    base: str  # directory of the .gitattributes file, "" for the root, else "dir/"
+    basename_only: bool
+    attrs: dict[str, str | bool]
+
+
+@dataclass(slots=True)
+class _Attrs:
+    vendored: bool | None = None
+    generated: bool | None = None
+    documentation: bool | None = None
+    detectable: bool | None = None
+    language: str | None = None
+
+
+_LINGUIST_KEYS: Final = {
+    "linguist-vendored": "vendored",
+    "linguist-generated": "generated",
+    "linguist-documentation": "documentation",
+    "linguist-detectable": "detectable",
+    "linguist-language": "language",
+}
+
+
+def language_shares(ctx: Context) -> list[LanguageShare]:
+    """Languages of the repository by bytes, largest first, excluding vendored, generated and docs files."""
+    rules = _gitattributes_rules(ctx)
+    totals: Counter[str] = Counter()
+    headers: list[tuple[str, int]] = []  # ".h" files, assigned once the C/C++/Objective-C mix is known
+    m_files: list[int] = []
+    dir_flags: dict[str, tuple[bool, bool, bool]] = {}
+
+    for entry in ctx.entries:
+        path = entry.path
+        slash = path.rfind("/")
+        directory = path[: slash + 1]
+        name = path[slash + 1 :]
+        attrs = _match_attrs(rules, path, name) if rules else None
+
+        language = find_language(attrs.language) if attrs is not None and attrs.language else None
+        pending = None
+        if language is None:
+            language = BY_FILENAME.get(name)
+            if language is None:
+                dot = name.rfind(".")
+                if dot < 0:
+                    continue
+                lower = name.lower()
+                ext = lower[dot + 1 :]
+                second = lower.rfind(".", 0, dot)
+                compound = lower[second + 1 :] if second >= 0 else None
+                if compound is not None and compound in BY_EXTENSION:
+                    language = BY_EXTENSION[compound]
+                elif ext == "h":
+                    pending = "h"
+                elif ext == "m":
+                    pending = "m"
+                else:
+                    language = BY_EXTENSION.get(ext)
+                    if language is None:
+                        continue
+
+        flags = dir_flags.get(directory)
+        if flags is None:
+            flags = (
+                _VENDORED_DIRS.search(directory) is not None,
+                _GENERATED_DIRS.search(directory) is not None,
+                _DOCUMENTATION_DIRS.search(directory) is not None,
+            )
+            dir_flags[directory] = flags
+        vendored = attrs.vendored if attrs is not None and attrs.vendored is not None else None
+        if vendored is None:
+            vendored = flags[0] or _VENDORED_NAMES.fullmatch(name) is not None
+        if vendored:
+            continue
+        generated = attrs.generated if attrs is not None and attrs.generated is not None else None
+        if generated is None:
+            generated = flags[1] or _GENERATED_NAMES.fullmatch(name) is not None
+        if generated:
+            continue
+        documentation = attrs.documentation if attrs is not None and attrs.documentation is not None else None
+        if documentation is None:
+            documentation = flags[2] or _DOCUMENTATION_NAMES.fullmatch(name) is not None
+        if documentation:
+            continue
+
+        detectable = attrs.detectable if attrs is not None else None
+        if pending == "h":
+            if detectable is not False:
+                headers.append((path, entry.size))
+            continue
+        if pending == "m":
+            if detectable is not False:
+                m_files.append(entry.size)
+            continue
+        assert language is not None
+        info = LANGUAGES[language]
+        if detectable is None:
+            detectable = info.type in DETECTABLE_TYPES
+        if detectable:
+            totals[info.counted_as] += entry.size
+
+    if m_files:
+        # `.m` is Objective-C when the repository has C headers to go with it, else MATLAB (both are common).
+        totals["Objective-C" if headers else "MATLAB"] += sum(m_files)
+    if headers:
+        totals[_header_language(totals)] += sum(size for _, size in headers)
+
+    return _shares(totals)
+
+
+def _header_language(totals: Counter[str]) -> str:
+    """`.h` belongs to whichever of C, C++ and Objective-C has the most source bytes (C when none has)."""
+    candidates = [(totals.get(lang, 0), lang) for lang in ("C", "C++", "Objective-C")]
+    best_bytes, best = max(candidates, key=lambda item: item[0])
+    return best if best_bytes > 0 else "C"
+
+
+def _shares(totals: Counter[str]) -> list[LanguageShare]:
+    total = sum(totals.values())
+    if total <= 0:
+        return []
+    ordered = sorted(((b, name) for name, b in totals.items() if b > 0), key=lambda item: (-item[0], item[1]))
+    return [LanguageShare(name=name, bytes=b, percent=round(100.0 * b / total, 2)) for b, name in ordered]
+
+
+def find_language(name: str) -> str | None:
+    """Linguist's display name for `linguist-language=` values: `Java`, `c++`, `Objective-C`, `Vim-Script`."""
+    key = name.strip().lower()
+    return _BY_LOWER_NAME.get(key.replace(" ", "-")) or _ALIASES.get(key)
+
+
+# ---- .gitattributes -------------------------------------------------------------------------------------
+
+
+def _gitattributes_rules(ctx: Context) -> list[_Rule]:
+    """Every Linguist-relevant rule, root file first, so that deeper and later lines win as in git."""
+    paths = sorted(ctx.find(".gitattributes"), key=lambda p: (p.count("/"), p))
+    rules: list[_Rule] = []
+    for path in paths:
+        text = ctx.text(path)
+        if not text:
+            continue
+        base = path[: path.rfind("/") + 1]
+        for line in text.splitlines():
+            rule = _parse_line(line, base)
+            if rule is not None:
+                rules.append(rule)
+    return rules
+
+
+def _parse_line(line: str, base: str) -> _Rule | None:
+    line = line.strip()
+    if not line or line.startswith(("#", "[attr]", "!")):
+        return None
+    if line.startswith('"'):
+        end = line.find('"', 1)
+        if end < 0:
+            return None
+        pattern, rest = line[1:end], line[end + 1 :]
+    else:
+        pattern, _, rest = line.partition(" ")
+        if "\t" in pattern:
+            pattern, _, more = pattern.partition("\t")
+            rest = more + " " + rest
+    attrs: dict[str, str | bool] = {}
+    for token in rest.split():
+        value: str | bool
+        if token.startswith("-"):
+            key, value = token[1:], False
+        elif token.startswith("!"):
+            continue  # "unspecified": leaves Linguist's own decision in place
+        elif "=" in token:
+            key, _, raw = token.partition("=")
+            value = raw if key == "linguist-language" else raw.lower() not in ("false", "0", "no")
+        else:
+            key, value = token, True
+        if key in _LINGUIST_KEYS and not (key == "linguist-language" and not isinstance(value, str)):
+            attrs[_LINGUIST_KEYS[key]] = value
+    if not attrs or pattern.endswith("/"):
+        # git never matches a directory pattern against the files inside it, so "vendor/" sets nothing.
+        return None
+    basename_only = "/" not in pattern
+    return _Rule(_compile_pattern(pattern.lstrip("/")), base, basename_only, attrs)
+
+
+def _compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A gitattributes pattern as a regex: `*` and `?` stay within a path segment, `**` crosses them."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == n:
+            out.append("/.*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                out.append(re.escape(c))
+                i += 1
+            else:
+                body = pattern[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end + 1
+        elif c == "\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _match_attrs(rules: list[_Rule], path: str, name: str) -> _Attrs | None:
+    result: _Attrs | None = None
+    for rule in rules:
+        if rule.base and not path.startswith(rule.base):
+            continue
+        subject = name if rule.basename_only else path[len(rule.base) :]
+        if rule.pattern.fullmatch(subject) is None:
+            continue
+        if result is None:
+            result = _Attrs()
+        for key, value in rule.attrs.items():
+            setattr(result, key, value)
+    return result
