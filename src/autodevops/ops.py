@@ -1,0 +1,72 @@
+"""Operational endpoints: `/health` (liveness), `/ready` (readiness), `/metrics` (Prometheus).
+
+They are outside `/api/v1`, not rate limited, and hidden from the OpenAPI schema: they are for
+orchestrators and scrapers, not API clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from autodevops.errors import ServiceUnavailable
+from autodevops.logging import get_logger
+from autodevops.metrics import render_latest
+
+log = get_logger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/health")
+async def health() -> JSONResponse:
+    """The process is alive and serving. No I/O: a slow database must not get a live process restarted."""
+    return JSONResponse({"status": "ok"})
+
+
+async def _probe(name: str, check: Awaitable[Any], limit_s: float) -> str:
+    try:
+        await asyncio.wait_for(check, limit_s)
+    except TimeoutError:
+        log.warning("readiness check timed out", check=name, timeout_s=limit_s)
+        return "timeout"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason is logged, not returned
+        log.warning("readiness check failed", check=name, error=f"{type(exc).__name__}: {exc}")
+        return "unavailable"
+    return "ok"
+
+
+async def _database_ping(engine: Any) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+@router.get("/ready")
+async def ready(request: Request) -> JSONResponse:
+    """Ready to take traffic: the database answers `SELECT 1` and Redis answers PING, each within the timeout.
+
+    Otherwise a 503 whose detail names the failing dependency (`{"database": "ok", "redis": "timeout"}`).
+    """
+    state = request.app.state
+    timeout: float = state.settings.ready_timeout_s
+    probes: dict[str, Awaitable[Any]] = {"redis": state.redis.ping()}
+    if getattr(state, "db_engine", None) is not None:
+        probes["database"] = _database_ping(state.db_engine)
+    names = list(probes)
+    results = await asyncio.gather(*(_probe(name, probes[name], timeout) for name in names))
+    checks = dict(zip(names, results, strict=True))
+    if any(result != "ok" for result in checks.values()):
+        raise ServiceUnavailable("Not ready.", detail=checks)
+    return JSONResponse({"status": "ready", "checks": checks})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    """Prometheus exposition of the process's metrics."""
+    body, content_type = render_latest()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,248 @@
+"""The FastAPI application: `create_app()` assembles middleware, error handlers, routers and shared resources.
+
+Shared resources (the database engine, the Redis client, the rate limiter) are created in the lifespan and
+kept on `app.state`, so each app instance (a server process, a test) owns and disposes its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import redis.asyncio as aioredis
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from autodevops import __version__
+from autodevops.config import Settings, get_settings
+from autodevops.errors import AppError
+from autodevops.logging import configure_logging, get_logger
+from autodevops.metrics import DB_POOL, MetricsMiddleware
+from autodevops.middleware import (
+    DOCS_ASSETS_ORIGIN,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    ServerErrorMiddleware,
+)
+from autodevops.ops import router as ops_router
+from autodevops.ratelimit import RateLimiter, rate_limit_dependency
+
+log = get_logger(__name__)
+
+API_PREFIX = "/api/v1"
+DOCS_URL = "/docs"
+OPENAPI_URL = "/openapi.json"
+SWAGGER_UI_VERSION = "5"
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ErrorResponse",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "Machine-readable error code (not_found, rate_limited...)."},
+        "detail": {"description": "Human-readable message, or structured details (validation errors)."},
+    },
+}
+
+
+def _create_db_engine(settings: Settings) -> Any:
+    """The database engine from `autodevops.db`, when the data layer is installed in this build."""
+    if importlib.util.find_spec("autodevops.db") is None:
+        return None
+    db = importlib.import_module("autodevops.db")
+    factory = getattr(db, "create_engine", None)
+    return factory(settings) if callable(factory) else None
+
+
+def _api_router() -> Any:
+    """The JSON API router from `autodevops.api`, when present."""
+    if importlib.util.find_spec("autodevops.api") is None:
+        return None
+    return getattr(importlib.import_module("autodevops.api"), "api_router", None)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Create the shared clients on start-up, dispose of them on shutdown."""
+    settings: Settings = app.state.settings
+    app.state.redis = aioredis.from_url(
+        settings.redis_url, socket_connect_timeout=settings.ready_timeout_s, socket_timeout=5.0
+    )
+    app.state.rate_limiter = RateLimiter(settings)
+    app.state.db_engine = _create_db_engine(settings)
+    DB_POOL.bind(app.state.db_engine)
+    log.info("started", env=settings.env, version=__version__)
+    try:
+        yield
+    finally:
+        DB_POOL.bind(None)
+        if app.state.db_engine is not None:
+            await app.state.db_engine.dispose()
+        await app.state.redis.aclose()
+        log.info("stopped")
+
+
+# ---- error rendering ------------------------------------------------------------------------------------
+def _error_slug(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+async def _app_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return JSONResponse(exc.to_json(), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    body = {"error": _error_slug(exc.status_code), "detail": exc.detail}
+    if exc.status_code < 200 or exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Location, message and type only: echoing the input back could echo a password or token.
+    errors = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"error": "validation_error", "detail": jsonable_encoder(errors)}, status_code=422)
+
+
+# ---- OpenAPI ----------------------------------------------------------------------------------------------
+def _install_openapi(app: FastAPI) -> None:
+    """Describe the real error shape: every operation may answer 4XX/5XX with `ErrorResponse`."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["ErrorResponse"] = ERROR_SCHEMA
+        error_response = {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                if "422" in responses:
+                    responses["422"] = {**error_response, "description": "Validation Error"}
+                responses.setdefault("4XX", {**error_response, "description": "Client error"})
+                responses.setdefault("5XX", {**error_response, "description": "Server error"})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs, initialised by a script file rather than an inline script (CSP forbids those)."""
+    assets = f"{DOCS_ASSETS_ORIGIN}/npm/swagger-ui-dist@{SWAGGER_UI_VERSION}"
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{app.title} API</title>
+<link rel="stylesheet" href="{assets}/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="{DOCS_URL}/init.js"></script>
+</body></html>"""
+    init = (
+        f'window.ui = SwaggerUIBundle({{url: "{OPENAPI_URL}", dom_id: "#swagger-ui", deepLinking: true,'
+        " presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout'});\n"
+    )
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    async def docs_page() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @app.get(f"{DOCS_URL}/init.js", include_in_schema=False)
+    async def docs_init() -> Response:
+        return Response(init, media_type="text/javascript")
+
+
+# ---- the app ----------------------------------------------------------------------------------------------
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the platform's ASGI app. Refuses unsafe settings (production with default secrets) at once."""
+    settings = settings or get_settings()
+    settings.check()
+    configure_logging(
+        level=settings.log_level,
+        json=settings.log_json if settings.log_json is not None else settings.env != "development",
+    )
+    if settings.sentry_dsn is not None:
+        import sentry_sdk  # imported only when enabled: it instruments libraries on import
+
+        sentry_sdk.init(
+            dsn=settings.sentry_dsn.get_secret_value(),
+            environment=settings.env,
+            release=f"autodevops@{__version__}",
+            traces_sample_rate=settings.sentry_traces_sample_rate,
+            send_default_pii=False,
+        )
+
+    app = FastAPI(
+        title="AutoDevOps",
+        version=__version__,
+        description="Analyze repositories and generate their CI/CD pipelines.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+    )
+    app.state.settings = settings
+
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    app.include_router(ops_router)
+    api_router = _api_router()
+    if api_router is not None:
+        app.include_router(api_router, dependencies=[Depends(rate_limit_dependency())])
+    _install_docs(app)
+    _install_openapi(app)
+
+    # add_middleware wraps: the last one added is the outermost.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=[
+            "X-Request-ID",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
+        max_age=600,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ServerErrorMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age, docs_prefix=DOCS_URL)
+    app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    return app
