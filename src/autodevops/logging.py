@@ -144,11 +144,15 @@ def configure_logging(*, level: str = "INFO", json: bool = True, stream: Any = N
     handler._autodevops = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # uvicorn installs its own handlers; let its records flow to ours instead, once.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn may have installed its own handlers; let its records flow to ours instead, once.
+    for name in ("uvicorn", "uvicorn.error"):
         lib_logger = logging.getLogger(name)
         lib_logger.handlers.clear()
         lib_logger.propagate = True
+    # The request middleware writes the access line (with correlation id and route template) instead.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
