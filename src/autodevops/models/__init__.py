@@ -1,0 +1,30 @@
+"""Every SQLAlchemy model of the platform, in one package because relationships cross domains.
+
+Import models from here (`from autodevops.models import Repository`); Alembic reads `Base.metadata`.
+"""
+
+from __future__ import annotations
+
+from autodevops.models.analysis import Analysis, Pipeline
+from autodevops.models.audit import AuditEvent
+from autodevops.models.base import Base, utcnow
+from autodevops.models.job import Job
+from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
+from autodevops.models.repository import Repository
+from autodevops.models.user import APIToken, User
+
+__all__ = [
+    "ROLES",
+    "APIToken",
+    "Analysis",
+    "AuditEvent",
+    "Base",
+    "Job",
+    "Organization",
+    "OrganizationMember",
+    "Pipeline",
+    "Repository",
+    "Role",
+    "User",
+    "utcnow",
+]
