@@ -14,7 +14,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from limits import RateLimitItem, parse
@@ -101,8 +100,12 @@ def rate_limit_dependency(principal: Principal = _no_principal) -> Callable[...,
     Used as a router-level dependency of the API, so the limit is counted before the route runs.
     """
 
+    # `Depends` as a default, not inside `Annotated`: annotations are strings here (PEP 563) and FastAPI
+    # resolves them from module globals, where the closure's `principal` does not exist.
     async def enforce_rate_limit(
-        request: Request, response: Response, user_id: Annotated[str | None, Depends(principal)]
+        request: Request,
+        response: Response,
+        user_id: str | None = Depends(principal),
     ) -> None:
         limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
         if limiter is None:

@@ -55,13 +55,11 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def _create_db_engine(settings: Settings) -> Any:
-    """The database engine from `autodevops.db`, when the data layer is installed in this build."""
+def _create_database(settings: Settings) -> Any:
+    """The data layer's `Database` (engine + session factory) for `settings`, when it is part of this build."""
     if importlib.util.find_spec("autodevops.db") is None:
         return None
-    db = importlib.import_module("autodevops.db")
-    factory = getattr(db, "create_engine", None)
-    return factory(settings) if callable(factory) else None
+    return importlib.import_module("autodevops.db").Database.from_settings(settings)
 
 
 def _api_router() -> Any:
@@ -79,15 +77,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.redis_url, socket_connect_timeout=settings.ready_timeout_s, socket_timeout=5.0
     )
     app.state.rate_limiter = RateLimiter(settings)
-    app.state.db_engine = _create_db_engine(settings)
-    DB_POOL.bind(app.state.db_engine)
+    app.state.database = _create_database(settings)
+    DB_POOL.bind(app.state.database.engine if app.state.database is not None else None)
     log.info("started", env=settings.env, version=__version__)
     try:
         yield
     finally:
         DB_POOL.bind(None)
-        if app.state.db_engine is not None:
-            await app.state.db_engine.dispose()
+        if app.state.database is not None:
+            await app.state.database.dispose()
         await app.state.redis.aclose()
         log.info("stopped")
 

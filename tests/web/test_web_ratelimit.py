@@ -1,0 +1,83 @@
+"""Rate limits per user and per IP, on the real Redis (moving window)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Header
+from fastapi.testclient import TestClient
+
+from autodevops.config import Settings
+from autodevops.ratelimit import rate_limit_dependency
+from autodevops.web import create_app
+
+
+async def user_from_header(x_test_user: Annotated[str | None, Header()] = None) -> str | None:
+    """Stands in for authentication: the limiter only needs a stable id for the caller."""
+    return x_test_user
+
+
+def limited_app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+    router = APIRouter(prefix="/test", dependencies=[Depends(rate_limit_dependency(user_from_header))])
+
+    @router.get("/limited")
+    async def limited() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    settings = make_settings(rate_limit_per_user="3/minute", rate_limit_per_ip="8/minute")
+    with TestClient(limited_app(settings)) as test_client:
+        yield test_client
+
+
+def test_user_is_limited_and_other_users_are_not(client: TestClient) -> None:
+    alice = {"X-Test-User": "alice"}
+    for expected_remaining in (2, 1, 0):
+        response = client.get("/test/limited", headers=alice)
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "3"
+        assert response.headers["X-RateLimit-Remaining"] == str(expected_remaining)
+        assert int(response.headers["X-RateLimit-Reset"]) > time.time()
+
+    refused = client.get("/test/limited", headers=alice)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == "3"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+    bob = client.get("/test/limited", headers={"X-Test-User": "bob"})
+    assert bob.status_code == 200
+    assert bob.headers["X-RateLimit-Remaining"] == "2"
+
+
+def test_anonymous_clients_are_limited_per_ip(client: TestClient) -> None:
+    statuses = [client.get("/test/limited").status_code for _ in range(9)]
+    assert statuses == [200] * 8 + [429]
+    # The IP limit also bounds authenticated callers from that address.
+    assert client.get("/test/limited", headers={"X-Test-User": "carol"}).status_code == 429
+
+
+def test_unlimited_routes_carry_no_rate_limit_headers(client: TestClient) -> None:
+    response = client.get("/health")
+    assert "X-RateLimit-Limit" not in response.headers
+
+
+def test_limits_can_be_switched_off(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(rate_limit_per_ip="1/minute", rate_limit_enabled=False)
+    with TestClient(limited_app(settings)) as client:
+        assert [client.get("/test/limited").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_bad_limit_notation_is_refused_at_start_up(make_settings: Callable[..., Settings]) -> None:
+    with pytest.raises(ValueError, match="rate_limit_per_user"):
+        make_settings(rate_limit_per_user="lots")
