@@ -1,0 +1,256 @@
+"""Shared pieces of the compiled-language detectors (Go, Rust, JVM, Ruby, PHP, .NET, Elixir, C/C++, Swift).
+
+- `StackBuilder` sets a `Stack` field together with its provenance, so no value is ever recorded without the
+  file and key it came from.
+- `is_project_path` decides which manifests can be project roots: manifests inside vendored code, test
+  fixtures or dependency caches are somebody else's project, not this repository's.
+- `matrix` turns a declared range (or a pin) into the version matrix through the runtime table, and reports
+  end-of-life pins as findings.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from autodevops.engine import runtimes
+from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.detect.services import services_from_dependencies
+from autodevops.engine.model import Evidence, Language, Provenance, Stack
+
+# Directory names whose manifests never define a stack of this repository: vendored dependencies, test
+# fixtures, dependency and build caches. (Examples and sub-projects with their own manifest DO count: CI builds
+# them.)
+NON_PROJECT_DIRS = frozenset(
+    {
+        "vendor",
+        "vendors",
+        "vendor-bin",
+        "third_party",
+        "third-party",
+        "thirdparty",
+        "3rdparty",
+        "external",
+        "extern",
+        "testdata",
+        "test-data",
+        "test_data",
+        "fixtures",
+        "fixture",
+        "__fixtures__",
+        "test-fixtures",
+        "test_fixtures",
+        "node_modules",
+        "bower_components",
+        "deps",
+        "_build",
+        "target",
+        "build",
+        "dist",
+        "out",
+        "bin",
+        "obj",
+        "Pods",
+        "Carthage",
+        ".build",
+        ".swiftpm",
+        ".git",
+        ".github",
+        ".cargo",
+        ".gradle",
+        ".mvn",
+        ".bundle",
+        "packages",  # NuGet's package cache when committed
+    }
+)
+
+# Path segments that mark template sources (cookiecutter, generator templates) rather than real projects.
+_TEMPLATE_MARKERS = ("{{", "{%", "$")
+
+
+def is_project_path(path: str, *, extra: Iterable[str] = ()) -> bool:
+    """Whether the manifest at `path` may be a project root (not vendored, not a fixture, not a cache)."""
+    skip = NON_PROJECT_DIRS.union(extra)
+    return not any(part in skip or any(m in part for m in _TEMPLATE_MARKERS) for part in path.split("/")[:-1])
+
+
+def is_under(path: str, directory: str) -> bool:
+    """Whether repo path `path` is `directory` itself or inside it ('.' contains everything)."""
+    if directory in ("", "."):
+        return True
+    return path == directory or path.startswith(directory + "/")
+
+
+def relpath(path: str, start: str) -> str:
+    """`path` relative to directory `start` (both repo-relative)."""
+    if start in ("", "."):
+        return path
+    return posixpath.relpath(path, start)
+
+
+def ev(file: str, key: str | None = None, line: int | None = None, excerpt: str | None = None) -> Evidence:
+    """Evidence, briefly."""
+    return Evidence(file=file, key=key, line=line, excerpt=excerpt[:120] if excerpt else None)
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of character `offset` in `text`."""
+    return text.count("\n", 0, offset) + 1
+
+
+class StackBuilder:
+    """Builds one `Stack`, recording the provenance of every field it sets."""
+
+    def __init__(self, ctx: Context, path: str, language: Language, evidence: Evidence, confidence: float) -> None:
+        self.ctx = ctx
+        self.stack = Stack(path=path, language=language)
+        self.stack.provenance["path"] = Provenance(evidence=[evidence], confidence=confidence)
+        self.stack.provenance["language"] = Provenance(evidence=[evidence], confidence=confidence)
+
+    @property
+    def path(self) -> str:
+        return self.stack.path
+
+    def set(
+        self,
+        field: str,
+        value: Any,
+        confidence: float,
+        *evidence: Evidence,
+        why: str | None = None,
+    ) -> None:
+        """Set `field` to `value` (replacing it) with its evidence."""
+        setattr(self.stack, field, value)
+        self.stack.provenance[field] = Provenance(evidence=list(evidence), confidence=confidence, justification=why)
+
+    def add(
+        self,
+        field: str,
+        items: Iterable[str],
+        confidence: float,
+        *evidence: Evidence,
+        why: str | None = None,
+    ) -> None:
+        """Append `items` to list field `field` (no duplicates), merging the evidence; the lowest confidence
+        of the contributions is kept, since the field is only as sure as its weakest part."""
+        items = list(items)
+        if not items:
+            return
+        current: list[str] = getattr(self.stack, field)
+        setattr(self.stack, field, unique([*current, *items]))
+        prov = self.stack.provenance.get(field)
+        if prov is None:
+            self.stack.provenance[field] = Provenance(evidence=list(evidence), confidence=confidence, justification=why)
+        else:
+            prov.evidence.extend(e for e in evidence if e not in prov.evidence)
+            prov.confidence = min(prov.confidence, confidence)
+            if why and not prov.justification:
+                prov.justification = why
+
+    def finding(self, code: str, severity: str, message: str, *evidence: Evidence) -> None:
+        self.ctx.finding(code, severity, message, *evidence, stack=self.stack.path)  # type: ignore[arg-type]
+
+    def build(self) -> Stack:
+        return self.stack
+
+
+def matrix(
+    b: StackBuilder,
+    runtime: str,
+    spec: runtimes.Spec,
+    evidence: Evidence,
+    *,
+    flavor: runtimes.RangeFlavor = "npm",
+    label: str,
+    confidence: float = 0.8,
+) -> bool:
+    """Set `versions` to the release lines of `runtime` that satisfy the declared `spec` and are supported on
+    the analysis date. Returns False (and records a finding) when nothing supported satisfies it."""
+    try:
+        lines = runtimes.supported_versions(runtime, spec, b.ctx.today, flavor=flavor)
+        declared = runtimes.supported_versions(runtime, spec, b.ctx.today, flavor=flavor, include_eol=True)
+    except ValueError as exc:
+        b.finding("invalid-version-range", "warning", f"{evidence.cite()}: {exc}", evidence)
+        return False
+    if lines:
+        b.set(
+            "versions",
+            lines,
+            confidence,
+            evidence,
+            why=f"{label} intersected with the {runtime} releases supported on {b.ctx.today.isoformat()}",
+        )
+        return True
+    if declared:
+        b.finding(
+            "eol-runtime",
+            "warning",
+            f"{evidence.cite()} allows only end-of-life {runtime} releases ({', '.join(declared)})",
+            evidence,
+        )
+        b.set("versions", declared[-1:], 0.5, evidence, why=f"{label}; every allowed release is end-of-life")
+        return True
+    return False
+
+
+def pinned(b: StackBuilder, runtime: str, version: str, evidence: Evidence, *, confidence: float = 0.9) -> None:
+    """Set `versions` to one pinned version, with a finding when that line is end-of-life."""
+    b.set("versions", [version], confidence, evidence, why="pinned toolchain version")
+    if runtimes.is_eol(runtime, version, b.ctx.today):
+        b.finding(
+            "eol-runtime",
+            "warning",
+            f"{evidence.cite()} pins {runtime} {version}, which is past end of life on {b.ctx.today.isoformat()}",
+            evidence,
+        )
+
+
+def source_bytes(ctx: Context, exts: dict[str, str], root: str = ".") -> dict[str, int]:
+    """Bytes of source per language under `root`, by file extension (`exts`: '.kt' → 'kotlin'),
+    skipping vendored and generated directories."""
+    totals: dict[str, int] = defaultdict(int)
+    for e in ctx.entries:
+        if not is_under(e.path, root):
+            continue
+        dot = e.path.rfind(".")
+        if dot < 0 or "/" in e.path[dot:]:
+            continue
+        lang = exts.get(e.path[dot:].lower())
+        if lang and is_project_path(e.path):
+            totals[lang] += e.size
+    return dict(totals)
+
+
+def nearest_root(path: str, roots: Iterable[str]) -> str | None:
+    """The deepest of `roots` that contains `path`."""
+    containing = [r for r in roots if is_under(path, r)]
+    return max(containing, key=lambda r: 0 if r == "." else len(r) + 1, default=None)
+
+
+def first(items: Iterable[str], pred: Callable[[str], bool]) -> str | None:
+    return next((i for i in items if pred(i)), None)
+
+
+def files_under(ctx: Context, directory: str, names: Iterable[str]) -> list[str]:
+    """Existing paths `directory/name` for each of `names`."""
+    return [p for n in names if ctx.exists(p := Context.join(directory, n))]
+
+
+def services_from_deps(
+    b: StackBuilder, ecosystem: str, names: Iterable[str], manifest: str, *, confidence: float = 0.6
+) -> None:
+    """Add the backing services whose client libraries are among `names` (each cited by its dependency)."""
+    for service, dep in services_from_dependencies(ecosystem, names):
+        b.add("services", [service], confidence, ev(manifest, key=dep), why="a client library among the dependencies")
+
+
+def frameworks_from_deps(
+    b: StackBuilder, table: dict[str, str], names: Iterable[str], manifest: str, *, confidence: float = 0.9
+) -> None:
+    """Add the frameworks (`table`: dependency name → framework name) found among `names`."""
+    for name in names:
+        fw = table.get(name.lower())
+        if fw:
+            b.add("frameworks", [fw], confidence, ev(manifest, key=name))

@@ -1,0 +1,243 @@
+"""Go: modules and `go.work` workspaces.
+
+A stack is a Go module (`go.mod`), or a `go.work` workspace with the modules it `use`s (built and tested as one
+unit). A module that no `go.work` uses is its own stack: `go test ./...` never crosses a module boundary, so
+each module is tested on its own. Modules under `testdata/`, `vendor/` and similar directories are not projects.
+
+Versions: the `go` directive is the minimum; the matrix is every supported Go release from it on (Go supports the
+two newest releases). A `toolchain` directive names the toolchain developers use; it must not be older than the
+`go` directive.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autodevops.engine import runtimes
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    frameworks_from_deps,
+    is_project_path,
+    is_under,
+    line_of,
+    matrix,
+    pinned,
+    services_from_deps,
+)
+from autodevops.engine.model import Evidence, Stack
+
+GOLANGCI_CONFIGS = (".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json")
+FRAMEWORKS = {
+    "github.com/gin-gonic/gin": "gin",
+    "github.com/labstack/echo/v4": "echo",
+    "github.com/labstack/echo": "echo",
+    "github.com/gofiber/fiber/v2": "fiber",
+    "github.com/gofiber/fiber/v3": "fiber",
+    "github.com/go-chi/chi/v5": "chi",
+    "github.com/go-chi/chi": "chi",
+    "github.com/gorilla/mux": "gorilla-mux",
+    "github.com/beego/beego/v2": "beego",
+    "google.golang.org/grpc": "grpc",
+    "github.com/spf13/cobra": "cobra",
+    "gorm.io/gorm": "gorm",
+    "github.com/urfave/cli/v2": "urfave-cli",
+}
+_DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)\s*$", re.M)
+_REQUIRE_BLOCK = re.compile(r"^require\s*\((.*?)^\)", re.M | re.S)
+_REQUIRE_LINE = re.compile(r"^require\s+(\S+)\s+\S+", re.M)
+_MODULE = re.compile(r"^module\s+(\S+)", re.M)
+_USE_BLOCK = re.compile(r"^use\s*\((.*?)^\)", re.M | re.S)
+_USE_LINE = re.compile(r"^use\s+(\S+)", re.M)
+
+
+class _Module:
+    def __init__(self, ctx: Context, manifest: str) -> None:
+        self.manifest = manifest
+        self.dir = Context.dirname(manifest)
+        self.text = ctx.text(manifest) or ""
+        text = _strip_comments(self.text)
+        m = _MODULE.search(text)
+        self.path = m.group(1).strip('"') if m else ""
+        self.directives: dict[str, tuple[str, int]] = {}
+        for d in _DIRECTIVE.finditer(text):
+            self.directives[d.group(1)] = (d.group(2), line_of(text, d.start()))
+        # Indirect requirements are dependencies of dependencies: they say nothing about this module's needs.
+        direct = "\n".join(line for line in self.text.splitlines() if "// indirect" not in line)
+        direct = _strip_comments(direct)
+        requires = [
+            line.split()[0] for blk in _REQUIRE_BLOCK.findall(direct) for line in blk.splitlines() if line.split()
+        ]
+        requires += _REQUIRE_LINE.findall(direct)
+        self.requires = [r.strip('"') for r in requires]
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def detect(ctx: Context) -> list[Stack]:
+    modules = [_Module(ctx, p) for p in ctx.find("go.mod") if is_project_path(p) and not _ignored_by_go(p)]
+    if not modules:
+        return []
+    works = [p for p in ctx.find("go.work") if is_project_path(p)]
+    # Each go.work claims the modules it uses; a module is claimed by the nearest go.work that uses it.
+    claimed: dict[str, str] = {}
+    work_uses: dict[str, list[str]] = {}
+    for work in works:
+        wdir = Context.dirname(work)
+        text = _strip_comments(ctx.text(work) or "")
+        uses = [u for blk in _USE_BLOCK.findall(text) for u in blk.split()] + _USE_LINE.findall(text)
+        dirs = [Context.join(wdir, u.strip('"')) for u in uses if u != "("]
+        work_uses[work] = dirs
+        for m in modules:
+            if m.dir in dirs and (m.manifest not in claimed or len(wdir) > len(Context.dirname(claimed[m.manifest]))):
+                claimed[m.manifest] = work
+    stacks: list[Stack] = []
+    for work, _dirs in work_uses.items():
+        members = [m for m in modules if claimed.get(m.manifest) == work]
+        if members:
+            stacks.append(_stack(ctx, Context.dirname(work), members, work))
+    for m in modules:
+        if m.manifest not in claimed:
+            stacks.append(_stack(ctx, m.dir, [m], None))
+    return stacks
+
+
+def _ignored_by_go(path: str) -> bool:
+    # The go command ignores directories starting with "." or "_" and directories named testdata.
+    return any(part.startswith((".", "_")) for part in path.split("/")[:-1])
+
+
+def _stack(ctx: Context, directory: str, members: list[_Module], work: str | None) -> Stack:
+    main = next((m for m in members if m.dir == directory), members[0])
+    anchor = work or main.manifest
+    b = StackBuilder(ctx, directory, "go", ev(anchor), 0.95)
+    b.set("package_manager", "go", 0.95, ev(anchor))
+    b.add("manifests", [*([work] if work else []), *(m.manifest for m in members)], 0.95, ev(anchor))
+    if work:
+        b.add("workspace_members", [m.dir for m in members], 0.95, ev(work, key="use"))
+    sums = [s for m in members if ctx.exists(s := Context.join(m.dir, "go.sum"))]
+    if work and ctx.exists(ws := Context.join(directory, "go.work.sum")):
+        sums.append(ws)
+    b.add("lockfiles", sums, 0.95, *(ev(s) for s in sums))
+    if not sums and any(m.requires for m in members):
+        b.finding(
+            "no-lockfile",
+            "warning",
+            f"{main.manifest} has requirements but no go.sum is committed; builds cannot verify module checksums",
+            ev(main.manifest),
+        )
+
+    _versions(b, members, work)
+
+    test_cmd = "go test ./..." if not work else "go test " + " ".join(_pkg_pattern(directory, m.dir) for m in members)
+    b.set("test_tool", "go-test", 0.95, ev(main.manifest), why="Go's built-in test runner")
+    b.set("test_commands", [test_cmd], 0.85, ev(main.manifest))
+
+    # golangci-lint reads its config from the module directory (or the workspace root); without one, the
+    # toolchain's own checks are the baseline.
+    cfg = files_under(ctx, directory, GOLANGCI_CONFIGS)
+    if cfg:
+        b.add("lint_tools", ["golangci-lint"], 0.95, ev(cfg[0]))
+        b.add("lint_commands", ["golangci-lint run"], 0.9, ev(cfg[0]))
+    else:
+        why = "standard checks shipped with the Go toolchain"
+        b.add("lint_tools", ["gofmt", "go-vet"], 0.5, ev(main.manifest), why=why)
+        b.add("lint_commands", ['test -z "$(gofmt -l .)"', "go vet ./..."], 0.5, ev(main.manifest), why=why)
+
+    # A build step matters when the module produces a program (a main package at its root or under cmd/);
+    # go vet and go test already compile libraries, and example programs are not deliverables.
+    mains = [p for m in members if ctx.exists(p := Context.join(m.dir, "main.go"))]
+    cmd_dirs = [p for p in ctx.find("main.go") if any(is_under(p, Context.join(m.dir, "cmd")) for m in members)]
+    if (mains or cmd_dirs) and not _is_example(directory):
+        b.set("build_commands", ["go build ./..."], 0.7, ev((mains or cmd_dirs)[0]))
+
+    for m in members:
+        # A client library's own tests need its server: the module's own path counts like a dependency.
+        names = [m.path, *m.requires]
+        services_from_deps(b, "go", names, m.manifest, confidence=0.5)
+        frameworks_from_deps(b, FRAMEWORKS, m.requires, m.manifest)
+    return b.build()
+
+
+def _pkg_pattern(root: str, module_dir: str) -> str:
+    rel = module_dir if root in ("", ".") else module_dir[len(root) + 1 :] if module_dir != root else "."
+    return "./..." if rel in (".", "") else f"./{rel}/..."
+
+
+def _is_example(directory: str) -> bool:
+    return any(part in ("example", "examples", "_examples") for part in directory.split("/"))
+
+
+def _versions(b: StackBuilder, members: list[_Module], work: str | None) -> None:
+    # The workspace's own go directive governs a workspace; otherwise the highest minimum among its modules.
+    sources: list[tuple[str, int, str]] = []
+    if work:
+        text = _strip_comments(b.ctx.text(work) or "")
+        for d in _DIRECTIVE.finditer(text):
+            if d.group(1) == "go":
+                sources.append((d.group(2), line_of(text, d.start()), work))
+    if not sources:
+        sources = [(m.directives["go"][0], m.directives["go"][1], m.manifest) for m in members if "go" in m.directives]
+    if not sources:
+        return
+    version, line, file = max(sources, key=lambda s: _vkey(s[0]))
+    pin = _pinned_toolchain(b.ctx, b.path)
+    evidence = ev(file, key="go", line=line, excerpt=f"go {version}")
+    floor = runtimes.cycle_of("go", version)
+    for m in members:
+        tc = m.directives.get("toolchain")
+        if tc and _vkey(tc[0].removeprefix("go")) < _vkey(version):
+            b.finding(
+                "toolchain-below-go-directive",
+                "error",
+                f"{m.manifest}: toolchain {tc[0]} is older than the go {version} directive it must satisfy",
+                ev(m.manifest, key="toolchain", line=tc[1]),
+                evidence,
+            )
+    if pin:
+        pin_version, pin_ev = pin
+        if _vkey(pin_version) < _vkey(version):
+            b.finding(
+                "toolchain-below-go-directive",
+                "error",
+                f"{pin_ev.cite()} pins Go {pin_version}, older than the go {version} directive of {file}",
+                pin_ev,
+                evidence,
+            )
+        pinned(b, "go", runtimes.cycle_of("go", pin_version) or pin_version, pin_ev)
+        return
+    if floor is None:
+        return
+
+    def at_least(cycle: str) -> bool:
+        return _vkey(cycle) >= _vkey(floor)
+
+    if not matrix(b, "go", at_least, evidence, label=f"go {version} and newer"):
+        # Newer than every release the table knows: the directive itself is the only version to test.
+        pinned(b, "go", floor, evidence, confidence=0.7)
+
+
+def _pinned_toolchain(ctx: Context, directory: str) -> tuple[str, Evidence] | None:
+    """A Go version pinned for developers: `.go-version`, or `golang` in asdf/mise `.tool-versions`."""
+    for d in dict.fromkeys([directory, "."]):
+        gv = Context.join(d, ".go-version")
+        text = ctx.text(gv) if ctx.exists(gv) else None
+        if text and text.strip():
+            return text.strip().split()[0], ev(gv, line=1)
+        tv = Context.join(d, ".tool-versions")
+        text = ctx.text(tv) if ctx.exists(tv) else None
+        for i, line in enumerate((text or "").splitlines(), 1):
+            parts = line.split("#")[0].split()
+            if len(parts) >= 2 and parts[0] in ("golang", "go"):
+                return parts[1], ev(tv, key=parts[0], line=i)
+    return None
+
+
+def _vkey(v: str) -> tuple[int, ...]:
+    """A comparable version: `1.23` and `1.23.0` compare equal."""
+    nums = [int(p) for p in re.findall(r"\d+", v)][:3]
+    return tuple(nums + [0] * (3 - len(nums)))

@@ -1,0 +1,413 @@
+"""Java and Kotlin: Maven and Gradle builds.
+
+A Maven stack is a root `pom.xml` with the modules it aggregates; a Gradle stack is a settings script (or a lone
+build script) with its subprojects. Nested Gradle settings inside another Gradle build are included builds
+(`build-logic`, `buildSrc`), not stacks. The same directory may hold both a Maven and a Gradle build: they are
+two stacks (two ways of building one project), and facts the Gradle scripts do not state (Java release, database
+drivers) are taken from the sibling pom.
+
+Versions: the Java release the build compiles for (`maven.compiler.release/source`, `java.version`, toolchains,
+`JavaLanguageVersion.of`, `jvmToolchain`, `JavaVersion.VERSION_x`, `jvmTarget`), else `.java-version`,
+`.sdkmanrc` or `.tool-versions`.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.etree.ElementTree import Element
+
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    is_project_path,
+    is_under,
+    line_of,
+    pinned,
+    services_from_deps,
+    source_bytes,
+)
+from autodevops.engine.model import Evidence, Language, Stack
+
+_EXTS = {".java": "java", ".kt": "kotlin", ".groovy": "java", ".scala": "java"}
+LINT_PLUGINS = {
+    "maven-checkstyle-plugin": "checkstyle",
+    "spotless-maven-plugin": "spotless",
+    "spring-javaformat-maven-plugin": "spring-javaformat",
+    "maven-pmd-plugin": "pmd",
+    "spotbugs-maven-plugin": "spotbugs",
+    "fmt-maven-plugin": "google-java-format",
+    "ktlint-maven-plugin": "ktlint",
+    "detekt-maven-plugin": "detekt",
+    "error-prone": "error-prone",
+}
+APP_PLUGINS = (
+    "spring-boot-maven-plugin",
+    "maven-shade-plugin",
+    "maven-assembly-plugin",
+    "jib-maven-plugin",
+    "quarkus-maven-plugin",
+    "micronaut-maven-plugin",
+    "native-maven-plugin",
+)
+_GRADLE_LINT = re.compile(
+    r"\b(checkstyle|spotless|ktlint|detekt|pmd|spotbugs|io\.spring\.javaformat|errorprone|ktfmt)\b", re.I
+)
+_GRADLE_VERSION = (
+    re.compile(r"JavaLanguageVersion\.of\(\s*[\"']?(\d+)"),
+    re.compile(r"jvmToolchain\(\s*(\d+)"),
+    re.compile(r"(?:source|target)Compatibility\s*=?\s*(?:JavaVersion\.VERSION_|[\"'])?(1[._]\d+|\d+)"),
+    re.compile(r"jvmTarget(?:\.set\(|\s*=\s*)\s*(?:JvmTarget\.JVM_|[\"'])(1[._]\d+|\d+)"),
+)
+_GRADLE_DEP = re.compile(r"[\"']([\w.\-]+):([\w.\-]+)(?::[^\"']*)?[\"']")
+
+
+def detect(ctx: Context) -> list[Stack]:
+    return [*_maven(ctx), *_gradle(ctx)]
+
+
+# ---- Maven -------------------------------------------------------------------------------------------------
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(el: Element | None, name: str) -> Element | None:
+    if el is None:
+        return None
+    return next((c for c in el if _local(c.tag) == name), None)
+
+
+def _children(el: Element | None, name: str) -> list[Element]:
+    return [] if el is None else [c for c in el if _local(c.tag) == name]
+
+
+def _text(el: Element | None) -> str | None:
+    return el.text.strip() if el is not None and el.text and el.text.strip() else None
+
+
+def _maven(ctx: Context) -> list[Stack]:
+    poms = [p for p in ctx.find("pom.xml") if is_project_path(p, extra=("src",))]
+    parsed = {p: ctx.xml(p) for p in poms}
+    # Modules aggregated by a pom are built with it, not on their own.
+    member_of: dict[str, str] = {}
+    for pom, root in parsed.items():
+        base = Context.dirname(pom)
+        for modules in _children(root, "modules") + [
+            m for prof in _children(_child(root, "profiles"), "profile") for m in _children(prof, "modules")
+        ]:
+            for mod in _children(modules, "module"):
+                name = _text(mod)
+                if not name:
+                    continue
+                target = Context.join(base, name)
+                child = target if target.endswith(".xml") else Context.join(target, "pom.xml")
+                if child in parsed and child != pom:
+                    member_of.setdefault(child, pom)
+
+    def top(pom: str) -> str:
+        seen = set()
+        while pom in member_of and pom not in seen:
+            seen.add(pom)
+            pom = member_of[pom]
+        return pom
+
+    groups: dict[str, list[str]] = {}
+    for pom in poms:
+        groups.setdefault(top(pom), []).append(pom)
+    return [_maven_stack(ctx, root, members, parsed) for root, members in groups.items()]
+
+
+def _props(root: Element | None) -> dict[str, str]:
+    props: dict[str, str] = {}
+    block = _child(root, "properties")
+    for el in list(block) if block is not None else []:
+        value = _text(el)
+        if value:
+            props[_local(el.tag)] = value
+    return props
+
+
+def _resolve(value: str | None, props: dict[str, str]) -> str | None:
+    for _ in range(5):
+        if value is None or "${" not in value:
+            return value
+        value = re.sub(r"\$\{([^}]+)\}", lambda m: props.get(m.group(1), m.group(0)), value)
+        if "${" in value and all(k not in props for k in re.findall(r"\$\{([^}]+)\}", value)):
+            return None
+    return value
+
+
+def _plugins(root: Element | None) -> list[Element]:
+    build = _child(root, "build")
+    found = _children(_child(build, "plugins"), "plugin")
+    found += _children(_child(_child(build, "pluginManagement"), "plugins"), "plugin")
+    for prof in _children(_child(root, "profiles"), "profile"):
+        found += _children(_child(_child(prof, "build"), "plugins"), "plugin")
+    return found
+
+
+def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, Element | None]) -> Stack:
+    directory = Context.dirname(pom)
+    root = parsed[pom]
+    language = _language(ctx, directory)
+    b = StackBuilder(ctx, directory, language, ev(pom), 0.9)
+    b.set("package_manager", "maven", 0.95, ev(pom))
+    b.add("manifests", members, 0.95, ev(pom))
+    if len(members) > 1:
+        b.add("workspace_members", [Context.dirname(m) for m in members if m != pom], 0.9, ev(pom, key="modules"))
+
+    wrapper = ctx.exists(Context.join(directory, "mvnw"))
+    mvn = "./mvnw" if wrapper else "mvn"
+    verify = f"{mvn} -B verify"
+    b.set("test_tool", "maven", 0.9, ev(pom), why="tests run in Maven's test phase (surefire/failsafe)")
+    b.set("test_commands", [verify], 0.85, ev(Context.join(directory, "mvnw") if wrapper else pom))
+
+    all_plugins: list[tuple[str, str]] = []  # (artifactId, pom)
+    deps: list[tuple[str, str]] = []  # ("group:artifact", pom)
+    version: tuple[str, Evidence] | None = None
+    for m in members:
+        el = parsed.get(m)
+        if el is None:
+            continue
+        props = _props(el)
+        for plugin in _plugins(el):
+            aid = _text(_child(plugin, "artifactId"))
+            if aid:
+                all_plugins.append((aid, m))
+        for dep_block in [_child(el, "dependencies"), _child(_child(el, "dependencyManagement"), "dependencies")]:
+            for dep in _children(dep_block, "dependency"):
+                gid, aid = _text(_child(dep, "groupId")), _text(_child(dep, "artifactId"))
+                if gid and aid:
+                    deps.append((f"{_resolve(gid, props) or gid}:{aid}", m))
+        if version is None:
+            version = _maven_java(el, props, m)
+    parent = _child(root, "parent")
+    parent_id = f"{_text(_child(parent, 'groupId'))}:{_text(_child(parent, 'artifactId'))}"
+
+    lint = [(LINT_PLUGINS[a], m) for a, m in all_plugins if a in LINT_PLUGINS]
+    for _name, m in lint:
+        b.add("lint_tools", ["other"], 0.8, ev(m, key="build.plugins", excerpt=_name))
+    packaging = _text(_child(root, "packaging")) or "jar"
+    app = [a for a, _ in all_plugins if a in APP_PLUGINS] or (
+        ["packaging " + packaging] if packaging in ("war", "ear") else []
+    )
+    if app:
+        b.set(
+            "build_commands",
+            [verify],
+            0.7,
+            ev(pom, key="build.plugins", excerpt=app[0]),
+            why="the verify lifecycle packages the application",
+        )
+    if version is None:
+        version = _version_files(ctx, directory)
+    if version:
+        _set_java(b, *version)
+    services_from_deps(b, "java", [d for d, _ in deps], pom, confidence=0.6)
+    _frameworks(b, [d for d, _ in deps] + [parent_id], pom)
+    return b.build()
+
+
+def _maven_java(root: Element, props: dict[str, str], pom: str) -> tuple[str, Evidence] | None:
+    for key in (
+        "maven.compiler.release",
+        "maven.compiler.source",
+        "maven.compiler.target",
+        "java.version",
+        "java.release",
+        "jdk.version",
+        "javaVersion",
+        "java.target",
+    ):
+        value = _resolve(props.get(key), props)
+        if value:
+            return value, ev(pom, key=f"properties.{key}", excerpt=value)
+    for plugin in _plugins(root):
+        aid = _text(_child(plugin, "artifactId"))
+        conf = _child(plugin, "configuration")
+        if aid == "maven-compiler-plugin":
+            for key in ("release", "source", "target"):
+                value = _resolve(_text(_child(conf, key)), props)
+                if value:
+                    return value, ev(pom, key=f"maven-compiler-plugin.{key}", excerpt=value)
+        if aid == "maven-toolchains-plugin":
+            for el in conf.iter() if conf is not None else []:
+                if _local(el.tag) == "version" and _text(el):
+                    value = _resolve(_text(el), props)
+                    if value:
+                        return value, ev(pom, key="maven-toolchains-plugin.jdk.version", excerpt=value)
+    return None
+
+
+# ---- Gradle ------------------------------------------------------------------------------------------------
+
+
+def _gradle(ctx: Context) -> list[Stack]:
+    settings = sorted(
+        Context.dirname(p)
+        for name in ("settings.gradle", "settings.gradle.kts")
+        for p in ctx.find(name)
+        if is_project_path(p, extra=("src",))
+    )
+    builds = sorted(
+        p for name in ("build.gradle", "build.gradle.kts") for p in ctx.find(name) if is_project_path(p, extra=("src",))
+    )
+    roots: list[str] = []
+    for d in settings:
+        # A settings script inside another Gradle build is an included build (build-logic, buildSrc).
+        if not any(is_under(d, r) and d != r for r in settings) and d not in roots:
+            roots.append(d)
+    for p in builds:
+        d = Context.dirname(p)
+        if "buildSrc" in d.split("/"):
+            continue
+        if not any(is_under(d, r) for r in roots):
+            roots.append(d)
+    stacks = []
+    for r in roots:
+        files = [p for p in builds if is_under(p, r)]
+        files += [
+            s for s in (Context.join(r, "settings.gradle"), Context.join(r, "settings.gradle.kts")) if ctx.exists(s)
+        ]
+        stacks.append(_gradle_stack(ctx, r, files))
+    return stacks
+
+
+def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
+    anchor = next((f for f in files if Context.dirname(f) == directory and "settings" in f), None) or next(
+        (f for f in files if Context.dirname(f) == directory), files[0]
+    )
+    language = _language(ctx, directory)
+    b = StackBuilder(ctx, directory, language, ev(anchor), 0.9)
+    b.set("package_manager", "gradle", 0.95, ev(anchor))
+    b.add("manifests", sorted(files), 0.95, ev(anchor))
+    subprojects = sorted({Context.dirname(f) for f in files if Context.dirname(f) != directory})
+    if subprojects:
+        b.add("workspace_members", subprojects, 0.8, ev(anchor))
+    wrapper_path = Context.join(directory, "gradlew")
+    gradle = "./gradlew" if ctx.exists(wrapper_path) else "gradle"
+    if not ctx.exists(wrapper_path):
+        b.finding(
+            "no-gradle-wrapper",
+            "info",
+            f"{anchor}: no Gradle wrapper (gradlew), so CI must install a Gradle version the build may not expect",
+            ev(anchor),
+        )
+    locks = [p for p in ctx.find("gradle.lockfile") if is_under(p, directory)]
+    b.add("lockfiles", locks, 0.9, *(ev(p) for p in locks))
+    b.set("test_tool", "gradle", 0.9, ev(anchor), why="tests run by Gradle's test/check tasks")
+    b.set("test_commands", [f"{gradle} check"], 0.85, ev(wrapper_path if gradle == "./gradlew" else anchor))
+    b.set("build_commands", [f"{gradle} assemble"], 0.7, ev(anchor))
+
+    texts = {f: ctx.text(f) or "" for f in files}
+    catalog = Context.join(directory, "gradle/libs.versions.toml")
+    if ctx.exists(catalog):
+        texts[catalog] = ctx.text(catalog) or ""
+    version: tuple[str, Evidence] | None = None
+    deps: list[str] = []
+    for f, text in texts.items():
+        for pattern in _GRADLE_VERSION:
+            m = pattern.search(text)
+            if m and version is None:
+                version = (m.group(1), ev(f, line=line_of(text, m.start()), excerpt=m.group(0)))
+        for m in _GRADLE_LINT.finditer(text):
+            b.add("lint_tools", ["other"], 0.7, ev(f, line=line_of(text, m.start()), excerpt=m.group(0)))
+            break
+        deps += [f"{g}:{a}" for g, a in _GRADLE_DEP.findall(text)]
+        deps += [f"{g}:{a}" for g, a in re.findall(r"module\s*=\s*[\"']([\w.\-]+):([\w.\-]+)[\"']", text)]
+    # Checkstyle/detekt configurations are applied by the build even when its scripts are not readable.
+    for p in ctx.entries:
+        if is_under(p.path, directory) and re.search(r"(^|/)([^/]*checkstyle[^/]*\.xml|detekt[^/]*\.ya?ml)$", p.path):
+            b.add("lint_tools", ["other"], 0.6, ev(p.path))
+            break
+    if version is None:
+        version = _version_files(ctx, directory)
+    sibling = Context.join(directory, "pom.xml")
+    sibling_root = ctx.xml(sibling) if ctx.exists(sibling) else None
+    if version is None and sibling_root is not None:
+        version = _maven_java(sibling_root, _props(sibling_root), sibling)
+    if sibling_root is not None and not deps:
+        props = _props(sibling_root)
+        deps = [
+            f"{_resolve(_text(_child(d, 'groupId')), props)}:{_text(_child(d, 'artifactId'))}"
+            for d in _children(_child(sibling_root, "dependencies"), "dependency")
+        ]
+        services_from_deps(b, "java", deps, sibling, confidence=0.5)
+    else:
+        services_from_deps(b, "java", deps, anchor, confidence=0.6)
+    if version:
+        _set_java(b, *version)
+    _frameworks(b, deps, anchor)
+    if any("com.android" in t for t in texts.values()):
+        b.add("frameworks", ["android"], 0.8, ev(anchor))
+    return b.build()
+
+
+# ---- shared ------------------------------------------------------------------------------------------------
+
+
+def _language(ctx: Context, directory: str) -> Language:
+    totals = source_bytes(ctx, _EXTS, directory)
+    if not any(totals.values()):
+        # Sizes unknown (an index without sizes): count files instead.
+        counts: dict[str, int] = {}
+        for e in ctx.entries:
+            if is_under(e.path, directory):
+                lang = _EXTS.get(e.path[e.path.rfind(".") :].lower()) if "." in e.path else None
+                if lang:
+                    counts[lang] = counts.get(lang, 0) + 1
+        totals = counts
+    return "kotlin" if totals.get("kotlin", 0) > totals.get("java", 0) else "java"
+
+
+def _java_line(value: str) -> str | None:
+    # "1.8" is Java 8; "17", "17.0.2" and "21.0.1-tem" are their major release.
+    m = re.match(r"^\s*(?:1[._](?=\d))?(\d+)", value)
+    return str(int(m.group(1))) if m else None
+
+
+def _set_java(b: StackBuilder, value: str, evidence: Evidence) -> None:
+    line = _java_line(value)
+    if line:
+        pinned(b, "java", line, evidence, confidence=0.85)
+
+
+def _version_files(ctx: Context, directory: str) -> tuple[str, Evidence] | None:
+    for d in dict.fromkeys([directory, "."]):
+        jv = files_under(ctx, d, [".java-version"])
+        if jv and (text := (ctx.text(jv[0]) or "").strip()):
+            return text.split()[0], ev(jv[0], line=1)
+        sdk = files_under(ctx, d, [".sdkmanrc"])
+        if sdk:
+            for i, line in enumerate((ctx.text(sdk[0]) or "").splitlines(), 1):
+                if line.strip().startswith("java="):
+                    return line.split("=", 1)[1].strip(), ev(sdk[0], key="java", line=i)
+        tv = files_under(ctx, d, [".tool-versions"])
+        if tv:
+            for i, line in enumerate((ctx.text(tv[0]) or "").splitlines(), 1):
+                parts = line.split("#")[0].split()
+                if len(parts) >= 2 and parts[0] == "java":
+                    m = re.search(r"(\d+(?:\.\d+)*)", parts[1])
+                    if m:
+                        return m.group(1), ev(tv[0], key="java", line=i)
+    return None
+
+
+_FRAMEWORKS = (
+    ("org.springframework.boot:", "spring-boot"),
+    ("io.quarkus:", "quarkus"),
+    ("io.micronaut", "micronaut"),
+    ("io.ktor:", "ktor"),
+    ("io.dropwizard:", "dropwizard"),
+    ("io.vertx:", "vertx"),
+)
+
+
+def _frameworks(b: StackBuilder, deps: list[str], manifest: str) -> None:
+    for dep in deps:
+        for prefix, name in _FRAMEWORKS:
+            if dep.startswith(prefix):
+                b.add("frameworks", [name], 0.9, ev(manifest, key=dep))

@@ -1,0 +1,319 @@
+"""Rust: Cargo packages and workspaces.
+
+A stack is a Cargo workspace (built and tested as one unit, members listed) or a package that belongs to no
+workspace. A package that declares its own empty `[workspace]` (the usual way to keep `fuzz/` crates out of the
+enclosing workspace) or that the enclosing workspace excludes is its own stack.
+
+Versions: a `rust-toolchain(.toml)` pin wins; otherwise the declared MSRVs (`rust-version`, per member) plus
+`stable`. Rust has one supported release (the latest stable), so there is no end-of-life table to intersect with.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from typing import Any
+
+from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    frameworks_from_deps,
+    is_project_path,
+    is_under,
+    relpath,
+    services_from_deps,
+)
+from autodevops.engine.model import Stack
+
+FRAMEWORKS = {
+    "axum": "axum",
+    "actix-web": "actix-web",
+    "rocket": "rocket",
+    "warp": "warp",
+    "poem": "poem",
+    "tide": "tide",
+    "salvo": "salvo",
+    "leptos": "leptos",
+    "dioxus": "dioxus",
+    "yew": "yew",
+    "tauri": "tauri",
+    "bevy": "bevy",
+    "tokio": "tokio",
+    "pyo3": "pyo3",
+}
+_NUMERIC = re.compile(r"^\d+\.\d+(\.\d+)?$")
+
+
+class _Crate:
+    def __init__(self, manifest: str, data: dict[str, Any]) -> None:
+        self.manifest = manifest
+        self.dir = Context.dirname(manifest)
+        self.data = data
+        pkg = data.get("package")
+        self.package: dict[str, Any] = pkg if isinstance(pkg, dict) else {}
+        ws = data.get("workspace")
+        self.workspace: dict[str, Any] | None = ws if isinstance(ws, dict) else None
+
+    @property
+    def is_fuzz(self) -> bool:
+        meta = self.package.get("metadata")
+        if isinstance(meta, dict) and meta.get("cargo-fuzz"):
+            return True
+        return "libfuzzer-sys" in _deps(self.data) and posixpath.basename(self.dir) == "fuzz"
+
+
+def _deps(data: dict[str, Any]) -> list[str]:
+    """Dependency names from every dependency table, including target-specific and workspace ones."""
+    names: list[str] = []
+
+    def take(table: Any) -> None:
+        for kind in ("dependencies", "dev-dependencies", "build-dependencies"):
+            deps = table.get(kind) if isinstance(table, dict) else None
+            if isinstance(deps, dict):
+                for name, spec in deps.items():
+                    # `foo = { package = "bar" }` renames: the real crate is `bar`
+                    real = spec.get("package") if isinstance(spec, dict) else None
+                    names.append(str(real or name))
+
+    take(data)
+    targets = data.get("target")
+    if isinstance(targets, dict):
+        for t in targets.values():
+            take(t)
+    ws = data.get("workspace")
+    if isinstance(ws, dict):
+        take(ws)
+    return names
+
+
+def _globs(value: Any) -> list[str]:
+    return [str(v).strip("/") for v in value] if isinstance(value, list) else []
+
+
+def _member_of(ws: _Crate, crate: _Crate) -> bool:
+    """Whether `crate` is a member of workspace `ws` (its `members` globs, minus `exclude`)."""
+    assert ws.workspace is not None
+    if crate is ws:
+        return True
+    if not is_under(crate.dir, ws.dir):
+        return False
+    rel = relpath(crate.dir, ws.dir)
+    if any(rel == e or rel.startswith(e + "/") for e in _globs(ws.workspace.get("exclude"))):
+        return False
+    members = _globs(ws.workspace.get("members")) + _globs(ws.workspace.get("default-members"))
+    if any(fnmatch.fnmatchcase(rel, posixpath.normpath(g)) for g in members):
+        return True
+    # Path dependencies of the root package inside the workspace directory are members implicitly.
+    return any(
+        isinstance(spec, dict)
+        and isinstance(spec.get("path"), str)
+        and posixpath.normpath(posixpath.join(ws.dir, spec["path"])) == crate.dir
+        for spec in (ws.data.get("dependencies") or {}).values()
+    )
+
+
+def detect(ctx: Context) -> list[Stack]:
+    crates: list[_Crate] = []
+    for manifest in ctx.find("Cargo.toml"):
+        if not is_project_path(manifest):
+            continue
+        data = ctx.toml(manifest)
+        crates.append(_Crate(manifest, data if data is not None else {}))
+    if not crates:
+        return []
+    workspaces = [c for c in crates if c.workspace is not None]
+    owner: dict[str, _Crate] = {}
+    for crate in crates:
+        if crate.workspace is not None:
+            owner[crate.manifest] = crate
+            continue
+        # Cargo looks upward for the nearest workspace root; the crate belongs to it only if it is a member.
+        enclosing = sorted(
+            (w for w in workspaces if w is not crate and is_under(crate.dir, w.dir)),
+            key=lambda w: len(w.dir) if w.dir != "." else 0,
+            reverse=True,
+        )
+        ws = next((w for w in enclosing if _member_of(w, crate)), None)
+        owner[crate.manifest] = ws or crate
+    roots = unique(owner[c.manifest].manifest for c in crates)
+    by_manifest = {c.manifest: c for c in crates}
+    stacks = []
+    for root_manifest in roots:
+        root = by_manifest[root_manifest]
+        members = [c for c in crates if owner[c.manifest] is root]
+        stacks.append(_stack(ctx, root, members))
+    return stacks
+
+
+def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
+    manifest = root.manifest
+    b = StackBuilder(ctx, root.dir, "rust", ev(manifest), 0.95)
+    b.set("package_manager", "cargo", 0.95, ev(manifest))
+    b.add("manifests", [c.manifest for c in members], 0.95, ev(manifest))
+    member_dirs = [c.dir for c in members if c is not root]
+    is_workspace = root.workspace is not None and bool(member_dirs)
+    if root.workspace is not None and member_dirs:
+        b.add("workspace_members", member_dirs, 0.9, ev(manifest, key="workspace.members"))
+    lock = Context.join(root.dir, "Cargo.lock")
+    if ctx.exists(lock):
+        b.add("lockfiles", [lock], 0.95, ev(lock))
+    elif _has_binary(ctx, members):
+        b.finding(
+            "no-lockfile",
+            "warning",
+            f"{manifest}: the project builds a binary but commits no Cargo.lock, so CI builds are not reproducible",
+            ev(manifest),
+        )
+
+    _versions(ctx, b, root, members)
+    fuzz = root.is_fuzz and not member_dirs
+    ws_flag = " --workspace" if is_workspace else ""
+    if fuzz:
+        b.set("test_tool", "none", 0.7, ev(manifest, key="package.metadata.cargo-fuzz"), why="fuzz targets, not tests")
+        b.set(
+            "build_commands",
+            ["cargo check"],
+            0.7,
+            ev(manifest, key="package.metadata.cargo-fuzz"),
+            why="fuzz targets need nightly to run; checking that they compile works on stable",
+        )
+        return b.build()
+
+    nextest = files_under(ctx, root.dir, [".config/nextest.toml"]) or files_under(ctx, ".", [".config/nextest.toml"])
+    if nextest:
+        b.set("test_tool", "cargo-nextest", 0.9, ev(nextest[0]))
+        b.set("test_commands", [f"cargo nextest run{ws_flag}"], 0.85, ev(nextest[0]))
+    else:
+        b.set("test_tool", "cargo-test", 0.9, ev(manifest))
+        b.set("test_commands", [f"cargo test{ws_flag}"], 0.85, ev(manifest))
+    b.set("build_commands", [f"cargo build{ws_flag}"], 0.7, ev(manifest))
+
+    # rustfmt and clippy ship with every toolchain; a config makes their use certain, otherwise they are the
+    # standard checks of a Rust project and are proposed with lower confidence.
+    fmt_cfg = _config(ctx, root.dir, ["rustfmt.toml", ".rustfmt.toml"])
+    clippy_cfg = _config(ctx, root.dir, ["clippy.toml", ".clippy.toml"])
+    lints_key = _clippy_lints(members)
+    fmt_ev = ev(fmt_cfg) if fmt_cfg else ev(manifest)
+    clippy_ev = ev(clippy_cfg) if clippy_cfg else ev(lints_key[0], key=lints_key[1]) if lints_key else ev(manifest)
+    configured_fmt, configured_clippy = bool(fmt_cfg), bool(clippy_cfg or lints_key)
+    why = "standard check shipped with the Rust toolchain"
+    b.add("lint_tools", ["rustfmt"], 0.9 if configured_fmt else 0.5, fmt_ev, why=None if configured_fmt else why)
+    b.add(
+        "lint_tools", ["clippy"], 0.9 if configured_clippy else 0.5, clippy_ev, why=None if configured_clippy else why
+    )
+    b.add("lint_commands", ["cargo fmt --all -- --check"], 0.8, fmt_ev)
+    b.add("lint_commands", [f"cargo clippy{ws_flag} --all-targets -- -D warnings"], 0.8, clippy_ev)
+
+    for c in members:
+        deps = _deps(c.data)
+        frameworks_from_deps(b, FRAMEWORKS, deps, c.manifest)
+        # Example crates of a workspace are compiled, not run against servers: their clients say nothing
+        # about what the tests need.
+        if c is root or not _is_example(c.dir):
+            services_from_deps(b, "rust", deps, c.manifest, confidence=0.5)
+    return b.build()
+
+
+def _config(ctx: Context, directory: str, names: list[str]) -> str | None:
+    """The nearest of `names` in `directory` or above (rustfmt and clippy search upward)."""
+    d = directory
+    while True:
+        found = files_under(ctx, d, names)
+        if found:
+            return found[0]
+        if d in ("", "."):
+            return None
+        d = Context.dirname(d)
+
+
+def _clippy_lints(members: list[_Crate]) -> tuple[str, str] | None:
+    for c in members:
+        lints = c.data.get("lints")
+        if isinstance(lints, dict) and "clippy" in lints:
+            return c.manifest, "lints.clippy"
+        ws = c.workspace or {}
+        wl = ws.get("lints")
+        if isinstance(wl, dict) and "clippy" in wl:
+            return c.manifest, "workspace.lints.clippy"
+    return None
+
+
+def _has_binary(ctx: Context, members: list[_Crate]) -> bool:
+    return any(c.data.get("bin") or ctx.exists(Context.join(c.dir, "src/main.rs")) for c in members if c.package)
+
+
+def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]) -> None:
+    msrvs: list[tuple[str, str, str]] = []  # (version, manifest, key)
+    ws_pkg = (root.workspace or {}).get("package")
+    ws_msrv = ws_pkg.get("rust-version") if isinstance(ws_pkg, dict) else None
+    if isinstance(ws_msrv, str):
+        msrvs.append((ws_msrv, root.manifest, "workspace.package.rust-version"))
+    for c in members:
+        v = c.package.get("rust-version")
+        if isinstance(v, str):
+            msrvs.append((v, c.manifest, "package.rust-version"))
+    # The workspace's (or root package's) MSRV is the one the workspace is built with; member MSRVs matter
+    # only when the workspace declares none (each crate then promises its own).
+    root_level = [m for m in msrvs if m[1] == root.manifest]
+    if root_level:
+        msrvs = root_level[:1]
+    declared = sorted(unique(v for v, _, _ in msrvs), key=_vkey)
+
+    toolchain = _toolchain(ctx, root.dir)
+    if toolchain:
+        channel, file = toolchain
+        b.set("versions", [channel], 0.9, ev(file, key="toolchain.channel", excerpt=channel), why="pinned toolchain")
+        if _NUMERIC.match(channel) and declared and _vkey(channel) < _vkey(declared[-1]):
+            b.finding(
+                "toolchain-below-msrv",
+                "error",
+                f"{file} pins Rust {channel}, older than the rust-version {declared[-1]} a manifest requires",
+                ev(file),
+                *(ev(m, key=k) for v, m, k in msrvs if v == declared[-1]),
+            )
+        return
+    evidence = [ev(m, key=k, excerpt=v) for v, m, k in msrvs] or [ev(root.manifest)]
+    b.set(
+        "versions",
+        [*declared, "stable"],
+        0.8 if declared else 0.6,
+        *evidence,
+        why="the declared minimum supported Rust versions and the current stable release",
+    )
+
+
+def _toolchain(ctx: Context, directory: str) -> tuple[str, str] | None:
+    """The channel pinned by the nearest `rust-toolchain.toml` / `rust-toolchain` (rustup searches upward)."""
+    d = directory
+    while True:
+        for name in ("rust-toolchain.toml", "rust-toolchain"):
+            path = Context.join(d, name)
+            if not ctx.exists(path):
+                continue
+            text = ctx.text(path) or ""
+            channel: str | None = None
+            if name.endswith(".toml") or text.lstrip().startswith("["):
+                data = ctx.toml(path) or {}
+                tc = data.get("toolchain")
+                if isinstance(tc, dict) and isinstance(tc.get("channel"), str):
+                    channel = tc["channel"]
+            else:
+                channel = text.strip().splitlines()[0].strip() if text.strip() else None
+            if channel:
+                return channel, path
+        if d in ("", "."):
+            return None
+        d = Context.dirname(d)
+
+
+def _is_example(rel: str) -> bool:
+    return any(part in ("example", "examples") for part in rel.split("/"))
+
+
+def _vkey(v: str) -> tuple[int, ...]:
+    """A comparable version: `1.23` and `1.23.0` compare equal."""
+    nums = [int(p) for p in re.findall(r"\d+", v)][:3]
+    return tuple(nums + [0] * (3 - len(nums)))
