@@ -1,0 +1,162 @@
+"""SQL for the `jobs` table: the durable record of every job. The only place jobs SQL is built.
+
+Every function runs in the caller's session (a request's, or a job's tenant-bound one): row-level security
+decides what is visible, and callers still scope by organization.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.models import Job, utcnow
+
+# `failed` is an attempt that failed with attempts left: it becomes `active` again when its retry starts.
+UNFINISHED_STATES = ("pending", "active", "failed")
+
+
+async def insert(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    queue: str,
+    name: str,
+    payload: dict[str, Any],
+    max_attempts: int,
+    correlation_id: str | None,
+) -> Job:
+    job_id = uuid.uuid4()
+    job = Job(
+        id=job_id,
+        organization_id=organization_id,
+        queue=queue,
+        name=name,
+        payload=payload,
+        state="pending",
+        attempts=0,
+        max_attempts=max_attempts,
+        correlation_id=correlation_id,
+        bullmq_job_id=str(job_id),
+    )
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get(session: AsyncSession, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
+    statement = select(Job).where(Job.id == job_id)
+    if for_update:
+        statement = statement.with_for_update()
+    job: Job | None = (await session.execute(statement)).scalar_one_or_none()
+    return job
+
+
+async def get_in_organizations(
+    session: AsyncSession, job_id: uuid.UUID, organization_ids: Sequence[uuid.UUID]
+) -> Job | None:
+    statement = select(Job).where(Job.id == job_id, Job.organization_id.in_(list(organization_ids)))
+    job: Job | None = (await session.execute(statement)).scalar_one_or_none()
+    return job
+
+
+async def list_for_organizations(
+    session: AsyncSession,
+    organization_ids: Sequence[uuid.UUID],
+    *,
+    states: Sequence[str] | None = None,
+    queue: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Job], int]:
+    """A page of jobs (newest first) and the total count."""
+    conditions: list[ColumnElement[bool]] = [Job.organization_id.in_(list(organization_ids))]
+    if states:
+        conditions.append(Job.state.in_(list(states)))
+    if queue:
+        conditions.append(Job.queue == queue)
+    total = int((await session.execute(select(func.count()).select_from(Job).where(*conditions))).scalar_one())
+    rows = await session.execute(
+        select(Job).where(*conditions).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
+    )
+    return list(rows.scalars()), total
+
+
+async def list_unfinished(session: AsyncSession, *, created_before: datetime, limit: int = 1000) -> list[Job]:
+    """Unfinished jobs (pending, active, failed awaiting a retry) visible to the session, oldest first."""
+    rows = await session.execute(
+        select(Job)
+        .where(Job.state.in_(UNFINISHED_STATES), Job.created_at < created_before)
+        .order_by(Job.created_at)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def list_dead_letters(session: AsyncSession, *, limit: int = 1000) -> list[Job]:
+    rows = await session.execute(
+        select(Job).where(Job.state == "dead_letter").order_by(Job.finished_at.desc(), Job.id).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def mark_active(session: AsyncSession, job: Job) -> None:
+    """Start an attempt: count it first, so a crash during the run still uses up the attempt."""
+    job.state = "active"
+    job.attempts += 1
+    job.started_at = utcnow()
+    job.finished_at = None
+    await session.flush()
+
+
+async def mark_completed(session: AsyncSession, job: Job) -> None:
+    job.state = "completed"
+    job.last_error = None
+    job.finished_at = utcnow()
+    await session.flush()
+
+
+async def mark_retry(session: AsyncSession, job: Job, error: str) -> None:
+    """The attempt failed and another one is scheduled."""
+    job.state = "failed"
+    job.last_error = error
+    await session.flush()
+
+
+async def mark_dead(session: AsyncSession, job: Job, error: str) -> None:
+    job.state = "dead_letter"
+    job.last_error = error
+    job.finished_at = utcnow()
+    await session.flush()
+
+
+async def mark_released(session: AsyncSession, job: Job) -> None:
+    """Give an interrupted attempt back (graceful shutdown): the job waits again and the attempt is not counted."""
+    job.state = "pending"
+    job.attempts = max(0, job.attempts - 1)
+    await session.flush()
+
+
+async def requeue(session: AsyncSession, job: Job) -> None:
+    """A dead letter back to pending with a fresh attempt budget."""
+    job.state = "pending"
+    job.attempts = 0
+    job.finished_at = None
+    job.started_at = None
+    await session.flush()
+
+
+async def delete_dead_letters(session: AsyncSession, job_ids: Sequence[uuid.UUID]) -> int:
+    """Purge: delete these dead letters (only rows still in `dead_letter`). Returns how many went."""
+    if not job_ids:
+        return 0
+    result = await session.execute(
+        delete(Job)
+        .where(Job.id.in_(list(job_ids)), Job.state == "dead_letter")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,114 @@
+"""Postgres is the record, Redis is the delivery mechanism: make Redis hold every job Postgres says is due.
+
+The queue Redis keeps nothing on disk. After a restart or a `FLUSHALL` it has forgotten every waiting, delayed
+and running job; the `jobs` table has not. On worker start and then periodically, the reconciler lists the
+unfinished jobs (`pending`, `active`, `failed` awaiting a retry) and re-enqueues each one Redis does not know.
+Re-enqueueing is safe to repeat: the bullmq job id is the job's id (a second add is a no-op) and a delivery of
+a job that already finished is acknowledged without running it.
+
+A job that failed and awaits its retry is re-enqueued with the rest of its delay (from its last update and
+the un-jittered schedule). A job Redis lists in its own `failed` set while Postgres still has it unfinished
+died in a way the worker could not record (its row is moved to `dead_letter`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from autodevops.config import Settings
+from autodevops.db import Database, tenant_session
+from autodevops.jobs import metrics, queries
+from autodevops.jobs.broker import Broker
+from autodevops.jobs.queues import BY_NAME
+from autodevops.jobs.retry import base_delay_s
+from autodevops.logging import get_logger
+from autodevops.models import utcnow
+
+log = get_logger(__name__)
+
+# Jobs younger than this are left alone: their enqueue may still be on its way (it runs after COMMIT).
+MIN_AGE_S = 5.0
+BATCH = 1000
+
+_UNFINISHED = text("SELECT id, organization_id, queue, state FROM app_jobs_in_states(:states, :before, :limit)")
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    checked: int = 0
+    requeued: list[str] = field(default_factory=list)
+    dead_lettered: list[str] = field(default_factory=list)
+
+
+class Reconciler:
+    def __init__(self, settings: Settings, database: Database, broker: Broker) -> None:
+        self.settings = settings
+        self.database = database
+        self.broker = broker
+        self.scale = settings.jobs_time_scale
+
+    async def run_once(self, *, min_age_s: float | None = None) -> ReconcileReport:
+        """One pass over the unfinished jobs. Returns what it did."""
+        age = MIN_AGE_S * self.scale if min_age_s is None else min_age_s
+        before = utcnow() - timedelta(seconds=age)
+        async with self.database.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    _UNFINISHED, {"states": list(queries.UNFINISHED_STATES), "before": before, "limit": BATCH}
+                )
+            ).all()
+            await session.rollback()
+        report = ReconcileReport(checked=len(rows))
+        for job_id, organization_id, queue, _state in rows:
+            if queue not in BY_NAME:
+                continue
+            redis_state = await self.broker.state(queue, str(job_id))
+            if redis_state is None:
+                if await self._requeue(job_id, organization_id):
+                    report.requeued.append(str(job_id))
+            elif redis_state == "failed" and await self._dead_letter(job_id, organization_id, queue):
+                report.dead_lettered.append(str(job_id))
+        if report.requeued or report.dead_lettered:
+            metrics.RECONCILED.inc(len(report.requeued))
+            log.warning(
+                "reconciled jobs with Redis",
+                requeued=len(report.requeued),
+                dead_lettered=len(report.dead_lettered),
+                checked=report.checked,
+            )
+        return report
+
+    async def _requeue(self, job_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+            job = await queries.get(session, job_id)
+            if job is None or job.state not in queries.UNFINISHED_STATES:
+                return False
+            delay_s = 0.0
+            if job.state == "failed":
+                due = job.updated_at + timedelta(seconds=base_delay_s(job.attempts + 1) * self.scale)
+                delay_s = max(0.0, (due - utcnow()).total_seconds())
+            queue, name, data = job.queue, job.name, job_message(job.id, job.organization_id, job.correlation_id)
+        await self.broker.enqueue(queue, str(job_id), name, data, delay_s=delay_s)
+        return True
+
+    async def _dead_letter(self, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str) -> bool:
+        reason = await self.broker.failed_reason(queue, str(job_id)) or "failed in the queue"
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+            job = await queries.get(session, job_id, for_update=True)
+            if job is None or job.state not in queries.UNFINISHED_STATES:
+                return False
+            await queries.mark_dead(session, job, reason)
+        metrics.JOB_DEAD_LETTERS.labels(queue).inc()
+        return True
+
+
+def job_message(job_id: uuid.UUID, organization_id: uuid.UUID, correlation_id: str | None) -> dict[str, str]:
+    """What a queued job carries: ids only (the worker reads the rest from its row)."""
+    message = {"job_id": str(job_id), "organization_id": str(organization_id)}
+    if correlation_id:
+        message["correlation_id"] = correlation_id
+    return message

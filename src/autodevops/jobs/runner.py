@@ -1,0 +1,366 @@
+"""The worker loop: fetch by priority, run with a timeout, record every transition in Postgres.
+
+One `Runner` per worker process serves any subset of the queues with `concurrency` slots. For each delivered
+job it:
+
+1. takes a Postgres advisory lock on the job id (held by a transaction on a dedicated connection, so it dies
+   with the worker) — a duplicate delivery while the job runs elsewhere is deferred, not run twice;
+2. claims the job's row: a `completed` or `dead_letter` job is a duplicate delivery and is acknowledged without
+   running; otherwise the attempt is counted *before* running (a crash still uses it up) and the row goes
+   `active`;
+3. runs the handler in the job's tenant-bound session under `asyncio.wait_for(timeout)`, and commits the
+   handler's writes together with the `completed` state;
+4. on error or timeout, records the failure and either schedules the next attempt on the retry schedule
+   (`failed`, the bullmq job moves to `delayed`) or moves the job to `dead_letter` (bullmq's `failed` set).
+
+SIGTERM (`stop()`) stops fetching, lets running jobs finish within the grace period, then releases the rest:
+their attempt is given back and they return to the queue for another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+
+from autodevops.config import Settings
+from autodevops.db import Database, after_commit, tenant_session
+from autodevops.jobs import metrics, queries
+from autodevops.jobs.broker import Broker, Consumer, Delivery, redis_client
+from autodevops.jobs.events import EventBus
+from autodevops.jobs.queues import in_priority_order
+from autodevops.jobs.reconciler import Reconciler
+from autodevops.jobs.registry import JobContext, TaskSpec, get_task
+from autodevops.jobs.retry import retry_delay_s
+from autodevops.logging import bind_request_id, get_logger
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+
+# Longest single wait for new work; a new job wakes the worker at once, this only bounds delayed-job latency.
+IDLE_WAIT_S = 5.0
+# A duplicate delivery of a job that is running elsewhere is looked at again after this long (scaled).
+BUSY_RETRY_S = 10.0
+ERROR_MESSAGE_MAX = 2000
+
+
+class JobFailed(Exception):
+    """The job ended in the dead-letter queue; the message is the last error."""
+
+
+class Runner:
+    """Runs jobs from `queues` with `concurrency` slots until `stop()`. One per worker process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        queues: list[str] | tuple[str, ...],
+        concurrency: int,
+        rng: random.Random | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.settings = settings
+        self.database = database
+        self.queues = [q.name for q in in_priority_order(list(queues))]
+        if not self.queues:
+            raise ValueError("no queues to serve")
+        self.concurrency = concurrency
+        self.scale = settings.jobs_time_scale
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        url = settings.effective_queue_redis_url
+        prefix = settings.jobs_key_prefix
+        self.consumer = Consumer(
+            url,
+            prefix=prefix,
+            queues=self.queues,
+            processor=self._execute,
+            lock_duration_ms=settings.jobs_lock_duration_ms,
+            stalled_interval_ms=settings.jobs_stalled_interval_ms,
+        )
+        self.broker = Broker(url, prefix=prefix)
+        self.bus = EventBus(redis_client(url), prefix=prefix)
+        self.reconciler = Reconciler(settings, database, self.broker)
+        self._stopping = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._handlers: dict[str, asyncio.Task[None]] = {}
+        self._releasing: set[str] = set()
+
+    # ---- lifecycle -------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop taking jobs; `run()` then drains and returns. Safe to call from a signal handler."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def run(self) -> None:
+        """Serve until `stop()`, then finish or release the running jobs within the grace period."""
+        self.consumer.start()
+        background = [
+            asyncio.create_task(self._every(self.settings.jobs_stalled_interval_ms / 1000, self._check_stalled)),
+            asyncio.create_task(self._every(self.settings.jobs_reconcile_interval_s, self._reconcile, now=True)),
+        ]
+        log.info("worker started", queues=self.queues, concurrency=self.concurrency)
+        try:
+            await self._fetch_loop()
+            await self._drain()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await self.consumer.close()
+            await self.broker.close()
+            await self.bus.client.aclose()
+            log.info("worker stopped")
+
+    async def _until_stopped(self, awaitable: Awaitable[T]) -> T | None:
+        """Await `awaitable` unless `stop()` comes first (then it is cancelled and None returned)."""
+        task = asyncio.ensure_future(awaitable)
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return None
+
+    async def _fetch_loop(self) -> None:
+        slots = asyncio.Semaphore(self.concurrency)
+        while not self.stopping:
+            if await self._until_stopped(slots.acquire()) is None:
+                break
+            try:
+                fetched = await self.consumer.fetch()
+            except Exception as exc:  # noqa: BLE001 - Redis away: keep the worker alive and retry
+                slots.release()
+                log.warning("fetching a job failed", error=str(exc))
+                await self._until_stopped(asyncio.sleep(1.0))
+                continue
+            if fetched is None:
+                slots.release()
+                delayed = self.consumer.next_delayed_s()
+                timeout = IDLE_WAIT_S if delayed is None else min(IDLE_WAIT_S, delayed)
+                try:
+                    await self._until_stopped(self.consumer.wait_for_work(timeout))
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("waiting for jobs failed", error=str(exc))
+                    await self._until_stopped(asyncio.sleep(1.0))
+                continue
+            queue, job, token = fetched
+            runnable_since_ms = max(int(job.timestamp or 0) + int(job.delay or 0), int(job.timestamp or 0))
+            metrics.JOB_START_LATENCY.labels(queue).observe(max(0.0, time.time() - runnable_since_ms / 1000))
+            task = asyncio.create_task(self.consumer.process(queue, job, token))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            task.add_done_callback(lambda _t: slots.release())
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        grace = self.settings.jobs_shutdown_grace_s
+        log.info("finishing running jobs", running=len(self._running), grace_s=grace)
+        _done, pending = await asyncio.wait(set(self._running), timeout=grace)
+        if pending:
+            for job_id, handler in list(self._handlers.items()):
+                self._releasing.add(job_id)
+                handler.cancel()
+            await asyncio.wait(pending)
+
+    async def _every(self, interval_s: float, action: Any, *, now: bool = False) -> None:
+        if not now:
+            await asyncio.sleep(interval_s)
+        while True:
+            try:
+                await action()
+            except Exception:
+                log.exception("periodic task failed", task=getattr(action, "__name__", "task"))
+            await asyncio.sleep(interval_s)
+
+    async def _check_stalled(self) -> None:
+        stalled = await self.consumer.check_stalled()
+        if stalled:
+            log.warning("stalled jobs returned to the queue", job_ids=stalled)
+
+    async def _reconcile(self) -> None:
+        await self.reconciler.run_once()
+
+    # ---- one job -----------------------------------------------------------------------------------------
+    async def _execute(self, delivery: Delivery) -> None:
+        """bullmq's processor: return = acknowledge (completed), raise = dead letter, DelayedError = later."""
+        try:
+            job_id = uuid.UUID(delivery.job_id)
+            organization_id = uuid.UUID(str(delivery.data["organization_id"]))
+        except (KeyError, ValueError):
+            raise JobFailed(f"malformed job {delivery.job_id!r}: no job or organization id") from None
+        bind_request_id(delivery.data.get("correlation_id"))
+        spec = get_task(delivery.name)
+        async with self._exclusive(job_id) as acquired:
+            if not acquired:
+                log.info("job is running elsewhere; looking again later", job_id=str(job_id))
+                raise await delivery.defer(max(0.05, BUSY_RETRY_S * self.scale))
+            await self._run_claimed(delivery, spec, job_id, organization_id)
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, job_id: uuid.UUID) -> AsyncIterator[bool]:
+        """A transaction-scoped advisory lock on the job id, held while the job runs and freed if we die."""
+        key = uuid_lock_key(job_id)
+        async with self.database.engine.connect() as conn:
+            acquired = bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(key))))
+            try:
+                yield acquired
+            finally:
+                await conn.rollback()
+
+    async def _run_claimed(
+        self, delivery: Delivery, spec: TaskSpec | None, job_id: uuid.UUID, organization_id: uuid.UUID
+    ) -> None:
+        key = str(job_id)
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+            row = await queries.get(session, job_id, for_update=True)
+            if row is None:
+                log.warning("job has no record (organization deleted?); dropping it", job_id=key)
+                return
+            if row.state in ("completed", "dead_letter"):
+                log.info("duplicate delivery of a finished job; acknowledged", job_id=key)
+                return
+            queue, max_attempts = row.queue, row.max_attempts
+            if spec is None:
+                await queries.mark_dead(session, row, f"unknown task {row.name!r}")
+                verdict = "dead"
+            elif row.attempts >= max_attempts:
+                # The last attempt started and never recorded an outcome: its worker died mid-run.
+                await queries.mark_dead(session, row, row.last_error or "the worker running the last attempt was lost")
+                verdict = "dead"
+            else:
+                await queries.mark_active(session, row)
+                verdict = "run"
+            attempt, payload, last_error = row.attempts, dict(row.payload), row.last_error
+            correlation_id = row.correlation_id
+        if verdict == "dead":
+            metrics.JOB_DEAD_LETTERS.labels(queue).inc()
+            await self._publish(key, "failed", error=last_error, attempts=attempt)
+            raise JobFailed(last_error or "failed")
+        assert spec is not None
+        await self._publish(key, "active", attempt=attempt, max_attempts=max_attempts)
+        timeout_s = spec.timeout_s * self.scale
+        started = time.perf_counter()
+        error: str | None = None
+        outcome = "completed"
+        try:
+            async with tenant_session(self.database, organization_id=organization_id) as session:
+
+                async def report(stage: str, **data: Any) -> None:
+                    await self._publish(key, stage, **data)
+
+                context = JobContext(
+                    job_id=job_id,
+                    name=spec.name,
+                    queue=queue,
+                    organization_id=organization_id,
+                    payload=payload,
+                    attempt=attempt,
+                    correlation_id=correlation_id,
+                    session=session,
+                    report=report,
+                    deadline_s=timeout_s,
+                )
+                handler: asyncio.Task[None] = asyncio.create_task(spec.handler(context))
+                self._handlers[key] = handler
+                try:
+                    await asyncio.wait_for(handler, timeout_s)
+                finally:
+                    self._handlers.pop(key, None)
+                row = await queries.get(session, job_id, for_update=True)
+                if row is None:
+                    return
+                await queries.mark_completed(session, row)
+                done_attempt = attempt
+
+                async def announce_done() -> None:
+                    await self._publish(key, "done", percent=100, attempt=done_attempt)
+
+                after_commit(session, announce_done)
+        except TimeoutError:
+            metrics.JOB_TIMEOUTS.labels(queue).inc()
+            error = f"timed out after {timeout_s:g}s (attempt {attempt} of {max_attempts})"
+        except asyncio.CancelledError:
+            if key not in self._releasing:
+                raise
+            self._releasing.discard(key)
+            outcome = "released"
+        except Exception as exc:  # noqa: BLE001 - any handler error is a failed attempt
+            error = f"{type(exc).__name__}: {exc}"[:ERROR_MESSAGE_MAX]
+            log.warning("job attempt failed", job_id=key, error=error)
+        if outcome == "released":
+            await self._release(delivery, job_id, organization_id, queue, started)
+            return
+        if error is None:
+            metrics.JOB_DURATION.labels(queue, "completed").observe(time.perf_counter() - started)
+            return
+        metrics.JOB_FAILURES.labels(queue).inc()
+        await self._fail(delivery, job_id, organization_id, queue, error, started)
+
+    async def _fail(
+        self, delivery: Delivery, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str, error: str, started: float
+    ) -> None:
+        key = str(job_id)
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+            row = await queries.get(session, job_id, for_update=True)
+            if row is None:
+                return
+            retry = row.attempts < row.max_attempts
+            if retry:
+                delay_s = retry_delay_s(row.attempts + 1, time_scale=self.scale, rng=self.rng)
+                await queries.mark_retry(session, row, error)
+            else:
+                delay_s = 0.0
+                await queries.mark_dead(session, row, error)
+            attempts, max_attempts = row.attempts, row.max_attempts
+        if retry:
+            metrics.JOB_RETRIES.labels(queue).inc()
+            metrics.JOB_DURATION.labels(queue, "retry").observe(time.perf_counter() - started)
+            await self._publish(
+                key, "retrying", error=error, attempt=attempts, max_attempts=max_attempts, delay_s=round(delay_s, 3)
+            )
+            raise await delivery.defer(delay_s)
+        metrics.JOB_DEAD_LETTERS.labels(queue).inc()
+        metrics.JOB_DURATION.labels(queue, "dead_letter").observe(time.perf_counter() - started)
+        await self._publish(key, "failed", error=error, attempts=attempts)
+        raise JobFailed(error)
+
+    async def _release(
+        self, delivery: Delivery, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str, started: float
+    ) -> None:
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+            row = await queries.get(session, job_id, for_update=True)
+            if row is not None and row.state == "active":
+                await queries.mark_released(session, row)
+        metrics.JOB_DURATION.labels(queue, "released").observe(time.perf_counter() - started)
+        await self._publish(str(job_id), "released")
+        raise await delivery.defer(0)
+
+    async def _publish(self, job_id: str, stage: str, **data: Any) -> None:
+        try:
+            await self.bus.publish(job_id, stage, **data)
+        except Exception as exc:  # noqa: BLE001 - progress is best effort; the jobs row is the record
+            log.warning("could not publish job event", error=str(exc))
+
+
+def uuid_lock_key(job_id: uuid.UUID) -> int:
+    """A signed 64-bit advisory lock key from a job id (its first 8 bytes)."""
+    return int.from_bytes(job_id.bytes[:8], "big", signed=True)

@@ -1,0 +1,143 @@
+"""Job business rules: create jobs (enqueued only after COMMIT), read them per tenant, manage dead letters.
+
+Domains create jobs through `enqueue_job()` only; they never touch the queue library or Redis themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.config import Settings
+from autodevops.db import after_commit
+from autodevops.errors import Forbidden, NotFound
+from autodevops.jobs import queries
+from autodevops.jobs.broker import Broker
+from autodevops.jobs.events import EventBus
+from autodevops.jobs.queues import get_queue
+from autodevops.jobs.reconciler import job_message
+from autodevops.logging import get_logger, get_request_id
+from autodevops.models import Job
+
+log = get_logger(__name__)
+
+ADMIN_ROLES = ("owner", "admin")
+
+
+@dataclass
+class JobsRuntime:
+    """The queue-side clients a process needs to enqueue jobs and stream their events."""
+
+    broker: Broker
+    bus: EventBus
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> JobsRuntime:
+        url = settings.effective_queue_redis_url
+        broker = Broker(url, prefix=settings.jobs_key_prefix)
+        return cls(broker=broker, bus=EventBus(broker.client, prefix=settings.jobs_key_prefix))
+
+    async def close(self) -> None:
+        await self.broker.close()
+
+
+async def enqueue_job(
+    session: AsyncSession,
+    runtime: JobsRuntime,
+    *,
+    organization_id: uuid.UUID,
+    queue: str,
+    name: str,
+    payload: dict[str, Any],
+    max_attempts: int | None = None,
+    correlation_id: str | None = None,
+) -> Job:
+    """Record a job in the caller's transaction and queue it once that transaction commits.
+
+    `payload` holds ids only. Nothing reaches Redis if the transaction rolls back; if the push itself fails
+    after COMMIT, the job stays `pending` in Postgres and the worker's reconciler queues it.
+    """
+    spec = get_queue(queue)
+    job = await queries.insert(
+        session,
+        organization_id=organization_id,
+        queue=spec.name,
+        name=name,
+        payload=payload,
+        max_attempts=max_attempts or spec.max_attempts,
+        correlation_id=correlation_id or get_request_id(),
+    )
+    job_id = str(job.id)
+    message = job_message(job.id, organization_id, job.correlation_id)
+
+    async def push() -> None:
+        await runtime.bus.publish(job_id, "queued", percent=0)
+        await runtime.broker.enqueue(spec.name, job_id, name, message)
+
+    after_commit(session, push)
+    return job
+
+
+async def get_job(session: AsyncSession, job_id: uuid.UUID, organization_ids: Sequence[uuid.UUID]) -> Job:
+    """The job if it belongs to one of `organization_ids`; another tenant's job is a 404 like a missing one."""
+    job = await queries.get_in_organizations(session, job_id, organization_ids)
+    if job is None:
+        raise NotFound("Job not found.")
+    return job
+
+
+async def list_jobs(
+    session: AsyncSession,
+    organization_ids: Sequence[uuid.UUID],
+    *,
+    states: Sequence[str] | None = None,
+    queue: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Job], int]:
+    return await queries.list_for_organizations(
+        session, organization_ids, states=states, queue=queue, limit=limit, offset=offset
+    )
+
+
+def require_admin(job: Job, admin_organization_ids: Sequence[uuid.UUID]) -> None:
+    """Dead-letter management is for owners and admins of the job's organization."""
+    if job.organization_id not in admin_organization_ids:
+        raise Forbidden("Only organization owners and admins manage the dead-letter queue.")
+
+
+async def requeue_dead_letter(session: AsyncSession, runtime: JobsRuntime, job: Job) -> Job:
+    """Give a dead letter a fresh attempt budget and queue it again (after COMMIT)."""
+    if job.state != "dead_letter":
+        raise NotFound("No such job in the dead-letter queue.")
+    await queries.requeue(session, job)
+    job_id = str(job.id)
+    queue, name = job.queue, job.name
+    message = job_message(job.id, job.organization_id, job.correlation_id)
+
+    async def push() -> None:
+        # The dead job still sits in bullmq's failed set under the same id; a fresh add needs it gone.
+        await runtime.broker.remove(queue, job_id)
+        await runtime.bus.publish(job_id, "queued", percent=0, requeued=True)
+        await runtime.broker.enqueue(queue, job_id, name, message)
+
+    after_commit(session, push)
+    return job
+
+
+async def purge_dead_letters(session: AsyncSession, runtime: JobsRuntime, jobs: Sequence[Job]) -> int:
+    """Delete these dead letters from Postgres and from Redis's failed set (after COMMIT)."""
+    dead = [job for job in jobs if job.state == "dead_letter"]
+    count = await queries.delete_dead_letters(session, [job.id for job in dead])
+    targets = [(job.queue, str(job.id)) for job in dead]
+
+    async def drop() -> None:
+        await asyncio.gather(*(runtime.broker.remove(queue, job_id) for queue, job_id in targets))
+
+    after_commit(session, drop)
+    return count
