@@ -1,0 +1,215 @@
+"""PHP: Composer projects.
+
+A stack is a `composer.json` that is not part of another one: packages a root composer.json `replace`s or
+autoloads from its own source tree (monorepo split packages) are built and tested with it, and tool manifests
+(`vendor-bin/*`, bamarni's composer-bin-plugin) are not projects.
+
+Versions: `config.platform.php` pins; otherwise `require.php` intersected with the PHP lines supported on the
+analysis date. Tests: Pest or PHPUnit, run through `composer test` when the project defines that script.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    frameworks_from_deps,
+    is_project_path,
+    is_under,
+    matrix,
+    pinned,
+    services_from_deps,
+)
+from autodevops.engine.detect.services import services_from_env
+from autodevops.engine.model import Stack
+
+PHPUNIT_CONFIGS = ("phpunit.xml", "phpunit.xml.dist", "phpunit.dist.xml")
+LINTERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...], str], ...] = (
+    # (tool, config file name pattern, composer packages, command)
+    (
+        "phpstan",
+        re.compile(r"phpstan[\w.\-]*\.neon(\.dist)?"),
+        ("phpstan/phpstan", "larastan/larastan"),
+        "vendor/bin/phpstan analyse",
+    ),
+    ("psalm", re.compile(r"psalm\.xml(\.dist)?"), ("vimeo/psalm", "psalm/phar"), "vendor/bin/psalm"),
+    (
+        "php-cs-fixer",
+        re.compile(r"\.php[-_]cs(-fixer)?(\.dist)?(\.php)?"),
+        ("friendsofphp/php-cs-fixer",),
+        "vendor/bin/php-cs-fixer fix --dry-run --diff",
+    ),
+    ("phpcs", re.compile(r"\.?phpcs\.xml(\.dist)?"), ("squizlabs/php_codesniffer",), "vendor/bin/phpcs"),
+)
+FRAMEWORKS = {
+    "laravel/framework": "laravel",
+    "symfony/framework-bundle": "symfony",
+    "slim/slim": "slim",
+    "cakephp/cakephp": "cakephp",
+    "yiisoft/yii2": "yii",
+    "laminas/laminas-mvc": "laminas",
+    "drupal/core": "drupal",
+    "drupal/core-recommended": "drupal",
+    "codeigniter4/framework": "codeigniter",
+}
+
+
+def detect(ctx: Context) -> list[Stack]:
+    manifests = [p for p in ctx.find("composer.json") if is_project_path(p)]
+    data = {p: ctx.json(p) for p in manifests}
+    data = {p: d if isinstance(d, dict) else {} for p, d in data.items()}
+    roots = [p for p in manifests if not _part_of_another(p, data)]
+    return [_stack(ctx, p, data[p], [m for m in manifests if m != p and _owner(m, roots) == p]) for p in roots]
+
+
+def _autoload_dirs(manifest: str, d: dict[str, Any]) -> list[str]:
+    base = Context.dirname(manifest)
+    out: list[str] = []
+    for section in ("autoload", "autoload-dev"):
+        block = d.get(section)
+        if not isinstance(block, dict):
+            continue
+        for kind in ("psr-4", "psr-0"):
+            mapping = block.get(kind)
+            if isinstance(mapping, dict):
+                for paths in mapping.values():
+                    for p in paths if isinstance(paths, list) else [paths]:
+                        if isinstance(p, str) and p.strip("/."):
+                            out.append(Context.join(base, p.strip("/")))
+    return out
+
+
+def _part_of_another(manifest: str, data: dict[str, dict[str, Any]]) -> bool:
+    d = Context.dirname(manifest)
+    name = data[manifest].get("name")
+    for other, od in data.items():
+        if other == manifest or not is_under(d, Context.dirname(other)):
+            continue
+        replace = od.get("replace")
+        if isinstance(name, str) and isinstance(replace, dict) and name in replace:
+            return True
+        if any(is_under(d, a) for a in _autoload_dirs(other, od)):
+            return True
+    return False
+
+
+def _owner(manifest: str, roots: list[str]) -> str | None:
+    d = Context.dirname(manifest)
+    containing = [r for r in roots if is_under(d, Context.dirname(r))]
+    return max(containing, key=lambda r: len(Context.dirname(r)) if Context.dirname(r) != "." else 0, default=None)
+
+
+def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]) -> Stack:
+    directory = Context.dirname(manifest)
+    b = StackBuilder(ctx, directory, "php", ev(manifest), 0.95)
+    b.set("package_manager", "composer", 0.95, ev(manifest))
+    b.add("manifests", [manifest, *members], 0.95, ev(manifest))
+    if members:
+        b.add("workspace_members", [Context.dirname(m) for m in members], 0.8, ev(manifest, key="replace"))
+    require = _table(data, "require")
+    require_dev = _table(data, "require-dev")
+    packages = [str(k).lower() for k in [*require, *require_dev]]
+    lock = Context.join(directory, "composer.lock")
+    if ctx.exists(lock):
+        b.add("lockfiles", [lock], 0.95, ev(lock))
+    elif data.get("type") == "project":
+        b.finding(
+            "no-lockfile",
+            "warning",
+            f"{manifest}: an application (type project) without a committed composer.lock installs different "
+            "dependencies on every CI run",
+            ev(manifest, key="type"),
+        )
+
+    _versions(b, manifest, data, require)
+    _tests(ctx, b, directory, manifest, data, require_dev)
+
+    names = ctx.listdir(directory)
+    # Tools installed with bamarni/composer-bin-plugin live in vendor-bin/<tool>/composer.json.
+    bin_tools = {
+        p.split("/")[-2].lower(): p
+        for p in ctx.find("composer.json")
+        if is_under(p, Context.join(directory, "vendor-bin"))
+    }
+    for tool, pattern, pkgs, command in LINTERS:
+        cfg = next((n for n in sorted(names) if pattern.fullmatch(n)), None)
+        pkg = next((p for p in pkgs if p in packages), None)
+        binp = bin_tools.get(tool)
+        if cfg or pkg or binp:
+            evidence = (
+                ev(Context.join(directory, cfg))
+                if cfg
+                else ev(manifest, key=f"require-dev.{pkg}")
+                if pkg
+                else ev(binp or manifest)
+            )
+            b.add("lint_tools", [tool], 0.85 if cfg else 0.7, evidence)
+            b.add("lint_commands", [command], 0.8, evidence)
+
+    services_from_deps(b, "php", packages, manifest, confidence=0.6)
+    _phpunit_services(ctx, b, directory)
+    frameworks_from_deps(b, FRAMEWORKS, packages, manifest)
+    return b.build()
+
+
+def _versions(b: StackBuilder, manifest: str, data: dict[str, Any], require: dict[str, Any]) -> None:
+    config = data.get("config")
+    platform = config.get("platform") if isinstance(config, dict) else None
+    if isinstance(platform, dict) and isinstance(platform.get("php"), str):
+        pinned(b, "php", platform["php"], ev(manifest, key="config.platform.php", excerpt=platform["php"]))
+        return
+    spec = require.get("php")
+    if isinstance(spec, str):
+        evidence = ev(manifest, key="require.php", excerpt=spec)
+        if matrix(b, "php", spec, evidence, flavor="composer", label=f"require.php {spec!r}"):
+            return
+    matrix(b, "php", None, ev(manifest), label="no declared PHP version", confidence=0.5)
+
+
+def _tests(
+    ctx: Context, b: StackBuilder, directory: str, manifest: str, data: dict[str, Any], require_dev: dict[str, Any]
+) -> None:
+    pest_file = files_under(ctx, directory, ["tests/Pest.php"])
+    phpunit_cfg = files_under(ctx, directory, PHPUNIT_CONFIGS)
+    tool: str | None = None
+    if pest_file or "pestphp/pest" in require_dev:
+        tool = "pest"
+        evidence = ev(pest_file[0]) if pest_file else ev(manifest, key="require-dev.pestphp/pest")
+    elif phpunit_cfg or "phpunit/phpunit" in require_dev:
+        tool = "phpunit"
+        evidence = ev(phpunit_cfg[0]) if phpunit_cfg else ev(manifest, key="require-dev.phpunit/phpunit")
+    scripts = _table(data, "scripts")
+    if tool is None:
+        if "test" in scripts:
+            b.set("test_tool", "other", 0.5, ev(manifest, key="scripts.test"))
+            b.set("test_commands", ["composer test"], 0.8, ev(manifest, key="scripts.test"))
+        return
+    b.set("test_tool", tool, 0.9, evidence)
+    if "test" in scripts:
+        b.set("test_commands", ["composer test"], 0.85, ev(manifest, key="scripts.test"))
+    else:
+        b.set("test_commands", [f"vendor/bin/{tool}"], 0.8, evidence)
+
+
+def _phpunit_services(ctx: Context, b: StackBuilder, directory: str) -> None:
+    """Services named by the test configuration's environment (`<env name="DB_CONNECTION" value="mysql"/>`)."""
+    for cfg in files_under(ctx, directory, PHPUNIT_CONFIGS):
+        root = ctx.xml(cfg)
+        if root is None:
+            continue
+        lines = []
+        for el in root.iter():
+            if el.tag.rsplit("}", 1)[-1] in ("env", "server", "var") and el.get("name"):
+                lines.append(f"{el.get('name')}={el.get('value', '')}")
+        for service, what in services_from_env("\n".join(lines)):
+            b.add("services", [service], 0.6, ev(cfg, key=what))
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}

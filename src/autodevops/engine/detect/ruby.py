@@ -1,0 +1,206 @@
+"""Ruby: Bundler projects (a `Gemfile`, or `gems.rb`), each its own stack.
+
+Versions: a pinned interpreter (`.ruby-version`, `ruby` in `.tool-versions`, an exact `ruby "3.3.0"` in the
+Gemfile) wins; otherwise the declared range (Gemfile `ruby ">= 3.1"`, gemspec `required_ruby_version`)
+intersected with the Ruby lines supported on the analysis date.
+
+Tests: RSpec (`.rspec`, `spec/`, the rspec gem) or Minitest (`test/`, the minitest gem); the entry point is
+`bundle exec rake` when a Rakefile exists (its default task is the project's test run), else the runner itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    frameworks_from_deps,
+    is_project_path,
+    is_under,
+    line_of,
+    matrix,
+    pinned,
+    services_from_deps,
+)
+from autodevops.engine.detect.services import DRIVER_WORDS
+from autodevops.engine.model import Stack
+
+_GEM = re.compile(r"""^\s*gem\s*\(?\s*["']([^"']+)["']""", re.M)
+_RUBY = re.compile(r"""^\s*ruby\s*\(?\s*(?:["']([^"']+)["']|file:\s*["']([^"']+)["'])""", re.M)
+_SPEC_DEP = re.compile(r"""add_(?:development_|runtime_)?dependency\s*\(?\s*["']([^"']+)["']""")
+_REQUIRED_RUBY = re.compile(
+    r"""required_ruby_version\s*=\s*(?:Gem::Requirement\.new\()?\s*\[?\s*((?:["'][^"']+["']\s*,?\s*)+)"""
+)
+_ADAPTER = re.compile(r"^\s*adapter:\s*[\"']?([\w]+)", re.M)
+FRAMEWORKS = {
+    "rails": "rails",
+    "railties": "rails",
+    "sinatra": "sinatra",
+    "hanami": "hanami",
+    "roda": "roda",
+    "grape": "grape",
+    "padrino": "padrino",
+}
+
+
+def detect(ctx: Context) -> list[Stack]:
+    gemfiles = [p for name in ("Gemfile", "gems.rb") for p in ctx.find(name) if is_project_path(p)]
+    dirs: dict[str, str] = {}
+    for g in sorted(gemfiles):
+        dirs.setdefault(Context.dirname(g), g)
+    # A gem without a Gemfile is still a Ruby project (built and tested with its gemspec's dependencies).
+    for spec in ctx.find_matching(re.compile(r"[^/]+\.gemspec")):
+        d = Context.dirname(spec)
+        if is_project_path(spec) and d not in dirs and not any(is_under(d, o) for o in dirs):
+            dirs[d] = spec
+    return [_stack(ctx, d, manifest) for d, manifest in sorted(dirs.items())]
+
+
+def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
+    b = StackBuilder(ctx, directory, "ruby", ev(manifest), 0.95)
+    b.set("package_manager", "bundler", 0.9, ev(manifest))
+    text = ctx.text(manifest) or "" if manifest.endswith(("Gemfile", "gems.rb")) else ""
+    gemspecs = [Context.join(directory, n) for n in ctx.listdir(directory) if n.endswith(".gemspec")]
+    b.add("manifests", [manifest, *[g for g in gemspecs if g != manifest]], 0.95, ev(manifest))
+    gems: dict[str, str] = {m.group(1): manifest for m in _GEM.finditer(text)}
+    spec_texts = {g: ctx.text(g) or "" for g in gemspecs}
+    for g, st in spec_texts.items():
+        for m in _SPEC_DEP.finditer(st):
+            gems.setdefault(m.group(1), g)
+    lock = next((p for n in ("Gemfile.lock", "gems.locked") if ctx.exists(p := Context.join(directory, n))), None)
+    if lock:
+        b.add("lockfiles", [lock], 0.95, ev(lock))
+    elif _is_application(ctx, directory, gemspecs):
+        b.finding(
+            "no-lockfile",
+            "warning",
+            f"{manifest}: an application without a committed Gemfile.lock resolves different gems on every CI run",
+            ev(manifest),
+        )
+
+    _versions(ctx, b, directory, manifest, text, spec_texts)
+    _tests(ctx, b, directory, manifest, gems)
+
+    if (
+        "rubocop" in gems
+        or any(g.startswith("rubocop-") for g in gems)
+        or ctx.exists(Context.join(directory, ".rubocop.yml"))
+    ):
+        cfg = Context.join(directory, ".rubocop.yml")
+        evidence = ev(cfg) if ctx.exists(cfg) else ev(gems.get("rubocop", manifest), key="rubocop")
+        b.add("lint_tools", ["rubocop"], 0.85, evidence)
+        b.add("lint_commands", ["bundle exec rubocop"], 0.8, evidence)
+    if "standard" in gems or ctx.exists(Context.join(directory, ".standard.yml")):
+        evidence = ev(gems.get("standard", manifest), key="standard")
+        b.add("lint_tools", ["standardrb"], 0.85, evidence)
+        b.add("lint_commands", ["bundle exec standardrb"], 0.8, evidence)
+
+    services_from_deps(b, "ruby", list(gems), manifest, confidence=0.6)
+    db = Context.join(directory, "config/database.yml")
+    if ctx.exists(db):
+        db_text = ctx.text(db) or ""
+        for m in _ADAPTER.finditer(db_text):
+            service = DRIVER_WORDS.get(m.group(1).lower())
+            if service:
+                b.add("services", [service], 0.8, ev(db, key="adapter", line=line_of(db_text, m.start())))
+    frameworks_from_deps(b, FRAMEWORKS, list(gems), manifest)
+    return b.build()
+
+
+def _is_application(ctx: Context, directory: str, gemspecs: list[str]) -> bool:
+    return not gemspecs and any(
+        ctx.exists(Context.join(directory, p)) for p in ("config/application.rb", "config.ru", "Procfile")
+    )
+
+
+def _versions(
+    ctx: Context, b: StackBuilder, directory: str, manifest: str, gemfile: str, gemspecs: dict[str, str]
+) -> None:
+    for d in dict.fromkeys([directory, "."]):
+        rv = Context.join(d, ".ruby-version")
+        if ctx.exists(rv) and (text := (ctx.text(rv) or "").strip()):
+            pinned(b, "ruby", text.split()[0].removeprefix("ruby-"), ev(rv, line=1))
+            return
+        tv = Context.join(d, ".tool-versions")
+        if ctx.exists(tv):
+            for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
+                parts = line.split("#")[0].split()
+                if len(parts) >= 2 and parts[0] == "ruby":
+                    pinned(b, "ruby", parts[1], ev(tv, key="ruby", line=i))
+                    return
+    m = _RUBY.search(gemfile)
+    if m and m.group(2):
+        path = Context.join(directory, m.group(2))
+        if ctx.exists(path) and (text := (ctx.text(path) or "").strip()):
+            pinned(b, "ruby", text.split()[0], ev(path, line=1))
+            return
+    if m and m.group(1):
+        value = m.group(1).strip()
+        evidence = ev(manifest, key="ruby", line=line_of(gemfile, m.start()), excerpt=m.group(0).strip())
+        if re.fullmatch(r"\d+\.\d+\.\d+", value):
+            pinned(b, "ruby", value, evidence)
+            return
+        if matrix(b, "ruby", value, evidence, flavor="gem", label=f"ruby {value!r}"):
+            return
+    for path, st in gemspecs.items():
+        rm = _REQUIRED_RUBY.search(st)
+        if rm:
+            spec = ", ".join(re.findall(r"""["']([^"']+)["']""", rm.group(1)))
+            evidence = ev(path, key="required_ruby_version", line=line_of(st, rm.start()), excerpt=spec)
+            if matrix(b, "ruby", spec, evidence, flavor="gem", label=f"required_ruby_version {spec!r}"):
+                return
+    matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=0.5)
+
+
+def _tests(ctx: Context, b: StackBuilder, directory: str, manifest: str, gems: dict[str, str]) -> None:
+    def count(sub: str, pattern: str) -> int:
+        prefix = Context.join(directory, sub) + "/"
+        return sum(1 for e in ctx.entries if e.path.startswith(prefix) and re.search(pattern, e.path))
+
+    specs = count("spec", r"_spec\.rb$")
+    tests = count("test", r"(_test|/test_[^/]*)\.rb$")
+    rspec_cfg = files_under(ctx, directory, [".rspec"])
+    rspec = bool(rspec_cfg) or specs > 0 or "rspec" in gems or "rspec-rails" in gems
+    minitest = tests > 0 or "minitest" in gems
+    tool: str | None = None
+    if rspec and (not minitest or rspec_cfg or specs >= tests):
+        tool = "rspec"
+        evidence = (
+            ev(rspec_cfg[0])
+            if rspec_cfg
+            else ev(Context.join(directory, "spec"))
+            if specs
+            else ev(gems.get("rspec", manifest), key="rspec")
+        )
+    elif minitest:
+        tool = "minitest"
+        evidence = ev(Context.join(directory, "test")) if tests else ev(gems.get("minitest", manifest), key="minitest")
+    rakefile = files_under(ctx, directory, ["Rakefile", "rakefile", "Rakefile.rb"])
+    if tool is None:
+        if rakefile:
+            b.set("test_tool", "rake", 0.5, ev(rakefile[0]), why="a Rakefile and no recognizable test suite")
+            b.set("test_commands", ["bundle exec rake"], 0.5, ev(rakefile[0]))
+        return
+    b.set("test_tool", tool, 0.85, evidence)
+    if rakefile:
+        b.set(
+            "test_commands",
+            ["bundle exec rake"],
+            0.7,
+            ev(rakefile[0]),
+            why="the Rakefile's default task is the project's own test entry point",
+        )
+    elif tool == "rspec":
+        b.set("test_commands", ["bundle exec rspec"], 0.8, evidence)
+    elif "rails" in gems or "railties" in gems:
+        b.set("test_commands", ["bin/rails test"], 0.8, evidence)
+    else:
+        b.set(
+            "test_commands",
+            ["bundle exec ruby -Itest -Ilib -e 'Dir.glob(\"./test/**/*_test.rb\").each { |f| require f }'"],
+            0.6,
+            evidence,
+        )
