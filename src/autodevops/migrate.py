@@ -60,6 +60,7 @@ def alembic_config() -> Config:
     config = Config()
     directory = migrations_dir()
     config.set_main_option("script_location", str(directory))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("prepend_sys_path", str(directory))
     return config
 

@@ -1,0 +1,1 @@
+"""Analyses of connected repositories (created by the job system; read here)."""

@@ -1,0 +1,1 @@
+"""Users, personal API tokens and the `CurrentUser` dependency."""

@@ -1,0 +1,61 @@
+"""API shapes of users and tokens."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def normalize_email(value: str) -> str:
+    """Trimmed and lower-cased; a plausible address (one @, a dot in the domain), at most 320 characters."""
+    email = value.strip().lower()
+    if len(email) > 320 or not _EMAIL_RE.match(email):
+        raise ValueError("not a valid email address")
+    return email
+
+
+Email = Annotated[str, AfterValidator(normalize_email)]
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    name: str | None
+    is_admin: bool
+    created_at: datetime
+
+
+class TokenCreate(Input):
+    name: TokenName
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="Omit for no expiry.")
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="The secret. Shown only in this response; store it now.")

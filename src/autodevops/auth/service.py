@@ -1,0 +1,93 @@
+"""Users and personal API tokens: creation, bearer authentication, revocation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.audit.service import record
+from autodevops.auth import queries, tokens
+from autodevops.auth.schemas import normalize_email
+from autodevops.db import bind_tenant
+from autodevops.errors import Conflict, NotFound, Unauthorized
+from autodevops.models import APIToken, User, utcnow
+
+_BAD_TOKEN = "invalid or expired token"  # noqa: S105 - an error message
+
+
+async def create_user(session: AsyncSession, email: str, *, name: str | None = None, is_admin: bool = False) -> User:
+    """A new user. `Conflict` if the email is taken."""
+    user = User(email=normalize_email(email), name=name, is_admin=is_admin)
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"a user with email {user.email} already exists") from error
+    return user
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User:
+    user = await queries.get_user_by_email(session, normalize_email(email))
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+async def authenticate_bearer(session: AsyncSession, token: str) -> User:
+    """The user of a personal API token, and bind the session to them. `Unauthorized` otherwise.
+
+    Every failure gives the same message, so a caller cannot tell a revoked token from a made-up one.
+    """
+    if not tokens.looks_like_token(token):
+        raise Unauthorized(_BAD_TOKEN)
+    found = await queries.find_token(session, tokens.prefix_of(token))
+    if found is None or not tokens.matches(token, found.token_hash):
+        raise Unauthorized(_BAD_TOKEN)
+    now = utcnow()
+    if found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
+        raise Unauthorized(_BAD_TOKEN)
+    await bind_tenant(session, user_id=found.user_id)
+    user = await queries.get_user(session, found.user_id)
+    if user is None:  # deleted between the lookup and now
+        raise Unauthorized(_BAD_TOKEN)
+    await queries.touch_token(session, found.id)
+    return user
+
+
+async def create_token(
+    session: AsyncSession, user: User, name: str, *, expires_in_days: int | None = None
+) -> tuple[APIToken, str]:
+    """A new token for `user` (the session must act for them). Returns the row and the secret, shown once."""
+    new = tokens.generate_token()
+    token = APIToken(
+        user_id=user.id,
+        name=name,
+        prefix=new.prefix,
+        token_hash=new.hash,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    await session.flush()
+    await record(session, "token.created", user_id=user.id, target_type="api_token", target_id=token.id)
+    return token, new.secret
+
+
+async def list_tokens(session: AsyncSession, user: User, *, limit: int, offset: int) -> Sequence[APIToken]:
+    return await queries.list_tokens(session, user.id, limit=limit, offset=offset)
+
+
+async def revoke_token(session: AsyncSession, user: User, token_id: uuid.UUID) -> APIToken:
+    """Revoke one of `user`'s tokens (idempotent). Another user's token is `NotFound`."""
+    token = await queries.get_token(session, user.id, token_id)
+    if token is None:
+        raise NotFound("token not found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await session.flush()
+        await record(session, "token.revoked", user_id=user.id, target_type="api_token", target_id=token.id)
+    return token

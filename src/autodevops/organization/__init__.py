@@ -1,0 +1,1 @@
+"""Organizations (tenants) and their members."""

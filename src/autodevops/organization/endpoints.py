@@ -1,0 +1,97 @@
+"""`/api/v1/organizations`: organizations and their members."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from autodevops.auth.dependencies import CurrentUser
+from autodevops.db import DBSession
+from autodevops.organization import service
+from autodevops.organization.schemas import (
+    MemberCreate,
+    MemberRead,
+    MemberUpdate,
+    OrganizationCreate,
+    OrganizationRead,
+    OrganizationUpdate,
+)
+from autodevops.pagination import Page, Pagination, to_page
+
+router = APIRouter(prefix="/organizations", tags=["organizations"])
+
+
+def _organization(membership: service.Membership) -> OrganizationRead:
+    org = membership.organization
+    return OrganizationRead(
+        id=org.id,
+        name=org.name,
+        role=membership.role,
+        created_at=org.created_at,
+        updated_at=org.updated_at,
+    )
+
+
+def _member(row: Any) -> MemberRead:
+    member, user = row
+    return MemberRead(user_id=user.id, email=user.email, name=user.name, role=member.role, created_at=member.created_at)
+
+
+@router.post("", response_model=OrganizationRead, status_code=status.HTTP_201_CREATED)
+async def create_organization(body: OrganizationCreate, user: CurrentUser, session: DBSession) -> OrganizationRead:
+    return _organization(await service.create_organization(session, user, body.name))
+
+
+@router.get("", response_model=Page[OrganizationRead])
+async def list_organizations(user: CurrentUser, session: DBSession, page: Pagination) -> Page[OrganizationRead]:
+    rows = await service.list_organizations(session, user, limit=page.limit + 1, offset=page.offset)
+    return to_page(rows, page, lambda row: _organization(service.Membership(row[0], row[1])))
+
+
+@router.get("/{organization_id}", response_model=OrganizationRead)
+async def get_organization(organization_id: uuid.UUID, user: CurrentUser, session: DBSession) -> OrganizationRead:
+    return _organization(await service.get_membership(session, user, organization_id))
+
+
+@router.patch("/{organization_id}", response_model=OrganizationRead)
+async def rename_organization(
+    organization_id: uuid.UUID, body: OrganizationUpdate, user: CurrentUser, session: DBSession
+) -> OrganizationRead:
+    return _organization(await service.rename_organization(session, user, organization_id, body.name))
+
+
+@router.delete("/{organization_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def delete_organization(organization_id: uuid.UUID, user: CurrentUser, session: DBSession) -> None:
+    await service.delete_organization(session, user, organization_id)
+
+
+@router.get("/{organization_id}/members", response_model=Page[MemberRead])
+async def list_members(
+    organization_id: uuid.UUID, user: CurrentUser, session: DBSession, page: Pagination
+) -> Page[MemberRead]:
+    rows = await service.list_members(session, user, organization_id, limit=page.limit + 1, offset=page.offset)
+    return to_page(rows, page, _member)
+
+
+@router.post("/{organization_id}/members", response_model=MemberRead, status_code=status.HTTP_201_CREATED)
+async def add_member(
+    organization_id: uuid.UUID, body: MemberCreate, user: CurrentUser, session: DBSession
+) -> MemberRead:
+    row = await service.add_member(
+        session, user, organization_id, user_id=body.user_id, email=body.email, role=body.role
+    )
+    return _member(row)
+
+
+@router.patch("/{organization_id}/members/{user_id}", response_model=MemberRead)
+async def change_role(
+    organization_id: uuid.UUID, user_id: uuid.UUID, body: MemberUpdate, user: CurrentUser, session: DBSession
+) -> MemberRead:
+    return _member(await service.change_role(session, user, organization_id, user_id, body.role))
+
+
+@router.delete("/{organization_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def remove_member(organization_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, session: DBSession) -> None:
+    await service.remove_member(session, user, organization_id, user_id)

@@ -1,0 +1,93 @@
+"""Connecting repositories: members read them; owners and admins connect, change and disconnect them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.audit.service import record
+from autodevops.errors import Conflict, NotFound
+from autodevops.models import Repository, User
+from autodevops.organization.service import require_manager
+from autodevops.repository import queries
+from autodevops.repository.git_url import validate_git_url
+
+
+async def connect_repository(
+    session: AsyncSession,
+    user: User,
+    organization_id: uuid.UUID,
+    url: str,
+    *,
+    default_branch: str | None,
+    allow_insecure_urls: bool,
+) -> Repository:
+    """Connect a public git repository by URL. `ValidationFailed` for an unacceptable URL."""
+    await require_manager(session, user, organization_id)
+    git_url = await validate_git_url(url, allow_insecure=allow_insecure_urls)
+    repository = Repository(
+        organization_id=organization_id,
+        name=git_url.name,
+        source="git",
+        clone_url=git_url.url,
+        default_branch=default_branch,
+        created_by_id=user.id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(repository)
+            await session.flush()
+    except IntegrityError as error:
+        raise Conflict("this repository is already connected to the organization") from error
+    await record(
+        session,
+        "repository.connected",
+        user_id=user.id,
+        organization_id=organization_id,
+        target_type="repository",
+        target_id=repository.id,
+        data={"url": git_url.url},
+    )
+    return repository
+
+
+async def list_repositories(
+    session: AsyncSession, user: User, *, organization_id: uuid.UUID | None, limit: int, offset: int
+) -> Sequence[Repository]:
+    return await queries.list_for_user(session, user.id, organization_id=organization_id, limit=limit, offset=offset)
+
+
+async def get_repository(session: AsyncSession, user: User, repository_id: uuid.UUID) -> Repository:
+    repository = await queries.get_for_user(session, user.id, repository_id)
+    if repository is None:
+        raise NotFound("repository not found")
+    return repository
+
+
+async def update_repository(
+    session: AsyncSession, user: User, repository_id: uuid.UUID, *, default_branch: str
+) -> Repository:
+    repository = await get_repository(session, user, repository_id)
+    await require_manager(session, user, repository.organization_id)
+    repository.default_branch = default_branch
+    await session.flush()
+    return repository
+
+
+async def delete_repository(session: AsyncSession, user: User, repository_id: uuid.UUID) -> None:
+    """Disconnect a repository; its analyses and pipelines go with it."""
+    repository = await get_repository(session, user, repository_id)
+    await require_manager(session, user, repository.organization_id)
+    await record(
+        session,
+        "repository.disconnected",
+        user_id=user.id,
+        organization_id=repository.organization_id,
+        target_type="repository",
+        target_id=repository.id,
+        data={"url": repository.clone_url},
+    )
+    await queries.delete_repository(session, repository.id)
