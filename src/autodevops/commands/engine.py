@@ -1,9 +1,199 @@
-"""Engine commands: analyze, generate, bench, pins. Pure: no database, no network except `git clone`."""
+"""Engine commands: analyze, bench (and the generator's commands). Pure: no database, no network except `git clone`.
+
+Heavy modules are imported inside the command bodies so `autodevops analyze` starts fast. To add a command,
+define it in a function `_register_<name>(app)` and call it from `register()`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from autodevops.engine.bench import BenchResult
+    from autodevops.engine.model import Analysis
+
+EXIT_BAD_INPUT = 2
 
 
 def register(app: typer.Typer) -> None:
     """Attach the engine commands to the root app."""
+    _register_analyze(app)
+    _register_bench(app)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--date must be YYYY-MM-DD, got {value!r}") from None
+
+
+def _register_analyze(app: typer.Typer) -> None:
+    @app.command("analyze")
+    def analyze_command(
+        path: Annotated[str, typer.Argument(help="A directory, or a git URL to clone (shallow) and analyze.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the full analysis as JSON.")] = False,
+        date: Annotated[
+            str | None, typer.Option("--date", help="Analysis date (YYYY-MM-DD) for runtime end-of-life.")
+        ] = None,
+    ) -> None:
+        """Analyze a repository: stacks, versions, commands, services, findings."""
+        from autodevops.engine.analyze import analyze
+        from autodevops.engine.source import GitClone, LocalDir, SourceError, is_git_url
+
+        today = _parse_date(date)
+        try:
+            if is_git_url(path):
+                with GitClone(path) as clone:
+                    result = analyze(clone, today)
+            else:
+                result = analyze(LocalDir(path), today)
+        except SourceError as exc:
+            raise _fail(str(exc)) from None
+        if as_json:
+            sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+            return
+        _print_analysis(result)
+
+
+def _register_bench(app: typer.Typer) -> None:
+    @app.command("bench")
+    def bench_command(
+        corpus: Annotated[
+            Path, typer.Argument(help="Corpus directory (entries with tree.txt, files/, expected.json).")
+        ],
+        as_json: Annotated[bool, typer.Option("--json", help="Print scores as JSON.")] = False,
+        only: Annotated[str | None, typer.Option("--only", help="Only entries whose name contains this.")] = None,
+    ) -> None:
+        """Score the analyzer against a corpus of hand-read ground truth."""
+        from autodevops.engine import bench
+
+        if not corpus.is_dir():
+            raise _fail(f"{corpus}: not a directory")
+        if not bench.entries(corpus, only):
+            raise _fail(f"{corpus}: no corpus entries" + (f" matching {only!r}" if only else ""))
+        result = bench.run(corpus, only)
+        if as_json:
+            import json
+
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+            return
+        _print_bench(result)
+
+
+# ---- rendering -----------------------------------------------------------------------------------------------
+
+
+def _print_analysis(a: Analysis) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{a.source}[/bold]  analyzed on {a.analyzed_on.isoformat()}  ({a.stats.files:,} files)")
+
+    def cite(stack_prov: dict[str, object], name: str) -> str:
+        prov = stack_prov.get(name)
+        evidence = getattr(prov, "evidence", None) or []
+        conf = getattr(prov, "confidence", None)
+        where = ", ".join(e.cite() for e in evidence[:3])
+        if conf is not None and conf < 0.6:
+            where += " [dim](low confidence)[/dim]"
+        return where
+
+    if not a.stacks:
+        console.print("No project stack detected.")
+    for s in a.stacks:
+        t = Table(title=f"{s.path}  {s.language}", show_header=True, title_justify="left")
+        t.add_column("field")
+        t.add_column("value")
+        t.add_column("from", style="dim")
+        rows: list[tuple[str, str]] = [
+            ("package_manager", s.package_manager),
+            ("versions", ", ".join(s.versions) or "-"),
+            ("test_tool", s.test_tool),
+            ("test_commands", "; ".join(s.test_commands) or "-"),
+            ("lint_tools", ", ".join(s.lint_tools) or "-"),
+            ("lint_commands", "; ".join(s.lint_commands) or "-"),
+            ("build_commands", "; ".join(s.build_commands) or "-"),
+            ("services", ", ".join(s.services) or "-"),
+            ("frameworks", ", ".join(s.frameworks) or "-"),
+        ]
+        for name, value in rows:
+            t.add_row(name, value, cite(dict(s.provenance), name))
+        console.print(t)
+    if a.languages:
+        console.print("Languages: " + ", ".join(f"{lang.name} {lang.percent:.1f}%" for lang in a.languages[:8]))
+    if a.docker.dockerfiles or a.docker.compose_files:
+        t = Table(title="Docker", title_justify="left")
+        t.add_column("file")
+        t.add_column("details")
+        for d in a.docker.dockerfiles:
+            detail = ", ".join(d.base_images) + (" (multi-stage)" if d.multi_stage else "")
+            if d.exposed_ports:
+                detail += f"; EXPOSE {' '.join(map(str, d.exposed_ports))}"
+            t.add_row(d.path, detail)
+        for c in a.docker.compose_files:
+            t.add_row(c.path, ", ".join(f"{cs.name}{'=' + cs.kind if cs.kind else ''}" for cs in c.services))
+        console.print(t)
+    if a.existing_ci:
+        console.print("Existing CI: " + ", ".join(f"{c.provider} ({c.path})" for c in a.existing_ci))
+    if a.deploy:
+        console.print("Deploy: " + ", ".join(f"{d.kind} ({d.path})" for d in a.deploy))
+    if a.monorepo:
+        console.print("Monorepo: " + ", ".join(a.monorepo.tools))
+    if a.findings:
+        t = Table(title="Findings", title_justify="left")
+        t.add_column("severity")
+        t.add_column("code")
+        t.add_column("message")
+        t.add_column("from", style="dim")
+        for f in a.findings:
+            t.add_row(f.severity, f.code, f.message, ", ".join(e.cite() for e in f.evidence[:3]))
+        console.print(t)
+
+
+def _print_bench(result: BenchResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from autodevops.engine.bench import FIELDS
+
+    console = Console(width=max(Console().width, 150))
+    t = Table(title="Per repository", title_justify="left")
+    t.add_column("repository")
+    t.add_column("score", justify="right")
+    for f in FIELDS:
+        t.add_column(f.replace("package_manager", "pm").replace("lint_tools", "lint"), justify="right")
+    t.add_column("prec", justify="right")
+    t.add_column("unmatched", style="dim")
+    for r in result.repos:
+        missing = [f"{s.path}:{s.language}" for s in r.stacks if not s.matched]
+        note = r.error or " ".join([*(f"-{m}" for m in missing), *(f"+{u}" for u in r.unmatched_predicted)])[:80]
+        t.add_row(
+            r.name,
+            f"{r.score:.2f}",
+            *(f"{r.field(f):.2f}" for f in FIELDS),
+            f"{r.precision:.2f}",
+            note,
+        )
+    console.print(t)
+    s = Table(title="Summary", title_justify="left")
+    s.add_column("metric")
+    s.add_column("score", justify="right")
+    for f in FIELDS:
+        s.add_row(f, f"{result.field(f):.3f}")
+    s.add_row("stack precision", f"{result.precision:.3f}")
+    s.add_row("[bold]overall[/bold]", f"[bold]{result.overall:.3f}[/bold]")
+    console.print(s)

@@ -185,14 +185,23 @@ def matches(language: str, cycle: str, spec: Spec, *, flavor: RangeFlavor = "npm
     return _predicate(language, spec, flavor)(cycle)
 
 
+def range_spec(text: str, flavor: RangeFlavor = "npm") -> Callable[[str], bool]:
+    """A range string (npm, Composer, RubyGems, Poetry `^3.9`) as a spec over release lines.
+
+    Use it for languages whose string specs are PEP 440 by default (Python) when the project wrote a
+    caret/tilde range instead. Raises ValueError on a range it cannot read.
+    """
+    check = parse_range(text, flavor)
+    return lambda cycle: any(check(v) for v in _probes(cycle))
+
+
 def _predicate(language: str, spec: Spec, flavor: RangeFlavor) -> Callable[[str], bool]:
     if spec is None:
         return lambda _cycle: True
     if callable(spec) and not isinstance(spec, SpecifierSet):
         return spec
     if isinstance(spec, str) and language != "python":
-        check = parse_range(spec, flavor)
-        return lambda cycle: any(check(v) for v in _probes(cycle))
+        return range_spec(spec, flavor)
     if isinstance(spec, str):
         try:
             spec = SpecifierSet(spec.strip())

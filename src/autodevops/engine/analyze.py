@@ -1,0 +1,377 @@
+"""The analyzer: one `RepoSource` in, one `Analysis` out.
+
+`analyze()` indexes the repository once (a `Context`), runs every ecosystem detector, then the repository-level
+passes that no single ecosystem owns: existing CI, Dockerfiles and compose files, deployment hints, monorepo
+tools, the backing services each stack's tests need, language shares, and repository-wide findings.
+
+Existing CI configuration is only ever *reported*: no stack field is read from it, so the analysis is the same
+for a repository that has no CI yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from autodevops.engine.detect import DETECTORS
+from autodevops.engine.detect import services as svc
+from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.model import (
+    Analysis,
+    CIProvider,
+    ComposeFile,
+    ComposeService,
+    DeployHint,
+    Dockerfile,
+    DockerInfo,
+    Evidence,
+    ExistingCI,
+    LanguageShare,
+    Monorepo,
+    Provenance,
+    ScanStats,
+    Service,
+    Stack,
+)
+from autodevops.engine.source import RepoSource
+
+
+def analyze(source: RepoSource, today: dt.date | None = None) -> Analysis:
+    """Analyze `source` as of `today` (default: the current UTC date), the date runtime EOL is judged against."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    ctx = Context(source, today)
+    stacks: list[Stack] = []
+    for detector in DETECTORS:
+        try:
+            stacks.extend(detector(ctx))
+        except Exception as exc:  # noqa: BLE001 - one broken detector must not lose the rest of the analysis
+            name = getattr(detector, "__module__", repr(detector)).rsplit(".", 1)[-1]
+            ctx.finding("detector-error", "error", f"the {name} detector failed: {type(exc).__name__}: {exc}")
+    stacks.sort(key=lambda s: (s.path != ".", s.path, s.language))
+
+    docker = detect_docker(ctx)
+    attach_services(ctx, stacks, docker)
+    analysis = Analysis(
+        source=source.name,
+        analyzed_on=today,
+        stacks=stacks,
+        languages=_languages(ctx),
+        docker=docker,
+        existing_ci=detect_existing_ci(ctx),
+        deploy=detect_deploy(ctx),
+        monorepo=detect_monorepo(ctx),
+    )
+    analysis.findings = _dedupe_findings(ctx)
+    analysis.stats = ScanStats(
+        files=len(ctx.entries),
+        bytes=sum(ctx.sizes.values()),
+        files_read=ctx.files_read,
+        skipped=int(getattr(source, "skipped", 0) or 0),
+    )
+    return analysis
+
+
+def _dedupe_findings(ctx: Context) -> list[Any]:
+    seen: set[tuple[str, str, str | None]] = set()
+    out = []
+    for f in ctx.findings:
+        key = (f.code, f.message, f.stack)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+# ---- languages ---------------------------------------------------------------------------------------------
+
+
+def _languages(ctx: Context) -> list[LanguageShare]:
+    """Language shares by bytes, from the linguist-like module when it is installed with the engine."""
+    try:
+        module = importlib.import_module("autodevops.engine.languages")
+    except ImportError:
+        return []
+    fn: Callable[[Context], list[LanguageShare]] | None = getattr(module, "language_shares", None)
+    if fn is None:
+        return []
+    try:
+        return list(fn(ctx))
+    except Exception as exc:  # noqa: BLE001 - language shares are informative; never fail the analysis on them
+        ctx.finding("detector-error", "error", f"language shares failed: {type(exc).__name__}: {exc}")
+        return []
+
+
+# ---- existing CI -------------------------------------------------------------------------------------------
+
+_CI_FILES: tuple[tuple[re.Pattern[str], CIProvider], ...] = (
+    (re.compile(r"\.github/workflows/[^/]+\.ya?ml"), "github-actions"),
+    (re.compile(r"\.gitlab-ci\.ya?ml"), "gitlab-ci"),
+    (re.compile(r"\.circleci/config\.ya?ml"), "circleci"),
+    (
+        re.compile(r"azure-pipelines\.ya?ml|\.azure-pipelines/[^/]+\.ya?ml|\.?azure-pipelines/.+\.ya?ml"),
+        "azure-pipelines",
+    ),
+    (re.compile(r"\.travis\.ya?ml"), "travis-ci"),
+    (re.compile(r"Jenkinsfile|.+\.jenkinsfile|jenkins/Jenkinsfile.*"), "jenkins"),
+    (re.compile(r"\.?appveyor\.ya?ml"), "appveyor"),
+    (re.compile(r"bitbucket-pipelines\.ya?ml"), "bitbucket-pipelines"),
+    (re.compile(r"\.buildkite/[^/]*pipeline[^/]*\.ya?ml|buildkite\.ya?ml"), "buildkite"),
+    (re.compile(r"\.drone\.ya?ml"), "drone"),
+    (re.compile(r"\.woodpecker\.ya?ml|\.woodpecker/[^/]+\.ya?ml"), "woodpecker"),
+    (re.compile(r"\.cirrus\.ya?ml|\.semaphore/semaphore\.ya?ml|codefresh\.ya?ml|cloudbuild\.ya?ml"), "other"),
+)
+
+
+def detect_existing_ci(ctx: Context) -> list[ExistingCI]:
+    """Every CI configuration file, by provider. Reported only: never an input to stack fields."""
+    out: list[ExistingCI] = []
+    for path in sorted(ctx.sizes):
+        for pattern, provider in _CI_FILES:
+            if pattern.fullmatch(path):
+                out.append(ExistingCI(provider=provider, path=path))
+                break
+    return out
+
+
+# ---- Docker --------------------------------------------------------------------------------------------------
+
+_DOCKERFILE = re.compile(r"(?:Dockerfile|Containerfile)(?:[.-][\w.-]+)?|[\w.-]+\.(?:dockerfile|Dockerfile)")
+_COMPOSE = re.compile(r"(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml")
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
+_EXPOSE = re.compile(r"^\s*EXPOSE\s+(.+)$", re.I | re.M)
+
+
+def detect_docker(ctx: Context) -> DockerInfo:
+    """Dockerfiles (base images, exposed ports, multi-stage) and compose files (services and what they are)."""
+    info = DockerInfo()
+    for path in ctx.find_matching(_DOCKERFILE):
+        if _is_vendored(path):
+            continue
+        text = ctx.text(path)
+        if text is None:
+            info.dockerfiles.append(Dockerfile(path=path))
+            continue
+        stages: set[str] = set()
+        bases: list[str] = []
+        froms = _FROM.findall(text)
+        for image, alias in froms:
+            if image.lower() not in stages:
+                bases.append(image)
+            if alias:
+                stages.add(alias.lower())
+        ports: list[int] = []
+        for m in _EXPOSE.finditer(text):
+            for tok in m.group(1).split():
+                num = tok.split("/", 1)[0]
+                if num.isdigit() and 0 < int(num) < 65536:
+                    ports.append(int(num))
+        info.dockerfiles.append(
+            Dockerfile(
+                path=path, base_images=unique(bases), exposed_ports=sorted(set(ports)), multi_stage=len(froms) > 1
+            )
+        )
+    for path in ctx.find_matching(_COMPOSE):
+        if _is_vendored(path):
+            continue
+        doc = ctx.yaml(path)
+        if not isinstance(doc, dict):
+            continue
+        services = doc.get("services")
+        if not isinstance(services, dict):
+            continue
+        cf = ComposeFile(path=path)
+        for name, spec in services.items():
+            if not isinstance(spec, dict):
+                continue
+            image = spec.get("image")
+            image = str(image) if isinstance(image, str | int | float) else None
+            kind: Service | None = svc.service_from_image(image) if image else None
+            if kind is None and image is None:
+                # A built service named like a backing service ("db" built from a postgres Dockerfile) stays
+                # unknown: only an image says what it is.
+                kind = None
+            cf.services.append(ComposeService(name=str(name), image=image, build="build" in spec, kind=kind))
+        info.compose_files.append(cf)
+    return info
+
+
+_VENDORED_PARTS = frozenset({"node_modules", "vendor", "third_party", "testdata", "fixtures", "__fixtures__"})
+
+
+def _is_vendored(path: str) -> bool:
+    return any(part in _VENDORED_PARTS for part in path.split("/")[:-1])
+
+
+# ---- services ------------------------------------------------------------------------------------------------
+
+# Where dotenv-style files that describe the services a project expects live.
+_ENV_FILES = (".env.example", ".env.sample", ".env.dist", ".env.template", ".env.test", ".env.testing", ".env.ci")
+# Compose files whose services belong to the development/test environment, not only to deployment.
+_COMPOSE_DIRS = ("", ".devcontainer", "docker", ".docker", "dev", "tests", "test")
+
+
+def attach_services(ctx: Context, stacks: list[Stack], docker: DockerInfo) -> None:
+    """Add the backing services each stack's tests need, from compose files and env examples near its root.
+
+    Detectors add driver-based services themselves (they know their dependency lists); this pass adds what the
+    repository's environment files say. A compose file counts for the stack whose root (or `.devcontainer`,
+    `docker/`...) holds it; env examples count for the stack at their directory.
+    """
+    for stack in stacks:
+        found: dict[Service, Evidence] = {}
+        for cf in docker.compose_files:
+            directory = Context.dirname(cf.path)
+            if not _near(directory, stack.path):
+                continue
+            for cs in cf.services:
+                if cs.kind is not None and cs.kind not in found:
+                    found[cs.kind] = Evidence(file=cf.path, key=f"services.{cs.name}", excerpt=cs.image)
+        for name in _ENV_FILES:
+            path = Context.join(stack.path, name)
+            if not ctx.exists(path):
+                continue
+            text = ctx.text(path) or ""
+            for service, key in svc.services_from_env(text):
+                found.setdefault(service, Evidence(file=path, key=key))
+        new = [s for s in found if s not in stack.services]
+        if not new:
+            continue
+        stack.services = [*stack.services, *new]
+        prov = stack.provenance.get("services")
+        evidence = [found[s] for s in new]
+        if prov is None:
+            stack.provenance["services"] = Provenance(
+                evidence=evidence,
+                confidence=0.7,
+                justification="backing services declared by the project's compose or environment files",
+            )
+        else:
+            prov.evidence.extend(evidence)
+
+
+def _near(directory: str, stack_path: str) -> bool:
+    return any(directory == Context.join(stack_path, sub or ".") for sub in _COMPOSE_DIRS)
+
+
+# ---- deployment hints ----------------------------------------------------------------------------------------
+
+_DEPLOY_FILES: dict[str, str] = {
+    "Procfile": "heroku",
+    "app.json": "heroku",
+    "fly.toml": "fly",
+    "vercel.json": "vercel",
+    "netlify.toml": "netlify",
+    "railway.json": "railway",
+    "railway.toml": "railway",
+    "render.yaml": "render",
+    "app.yaml": "google-app-engine",
+    "Chart.yaml": "helm",
+    "serverless.yml": "serverless",
+    "serverless.yaml": "serverless",
+    "template.yaml": "aws-sam",
+    "samconfig.toml": "aws-sam",
+    "cdk.json": "aws-cdk",
+    "wrangler.toml": "cloudflare-workers",
+    "wrangler.json": "cloudflare-workers",
+    "firebase.json": "firebase",
+    "skaffold.yaml": "kubernetes",
+    "kustomization.yaml": "kubernetes",
+    "kustomization.yml": "kubernetes",
+    "amplify.yml": "aws-amplify",
+    "Dockerrun.aws.json": "aws-elastic-beanstalk",
+}
+_K8S_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Service", "Ingress", "CronJob", "Job"})
+
+
+def detect_deploy(ctx: Context) -> list[DeployHint]:
+    """Deployment targets the repository already declares."""
+    hints: list[DeployHint] = []
+    for name, kind in _DEPLOY_FILES.items():
+        for path in ctx.find(name):
+            if _is_vendored(path):
+                continue
+            if name == "app.yaml" and not _is_app_engine(ctx, path):
+                continue
+            if (
+                name == "template.yaml"
+                and "AWSTemplateFormatVersion" not in (ctx.text(path) or "")
+                and ("AWS::Serverless" not in (ctx.text(path) or ""))
+            ):
+                continue
+            if name == "app.json" and not isinstance((ctx.json(path) or {}), dict):
+                continue
+            if name == "app.json" and not {"buildpacks", "formation", "addons", "scripts"} & set(ctx.json(path) or {}):
+                continue
+            hints.append(DeployHint(kind=kind, path=path, evidence=[Evidence(file=path)]))
+    for directory in ("k8s", "kubernetes", "deploy", "manifests", "deployment", ".k8s"):
+        for e in ctx.entries:
+            if not e.path.startswith(directory + "/") or not e.path.endswith((".yaml", ".yml")):
+                continue
+            kinds = {d.get("kind") for d in ctx.yaml_all(e.path) if isinstance(d, dict)}
+            found = sorted(k for k in kinds if isinstance(k, str) and k in _K8S_KINDS)
+            if found:
+                hints.append(
+                    DeployHint(
+                        kind="kubernetes",
+                        path=e.path,
+                        evidence=[Evidence(file=e.path, key="kind", excerpt=", ".join(found))],
+                    )
+                )
+    return hints
+
+
+def _is_app_engine(ctx: Context, path: str) -> bool:
+    doc = ctx.yaml(path)
+    return isinstance(doc, dict) and ("runtime" in doc or ("env" in doc and "entrypoint" in doc))
+
+
+# ---- monorepo ------------------------------------------------------------------------------------------------
+
+
+def detect_monorepo(ctx: Context) -> Monorepo | None:
+    """Workspace and monorepo tools declared at the repository root."""
+    tools: list[str] = []
+    evidence: list[Evidence] = []
+
+    def add(tool: str, file: str, key: str | None = None) -> None:
+        if tool not in tools:
+            tools.append(tool)
+            evidence.append(Evidence(file=file, key=key))
+
+    pkg = ctx.json("package.json") if ctx.exists("package.json") else None
+    if isinstance(pkg, dict) and pkg.get("workspaces"):
+        add("npm-workspaces", "package.json", "workspaces")
+    simple = {
+        "pnpm-workspace.yaml": "pnpm-workspace",
+        "turbo.json": "turbo",
+        "nx.json": "nx",
+        "lerna.json": "lerna",
+        "rush.json": "rush",
+        "go.work": "go-work",
+    }
+    for file, tool in simple.items():
+        if ctx.exists(file):
+            add(tool, file)
+    cargo = ctx.toml("Cargo.toml") if ctx.exists("Cargo.toml") else None
+    if isinstance(cargo, dict) and isinstance(cargo.get("workspace"), dict):
+        add("cargo-workspace", "Cargo.toml", "[workspace]")
+    pyproject = ctx.toml("pyproject.toml") if ctx.exists("pyproject.toml") else None
+    if isinstance(pyproject, dict):
+        tool_table = pyproject.get("tool")
+        uv = tool_table.get("uv") if isinstance(tool_table, dict) else None
+        if isinstance(uv, dict) and isinstance(uv.get("workspace"), dict):
+            add("uv-workspace", "pyproject.toml", "[tool.uv.workspace]")
+    for name in ("deno.json", "deno.jsonc"):
+        deno = ctx.json(name, comments=True) if ctx.exists(name) else None
+        if isinstance(deno, dict) and deno.get("workspace"):
+            add("deno-workspace", name, "workspace")
+    if ctx.exists("settings.gradle") or ctx.exists("settings.gradle.kts"):
+        gradle = "settings.gradle.kts" if ctx.exists("settings.gradle.kts") else "settings.gradle"
+        if "include" in (ctx.text(gradle) or ""):
+            add("gradle-multi-project", gradle, "include")
+    if ctx.exists("pom.xml") and "<modules>" in (ctx.text("pom.xml") or ""):
+        add("maven-multi-module", "pom.xml", "modules")
+    return Monorepo(tools=tools, evidence=evidence) if tools else None

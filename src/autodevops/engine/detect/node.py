@@ -1,0 +1,520 @@
+"""JavaScript and TypeScript projects on Node.js (npm, yarn classic/berry, pnpm, bun).
+
+A stack is the repository root's package.json when it is a real project (it tests, builds, lints or ships
+something), plus every nested package.json with its own lockfile that is not a workspace member (an asset bundle
+inside a PHP framework, a release tool with its own install). Workspace members are built and tested through
+the root, so they are not separate stacks.
+
+The package manager follows Railpack's order: the `packageManager` field, then pnpm-lock.yaml, bun.lock(b),
+.yarnrc.yml, yarn.lock, and npm otherwise. Test, lint and build commands are the project's own scripts
+(`npm test`, `pnpm run lint`, `yarn build`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from autodevops.engine import runtimes
+from autodevops.engine.detect import services as svc
+from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
+
+# Directories whose package.json files are fixtures, examples or documentation sites, not tested projects.
+NON_PROJECT_PARTS = frozenset(
+    {
+        "node_modules",
+        "bower_components",
+        "test",
+        "tests",
+        "__tests__",
+        "spec",
+        "fixtures",
+        "fixture",
+        "__fixtures__",
+        "testdata",
+        "examples",
+        "example",
+        "samples",
+        "docs",
+        "doc",
+        "website",
+        "site",
+        "vendor",
+        "third_party",
+        "dist",
+        "build",
+        "templates",
+        "template",
+        "playground",
+        "e2e",
+    }
+)
+LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb")
+BUNDLER_CONFIGS = re.compile(
+    r"(?:vite|webpack|rollup|esbuild|tsup|rspack|parcel|next|nuxt|astro|svelte|gulpfile|Gulpfile)"
+    r"(?:\.config)?\.(?:js|mjs|cjs|ts|mts|cts)"
+)
+PLACEHOLDER_TEST = re.compile(r"no test specified|exit 1\s*$")
+
+# Test runners, most specific first: `node ./node_modules/jest/bin/jest.js` is jest, not node:test.
+TEST_RUNNERS: tuple[tuple[re.Pattern[str], TestTool], ...] = (
+    (re.compile(r"\bvitest\b"), "vitest"),
+    (re.compile(r"\bjest\b"), "jest"),
+    (re.compile(r"\bmocha\b"), "mocha"),
+    (re.compile(r"\bava\b"), "ava"),
+    (re.compile(r"\bnode\b[^&|;]*\s--test\b"), "node-test"),
+    (re.compile(r"\b(?:tap|tape|uvu|jasmine|karma|playwright|cypress|qunit|borp|tsx --test)\b"), "other"),
+)
+RUNNER_PACKAGES: dict[str, TestTool] = {"vitest": "vitest", "jest": "jest", "mocha": "mocha", "ava": "ava"}
+LINT_COMMANDS: tuple[tuple[re.Pattern[str], LintTool], ...] = (
+    (re.compile(r"\b(?:eslint|xo|standard|next lint)\b"), "eslint"),
+    (re.compile(r"\bprettier\b[^&|;]*\s(?:--check|-c|--list-different|-l)\b"), "prettier"),
+    (re.compile(r"\bbiome\s+(?:check|lint|ci|format)\b"), "biome"),
+    (re.compile(r"(?<![\w-])(?:tsc|vue-tsc|tsgo)\b(?![^&|;]*\s(?:-w|--watch)\b)"), "tsc"),
+    (
+        re.compile(
+            r"\b(?:cspell|knip|dtslint|markdownlint(?:-cli2)?|stylelint|publint|oxlint|lockfile-lint"
+            r"|sort-package-json --check|attw)\b"
+        ),
+        "other",
+    ),
+)
+# Scripts that change files or ship things: their tools are not checks.
+NON_CHECK_SCRIPT = re.compile(
+    r"(?:^|[:.-])(?:fix|format|fmt|dev|start|serve|watch|release|publish|version|prepare|docs?|build\w*|bench\w*|clean|postinstall|preinstall|size\w*)$",
+    re.I,
+)
+FRAMEWORKS = {
+    "next": "nextjs",
+    "nuxt": "nuxt",
+    "react": "react",
+    "vue": "vue",
+    "svelte": "svelte",
+    "@sveltejs/kit": "sveltekit",
+    "@angular/core": "angular",
+    "express": "express",
+    "fastify": "fastify",
+    "koa": "koa",
+    "@nestjs/core": "nestjs",
+    "astro": "astro",
+    "@remix-run/node": "remix",
+    "electron": "electron",
+    "hono": "hono",
+}
+
+
+def detect(ctx: Context) -> list[Stack]:
+    """One stack per independently installed and tested Node.js project."""
+    members = _workspace_members(ctx)
+    stacks: list[Stack] = []
+    for path in ctx.find("package.json"):
+        root = Context.dirname(path)
+        if root != ".":
+            parts = root.split("/")
+            if any(p in NON_PROJECT_PARTS or p.startswith(".") for p in parts):
+                continue
+            if root in members or not any(ctx.exists(Context.join(root, n)) for n in LOCKFILES):
+                continue
+            if _inside_member(root, members):
+                continue
+        stack = _stack(ctx, root, members if root == "." else set())
+        if stack is not None:
+            stacks.append(stack)
+    return stacks
+
+
+def _inside_member(root: str, members: set[str]) -> bool:
+    return any(root.startswith(m + "/") for m in members)
+
+
+# ---- workspaces ----------------------------------------------------------------------------------------------
+
+
+def _workspace_globs(ctx: Context) -> tuple[list[str], Evidence | None]:
+    if ctx.exists("pnpm-workspace.yaml"):
+        doc = ctx.yaml("pnpm-workspace.yaml")
+        pkgs = doc.get("packages") if isinstance(doc, dict) else None
+        if isinstance(pkgs, list):
+            return [p for p in pkgs if isinstance(p, str)], Evidence(file="pnpm-workspace.yaml", key="packages")
+    pkg = ctx.json("package.json") if ctx.exists("package.json") else None
+    if isinstance(pkg, dict):
+        ws = pkg.get("workspaces")
+        if isinstance(ws, dict):
+            ws = ws.get("packages")
+        if isinstance(ws, list):
+            return [p for p in ws if isinstance(p, str)], Evidence(file="package.json", key="workspaces")
+    return [], None
+
+
+def _workspace_members(ctx: Context) -> set[str]:
+    globs, _ = _workspace_globs(ctx)
+    include = [g for g in globs if not g.startswith("!")]
+    exclude = [g[1:] for g in globs if g.startswith("!")]
+    dirs = {Context.dirname(p) for p in ctx.find("package.json")} - {"."}
+    return {d for d in dirs if any(_glob(g, d) for g in include) and not any(_glob(g, d) for g in exclude)}
+
+
+def _glob(pattern: str, path: str) -> bool:
+    p = pattern.strip().strip("/").removeprefix("./")
+    rx = re.escape(p).replace(r"\*\*", "\x00").replace(r"\*", "[^/]*").replace("\x00", ".*")
+    return re.fullmatch(rx, path) is not None
+
+
+# ---- one stack -----------------------------------------------------------------------------------------------
+
+
+class _B:
+    def __init__(self, ctx: Context, root: str) -> None:
+        self.ctx = ctx
+        self.stack = Stack(path=root, language="javascript")
+
+    def set(self, name: str, value: Any, confidence: float, *evidence: Evidence, why: str | None = None) -> None:
+        setattr(self.stack, name, value)
+        self.stack.provenance[name] = Provenance(evidence=list(evidence), confidence=confidence, justification=why)
+
+    def finding(self, code: str, severity: str, message: str, *evidence: Evidence) -> None:
+        self.ctx.finding(code, severity, message, *evidence, stack=self.stack.path)  # type: ignore[arg-type]
+
+
+def _stack(ctx: Context, root: str, members: set[str]) -> Stack | None:
+    j = functools.partial(Context.join, root)
+    manifest = j("package.json")
+    raw = ctx.json(manifest)
+    pkg: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    scripts: dict[str, str] = (
+        {k: v for k, v in (pkg.get("scripts") or {}).items() if isinstance(v, str)}
+        if isinstance(pkg.get("scripts"), dict)
+        else {}
+    )
+    deps = _names(pkg.get("dependencies"))
+    dev = _names(pkg.get("devDependencies"))
+    has_bundler = [n for n in ctx.listdir(root) if BUNDLER_CONFIGS.fullmatch(n)]
+    lockfiles = [j(n) for n in LOCKFILES if ctx.exists(j(n))]
+    real_test = "test" in scripts and not PLACEHOLDER_TEST.search(scripts["test"])
+    is_project = (
+        real_test
+        or any(k in scripts for k in ("build", "lint", "start", "dev"))
+        or bool(has_bundler)
+        or bool(members)
+        or (raw is None and bool(lockfiles))
+        or bool(pkg.get("main") or pkg.get("exports") or pkg.get("bin") or pkg.get("module"))
+    )
+    if root == "." and not is_project:
+        # A package.json that only carries release tooling or editor config is not a project of its own.
+        return None
+    b = _B(ctx, root)
+    b.stack.manifests = [manifest]
+    b.stack.lockfiles = lockfiles
+    b.stack.workspace_members = sorted(members)
+    ev_manifest = Evidence(file=manifest)
+    b.stack.provenance["path"] = Provenance(evidence=[ev_manifest], confidence=0.9)
+    _language(b, root, deps | dev)
+    pm = _package_manager(b, root, pkg)
+    _versions(b, root, pkg)
+    _test(b, root, pkg, scripts, deps | dev, pm)
+    _lint(b, root, scripts, pm)
+    if "build" in scripts:
+        b.set(
+            "build_commands",
+            [_run(pm, "build")],
+            0.85,
+            Evidence(file=manifest, key="scripts.build", excerpt=scripts["build"]),
+        )
+    elif has_bundler and raw is None:
+        b.set(
+            "build_commands",
+            [_run(pm, "build")],
+            0.5,
+            Evidence(file=j(has_bundler[0])),
+            why="bundler configuration (low confidence)",
+        )
+    found = svc.services_from_dependencies("node", deps)
+    if found:
+        services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
+        b.set("services", services, 0.55, *(Evidence(file=manifest, key=f"dependencies.{n}") for _, n in found))
+    frameworks = [
+        fw for name, fw in FRAMEWORKS.items() if name in deps or (name in dev and name in ("next", "nuxt", "astro"))
+    ]
+    if frameworks:
+        b.set("frameworks", frameworks, 0.8, ev_manifest)
+    _runner_not_installed(b, root, deps | dev)
+    return b.stack
+
+
+def _names(value: Any) -> set[str]:
+    return {k for k in value if isinstance(k, str)} if isinstance(value, dict) else set()
+
+
+def _run(pm: str, script: str) -> str:
+    if pm == "npm":
+        return "npm test" if script == "test" else f"npm run {script}"
+    if pm == "bun":
+        return f"bun run {script}"
+    return f"{pm} {script}" if script == "test" else f"{pm} run {script}"
+
+
+_TS_EXT = (".ts", ".tsx", ".mts", ".cts")
+_JS_EXT = (".js", ".jsx", ".mjs", ".cjs")
+_SOURCE_SKIP = frozenset({"node_modules", "dist", "build", "coverage", "vendor", "fixtures", "__fixtures__", "types"})
+
+
+def _language(b: _B, root: str, all_deps: set[str]) -> None:
+    """TypeScript when TypeScript sources outnumber JavaScript ones (declaration files do not count)."""
+    prefix = "" if root == "." else root + "/"
+    ts = js = 0
+    for path in b.ctx.sizes:
+        if not path.startswith(prefix) or path.endswith(".d.ts"):
+            continue
+        parts = path[len(prefix) :].split("/")
+        if any(p in _SOURCE_SKIP or p.startswith(".") for p in parts[:-1]):
+            continue
+        if path.endswith(_TS_EXT):
+            ts += 1
+        elif path.endswith(_JS_EXT) and not parts[-1].startswith(("eslint.config", ".eslintrc", "prettier.config")):
+            js += 1
+    b.stack.language = "typescript" if ts > js else "javascript"
+    evidence = [Evidence(file=Context.join(root, "package.json"))]
+    if b.ctx.exists(Context.join(root, "tsconfig.json")):
+        evidence.append(Evidence(file=Context.join(root, "tsconfig.json")))
+    b.stack.provenance["language"] = Provenance(
+        evidence=evidence,
+        confidence=0.85 if abs(ts - js) > 5 else 0.6,
+        justification=f"{ts} TypeScript and {js} JavaScript source files",
+    )
+
+
+def _package_manager(b: _B, root: str, pkg: dict[str, Any]) -> str:
+    ctx = b.ctx
+    j = functools.partial(Context.join, root)
+    field = pkg.get("packageManager")
+    locks = b.stack.lockfiles
+    if len({_lock_pm(p) for p in locks}) > 1:
+        b.finding(
+            "multiple-lockfiles",
+            "warning",
+            f"{root}: lockfiles of different package managers ({', '.join(locks)}); installs are ambiguous",
+            *(Evidence(file=p) for p in locks),
+        )
+    if isinstance(field, str) and "@" in field:
+        name = field.split("@", 1)[0].strip()
+        if name in ("npm", "yarn", "pnpm", "bun"):
+            b.set("package_manager", name, 0.95, Evidence(file=j("package.json"), key="packageManager", excerpt=field))
+            return name
+    # Lockfiles of the stack's own directory, then the repository root's for nested projects.
+    for directory in unique([root, "."]):
+        for name, pm in (
+            ("pnpm-lock.yaml", "pnpm"),
+            ("bun.lock", "bun"),
+            ("bun.lockb", "bun"),
+            (".yarnrc.yml", "yarn"),
+            ("yarn.lock", "yarn"),
+            ("package-lock.json", "npm"),
+            ("npm-shrinkwrap.json", "npm"),
+        ):
+            path = Context.join(directory, name)
+            if ctx.exists(path):
+                b.set("package_manager", pm, 0.9 if directory == root else 0.7, Evidence(file=path))
+                return pm
+    b.set("package_manager", "npm", 0.6, Evidence(file=j("package.json")), why="no lockfile: npm is the default")
+    b.finding(
+        "no-lockfile",
+        "warning",
+        f"{j('package.json')}: no lockfile is committed, so CI cannot use `npm ci` and installs are not reproducible",
+        Evidence(file=j("package.json")),
+    )
+    return "npm"
+
+
+def _lock_pm(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return {
+        "package-lock.json": "npm",
+        "npm-shrinkwrap.json": "npm",
+        "yarn.lock": "yarn",
+        "pnpm-lock.yaml": "pnpm",
+    }.get(name, "bun")
+
+
+# ---- versions ------------------------------------------------------------------------------------------------
+
+# Node lines that went end-of-life this recently stay in a matrix the project still declares (see python.py).
+EOL_GRACE_DAYS = 400
+
+
+def _pin(ctx: Context, root: str, pkg: dict[str, Any]) -> tuple[str | None, Evidence | None]:
+    for name in (".nvmrc", ".node-version"):
+        path = Context.join(root, name)
+        if ctx.exists(path):
+            for i, line in enumerate((ctx.text(path) or "").splitlines(), 1):
+                value = line.split("#", 1)[0].strip()
+                if value:
+                    return value, Evidence(file=path, line=i, excerpt=value)
+    tv = Context.join(root, ".tool-versions")
+    if ctx.exists(tv):
+        for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] in ("nodejs", "node"):
+                return parts[1], Evidence(file=tv, line=i, excerpt=line.strip())
+    volta = pkg.get("volta")
+    if isinstance(volta, dict) and isinstance(volta.get("node"), str):
+        return volta["node"], Evidence(file=Context.join(root, "package.json"), key="volta.node", excerpt=volta["node"])
+    return None, None
+
+
+def _normalize_pin(value: str) -> str:
+    v = value.strip().lstrip("v")
+    cycle = runtimes.cycle_of("node", v)
+    if cycle and re.fullmatch(r"\d+(?:\.[\dx*]+)*", v):
+        return cycle
+    return value.strip()
+
+
+def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
+    ctx = b.ctx
+    today = ctx.today
+    pin, pin_ev = _pin(ctx, root, pkg)
+    engines = pkg.get("engines") if isinstance(pkg.get("engines"), dict) else {}
+    assert isinstance(engines, dict)
+    engine = engines.get("node") if isinstance(engines.get("node"), str) else None
+    eng_ev = Evidence(file=Context.join(root, "package.json"), key="engines.node", excerpt=engine) if engine else None
+    if pin and pin_ev:
+        version = _normalize_pin(pin)
+        b.set("versions", [version], 0.85, pin_ev, why="the Node.js version the project pins")
+        if runtimes.is_eol("node", version, today):
+            b.finding(
+                "eol-runtime", "warning", f"{pin_ev.cite()} pins Node.js {pin}, past end of life on {today}", pin_ev
+            )
+        if engine and eng_ev and runtimes.cycle_of("node", version):
+            try:
+                ok = runtimes.matches("node", version, engine)
+            except ValueError:
+                ok = True
+            if not ok:
+                b.finding(
+                    "node-version-mismatch",
+                    "warning",
+                    f"{pin_ev.cite()} pins Node.js {pin}, which {eng_ev.cite()} ({engine}) does not allow",
+                    pin_ev,
+                    eng_ev,
+                )
+        return
+    if engine and eng_ev:
+        try:
+            current = runtimes.supported_versions("node", engine, today)
+            declared = runtimes.supported_versions("node", engine, today, include_eol=True)
+        except ValueError as exc:
+            b.finding("invalid-version-range", "warning", f"{eng_ev.cite()}: {exc}", eng_ev)
+            return
+        recent = {
+            r.cycle
+            for r in runtimes.releases("node")
+            if r.eol is not None and r.eol <= today and (today - r.eol).days <= EOL_GRACE_DAYS
+        }
+        lines = [c for c in declared if c in current or c in recent]
+        if lines:
+            b.set("versions", lines, 0.75, eng_ev, why=f"engines.node intersected with LTS lines supported on {today}")
+            return
+        if declared:
+            b.finding("eol-runtime", "warning", f"{eng_ev.cite()} allows only end-of-life Node.js lines", eng_ev)
+            b.set("versions", declared[-1:], 0.5, eng_ev)
+            return
+    lts = runtimes.supported_versions("node", None, today)
+    if lts:
+        b.set(
+            "versions",
+            lts,
+            0.4,
+            Evidence(file=Context.join(root, "package.json")),
+            why="no declared Node.js version: the LTS lines supported today (low confidence)",
+        )
+
+
+# ---- tests, lint ---------------------------------------------------------------------------------------------
+
+
+def _expand(scripts: dict[str, str], name: str, depth: int = 0) -> str:
+    """A script's command with `npm run x` / `yarn x` / `pnpm x` references to other scripts inlined."""
+    body = scripts.get(name, "")
+    if depth > 5:
+        return body
+
+    def inline(m: re.Match[str]) -> str:
+        ref = m.group(1)
+        return f"( {_expand(scripts, ref, depth + 1)} )" if ref in scripts and ref != name else m.group(0)
+
+    return re.sub(r"\b(?:npm run|npm run-script|yarn run|yarn|pnpm run|pnpm|bun run)\s+([\w:.-]+)", inline, body)
+
+
+def _test(b: _B, root: str, pkg: dict[str, Any], scripts: dict[str, str], all_deps: set[str], pm: str) -> None:
+    manifest = Context.join(root, "package.json")
+    test = scripts.get("test")
+    if test and not PLACEHOLDER_TEST.search(test):
+        ev = Evidence(file=manifest, key="scripts.test", excerpt=test)
+        expanded = _expand(scripts, "test")
+        tool: TestTool | None = None
+        for pattern, family in TEST_RUNNERS:
+            if pattern.search(expanded):
+                tool = family
+                break
+        if tool is None:
+            tool = next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in all_deps), None)
+            if tool is None:
+                tool = "other"
+            b.set("test_tool", tool, 0.6, ev, why="the test script's runner, from the installed packages")
+        else:
+            b.set("test_tool", tool, 0.85, ev, why="the runner the test script invokes")
+        b.set("test_commands", [_run(pm, "test")], 0.9, ev)
+        return
+    runner: TestTool | None = next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in all_deps), None)
+    if runner:
+        ev = Evidence(file=manifest, key=f"devDependencies.{runner}")
+        b.set("test_tool", runner, 0.5, ev, why="runner installed but no test script (low confidence)")
+        b.set("test_commands", [f"npx {runner}" if pm == "npm" else f"{pm} exec {runner}"], 0.5, ev)
+
+
+def _lint(b: _B, root: str, scripts: dict[str, str], pm: str) -> None:
+    manifest = Context.join(root, "package.json")
+    tools: dict[str, Evidence] = {}
+    for name, body in scripts.items():
+        if NON_CHECK_SCRIPT.search(name):
+            continue
+        for pattern, tool in LINT_COMMANDS:
+            if pattern.search(body) and tool not in tools:
+                tools[tool] = Evidence(file=manifest, key=f"scripts.{name}", excerpt=body)
+    if tools:
+        b.set("lint_tools", list(tools), 0.75, *tools.values(), why="linters the package scripts run")
+    commands = [
+        _run(pm, n)
+        for n in ("lint", "typecheck", "type-check", "check", "format-check", "format:check")
+        if n in scripts
+    ]
+    if commands:
+        b.set("lint_commands", commands, 0.8, Evidence(file=manifest, key="scripts"))
+
+
+def _runner_not_installed(b: _B, root: str, all_deps: set[str]) -> None:
+    configs = {
+        "jest": re.compile(r"jest\.config\.\w+"),
+        "vitest": re.compile(r"vitest\.config\.\w+"),
+        "mocha": re.compile(r"\.mocharc(?:\.\w+)?"),
+    }
+    names = b.ctx.listdir(root)
+    for runner, pattern in configs.items():
+        cfg = next((n for n in names if pattern.fullmatch(n)), None)
+        if cfg and runner not in all_deps and b.ctx.sizes.get(Context.join(root, "package.json"), 0) > 0:
+            ev = Evidence(file=Context.join(root, cfg))
+            b.finding(
+                "test-runner-not-installed",
+                "warning",
+                f"{runner} is configured ({ev.cite()}) but not a dependency of {Context.join(root, 'package.json')}",
+                ev,
+            )
+
+
+def iter_dependency_names(pkg: dict[str, Any]) -> Iterable[str]:
+    """Every dependency name a package.json declares (runtime, dev, peer, optional)."""
+    for key in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
+        yield from _names(pkg.get(key))

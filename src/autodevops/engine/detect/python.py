@@ -1,0 +1,913 @@
+"""Python projects: package manager, version matrix, test runner, linters, build, services.
+
+A Python stack is rooted where a project manifest lives (pyproject.toml, setup.py, setup.cfg, requirements.txt,
+Pipfile, environment.yml, manage.py). Nested manifests become their own stack only when they look independently
+tested (their own tests or test configuration) and are not members of a root workspace, documentation, examples
+or fixtures. Commands are the project's own entry points (`tox`, `nox`, `uv run pytest`, `pre-commit run
+--all-files`), so the generated pipeline runs what the maintainers run locally.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autodevops.engine import runtimes
+from autodevops.engine.detect import services as svc
+from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack
+
+ROOT_MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml")
+# Directories whose Python manifests are never independently tested projects of this repository.
+NON_PROJECT_PARTS = frozenset(
+    {
+        "docs",
+        "doc",
+        "documentation",
+        "examples",
+        "example",
+        "samples",
+        "sample",
+        "tests",
+        "test",
+        "testing",
+        "fixtures",
+        "fixture",
+        "testdata",
+        "data",
+        "benchmarks",
+        "bench",
+        "vendor",
+        "vendored",
+        "_vendor",
+        "third_party",
+        "node_modules",
+        "site-packages",
+        "templates",
+        "template",
+        "scripts",
+        "tools",
+        "build",
+        "dist",
+    }
+)
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_NORM = re.compile(r"[-_.]+")
+_PY_CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+\.\d+)\s*$")
+
+# Linter/formatter/type-checker packages and the vocabulary name they map to.
+LINT_PACKAGES: dict[str, LintTool] = {
+    "ruff": "ruff",
+    "flake8": "flake8",
+    "pylint": "pylint",
+    "black": "black",
+    "isort": "isort",
+    "mypy": "mypy",
+    "pyright": "pyright",
+    "basedpyright": "pyright",
+    "pre-commit": "pre-commit",
+}
+# pre-commit hook ids → lint vocabulary ('other' for real linters outside it; housekeeping hooks are ignored).
+HOOK_TOOLS: dict[str, LintTool] = {
+    "ruff": "ruff",
+    "ruff-check": "ruff",
+    "ruff-format": "ruff",
+    "black": "black",
+    "black-jupyter": "black",
+    "isort": "isort",
+    "flake8": "flake8",
+    "pylint": "pylint",
+    "mypy": "mypy",
+    "pyright": "pyright",
+    "basedpyright": "pyright",
+    "codespell": "other",
+    "typos": "other",
+    "pyupgrade": "other",
+    "bandit": "other",
+    "pydocstyle": "other",
+    "interrogate": "other",
+    "deptry": "other",
+    "semgrep": "other",
+    "pycln": "other",
+    "autoflake": "other",
+    "yesqa": "other",
+    "blacken-docs": "other",
+    "eslint": "eslint",
+    "prettier": "prettier",
+    "markdownlint": "other",
+    "markdownlint-cli2": "other",
+    "yamllint": "other",
+    "shellcheck": "other",
+    "vulture": "other",
+    "slotscheck": "other",
+    "validate-pyproject": "other",
+    "ty": "other",
+    "pyrefly": "other",
+}
+FRAMEWORKS = {
+    "django": "django",
+    "flask": "flask",
+    "fastapi": "fastapi",
+    "starlette": "starlette",
+    "pyramid": "pyramid",
+    "tornado": "tornado",
+    "aiohttp": "aiohttp",
+    "sanic": "sanic",
+    "litestar": "litestar",
+    "celery": "celery",
+    "streamlit": "streamlit",
+    "dash": "dash",
+}
+
+
+def norm(name: str) -> str:
+    """PEP 503 normalized distribution name."""
+    return _NORM.sub("-", name.strip().lower())
+
+
+def req_name(requirement: str) -> str | None:
+    """The distribution name of a requirement string (`pytest>=8; python_version<'3.12'` → `pytest`)."""
+    line = requirement.strip()
+    if not line or line.startswith(("#", "-", "git+", "http:", "https:", "file:", ".")):
+        return None
+    m = _NAME.match(line)
+    return norm(m.group(1)) if m else None
+
+
+@dataclass
+class Deps:
+    """A project's declared dependencies, by role."""
+
+    main: dict[str, Evidence] = field(default_factory=dict)
+    dev: dict[str, Evidence] = field(default_factory=dict)  # dev/test/lint groups and extras
+    extras: dict[str, Evidence] = field(default_factory=dict)  # optional user-facing extras
+
+    def add(self, role: str, names: Iterable[str | None], evidence: Evidence) -> None:
+        target = {"main": self.main, "dev": self.dev, "extras": self.extras}[role]
+        for n in names:
+            if n and n not in target:
+                target[n] = evidence
+
+    def any(self, name: str) -> Evidence | None:
+        return self.main.get(name) or self.dev.get(name) or self.extras.get(name)
+
+    def all_names(self) -> set[str]:
+        return set(self.main) | set(self.dev) | set(self.extras)
+
+
+_DEV_GROUP = re.compile(r"dev|test|lint|check|typing|type|ci|qa|style|mypy|format", re.I)
+
+
+def detect(ctx: Context) -> list[Stack]:
+    """One stack per independently tested Python project root."""
+    roots = _roots(ctx)
+    return [_stack(ctx, root, roots) for root in roots]
+
+
+# ---- roots ---------------------------------------------------------------------------------------------------
+
+
+def _roots(ctx: Context) -> list[str]:
+    candidates: set[str] = set()
+    for name in (*ROOT_MANIFESTS, "manage.py"):
+        for path in ctx.find(name):
+            candidates.add(Context.dirname(path))
+    if any(n.startswith("requirements") and n.endswith(".txt") for n in ctx.listdir(".")):
+        candidates.add(".")
+    roots: list[str] = []
+    if "." in candidates and _is_python_root(ctx, "."):
+        roots.append(".")
+    members = _workspace_members(ctx)
+    for d in sorted(candidates - {"."}):
+        parts = d.split("/")
+        if any(p in NON_PROJECT_PARTS or p.startswith(".") for p in parts):
+            continue
+        if d in members or not _is_python_root(ctx, d):
+            continue
+        # A nested project is a separate stack only if it is tested on its own.
+        if not _has_own_tests(ctx, d):
+            continue
+        # A package directory inside another project's source tree (src/pkg/setup.py) is part of it.
+        roots.append(d)
+    return roots
+
+
+def _is_python_root(ctx: Context, d: str) -> bool:
+    pyproject = Context.join(d, "pyproject.toml")
+    if ctx.exists(pyproject):
+        data: dict[str, Any] = ctx.toml(pyproject) or {}
+        tool: dict[str, Any] = data["tool"] if isinstance(data.get("tool"), dict) else {}
+        build: dict[str, Any] = data["build-system"] if isinstance(data.get("build-system"), dict) else {}
+        backend = str(build.get("build-backend", ""))
+        # A pyproject.toml that only configures tools for a non-Python build (maturin is Python+Rust, kept).
+        if "project" in data or "poetry" in tool or "dependency-groups" in data or backend:
+            return True
+        if any(ctx.exists(Context.join(d, n)) for n in ("setup.py", "setup.cfg", "requirements.txt")):
+            return True
+        # Tool-only pyproject (ruff/black settings) at the root of a repo that is Python by its files.
+        return d == "." and _has_python_sources(ctx, d)
+    if ctx.exists(Context.join(d, "setup.cfg")) and not ctx.exists(Context.join(d, "setup.py")):
+        cp = ctx.ini(Context.join(d, "setup.cfg"))
+        if cp is not None and not (cp.has_section("metadata") or cp.has_section("options")):
+            return _has_python_sources(ctx, d) and d == "."
+    return True
+
+
+def _has_python_sources(ctx: Context, d: str) -> bool:
+    prefix = "" if d == "." else d + "/"
+    return any(p.startswith(prefix) and p.endswith(".py") for p in ctx.sizes)
+
+
+def _has_own_tests(ctx: Context, d: str) -> bool:
+    prefix = d + "/"
+    for name in ("tox.ini", "noxfile.py", "pytest.ini", "conftest.py"):
+        if ctx.exists(prefix + name):
+            return True
+    data = ctx.toml(prefix + "pyproject.toml") if ctx.exists(prefix + "pyproject.toml") else None
+    tool = (data or {}).get("tool")
+    if isinstance(tool, dict) and ("pytest" in tool or "tox" in tool):
+        return True
+    return any(p.startswith((prefix + "tests/", prefix + "test/")) and p.endswith(".py") for p in ctx.sizes)
+
+
+def _workspace_members(ctx: Context) -> set[str]:
+    """Directories that a root uv workspace builds as one unit."""
+    data = ctx.toml("pyproject.toml") if ctx.exists("pyproject.toml") else None
+    tool = (data or {}).get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    ws = uv.get("workspace") if isinstance(uv, dict) else None
+    if not isinstance(ws, dict):
+        return set()
+    members: set[str] = set()
+    globs = [g for g in ws.get("members", []) if isinstance(g, str)]
+    dirs = {Context.dirname(p) for p in ctx.find("pyproject.toml")}
+    for g in globs:
+        pattern = re.compile("^" + re.escape(g.strip("/")).replace(r"\*\*", ".*").replace(r"\*", "[^/]*") + "$")
+        members.update(d for d in dirs if pattern.match(d))
+    return members
+
+
+# ---- one stack -----------------------------------------------------------------------------------------------
+
+
+class _B:
+    """Sets stack fields with their provenance."""
+
+    def __init__(self, ctx: Context, root: str) -> None:
+        self.ctx = ctx
+        self.stack = Stack(path=root, language="python")
+
+    def set(self, name: str, value: Any, confidence: float, *evidence: Evidence, why: str | None = None) -> None:
+        setattr(self.stack, name, value)
+        self.stack.provenance[name] = Provenance(evidence=list(evidence), confidence=confidence, justification=why)
+
+    def add(self, name: str, items: Iterable[str], confidence: float, *evidence: Evidence) -> None:
+        items = list(items)
+        if not items:
+            return
+        setattr(self.stack, name, unique([*getattr(self.stack, name), *items]))
+        prov = self.stack.provenance.get(name)
+        if prov is None:
+            self.stack.provenance[name] = Provenance(evidence=list(evidence), confidence=confidence)
+        else:
+            prov.evidence.extend(e for e in evidence if e not in prov.evidence)
+            prov.confidence = min(prov.confidence, confidence)
+
+    def finding(self, code: str, severity: str, message: str, *evidence: Evidence) -> None:
+        self.ctx.finding(code, severity, message, *evidence, stack=self.stack.path)  # type: ignore[arg-type]
+
+
+def _stack(ctx: Context, root: str, all_roots: list[str]) -> Stack:
+    b = _B(ctx, root)
+    j = functools.partial(Context.join, root)
+    pyproject = ctx.toml(j("pyproject.toml")) if ctx.exists(j("pyproject.toml")) else None
+    data: dict[str, Any] = pyproject or {}
+    tool: dict[str, Any] = data.get("tool") if isinstance(data.get("tool"), dict) else {}  # type: ignore[assignment]
+    manifests = [j(n) for n in (*ROOT_MANIFESTS, "requirements.txt", "manage.py") if ctx.exists(j(n))]
+    b.stack.manifests = manifests
+    first = manifests[0] if manifests else j("pyproject.toml")
+    b.stack.provenance["language"] = Provenance(evidence=[Evidence(file=first)], confidence=0.95)
+    b.stack.provenance["path"] = Provenance(evidence=[Evidence(file=first)], confidence=0.9)
+
+    deps = _dependencies(ctx, root, data, tool)
+    pm = _package_manager(b, root, data, tool)
+    _versions(b, root, data, tool)
+    _test(b, root, data, tool, deps, pm)
+    _lint(b, root, data, tool, deps, pm)
+    _build(b, root, data, pm)
+    _services(b, deps)
+    frameworks = [fw for name, fw in FRAMEWORKS.items() if name in deps.main]
+    if frameworks:
+        b.set("frameworks", frameworks, 0.8, *(deps.main[n] for n in FRAMEWORKS if n in deps.main))
+    if ctx.exists(j("manage.py")) and "django" not in b.stack.frameworks:
+        b.add("frameworks", ["django"], 0.7, Evidence(file=j("manage.py")))
+    return b.stack
+
+
+# ---- dependencies --------------------------------------------------------------------------------------------
+
+
+def _dependencies(ctx: Context, root: str, data: dict[str, Any], tool: dict[str, Any]) -> Deps:
+    deps = Deps()
+    pp = Context.join(root, "pyproject.toml")
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    assert isinstance(project, dict)
+    deps.add(
+        "main", (req_name(r) for r in _strs(project.get("dependencies"))), Evidence(file=pp, key="project.dependencies")
+    )
+    for extra, reqs in (project.get("optional-dependencies") or {}).items():
+        role = "dev" if _DEV_GROUP.search(str(extra)) else "extras"
+        deps.add(
+            role, (req_name(r) for r in _strs(reqs)), Evidence(file=pp, key=f"project.optional-dependencies.{extra}")
+        )
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        for group, reqs in groups.items():
+            deps.add("dev", (req_name(r) for r in _strs(reqs)), Evidence(file=pp, key=f"dependency-groups.{group}"))
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else None
+    if isinstance(poetry, dict):
+        deps.add(
+            "main",
+            (norm(n) for n in (poetry.get("dependencies") or {}) if n != "python"),
+            Evidence(file=pp, key="tool.poetry.dependencies"),
+        )
+        deps.add(
+            "dev",
+            (norm(n) for n in (poetry.get("dev-dependencies") or {})),
+            Evidence(file=pp, key="tool.poetry.dev-dependencies"),
+        )
+        for group, spec in (poetry.get("group") or {}).items():
+            if isinstance(spec, dict):
+                deps.add(
+                    "dev",
+                    (norm(n) for n in (spec.get("dependencies") or {})),
+                    Evidence(file=pp, key=f"tool.poetry.group.{group}"),
+                )
+    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else None
+    if isinstance(pdm, dict):
+        for group, reqs in (pdm.get("dev-dependencies") or {}).items():
+            deps.add(
+                "dev", (req_name(r) for r in _strs(reqs)), Evidence(file=pp, key=f"tool.pdm.dev-dependencies.{group}")
+            )
+    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else None
+    if isinstance(uv, dict):
+        deps.add(
+            "dev",
+            (req_name(r) for r in _strs(uv.get("dev-dependencies"))),
+            Evidence(file=pp, key="tool.uv.dev-dependencies"),
+        )
+    # requirements files: the root's own, and a requirements/ directory.
+    prefix = "" if root == "." else root + "/"
+    for name in ctx.listdir(root):
+        if name.startswith("requirements") and name.endswith((".txt", ".in")):
+            role = "dev" if _DEV_GROUP.search(name) else "main"
+            _requirements(ctx, prefix + name, deps, role)
+    for sub in ("requirements", "requirements.d", "reqs"):
+        for name in ctx.listdir(prefix + sub):
+            if name.endswith((".txt", ".in")):
+                _requirements(ctx, f"{prefix}{sub}/{name}", deps, "dev" if _DEV_GROUP.search(name) else "main")
+    pipfile = prefix + "Pipfile"
+    if ctx.exists(pipfile):
+        pf = ctx.toml(pipfile) or {}
+        deps.add("main", (norm(n) for n in (pf.get("packages") or {})), Evidence(file=pipfile, key="packages"))
+        deps.add("dev", (norm(n) for n in (pf.get("dev-packages") or {})), Evidence(file=pipfile, key="dev-packages"))
+    setup_cfg = prefix + "setup.cfg"
+    if ctx.exists(setup_cfg):
+        cp = ctx.ini(setup_cfg)
+        if cp is not None and cp.has_section("options"):
+            deps.add(
+                "main",
+                (req_name(r) for r in cp.get("options", "install_requires", fallback="").splitlines()),
+                Evidence(file=setup_cfg, key="options.install_requires"),
+            )
+            deps.add(
+                "dev",
+                (req_name(r) for r in cp.get("options", "tests_require", fallback="").splitlines()),
+                Evidence(file=setup_cfg, key="options.tests_require"),
+            )
+        if cp is not None and cp.has_section("options.extras_require"):
+            for extra, value in cp.items("options.extras_require"):
+                role = "dev" if _DEV_GROUP.search(extra) else "extras"
+                deps.add(
+                    role,
+                    (req_name(r) for r in value.splitlines()),
+                    Evidence(file=setup_cfg, key=f"options.extras_require.{extra}"),
+                )
+    for env in ("environment.yml", "environment.yaml"):
+        if ctx.exists(prefix + env):
+            doc = ctx.yaml(prefix + env)
+            items = doc.get("dependencies", []) if isinstance(doc, dict) else []
+            names: list[str | None] = []
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, str):
+                    names.append(req_name(item.replace("=", " ")))
+                elif isinstance(item, dict):
+                    names.extend(req_name(r) for r in _strs(item.get("pip")))
+            deps.add("main", names, Evidence(file=prefix + env, key="dependencies"))
+    return deps
+
+
+def _requirements(ctx: Context, path: str, deps: Deps, role: str) -> None:
+    text = ctx.text(path) or ""
+    deps.add(role, (req_name(line) for line in text.splitlines()), Evidence(file=path))
+
+
+def _strs(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+# ---- package manager -----------------------------------------------------------------------------------------
+
+
+def _package_manager(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> str:
+    ctx = b.ctx
+    j = functools.partial(Context.join, root)
+    locks = [
+        (name, pm)
+        for name, pm in (
+            ("uv.lock", "uv"),
+            ("poetry.lock", "poetry"),
+            ("pdm.lock", "pdm"),
+            ("Pipfile.lock", "pipenv"),
+            ("pixi.lock", "conda"),
+        )
+        if ctx.exists(j(name))
+    ]
+    # A workspace member's lockfile lives at the workspace root.
+    if not locks and root != "." and ctx.exists("uv.lock"):
+        locks = [("../uv.lock", "uv")]
+    b.stack.lockfiles = [j(n) for n, _ in locks if not n.startswith("..")]
+    if len(locks) > 1:
+        b.finding(
+            "multiple-lockfiles",
+            "warning",
+            f"{root}: several Python lockfiles ({', '.join(n for n, _ in locks)}); which package manager is "
+            "authoritative is ambiguous",
+            *(Evidence(file=j(n)) for n, _ in locks),
+        )
+    pp = j("pyproject.toml")
+    if locks:
+        name, pm = locks[0]
+        b.set("package_manager", pm, 0.95, Evidence(file=Context.join(root, name)), why="lockfile")
+        return pm
+    backend = str((data.get("build-system") or {}).get("build-backend", ""))
+    checks: list[tuple[bool, str, Evidence, float]] = [
+        (
+            "poetry" in tool and ("poetry" in backend or "project" not in data),
+            "poetry",
+            Evidence(file=pp, key="tool.poetry"),
+            0.8,
+        ),
+        (ctx.exists(j("Pipfile")), "pipenv", Evidence(file=j("Pipfile")), 0.85),
+        (
+            "pdm" in tool
+            and isinstance(tool.get("pdm"), dict)
+            and bool({"dev-dependencies", "scripts"} & set(tool["pdm"])),
+            "pdm",
+            Evidence(file=pp, key="tool.pdm"),
+            0.7,
+        ),
+        ("uv" in tool, "uv", Evidence(file=pp, key="tool.uv"), 0.7),
+        (
+            isinstance((tool.get("hatch") or {}).get("envs"), dict),
+            "hatch",
+            Evidence(file=pp, key="tool.hatch.envs"),
+            0.6,
+        ),
+        (
+            ctx.exists(j("environment.yml")) or ctx.exists(j("environment.yaml")),
+            "conda",
+            Evidence(file=j("environment.yml")),
+            0.7,
+        ),
+    ]
+    for ok, pm, evidence, conf in checks:
+        if ok:
+            b.set("package_manager", pm, conf, evidence, why="project configuration without a lockfile")
+            if pm in ("poetry", "pipenv", "pdm", "uv"):
+                b.finding(
+                    "no-lockfile",
+                    "info",
+                    f"{root}: {pm} project without a committed lockfile; CI installs may differ run to run",
+                    evidence,
+                )
+            return pm
+    evidence = Evidence(file=b.stack.manifests[0] if b.stack.manifests else pp)
+    b.set("package_manager", "pip", 0.6, evidence, why="no other package manager configured: plain pip")
+    return "pip"
+
+
+# ---- versions ------------------------------------------------------------------------------------------------
+
+
+def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> None:
+    ctx = b.ctx
+    j = functools.partial(Context.join, root)
+    pp = j("pyproject.toml")
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    assert isinstance(project, dict)
+    spec: runtimes.Spec = None
+    spec_text: str | None = None
+    spec_ev: Evidence | None = None
+    if isinstance(project.get("requires-python"), str):
+        spec_text = project["requires-python"]
+        spec_ev = Evidence(file=pp, key="project.requires-python", excerpt=spec_text)
+    else:
+        poetry_py = (
+            ((tool.get("poetry") or {}).get("dependencies") or {}).get("python")
+            if isinstance(tool.get("poetry"), dict)
+            else None
+        )
+        if isinstance(poetry_py, str):
+            spec_text = poetry_py
+            spec_ev = Evidence(file=pp, key="tool.poetry.dependencies.python", excerpt=poetry_py)
+        elif ctx.exists(j("setup.cfg")):
+            cp = ctx.ini(j("setup.cfg"))
+            value = cp.get("options", "python_requires", fallback=None) if cp is not None else None
+            if value:
+                spec_text = value
+                spec_ev = Evidence(file=j("setup.cfg"), key="options.python_requires", excerpt=value)
+    if spec_text is not None and spec_ev is not None:
+        try:
+            spec = _python_spec(spec_text)
+        except ValueError as exc:
+            b.finding("invalid-version-range", "warning", f"{spec_ev.cite()}: {exc}", spec_ev)
+            spec = None
+
+    classifiers = [m.group(1) for c in _strs(project.get("classifiers")) if (m := _PY_CLASSIFIER.search(c))]
+    pinned, pin_ev = _pinned_python(ctx, root)
+    tox_versions, tox_ev = _tox_python_versions(ctx, root, tool)
+
+    today = ctx.today
+    released = {r.cycle for r in runtimes.releases("python") if r.is_released(today)}
+    if spec is not None and spec_ev is not None:
+        lines = _matrix(spec, today)
+        if classifiers:
+            # Classifiers name the lines the maintainers actually claim; keep those within the range.
+            listed = [c for c in classifiers if c in lines]
+            if listed:
+                lines = listed + [line for line in lines if line not in listed and _newer_than(line, listed)]
+        b.set("versions", lines, 0.8, spec_ev, why=f"requires-python intersected with released lines on {today}")
+        _eol_findings(b, spec_ev, lines)
+        if pinned and pin_ev and not runtimes.matches("python", runtimes.cycle_of("python", pinned) or pinned, spec):
+            b.finding(
+                "python-version-excluded",
+                "warning",
+                f"{pin_ev.cite()} pins Python {pinned}, which {spec_ev.cite()} ({spec_text}) excludes",
+                pin_ev,
+                spec_ev,
+            )
+    elif classifiers:
+        lines = [c for c in classifiers if c in released]
+        ev = Evidence(file=pp, key="project.classifiers")
+        b.set("versions", lines, 0.7, ev, why="Python version classifiers")
+        _eol_findings(b, ev, lines)
+    elif tox_versions and tox_ev:
+        b.set("versions", [v for v in tox_versions if v in released], 0.7, tox_ev, why="tox envlist")
+    elif pinned and pin_ev:
+        cycle = runtimes.cycle_of("python", pinned)
+        b.set("versions", [cycle or pinned], 0.75, pin_ev, why="pinned interpreter version")
+    if pinned and pin_ev and runtimes.is_eol("python", pinned, today):
+        b.finding(
+            "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
+        )
+
+
+def _python_spec(text: str) -> runtimes.Spec:
+    """requires-python (PEP 440) or a Poetry constraint (`^3.9`, `~3.10`, `>=3.9,<4.0 || ...`)."""
+    t = text.strip()
+    if re.search(r"\^|~(?!=)|\|\|", t) or re.fullmatch(r"[\d.*]+", t):
+        return runtimes.range_spec(t.replace(",", " "))
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(t)
+    except InvalidSpecifier as exc:
+        raise ValueError(f"invalid version specifier {t!r}: {exc}") from None
+
+
+# Lines that reached end of life within this many days before the analysis date stay in a matrix the project
+# still declares: projects drop a line in their next release after its EOL, and until then CI keeps testing the
+# floor users are promised. Older EOL lines are dropped (with a finding).
+EOL_GRACE_DAYS = 400
+
+
+def _matrix(spec: runtimes.Spec, today: Any) -> list[str]:
+    current = runtimes.supported_versions("python", spec, today)
+    declared = runtimes.supported_versions("python", spec, today, include_eol=True)
+    recent = [
+        r.cycle
+        for r in runtimes.releases("python")
+        if r.cycle in declared and r.eol is not None and r.eol <= today and (today - r.eol).days <= EOL_GRACE_DAYS
+    ]
+    return [c for c in declared if c in current or c in recent]
+
+
+def _newer_than(line: str, listed: list[str]) -> bool:
+    key = tuple(int(p) for p in line.split("."))
+    return all(key > tuple(int(p) for p in x.split(".")) for x in listed)
+
+
+def _eol_findings(b: _B, evidence: Evidence, lines: list[str]) -> None:
+    eol = [v for v in lines if runtimes.is_eol("python", v, b.ctx.today)]
+    if eol:
+        b.finding(
+            "eol-runtime",
+            "info",
+            f"{evidence.cite()} still allows end-of-life Python {', '.join(eol)} (as of {b.ctx.today})",
+            evidence,
+        )
+
+
+def _pinned_python(ctx: Context, root: str) -> tuple[str | None, Evidence | None]:
+    pv = Context.join(root, ".python-version")
+    if ctx.exists(pv):
+        for i, line in enumerate((ctx.text(pv) or "").splitlines(), 1):
+            value = line.strip()
+            if value and not value.startswith("#"):
+                return value, Evidence(file=pv, line=i, excerpt=value)
+    tv = Context.join(root, ".tool-versions")
+    if ctx.exists(tv):
+        for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "python":
+                return parts[1], Evidence(file=tv, line=i, excerpt=line.strip())
+    for name in ("runtime.txt", ".python-version"):
+        rt = Context.join(root, name)
+        if name == "runtime.txt" and ctx.exists(rt):
+            m = re.search(r"python-(\d+\.\d+(?:\.\d+)?)", ctx.text(rt) or "")
+            if m:
+                return m.group(1), Evidence(file=rt, line=1, excerpt=m.group(0))
+    return None, None
+
+
+_TOX_PY = re.compile(r"\bpy(\d)(\d{1,2})\b|\b(\d)\.(\d{1,2})\b")
+
+
+def _tox_python_versions(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
+    path = Context.join(root, "tox.ini")
+    envlist = ""
+    ev: Evidence | None = None
+    if ctx.exists(path):
+        cp = ctx.ini(path)
+        if cp is not None and cp.has_section("tox"):
+            envlist = cp.get("tox", "envlist", fallback="") or cp.get("tox", "env_list", fallback="")
+            ev = Evidence(file=path, key="tox.envlist")
+    elif isinstance(tool.get("tox"), dict):
+        value = tool["tox"].get("env_list") or tool["tox"].get("envlist") or []
+        envlist = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        ev = Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox.env_list")
+    versions: list[str] = []
+    for expanded in _expand_braces(envlist):
+        for m in _TOX_PY.finditer(expanded):
+            versions.append(f"{m.group(1)}.{m.group(2)}" if m.group(1) else f"{m.group(3)}.{m.group(4)}")
+    ordered = sorted(unique(versions), key=lambda v: tuple(int(p) for p in v.split(".")))
+    return ordered, ev
+
+
+def _expand_braces(text: str) -> list[str]:
+    """Expand tox's `py{38,39}-{a,b}` and `3.1{0-5}` factor syntax into plain env names."""
+    out: list[str] = []
+    for token in re.split(r"[\s,]+(?![^{]*\})", text):
+        token = token.strip()
+        if not token:
+            continue
+        pending = [token]
+        done: list[str] = []
+        while pending:
+            t = pending.pop()
+            m = re.search(r"\{([^{}]*)\}", t)
+            if not m:
+                done.append(t)
+                continue
+            inner = m.group(1)
+            rng = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", inner)
+            options = [str(i) for i in range(int(rng.group(1)), int(rng.group(2)) + 1)] if rng else inner.split(",")
+            pending.extend(t[: m.start()] + o.strip() + t[m.end() :] for o in options)
+        out.extend(done)
+    return out
+
+
+# ---- tests ---------------------------------------------------------------------------------------------------
+
+
+def _runner_prefix(pm: str) -> str:
+    return {
+        "uv": "uv run ",
+        "poetry": "poetry run ",
+        "pipenv": "pipenv run ",
+        "pdm": "pdm run ",
+        "hatch": "hatch run ",
+    }.get(pm, "")
+
+
+def _tox_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
+    path = Context.join(root, "tox.ini")
+    if ctx.exists(path):
+        cp = ctx.ini(path)
+        if cp is not None and (cp.has_section("tox") or any(s.startswith("testenv") for s in cp.sections())):
+            return Evidence(file=path, key="[tox]")
+    if isinstance(tool.get("tox"), dict):
+        return Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox")
+    if ctx.exists(Context.join(root, "setup.cfg")):
+        cp = ctx.ini(Context.join(root, "setup.cfg"))
+        if cp is not None and cp.has_section("tox:tox"):
+            return Evidence(file=Context.join(root, "setup.cfg"), key="[tox:tox]")
+    return None
+
+
+def _pytest_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
+    j = functools.partial(Context.join, root)
+    if isinstance(tool.get("pytest"), dict):
+        return Evidence(file=j("pyproject.toml"), key="tool.pytest")
+    for name in ("pytest.ini", "conftest.py"):
+        if ctx.exists(j(name)):
+            return Evidence(file=j(name))
+    for sub in ("tests", "test"):
+        for name in ("pytest.ini", "conftest.py"):
+            if ctx.exists(j(f"{sub}/{name}")):
+                return Evidence(file=j(f"{sub}/{name}"))
+    for name, section in (("setup.cfg", "tool:pytest"), ("tox.ini", "pytest")):
+        if ctx.exists(j(name)):
+            cp = ctx.ini(j(name))
+            if cp is not None and cp.has_section(section):
+                return Evidence(file=j(name), key=f"[{section}]")
+    return None
+
+
+def _test(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str) -> None:
+    ctx = b.ctx
+    j = functools.partial(Context.join, root)
+    prefix = _runner_prefix(pm)
+    pytest_cfg = _pytest_configured(ctx, root, tool)
+    pytest_dep = deps.any("pytest")
+    tox_cfg = _tox_configured(ctx, root, tool)
+    tox_dep = deps.any("tox")
+    if pytest_cfg and not pytest_dep and not tox_cfg and not ctx.exists(j("noxfile.py")):
+        b.finding(
+            "test-runner-not-installed",
+            "warning",
+            f"pytest is configured ({pytest_cfg.cite()}) but no dependency list of {root} installs it",
+            pytest_cfg,
+        )
+    if ctx.exists(j("noxfile.py")):
+        ev = Evidence(file=j("noxfile.py"))
+        b.set("test_tool", "nox", 0.85, ev, why="noxfile.py drives the sessions")
+        b.set("test_commands", ["nox"], 0.7, ev)
+        return
+    makefile = ctx.exists(j("Makefile"))
+    if tox_cfg and (tox_dep or not makefile):
+        conf = 0.85 if tox_dep else 0.65
+        evidence = [tox_cfg] + ([tox_dep] if tox_dep else [])
+        b.set(
+            "test_tool",
+            "tox",
+            conf,
+            *evidence,
+            why="tox environments" + (" and tox in the dev dependencies" if tox_dep else ""),
+        )
+        b.set("test_commands", [f"{prefix}tox" if pm == "uv" and tox_dep else "tox"], conf, *evidence)
+        return
+    if pytest_cfg or pytest_dep:
+        evidence = [e for e in (pytest_cfg, pytest_dep) if e]
+        conf = 0.9 if pytest_cfg and pytest_dep else 0.75
+        b.set("test_tool", "pytest", conf, *evidence, why="pytest configuration/dependency")
+        cmd = f"{prefix}pytest" if prefix else "python -m pytest"
+        b.set("test_commands", [cmd], conf, *evidence)
+        return
+    if ctx.exists(j("manage.py")):
+        ev = Evidence(file=j("manage.py"))
+        b.set("test_tool", "unittest", 0.7, ev, why="Django's test runner")
+        b.set("test_commands", [f"{prefix}python manage.py test"], 0.7, ev)
+        return
+    tests_prefix = ("tests/", "test/") if root == "." else (f"{root}/tests/", f"{root}/test/")
+    test_files = [
+        p
+        for p in ctx.sizes
+        if p.startswith(tests_prefix) and p.rsplit("/", 1)[-1].startswith("test") and p.endswith(".py")
+    ]
+    if test_files:
+        ev = Evidence(file=test_files[0])
+        b.set("test_tool", "unittest", 0.5, ev, why="test modules without pytest: assumed unittest (low confidence)")
+        b.set("test_commands", [f"{prefix}python -m unittest discover"], 0.5, ev)
+
+
+# ---- lint ----------------------------------------------------------------------------------------------------
+
+_LINT_ENV = re.compile(
+    r"^(lint|linting|style|check|checks|typing|types|typecheck|type-check|mypy|ruff|flake8|pylint|pre-commit|format|fmt|static)",
+    re.I,
+)
+
+
+def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str) -> None:
+    ctx = b.ctx
+    j = functools.partial(Context.join, root)
+    prefix = _runner_prefix(pm)
+    found: dict[str, list[Evidence]] = {}
+
+    def add(t: str, ev: Evidence) -> None:
+        found.setdefault(t, []).append(ev)
+
+    precommit = j(".pre-commit-config.yaml")
+    hosted = False
+    if ctx.exists(precommit):
+        doc = ctx.yaml(precommit)
+        # A `ci:` section configures pre-commit.ci, which runs the hooks outside the project's own CI.
+        hosted = isinstance(doc, dict) and isinstance(doc.get("ci"), dict)
+        if not hosted:
+            add("pre-commit", Evidence(file=precommit))
+            for hook_id, ev in _hooks(doc, precommit):
+                mapped = HOOK_TOOLS.get(hook_id) or HOOK_TOOLS.get(hook_id.removeprefix("local-"))
+                if mapped:
+                    add(mapped, ev)
+            b.add(
+                "lint_commands",
+                [f"{prefix}pre-commit run --all-files" if prefix else "pre-commit run --all-files"],
+                0.8,
+                Evidence(file=precommit),
+            )
+    # tox lint/typing environments run their tools directly.
+    tox_ini = j("tox.ini")
+    if ctx.exists(tox_ini):
+        cp = ctx.ini(tox_ini)
+        if cp is not None:
+            for section in cp.sections():
+                env = section.removeprefix("testenv:")
+                if section.startswith("testenv:") and _LINT_ENV.match(env):
+                    text = " ".join(cp.get(section, k, fallback="") for k in ("commands", "deps"))
+                    for name, mapped in LINT_PACKAGES.items():
+                        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+                            if mapped == "pre-commit" and hosted:
+                                continue
+                            add(mapped, Evidence(file=tox_ini, key=section))
+    # Type checkers and linters declared as dev dependencies are what the project runs.
+    for name, mapped in LINT_PACKAGES.items():
+        dev_ev = deps.dev.get(name)
+        if dev_ev is not None and not (mapped == "pre-commit" and hosted):
+            add(mapped, dev_ev)
+    tools = unique(t for t in found)
+    if tools:
+        b.add("lint_tools", tools, 0.7, *(e for t in tools for e in found[t][:1]))
+    direct = [t for t in tools if t in ("ruff", "flake8", "pylint", "black", "isort", "mypy", "pyright")]
+    if not any(t == "pre-commit" for t in tools):
+        cmds = {
+            "ruff": "ruff check .",
+            "flake8": "flake8",
+            "pylint": "pylint",
+            "black": "black --check .",
+            "isort": "isort --check-only .",
+            "mypy": "mypy",
+            "pyright": "pyright",
+        }
+        b.add("lint_commands", [f"{prefix}{cmds[t]}" for t in direct], 0.6, *(found[t][0] for t in direct))
+
+
+def _hooks(doc: Any, path: str) -> list[tuple[str, Evidence]]:
+    out: list[tuple[str, Evidence]] = []
+    repos = doc.get("repos") if isinstance(doc, dict) else None
+    for repo in repos if isinstance(repos, list) else []:
+        if not isinstance(repo, dict):
+            continue
+        for hook in repo.get("hooks") or []:
+            if isinstance(hook, dict) and isinstance(hook.get("id"), str):
+                out.append((hook["id"].lower(), Evidence(file=path, key=f"hooks.{hook['id']}")))
+    return out
+
+
+# ---- build and services --------------------------------------------------------------------------------------
+
+
+def _build(b: _B, root: str, data: dict[str, Any], pm: str) -> None:
+    ctx = b.ctx
+    j = functools.partial(Context.join, root)
+    build = data.get("build-system") if isinstance(data.get("build-system"), dict) else None
+    # An application (Django manage.py, no packaging metadata) is deployed, not packaged.
+    if ctx.exists(j("manage.py")):
+        return
+    ev: Evidence | None = None
+    if build and build.get("build-backend"):
+        ev = Evidence(file=j("pyproject.toml"), key="build-system.build-backend", excerpt=str(build["build-backend"]))
+    elif ctx.exists(j("setup.py")):
+        ev = Evidence(file=j("setup.py"))
+    if ev is None or ("project" not in data and not ctx.exists(j("setup.py")) and "poetry" not in str(build)):
+        return
+    cmd = {"uv": "uv build", "poetry": "poetry build", "pdm": "pdm build", "hatch": "hatch build"}.get(
+        pm, "python -m build"
+    )
+    b.set("build_commands", [cmd], 0.6, ev, why="a packaged library builds its sdist and wheel")
+
+
+def _services(b: _B, deps: Deps) -> None:
+    # Only runtime dependencies count: optional extras name drivers users may pick, not what tests need.
+    found = svc.services_from_dependencies("python", deps.main)
+    services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
+    if services:
+        b.add("services", services, 0.55, *(deps.main[n] for _, n in found))
+
+
+__all__ = ["detect", "norm", "req_name"]
