@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, serve
+from autodevops.commands import engine, platform, serve
 
 app = typer.Typer(
     name="autodevops",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 engine.register(app)
 serve.register(app)
+platform.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,113 @@
+"""Platform administration commands: `migrate`, `users create`, `tokens create`.
+
+They read the same `AUTODEVOPS_*` settings as the server. `migrate` uses the admin (owner) URL; the others
+connect as the app role, like the API, so they obey the same row-level security.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from autodevops.config import Settings
+
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    from autodevops.config import ConfigError, get_settings
+
+    settings = get_settings()
+    try:
+        settings.check()
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def migrate() -> None:
+    """Bring the database up to date: schema, row-level security policies, the app role and its grants."""
+    from autodevops.migrate import MigrationError
+    from autodevops.migrate import migrate as run_migrate
+
+    try:
+        report = asyncio.run(run_migrate(_settings()))
+    except MigrationError as error:
+        raise _fail(str(error)) from error
+    if report.role_created:
+        typer.echo(f"created app role {report.app_role}")
+    if report.revision_before == report.revision_after:
+        typer.echo(f"database {report.database} is up to date (revision {report.revision_after})")
+    else:
+        typer.echo(f"database {report.database}: {report.revision_before or 'empty'} -> {report.revision_after}")
+
+
+@users_app.command("create")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The user's email address.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user a platform administrator.")] = False,
+) -> None:
+    """Create a user (prints their id)."""
+    from autodevops.auth import service
+    from autodevops.db import Database, tenant_session
+    from autodevops.errors import AppError
+
+    async def run() -> str:
+        database = Database.from_settings(_settings())
+        try:
+            async with tenant_session(database) as session:
+                user = await service.create_user(session, email, name=name, is_admin=admin)
+            return str(user.id)
+        finally:
+            await database.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except (AppError, ValueError) as error:
+        raise _fail(str(error)) from error
+
+
+@tokens_app.command("create")
+def create_token(
+    email: Annotated[str, typer.Argument(help="Whose token: the user's email address.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires_in_days: Annotated[int | None, typer.Option(help="Expiry in days (default: never).", min=1)] = None,
+) -> None:
+    """Create a personal API token and print it. It is shown only this once."""
+    from autodevops.auth import service
+    from autodevops.db import Database, bind_tenant, tenant_session
+    from autodevops.errors import AppError
+
+    async def run() -> str:
+        database = Database.from_settings(_settings())
+        try:
+            async with tenant_session(database) as session:
+                user = await service.get_user_by_email(session, email)
+                await bind_tenant(session, user_id=user.id)
+                _, secret = await service.create_token(session, user, name, expires_in_days=expires_in_days)
+            return secret
+        finally:
+            await database.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except (AppError, ValueError) as error:
+        raise _fail(str(error)) from error
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the platform commands to the root app."""
+    app.command("migrate")(migrate)
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
