@@ -1,0 +1,39 @@
+"""Pipeline generation: an `Analysis` in, CI configuration files out. Pure and deterministic.
+
+`generate()` builds one plan (`plan.py`) and renders it for each target: GitHub Actions workflows, the
+Dependabot configuration, and GitLab CI. The same analysis always yields byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from autodevops.engine.generate.dependabot import render_dependabot
+from autodevops.engine.generate.github_actions import render_github
+from autodevops.engine.generate.gitlab_ci import render_gitlab
+from autodevops.engine.generate.pins import Pin, load_pins
+from autodevops.engine.generate.plan import build_plan
+from autodevops.engine.model import Analysis, Finding
+
+Target = Literal["github", "gitlab", "all"]
+
+
+@dataclass
+class Generated:
+    """The files to write (repo-relative path → content) and what the generator wants a person to know."""
+
+    files: dict[str, str]
+    findings: list[Finding]
+
+
+def generate(analysis: Analysis, target: Target = "github", pins: dict[str, Pin] | None = None) -> Generated:
+    """Render the pipeline for `analysis`: GitHub workflows + dependabot.yml, `.gitlab-ci.yml`, or all."""
+    plan = build_plan(analysis)
+    files: dict[str, str] = {}
+    if target in ("github", "all"):
+        files.update(render_github(plan, pins if pins is not None else load_pins()))
+        files[".github/dependabot.yml"] = render_dependabot(plan)
+    if target in ("gitlab", "all"):
+        files[".gitlab-ci.yml"] = render_gitlab(plan)
+    return Generated(files=dict(sorted(files.items())), findings=plan.findings)

@@ -1,0 +1,656 @@
+"""From an `Analysis` to a CI plan: what each stack needs, independent of the CI system that will run it.
+
+The plan decides the jobs (lint, test, build), the commands they run (the project's own entry points first,
+a tool's conventional invocation otherwise), the version and OS matrices, the service containers and the
+comments that justify each choice. `github_actions.py` and `gitlab_ci.py` only translate a plan into their
+syntax, so both targets always agree on what is built and tested.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from autodevops.engine.model import Analysis, Evidence, Finding, Stack
+
+# When a stack declares no version, CI still has to pick one: the current stable line at the time the table
+# was written. The comment in the workflow says so, and the analyzer's version findings explain why.
+DEFAULT_VERSIONS: dict[str, str] = {
+    "python": "3.13",
+    "node": "24",
+    "go": "stable",
+    "java": "21",
+    "ruby": "3.4",
+    "php": "8.4",
+    "dotnet": "10.0",
+    "elixir": "1.18",
+    "rust": "stable",
+    "deno": "v2.x",
+    "bun": "latest",
+    "swift": "6.1",
+    "dart": "stable",
+}
+# Elixir needs an Erlang/OTP release it supports; the newest one each Elixir line is tested against.
+ELIXIR_OTP = {
+    "1.12": "24",
+    "1.13": "25",
+    "1.14": "25",
+    "1.15": "26",
+    "1.16": "26",
+    "1.17": "27",
+    "1.18": "27",
+    "1.19": "28",
+}
+RUNNERS = {"linux": "ubuntu-latest", "macos": "macos-latest", "windows": "windows-latest"}
+PY_APPS = ("tox", "nox", "pre-commit", "poetry", "pdm", "hatch", "pipenv")
+PY_RUN = {"uv": "uv run ", "poetry": "poetry run ", "pdm": "pdm run ", "pipenv": "pipenv run ", "hatch": "hatch run "}
+NODE_EXEC = {"npm": "npx ", "pnpm": "pnpm exec ", "yarn": "yarn ", "bun": "bunx "}
+NODE_LANGS = {"javascript", "typescript"}
+# Directories whose Dockerfiles are fixtures or tooling, not the project's image.
+NON_IMAGE_DIRS = {
+    "test",
+    "tests",
+    "testdata",
+    "testing",
+    "fixtures",
+    "example",
+    "examples",
+    "docs",
+    "doc",
+    ".devcontainer",
+    ".github",
+    "ci",
+    "benchmarks",
+    "vendor",
+    "third_party",
+}
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A backing service the tests need, as a container with a health check and the env vars clients read."""
+
+    name: str
+    image: str
+    port: int
+    env: dict[str, str]
+    health_cmd: str | None
+    client_env: dict[str, str]  # values use {host}; the emitters substitute localhost or the service alias
+    why: str
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    "postgres": ServiceSpec(
+        "postgres",
+        "postgres:17",
+        5432,
+        {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "test"},
+        "pg_isready -U postgres",
+        {"DATABASE_URL": "postgresql://postgres:postgres@{host}:5432/test"},
+        "",
+    ),
+    "mysql": ServiceSpec(
+        "mysql",
+        "mysql:8.4",
+        3306,
+        {"MYSQL_ROOT_PASSWORD": "root", "MYSQL_DATABASE": "test"},
+        "mysqladmin ping -h 127.0.0.1 -proot",
+        {"DATABASE_URL": "mysql://root:root@{host}:3306/test"},
+        "",
+    ),
+    "mariadb": ServiceSpec(
+        "mariadb",
+        "mariadb:11.4",
+        3306,
+        {"MARIADB_ROOT_PASSWORD": "root", "MARIADB_DATABASE": "test"},
+        "healthcheck.sh --connect --innodb_initialized",
+        {"DATABASE_URL": "mysql://root:root@{host}:3306/test"},
+        "",
+    ),
+    "redis": ServiceSpec("redis", "redis:7", 6379, {}, "redis-cli ping", {"REDIS_URL": "redis://{host}:6379/0"}, ""),
+    "mongodb": ServiceSpec(
+        "mongodb",
+        "mongo:8",
+        27017,
+        {},
+        "mongosh --quiet --eval 'db.adminCommand({ping: 1})'",
+        {"MONGODB_URL": "mongodb://{host}:27017/test"},
+        "",
+    ),
+    "rabbitmq": ServiceSpec(
+        "rabbitmq",
+        "rabbitmq:4",
+        5672,
+        {},
+        "rabbitmq-diagnostics -q ping",
+        {"AMQP_URL": "amqp://guest:guest@{host}:5672/"},
+        "",
+    ),
+    "elasticsearch": ServiceSpec(
+        "elasticsearch",
+        "elasticsearch:8.17.0",
+        9200,
+        {"discovery.type": "single-node", "xpack.security.enabled": "false", "ES_JAVA_OPTS": "-Xms512m -Xmx512m"},
+        "curl -fs http://localhost:9200/_cluster/health",
+        {"ELASTICSEARCH_URL": "http://{host}:9200"},
+        "",
+    ),
+    "memcached": ServiceSpec(
+        "memcached",
+        "memcached:1.6",
+        11211,
+        {},
+        "timeout 2 bash -c '</dev/tcp/127.0.0.1/11211'",
+        {"MEMCACHED_URL": "{host}:11211"},
+        "",
+    ),
+    "kafka": ServiceSpec(
+        "kafka",
+        "apache/kafka:3.9.0",
+        9092,
+        {},
+        "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092",
+        {"KAFKA_BOOTSTRAP_SERVERS": "{host}:9092"},
+        "",
+    ),
+    "nats": ServiceSpec(
+        "nats", "nats:2-alpine", 4222, {}, "nc -z 127.0.0.1 4222", {"NATS_URL": "nats://{host}:4222"}, ""
+    ),
+}
+
+
+@dataclass
+class Command:
+    """One step: a name for the log, the shell command, and an optional comment saying where it came from."""
+
+    name: str
+    run: str
+    comment: str | None = None
+
+
+@dataclass
+class StackPlan:
+    """Everything the emitters need for one stack."""
+
+    stack: Stack
+    slug: str
+    title: str
+    toolchain: str  # python, node, deno, bun, go, rust, java, ruby, php, dotnet, elixir, cpp, swift, dart, shell
+    version_key: str  # matrix variable: python-version, node-version...
+    versions: list[str]  # the matrix (one entry when the project declares none)
+    versions_declared: bool
+    oses: list[str]  # runner labels
+    services: list[ServiceSpec]
+    py_tools: list[str] = field(default_factory=list)  # installed into the project's environment (pip stacks)
+    apps: list[str] = field(default_factory=list)  # standalone CLIs (pipx on GitHub)
+    install: list[Command] = field(default_factory=list)
+    lint: list[Command] = field(default_factory=list)
+    lint_py_tools: list[str] = field(default_factory=list)
+    lint_apps: list[str] = field(default_factory=list)
+    test: list[Command] = field(default_factory=list)
+    build: list[Command] = field(default_factory=list)
+    lint_why: list[str] = field(default_factory=list)
+    test_why: list[str] = field(default_factory=list)
+    build_why: list[str] = field(default_factory=list)
+    todos: list[str] = field(default_factory=list)
+    golangci: bool = False  # lint through golangci-lint's own action on GitHub
+
+    @property
+    def path(self) -> str:
+        return self.stack.path
+
+    @property
+    def latest(self) -> str:
+        return self.versions[-1]
+
+    def job_id(self, kind: str) -> str:
+        return f"{self.slug}-{kind}"
+
+
+@dataclass
+class DockerImage:
+    dockerfile: str
+    context: str
+    slug: str
+    suffix: str  # appended to the image name ("" for the repository's main image)
+
+
+@dataclass
+class Plan:
+    source: str
+    stacks: list[StackPlan]
+    images: list[DockerImage]
+    findings: list[Finding]  # new findings the generator raises (no test runner, unsupported language...)
+    analysis: Analysis
+    split: bool = False  # one workflow per stack (monorepo with stacks in different directories)
+
+
+# ---- helpers ------------------------------------------------------------------------------------------------
+
+
+def cite(ev: Evidence) -> str:
+    """`[tool.pytest.ini_options] in pyproject.toml`, `.nvmrc:1`: where a conclusion was read."""
+    where = ev.file + (f":{ev.line}" if ev.line is not None else "")
+    return f"{ev.key} in {where}" if ev.key else where
+
+
+def evidence_for(stack: Stack, fld: str, limit: int = 2) -> str | None:
+    prov = stack.provenance.get(fld)
+    if not prov or not prov.evidence:
+        return None
+    cited = [cite(e) for e in prov.evidence[:limit]]
+    return ", ".join(dict.fromkeys(cited))
+
+
+def version_key_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", v)[:3]) or (0,)
+
+
+def slugify(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s or "root"
+
+
+def _rel(stack: Stack, path: str) -> str:
+    """A repo-relative path as seen from the stack's working directory."""
+    if stack.path in ("", "."):
+        return path
+    return posixpath.relpath(path, stack.path)
+
+
+def _names(paths: list[str]) -> set[str]:
+    return {posixpath.basename(p) for p in paths}
+
+
+def toolchain_of(stack: Stack) -> str:
+    lang = stack.language
+    if lang in NODE_LANGS:
+        if stack.package_manager == "deno":
+            return "deno"
+        if stack.package_manager == "bun":
+            return "bun"
+        return "node"
+    return {
+        "python": "python",
+        "go": "go",
+        "rust": "rust",
+        "java": "java",
+        "kotlin": "java",
+        "ruby": "ruby",
+        "php": "php",
+        "csharp": "dotnet",
+        "elixir": "elixir",
+        "c": "cpp",
+        "cpp": "cpp",
+        "swift": "swift",
+        "dart": "dart",
+        "shell": "shell",
+    }[lang]
+
+
+VERSION_KEYS = {
+    "python": "python-version",
+    "node": "node-version",
+    "deno": "deno-version",
+    "bun": "bun-version",
+    "go": "go-version",
+    "rust": "rust",
+    "java": "java-version",
+    "ruby": "ruby-version",
+    "php": "php-version",
+    "dotnet": "dotnet-version",
+    "elixir": "elixir-version",
+    "swift": "swift-version",
+    "dart": "sdk",
+    "cpp": "",
+    "shell": "",
+}
+
+
+def _normalize_version(toolchain: str, version: str) -> str:
+    v = version.strip().lstrip("v") if toolchain not in ("deno",) else version.strip()
+    if toolchain == "dotnet" and re.fullmatch(r"\d+\.\d+", v):
+        return v + ".x"
+    if toolchain == "dotnet" and re.fullmatch(r"\d+", v):
+        return v + ".0.x"
+    return v
+
+
+# ---- commands per ecosystem -----------------------------------------------------------------------------------
+
+
+def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
+    """Install commands for a Python stack, and the tools its package manager needs first (pipx apps)."""
+    pm = stack.package_manager
+    locks = _names(stack.lockfiles)
+    if pm == "uv":
+        locked = " --locked" if "uv.lock" in locks else ""
+        return [Command("Install dependencies", f"uv sync{locked} --all-extras")], []
+    if pm == "poetry":
+        return [Command("Install dependencies", "poetry install --no-interaction --all-extras")], ["poetry"]
+    if pm == "pdm":
+        return [Command("Install dependencies", "pdm install")], ["pdm"]
+    if pm == "pipenv":
+        deploy = " --deploy" if "Pipfile.lock" in locks else ""
+        return [Command("Install dependencies", f"pipenv install --dev{deploy}")], ["pipenv"]
+    if pm == "hatch":
+        return [], ["hatch"]
+    lines = ["python -m pip install --upgrade pip"]
+    reqs = sorted(
+        (_rel(stack, m) for m in stack.manifests if re.fullmatch(r"requirements.*\.txt", posixpath.basename(m))),
+        key=lambda p: (p.count("/"), p),
+    )
+    lines += [f"python -m pip install -r {r}" for r in reqs]
+    names = _names(stack.manifests)
+    if names & {"pyproject.toml", "setup.py", "setup.cfg"}:
+        lines.append("python -m pip install -e .")
+    return [Command("Install dependencies", "\n".join(lines))], []
+
+
+_PY_LINT = {
+    "ruff": "ruff check .",
+    "flake8": "flake8 .",
+    "pylint": "pylint --recursive=y .",
+    "black": "black --check .",
+    "isort": "isort --check-only --diff .",
+    "mypy": "mypy .",
+    "pyright": "pyright",
+}
+_NODE_LINT = {"eslint": "eslint .", "prettier": "prettier --check .", "biome": "biome ci .", "tsc": "tsc --noEmit"}
+_OTHER_LINT = {
+    "gofmt": 'test -z "$(gofmt -l .)"',
+    "go-vet": "go vet ./...",
+    "staticcheck": "go run honnef.co/go/tools/cmd/staticcheck@latest ./...",
+    "clippy": "cargo clippy --workspace --all-targets -- -D warnings",
+    "rustfmt": "cargo fmt --all --check",
+    "rubocop": "bundle exec rubocop",
+    "standardrb": "bundle exec standardrb",
+    "phpstan": "vendor/bin/phpstan analyse --no-progress",
+    "psalm": "vendor/bin/psalm --no-progress",
+    "php-cs-fixer": "vendor/bin/php-cs-fixer fix --dry-run --diff",
+    "phpcs": "vendor/bin/phpcs",
+    "dotnet-format": "dotnet format --verify-no-changes",
+    "credo": "mix credo --strict",
+    "pre-commit": "pre-commit run --all-files --show-diff-on-failure",
+    "golangci-lint": "golangci-lint run",
+}
+
+
+def _node_run(pm: str, script: str) -> str:
+    return {"npm": f"npm run {script}", "pnpm": f"pnpm run {script}", "yarn": f"yarn run {script}"}.get(
+        pm, f"bun run {script}"
+    )
+
+
+def _node_install(stack: Stack) -> list[Command]:
+    pm = stack.package_manager if stack.package_manager in ("npm", "pnpm", "yarn", "bun") else "npm"
+    locks = _names(stack.lockfiles)
+    if pm == "npm":
+        cmd = "npm ci" if locks & {"package-lock.json", "npm-shrinkwrap.json"} else "npm install"
+    elif pm == "pnpm":
+        cmd = "pnpm install --frozen-lockfile" if "pnpm-lock.yaml" in locks else "pnpm install"
+    elif pm == "yarn":
+        berry = ".yarnrc.yml" in _names(stack.manifests)
+        if "yarn.lock" not in locks:
+            cmd = "yarn install"
+        else:
+            cmd = "yarn install --immutable" if berry else "yarn install --frozen-lockfile"
+    else:
+        cmd = "bun install --frozen-lockfile" if locks & {"bun.lock", "bun.lockb"} else "bun install"
+    return [Command("Install dependencies", cmd)]
+
+
+def _default_test(stack: Stack, toolchain: str) -> list[Command]:
+    tool, pm = stack.test_tool, stack.package_manager
+    py = PY_RUN.get(pm, "")
+    names = _names(stack.manifests)
+    gradle = "./gradlew" if "gradlew" in names or "gradlew" in _names(stack.lockfiles) else "gradle"
+    mvn = "./mvnw" if "mvnw" in names else "mvn"
+    simple = {
+        "pytest": "hatch test" if pm == "hatch" else f"{py}pytest",
+        "tox": "tox -e py",
+        "nox": "nox",
+        "unittest": f"{py}python -m unittest discover",
+        "go-test": "go test ./...",
+        "cargo-test": "cargo test --workspace",
+        "maven": f"{mvn} -B verify",
+        "gradle": f"{gradle} check",
+        "rspec": "bundle exec rspec",
+        "minitest": "bundle exec rake test",
+        "rake": "bundle exec rake",
+        "phpunit": "vendor/bin/phpunit",
+        "pest": "vendor/bin/pest",
+        "dotnet-test": "dotnet test --no-restore",
+        "mix-test": "mix test",
+        "swift-test": "swift test",
+        "make": "make test",
+    }
+    if tool in simple:
+        return [Command(f"Test ({tool})", simple[tool])]
+    if tool == "cargo-nextest":
+        return [
+            Command("Install cargo-nextest", "cargo install --locked cargo-nextest"),
+            Command("Test (cargo-nextest)", "cargo nextest run --workspace"),
+        ]
+    if tool in ("jest", "vitest", "mocha", "ava", "node-test"):
+        if toolchain == "deno":
+            return [Command("Test", "deno test -A")]
+        runner = {"npm": "npm test", "pnpm": "pnpm test", "yarn": "yarn test", "bun": "bun run test"}
+        return [Command(f"Test ({tool})", runner.get(pm, "npm test"))]
+    if tool == "ctest":
+        return [
+            Command("Configure", "cmake -S . -B build"),
+            Command("Build", "cmake --build build"),
+            Command("Test (ctest)", "ctest --test-dir build --output-on-failure"),
+        ]
+    return []
+
+
+def _lint_default(stack: Stack, toolchain: str, tool: str) -> str | None:
+    pm = stack.package_manager
+    if tool in _PY_LINT and toolchain == "python":
+        return PY_RUN.get(pm, "") + _PY_LINT[tool]
+    if tool in _NODE_LINT:
+        if toolchain == "deno":
+            return {"eslint": None, "prettier": "deno fmt --check", "tsc": "deno check ."}.get(tool)
+        return NODE_EXEC.get(pm, "npx ") + _NODE_LINT[tool]
+    return _OTHER_LINT.get(tool)
+
+
+def _split_apps(commands: list[Command], toolchain: str, pm: str) -> list[str]:
+    """Standalone Python CLIs the commands start with (tox, nox, pre-commit...), to install before running."""
+    apps: list[str] = []
+    for c in commands:
+        for line in c.run.splitlines():
+            first = line.strip().split(" ", 1)[0]
+            if first in PY_APPS and first not in apps and not (toolchain == "python" and first == pm):
+                apps.append(first)
+    return apps
+
+
+def _pip_tools(commands: list[Command], tools: list[str]) -> list[str]:
+    """Tools a plain-pip stack runs by bare name: install them next to the project."""
+    found: list[str] = []
+    for tool in tools:
+        for c in commands:
+            if any(line.strip().split(" ", 1)[0] == tool for line in c.run.splitlines()) and tool not in found:
+                found.append(tool)
+    return found
+
+
+# ---- the plan ------------------------------------------------------------------------------------------------
+
+
+def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[Finding]) -> StackPlan:
+    toolchain = toolchain_of(stack)
+    key = VERSION_KEYS[toolchain]
+    declared = [v for v in stack.versions if v.strip()]
+    if toolchain in ("cpp", "shell"):
+        versions = [""]
+        declared = []
+    elif declared:
+        versions = sorted(dict.fromkeys(_normalize_version(toolchain, v) for v in declared), key=version_key_tuple)
+    else:
+        versions = [_normalize_version(toolchain, DEFAULT_VERSIONS.get(toolchain, "stable"))]
+    oses = [RUNNERS[o] for o in ("linux", "macos", "windows") if o in stack.operating_systems] or [RUNNERS["linux"]]
+    services = [SERVICES[s] for s in stack.services if s in SERVICES]
+    title = stack.language if stack.path in ("", ".") else f"{stack.language} ({stack.path})"
+    plan = StackPlan(
+        stack=stack,
+        slug=slug,
+        title=title,
+        toolchain=toolchain,
+        version_key=key,
+        versions=versions,
+        versions_declared=bool(declared),
+        oses=oses,
+        services=services,
+    )
+    if services and oses != [RUNNERS["linux"]]:
+        plan.oses = [RUNNERS["linux"]]
+        plan.test_why.append(
+            "Tests run on Linux only: they need service containers, which GitHub runs on Linux runners alone."
+        )
+    unknown_services = [s for s in stack.services if s not in SERVICES]
+    for s in unknown_services:
+        plan.todos.append(f"the tests need a `{s}` service that has no ready-made container here; start it.")
+
+    # Why: evidence lines.
+    for fld, label in (("package_manager", stack.package_manager), ("versions", "versions")):
+        ev = evidence_for(stack, fld)
+        if ev:
+            plan.test_why.append(f"{label}: {ev}")
+    if declared:
+        plan.test_why.append(f"Matrix: {', '.join(versions)} (the versions the project declares).")
+    elif versions != [""]:
+        plan.test_why.append(f"No version declared: testing the current stable line ({versions[0]}).")
+    if len(plan.oses) > 1:
+        plan.test_why.append(f"OS matrix: the project targets {', '.join(stack.operating_systems)}.")
+    ev = evidence_for(stack, "test_tool")
+    if stack.test_tool not in ("none", "other"):
+        plan.test_why.insert(0, f"{stack.test_tool}: {ev}" if ev else f"{stack.test_tool}: detected")
+    for s in stack.services:
+        sev = evidence_for(stack, "services")
+        plan.test_why.append(f"{s} service: {sev}" if sev else f"{s} service: detected")
+
+    # Install.
+    if toolchain == "python":
+        plan.install, plan.apps = _python_install(stack)
+    elif toolchain in ("node", "bun"):
+        plan.install = _node_install(stack)
+    elif toolchain == "go":
+        plan.install = [Command("Download modules", "go mod download")] if "go.mod" in _names(stack.manifests) else []
+    elif toolchain == "php":
+        plan.install = [Command("Install dependencies", "composer install --no-interaction --no-progress")]
+    elif toolchain == "dotnet":
+        plan.install = [Command("Restore", "dotnet restore")]
+    elif toolchain == "elixir":
+        plan.install = [Command("Install dependencies", "mix deps.get")]
+
+    # Test.
+    if stack.test_commands:
+        plan.test = [Command(f"Test ({stack.test_tool})", "\n".join(stack.test_commands))]
+    else:
+        plan.test = _default_test(stack, toolchain)
+    if toolchain == "dotnet" and plan.test:
+        plan.test.insert(0, Command("Build", "dotnet build --no-restore"))
+    if not plan.test:
+        message = (
+            f"No test runner was found for the {stack.language} stack at `{stack.path}`; the test job only "
+            "installs the project. Add the project's test command."
+        )
+        plan.todos.append(message)
+        new_findings.append(Finding(code="no-test-runner", severity="warning", message=message, stack=stack.path))
+
+    # Lint: the project's own entry points first.
+    if stack.lint_commands:
+        plan.lint = [Command("Lint", "\n".join(stack.lint_commands))]
+        ev = evidence_for(stack, "lint_commands")
+        plan.lint_why.append(f"Lint entry point: {ev}" if ev else "Lint through the project's own entry point.")
+    else:
+        for tool in stack.lint_tools:
+            if tool == "golangci-lint":
+                plan.golangci = True
+                continue
+            cmd = _lint_default(stack, toolchain, tool)
+            if cmd:
+                plan.lint.append(Command(tool, cmd))
+    for tool in stack.lint_tools:
+        ev = evidence_for(stack, "lint_tools")
+        plan.lint_why.append(f"{tool}: {ev}" if ev else f"{tool}: configured")
+        if tool == "other":
+            plan.lint_why[-1] = "other linters were found; add their commands here if CI should run them."
+    plan.lint_apps = _split_apps(plan.lint, toolchain, stack.package_manager)
+    plan.apps += [a for a in _split_apps(plan.test, toolchain, stack.package_manager) if a not in plan.apps]
+    if toolchain == "python" and stack.package_manager in ("pip", "none", "conda"):
+        plan.py_tools = _pip_tools(plan.test, ["pytest"])
+        plan.lint_py_tools = _pip_tools(plan.lint, list(_PY_LINT))
+
+    # Build.
+    if stack.build_commands:
+        plan.build = [Command("Build", "\n".join(stack.build_commands))]
+        ev = evidence_for(stack, "build_commands")
+        plan.build_why.append(f"Build: {ev}" if ev else "Build: the project's build command.")
+    if stack.package_manager == "conda":
+        plan.todos.append("conda environments are installed with pip here; switch to the project's conda setup.")
+    if toolchain == "dart":
+        plan.todos.append("Dart is not set up by this pipeline yet: add the Dart SDK setup step.")
+
+    for f in analysis.findings:
+        if f.stack == stack.path and f.severity in ("warning", "error"):
+            plan.todos.append(f"{f.code}: {f.message}")
+    return plan
+
+
+def _images(analysis: Analysis) -> list[DockerImage]:
+    images: list[DockerImage] = []
+    for df in sorted(analysis.docker.dockerfiles, key=lambda d: (d.path.count("/"), d.path)):
+        parts = df.path.split("/")
+        if any(p.lower() in NON_IMAGE_DIRS for p in parts[:-1]):
+            continue
+        context = posixpath.dirname(df.path) or "."
+        name = parts[-1]
+        suffix_parts = list(parts[:-1])
+        variant = re.sub(r"(?i)^dockerfile[.-]?|[.-]?dockerfile$", "", name)
+        if variant:
+            suffix_parts.append(variant)
+        suffix = slugify("-".join(suffix_parts)) if suffix_parts else ""
+        images.append(DockerImage(df.path, context, slugify(f"image-{suffix}") if suffix else "image", suffix))
+    return images[:8]
+
+
+def build_plan(analysis: Analysis) -> Plan:
+    """Decide every job of the pipeline for this analysis. Pure and deterministic."""
+    new_findings: list[Finding] = []
+    stacks = sorted(analysis.stacks, key=lambda s: (s.path != ".", s.path, s.language))
+    used: set[str] = set()
+    plans: list[StackPlan] = []
+    for stack in stacks:
+        base = toolchain_of(stack) if stack.language not in NODE_LANGS else "node"
+        if base in ("deno", "bun"):
+            base = "node" if base == "bun" else "deno"
+        slug = base if stack.path in ("", ".") else slugify(f"{stack.path}-{base}")
+        n, candidate = 2, slug
+        while candidate in used:
+            candidate, n = f"{slug}-{n}", n + 1
+        used.add(candidate)
+        plans.append(_stack_plan(stack, candidate, analysis, new_findings))
+    paths = {s.path for s in stacks}
+    split = len(stacks) > 1 and len(paths) > 1
+    if not stacks:
+        new_findings.append(
+            Finding(
+                code="no-stack",
+                severity="warning",
+                message="No buildable project was recognised; the workflow only checks out the code.",
+            )
+        )
+    return Plan(
+        source=analysis.source,
+        stacks=plans,
+        images=_images(analysis),
+        findings=new_findings,
+        analysis=analysis,
+        split=split,
+    )
