@@ -1,0 +1,206 @@
+"""C and C++: CMake, Meson and plain Make builds.
+
+A stack is the top-level build of a source tree: a `CMakeLists.txt` (or `meson.build`) with no build file of
+the same system above it (nested ones are `add_subdirectory`/`subdir` parts of it). CMake wins over Meson and
+Make in the same directory. A Makefile is a C/C++ stack only when C/C++ sources sit under it and no CMake or
+Meson build covers them (Makefiles also drive Go, Python and documentation builds).
+
+Versions are the language standard the build requires (`CMAKE_CXX_STANDARD`, `cxx_std_17`, Meson `cpp_std`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    is_project_path,
+    is_under,
+    line_of,
+    source_bytes,
+)
+from autodevops.engine.model import Language, Stack
+
+_EXTS = {
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".hxx": "cpp",
+    ".ipp": "cpp",
+    ".tpp": "cpp",
+}
+_CMAKE_STD = re.compile(r"\b(?:set\s*\(\s*CMAKE_(CXX|C)_STANDARD\s+(\d+)|(c|cxx)_std_(\d+))", re.I)
+_MESON_STD = re.compile(r"\b(cpp|c)_std\s*=\s*(?:c\+\+|gnu\+\+|c|gnu)(\d+)")
+_CTEST = re.compile(
+    r"^\s*(enable_testing\s*\(|add_test\s*\(|include\s*\(\s*CTest\b|gtest_discover_tests\s*\()", re.M | re.I
+)
+_MAKE_TARGET = re.compile(r"^(check|test|tests)\s*:", re.M)
+LINT_CONFIGS = (".clang-tidy", ".clang-format", "CPPLINT.cfg", ".cppcheck")
+
+
+def detect(ctx: Context) -> list[Stack]:
+    cmake = _tops([p for p in ctx.find("CMakeLists.txt") if is_project_path(p)])
+    meson = [p for p in _tops([p for p in ctx.find("meson.build") if is_project_path(p)]) if not _covered(p, cmake)]
+    stacks = [_cmake(ctx, p) for p in cmake] + [_meson(ctx, p) for p in meson]
+    built = cmake + meson
+    autotools = [p for p in ctx.find("configure.ac") + ctx.find("configure") if is_project_path(p)]
+    makefiles = [p for n in ("Makefile", "GNUmakefile", "makefile") for p in ctx.find(n) if is_project_path(p)]
+    for mk in _tops(makefiles + autotools):
+        d = Context.dirname(mk)
+        if _covered(mk, built) or _other_ecosystem(ctx, d) or not _has_sources(ctx, d):
+            continue
+        stacks.append(_make(ctx, mk))
+        built.append(mk)
+    return stacks
+
+
+def _tops(paths: list[str]) -> list[str]:
+    """The build files with no build file of the same kind in an ancestor directory."""
+    dirs = {Context.dirname(p) for p in paths}
+    out: list[str] = []
+    for p in sorted(paths):
+        d = Context.dirname(p)
+        if not any(o != d and is_under(d, o) for o in dirs) and not any(Context.dirname(q) == d for q in out):
+            out.append(p)
+    return out
+
+
+def _covered(path: str, roots: list[str]) -> bool:
+    return any(is_under(Context.dirname(path), Context.dirname(r)) for r in roots)
+
+
+# A Makefile beside another ecosystem's manifest is that project's task runner, not a C build.
+_OTHER_MANIFESTS = (
+    "pyproject.toml",
+    "setup.py",
+    "package.json",
+    "go.mod",
+    "Cargo.toml",
+    "Gemfile",
+    "composer.json",
+    "mix.exs",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Package.swift",
+)
+
+
+def _other_ecosystem(ctx: Context, directory: str) -> bool:
+    return bool(files_under(ctx, directory, _OTHER_MANIFESTS))
+
+
+def _has_sources(ctx: Context, directory: str) -> bool:
+    return any(
+        is_under(e.path, directory) and e.path[e.path.rfind(".") :].lower() in _EXTS and is_project_path(e.path)
+        for e in ctx.entries
+        if "." in e.path.rsplit("/", 1)[-1]
+    )
+
+
+def _language(ctx: Context, directory: str, text: str) -> Language:
+    totals = source_bytes(ctx, _EXTS, directory)
+    if not any(totals.values()):
+        totals = {}
+        for e in ctx.entries:
+            name = e.path.rsplit("/", 1)[-1]
+            lang = _EXTS.get(name[name.rfind(".") :].lower()) if "." in name else None
+            if lang and is_under(e.path, directory) and is_project_path(e.path):
+                totals[lang] = totals.get(lang, 0) + 1
+    if totals:
+        return "cpp" if totals.get("cpp", 0) >= totals.get("c", 0) else "c"
+    # No sources indexed: the build file's project languages decide.
+    return "c" if re.search(r"project\s*\([^)]*\bLANGUAGES\s+C\s*\)", text, re.I) else "cpp"
+
+
+def _lint(ctx: Context, b: StackBuilder, directory: str) -> None:
+    for cfg in files_under(ctx, directory, LINT_CONFIGS):
+        b.add("lint_tools", ["other"], 0.6, ev(cfg))
+        if cfg.endswith(".clang-format"):
+            b.add(
+                "lint_commands",
+                ["clang-format --dry-run --Werror $(git ls-files '*.c' '*.cc' '*.cpp' '*.h' '*.hpp')"],
+                0.5,
+                ev(cfg),
+            )
+
+
+def _cmake(ctx: Context, path: str) -> Stack:
+    directory = Context.dirname(path)
+    texts = {p: ctx.text(p) or "" for p in ctx.find("CMakeLists.txt") if is_under(p, directory)}
+    text = texts.get(path, "")
+    b = StackBuilder(ctx, directory, _language(ctx, directory, text), ev(path), 0.85)
+    b.set("package_manager", "cmake", 0.9, ev(path))
+    b.add("manifests", [path], 0.9, ev(path))
+    b.set(
+        "build_commands",
+        ["cmake -S . -B build -DCMAKE_BUILD_TYPE=Release", "cmake --build build --parallel"],
+        0.8,
+        ev(path),
+    )
+    ctest = next(((p, m) for p, t in texts.items() if (m := _CTEST.search(t))), None)
+    test_dirs = [p for p in texts if re.search(r"(^|/)(tests?|unittests?)/CMakeLists\.txt$", p)]
+    if ctest or test_dirs:
+        evidence = (
+            ev(ctest[0], line=line_of(texts[ctest[0]], ctest[1].start()), excerpt=ctest[1].group(0).strip())
+            if ctest
+            else ev(test_dirs[0])
+        )
+        b.set("test_tool", "ctest", 0.85 if ctest else 0.6, evidence)
+        b.set("test_commands", ["ctest --test-dir build --output-on-failure"], 0.8, evidence)
+    for p, t in texts.items():
+        m = _CMAKE_STD.search(t)
+        if m:
+            std = m.group(2) or m.group(4)
+            b.set(
+                "versions",
+                [std],
+                0.7,
+                ev(p, line=line_of(t, m.start()), excerpt=m.group(0)),
+                why="required language standard",
+            )
+            break
+    _lint(ctx, b, directory)
+    return b.build()
+
+
+def _meson(ctx: Context, path: str) -> Stack:
+    directory = Context.dirname(path)
+    text = ctx.text(path) or ""
+    b = StackBuilder(ctx, directory, _language(ctx, directory, text), ev(path), 0.85)
+    b.set("package_manager", "none", 0.7, ev(path), why="Meson has no package manager in the vocabulary")
+    b.add("manifests", [path], 0.9, ev(path))
+    b.set("build_commands", ["meson setup build", "meson compile -C build"], 0.8, ev(path))
+    b.set("test_tool", "other", 0.7, ev(path), why="meson test")
+    b.set("test_commands", ["meson test -C build --print-errorlogs"], 0.8, ev(path))
+    m = _MESON_STD.search(text)
+    if m:
+        b.set("versions", [m.group(2)], 0.7, ev(path, line=line_of(text, m.start()), excerpt=m.group(0)))
+    _lint(ctx, b, directory)
+    return b.build()
+
+
+def _make(ctx: Context, path: str) -> Stack:
+    directory = Context.dirname(path)
+    text = ctx.text(path) or ""
+    b = StackBuilder(ctx, directory, _language(ctx, directory, text), ev(path), 0.7)
+    b.set("package_manager", "make", 0.8, ev(path))
+    b.add("manifests", [path], 0.9, ev(path))
+    autotools = path.endswith(("configure.ac", "configure"))
+    b.set("build_commands", [*(["./configure"] if autotools else []), "make"], 0.7, ev(path))
+    target = _MAKE_TARGET.search(text)
+    if target or autotools:
+        name = target.group(1) if target else "check"
+        evidence = ev(path, line=line_of(text, target.start()), key=name) if target else ev(path)
+        b.set("test_tool", "make", 0.7, evidence)
+        b.set("test_commands", [f"make {name}"], 0.7, evidence)
+    _lint(ctx, b, directory)
+    return b.build()

@@ -1,0 +1,272 @@
+""".NET: solutions (`.sln`, `.slnx`) and SDK-style projects (`.csproj`, `.fsproj`, `.vbproj`).
+
+A stack is a solution and the projects it lists (or, when its content is unreadable, the projects below it);
+projects that no solution covers form one stack at their common directory. Versions are the .NET lines the
+test projects (else all projects) target (`TargetFramework(s)`, also from `Directory.Build.props`), intersected
+with the lines supported on the analysis date; `global.json` pins the SDK that builds them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from xml.etree.ElementTree import Element
+
+from autodevops.engine import runtimes
+from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    is_project_path,
+    is_under,
+    relpath,
+    services_from_deps,
+)
+from autodevops.engine.model import Evidence, Stack
+
+_PROJECT = re.compile(r"[^/]+\.(csproj|fsproj|vbproj)")
+_SOLUTION = re.compile(r"[^/]+\.slnx?")
+_SLN_ENTRY = re.compile(r'^Project\("[^"]*"\)\s*=\s*"[^"]*",\s*"([^"]+\.(?:cs|fs|vb)proj)"', re.M)
+_TFM = re.compile(r"^net(?:coreapp)?(\d+)\.(\d+)$")
+TEST_PACKAGES = ("microsoft.net.test.sdk", "xunit", "xunit.v3", "nunit", "mstest.testframework", "mstest", "tunit")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def detect(ctx: Context) -> list[Stack]:
+    projects = [p for p in ctx.find_matching(_PROJECT) if is_project_path(p)]
+    if not projects:
+        return []
+    solutions = [p for p in ctx.find_matching(_SOLUTION) if is_project_path(p)]
+    covered: dict[str, list[str]] = {}
+    claimed: set[str] = set()
+    # Deeper solutions first would let a sub-solution steal projects of an outer one; outer first instead.
+    for sln in sorted(solutions, key=lambda p: (p.count("/"), p)):
+        d = Context.dirname(sln)
+        if any(Context.dirname(s) == d for s in covered):
+            continue  # one stack per directory: further solutions there are alternative views
+        listed = _solution_projects(ctx, sln)
+        members = [p for p in (listed if listed is not None else projects) if p in set(projects)]
+        if listed is None:
+            members = [p for p in members if is_under(p, d)]
+        members = [p for p in members if p not in claimed]
+        if not members:
+            continue
+        covered[sln] = members
+        claimed.update(members)
+    stacks = [_stack(ctx, Context.dirname(sln), sln, members) for sln, members in covered.items()]
+    rest = [p for p in projects if p not in claimed]
+    if rest:
+        common = posixpath.commonpath([Context.dirname(p) for p in rest]) if len(rest) > 1 else Context.dirname(rest[0])
+        stacks.append(_stack(ctx, common or ".", None, rest))
+    return stacks
+
+
+def _solution_projects(ctx: Context, sln: str) -> list[str] | None:
+    """Repo paths of the projects a solution lists; None when the file says nothing readable."""
+    base = Context.dirname(sln)
+    out: list[str] = []
+    if not (ctx.text(sln) or "").strip():
+        return None
+    if sln.endswith(".slnx"):
+        root = ctx.xml(sln)
+        if root is None:
+            return None
+        for el in root.iter():
+            if _local(el.tag) == "Project" and el.get("Path"):
+                out.append(Context.join(base, el.get("Path", "").replace("\\", "/")))
+    else:
+        text = ctx.text(sln) or ""
+        out = [Context.join(base, m.replace("\\", "/")) for m in _SLN_ENTRY.findall(text)]
+    return out or None
+
+
+class _Project:
+    def __init__(self, ctx: Context, path: str) -> None:
+        self.path = path
+        self.root: Element | None = ctx.xml(path)
+        self.sdk = (self.root.get("Sdk") or "") if self.root is not None else ""
+        self.props: dict[str, str] = {}
+        self.packages: list[str] = []
+        # Directory.Build.props files apply to every project below them; the project's own values win.
+        chain = []
+        d = Context.dirname(path)
+        while True:
+            p = Context.join(d, "Directory.Build.props")
+            if ctx.exists(p):
+                chain.append(p)
+            if d in ("", "."):
+                break
+            d = Context.dirname(d)
+        self.sources: dict[str, str] = {}
+        for props_file in reversed(chain):
+            self._read(ctx.xml(props_file), props_file)
+        self._read(self.root, path)
+
+    def _read(self, root: Element | None, file: str) -> None:
+        if root is None:
+            return
+        for el in root.iter():
+            tag = _local(el.tag)
+            text = (el.text or "").strip()
+            if tag in ("TargetFramework", "TargetFrameworks", "IsTestProject") and text and "$(" not in text:
+                # A conditional value is one alternative; keep the first, unconditional-looking one.
+                if tag in self.props and el.get("Condition"):
+                    continue
+                self.props[tag] = text
+                self.sources[tag] = file
+            elif tag == "PackageReference" and el.get("Include"):
+                self.packages.append(el.get("Include", "").lower())
+
+    @property
+    def frameworks(self) -> list[str]:
+        value = self.props.get("TargetFrameworks") or self.props.get("TargetFramework") or ""
+        return [t.strip() for t in value.split(";") if t.strip()]
+
+    @property
+    def is_test(self) -> bool:
+        if self.props.get("IsTestProject", "").lower() == "true":
+            return True
+        if any(p in TEST_PACKAGES or p.startswith(("xunit.", "nunit3", "mstest.")) for p in self.packages):
+            return True
+        name = posixpath.basename(self.path).rsplit(".", 1)[0].lower()
+        return name.endswith((".tests", ".test", ".unittests", ".integrationtests", "tests"))
+
+
+def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) -> Stack:
+    anchor = sln or members[0]
+    b = StackBuilder(ctx, directory, "csharp", ev(anchor), 0.9)
+    b.set("package_manager", "dotnet", 0.95, ev(anchor))
+    b.add("manifests", [*([sln] if sln else []), *members], 0.95, ev(anchor))
+    b.add("workspace_members", unique(Context.dirname(m) for m in members), 0.85, ev(anchor))
+    projects = [_Project(ctx, p) for p in members]
+    locks = [p for m in members if ctx.exists(p := Context.join(Context.dirname(m), "packages.lock.json"))]
+    b.add("lockfiles", locks, 0.95, *(ev(p) for p in locks))
+
+    target = relpath(sln, directory) if sln else None
+    tests = [p for p in projects if p.is_test]
+    if tests:
+        evidence = [ev(p.path) for p in tests]
+        b.set("test_tool", "dotnet-test", 0.9, *evidence)
+        if target:
+            cmd = [f"dotnet test {target}"] if _ambiguous(ctx, directory) else ["dotnet test"]
+        else:
+            cmd = [f"dotnet test {relpath(p.path, directory)}" for p in tests]
+        b.set("test_commands", cmd, 0.85, *evidence)
+    build_target = f" {target}" if target and _ambiguous(ctx, directory) else ""
+    if not target and len(projects) > 1:
+        build_target = ""
+        builds = [
+            f"dotnet build {relpath(p.path, directory)} --configuration Release" for p in projects if not p.is_test
+        ]
+    else:
+        builds = [f"dotnet build{build_target} --configuration Release"]
+    b.set("build_commands", builds or ["dotnet build --configuration Release"], 0.8, ev(anchor))
+
+    _versions(ctx, b, directory, tests or projects)
+    tools = files_under(ctx, directory, [".config/dotnet-tools.json"]) or files_under(
+        ctx, ".", [".config/dotnet-tools.json"]
+    )
+    if tools:
+        data = ctx.json(tools[0])
+        entries = data.get("tools") if isinstance(data, dict) else None
+        names = [str(k).lower() for k in entries] if isinstance(entries, dict) else []
+        if "dotnet-format" in names:
+            b.add("lint_tools", ["dotnet-format"], 0.85, ev(tools[0], key="tools.dotnet-format"))
+            b.add("lint_commands", ["dotnet format --verify-no-changes"], 0.8, ev(tools[0]))
+        if "csharpier" in names:
+            b.add("lint_tools", ["other"], 0.85, ev(tools[0], key="tools.csharpier"))
+            b.add("lint_commands", ["dotnet csharpier --check ."], 0.8, ev(tools[0]))
+
+    for proj in projects:
+        services_from_deps(b, "dotnet", proj.packages, proj.path, confidence=0.5)
+        web = proj.sdk.lower() == "microsoft.net.sdk.web"
+        if web or any(k.startswith("microsoft.aspnetcore.") for k in proj.packages):
+            b.add("frameworks", ["aspnetcore"], 0.9, ev(proj.path, key="Sdk" if web else "PackageReference"))
+    return b.build()
+
+
+def _ambiguous(ctx: Context, directory: str) -> bool:
+    """`dotnet test`/`build` without an argument fails when the directory holds more than one project or
+    solution file, so the command must name one."""
+    names = ctx.listdir(directory)
+    return sum(1 for n in names if _SOLUTION.fullmatch(n) or _PROJECT.fullmatch(n)) > 1 or any(
+        n.endswith(".slnx") for n in names
+    )
+
+
+def _versions(ctx: Context, b: StackBuilder, directory: str, projects: list[_Project]) -> None:
+    lines: dict[str, Evidence] = {}
+    for p in projects:
+        for tfm in p.frameworks:
+            m = _TFM.match(tfm.split("-")[0])
+            if m and int(m.group(1)) >= 2:
+                line = f"{m.group(1)}.{m.group(2)}"
+                lines.setdefault(
+                    line,
+                    ev(
+                        p.sources.get("TargetFrameworks", p.sources.get("TargetFramework", p.path)),
+                        key="TargetFrameworks",
+                        excerpt=tfm,
+                    ),
+                )
+    sdk = _global_json(ctx, directory)
+    ordered = sorted(lines, key=lambda v: tuple(int(x) for x in v.split(".")))
+    if ordered:
+        supported = [v for v in ordered if runtimes.is_eol("dotnet", v, b.ctx.today) is False]
+        eol = [v for v in ordered if runtimes.is_eol("dotnet", v, b.ctx.today)]
+        if eol:
+            b.finding(
+                "eol-runtime",
+                "warning",
+                f"target frameworks {', '.join('net' + v for v in eol)} are past end of life on {b.ctx.today}",
+                *(lines[v] for v in eol),
+            )
+        chosen = supported or ordered[-1:]
+        b.set(
+            "versions",
+            chosen,
+            0.85 if supported else 0.5,
+            *(lines[v] for v in chosen),
+            why="the .NET lines the projects target that are supported on the analysis date",
+        )
+        if sdk:
+            version, evidence = sdk
+            major = _major(version)
+            newest = max(int(v.split(".")[0]) for v in ordered)
+            if major is not None and major < newest:
+                b.finding(
+                    "sdk-older-than-target",
+                    "error",
+                    f"{evidence.file} pins SDK {version}, which cannot build net{ordered[-1]} targets",
+                    evidence,
+                    lines[ordered[-1]],
+                )
+        return
+    if sdk:
+        version, evidence = sdk
+        sdk_line = runtimes.cycle_of("dotnet", version)
+        if sdk_line:
+            b.set("versions", [sdk_line], 0.7, evidence, why="the SDK global.json pins")
+
+
+def _global_json(ctx: Context, directory: str) -> tuple[str, Evidence] | None:
+    d = directory
+    while True:
+        path = Context.join(d, "global.json")
+        if ctx.exists(path):
+            data = ctx.json(path, comments=True)
+            sdk = data.get("sdk") if isinstance(data, dict) else None
+            if isinstance(sdk, dict) and isinstance(sdk.get("version"), str):
+                return sdk["version"], ev(path, key="sdk.version", excerpt=sdk["version"])
+        if d in ("", "."):
+            return None
+        d = Context.dirname(d)
+
+
+def _major(version: str) -> int | None:
+    m = re.match(r"(\d+)", version)
+    return int(m.group(1)) if m else None

@@ -1,0 +1,101 @@
+"""Elixir: Mix projects.
+
+A stack is a `mix.exs` project; the apps of an umbrella (`apps_path`, conventionally `apps/*`) are built and
+tested with it. Other nested Mix projects (an installer, an integration-test app) are stacks of their own.
+
+Versions: an `elixir` pin in `.tool-versions` wins; otherwise the `elixir:` requirement of `mix.exs` intersected
+with the Elixir lines supported on the analysis date.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import (
+    StackBuilder,
+    ev,
+    files_under,
+    frameworks_from_deps,
+    is_project_path,
+    is_under,
+    line_of,
+    matrix,
+    pinned,
+    services_from_deps,
+)
+from autodevops.engine.model import Stack
+
+_ELIXIR_REQ = re.compile(r"""\belixir:\s*"([^"]+)\"""")
+_APPS_PATH = re.compile(r"""\bapps_path:\s*"([^"]+)\"""")
+_DEP = re.compile(r"\{\s*:(\w+)\s*,")
+FRAMEWORKS = {"phoenix": "phoenix", "ecto": "ecto", "nerves": "nerves", "plug": "plug", "absinthe": "absinthe"}
+
+
+def detect(ctx: Context) -> list[Stack]:
+    manifests = [p for p in ctx.find("mix.exs") if is_project_path(p)]
+    texts = {p: ctx.text(p) or "" for p in manifests}
+    umbrella_dirs: dict[str, str] = {}
+    for p, text in texts.items():
+        d = Context.dirname(p)
+        m = _APPS_PATH.search(text)
+        apps = Context.join(d, m.group(1)) if m else Context.join(d, "apps")
+        # Without a readable apps_path, an apps/ directory of Mix projects next to mix.exs is the umbrella layout.
+        if m or any(Context.dirname(Context.dirname(q)) == apps for q in manifests if q != p):
+            umbrella_dirs[apps] = p
+    roots: dict[str, list[str]] = {}
+    for p in sorted(manifests, key=lambda q: (q.count("/"), q)):
+        owner = next((u for apps, u in umbrella_dirs.items() if is_under(Context.dirname(p), apps) and u != p), None)
+        roots.setdefault(owner or p, []).append(p)
+    return [_stack(ctx, root, members, texts) for root, members in roots.items()]
+
+
+def _stack(ctx: Context, manifest: str, members: list[str], texts: dict[str, str]) -> Stack:
+    directory = Context.dirname(manifest)
+    b = StackBuilder(ctx, directory, "elixir", ev(manifest), 0.95)
+    b.set("package_manager", "mix", 0.95, ev(manifest))
+    b.add("manifests", members, 0.95, ev(manifest))
+    apps = [Context.dirname(m) for m in members if m != manifest]
+    b.add("workspace_members", apps, 0.85, ev(manifest, key="apps_path"))
+    lock = Context.join(directory, "mix.lock")
+    if ctx.exists(lock):
+        b.add("lockfiles", [lock], 0.95, ev(lock))
+    text = texts.get(manifest, "")
+    _versions(ctx, b, directory, manifest, text)
+
+    b.set("test_tool", "mix-test", 0.9, ev(manifest), why="Mix's built-in ExUnit runner")
+    b.set("test_commands", ["mix test"], 0.85, ev(manifest))
+
+    deps = [d for m in members for d in _DEP.findall(texts.get(m, ""))]
+    credo = files_under(ctx, directory, [".credo.exs", "config/.credo.exs"])
+    if credo or "credo" in deps:
+        evidence = ev(credo[0]) if credo else ev(manifest, key="deps.credo")
+        b.add("lint_tools", ["credo"], 0.85, evidence)
+        b.add("lint_commands", ["mix credo --strict"], 0.8, evidence)
+    fmt = files_under(ctx, directory, [".formatter.exs"])
+    if fmt:
+        b.add("lint_commands", ["mix format --check-formatted"], 0.7, ev(fmt[0]))
+    for m in members:
+        mdeps = _DEP.findall(texts.get(m, ""))
+        services_from_deps(b, "elixir", mdeps, m, confidence=0.6)
+        frameworks_from_deps(b, FRAMEWORKS, mdeps, m)
+    return b.build()
+
+
+def _versions(ctx: Context, b: StackBuilder, directory: str, manifest: str, text: str) -> None:
+    for d in dict.fromkeys([directory, "."]):
+        tv = Context.join(d, ".tool-versions")
+        if ctx.exists(tv):
+            for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
+                parts = line.split("#")[0].split()
+                if len(parts) >= 2 and parts[0] == "elixir":
+                    # "1.17.3-otp-27": the Elixir version, built for an OTP release
+                    pinned(b, "elixir", parts[1].split("-")[0], ev(tv, key="elixir", line=i))
+                    return
+    m = _ELIXIR_REQ.search(text)
+    if m:
+        spec = m.group(1)
+        evidence = ev(manifest, key="elixir", line=line_of(text, m.start()), excerpt=m.group(0))
+        if matrix(b, "elixir", spec, evidence, flavor="gem", label=f"elixir {spec!r}"):
+            return
+    matrix(b, "elixir", None, ev(manifest), label="no declared Elixir version", confidence=0.5)
