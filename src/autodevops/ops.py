@@ -54,9 +54,7 @@ async def ready(request: Request) -> JSONResponse:
     """
     state = request.app.state
     timeout: float = state.settings.ready_timeout_s
-    probes: dict[str, Awaitable[Any]] = {"redis": state.redis.ping()}
-    if getattr(state, "database", None) is not None:
-        probes["database"] = _database_ping(state.database.engine)
+    probes: dict[str, Awaitable[Any]] = {"redis": state.redis.ping(), "database": _database_ping(state.database.engine)}
     names = list(probes)
     results = await asyncio.gather(*(_probe(name, probes[name], timeout) for name in names))
     checks = dict(zip(names, results, strict=True))

@@ -68,51 +68,70 @@ class RateLimiter:
         stats = await self.strategy.get_window_stats(item, *identifiers)
         return LimitState(item=item, allowed=allowed, remaining=stats.remaining, reset_at=stats.reset_time)
 
-    async def check(self, *, ip: str, user_id: str | None) -> LimitState | None:
-        """Count one request; raise `RateLimited` when a limit is exceeded, else return the tightest state."""
+    async def hit(self, kind: str, identifier: str) -> LimitState | None:
+        """Count one request of `identifier` against the `kind` ("ip" or "user") limit.
+
+        Raises `RateLimited` (429 with `Retry-After` and `X-RateLimit-*`) when the limit is exceeded;
+        returns where the caller stands otherwise, or None when rate limiting is switched off.
+        """
         if not self.enabled:
             return None
-        states = [await self._hit(self.per_ip, "ip", ip)]
-        if states[0].allowed and user_id is not None:
-            states.append(await self._hit(self.per_user, "user", user_id))
-        refused = next((state for state in states if not state.allowed), None)
-        if refused is not None:
-            headers = refused.headers()
+        item = self.per_user if kind == "user" else self.per_ip
+        state = await self._hit(item, kind, identifier)
+        if not state.allowed:
+            headers = state.headers()
             raise RateLimited(
                 "Too many requests; retry later.",
                 retry_after=int(headers["Retry-After"]),
-                detail=f"limit of {refused.item} exceeded",
+                detail=f"{kind} limit of {item} exceeded",
                 headers=headers,
             )
-        return min(states, key=lambda state: state.remaining)
+        return state
+
+
+def _report(request: Request, response: Response, state: LimitState | None) -> None:
+    """Advertise the tightest limit seen so far for this request in the response headers."""
+    if state is None:
+        return
+    previous: LimitState | None = getattr(request.state, "rate_limit", None)
+    if previous is None or state.remaining < previous.remaining:
+        request.state.rate_limit = state
+        response.headers.update(state.headers())
+
+
+def _limiter(request: Request) -> RateLimiter | None:
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    return limiter
+
+
+async def limit_by_ip(request: Request, response: Response) -> None:
+    """Route dependency: count the request against the client IP's limit. Runs before authentication, so
+    credential guessing is limited too. Behind a proxy the IP is the forwarded one only for trusted proxies."""
+    limiter = _limiter(request)
+    if limiter is not None:
+        client = request.client
+        _report(request, response, await limiter.hit("ip", client.host if client else "unknown"))
 
 
 Principal = Callable[..., Awaitable[str | None]]
 
 
-async def _no_principal() -> str | None:
-    return None
+def limit_by_user(principal: Principal) -> Callable[..., Awaitable[None]]:
+    """A route dependency counting the request against its user's limit.
 
-
-def rate_limit_dependency(principal: Principal = _no_principal) -> Callable[..., Awaitable[None]]:
-    """A route dependency enforcing the limits; `principal` is a dependency giving the user id (or None).
-
-    Used as a router-level dependency of the API, so the limit is counted before the route runs.
+    `principal` is a dependency returning the authenticated user's id (None for anonymous requests, which
+    only the IP limit covers). List it after `limit_by_ip` so the IP limit is counted first.
     """
 
     # `Depends` as a default, not inside `Annotated`: annotations are strings here (PEP 563) and FastAPI
     # resolves them from module globals, where the closure's `principal` does not exist.
-    async def enforce_rate_limit(
+    async def enforce_user_limit(
         request: Request,
         response: Response,
         user_id: str | None = Depends(principal),
     ) -> None:
-        limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-        if limiter is None:
-            return
-        client = request.client
-        state = await limiter.check(ip=client.host if client else "unknown", user_id=user_id)
-        if state is not None:
-            response.headers.update(state.headers())
+        limiter = _limiter(request)
+        if limiter is not None and user_id is not None:
+            _report(request, response, await limiter.hit("user", user_id))
 
-    return enforce_rate_limit
+    return enforce_user_limit

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autodevops import __version__
 from autodevops.config import Settings, get_settings
+from autodevops.db import Database
 from autodevops.errors import AppError
 from autodevops.logging import configure_logging, get_logger
 from autodevops.metrics import DB_POOL, MetricsMiddleware
@@ -35,7 +36,7 @@ from autodevops.middleware import (
     ServerErrorMiddleware,
 )
 from autodevops.ops import router as ops_router
-from autodevops.ratelimit import RateLimiter, rate_limit_dependency
+from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
 
 log = get_logger(__name__)
 
@@ -55,18 +56,21 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def _create_database(settings: Settings) -> Any:
-    """The data layer's `Database` (engine + session factory) for `settings`, when it is part of this build."""
-    if importlib.util.find_spec("autodevops.db") is None:
-        return None
-    return importlib.import_module("autodevops.db").Database.from_settings(settings)
+def _include_api(app: FastAPI) -> None:
+    """Mount the JSON API (`autodevops.api.api_router`) behind the per-IP and per-user rate limits.
 
-
-def _api_router() -> Any:
-    """The JSON API router from `autodevops.api`, when present."""
+    Every `/api/v1` route authenticates, so the user limit reuses the route's own (cached) authentication.
+    The IP limit is listed first: it is counted before authentication and so also bounds token guessing.
+    """
     if importlib.util.find_spec("autodevops.api") is None:
-        return None
-    return getattr(importlib.import_module("autodevops.api"), "api_router", None)
+        return
+    api_router = importlib.import_module("autodevops.api").api_router
+    get_current_user = importlib.import_module("autodevops.auth.dependencies").get_current_user
+
+    async def current_user_id(user: Any = Depends(get_current_user)) -> str:  # noqa: B008
+        return str(user.id)
+
+    app.include_router(api_router, dependencies=[Depends(limit_by_ip), Depends(limit_by_user(current_user_id))])
 
 
 @asynccontextmanager
@@ -77,15 +81,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.redis_url, socket_connect_timeout=settings.ready_timeout_s, socket_timeout=5.0
     )
     app.state.rate_limiter = RateLimiter(settings)
-    app.state.database = _create_database(settings)
-    DB_POOL.bind(app.state.database.engine if app.state.database is not None else None)
+    app.state.database = Database.from_settings(settings)
+    DB_POOL.bind(app.state.database.engine)
     log.info("started", env=settings.env, version=__version__)
     try:
         yield
     finally:
         DB_POOL.bind(None)
-        if app.state.database is not None:
-            await app.state.database.dispose()
+        await app.state.database.dispose()
         await app.state.redis.aclose()
         log.info("stopped")
 
@@ -212,9 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     app.include_router(ops_router)
-    api_router = _api_router()
-    if api_router is not None:
-        app.include_router(api_router, dependencies=[Depends(rate_limit_dependency())])
+    _include_api(app)
     _install_docs(app)
     _install_openapi(app)
 

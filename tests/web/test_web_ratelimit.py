@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi.testclient import TestClient
 
 from autodevops.config import Settings
-from autodevops.ratelimit import rate_limit_dependency
+from autodevops.ratelimit import limit_by_ip, limit_by_user
 from autodevops.web import create_app
 
 
@@ -22,7 +22,7 @@ async def user_from_header(x_test_user: Annotated[str | None, Header()] = None) 
 
 def limited_app(settings: Settings) -> FastAPI:
     app = create_app(settings)
-    router = APIRouter(prefix="/test", dependencies=[Depends(rate_limit_dependency(user_from_header))])
+    router = APIRouter(prefix="/test", dependencies=[Depends(limit_by_ip), Depends(limit_by_user(user_from_header))])
 
     @router.get("/limited")
     async def limited() -> dict[str, bool]:
