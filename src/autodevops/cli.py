@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, platform, serve
+from autodevops.commands import engine, generate, platform, serve
 
 app = typer.Typer(
     name="autodevops",
@@ -18,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 engine.register(app)
+generate.register(app)
 serve.register(app)
 platform.register(app)
 
