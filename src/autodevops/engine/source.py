@@ -8,13 +8,16 @@ A GitHub API source lives with the GitHub integration and implements the same pr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -43,6 +46,18 @@ SKIPPED_DIRS = frozenset(
 )
 MAX_DEPTH = 32  # deeper trees are pathological; their content is skipped and counted
 MAX_FILES = 1_000_000
+
+# Why entries were left out of `files()`; the keys of `LocalDir.skipped_reasons`.
+SKIP_SYMLINK = "symlink"
+SKIP_SPECIAL = "special-file"
+SKIP_TOO_DEEP = "too-deep"
+SKIP_UNREADABLE = "unreadable"
+SKIP_TOO_MANY = "too-many-files"
+
+_BY_NAME = attrgetter("name")
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 class SourceError(Exception):
@@ -74,86 +89,131 @@ class RepoSource(Protocol):
 
 
 class LocalDir:
-    """A directory on disk."""
+    """A directory on disk.
 
-    def __init__(self, root: str | os.PathLike[str], *, name: str | None = None) -> None:
+    `files()` lists regular files only, in a deterministic order (each directory's files by name, then its
+    subdirectories by name). Symlinks, FIFOs, sockets and devices are never listed nor followed; directories
+    deeper than `max_depth` and entries past `max_files` are left out. Every such entry is counted in
+    `skipped_reasons` so the analysis can say what it did not see.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        max_depth: int = MAX_DEPTH,
+        max_files: int = MAX_FILES,
+    ) -> None:
         self.root = Path(root)
         if not self.root.exists():
             raise SourceError(f"{self.root}: no such file or directory")
         if not self.root.is_dir():
             raise SourceError(f"{self.root}: not a directory")
         self._name = name or str(root)
+        self.max_depth = max_depth
+        self.max_files = max_files
         self._files: list[FileEntry] | None = None
-        self.skipped = 0
+        self.skipped_reasons: Counter[str] = Counter()
 
     @property
     def name(self) -> str:
         return self._name
 
+    @property
+    def skipped(self) -> int:
+        """How many entries were left out of `files()` (symlinks, special files, too deep, unreadable)."""
+        return sum(self.skipped_reasons.values())
+
     def files(self) -> list[FileEntry]:
         if self._files is None:
-            self._files = list(self._walk())
+            self._files = self._walk()
         return self._files
 
-    def _walk(self) -> Iterator[FileEntry]:
-        # An explicit stack instead of os.walk: one scandir per directory, sizes from the same DirEntry, and
-        # depth is bounded without recursion.
+    def _walk(self) -> list[FileEntry]:
+        # An explicit stack instead of os.walk or recursion: one scandir per directory, the file type from
+        # the directory entry itself (no stat for directories, symlinks or special files), one lstat per
+        # regular file for its size, and depth bounded without touching Python's recursion limit.
+        out: list[FileEntry] = []
+        append = out.append
+        skipped = self.skipped_reasons
+        max_depth, max_files = self.max_depth, self.max_files
         stack: list[tuple[str, str, int]] = [(str(self.root), "", 0)]
-        count = 0
         while stack:
             abs_dir, rel_dir, depth = stack.pop()
             try:
                 with os.scandir(abs_dir) as it:
-                    entries = list(it)
-            except OSError:
-                self.skipped += 1
+                    entries = sorted(it, key=_BY_NAME)
+            except OSError as exc:
+                if depth == 0:
+                    raise SourceError(f"{self.root}: cannot be read: {exc.strerror or exc}") from None
+                skipped[SKIP_UNREADABLE] += 1
                 continue
+            subdirs: list[tuple[str, str, int]] = []
             for entry in entries:
-                rel = f"{rel_dir}{entry.name}"
                 try:
-                    if entry.is_symlink():
-                        self.skipped += 1
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
+                    if entry.is_file(follow_symlinks=False):
+                        if len(out) >= max_files:
+                            skipped[SKIP_TOO_MANY] += 1
+                            continue
+                        append(FileEntry(rel_dir + entry.name, entry.stat(follow_symlinks=False).st_size))
+                    elif entry.is_dir(follow_symlinks=False):
                         if entry.name in SKIPPED_DIRS:
                             continue
-                        if depth + 1 >= MAX_DEPTH:
-                            self.skipped += 1
+                        if depth + 1 > max_depth:
+                            skipped[SKIP_TOO_DEEP] += 1
                             continue
-                        stack.append((entry.path, rel + "/", depth + 1))
-                        continue
-                    st = entry.stat(follow_symlinks=False)
+                        subdirs.append((entry.path, f"{rel_dir}{entry.name}/", depth + 1))
+                    elif entry.is_symlink():
+                        skipped[SKIP_SYMLINK] += 1
+                    else:
+                        skipped[SKIP_SPECIAL] += 1
                 except OSError:
-                    self.skipped += 1
-                    continue
-                if not stat.S_ISREG(st.st_mode):
-                    self.skipped += 1
-                    continue
-                count += 1
-                if count > MAX_FILES:
-                    self.skipped += 1
-                    return
-                yield FileEntry(rel, st.st_size)
+                    # Vanished or unreadable between listing and stat: leave it out, say so.
+                    skipped[SKIP_UNREADABLE] += 1
+            # Reversed so the stack pops subdirectories in name order.
+            stack.extend(reversed(subdirs))
+        return out
 
     def read_bytes(self, path: str, limit: int) -> bytes:
-        full = self._resolve(path)
-        # O_NOFOLLOW: the file was a regular file when listed; if it was swapped for a symlink since, refuse it.
-        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        """Read at most `limit` bytes of the regular file `path`.
+
+        The path is walked one component at a time with `O_NOFOLLOW`, so neither `..`, an absolute path,
+        nor a symlink anywhere on the way (even one swapped in after listing) can read outside the root;
+        `O_NONBLOCK` and the regular-file check keep a FIFO from blocking the analysis.
+        """
+        parts = _split(path)
+        dir_fd = os.open(self.root, os.O_RDONLY | _O_DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                next_fd = os.open(part, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=dir_fd)
+                os.close(dir_fd)
+                dir_fd = next_fd
+            fd = os.open(parts[-1], os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK, dir_fd=dir_fd)
+        finally:
+            os.close(dir_fd)
         with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ValueError(f"not a regular file: {path!r}")
             return fh.read(limit)
 
-    def _resolve(self, path: str) -> Path:
-        parts = Path(path).parts
-        if Path(path).is_absolute() or ".." in parts:
-            raise ValueError(f"path escapes the repository: {path!r}")
-        return self.root.joinpath(*parts)
+
+def _split(path: str) -> list[str]:
+    """Repo-relative path → components; refuses anything that could name a file outside the repository."""
+    if not path or "\x00" in path or path.startswith("/") or "\\" in path:
+        raise ValueError(f"path escapes the repository: {path!r}")
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise ValueError(f"path escapes the repository: {path!r}")
+    return parts
 
 
 class GitClone:
     """A shallow, blob-filtered clone of a git URL into a temporary directory, removed on close.
 
-    Use as a context manager. Only `https://`, `http://`, `ssh://`, `git@host:` and `file://` URLs are accepted;
-    the clone never prompts for credentials and never runs hooks from the remote.
+    Use as a context manager. Only `https://`, `http://`, `ssh://`, `git://`, `git@host:` and `file://` URLs
+    are accepted. The clone never prompts (no terminal, no askpass, ssh in batch mode), runs no hooks, skips
+    LFS downloads, gives up when the transfer stalls, and is killed with all its helpers after `timeout`.
     """
 
     def __init__(self, url: str, *, ref: str | None = None, timeout: float = 300.0) -> None:
@@ -168,27 +228,71 @@ class GitClone:
     def __enter__(self) -> Self:
         self._tmp = tempfile.mkdtemp(prefix="autodevops-clone-")
         target = os.path.join(self._tmp, "repo")
-        cmd = ["git", "clone", "--depth=1", "--filter=blob:none", "--no-tags", "--single-branch", "--quiet"]
+        try:
+            self._clone(target)
+        except BaseException:
+            self.close()
+            raise
+        self._dir = LocalDir(target, name=self.url)
+        return self
+
+    def _clone(self, target: str) -> None:
+        cmd = [
+            "git",
+            # Stalled transfers fail on their own instead of waiting for the overall timeout.
+            "-c",
+            "http.lowSpeedLimit=1000",
+            "-c",
+            "http.lowSpeedTime=30",
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "advice.detachedHead=false",
+            "clone",
+            "--depth=1",
+            "--filter=blob:none",
+            "--no-tags",
+            "--single-branch",
+            "--quiet",
+            "--template=",  # no hooks copied from the local template directory
+        ]
         if self.ref:
             cmd += ["--branch", self.ref]
         cmd += ["--", self.url, target]
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_LFS_SKIP_SMUDGE": "1"}
+        env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ASKPASS": "true",
+            "SSH_ASKPASS": "true",
+            "GCM_INTERACTIVE": "never",
+            "GIT_LFS_SKIP_SMUDGE": "1",
+            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=20",
+        }
         try:
-            subprocess.run(
-                cmd, check=True, capture_output=True, timeout=self.timeout, env=env, stdin=subprocess.DEVNULL
+            # A new session so that a timeout kills git's transport helpers too: they hold the output pipes,
+            # and killing only `git` would leave us waiting on them.
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
             )
-        except subprocess.CalledProcessError as exc:
-            self.close()
-            detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise SourceError(f"{self.url}: git clone failed: {detail[-1] if detail else exc}") from None
-        except subprocess.TimeoutExpired:
-            self.close()
-            raise SourceError(f"{self.url}: git clone timed out after {self.timeout:.0f}s") from None
         except FileNotFoundError:
-            self.close()
             raise SourceError("git is not installed") from None
-        self._dir = LocalDir(target, name=self.url)
-        return self
+        try:
+            _, err = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise SourceError(f"{self.url}: git clone timed out after {self.timeout:g}s") from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        if proc.returncode != 0:
+            lines = [ln for ln in err.decode("utf-8", "replace").strip().splitlines() if ln.strip()]
+            detail = lines[-1] if lines else f"exit status {proc.returncode}"
+            raise SourceError(f"{self.url}: git clone failed: {detail}")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -196,13 +300,28 @@ class GitClone:
         self.close()
 
     def close(self) -> None:
+        """Remove the clone. Safe to call more than once."""
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+        self._dir = None
+
+    @property
+    def path(self) -> str | None:
+        """Where the clone is while the source is open (for diagnostics and tests)."""
+        return self._tmp
 
     @property
     def name(self) -> str:
         return self.url
+
+    @property
+    def skipped(self) -> int:
+        return self._dir.skipped if self._dir is not None else 0
+
+    @property
+    def skipped_reasons(self) -> Counter[str]:
+        return self._dir.skipped_reasons if self._dir is not None else Counter()
 
     def _local(self) -> LocalDir:
         if self._dir is None:
@@ -214,6 +333,16 @@ class GitClone:
 
     def read_bytes(self, path: str, limit: int) -> bytes:
         return self._local().read_bytes(path, limit)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        proc.communicate(timeout=10)  # reap it and close the pipe
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def is_git_url(value: str) -> bool:

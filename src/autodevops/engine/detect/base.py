@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from xml.etree.ElementTree import Element
 
+import yaml
 from defusedxml import ElementTree as SafeET
-from ruamel.yaml import YAML
 
 from autodevops.engine.model import Evidence, Finding, Severity, Stack
 from autodevops.engine.source import FileEntry, RepoSource
@@ -47,9 +47,24 @@ class Context:
         for paths in self.by_name.values():
             paths.sort()
         self.findings: list[Finding] = []
+        self._report_skipped(source)
         self.files_read = 0
         self._text: dict[str, str | None] = {}
         self._parsed: dict[tuple[str, str], Any] = {}
+
+    def _report_skipped(self, source: RepoSource) -> None:
+        """What the source could not list is a finding: the analysis is only as complete as the listing."""
+        reasons: dict[str, int] = getattr(source, "skipped_reasons", None) or {}
+        messages = {
+            "too-deep": "directories nested deeper than the depth limit were not analyzed",
+            "unreadable": "entries could not be read (permissions, or removed during the scan) and were skipped",
+            "too-many-files": "files past the file-count limit were not analyzed",
+        }
+        codes = {"too-deep": "too-deep", "unreadable": "unreadable-paths", "too-many-files": "too-many-files"}
+        for reason, message in messages.items():
+            count = reasons.get(reason, 0)
+            if count:
+                self.finding(codes[reason], "warning", f"{count:,} {message}")
 
     # ---- the file index -------------------------------------------------------------------------------
 
@@ -194,25 +209,60 @@ def _loads_jsonc(text: str) -> Any:
     return json.loads(_JSONC_TOKEN.sub(keep_strings, text))
 
 
-def _yaml() -> YAML:
-    y = YAML(typ="safe", pure=True)
-    y.allow_duplicate_keys = True
-    return y
+class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading with libyaml, resolving plain scalars by YAML 1.2's core schema.
+
+    libyaml is fast (a pure-Python parser needs seconds for a large lockfile) and bounds nesting depth.
+    YAML 1.1's implicit types are dropped because they misread real configuration: `on:` (a workflow's
+    trigger key) would become True, `yes`/`no` booleans, `22:22` (a port mapping) a base-60 number, `010`
+    octal, and dates `datetime` objects; under 1.2 they stay strings and decimal numbers.
+    """
 
 
-def _bounded(value: Any) -> Any:
+_Yaml12Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("null", r"~|null|Null|NULL|", "~nN"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    (
+        "float",
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+0123456789.",
+    ),
+    ("merge", r"<<", "<"),
+):
+    _Yaml12Loader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), [*_first, ""] if _tag == "null" else [*_first]
+    )
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    value = str(loader.construct_scalar(node))
+    if value.startswith("0o"):
+        return int(value[2:], 8)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _bounded(value: Any, text: str) -> Any:
     """Refuse documents whose alias expansion makes them huge (a YAML bomb is small on disk).
 
     Aliases make shared references, so counting every reference visited is exactly the size the document
-    would have once expanded; the walk stops as soon as the bound is passed.
+    would have once expanded; the walk stops as soon as the bound is passed. A document without aliases has
+    fewer nodes than characters, so the bound grows with the text and never refuses a large honest file.
     """
+    limit = MAX_YAML_NODES + len(text)
     seen = 0
     stack = [value]
     while stack:
         v = stack.pop()
         seen += 1
-        if seen > MAX_YAML_NODES:
-            raise ValueError(f"document expands to more than {MAX_YAML_NODES:,} nodes (alias bomb?)")
+        if seen > limit:
+            raise ValueError(f"document expands to more than {limit:,} nodes (alias bomb?)")
         if isinstance(v, dict):
             stack.extend(v.values())
             stack.extend(v.keys())
@@ -222,13 +272,13 @@ def _bounded(value: Any) -> Any:
 
 
 def _load_yaml(text: str) -> Any:
-    for doc in _yaml().load_all(text):
-        return _bounded(doc)
+    for doc in yaml.load_all(text, Loader=_Yaml12Loader):
+        return _bounded(doc, text)
     return None
 
 
 def _load_yaml_all(text: str) -> list[Any]:
-    return [_bounded(d) for d in _yaml().load_all(text)]
+    return [_bounded(d, text) for d in yaml.load_all(text, Loader=_Yaml12Loader)]
 
 
 def unique(items: Iterable[str]) -> list[str]:
