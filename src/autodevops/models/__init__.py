@@ -8,6 +8,14 @@ from __future__ import annotations
 from autodevops.models.analysis import Analysis, Pipeline
 from autodevops.models.audit import AuditEvent
 from autodevops.models.base import Base, utcnow
+from autodevops.models.github import (
+    GitHubAccount,
+    GitHubInstallation,
+    GitHubPullRequest,
+    GitHubRepositoryLink,
+    GitHubWebhookDelivery,
+    UserSessionState,
+)
 from autodevops.models.job import Job
 from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
 from autodevops.models.repository import Repository
@@ -19,6 +27,11 @@ __all__ = [
     "Analysis",
     "AuditEvent",
     "Base",
+    "GitHubAccount",
+    "GitHubInstallation",
+    "GitHubPullRequest",
+    "GitHubRepositoryLink",
+    "GitHubWebhookDelivery",
     "Job",
     "Organization",
     "OrganizationMember",
@@ -26,5 +39,6 @@ __all__ = [
     "Repository",
     "Role",
     "User",
+    "UserSessionState",
     "utcnow",
 ]
