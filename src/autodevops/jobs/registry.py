@@ -111,5 +111,6 @@ def load_task_modules(extra: tuple[str, ...] = ()) -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            # Only a missing domain package is skipped; a broken import inside one is an error.
+            if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
                 raise

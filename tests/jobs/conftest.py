@@ -1,0 +1,223 @@
+"""Fixtures for the job-system tests: a migrated database of their own, Redis database 13, real workers.
+
+Other test suites use Redis database 0 concurrently, so these tests only ever FLUSHDB database 13 (the queue
+Redis here), and they use their own PostgreSQL database. Workers are real subprocesses
+(`tests/jobs/worker_main.py`), configured through the same `AUTODEVOPS_*` environment an operator uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from autodevops.config import Settings
+from autodevops.db import Database, tenant_session
+from autodevops.jobs.service import JobsRuntime, enqueue_job
+from autodevops.migrate import migrate
+from autodevops.models import Job
+
+from .sample_tasks import EFFECTS_DDL
+
+DB_NAME = "autodevops_test_jobs"
+APP_URL = f"postgresql+asyncpg://autodevops_app:autodevops_app@127.0.0.1:5432/{DB_NAME}"
+ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
+QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
+WORKER_MAIN = Path(__file__).with_name("worker_main.py")
+
+SETTINGS_VALUES: dict[str, Any] = {
+    "env": "test",
+    "database_url": SecretStr(APP_URL),
+    "database_admin_url": SecretStr(ADMIN_URL),
+    "queue_redis_url": QUEUE_REDIS_URL,
+    "jobs_key_prefix": "adtest",
+    "jobs_time_scale": 0.01,
+    "jobs_lock_duration_ms": 1500,
+    "jobs_stalled_interval_ms": 500,
+    "jobs_reconcile_interval_s": 1.0,
+    "jobs_shutdown_grace_s": 5.0,
+    "log_json": True,
+}
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(**SETTINGS_VALUES)
+
+
+def worker_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """The environment a worker subprocess gets: the test settings as `AUTODEVOPS_*` variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTODEVOPS_")}
+    for name, value in SETTINGS_VALUES.items():
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        env[f"AUTODEVOPS_{name.upper()}"] = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture(scope="session")
+async def admin_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    await migrate(settings)
+    engine = create_async_engine(ADMIN_URL)
+    async with engine.begin() as conn:
+        for ddl in EFFECTS_DDL:
+            await conn.execute(text(ddl))
+        await conn.execute(text("GRANT SELECT, INSERT ON test_job_effects, test_job_switches TO autodevops_app"))
+        await conn.execute(text("GRANT USAGE ON SEQUENCE test_job_effects_seq_seq TO autodevops_app"))
+        # Leftovers of an earlier run would be picked up by the reconciler of this run's workers.
+        await conn.execute(text("DELETE FROM jobs"))
+        await conn.execute(text("TRUNCATE test_job_effects, test_job_switches"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def database(admin_engine: AsyncEngine, settings: Settings) -> AsyncIterator[Database]:
+    db = Database(settings.database_url.get_secret_value(), pool_size=5)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def redis_sync() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(QUEUE_REDIS_URL, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+async def runtime(settings: Settings, redis_sync: redis.Redis) -> AsyncIterator[JobsRuntime]:
+    rt = JobsRuntime.from_settings(settings)
+    yield rt
+    await rt.close()
+
+
+async def create_org(admin_engine: AsyncEngine, name: str = "org") -> uuid.UUID:
+    org_id = uuid.uuid4()
+    async with admin_engine.begin() as conn:
+        await conn.execute(text("INSERT INTO organizations (id, name) VALUES (:i, :n)"), {"i": org_id, "n": name})
+    return org_id
+
+
+@pytest.fixture
+async def org(admin_engine: AsyncEngine) -> uuid.UUID:
+    return await create_org(admin_engine)
+
+
+class Jobs:
+    """Test helpers around the real service functions and the database."""
+
+    def __init__(self, database: Database, runtime: JobsRuntime, admin: AsyncEngine, org: uuid.UUID) -> None:
+        self.database = database
+        self.runtime = runtime
+        self.admin = admin
+        self.org = org
+
+    async def enqueue(self, name: str, queue: str, payload: dict[str, Any] | None = None, **kw: Any) -> uuid.UUID:
+        async with tenant_session(self.database, organization_id=self.org) as session:
+            job = await enqueue_job(
+                session, self.runtime, organization_id=self.org, queue=queue, name=name, payload=payload or {}, **kw
+            )
+            return job.id
+
+    async def get(self, job_id: uuid.UUID) -> Job:
+        async with tenant_session(self.database, organization_id=self.org) as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            return job
+
+    async def effects(self, job_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+        query = "SELECT seq, job_id, attempt, pid FROM test_job_effects"
+        params: dict[str, Any] = {}
+        if job_id is not None:
+            query += " WHERE job_id = :j"
+            params["j"] = job_id
+        async with self.admin.connect() as conn:
+            rows = (await conn.execute(text(query + " ORDER BY seq"), params)).mappings().all()
+        return [dict(r) for r in rows]
+
+    async def switch_on(self, job_id: uuid.UUID) -> None:
+        async with self.admin.begin() as conn:
+            await conn.execute(text("INSERT INTO test_job_switches (job_id) VALUES (:j)"), {"j": job_id})
+
+    async def wait_state(self, job_id: uuid.UUID, *states: str, within: float = 30.0) -> Job:
+        """Poll until the job reaches one of `states` (fails the test after `within` seconds)."""
+        deadline = time.monotonic() + within
+        while True:
+            job = await self.get(job_id)
+            if job.state in states:
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"job {job_id} stayed {job.state!r} (wanted {states}); last error {job.last_error}"
+                )
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def jobs(database: Database, runtime: JobsRuntime, admin_engine: AsyncEngine, org: uuid.UUID) -> Jobs:
+    return Jobs(database, runtime, admin_engine, org)
+
+
+class Workers:
+    """Starts real worker processes; kills whatever is left at teardown."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self.settings = settings
+        self.log_dir = log_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *queues: str, concurrency: int = 1, **env: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"worker-{len(self.procs)}.log").open("wb")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER_MAIN),
+                *(queues or ("analysis", "sync", "ci_generation")),
+                "-c",
+                str(concurrency),
+            ],
+            env=worker_env(self.settings, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("worker-*.log")))
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+
+
+@pytest.fixture
+def workers(settings: Settings, tmp_path: Path) -> Iterator[Workers]:
+    pool = Workers(settings, tmp_path)
+    yield pool
+    pool.stop_all()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
