@@ -254,3 +254,8 @@ def frameworks_from_deps(
         fw = table.get(name.lower())
         if fw:
             b.add("frameworks", [fw], confidence, ev(manifest, key=name))
+
+
+def join(directory: str, name: str) -> str:
+    """`Context.join`, normalized (`./api` → `api`, `a/../b` → `b`) for paths read from manifests."""
+    return posixpath.normpath(Context.join(directory, name))

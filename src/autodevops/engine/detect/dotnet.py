@@ -20,6 +20,7 @@ from autodevops.engine.detect.builder import (
     files_under,
     is_project_path,
     is_under,
+    join,
     relpath,
     services_from_deps,
 )
@@ -77,10 +78,10 @@ def _solution_projects(ctx: Context, sln: str) -> list[str] | None:
             return None
         for el in root.iter():
             if _local(el.tag) == "Project" and el.get("Path"):
-                out.append(Context.join(base, el.get("Path", "").replace("\\", "/")))
+                out.append(join(base, el.get("Path", "").replace("\\", "/")))
     else:
         text = ctx.text(sln) or ""
-        out = [Context.join(base, m.replace("\\", "/")) for m in _SLN_ENTRY.findall(text)]
+        out = [join(base, m.replace("\\", "/")) for m in _SLN_ENTRY.findall(text)]
     return out or None
 
 

@@ -11,6 +11,7 @@ two newest releases). A `toolchain` directive names the toolchain developers use
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from autodevops.engine import runtimes
@@ -90,7 +91,7 @@ def detect(ctx: Context) -> list[Stack]:
         wdir = Context.dirname(work)
         text = _strip_comments(ctx.text(work) or "")
         uses = [u for blk in _USE_BLOCK.findall(text) for u in blk.split()] + _USE_LINE.findall(text)
-        dirs = [Context.join(wdir, u.strip('"')) for u in uses if u != "("]
+        dirs = [posixpath.normpath(Context.join(wdir, u.strip('"'))) for u in uses if u != "("]
         work_uses[work] = dirs
         for m in modules:
             if m.dir in dirs and (m.manifest not in claimed or len(wdir) > len(Context.dirname(claimed[m.manifest]))):

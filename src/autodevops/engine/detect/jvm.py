@@ -23,6 +23,7 @@ from autodevops.engine.detect.builder import (
     files_under,
     is_project_path,
     is_under,
+    join,
     line_of,
     pinned,
     services_from_deps,
@@ -102,7 +103,7 @@ def _maven(ctx: Context) -> list[Stack]:
                 name = _text(mod)
                 if not name:
                     continue
-                target = Context.join(base, name)
+                target = join(base, name)
                 child = target if target.endswith(".xml") else Context.join(target, "pom.xml")
                 if child in parsed and child != pom:
                     member_of.setdefault(child, pom)

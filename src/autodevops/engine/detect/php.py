@@ -21,6 +21,7 @@ from autodevops.engine.detect.builder import (
     frameworks_from_deps,
     is_project_path,
     is_under,
+    join,
     matrix,
     pinned,
     services_from_deps,
@@ -80,7 +81,7 @@ def _autoload_dirs(manifest: str, d: dict[str, Any]) -> list[str]:
                 for paths in mapping.values():
                     for p in paths if isinstance(paths, list) else [paths]:
                         if isinstance(p, str) and p.strip("/."):
-                            out.append(Context.join(base, p.strip("/")))
+                            out.append(join(base, p.strip("/")))
     return out
 
 

@@ -20,6 +20,7 @@ from autodevops.engine.detect.builder import (
     frameworks_from_deps,
     is_project_path,
     is_under,
+    join,
     line_of,
     matrix,
     pinned,
@@ -133,7 +134,7 @@ def _versions(
                     return
     m = _RUBY.search(gemfile)
     if m and m.group(2):
-        path = Context.join(directory, m.group(2))
+        path = join(directory, m.group(2))
         if ctx.exists(path) and (text := (ctx.text(path) or "").strip()):
             pinned(b, "ruby", text.split()[0], ev(path, line=1))
             return

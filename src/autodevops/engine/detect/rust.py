@@ -4,8 +4,9 @@ A stack is a Cargo workspace (built and tested as one unit, members listed) or a
 workspace. A package that declares its own empty `[workspace]` (the usual way to keep `fuzz/` crates out of the
 enclosing workspace) or that the enclosing workspace excludes is its own stack.
 
-Versions: a `rust-toolchain(.toml)` pin wins; otherwise the declared MSRVs (`rust-version`, per member) plus
-`stable`. Rust has one supported release (the latest stable), so there is no end-of-life table to intersect with.
+Versions: a `rust-toolchain(.toml)` pin wins; otherwise the declared MSRV (`rust-version` of the workspace, else
+of each member) plus `stable` and `beta`. Rust supports only its latest stable release, so there is no
+end-of-life table to intersect with.
 """
 
 from __future__ import annotations
@@ -172,6 +173,13 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
     fuzz = root.is_fuzz and not member_dirs
     ws_flag = " --workspace" if is_workspace else ""
     if fuzz:
+        b.set(
+            "versions",
+            ["stable"],
+            0.6,
+            ev(manifest, key="package.metadata.cargo-fuzz"),
+            why="the fuzz targets are compile-checked on stable; running them needs nightly",
+        )
         b.set("test_tool", "none", 0.7, ev(manifest, key="package.metadata.cargo-fuzz"), why="fuzz targets, not tests")
         b.set(
             "build_commands",
@@ -276,12 +284,14 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
             )
         return
     evidence = [ev(m, key=k, excerpt=v) for v, m, k in msrvs] or [ev(root.manifest)]
+    # Beside the MSRV, the current stable and the next (beta) release: beta catches compiler regressions six
+    # weeks before they reach stable. Nightly is not a release to gate on.
     b.set(
         "versions",
-        [*declared, "stable"],
+        [*declared, "stable", "beta"],
         0.8 if declared else 0.6,
         *evidence,
-        why="the declared minimum supported Rust versions and the current stable release",
+        why="the declared minimum supported Rust versions, the current stable release and the upcoming beta",
     )
 
 

@@ -1,0 +1,114 @@
+"""Go detection on small fixture repositories: modules, workspaces, versions, linters, services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import go
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # Go 1.25 and 1.26 are the supported releases in the runtime table
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return go.detect(ctx), ctx
+
+
+GO_MOD = (
+    "module example.com/app\n\ngo 1.24\n\nrequire (\n\tgithub.com/jackc/pgx/v5 v5.7.1\n"
+    "\tgithub.com/redis/go-redis/v9 v9.7.0 // indirect\n)\n"
+)
+
+
+def test_module_versions_are_the_supported_releases_from_the_go_directive(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"go.mod": GO_MOD, "go.sum": "", "main.go": "package main\n"})
+    assert stack.path == "."
+    assert stack.package_manager == "go"
+    assert stack.versions == ["1.25", "1.26"]
+    prov = stack.provenance["versions"].evidence[0]
+    assert (prov.file, prov.key, prov.line) == ("go.mod", "go", 3)
+    assert stack.test_tool == "go-test"
+    assert stack.test_commands == ["go test ./..."]
+    assert stack.lockfiles == ["go.sum"]
+    assert stack.build_commands == ["go build ./..."]
+
+
+def test_direct_driver_requirements_give_services_and_indirect_ones_do_not(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"go.mod": GO_MOD})
+    assert stack.services == ["postgres"]
+    assert stack.provenance["services"].evidence[0].key == "github.com/jackc/pgx/v5"
+
+
+def test_a_client_library_module_needs_its_own_server(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"go.mod": "module github.com/redis/go-redis/v9\n\ngo 1.25\n"})
+    assert stack.services == ["redis"]
+
+
+def test_golangci_config_replaces_the_toolchain_checks(tmp_path: Path) -> None:
+    (plain,), _ = analyze(tmp_path / "a", {"go.mod": GO_MOD})
+    assert plain.lint_tools == ["gofmt", "go-vet"]
+    (linted,), _ = analyze(tmp_path / "b", {"go.mod": GO_MOD, ".golangci.yml": "linters: {}\n"})
+    assert linted.lint_tools == ["golangci-lint"]
+    assert linted.lint_commands == ["golangci-lint run"]
+    assert linted.provenance["lint_tools"].evidence[0].file == ".golangci.yml"
+
+
+def test_every_module_is_a_stack_but_fixtures_and_vendored_code_are_not(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "go.mod": "module example.com/lib\n\ngo 1.25\n",
+            "example/demo/go.mod": "module example.com/lib/example/demo\n\ngo 1.25\n",
+            "example/demo/main.go": "package main\n",
+            "testdata/broken/go.mod": "module broken\n",
+            "vendor/x/go.mod": "module x\n",
+            "_tools/go.mod": "module tools\n",
+        },
+    )
+    assert sorted(s.path for s in stacks) == [".", "example/demo"]
+    demo = next(s for s in stacks if s.path == "example/demo")
+    assert demo.build_commands == []  # an example program is not a deliverable
+
+
+def test_go_work_makes_one_stack_of_the_modules_it_uses(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "go.work": "go 1.25\n\nuse (\n\t./api\n\t./worker\n)\n",
+            "api/go.mod": "module example.com/api\n\ngo 1.24\n",
+            "worker/go.mod": "module example.com/worker\n\ngo 1.25\n",
+            "tools/go.mod": "module example.com/tools\n\ngo 1.25\n",
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert sorted(by_path) == [".", "tools"]
+    ws = by_path["."]
+    assert ws.workspace_members == ["api", "worker"]
+    assert ws.manifests[0] == "go.work"
+    assert ws.test_commands == ["go test ./api/... ./worker/..."]
+    assert ws.provenance["versions"].evidence[0].file == "go.work"
+
+
+def test_pinned_toolchain_older_than_the_go_directive_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.25.0\n", ".tool-versions": "golang 1.23.4\n"})
+    assert stack.versions == ["1.23"]
+    codes = {f.code for f in ctx.findings}
+    assert {"toolchain-below-go-directive", "eol-runtime"} <= codes
+
+
+def test_a_go_directive_newer_than_the_table_is_tested_as_declared(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.30\n"})
+    assert stack.versions == ["1.30"]
+
+
+def test_missing_go_sum_with_requirements_is_reported(tmp_path: Path) -> None:
+    _, ctx = analyze(tmp_path, {"go.mod": GO_MOD})
+    assert any(f.code == "no-lockfile" and f.stack == "." for f in ctx.findings)

@@ -1,0 +1,172 @@
+"""Java/Kotlin detection on small fixture repositories: Maven and Gradle builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import jvm
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return jvm.detect(ctx), ctx
+
+
+def pom(body: str) -> str:
+    return (
+        '<?xml version="1.0"?>\n<project xmlns="http://maven.apache.org/POM/4.0.0">\n'
+        "<modelVersion>4.0.0</modelVersion>\n" + body + "\n</project>\n"
+    )
+
+
+ROOT_POM = pom(
+    """
+<parent><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-parent</artifactId></parent>
+<artifactId>shop</artifactId>
+<packaging>pom</packaging>
+<modules><module>core</module><module>web</module></modules>
+<properties><java.version>21</java.version><maven.compiler.release>${java.version}</maven.compiler.release></properties>
+<build><plugins>
+  <plugin><artifactId>maven-checkstyle-plugin</artifactId></plugin>
+  <plugin><groupId>org.springframework.boot</groupId><artifactId>spring-boot-maven-plugin</artifactId></plugin>
+</plugins></build>
+"""
+)
+CORE_POM = pom(
+    """
+<artifactId>core</artifactId>
+<dependencies>
+  <dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId></dependency>
+</dependencies>
+"""
+)
+
+
+def test_maven_multi_module_build_is_one_stack(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "pom.xml": ROOT_POM,
+            "mvnw": "",
+            "core/pom.xml": CORE_POM,
+            "web/pom.xml": pom("<artifactId>web</artifactId>"),
+            "core/src/main/java/App.java": "class App {}\n",
+            "core/src/test/resources/fixture/pom.xml": pom("<artifactId>fixture</artifactId>"),
+        },
+    )
+    assert stack.path == "."
+    assert stack.language == "java"
+    assert stack.package_manager == "maven"
+    assert stack.workspace_members == ["core", "web"]
+    assert stack.versions == ["21"]
+    assert stack.provenance["versions"].evidence[0].key == "properties.maven.compiler.release"
+    assert stack.test_tool == "maven"
+    assert stack.test_commands == ["./mvnw -B verify"]
+    assert stack.build_commands == ["./mvnw -B verify"]  # spring-boot-maven-plugin packages an application
+    assert stack.lint_tools == ["other"]
+    assert stack.services == ["postgres"]
+    assert stack.frameworks == ["spring-boot"]
+
+
+def test_maven_library_without_wrapper_has_no_build_step(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "pom.xml": pom(
+                "<artifactId>lib</artifactId><properties><maven.compiler.source>1.8</maven.compiler.source></properties>"
+            )
+        },
+    )
+    assert stack.test_commands == ["mvn -B verify"]
+    assert stack.build_commands == []
+    assert stack.versions == ["8"]
+
+
+def test_compiler_plugin_release_is_read(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "pom.xml": pom(
+                "<artifactId>lib</artifactId><build><plugins><plugin><artifactId>maven-compiler-plugin</artifactId>"
+                "<configuration><release>17</release></configuration></plugin></plugins></build>"
+            )
+        },
+    )
+    assert stack.versions == ["17"]
+
+
+def test_gradle_kotlin_build_with_included_build_logic(tmp_path: Path) -> None:
+    stacks, ctx = analyze(
+        tmp_path,
+        {
+            "settings.gradle.kts": 'rootProject.name = "client"\ninclude(":lib")\nincludeBuild("build-logic")\n',
+            "build.gradle.kts": 'plugins { id("com.diffplug.spotless") }\n',
+            "lib/build.gradle.kts": 'kotlin { jvmToolchain(17) }\ndependencies { implementation("redis.clients:jedis:5.1.0") }\n',
+            "build-logic/settings.gradle.kts": "",
+            "build-logic/build.gradle.kts": "",
+            "gradlew": "",
+            "lib/src/main/kotlin/Client.kt": "class Client\n" * 20,
+            "lib/src/main/java/Legacy.java": "class Legacy {}\n",
+        },
+    )
+    (stack,) = stacks
+    assert stack.language == "kotlin"
+    assert stack.package_manager == "gradle"
+    assert stack.versions == ["17"]
+    assert stack.provenance["versions"].evidence[0].file == "lib/build.gradle.kts"
+    assert stack.test_tool == "gradle"
+    assert stack.test_commands == ["./gradlew check"]
+    assert stack.build_commands == ["./gradlew assemble"]
+    assert stack.lint_tools == ["other"]
+    assert stack.services == ["redis"]
+    assert "build-logic" in stack.workspace_members
+    assert not any(f.code == "no-gradle-wrapper" for f in ctx.findings)
+
+
+def test_gradle_java_version_forms(tmp_path: Path) -> None:
+    cases = {
+        "java { toolchain { languageVersion = JavaLanguageVersion.of(21) } }": "21",
+        "sourceCompatibility = JavaVersion.VERSION_11": "11",
+        "sourceCompatibility = '1.8'": "8",
+        'kotlinOptions { jvmTarget = "17" }': "17",
+    }
+    for i, (script, expected) in enumerate(cases.items()):
+        (stack,), _ = analyze(tmp_path / str(i), {"build.gradle": script + "\n"})
+        assert stack.versions == [expected], script
+
+
+def test_maven_and_gradle_in_one_directory_are_two_stacks_sharing_facts(tmp_path: Path) -> None:
+    stacks, ctx = analyze(
+        tmp_path,
+        {
+            "pom.xml": ROOT_POM.replace("<packaging>pom</packaging>", "")
+            .replace("<modules><module>core</module><module>web</module></modules>", "")
+            .replace("<build>", CORE_POM.split("<artifactId>core</artifactId>")[1].split("</project>")[0] + "<build>"),
+            "build.gradle": "",
+            "src/checkstyle/nohttp-checkstyle.xml": "<module/>",
+        },
+    )
+    by_pm = {s.package_manager: s for s in stacks}
+    assert sorted(by_pm) == ["gradle", "maven"]
+    gradle = by_pm["gradle"]
+    # the Gradle script says nothing: the release and the drivers come from the pom beside it
+    assert gradle.versions == ["21"]
+    assert gradle.services == ["postgres"]
+    assert gradle.lint_tools == ["other"]
+    assert gradle.test_commands == ["gradle check"]
+    assert any(f.code == "no-gradle-wrapper" for f in ctx.findings)
+
+
+def test_an_eol_java_release_is_reported(tmp_path: Path) -> None:
+    _, ctx = analyze(tmp_path, {"build.gradle": "sourceCompatibility = JavaVersion.VERSION_22\n"})
+    assert any(f.code == "eol-runtime" for f in ctx.findings)

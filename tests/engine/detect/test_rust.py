@@ -1,0 +1,135 @@
+"""Rust detection on small fixture repositories: workspaces, fuzz crates, toolchains, lints, services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import rust
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return rust.detect(ctx), ctx
+
+
+def crate(name: str, extra: str = "") -> str:
+    return f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\n{extra}'
+
+
+WORKSPACE = {
+    "Cargo.toml": crate("app", 'rust-version.workspace = true\n[[bin]]\nname = "app"\npath = "src/main.rs"\n')
+    + '[workspace]\nmembers = ["crates/*"]\nexclude = ["crates/legacy"]\n[workspace.package]\nrust-version = "1.80"\n',
+    "Cargo.lock": "",
+    "crates/core/Cargo.toml": crate("core", '[dependencies]\nsqlx = "0.8"\ntokio-postgres = "0.7"\n'),
+    "crates/cli/Cargo.toml": crate("cli", 'rust-version = "1.70"\n'),
+    "crates/legacy/Cargo.toml": crate("legacy"),
+    "fuzz/Cargo.toml": crate(
+        "app-fuzz", '[package.metadata]\ncargo-fuzz = true\n[dependencies]\nlibfuzzer-sys = "0.4"\n'
+    )
+    + '[workspace]\nmembers = ["."]\n',
+    "vendor/dep/Cargo.toml": crate("dep"),
+}
+
+
+def test_a_workspace_is_one_stack_and_excluded_or_self_contained_crates_are_their_own(tmp_path: Path) -> None:
+    stacks, _ = analyze(tmp_path, WORKSPACE)
+    by_path = {s.path: s for s in stacks}
+    assert sorted(by_path) == [".", "crates/legacy", "fuzz"]
+    root = by_path["."]
+    assert root.workspace_members == ["crates/cli", "crates/core"]
+    assert root.test_commands == ["cargo test --workspace"]
+    assert root.build_commands == ["cargo build --workspace"]
+    assert root.lockfiles == ["Cargo.lock"]
+    # the workspace's MSRV governs the workspace build; a member's own value does not widen the matrix
+    assert root.versions == ["1.80", "stable", "beta"]
+    assert root.provenance["versions"].evidence[0].key == "workspace.package.rust-version"
+
+
+def test_fuzz_crates_are_compile_checked_not_tested(tmp_path: Path) -> None:
+    stacks, _ = analyze(tmp_path, WORKSPACE)
+    fuzz = next(s for s in stacks if s.path == "fuzz")
+    assert fuzz.test_tool == "none"
+    assert fuzz.test_commands == []
+    assert fuzz.build_commands == ["cargo check"]
+    assert fuzz.lint_tools == []
+
+
+def test_member_msrvs_are_the_matrix_when_the_workspace_declares_none(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["a", "b"]\n',
+            "a/Cargo.toml": crate("a", 'rust-version = "1.56"\n'),
+            "b/Cargo.toml": crate("b", 'rust-version = "1.71"\n'),
+        },
+    )
+    assert stack.versions == ["1.56", "1.71", "stable", "beta"]
+
+
+def test_a_toolchain_file_pins_the_version_and_must_not_be_older_than_the_msrv(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": crate("a", 'rust-version = "1.80"\n'),
+            "rust-toolchain.toml": '[toolchain]\nchannel = "1.75.0"\n',
+        },
+    )
+    assert stack.versions == ["1.75.0"]
+    assert stack.provenance["versions"].evidence[0].file == "rust-toolchain.toml"
+    finding = next(f for f in ctx.findings if f.code == "toolchain-below-msrv")
+    assert finding.stack == "."
+
+
+def test_plain_rust_toolchain_file_is_read(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"Cargo.toml": crate("a"), "rust-toolchain": "nightly-2026-05-04\n"})
+    assert stack.versions == ["nightly-2026-05-04"]
+
+
+def test_nextest_config_selects_nextest(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"Cargo.toml": crate("a"), ".config/nextest.toml": "[profile.ci]\n"})
+    assert stack.test_tool == "cargo-nextest"
+    assert stack.test_commands == ["cargo nextest run"]
+
+
+def test_lint_confidence_reflects_whether_the_project_configures_the_tool(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path / "a", {"Cargo.toml": crate("a", '[lints.clippy]\npedantic = "warn"\n'), "rustfmt.toml": ""}
+    )
+    assert stack.lint_tools == ["rustfmt", "clippy"]
+    assert stack.provenance["lint_tools"].confidence == 0.9
+    (bare,), _ = analyze(tmp_path / "b", {"Cargo.toml": crate("a")})
+    assert bare.lint_tools == ["rustfmt", "clippy"]
+    assert bare.provenance["lint_tools"].confidence < 0.9
+
+
+def test_services_come_from_drivers_but_not_from_example_crates(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": crate("a", '[dev-dependencies]\nredis = "0.27"\n')
+            + '[workspace]\nmembers = ["examples/*"]\n',
+            "examples/mongo/Cargo.toml": crate("mongo-example", '[dependencies]\nmongodb = "3"\n'),
+        },
+    )
+    assert stack.services == ["redis"]
+
+
+def test_a_binary_without_a_lockfile_is_reported(tmp_path: Path) -> None:
+    _, ctx = analyze(tmp_path, {"Cargo.toml": crate("a"), "src/main.rs": "fn main() {}\n"})
+    assert any(f.code == "no-lockfile" for f in ctx.findings)
+
+
+def test_malformed_manifest_is_a_finding_and_detection_continues(tmp_path: Path) -> None:
+    stacks, ctx = analyze(tmp_path, {"Cargo.toml": "[package\nname = ", "other/Cargo.toml": crate("other")})
+    assert sorted(s.path for s in stacks) == [".", "other"]
+    assert any(f.code == "parse-error" and "Cargo.toml" in f.message for f in ctx.findings)
