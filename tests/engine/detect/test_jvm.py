@@ -111,7 +111,9 @@ def test_gradle_kotlin_build_with_included_build_logic(tmp_path: Path) -> None:
         {
             "settings.gradle.kts": 'rootProject.name = "client"\ninclude(":lib")\nincludeBuild("build-logic")\n',
             "build.gradle.kts": 'plugins { id("com.diffplug.spotless") }\n',
-            "lib/build.gradle.kts": 'kotlin { jvmToolchain(17) }\ndependencies { implementation("redis.clients:jedis:5.1.0") }\n',
+            "lib/build.gradle.kts": (
+                'kotlin { jvmToolchain(17) }\ndependencies { implementation("redis.clients:jedis:5.1.0") }\n'
+            ),
             "build-logic/settings.gradle.kts": "",
             "build-logic/build.gradle.kts": "",
             "gradlew": "",
