@@ -85,6 +85,13 @@ async def add_member(
     return _member(row)
 
 
+@router.get("/{organization_id}/members/{user_id}", response_model=MemberRead)
+async def get_member(
+    organization_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, session: DBSession
+) -> MemberRead:
+    return _member(await service.get_member(session, user, organization_id, user_id))
+
+
 @router.patch("/{organization_id}/members/{user_id}", response_model=MemberRead)
 async def change_role(
     organization_id: uuid.UUID, user_id: uuid.UUID, body: MemberUpdate, user: CurrentUser, session: DBSession

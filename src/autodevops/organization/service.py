@@ -116,6 +116,17 @@ async def list_members(
     return await queries.list_members(session, organization_id, limit=limit, offset=offset)
 
 
+async def get_member(
+    session: AsyncSession, user: User, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[OrganizationMember, User]:
+    await get_membership(session, user, organization_id)
+    member = await queries.get_membership(session, organization_id, user_id)
+    target = await auth_queries.get_user(session, user_id) if member else None
+    if member is None or target is None:
+        raise NotFound("member not found")
+    return member, target
+
+
 async def add_member(
     session: AsyncSession,
     actor: User,

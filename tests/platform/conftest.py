@@ -1,0 +1,56 @@
+"""Fixtures for the platform-core tests: two tenants, each with a repository, an analysis, a pipeline, a job."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from autodevops.db import Database, tenant_session
+from autodevops.models import Analysis, Job, Pipeline, Repository
+
+# A public address literal: connecting needs no DNS, and tests never contact it.
+PUBLIC_GIT_URL = "https://140.82.112.3/acme/widgets.git"
+
+
+@dataclass
+class Seeded:
+    tenant: Any  # tests/conftest.py's Tenant
+    repository_id: uuid.UUID
+    analysis_id: uuid.UUID
+    pipeline_id: uuid.UUID
+    job_id: uuid.UUID
+
+
+async def seed_tenant(database: Database, tenant: Any) -> Seeded:
+    """A repository with one analysis, one pipeline and one job, written as the tenant's owner (RLS on)."""
+    user_id = tenant.user_id
+    org_id = tenant.organization_id
+    async with tenant_session(database, user_id=user_id) as session:
+        repository = Repository(
+            organization_id=org_id, name="widgets", source="git", clone_url=f"{PUBLIC_GIT_URL}?{org_id}"
+        )
+        session.add(repository)
+        await session.flush()
+        job = Job(organization_id=org_id, queue="analysis", name="analysis.run", payload={})
+        session.add(job)
+        await session.flush()
+        analysis = Analysis(
+            organization_id=org_id, repository_id=repository.id, status="succeeded", result={"stacks": []}
+        )
+        session.add(analysis)
+        await session.flush()
+        pipeline = Pipeline(organization_id=org_id, repository_id=repository.id, analysis_id=analysis.id, files=[])
+        session.add(pipeline)
+        await session.flush()
+    return Seeded(tenant, repository.id, analysis.id, pipeline.id, job.id)
+
+
+@pytest.fixture
+async def two_tenants(make_tenant: Any, database: Database) -> tuple[Seeded, Seeded]:
+    """Tenants A and B, strangers to each other, each with seeded rows."""
+    a = await seed_tenant(database, await make_tenant(organization="A"))
+    b = await seed_tenant(database, await make_tenant(organization="B"))
+    return a, b

@@ -1,0 +1,143 @@
+"""The database catalog proves tenant isolation is switched on everywhere it must be.
+
+Fails when a migration adds a table with an `organization_id` but forgets `enable_tenant_rls`, or when the
+app role could sidestep row-level security (owning a table, BYPASSRLS, superuser, TRUNCATE).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from autodevops.config import Settings
+
+# Tenant tables without an `organization_id` column (the tenant itself; per-user rows).
+EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens"}
+
+
+def app_role(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    role = make_url(settings.database_url.get_secret_value()).username
+    assert role
+    return role
+
+
+async def isolated_tables(admin: AsyncEngine) -> set[str]:
+    async with admin.connect() as connection:
+        with_org = set(
+            (
+                await connection.scalars(
+                    text(
+                        "SELECT table_name FROM information_schema.columns "
+                        "WHERE table_schema = 'public' AND column_name = 'organization_id'"
+                    )
+                )
+            ).all()
+        )
+    return with_org | EXTRA_ISOLATED_TABLES
+
+
+async def test_every_tenant_table_forces_rls_with_policies(pg_admin: AsyncEngine) -> None:
+    tables = await isolated_tables(pg_admin)
+    assert {"repositories", "analyses", "pipelines", "jobs", "organization_members", "audit_events"} <= tables
+    async with pg_admin.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                    "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies, "
+                    "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polcmd = '*' "
+                    "     AND p.polwithcheck IS NULL) AS all_without_check "
+                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname = ANY(:tables)"
+                ),
+                {"tables": sorted(tables)},
+            )
+        ).all()
+    found = {row.relname: row for row in rows}
+    assert set(found) == tables
+    problems = []
+    for name, row in sorted(found.items()):
+        if not row.relrowsecurity:
+            problems.append(f"{name}: row-level security not enabled")
+        if not row.relforcerowsecurity:
+            problems.append(f"{name}: row-level security not forced")
+        if row.policies == 0:
+            problems.append(f"{name}: no policy")
+        if row.all_without_check:
+            problems.append(f"{name}: a FOR ALL policy without WITH CHECK")
+    assert problems == []
+
+
+async def test_app_role_cannot_bypass_rls(pg_admin: AsyncEngine, pg_settings: Settings) -> None:
+    role = app_role(pg_settings)
+    async with pg_admin.connect() as connection:
+        attributes = (
+            await connection.execute(
+                text("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r"),
+                {"r": role},
+            )
+        ).one()
+        owned = (
+            await connection.scalars(
+                text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE r.rolname = :r AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                ),
+                {"r": role},
+            )
+        ).all()
+        owned_functions = (
+            await connection.scalars(
+                text("SELECT p.proname FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE r.rolname = :r"),
+                {"r": role},
+            )
+        ).all()
+        truncatable = (
+            await connection.scalars(
+                text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind = 'r' AND has_table_privilege(:r, c.oid, 'TRUNCATE')"
+                ),
+                {"r": role},
+            )
+        ).all()
+        member_of_privileged = (
+            await connection.scalars(
+                text(
+                    "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                    "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :r AND (g.rolsuper OR g.rolbypassrls)"
+                ),
+                {"r": role},
+            )
+        ).all()
+    assert not attributes.rolsuper
+    assert not attributes.rolbypassrls
+    assert not attributes.rolcreaterole
+    assert not attributes.rolcreatedb
+    assert owned == []
+    assert owned_functions == []
+    assert truncatable == []  # TRUNCATE ignores row-level security
+    assert member_of_privileged == []
+
+
+async def test_security_definer_functions_belong_to_a_role_that_bypasses_rls(pg_admin: AsyncEngine) -> None:
+    # Otherwise the membership lookup inside the policies would itself be filtered by RLS (and recurse).
+    async with pg_admin.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT p.proname, r.rolsuper OR r.rolbypassrls AS bypasses, p.proconfig "
+                    "FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                    "WHERE n.nspname = 'public' AND p.prosecdef"
+                )
+            )
+        ).all()
+    assert {"app_organization_ids", "app_find_api_token"} <= {row.proname for row in rows}
+    for row in rows:
+        assert row.bypasses, row.proname
+        # A pinned search_path: a definer function must not resolve names through the caller's path.
+        assert any(setting.startswith("search_path=") for setting in row.proconfig or []), row.proname
