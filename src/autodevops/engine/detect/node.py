@@ -421,15 +421,7 @@ def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
             b.finding("eol-runtime", "warning", f"{eng_ev.cite()} allows only end-of-life Node.js lines", eng_ev)
             b.set("versions", declared[-1:], 0.5, eng_ev)
             return
-    lts = runtimes.supported_versions("node", None, today)
-    if lts:
-        b.set(
-            "versions",
-            lts,
-            0.4,
-            Evidence(file=Context.join(root, "package.json")),
-            why="no declared Node.js version: the LTS lines supported today (low confidence)",
-        )
+    # Nothing declared: the matrix stays empty (unpinned), and a pipeline uses the current LTS line.
 
 
 # ---- tests, lint ---------------------------------------------------------------------------------------------

@@ -544,33 +544,36 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
 
     today = ctx.today
     released = {r.cycle for r in runtimes.releases("python") if r.is_released(today)}
-    if spec is not None and spec_ev is not None:
+    cls_ev = Evidence(file=pp, key="project.classifiers")
+    listed = [c for c in classifiers if c in released and (spec is None or runtimes.matches("python", c, spec))]
+    if listed:
+        # Per-version classifiers are the maintainers' explicit claim: test every line they list, even one past
+        # end of life (reported as a finding), since users on it were promised support.
+        b.set("versions", listed, 0.85, cls_ev, why="the Python versions the project's classifiers list")
+        _eol_findings(b, cls_ev, listed)
+    elif spec is not None and spec_ev is not None:
         lines = _matrix(spec, today)
-        if classifiers:
-            # Classifiers name the lines the maintainers actually claim; keep those within the range.
-            listed = [c for c in classifiers if c in lines]
-            if listed:
-                lines = listed + [line for line in lines if line not in listed and _newer_than(line, listed)]
-        b.set("versions", lines, 0.8, spec_ev, why=f"requires-python intersected with released lines on {today}")
+        b.set("versions", lines, 0.8, spec_ev, why=f"requires-python intersected with lines supported on {today}")
         _eol_findings(b, spec_ev, lines)
-        if pinned and pin_ev and not runtimes.matches("python", runtimes.cycle_of("python", pinned) or pinned, spec):
-            b.finding(
-                "python-version-excluded",
-                "warning",
-                f"{pin_ev.cite()} pins Python {pinned}, which {spec_ev.cite()} ({spec_text}) excludes",
-                pin_ev,
-                spec_ev,
-            )
-    elif classifiers:
-        lines = [c for c in classifiers if c in released]
-        ev = Evidence(file=pp, key="project.classifiers")
-        b.set("versions", lines, 0.7, ev, why="Python version classifiers")
-        _eol_findings(b, ev, lines)
     elif tox_versions and tox_ev:
         b.set("versions", [v for v in tox_versions if v in released], 0.7, tox_ev, why="tox envlist")
     elif pinned and pin_ev:
         cycle = runtimes.cycle_of("python", pinned)
         b.set("versions", [cycle or pinned], 0.75, pin_ev, why="pinned interpreter version")
+    pin_cycle = runtimes.cycle_of("python", pinned) if pinned else None
+    excluded = spec is not None and pin_cycle is not None and not runtimes.matches("python", pin_cycle, spec)
+    if excluded and spec_ev and pin_ev:
+        b.finding(
+            "python-version-excluded",
+            "warning",
+            f"{pin_ev.cite()} pins Python {pinned}, which {spec_ev.cite()} ({spec_text}) excludes",
+            pin_ev,
+            spec_ev,
+        )
+    if b.stack.versions and any("Implementation :: PyPy" in c for c in _strs(project.get("classifiers"))):
+        pypy = [r.cycle for r in runtimes.releases("pypy") if r.is_released(today)]
+        if pypy and (spec is None or runtimes.matches("python", pypy[-1], spec)):
+            b.add("versions", [f"pypy{pypy[-1]}"], 0.7, cls_ev)
     if pinned and pin_ev and runtimes.is_eol("python", pinned, today):
         b.finding(
             "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
@@ -596,20 +599,23 @@ def _python_spec(text: str) -> runtimes.Spec:
 EOL_GRACE_DAYS = 400
 
 
+# A brand-new interpreter line often lacks wheels of compiled dependencies for a while; an open range proposes
+# it once it has been out this long (a project that lists it in its classifiers gets it at once).
+NEW_LINE_SETTLING_DAYS = 90
+
+
 def _matrix(spec: runtimes.Spec, today: Any) -> list[str]:
     current = runtimes.supported_versions("python", spec, today)
     declared = runtimes.supported_versions("python", spec, today, include_eol=True)
-    recent = [
-        r.cycle
-        for r in runtimes.releases("python")
-        if r.cycle in declared and r.eol is not None and r.eol <= today and (today - r.eol).days <= EOL_GRACE_DAYS
-    ]
-    return [c for c in declared if c in current or c in recent]
-
-
-def _newer_than(line: str, listed: list[str]) -> bool:
-    key = tuple(int(p) for p in line.split("."))
-    return all(key > tuple(int(p) for p in x.split(".")) for x in listed)
+    keep = set()
+    for r in runtimes.releases("python"):
+        if r.cycle not in declared:
+            continue
+        if r.cycle in current and (today - r.released).days < NEW_LINE_SETTLING_DAYS and r.cycle != current[0]:
+            continue
+        if r.cycle in current or (r.eol is not None and (today - r.eol).days <= EOL_GRACE_DAYS):
+            keep.add(r.cycle)
+    return [c for c in declared if c in keep]
 
 
 def _eol_findings(b: _B, evidence: Evidence, lines: list[str]) -> None:
@@ -845,6 +851,19 @@ def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
                             if mapped == "pre-commit" and hosted:
                                 continue
                             add(mapped, Evidence(file=tox_ini, key=section))
+    # Environments named after a tool (`lint-ruff`, `3.12-mypy`, `typing-pyright`) run it.
+    envs, env_ev = _tox_envs(ctx, root, tool)
+    for env in envs:
+        for factor in env.split("-"):
+            mapped = LINT_PACKAGES.get(factor) or ENV_FACTOR_OTHER.get(factor)
+            if mapped and env_ev is not None:
+                add(mapped, Evidence(file=env_ev.file, key=f"{env_ev.key}: {env}"))
+                if mapped == "pre-commit" and ctx.exists(precommit) and hosted:
+                    # The hooks run through tox too, even though pre-commit.ci is configured.
+                    for hook_id, ev in _hooks(ctx.yaml(precommit), precommit):
+                        hook_tool = HOOK_TOOLS.get(hook_id) or HOOK_TOOLS.get(hook_id.removeprefix("local-"))
+                        if hook_tool:
+                            add(hook_tool, ev)
     # Type checkers and linters declared as dev dependencies are what the project runs.
     for name, mapped in LINT_PACKAGES.items():
         dev_ev = deps.dev.get(name)
@@ -865,6 +884,24 @@ def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
             "pyright": "pyright",
         }
         b.add("lint_commands", [f"{prefix}{cmds[t]}" for t in direct], 0.6, *(found[t][0] for t in direct))
+
+
+ENV_FACTOR_OTHER: dict[str, LintTool] = {"ty": "other", "pyrefly": "other", "codespell": "other", "bandit": "other"}
+
+
+def _tox_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
+    """The tox environment names the envlist expands to."""
+    path = Context.join(root, "tox.ini")
+    if ctx.exists(path):
+        cp = ctx.ini(path)
+        if cp is not None and cp.has_section("tox"):
+            envlist = cp.get("tox", "envlist", fallback="") or cp.get("tox", "env_list", fallback="")
+            return _expand_braces(envlist), Evidence(file=path, key="tox.envlist")
+    elif isinstance(tool.get("tox"), dict):
+        value = tool["tox"].get("env_list") or tool["tox"].get("envlist") or []
+        envlist = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return _expand_braces(envlist), Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox.env_list")
+    return [], None
 
 
 def _hooks(doc: Any, path: str) -> list[tuple[str, Evidence]]:
