@@ -30,7 +30,8 @@ from autodevops.engine.detect.services import DRIVER_WORDS
 from autodevops.engine.model import Stack
 
 _GEM = re.compile(r"""^\s*gem\s*\(?\s*["']([^"']+)["']""", re.M)
-_RUBY = re.compile(r"""^\s*ruby\s*\(?\s*(?:["']([^"']+)["']|file:\s*["']([^"']+)["'])""", re.M)
+_RUBY = re.compile(r"""^\s*ruby\b\s*\(?(.*)$""", re.M)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
 _SPEC_DEP = re.compile(r"""add_(?:development_|runtime_)?dependency\s*\(?\s*["']([^"']+)["']""")
 _REQUIRED_RUBY = re.compile(
     r"""required_ruby_version\s*=\s*(?:Gem::Requirement\.new\()?\s*\[?\s*((?:["'][^"']+["']\s*,?\s*)+)"""
@@ -133,13 +134,16 @@ def _versions(
                     pinned(b, "ruby", parts[1], ev(tv, key="ruby", line=i))
                     return
     m = _RUBY.search(gemfile)
-    if m and m.group(2):
-        path = join(directory, m.group(2))
+    args = m.group(1) if m else ""
+    file_arg = re.search(r"""file:\s*["']([^"']+)["']""", args)
+    if m and file_arg:
+        path = join(directory, file_arg.group(1))
         if ctx.exists(path) and (text := (ctx.text(path) or "").strip()):
             pinned(b, "ruby", text.split()[0], ev(path, line=1))
             return
-    if m and m.group(1):
-        value = m.group(1).strip()
+    requirements = [] if file_arg else _QUOTED.findall(args.split("#")[0])
+    if m and requirements:
+        value = ", ".join(requirements)
         evidence = ev(manifest, key="ruby", line=line_of(gemfile, m.start()), excerpt=m.group(0).strip())
         if re.fullmatch(r"\d+\.\d+\.\d+", value):
             pinned(b, "ruby", value, evidence)

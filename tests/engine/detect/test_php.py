@@ -1,0 +1,114 @@
+"""PHP detection on small fixture repositories: Composer projects, PHPUnit/Pest, static analysis, versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from autodevops.engine.detect import php
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # PHP 8.2-8.5 are supported
+
+
+def analyze(root: Path, files: dict[str, Any]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    ctx = Context(LocalDir(root), TODAY)
+    return php.detect(ctx), ctx
+
+
+LIBRARY = {
+    "name": "acme/http",
+    "require": {"php": "^7.4 || ^8.0", "ext-curl": "*"},
+    "require-dev": {"phpunit/phpunit": "^9.6", "phpstan/phpstan": "^1.10", "predis/predis": "^2"},
+    "autoload": {"psr-4": {"Acme\\Http\\": "src/"}},
+}
+
+
+def test_library_with_phpunit_phpstan_and_a_version_range(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "composer.json": LIBRARY,
+            "phpunit.xml.dist": "<phpunit/>",
+            ".php-cs-fixer.dist.php": "<?php return [];",
+            "vendor-bin/psalm/composer.json": {"require": {"vimeo/psalm": "^5"}},
+            "vendor/acme/dep/composer.json": {"name": "acme/dep"},
+        },
+    )
+    assert stack.path == "."
+    assert stack.package_manager == "composer"
+    assert stack.versions == ["8.2", "8.3", "8.4", "8.5"]
+    assert stack.provenance["versions"].evidence[0].key == "require.php"
+    assert stack.test_tool == "phpunit"
+    assert stack.test_commands == ["vendor/bin/phpunit"]
+    assert stack.lint_tools == ["phpstan", "psalm", "php-cs-fixer"]
+    assert stack.services == ["redis"]
+    assert not any(f.code == "no-lockfile" for f in ctx.findings)  # a library commits no lock
+
+
+def test_composer_test_script_is_the_entry_point_and_pest_the_runner(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "composer.json": {"require-dev": {"pestphp/pest": "^3"}, "scripts": {"test": "pest"}},
+            "tests/Pest.php": "<?php",
+        },
+    )
+    assert stack.test_tool == "pest"
+    assert stack.test_commands == ["composer test"]
+
+
+def test_split_packages_of_a_monorepo_are_not_stacks(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "composer.json": {
+                "name": "acme/framework",
+                "require": {"php": "^8.3"},
+                "replace": {"acme/support": "self.version"},
+                "autoload": {"psr-4": {"Acme\\": "src/Acme/"}},
+            },
+            "src/Acme/Support/composer.json": {"name": "acme/support"},
+            "src/Acme/Queue/composer.json": {"name": "acme/queue"},
+            "tools/site/composer.json": {"name": "acme/site", "type": "project"},
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert sorted(by_path) == [".", "tools/site"]
+    assert by_path["."].versions == ["8.3", "8.4", "8.5"]
+    assert by_path["."].workspace_members == ["src/Acme/Queue", "src/Acme/Support"]
+
+
+def test_application_without_lockfile_and_phpunit_env_services(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "composer.json": {"type": "project", "require": {"laravel/framework": "^11"}},
+            "phpunit.xml": '<phpunit><php><env name="DB_CONNECTION" value="mysql"/>'
+            '<env name="REDIS_HOST" value="127.0.0.1"/></php></phpunit>',
+        },
+    )
+    assert sorted(stack.services) == ["mysql", "redis"]
+    assert stack.frameworks == ["laravel"]
+    assert stack.versions == ["8.2", "8.3", "8.4", "8.5"]  # nothing declared: every supported line
+    assert any(f.code == "no-lockfile" and f.stack == "." for f in ctx.findings)
+
+
+def test_platform_pin_and_eol(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"composer.json": {"config": {"platform": {"php": "8.1.2"}}}})
+    assert stack.versions == ["8.1.2"]
+    assert any(f.code == "eol-runtime" for f in ctx.findings)
+
+
+def test_malformed_composer_json_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"composer.json": "{not json"})
+    assert stack.package_manager == "composer"
+    assert any(f.code == "parse-error" for f in ctx.findings)

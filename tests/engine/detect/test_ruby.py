@@ -1,0 +1,104 @@
+"""Ruby detection on small fixture repositories: Bundler projects, test runners, linters, versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import ruby
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # Ruby 3.3, 3.4 and 4.0 are supported; 3.2 ended in March 2026
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return ruby.detect(ctx), ctx
+
+
+def test_gem_with_rspec_rake_and_rubocop(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\ngemspec\ngem 'rake'\ngem 'rspec', '~> 3'\n"
+            "gem 'rubocop-performance', require: false\n",
+            "mygem.gemspec": "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 3.4'\n"
+            "  s.add_dependency 'redis', '>= 5'\nend\n",
+            "Rakefile": "task default: :spec\n",
+            ".rspec": "--require spec_helper\n",
+            "spec/mygem_spec.rb": "",
+            "vendor/bundle/ruby/3.4.0/gems/x/Gemfile": "",
+        },
+    )
+    assert stack.path == "."
+    assert stack.package_manager == "bundler"
+    assert stack.manifests == ["Gemfile", "mygem.gemspec"]
+    assert stack.versions == ["3.4", "4.0"]
+    assert stack.provenance["versions"].evidence[0].key == "required_ruby_version"
+    assert stack.test_tool == "rspec"
+    assert stack.test_commands == ["bundle exec rake"]
+    assert stack.lint_tools == ["rubocop"]
+    assert stack.lint_commands == ["bundle exec rubocop"]
+    assert stack.services == ["redis"]
+    assert stack.build_commands == []
+
+
+def test_ruby_version_file_pins_and_eol_is_reported(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"Gemfile": "gem 'minitest'\n", ".ruby-version": "ruby-3.1.4\n"})
+    assert stack.versions == ["3.1.4"]
+    assert any(f.code == "eol-runtime" for f in ctx.findings)
+
+
+def test_gemfile_ruby_directive(tmp_path: Path) -> None:
+    (exact,), _ = analyze(tmp_path / "a", {"Gemfile": 'ruby "3.3.6"\ngem "rails"\n'})
+    assert exact.versions == ["3.3.6"]
+    (ranged,), _ = analyze(tmp_path / "b", {"Gemfile": 'ruby ">= 3.3", "< 4"\n'})
+    assert ranged.versions == ["3.3", "3.4"]
+    (from_file,), _ = analyze(tmp_path / "c", {"Gemfile": 'ruby file: ".ruby-version"\n', ".ruby-version": "3.4.2\n"})
+    assert from_file.versions == ["3.4.2"]
+
+
+def test_minitest_without_rakefile_runs_the_test_files(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"Gemfile": "gem 'minitest'\n", "test/test_helper.rb": "", "test/app_test.rb": ""})
+    assert stack.test_tool == "minitest"
+    assert stack.test_commands[0].startswith("bundle exec ruby -Itest")
+
+
+def test_rails_application_services_and_missing_lockfile(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "Gemfile": "gem 'rails'\ngem 'pg'\ngem 'standard', group: :development\n",
+            "config/application.rb": "",
+            "config/database.yml": "default: &default\n  adapter: postgresql\n",
+            "test/models/user_test.rb": "",
+        },
+    )
+    assert stack.frameworks == ["rails"]
+    assert stack.services == ["postgres"]
+    assert stack.lint_tools == ["standardrb"]
+    assert stack.test_commands == ["bin/rails test"]
+    assert any(f.code == "no-lockfile" for f in ctx.findings)
+
+
+def test_every_gemfile_is_its_own_stack(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {"Gemfile": "gem 'minitest'\n", "contrib/Gemfile": "gem 'rspec'\n", "contrib/spec/a_spec.rb": ""},
+    )
+    by_path = {s.path: s for s in stacks}
+    assert sorted(by_path) == [".", "contrib"]
+    assert by_path["contrib"].test_tool == "rspec"
+    assert by_path["."].test_tool == "minitest"
+
+
+def test_no_declared_version_proposes_every_supported_line(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"Gemfile": "gem 'rspec'\n"})
+    assert stack.versions == ["3.3", "3.4", "4.0"]
+    assert stack.provenance["versions"].confidence == 0.5
