@@ -15,7 +15,20 @@ from typing import Any
 import redis.asyncio as aioredis
 
 # Stages a job reports, in the order a successful analysis goes through them. `done` and `failed` are terminal.
-STAGES = ("queued", "active", "cloning", "analyzing", "generating", "storing", "retrying", "released", "done", "failed")
+STAGES = (
+    "queued",
+    "active",
+    "syncing",
+    "cloning",
+    "analyzing",
+    "generating",
+    "validating",
+    "storing",
+    "retrying",
+    "released",
+    "done",
+    "failed",
+)
 TERMINAL_STAGES = frozenset({"done", "failed"})
 MAX_EVENTS = 1000
 TTL_S = 24 * 3600

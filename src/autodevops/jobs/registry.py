@@ -58,6 +58,8 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], Coroutine[Any, Any, None]]
+# Called in the job's tenant session when the job moves to the dead-letter queue: (session, payload, error).
+DeadLetterHook = Callable[[AsyncSession, dict[str, Any], str], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +69,24 @@ class TaskSpec:
     handler: Handler
     timeout_s: float
     max_attempts: int
+    on_dead_letter: DeadLetterHook | None = None
 
 
 _TASKS: dict[str, TaskSpec] = {}
 
 
 def task(
-    name: str, *, queue: str, timeout_s: float | None = None, max_attempts: int | None = None
+    name: str,
+    *,
+    queue: str,
+    timeout_s: float | None = None,
+    max_attempts: int | None = None,
+    on_dead_letter: DeadLetterHook | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register `handler` as the task `name` on `queue` (timeout and attempts default to the queue's)."""
+    """Register `handler` as the task `name` on `queue` (timeout and attempts default to the queue's).
+
+    `on_dead_letter` records the final failure in the domain's own rows (an analysis marked failed...).
+    """
     spec_queue = get_queue(queue)
     if "." not in name:
         raise ValueError(f"task names are domain.verb, got {name!r}")
@@ -90,6 +101,7 @@ def task(
             handler=handler,
             timeout_s=timeout_s if timeout_s is not None else spec_queue.timeout_s,
             max_attempts=max_attempts if max_attempts is not None else spec_queue.max_attempts,
+            on_dead_letter=on_dead_letter,
         )
         return handler
 

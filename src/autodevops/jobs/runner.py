@@ -244,7 +244,10 @@ class Runner:
                 verdict = "dead"
             elif row.attempts >= max_attempts:
                 # The last attempt started and never recorded an outcome: its worker died mid-run.
-                await queries.mark_dead(session, row, row.last_error or "the worker running the last attempt was lost")
+                lost = "the worker running the last attempt was lost"
+                await queries.mark_dead(session, row, lost)
+                if spec.on_dead_letter is not None:
+                    await spec.on_dead_letter(session, dict(row.payload), lost)
                 verdict = "dead"
             else:
                 await queries.mark_active(session, row)
@@ -330,6 +333,9 @@ class Runner:
             else:
                 delay_s = 0.0
                 await queries.mark_dead(session, row, error)
+                spec = get_task(row.name)
+                if spec is not None and spec.on_dead_letter is not None:
+                    await spec.on_dead_letter(session, dict(row.payload), error)
             attempts, max_attempts = row.attempts, row.max_attempts
         if retry:
             metrics.JOB_RETRIES.labels(queue).inc()

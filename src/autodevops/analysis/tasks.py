@@ -1,0 +1,87 @@
+"""`analysis.run`: fetch the repository, run the engine, store the analysis.
+
+The request that starts an analysis creates its `analyses` row (`pending`) and the job in one transaction;
+the job fills that row in. Re-running the job for an analysis that already succeeded does nothing, so a
+duplicate delivery cannot store a second result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.jobs.child import run_child
+from autodevops.jobs.queues import ANALYSIS
+from autodevops.jobs.registry import JobContext, task
+from autodevops.jobs.service import JobsRuntime, enqueue_job
+from autodevops.models import Analysis, Job, Repository, utcnow
+
+NAME = "analysis.run"
+
+
+async def submit(
+    session: AsyncSession, runtime: JobsRuntime, repository: Repository, *, ref: str | None = None
+) -> tuple[Job, Analysis]:
+    """Create a pending analysis of `repository` and the job that runs it (queued after COMMIT)."""
+    analysis_id = uuid.uuid4()
+    job = await enqueue_job(
+        session,
+        runtime,
+        organization_id=repository.organization_id,
+        queue=ANALYSIS.name,
+        name=NAME,
+        payload={"repository_id": str(repository.id), "analysis_id": str(analysis_id)},
+    )
+    analysis = Analysis(
+        id=analysis_id,
+        organization_id=repository.organization_id,
+        repository_id=repository.id,
+        status="pending",
+        ref=ref or repository.default_branch,
+        job_id=job.id,
+    )
+    session.add(analysis)
+    await session.flush()
+    return job, analysis
+
+
+async def _on_stage(ctx: JobContext, stage: str, percent: int | None) -> None:
+    await ctx.progress(stage, percent)
+
+
+async def mark_failed(session: AsyncSession, payload: dict[str, Any], error: str) -> None:
+    """When the job is dead-lettered: the analysis failed, with the job's last error."""
+    analysis = await session.get(Analysis, uuid.UUID(payload["analysis_id"]))
+    if analysis is not None and analysis.status != "succeeded":
+        analysis.status = "failed"
+        analysis.error = error
+        analysis.finished_at = utcnow()
+        await session.flush()
+
+
+@task(NAME, queue=ANALYSIS.name, on_dead_letter=mark_failed)
+async def run(ctx: JobContext) -> None:
+    analysis = await ctx.session.get(Analysis, uuid.UUID(ctx.payload["analysis_id"]), with_for_update=True)
+    if analysis is None or analysis.status == "succeeded":
+        return  # deleted with its repository, or a duplicate delivery of finished work
+    repository = await ctx.session.get(Repository, analysis.repository_id)
+    if repository is None:
+        return
+    analysis.status = "running"
+    analysis.started_at = analysis.started_at or utcnow()
+    args = [repository.clone_url, "--timeout", f"{max(1.0, ctx.deadline_s):.0f}"]
+    if analysis.ref:
+        args += ["--ref", analysis.ref]
+
+    async def on_stage(stage: str, percent: int | None) -> None:
+        await _on_stage(ctx, stage, percent)
+
+    result: dict[str, Any] = await run_child("autodevops.analysis.child", args, on_stage=on_stage)
+    analysis.result = result["analysis"]
+    analysis.commit_sha = result.get("commit_sha")
+    analysis.status = "succeeded"
+    analysis.error = None
+    analysis.finished_at = utcnow()
+    await ctx.session.flush()

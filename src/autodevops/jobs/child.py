@@ -1,0 +1,103 @@
+"""Run engine work in a child process that the job's timeout can actually stop.
+
+The engine is synchronous and CPU-bound (and `git clone` is a subprocess of its own). In a thread it could
+neither be cancelled at the job's timeout nor kept from starving the worker's event loop, which must keep
+renewing job locks. So tasks run it as `python -m <module>` in its own process group: stdout carries one JSON
+document (the result), stderr lines `stage <name> <percent>` report progress, and cancelling the awaiting
+coroutine (timeout, shutdown) kills the whole group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+MAX_OUTPUT = 64 * 1024 * 1024
+STAGE_PREFIX = "stage "
+
+StageCallback = Callable[[str, int | None], Awaitable[None]]
+
+
+class ChildFailed(Exception):
+    """The child exited with an error; the message is its last stderr line."""
+
+
+def report_stage(stage: str, percent: int | None = None) -> None:
+    """Called in the child: tell the parent job which stage it is in."""
+    sys.stderr.write(f"{STAGE_PREFIX}{stage}{'' if percent is None else f' {percent}'}\n")
+    sys.stderr.flush()
+
+
+async def run_child(
+    module: str, args: list[str], *, stdin: bytes | None = None, on_stage: StageCallback | None = None
+) -> Any:
+    """Run `python -m module args...`, return its stdout parsed as JSON; raise `ChildFailed` on a non-zero exit."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        limit=MAX_OUTPUT,
+    )
+    errors: list[str] = []
+
+    async def read_stderr() -> None:
+        assert proc.stderr is not None
+        async for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line.startswith(STAGE_PREFIX):
+                parts = line[len(STAGE_PREFIX) :].split()
+                if parts and on_stage is not None:
+                    percent = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+                    await on_stage(parts[0], percent)
+            elif line:
+                errors.append(line)
+                del errors[:-20]
+
+    try:
+        stderr_task = asyncio.create_task(read_stderr())
+        stdout, _ = await asyncio.gather(_communicate(proc, stdin), stderr_task)
+        code = await proc.wait()
+    except BaseException:
+        _kill_group(proc)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(proc.wait())
+        raise
+    if code != 0:
+        raise ChildFailed(errors[-1] if errors else f"{module} exited with status {code}")
+    try:
+        return json.loads(stdout)
+    except ValueError as exc:
+        raise ChildFailed(f"{module} printed no JSON result: {exc}") from None
+
+
+async def _communicate(proc: asyncio.subprocess.Process, stdin: bytes | None) -> bytes:
+    if stdin is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)
+        await proc.stdin.drain()
+        proc.stdin.close()
+    assert proc.stdout is not None
+    return await proc.stdout.read()
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def emit_result(result: Any) -> None:
+    """Called in the child: write the result document to stdout."""
+    sys.stdout.write(json.dumps(result, separators=(",", ":"), default=str))
+    sys.stdout.flush()
