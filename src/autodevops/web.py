@@ -216,6 +216,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(ops_router)
     _include_api(app)
+    # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
+    app.include_router(importlib.import_module("autodevops.auth.login").router)
     _install_docs(app)
     _install_openapi(app)
 

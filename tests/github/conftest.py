@@ -56,3 +56,21 @@ def github_settings(fake_github: FakeGitHub) -> Settings:
 @pytest.fixture
 def github_client(github_settings: Settings) -> GitHubClient:
     return GitHubClient(github_settings)
+
+
+def app_overrides(fake: FakeGitHub, **extra: object) -> dict[str, object]:
+    """Settings overrides for an app (from `make_api_client`) talking to the fake GitHub."""
+    values: dict[str, object] = {
+        "github_api_url": fake.base_url,
+        "github_web_url": fake.base_url,
+        "github_app_id": APP_ID,
+        "github_app_private_key": fake.app_private_key,
+        "github_client_id": CLIENT_ID,
+        "github_client_secret": CLIENT_SECRET,
+        "github_webhook_secret": WEBHOOK_SECRET,
+        "github_rate_limit_max_wait": 5.0,
+        "public_url": "http://localhost:8000",
+        "session_cookie_secure": False,
+    }
+    values.update(extra)
+    return values

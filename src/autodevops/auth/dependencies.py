@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.auth import service
+from autodevops.auth.sessions import session_cookie
 from autodevops.db import DBSession
 from autodevops.errors import Unauthorized
 from autodevops.models import User
@@ -33,7 +34,7 @@ async def bearer_token(request: Request, session: AsyncSession) -> User | None:
     return await service.authenticate_bearer(session, credentials.strip())
 
 
-AUTHENTICATORS: list[Authenticator] = [bearer_token]
+AUTHENTICATORS: list[Authenticator] = [bearer_token, session_cookie]
 
 
 async def get_current_user(request: Request, session: DBSession) -> User:

@@ -1,0 +1,239 @@
+"""Sign-in with GitHub (OAuth + PKCE + state), session cookies, revocation and CSRF, through the real app."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from autodevops.auth import oauth, sessions
+from autodevops.config import Settings
+from autodevops.crypto import Keyring, aad
+from autodevops.db import tenant_session
+
+from .conftest import app_overrides
+from .fake_github import FakeGitHub, FakeUser
+
+pytestmark = pytest.mark.usefixtures("clean_db")
+
+
+@pytest.fixture
+async def app_client(make_api_client: Any, fake_github: FakeGitHub) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = await make_api_client(**app_overrides(fake_github))
+    return client
+
+
+async def start_login(client: httpx.AsyncClient, next_path: str = "/dashboard") -> str:
+    """Begin sign-in in the app and let the fake GitHub approve it; returns the callback path+query."""
+    resp = await client.get("/auth/github/login", params={"next": next_path})
+    assert resp.status_code == 302
+    authorize = resp.headers["location"]
+    assert "code_challenge_method=S256" in authorize
+    assert "code_challenge=" in authorize
+    async with httpx.AsyncClient() as browser:  # the user's browser visiting GitHub
+        approved = await browser.get(authorize, follow_redirects=False)
+    assert approved.status_code == 302, approved.text
+    callback = urlsplit(approved.headers["location"])
+    assert callback.path == "/auth/github/callback"
+    return f"{callback.path}?{callback.query}"
+
+
+async def sign_in(client: httpx.AsyncClient, fake: FakeGitHub, user: FakeUser) -> httpx.Response:
+    fake.authorize_as = user.id
+    resp = await client.get(await start_login(client))
+    assert resp.status_code == 303, resp.text
+    return resp
+
+
+def app_settings(client: httpx.AsyncClient) -> Settings:
+    transport: Any = client._transport
+    settings: Settings = transport.app.state.settings
+    return settings
+
+
+async def test_full_login_creates_user_and_personal_org_then_reuses_them(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, pg_admin: Any
+) -> None:
+    mona = fake_github.add_user("mona")
+    resp = await sign_in(app_client, fake_github, mona)
+    assert resp.headers["location"] == "/dashboard"
+    cookie = resp.headers["set-cookie"]
+    assert "autodevops_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie.replace("samesite", "SameSite")
+
+    me = await app_client.get("/api/v1/auth/session")
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == "mona@example.com"
+    assert me.json()["csrf_token"]
+    orgs = (await app_client.get("/api/v1/organizations")).json()
+    assert [o["name"] for o in orgs["items"]] == ["mona"]
+
+    # The GitHub token is stored encrypted, bound to its row, and decrypts to what GitHub issued.
+    async with pg_admin.connect() as conn:
+        row = (await conn.execute(text("SELECT id, access_token_enc FROM github_accounts"))).one()
+    issued = [t for t, uid in fake_github.user_tokens.items() if uid == mona.id]
+    assert issued[-1] not in row.access_token_enc
+    keyring = Keyring.from_settings(app_settings(app_client))
+    assert (
+        keyring.decrypt(row.access_token_enc, associated_data=aad("github_accounts", row.id, "access_token"))
+        == (issued[-1])
+    )
+
+    # Signing in again: same user, still one organization.
+    app_client.cookies.clear()
+    await sign_in(app_client, fake_github, mona)
+    orgs = (await app_client.get("/api/v1/organizations")).json()
+    assert [o["name"] for o in orgs["items"]] == ["mona"]
+    async with pg_admin.connect() as conn:
+        assert (await conn.scalar(text("SELECT count(*) FROM users"))) == 1
+
+
+async def test_missing_replayed_foreign_and_expired_state_are_refused(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.authorize_as = fake_github.add_user("mona").id
+    callback = await start_login(app_client)
+    path, _, query = callback.partition("?")
+    code = dict(p.split("=", 1) for p in query.split("&"))["code"]
+
+    missing = await app_client.get(path, params={"code": code})
+    assert missing.status_code == 400
+    assert "state parameter is missing" in missing.json()["detail"]
+
+    # Another browser (no nonce cookie) presenting a valid state: refused, and the state is burnt.
+    other = httpx.AsyncClient(transport=app_client._transport, base_url="http://testserver")
+    foreign = await other.get(callback)
+    assert foreign.status_code == 400
+    assert "does not belong to this browser" in foreign.json()["detail"]
+    replay = await app_client.get(callback)
+    assert replay.status_code == 400
+    assert "already used" in replay.json()["detail"]
+
+    # A valid login, then the same callback again: the second use is refused.
+    ok = await app_client.get(await start_login(app_client))
+    assert ok.status_code == 303
+    app_client.cookies.clear()
+    callback = await start_login(app_client)
+    assert (await app_client.get(callback)).status_code == 303
+    again = await app_client.get(callback)
+    assert again.status_code == 400
+
+    # Expired: the record is older than the state lifetime.
+    callback = await start_login(app_client)
+    state = dict(p.split("=", 1) for p in callback.partition("?")[2].split("&"))["state"]
+    redis = app_client._transport.app.state.redis  # type: ignore[attr-defined]
+    key = oauth._KEY_PREFIX + oauth._digest(state)
+    record = json.loads(await redis.get(key))
+    record["created"] = time.time() - oauth.STATE_TTL_SECONDS - 1
+    await redis.set(key, json.dumps(record), ex=60)
+    expired = await app_client.get(callback)
+    assert expired.status_code == 400
+    assert "took too long" in expired.json()["detail"]
+
+
+async def test_open_redirects_are_neutralised() -> None:
+    for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", None, ""]:
+        assert oauth.safe_next(bad) == "/"
+    assert oauth.safe_next("/repos/1?tab=ci") == "/repos/1?tab=ci"
+
+
+async def test_session_expiry_tampering_and_algorithm_confusion(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub
+) -> None:
+    await sign_in(app_client, fake_github, fake_github.add_user("mona"))
+    settings = app_settings(app_client)
+    name = sessions.cookie_name(settings)
+    good = app_client.cookies[name]
+    claims = jwt.decode(good, options={"verify_signature": False})
+    user_id = claims["sub"]
+
+    async def status_with(token: str) -> int:
+        app_client.cookies.set(name, token)
+        return (await app_client.get("/api/v1/auth/session")).status_code
+
+    assert await status_with(good) == 200
+    expired = sessions.issue_session_token(settings, uuid.UUID(user_id), 1, now=int(time.time()) - 3601)
+    assert await status_with(expired) == 401
+    unsigned = jwt.encode({**claims, "alg": "none"}, key="", algorithm="none")
+    assert await status_with(unsigned) == 401
+    forged = jwt.encode(claims, "a-different-key-of-sufficient-length-32", algorithm="HS256")
+    assert await status_with(forged) == 401
+    other_aud = jwt.encode({**claims, "aud": "someone-else"}, sessions._key(settings, "session"), algorithm="HS256")
+    assert await status_with(other_aud) == 401
+    assert claims["exp"] - claims["iat"] == 3600
+
+
+async def test_logout_and_disabling_revoke_every_session(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, database: Any
+) -> None:
+    mona = fake_github.add_user("mona")
+    await sign_in(app_client, fake_github, mona)
+    name = sessions.cookie_name(app_settings(app_client))
+    first = app_client.cookies[name]
+    app_client.cookies.clear()
+    await sign_in(app_client, fake_github, mona)  # a second browser session
+    csrf = (await app_client.get("/api/v1/auth/session")).json()["csrf_token"]
+
+    assert (await app_client.post("/auth/logout")).status_code == 403  # CSRF required
+    out = await app_client.post("/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert out.status_code == 303
+    app_client.cookies.clear()
+    app_client.cookies.set(name, first)
+    revoked = await app_client.get("/api/v1/auth/session")
+    assert revoked.status_code == 401
+    assert "revoked" in revoked.json()["detail"]
+
+    # Sign in again (new version), then disable the user: refused at once, and no new session either.
+    app_client.cookies.clear()
+    await sign_in(app_client, fake_github, mona)
+    user_id = uuid.UUID(jwt.decode(app_client.cookies[name], options={"verify_signature": False})["sub"])
+    async with tenant_session(database, user_id=user_id) as session:
+        await sessions.disable_user(session, user_id)
+    assert (await app_client.get("/api/v1/auth/session")).status_code == 401
+    app_client.cookies.clear()
+    fake_github.authorize_as = mona.id
+    refused = await app_client.get(await start_login(app_client))
+    assert refused.status_code == 403
+
+
+async def test_csrf_is_required_for_cookie_writes_but_not_for_bearer_clients(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, make_tenant: Any
+) -> None:
+    await sign_in(app_client, fake_github, fake_github.add_user("mona"))
+    csrf = (await app_client.get("/api/v1/auth/session")).json()["csrf_token"]
+    no_token = await app_client.post("/api/v1/organizations", json={"name": "Team"})
+    assert no_token.status_code == 403
+    assert "CSRF" in no_token.json()["detail"]
+    wrong = await app_client.post("/api/v1/organizations", json={"name": "Team"}, headers={"X-CSRF-Token": "0" * 64})
+    assert wrong.status_code == 403
+    ok = await app_client.post("/api/v1/organizations", json={"name": "Team"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 201, ok.text
+
+    tenant = await make_tenant()
+    bearer = httpx.AsyncClient(transport=app_client._transport, base_url="http://testserver")
+    made = await bearer.post("/api/v1/organizations", json={"name": "API"}, headers=tenant.headers)
+    assert made.status_code == 201
+
+
+async def test_secure_cookie_attributes(make_api_client: Any, fake_github: FakeGitHub) -> None:
+    client = await make_api_client(**app_overrides(fake_github, session_cookie_secure=True))
+    login = await client.get("/auth/github/login")
+    assert "secure" in login.headers["set-cookie"].lower()
+    settings = app_settings(client)
+    assert sessions.cookie_name(settings) == "__Host-autodevops_session"
+    response = Response()
+    sessions.set_session_cookie(response, settings, "token")
+    header = response.headers["set-cookie"].lower()
+    assert "__host-autodevops_session=token" in header
+    for attribute in ("httponly", "secure", "samesite=lax", "path=/", "max-age=3600"):
+        assert attribute in header
+    assert "domain" not in header
