@@ -264,8 +264,8 @@ def _services(plan: StackPlan) -> tuple[Map | None, Map]:
             options = f'--health-cmd "{svc.health_cmd}" --health-interval 5s --health-timeout 5s --health-retries 20'
             m.add("options", options)
         services.add(svc.name, m)
-        for k, v in svc.client_env.items():
-            env.add(k, v.format(host="localhost"))
+    for k, v in plan.service_env(on_localhost=True).items():
+        env.add(k, v)
     return services, env
 
 

@@ -156,9 +156,8 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
                 s.add("variables", svc_vars)
             services.add(s)
         job.add("services", services)
-        for svc in plan.services:
-            for k, v in svc.client_env.items():
-                variables.add(k, v.format(host=svc.name))
+        for k, v in plan.service_env(on_localhost=False).items():
+            variables.add(k, v)
     cache, cache_vars = _cache(plan)
     variables.entries.extend(cache_vars.entries)
     if variables.entries:

@@ -204,6 +204,16 @@ class StackPlan:
     def latest(self) -> str:
         return self.versions[-1]
 
+    def service_env(self, on_localhost: bool) -> dict[str, str]:
+        """Connection variables for the tests: `DATABASE_URL` for the first database, `<NAME>_URL` for others."""
+        env: dict[str, str] = {}
+        for svc in self.services:
+            host = "localhost" if on_localhost else svc.name
+            for k, v in svc.client_env.items():
+                name = k if k not in env else f"{svc.name.upper()}_URL"
+                env[name] = v.format(host=host)
+        return env
+
     def job_id(self, kind: str) -> str:
         return f"{self.slug}-{kind}"
 
@@ -320,6 +330,24 @@ def _normalize_version(toolchain: str, version: str) -> str:
 # ---- commands per ecosystem -----------------------------------------------------------------------------------
 
 
+_EXTRA_KEY = re.compile(r"project\.optional-dependencies\.([A-Za-z0-9_.-]+)")
+_GROUP_KEY = re.compile(r"dependency-groups\.([A-Za-z0-9_.-]+)")
+
+
+def _python_extras(stack: Stack) -> tuple[list[str], list[str]]:
+    """Optional-dependency extras and PEP 735 groups the analyzer found the tools in."""
+    extras: set[str] = set()
+    groups: set[str] = set()
+    for prov in stack.provenance.values():
+        for ev in prov.evidence:
+            key = ev.key or ""
+            if m := _EXTRA_KEY.fullmatch(key):
+                extras.add(m.group(1))
+            elif m := _GROUP_KEY.fullmatch(key):
+                groups.add(m.group(1))
+    return sorted(extras), sorted(groups)
+
+
 def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
     """Install commands for a Python stack, and the tools its package manager needs first (pipx apps)."""
     pm = stack.package_manager
@@ -343,8 +371,12 @@ def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
     )
     lines += [f"python -m pip install -r {r}" for r in reqs]
     names = _names(stack.manifests)
+    extras, groups = _python_extras(stack)
     if names & {"pyproject.toml", "setup.py", "setup.cfg"}:
-        lines.append("python -m pip install -e .")
+        # The extras the test and lint tools were declared in (`[project.optional-dependencies] dev`).
+        lines.append(f'python -m pip install -e ".[{",".join(extras)}]"' if extras else "python -m pip install -e .")
+    if groups:
+        lines.append("python -m pip install " + " ".join(f"--group {g}" for g in groups))
     return [Command("Install dependencies", "\n".join(lines))], []
 
 
@@ -474,7 +506,11 @@ def _pip_tools(commands: list[Command], tools: list[str]) -> list[str]:
     found: list[str] = []
     for tool in tools:
         for c in commands:
-            if any(line.strip().split(" ", 1)[0] == tool for line in c.run.splitlines()) and tool not in found:
+            starts = any(
+                line.strip().split(" ", 1)[0] == tool or line.strip().startswith(f"python -m {tool}")
+                for line in c.run.splitlines()
+            )
+            if starts and tool not in found:
                 found.append(tool)
     return found
 
