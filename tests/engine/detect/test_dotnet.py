@@ -1,0 +1,131 @@
+""".NET detection on small fixture repositories: solutions, test projects, target frameworks, SDK pins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import dotnet
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # .NET 8 and 9 ended on 2026-11-10; 10 is supported
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return dotnet.detect(ctx), ctx
+
+
+def csproj(tfm: str, refs: str = "", sdk: str = "Microsoft.NET.Sdk") -> str:
+    return f'<Project Sdk="{sdk}"><PropertyGroup>{tfm}</PropertyGroup><ItemGroup>{refs}</ItemGroup></Project>'
+
+
+SLN = """
+Microsoft Visual Studio Solution File, Format Version 12.00
+Project("{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}") = "Api", "Api\\Api.csproj", "{1}"
+EndProject
+Project("{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}") = "Api.Tests", "Api.Tests\\Api.Tests.csproj", "{2}"
+EndProject
+"""
+
+
+def test_solution_with_a_test_project(tmp_path: Path) -> None:
+    stacks, ctx = analyze(
+        tmp_path,
+        {
+            "src/Shop.sln": SLN,
+            "src/Api/Api.csproj": csproj(
+                "<TargetFramework>net10.0</TargetFramework>",
+                '<PackageReference Include="Npgsql.EntityFrameworkCore.PostgreSQL" Version="9.0.0" />',
+                sdk="Microsoft.NET.Sdk.Web",
+            ),
+            "src/Api.Tests/Api.Tests.csproj": csproj(
+                "<TargetFrameworks>net8.0;net10.0</TargetFrameworks>",
+                '<PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" />',
+            ),
+            "src/global.json": '{"sdk": {"version": "10.0.100"}}',
+        },
+    )
+    (stack,) = stacks
+    assert stack.path == "src"
+    assert stack.language == "csharp"
+    assert stack.package_manager == "dotnet"
+    assert stack.manifests == ["src/Shop.sln", "src/Api/Api.csproj", "src/Api.Tests/Api.Tests.csproj"]
+    assert stack.test_tool == "dotnet-test"
+    assert stack.test_commands == ["dotnet test"]
+    assert stack.build_commands == ["dotnet build --configuration Release"]
+    # the test project's targets are the matrix, minus the line that ended on 2026-11-10
+    assert stack.versions == ["10.0"]
+    eol = next(f for f in ctx.findings if f.code == "eol-runtime")
+    assert "net8.0" in eol.message
+    assert stack.services == ["postgres"]
+    assert stack.frameworks == ["aspnetcore"]
+
+
+def test_sdk_pin_older_than_a_target_is_an_error(tmp_path: Path) -> None:
+    _, ctx = analyze(
+        tmp_path,
+        {
+            "App/App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+            "global.json": '{"sdk": {"version": "8.0.400"}}',
+        },
+    )
+    assert any(f.code == "sdk-older-than-target" and f.severity == "error" for f in ctx.findings)
+
+
+def test_slnx_lists_projects_and_directory_build_props_sets_targets(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Lib.slnx": (
+                '<Solution><Project Path="Lib/Lib.csproj" /><Project Path="Lib.Tests/Lib.Tests.csproj" /></Solution>'
+            ),
+            "Directory.Build.props": (
+                "<Project><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup></Project>"
+            ),
+            "Lib/Lib.csproj": csproj(""),
+            "Lib.Tests/Lib.Tests.csproj": csproj("", '<PackageReference Include="xunit" Version="2.9.0" />'),
+            "samples/Demo/Demo.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    # the sample is in no solution: it is built on its own
+    assert sorted(by_path) == [".", "samples/Demo"]
+    stack = by_path["."]
+    assert stack.workspace_members == ["Lib", "Lib.Tests"]
+    assert stack.versions == ["10.0"]
+    # a .slnx needs naming explicitly
+    assert stack.test_commands == ["dotnet test Lib.slnx"]
+
+
+def test_projects_without_a_solution_form_one_stack(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "src/App/App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+            "tests/App.Tests/App.Tests.csproj": csproj(
+                "<TargetFramework>net10.0</TargetFramework><IsTestProject>true</IsTestProject>"
+            ),
+        },
+    )
+    assert stack.path == "."
+    assert stack.test_commands == ["dotnet test tests/App.Tests/App.Tests.csproj"]
+    assert stack.build_commands == ["dotnet build src/App/App.csproj --configuration Release"]
+
+
+def test_local_tools_declare_the_formatter(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+            ".config/dotnet-tools.json": '{"version": 1, "tools": {"dotnet-format": {"version": "5.1.0"}}}',
+        },
+    )
+    assert stack.lint_tools == ["dotnet-format"]
+    assert stack.test_tool == "none"

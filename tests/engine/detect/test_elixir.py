@@ -1,0 +1,73 @@
+"""Elixir detection on small fixture repositories: Mix projects, umbrellas, versions, credo, services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import elixir
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # Elixir 1.15-1.19 receive security fixes
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return elixir.detect(ctx), ctx
+
+
+MIX = """defmodule Shop.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :shop, version: "0.1.0", elixir: "~> 1.17", deps: deps()]
+  end
+
+  defp deps do
+    [{:phoenix, "~> 1.7"}, {:postgrex, ">= 0.0.0"}, {:credo, "~> 1.7", only: [:dev, :test]}]
+  end
+end
+"""
+
+
+def test_mix_project(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"mix.exs": MIX, "mix.lock": "%{}", ".formatter.exs": "[]"})
+    assert stack.package_manager == "mix"
+    assert stack.versions == ["1.17", "1.18", "1.19"]
+    assert stack.provenance["versions"].evidence[0].key == "elixir"
+    assert stack.test_tool == "mix-test"
+    assert stack.test_commands == ["mix test"]
+    assert stack.lint_tools == ["credo"]
+    assert stack.lint_commands == ["mix credo --strict", "mix format --check-formatted"]
+    assert stack.services == ["postgres"]
+    assert stack.frameworks == ["phoenix"]
+    assert stack.lockfiles == ["mix.lock"]
+
+
+def test_umbrella_apps_are_members_and_other_nested_projects_are_stacks(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "mix.exs": 'defmodule U.MixProject do\n  def project, do: [apps_path: "apps"]\nend\n',
+            "apps/core/mix.exs": MIX,
+            "apps/web/mix.exs": "",
+            "installer/mix.exs": "",
+            "deps/jason/mix.exs": "",
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert sorted(by_path) == [".", "installer"]
+    assert by_path["."].workspace_members == ["apps/core", "apps/web"]
+    assert by_path["."].services == ["postgres"]
+
+
+def test_tool_versions_pin_wins(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"mix.exs": MIX, ".tool-versions": "erlang 27.1\nelixir 1.14.5-otp-25\n"})
+    assert stack.versions == ["1.14.5"]
+    assert any(f.code == "eol-runtime" for f in ctx.findings)
