@@ -1,0 +1,93 @@
+"""C/C++ detection on small fixture repositories: CMake, Meson and Make builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from autodevops.engine.detect import cpp
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return cpp.detect(ctx), ctx
+
+
+def test_top_level_cmake_project_with_ctest(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(json CXX)\n"
+            "set(CMAKE_CXX_STANDARD 17)\nadd_subdirectory(tests)\n",
+            "tests/CMakeLists.txt": "enable_testing()\nadd_test(NAME unit COMMAND unit)\n",
+            "include/json.hpp": "#pragma once\n" * 50,
+            "third_party/gtest/CMakeLists.txt": "project(gtest)\n",
+            "meson.build": "project('json', 'cpp')\n",
+            ".clang-tidy": "Checks: '*'\n",
+        },
+    )
+    assert stack.path == "."
+    assert stack.language == "cpp"
+    assert stack.package_manager == "cmake"
+    assert stack.versions == ["17"]
+    assert stack.provenance["versions"].evidence[0].line == 3
+    assert stack.test_tool == "ctest"
+    assert stack.provenance["test_tool"].evidence[0].file == "tests/CMakeLists.txt"
+    assert stack.test_commands == ["ctest --test-dir build --output-on-failure"]
+    assert stack.build_commands[0].startswith("cmake -S . -B build")
+    assert stack.lint_tools == ["other"]
+
+
+def test_target_compile_features_standard_and_c_language(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "CMakeLists.txt": "project(z C)\nadd_library(z z.c)\ntarget_compile_features(z PUBLIC c_std_11)\n",
+            "z.c": "int z;\n" * 100,
+            "z.h": "int z;\n",
+        },
+    )
+    assert stack.language == "c"
+    assert stack.versions == ["11"]
+    assert stack.test_tool == "none"
+
+
+def test_meson_project(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {"meson.build": "project('x', 'cpp', default_options: ['cpp_std=c++20'])\n", "src/x.cpp": "int main(){}\n"},
+    )
+    assert stack.versions == ["20"]
+    assert stack.test_commands == ["meson test -C build --print-errorlogs"]
+
+
+def test_makefile_with_c_sources_and_a_check_target(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path, {"Makefile": "all:\n\tcc -o x x.c\n\ncheck: all\n\t./x --self-test\n", "x.c": "int main(){}\n"}
+    )
+    assert stack.package_manager == "make"
+    assert stack.test_tool == "make"
+    assert stack.test_commands == ["make check"]
+    assert stack.provenance["test_tool"].evidence[0].line == 4
+
+
+def test_a_makefile_of_another_ecosystem_is_not_a_c_project(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {"Makefile": "test:\n\tgo test ./...\n", "go.mod": "module m\n", "internal/cgo/shim.c": "int x;\n"},
+    )
+    assert stacks == []
+
+
+def test_a_makefile_without_sources_is_not_a_stack(tmp_path: Path) -> None:
+    stacks, _ = analyze(tmp_path, {"docs/Makefile": "html:\n\tsphinx-build . _build\n"})
+    assert stacks == []
