@@ -1,0 +1,215 @@
+"""Bad input gets a clear 4xx with the JSON error shape, never a 5xx and never a silent success."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from autodevops.errors import ValidationFailed
+from autodevops.repository.git_url import is_public_address, validate_git_url
+
+
+def assert_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["error"] == error
+    assert body["detail"]
+    return body
+
+
+async def test_malformed_json_is_422(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    tenant = await make_tenant()
+    response = await api_client.post(
+        "/api/v1/organizations",
+        content=b'{"name": "Acme",',
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    assert_error(response, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/organizations", {"name": 42}, "name"),
+        ("/api/v1/organizations", {"name": ""}, "name"),
+        ("/api/v1/organizations", {"name": "a" * 101}, "name"),
+        ("/api/v1/organizations", {"name": "tab\there"}, "name"),
+        ("/api/v1/organizations", {"name": "Acme", "owner_id": "x"}, "owner_id"),
+        ("/api/v1/tokens", {"name": "ci", "expires_in_days": "soon"}, "expires_in_days"),
+        ("/api/v1/tokens", {"name": "ci", "expires_in_days": 0}, "expires_in_days"),
+        (
+            "/api/v1/repositories",
+            {"organization_id": "not-a-uuid", "url": "https://140.82.112.3/a/b"},
+            "organization_id",
+        ),
+        ("/api/v1/repositories", {"organization_id": "{org}", "url": ["https://140.82.112.3/a/b"]}, "url"),
+        (
+            "/api/v1/repositories",
+            {"organization_id": "{org}", "url": "https://140.82.112.3/a/b", "token": "x"},
+            "token",
+        ),
+        (
+            "/api/v1/repositories",
+            {"organization_id": "{org}", "url": "https://140.82.112.3/a/b", "default_branch": "a..b"},
+            "default_branch",
+        ),
+    ],
+)
+async def test_wrong_types_and_unknown_fields_are_422(
+    api_client: httpx.AsyncClient, make_tenant: Any, path: str, body: dict[str, Any], field: str
+) -> None:
+    tenant = await make_tenant()
+    body = {k: (str(tenant.organization_id) if v == "{org}" else v) for k, v in body.items()}
+    response = await api_client.post(path, json=body, headers=tenant.headers)
+    detail = assert_error(response, 422, "validation_error")["detail"]
+    assert any(field in map(str, item["loc"]) for item in detail), detail
+
+
+async def test_member_needs_exactly_one_identifier(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    tenant = await make_tenant()
+    url = f"/api/v1/organizations/{tenant.organization_id}/members"
+    assert_error(await api_client.post(url, json={"role": "member"}, headers=tenant.headers), 422, "validation_error")
+    both = {"user_id": str(tenant.user_id), "email": "a@example.com"}
+    assert_error(await api_client.post(url, json=both, headers=tenant.headers), 422, "validation_error")
+    bad_role = {"email": "a@example.com", "role": "superuser"}
+    assert_error(await api_client.post(url, json=bad_role, headers=tenant.headers), 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"), [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"offset": -1}, "offset")]
+)
+async def test_pagination_bounds(
+    api_client: httpx.AsyncClient, make_tenant: Any, params: dict[str, int], field: str
+) -> None:
+    tenant = await make_tenant()
+    response = await api_client.get("/api/v1/repositories", params=params, headers=tenant.headers)
+    assert_error(response, 422, "validation_error")
+
+
+async def test_bad_path_id_is_422(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    tenant = await make_tenant()
+    assert_error(await api_client.get("/api/v1/repositories/123", headers=tenant.headers), 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dXNlcjpwdw=="},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Bearer adt_" + "A" * 43},
+    ],
+    ids=["none", "empty", "basic", "junk", "unknown"],
+)
+async def test_missing_or_bad_credentials_are_401(api_client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    response = await api_client.get("/api/v1/organizations", headers=headers)
+    assert_error(response, 401, "unauthorized")
+
+
+# ---- repository URLs (server-side request forgery) ------------------------------------------------------------
+
+SSRF_URLS = {
+    "http": ("http://140.82.112.3/a/b.git", "https"),
+    "credentials": ("https://user:pw@140.82.112.3/a/b.git", "credentials"),
+    "token-only": ("https://ghp_secret@140.82.112.3/a/b.git", "credentials"),
+    "loopback-v4": ("https://127.0.0.1/x", "public"),
+    "loopback-v6": ("https://[::1]/x", "public"),
+    "metadata": ("https://169.254.169.254/", "public"),
+    "private-10": ("https://10.0.0.1/x", "public"),
+    "private-192": ("https://192.168.1.10/x", "public"),
+    "cgnat": ("https://100.64.0.1/x", "public"),
+    "unspecified": ("https://0.0.0.0/x", "public"),
+    "mapped-v6": ("https://[::ffff:127.0.0.1]/x", "public"),
+    "unique-local-v6": ("https://[fd00::1]/x", "public"),
+    "localhost-name": ("https://localhost/x", "public"),
+    "file": ("file:///etc/passwd", "https"),
+    "ssh": ("ssh://git@140.82.112.3/a/b.git", "https"),
+    "scp-like": ("git@github.com:a/b.git", "https"),
+    "no-path": ("https://140.82.112.3", "path"),
+    "query": ("https://140.82.112.3/a/b?x=1", "query"),
+    "bad-port": ("https://140.82.112.3:99999/a/b", "invalid"),
+    "whitespace": ("https://140.82.112.3/a b", "whitespace"),
+}
+
+
+@pytest.mark.parametrize(("url", "reason"), SSRF_URLS.values(), ids=SSRF_URLS.keys())
+async def test_unsafe_repository_urls_are_rejected(
+    api_client: httpx.AsyncClient, make_tenant: Any, url: str, reason: str
+) -> None:
+    tenant = await make_tenant()
+    response = await api_client.post(
+        "/api/v1/repositories",
+        json={"organization_id": str(tenant.organization_id), "url": url},
+        headers=tenant.headers,
+    )
+    body = assert_error(response, 422, "validation_error")
+    assert reason in body["detail"]
+    assert "ghp_secret" not in body["detail"]  # credentials are not echoed
+    assert ":pw@" not in body["detail"]
+    listing = await api_client.get("/api/v1/repositories", headers=tenant.headers)
+    assert listing.json()["items"] == []
+
+
+async def test_public_https_url_is_accepted_and_normalized(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    tenant = await make_tenant()
+    response = await api_client.post(
+        "/api/v1/repositories",
+        json={"organization_id": str(tenant.organization_id), "url": "HTTPS://140.82.112.3/Acme/Widgets.git/"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["clone_url"] == "https://140.82.112.3/Acme/Widgets.git"
+    assert response.json()["name"] == "Widgets"
+    again = await api_client.post(
+        "/api/v1/repositories",
+        json={"organization_id": str(tenant.organization_id), "url": "https://140.82.112.3/Acme/Widgets.git"},
+        headers=tenant.headers,
+    )
+    assert_error(again, 409, "conflict")
+
+
+async def test_insecure_setting_allows_http_and_loopback(make_api_client: Any, make_tenant: Any) -> None:
+    client = await make_api_client(allow_insecure_git_urls=True)
+    tenant = await make_tenant()
+    for url in ("http://127.0.0.1:8080/a/b.git", "https://localhost/x/y"):
+        response = await client.post(
+            "/api/v1/repositories",
+            json={"organization_id": str(tenant.organization_id), "url": url},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+    # Credentials stay refused even then.
+    response = await client.post(
+        "/api/v1/repositories",
+        json={"organization_id": str(tenant.organization_id), "url": "http://u:p@127.0.0.1/a/b"},
+        headers=tenant.headers,
+    )
+    assert_error(response, 422, "validation_error")
+
+
+async def test_every_resolved_address_must_be_public() -> None:
+    # `localhost` resolves (through /etc/hosts, no network) to loopback addresses only.
+    with pytest.raises(ValidationFailed, match="not a public address"):
+        await validate_git_url("https://localhost/a/b")
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("140.82.112.3", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.2", False),
+        ("::ffff:10.0.0.1", False),
+        ("fe80::1", False),
+        ("224.0.0.1", False),
+        ("198.18.0.1", False),
+        ("240.0.0.1", False),
+    ],
+)
+def test_public_address_classification(address: str, public: bool) -> None:
+    import ipaddress
+
+    assert is_public_address(ipaddress.ip_address(address)) is public
