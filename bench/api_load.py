@@ -1,0 +1,302 @@
+"""Load benchmark: the platform's authenticated `GET /api/v1/repositories` (50 rows) against a bare FastAPI
+hello-world endpoint, in the same run, on loopback.
+
+Both are served by uvicorn in a subprocess with the same production-like options (one worker, no reload,
+log level warning, no access log). The platform runs with `AUTODEVOPS_ENV=production`, the real middleware
+stack, rate limiting on Redis (limits raised so they never trigger, but still counted), bearer-token
+authentication and row-level security, against a fresh database seeded through the API.
+
+The load generator is a small keep-alive HTTP/1.1 client on asyncio (uvloop when installed): each of
+`--connections` connections sends one request at a time for `--duration` seconds. Rounds alternate between
+the two servers to even out noise on a shared machine. It prints requests/s and latency percentiles for
+both and the ratio of the two throughputs (target: >= 50%).
+
+    .venv/bin/python bench/api_load.py [--duration 10] [--connections 16] [--rounds 2]
+
+Needs PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379), like the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import redis
+from fastapi import FastAPI
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ROWS = 50
+
+
+def hello() -> FastAPI:
+    """The baseline: FastAPI with one JSON endpoint and nothing else."""
+    app = FastAPI()
+
+    @app.get("/hello")
+    async def hello_world() -> dict[str, str]:
+        return {"message": "hello world"}
+
+    return app
+
+
+# ---- load generator ---------------------------------------------------------------------------------------
+@dataclass
+class Result:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length = None
+    chunked = False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip())
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if length is not None:
+        return status, await reader.readexactly(length)
+    if not chunked:
+        raise RuntimeError("response without Content-Length or chunked encoding")
+    body = bytearray()
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+        chunk = await reader.readexactly(size + 2)
+        if size == 0:
+            return status, bytes(body)
+        body += chunk[:-2]
+
+
+async def _connection(port: int, request: bytes, deadline: float, result: Result, record: bool) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            writer.write(request)
+            status, _ = await _read_response(reader)
+            if record:
+                result.latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    result.errors += 1
+    finally:
+        writer.close()
+
+
+async def run_load(
+    name: str, port: int, path: str, headers: dict[str, str], duration: float, connections: int
+) -> Result:
+    """Send keep-alive requests on `connections` connections for `duration` seconds (after a short warm-up)."""
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    result = Result(name)
+    warm_up = time.perf_counter() + min(2.0, duration / 4)
+    await asyncio.gather(*(_connection(port, request, warm_up, result, False) for _ in range(connections)))
+    started = time.perf_counter()
+    deadline = started + duration
+    await asyncio.gather(*(_connection(port, request, deadline, result, True) for _ in range(connections)))
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+# ---- servers and fixtures ---------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], path: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not become healthy")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], port: int, health: str) -> Iterator[None]:
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    try:
+        wait_healthy(port, process, health)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _admin(*statements: str) -> None:
+    connection = await asyncpg.connect(ADMIN_DSN)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def platform_env(database: str, role: str, password: str, key_prefix: str) -> dict[str, str]:
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AUTODEVOPS_")}
+    env.update(
+        {
+            "AUTODEVOPS_ENV": "production",
+            "AUTODEVOPS_SECRET_KEY": secrets.token_urlsafe(48),
+            "AUTODEVOPS_DATABASE_URL": f"postgresql+asyncpg://{role}:{password}@127.0.0.1:5432/{database}",
+            "AUTODEVOPS_DATABASE_ADMIN_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
+            "AUTODEVOPS_REDIS_URL": REDIS_URL,
+            "AUTODEVOPS_TOKEN_ENCRYPTION_KEY": f"bench:{key}",
+            "AUTODEVOPS_LOG_LEVEL": "WARNING",
+            # Counted on every request, never reached: the benchmark measures the cost, not the refusal.
+            "AUTODEVOPS_RATE_LIMIT_PER_USER": "100000000/minute",
+            "AUTODEVOPS_RATE_LIMIT_PER_IP": "100000000/minute",
+            "AUTODEVOPS_RATE_LIMIT_KEY_PREFIX": key_prefix,
+        }
+    )
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    completed = subprocess.run([str(BIN / "autodevops"), *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"autodevops {' '.join(args)} failed:\n{completed.stderr}")
+    return completed.stdout.strip()
+
+
+def seed(port: int, token: str) -> None:
+    """One organization with 50 repositories, created through the API like a client would."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10) as client:
+        response = client.post("/api/v1/organizations", json={"name": "bench"})
+        response.raise_for_status()
+        organization_id = response.json()["id"]
+        for index in range(ROWS):
+            # A literal public address: connecting validates the host without needing DNS.
+            url = f"https://140.82.121.{index + 1}/bench/repository-{index}.git"
+            response = client.post("/api/v1/repositories", json={"organization_id": organization_id, "url": url})
+            if response.status_code != 201:
+                raise RuntimeError(f"seeding failed: {response.status_code} {response.text}")
+        listed = client.get("/api/v1/repositories").json()
+        if len(listed["items"]) != ROWS:
+            raise RuntimeError(f"expected {ROWS} repositories, the API lists {len(listed['items'])}")
+
+
+def report(results: dict[str, list[Result]]) -> None:
+    print(f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
+    summary: dict[str, float] = {}
+    for name, rounds in results.items():
+        merged = Result(name, [x for r in rounds for x in r.latencies], sum(r.errors for r in rounds))
+        merged.elapsed = sum(r.elapsed for r in rounds)
+        summary[name] = merged.rps
+        print(
+            f"{name:<34} {merged.rps:>9.0f} {merged.percentile(0.50):>8.2f} {merged.percentile(0.99):>8.2f}"
+            f" {merged.errors:>7} {len(merged.latencies):>9}"
+        )
+        per_round = ", ".join(f"{r.rps:.0f}" for r in rounds)
+        print(f"{'':<34} rounds req/s: {per_round}")
+    api, bare = summary["GET /api/v1/repositories (auth)"], summary["GET /hello (bare FastAPI)"]
+    ratio = api / bare if bare else 0.0
+    print(f"\nthroughput ratio api/bare: {ratio:.1%} (target >= 50%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of measurement per round")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per endpoint")
+    args = parser.parse_args()
+
+    run_id = uuid.uuid4().hex[:8]
+    database, role, password = f"autodevops_bench_{run_id}", f"autodevops_bench_app_{run_id}", secrets.token_hex(16)
+    key_prefix = f"bench-ratelimit-{run_id}"
+    env = platform_env(database, role, password, key_prefix)
+    api_port, hello_port = free_port(), free_port()
+    uvicorn_options = ["--log-level", "warning", "--no-access-log"]
+
+    asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+    try:
+        cli(env, "migrate")
+        cli(env, "users", "create", "bench@example.com")
+        token = cli(env, "tokens", "create", "bench@example.com", "--name", "bench")
+        api_command = [str(BIN / "autodevops"), "serve", "--host", "127.0.0.1", "--port", str(api_port)]
+        hello_command = [
+            sys.executable, "-m", "uvicorn", "--factory", "api_load:hello", "--app-dir", str(ROOT / "bench"),
+            "--host", "127.0.0.1", "--port", str(hello_port), *uvicorn_options,
+        ]  # fmt: skip
+        with server(api_command, env, api_port, "/health"), server(hello_command, env, hello_port, "/hello"):
+            seed(api_port, token)
+            auth = {"Authorization": f"Bearer {token}"}
+            results: dict[str, list[Result]] = {"GET /api/v1/repositories (auth)": [], "GET /hello (bare FastAPI)": []}
+
+            async def measure() -> None:
+                for _ in range(args.rounds):
+                    for name, port, path, headers in (
+                        ("GET /hello (bare FastAPI)", hello_port, "/hello", {}),
+                        ("GET /api/v1/repositories (auth)", api_port, "/api/v1/repositories", auth),
+                    ):
+                        results[name].append(await run_load(name, port, path, headers, args.duration, args.connections))
+
+            runner: Any
+            try:
+                import uvloop
+
+                runner = uvloop.run
+            except ImportError:
+                runner = asyncio.run
+            runner(measure())
+        print(
+            f"{args.connections} connections, {args.rounds} x {args.duration:.0f}s per endpoint, "
+            f"{os.cpu_count()} CPUs shared by servers, PostgreSQL, Redis and the load generator\n"
+        )
+        report(results)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{role}"'))
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{key_prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
