@@ -1,0 +1,256 @@
+"""What the generator promises for every ecosystem: valid, secure, deterministic, explained pipelines."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from autodevops.engine.generate import Generated, generate
+from autodevops.engine.generate.pins import load_pins
+from autodevops.engine.validate import Problem
+
+from .fixtures import FIXTURES, analysis, stack
+
+_yaml = YAML(typ="safe", pure=True)
+
+
+def load(text: str) -> Any:
+    return _yaml.load(text)
+
+
+def workflows(result: Generated) -> dict[str, Any]:
+    return {p: load(t) for p, t in result.files.items() if p.startswith(".github/workflows/")}
+
+
+def all_steps(wf: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for job in wf["jobs"].values() for s in job["steps"]]
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_every_generated_file_has_zero_validator_findings(name: str, fixture_problems: list[Problem]) -> None:
+    mine = [str(p) for p in fixture_problems if f"/{name}/" in p.file or p.file.startswith(f"{name}/")]
+    assert mine == []
+
+
+def test_validators_do_report_a_bad_workflow(tmp_path: Any) -> None:
+    """The zero-findings test above means something only if the validators see these problems."""
+    from autodevops.engine.validate import actionlint, zizmor
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
+        "      - run: echo ${{ matrix.nope }}\n"
+    )
+    assert {p.rule for p in zizmor([bad])} >= {"artipacked", "template-injection", "unpinned-uses"}
+    assert any('"nope" is not defined' in p.message for p in actionlint([bad]))
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_workflows_are_secure_by_default(name: str, generated: dict[str, Generated]) -> None:
+    pins = load_pins()
+    for path, text in generated[name].files.items():
+        if not path.startswith(".github/workflows/"):
+            continue
+        wf = load(text)
+        assert wf["permissions"] == {"contents": "read"}, path
+        assert wf["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+        for job_id, job in wf["jobs"].items():
+            assert isinstance(job["timeout-minutes"], int), job_id
+            assert set(job.get("permissions", {}).values()) <= {"read", "write"}
+            for step in job["steps"]:
+                assert "${{" not in step.get("run", ""), (path, job_id, step)
+                if "uses" in step:
+                    action, _, sha = step["uses"].partition("@")
+                    assert re.fullmatch(r"[0-9a-f]{40}", sha) and pins[action].sha == sha
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+        # Every pinned action carries its release in a comment on the same line.
+        for line in text.splitlines():
+            if "uses: " in line:
+                assert re.search(r"@[0-9a-f]{40}  # v?\d", line), line
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_output_is_byte_identical_for_the_same_analysis(name: str, generated: dict[str, Generated]) -> None:
+    again = generate(FIXTURES[name].model_copy(deep=True), "all")
+    assert again.files == generated[name].files
+
+
+def test_output_does_not_depend_on_stack_order() -> None:
+    a = FIXTURES["monorepo"].model_copy(deep=True)
+    shuffled = a.model_copy(deep=True)
+    random.Random(4).shuffle(shuffled.stacks)
+    shuffled.stacks.reverse()
+    assert generate(a, "all").files == generate(shuffled, "all").files
+
+
+def test_jobs_cite_their_evidence(generated: dict[str, Generated]) -> None:
+    ci = generated["python-uv-postgres"].files[".github/workflows/ci.yml"]
+    # The comment block right above the job says why it exists and where each fact was read.
+    block = ci.split("  python-test:")[0].rsplit("\n\n", 1)[1]
+    assert "  # pytest: [tool.pytest.ini_options] in pyproject.toml\n" in block
+    assert "  # versions: project.requires-python in pyproject.toml\n" in block
+    assert "  # postgres service: project.dependencies in pyproject.toml\n" in block
+
+
+def test_python_uv_with_services(generated: dict[str, Generated]) -> None:
+    wf = workflows(generated["python-uv-postgres"])[".github/workflows/ci.yml"]
+    test = wf["jobs"]["python-test"]
+    assert test["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+    assert test["runs-on"] == "ubuntu-latest"
+    pg = test["services"]["postgres"]
+    assert pg["image"].startswith("postgres:") and "--health-cmd" in pg["options"]
+    assert test["env"]["DATABASE_URL"] == "postgresql://postgres:postgres@localhost:5432/test"
+    assert test["env"]["REDIS_URL"] == "redis://localhost:6379/0"
+    uv = next(s for s in test["steps"] if s["uses"].startswith("astral-sh/setup-uv@") if "uses" in s)
+    assert uv["with"]["enable-cache"] is True and uv["with"]["cache-dependency-glob"] == "uv.lock"
+    runs = [s.get("run") for s in test["steps"]]
+    assert "uv sync --locked --all-extras" in runs and "uv run pytest" in runs
+    lint = wf["jobs"]["python-lint"]
+    assert [s["run"] for s in lint["steps"] if "run" in s][-2:] == ["uv run ruff check .", "uv run mypy ."]
+    assert "services" not in lint
+
+
+def test_two_databases_get_distinct_connection_variables() -> None:
+    a = analysis(stack(language="python", package_manager="uv", test_tool="pytest", services=["postgres", "mysql"]))
+    env = workflows(generate(a))[".github/workflows/ci.yml"]["jobs"]["python-test"]["env"]
+    assert env["DATABASE_URL"].startswith("postgresql://") and env["MYSQL_URL"].startswith("mysql://")
+
+
+def test_os_matrix_only_when_the_project_targets_several(generated: dict[str, Generated]) -> None:
+    tox = workflows(generated["python-pip-tox"])[".github/workflows/ci.yml"]["jobs"]["python-test"]
+    assert tox["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
+    assert tox["runs-on"] == "${{ matrix.os }}"
+    assert tox["defaults"]["run"]["shell"] == "bash"
+    assert "pipx install tox" in [s.get("run") for s in tox["steps"]]
+    assert "tox -e py" in [s.get("run") for s in tox["steps"]]
+    uv = workflows(generated["python-uv-postgres"])[".github/workflows/ci.yml"]["jobs"]["python-test"]
+    assert "os" not in uv["strategy"]["matrix"]
+
+
+def test_lint_goes_through_the_projects_entry_point(generated: dict[str, Generated]) -> None:
+    lint = workflows(generated["python-pip-tox"])[".github/workflows/ci.yml"]["jobs"]["python-lint"]
+    runs = [s.get("run") for s in lint["steps"]]
+    assert "pipx install pre-commit" in runs and "pre-commit run --all-files" in runs
+    pnpm = workflows(generated["node-pnpm"])[".github/workflows/ci.yml"]["jobs"]["node-lint"]
+    assert [s.get("run") for s in pnpm["steps"]][-1] == "pnpm run lint"
+
+
+def test_setup_actions_cache_dependencies(generated: dict[str, Generated]) -> None:
+    def setup(name: str, action: str, job: str) -> dict[str, Any]:
+        wf = workflows(generated[name])[".github/workflows/ci.yml"]
+        return next(s for s in wf["jobs"][job]["steps"] if s.get("uses", "").startswith(action + "@"))["with"]
+
+    assert setup("node-npm", "actions/setup-node", "node-test")["cache"] == "npm"
+    assert setup("node-pnpm", "actions/setup-node", "node-test")["cache-dependency-path"] == "pnpm-lock.yaml"
+    assert setup("python-poetry", "actions/setup-python", "python-test")["cache"] == "poetry"
+    assert setup("go", "actions/setup-go", "go-test")["cache-dependency-path"] == "go.sum"
+    assert setup("maven", "actions/setup-java", "java-test")["cache"] == "maven"
+    assert setup("ruby", "ruby/setup-ruby", "ruby-test")["bundler-cache"] is True
+    assert setup("dotnet", "actions/setup-dotnet", "dotnet-test")["cache"] is True
+
+
+def test_monorepo_gets_one_workflow_per_stack_with_path_filters(generated: dict[str, Generated]) -> None:
+    wfs = workflows(generated["monorepo"])
+    assert set(wfs) == {
+        ".github/workflows/ci.yml",
+        ".github/workflows/ci-apps-web-node.yml",
+        ".github/workflows/ci-services-api-go.yml",
+    }
+    web = wfs[".github/workflows/ci-apps-web-node.yml"]
+    assert web["on"]["pull_request"]["paths"] == ["apps/web/**", ".github/workflows/ci-apps-web-node.yml"]
+    assert web["jobs"]["apps-web-node-test"]["defaults"]["run"]["working-directory"] == "apps/web"
+    assert web["jobs"]["apps-web-node-build"]["needs"] == "apps-web-node-test"
+    assert "paths" not in wfs[".github/workflows/ci.yml"]["on"]["push"]
+    api = wfs[".github/workflows/ci-services-api-go.yml"]["jobs"]["services-api-go-test"]
+    assert set(api["services"]) == {"nats", "kafka", "rabbitmq", "elasticsearch"}
+    assert api["env"]["NATS_URL"] == "nats://localhost:4222"
+
+
+def test_docker_builds_on_prs_and_pushes_to_ghcr_on_the_default_branch(generated: dict[str, Generated]) -> None:
+    wf = workflows(generated["docker"])[".github/workflows/docker.yml"]
+    assert set(wf["jobs"]) == {"image", "image-worker"}  # the test fixture's Dockerfile is not an image
+    job = wf["jobs"]["image"]
+    assert job["permissions"] == {"contents": "read", "packages": "write"}
+    steps = {s["uses"].split("@")[0]: s for s in job["steps"]}
+    assert "docker/setup-buildx-action" in steps
+    login = steps["docker/login-action"]
+    assert "default_branch" in login["if"] and login["with"]["registry"] == "ghcr.io"
+    assert "type=sha" in steps["docker/metadata-action"]["with"]["tags"]
+    build = steps["docker/build-push-action"]["with"]
+    assert build["push"].startswith("${{ github.event_name == 'push'") and build["file"] == "Dockerfile"
+    worker = {s["uses"].split("@")[0]: s for s in wf["jobs"]["image-worker"]["steps"]}
+    assert worker["docker/metadata-action"]["with"]["images"] == "ghcr.io/${{ github.repository }}/worker"
+
+
+def test_uncertainty_becomes_a_todo_and_a_finding(generated: dict[str, Generated]) -> None:
+    result = generated["docker"]
+    ci = result.files[".github/workflows/ci.yml"]
+    assert "# TODO: No test runner was found for the python stack" in ci
+    assert "# TODO: multiple-lockfiles: two lockfiles" in ci
+    assert [f.code for f in result.findings] == ["no-test-runner"]
+
+
+def test_empty_analysis_gives_a_minimal_valid_workflow(generated: dict[str, Generated]) -> None:
+    result = generated["empty"]
+    wf = workflows(result)[".github/workflows/ci.yml"]
+    assert list(wf["jobs"]) == ["check"]
+    assert wf["jobs"]["check"]["steps"][0]["uses"].startswith("actions/checkout@")
+    assert "# TODO: no language stack was recognised" in result.files[".github/workflows/ci.yml"]
+    assert [f.code for f in result.findings] == ["no-stack"]
+
+
+def test_gitlab_plan_matches_github(generated: dict[str, Generated]) -> None:
+    gl = load(generated["python-uv-postgres"].files[".gitlab-ci.yml"])
+    test = gl["python-test"]
+    assert test["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.11", "3.12", "3.13"]}]
+    assert test["image"] == "python:$PYTHON_VERSION"
+    assert {s["alias"] for s in test["services"]} == {"postgres", "redis"}
+    assert test["variables"]["DATABASE_URL"] == "postgresql://postgres:postgres@postgres:5432/test"
+    assert test["cache"]["key"]["files"] == ["uv.lock"]
+    assert gl["stages"] == ["lint", "test", "build"]
+    web = load(generated["monorepo"].files[".gitlab-ci.yml"])
+    assert web["apps-web-node-build"]["needs"] == ["apps-web-node-test"]
+    assert web["apps-web-node-test"]["rules"][0]["changes"] == ["apps/web/**/*", ".gitlab-ci.yml"]
+    assert web["apps-web-node-test"]["before_script"][-1] == "cd apps/web"
+
+
+def test_dependabot_covers_every_ecosystem_and_directory(generated: dict[str, Generated]) -> None:
+    def updates(name: str) -> set[tuple[str, str]]:
+        doc = load(generated[name].files[".github/dependabot.yml"])
+        for u in doc["updates"]:
+            assert u["schedule"]["interval"] == "weekly" and list(u["groups"].values())[0]["patterns"] == ["*"]
+        return {(u["package-ecosystem"], u["directory"]) for u in doc["updates"]}
+
+    assert updates("monorepo") == {
+        ("github-actions", "/"),
+        ("uv", "/"),
+        ("npm", "/apps/web"),
+        ("gomod", "/services/api"),
+    }
+    assert updates("docker") == {
+        ("github-actions", "/"),
+        ("pip", "/"),
+        ("docker", "/"),
+        ("docker", "/worker"),
+        ("docker-compose", "/"),
+    }
+    expected = {
+        "rust": "cargo",
+        "maven": "maven",
+        "gradle": "gradle",
+        "ruby": "bundler",
+        "php": "composer",
+        "dotnet": "nuget",
+        "elixir": "mix",
+        "python-poetry": "pip",
+        "node-yarn": "npm",
+    }
+    for name, eco in expected.items():
+        assert (eco, "/") in updates(name), name
