@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autodevops.models import Job, utcnow
+from autodevops.models import Job, OrganizationMember, utcnow
 
 # `failed` is an attempt that failed with attempts left: it becomes `active` again when its retry starts.
 UNFINISHED_STATES = ("pending", "active", "failed")
@@ -72,18 +72,17 @@ async def list_for_organizations(
     queue: str | None = None,
     limit: int,
     offset: int,
-) -> tuple[list[Job], int]:
-    """A page of jobs (newest first) and the total count."""
+) -> list[Job]:
+    """A page of jobs, newest first."""
     conditions: list[ColumnElement[bool]] = [Job.organization_id.in_(list(organization_ids))]
     if states:
         conditions.append(Job.state.in_(list(states)))
     if queue:
         conditions.append(Job.queue == queue)
-    total = int((await session.execute(select(func.count()).select_from(Job).where(*conditions))).scalar_one())
     rows = await session.execute(
         select(Job).where(*conditions).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
     )
-    return list(rows.scalars()), total
+    return list(rows.scalars())
 
 
 async def list_unfinished(session: AsyncSession, *, created_before: datetime, limit: int = 1000) -> list[Job]:
@@ -160,3 +159,11 @@ async def delete_dead_letters(session: AsyncSession, job_ids: Sequence[uuid.UUID
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def memberships(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The user's organizations and their role in each."""
+    rows = await session.execute(
+        select(OrganizationMember.organization_id, OrganizationMember.role).where(OrganizationMember.user_id == user_id)
+    )
+    return {row.organization_id: row.role for row in rows}

@@ -21,6 +21,7 @@ TASK_MODULES = (
     "autodevops.analysis.tasks",
     "autodevops.repository.tasks",
     "autodevops.pipeline.tasks",
+    "autodevops.github.tasks",
 )
 
 ProgressFn = Callable[..., Awaitable[None]]

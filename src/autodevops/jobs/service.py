@@ -99,10 +99,16 @@ async def list_jobs(
     queue: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Job], int]:
+) -> list[Job]:
     return await queries.list_for_organizations(
         session, organization_ids, states=states, queue=queue, limit=limit, offset=offset
     )
+
+
+def require_admin_role(role: str) -> None:
+    """Dead-letter management is for owners and admins."""
+    if role not in ADMIN_ROLES:
+        raise Forbidden("Only organization owners and admins manage the dead-letter queue.")
 
 
 def require_admin(job: Job, admin_organization_ids: Sequence[uuid.UUID]) -> None:
