@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE ?= .
 
-.PHONY: setup demo test lint typecheck check services
+.PHONY: setup demo test lint typecheck check services testdb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,14 @@ typecheck: setup
 	$(BIN)/mypy
 
 ## The whole test suite (starts PostgreSQL and Redis when they are not running).
-test: setup services
+test: setup services testdb
 	$(BIN)/pytest
 
 check: lint typecheck test
 
 services:
 	bash scripts/services.sh
+
+## The test database, the app role and the row-level security policies, migrated (needs services).
+testdb: setup services
+	BIN=$(BIN) bash scripts/test-db.sh
