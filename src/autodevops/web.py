@@ -23,9 +23,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autodevops import __version__
+from autodevops.auth.login import router as login_router
 from autodevops.config import Settings, get_settings
 from autodevops.db import Database
 from autodevops.errors import AppError
+from autodevops.github.endpoints import webhook_router
 from autodevops.logging import configure_logging, get_logger
 from autodevops.metrics import DB_POOL, MetricsMiddleware
 from autodevops.middleware import (
@@ -217,7 +219,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     _include_api(app)
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
-    app.include_router(importlib.import_module("autodevops.auth.login").router)
+    app.include_router(login_router)
+    app.include_router(webhook_router)
     _install_docs(app)
     _install_openapi(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -74,3 +75,9 @@ def app_overrides(fake: FakeGitHub, **extra: object) -> dict[str, object]:
     }
     values.update(extra)
     return values
+
+
+@pytest.fixture
+async def app_client(make_api_client: Any, fake_github: FakeGitHub, clean_db: None) -> Any:
+    """A client over the real app (real Postgres and Redis) whose GitHub is the fake."""
+    return await make_api_client(**app_overrides(fake_github, jobs_key_prefix="test-github"))

@@ -6,7 +6,6 @@ import json
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -15,48 +14,14 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from autodevops.auth import oauth, sessions
-from autodevops.config import Settings
 from autodevops.crypto import Keyring, aad
 from autodevops.db import tenant_session
 
 from .conftest import app_overrides
-from .fake_github import FakeGitHub, FakeUser
+from .fake_github import FakeGitHub
+from .flows import app_settings, sign_in, start_login
 
 pytestmark = pytest.mark.usefixtures("clean_db")
-
-
-@pytest.fixture
-async def app_client(make_api_client: Any, fake_github: FakeGitHub) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = await make_api_client(**app_overrides(fake_github))
-    return client
-
-
-async def start_login(client: httpx.AsyncClient, next_path: str = "/dashboard") -> str:
-    """Begin sign-in in the app and let the fake GitHub approve it; returns the callback path+query."""
-    resp = await client.get("/auth/github/login", params={"next": next_path})
-    assert resp.status_code == 302
-    authorize = resp.headers["location"]
-    assert "code_challenge_method=S256" in authorize
-    assert "code_challenge=" in authorize
-    async with httpx.AsyncClient() as browser:  # the user's browser visiting GitHub
-        approved = await browser.get(authorize, follow_redirects=False)
-    assert approved.status_code == 302, approved.text
-    callback = urlsplit(approved.headers["location"])
-    assert callback.path == "/auth/github/callback"
-    return f"{callback.path}?{callback.query}"
-
-
-async def sign_in(client: httpx.AsyncClient, fake: FakeGitHub, user: FakeUser) -> httpx.Response:
-    fake.authorize_as = user.id
-    resp = await client.get(await start_login(client))
-    assert resp.status_code == 303, resp.text
-    return resp
-
-
-def app_settings(client: httpx.AsyncClient) -> Settings:
-    transport: Any = client._transport
-    settings: Settings = transport.app.state.settings
-    return settings
 
 
 async def test_full_login_creates_user_and_personal_org_then_reuses_them(

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from autodevops.config import Settings
 from autodevops.crypto import Keyring
 from autodevops.github.client import GitHubClient
+from autodevops.jobs.service import JobsRuntime
 
 
 def get_github_client(request: Request) -> GitHubClient:
@@ -43,3 +44,15 @@ GitHub = Annotated[GitHubClient, Depends(get_github_client)]
 TokenKeyring = Annotated[Keyring, Depends(get_keyring)]
 Redis = Annotated[Any, Depends(get_redis)]
 AppSettings = Annotated[Settings, Depends(get_settings_of)]
+
+
+def get_jobs_runtime(request: Request) -> JobsRuntime:
+    """The app's job-queue clients (`app.state.jobs_runtime`), created on first use."""
+    runtime: JobsRuntime | None = getattr(request.app.state, "jobs_runtime", None)
+    if runtime is None:
+        runtime = JobsRuntime.from_settings(request.app.state.settings)
+        request.app.state.jobs_runtime = runtime
+    return runtime
+
+
+Jobs = Annotated[JobsRuntime, Depends(get_jobs_runtime)]

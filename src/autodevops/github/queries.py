@@ -1,0 +1,151 @@
+"""SQL of the GitHub integration (the only place it is built)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.models import (
+    GitHubAccount,
+    GitHubInstallation,
+    GitHubPullRequest,
+    GitHubRepositoryLink,
+    GitHubWebhookDelivery,
+    Pipeline,
+)
+
+
+async def get_account(session: AsyncSession, user_id: uuid.UUID) -> GitHubAccount | None:
+    return await session.scalar(select(GitHubAccount).where(GitHubAccount.user_id == user_id))
+
+
+async def get_installation(
+    session: AsyncSession, organization_id: uuid.UUID, installation_id: int
+) -> GitHubInstallation | None:
+    return await session.scalar(
+        select(GitHubInstallation).where(
+            GitHubInstallation.organization_id == organization_id,
+            GitHubInstallation.installation_id == installation_id,
+        )
+    )
+
+
+async def list_installations_by_github_id(session: AsyncSession, installation_id: int) -> Sequence[GitHubInstallation]:
+    """The rows of one GitHub installation visible to the session (one per connected organization)."""
+    rows = await session.scalars(
+        select(GitHubInstallation).where(GitHubInstallation.installation_id == installation_id)
+    )
+    return rows.all()
+
+
+async def get_link(session: AsyncSession, repository_id: uuid.UUID) -> GitHubRepositoryLink | None:
+    return await session.get(GitHubRepositoryLink, repository_id)
+
+
+async def list_links_of_installation(session: AsyncSession, installation_id: int) -> Sequence[GitHubRepositoryLink]:
+    rows = await session.scalars(
+        select(GitHubRepositoryLink).where(GitHubRepositoryLink.installation_id == installation_id)
+    )
+    return rows.all()
+
+
+async def repository_targets(session: AsyncSession, github_repo_id: int) -> Sequence[Row[tuple[uuid.UUID, uuid.UUID]]]:
+    """(organization_id, repository_id) of every connection of a GitHub repository, across tenants.
+
+    Routing facts only, through a definer function: the caller reads the rows in a session bound to each
+    organization in turn.
+    """
+    fn = func.app_github_repository_targets(github_repo_id).table_valued("organization_id", "repository_id")
+    result = await session.execute(select(fn.c.organization_id, fn.c.repository_id))
+    return result.all()
+
+
+async def installation_organizations(session: AsyncSession, installation_id: int) -> list[uuid.UUID]:
+    fn = func.app_github_installation_organizations(installation_id).table_valued("organization_id")
+    return [uuid.UUID(str(v)) for v in (await session.scalars(select(fn.c.organization_id))).all()]
+
+
+async def latest_pipeline(session: AsyncSession, repository_id: uuid.UUID) -> Pipeline | None:
+    return await session.scalar(
+        select(Pipeline)
+        .where(Pipeline.repository_id == repository_id)
+        .order_by(Pipeline.created_at.desc(), Pipeline.id.desc())
+        .limit(1)
+    )
+
+
+async def get_pull_request(session: AsyncSession, repository_id: uuid.UUID, number: int) -> GitHubPullRequest | None:
+    return await session.scalar(
+        select(GitHubPullRequest).where(
+            GitHubPullRequest.repository_id == repository_id, GitHubPullRequest.number == number
+        )
+    )
+
+
+async def list_pull_requests(session: AsyncSession, repository_id: uuid.UUID) -> Sequence[GitHubPullRequest]:
+    rows = await session.scalars(
+        select(GitHubPullRequest)
+        .where(GitHubPullRequest.repository_id == repository_id)
+        .order_by(GitHubPullRequest.created_at.desc())
+        .limit(100)
+    )
+    return rows.all()
+
+
+async def record_delivery(
+    session: AsyncSession, delivery_id: str, event: str, action: str | None, received_at: datetime
+) -> bool:
+    """Remember a webhook delivery; False when it was already received (a redelivery or a replay)."""
+    statement = (
+        insert(GitHubWebhookDelivery)
+        .values(delivery_id=delivery_id, event=event, action=action, outcome="received", received_at=received_at)
+        .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(GitHubWebhookDelivery.delivery_id)
+    )
+    return (await session.scalar(statement)) is not None
+
+
+async def set_delivery_outcome(session: AsyncSession, delivery_id: str, outcome: str) -> None:
+    await session.execute(
+        update(GitHubWebhookDelivery).where(GitHubWebhookDelivery.delivery_id == delivery_id).values(outcome=outcome)
+    )
+
+
+async def accounts_page(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> Sequence[GitHubAccount]:
+    """A page of every account (key rotation runs as the owner role, across users), by id."""
+    query = select(GitHubAccount).order_by(GitHubAccount.id).limit(limit)
+    if after is not None:
+        query = query.where(GitHubAccount.id > after)
+    return (await session.scalars(query)).all()
+
+
+async def swap_ciphertexts(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    *,
+    old_access: str,
+    new_access: str,
+    old_refresh: str | None,
+    new_refresh: str | None,
+) -> bool:
+    """Replace an account's ciphertexts only if nobody changed them meanwhile (compare-and-swap).
+
+    A sign-in writing fresh tokens concurrently wins; the rotation simply finds that row already current.
+    """
+    refresh_matches = (
+        GitHubAccount.refresh_token_enc.is_(None)
+        if old_refresh is None
+        else GitHubAccount.refresh_token_enc == old_refresh
+    )
+    result = await session.execute(
+        update(GitHubAccount)
+        .where(GitHubAccount.id == account_id, GitHubAccount.access_token_enc == old_access, refresh_matches)
+        .values(access_token_enc=new_access, refresh_token_enc=new_refresh)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
