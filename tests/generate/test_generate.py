@@ -67,7 +67,8 @@ def test_workflows_are_secure_by_default(name: str, generated: dict[str, Generat
                 assert "${{" not in step.get("run", ""), (path, job_id, step)
                 if "uses" in step:
                     action, _, sha = step["uses"].partition("@")
-                    assert re.fullmatch(r"[0-9a-f]{40}", sha) and pins[action].sha == sha
+                    assert re.fullmatch(r"[0-9a-f]{40}", sha)
+                    assert pins[action].sha == sha
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False
         # Every pinned action carries its release in a comment on the same line.
@@ -105,13 +106,16 @@ def test_python_uv_with_services(generated: dict[str, Generated]) -> None:
     assert test["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
     assert test["runs-on"] == "ubuntu-latest"
     pg = test["services"]["postgres"]
-    assert pg["image"].startswith("postgres:") and "--health-cmd" in pg["options"]
+    assert pg["image"].startswith("postgres:")
+    assert "--health-cmd" in pg["options"]
     assert test["env"]["DATABASE_URL"] == "postgresql://postgres:postgres@localhost:5432/test"
     assert test["env"]["REDIS_URL"] == "redis://localhost:6379/0"
     uv = next(s for s in test["steps"] if s["uses"].startswith("astral-sh/setup-uv@") if "uses" in s)
-    assert uv["with"]["enable-cache"] is True and uv["with"]["cache-dependency-glob"] == "uv.lock"
+    assert uv["with"]["enable-cache"] is True
+    assert uv["with"]["cache-dependency-glob"] == "uv.lock"
     runs = [s.get("run") for s in test["steps"]]
-    assert "uv sync --locked --all-extras" in runs and "uv run pytest" in runs
+    assert "uv sync --locked --all-extras" in runs
+    assert "uv run pytest" in runs
     lint = wf["jobs"]["python-lint"]
     assert [s["run"] for s in lint["steps"] if "run" in s][-2:] == ["uv run ruff check .", "uv run mypy ."]
     assert "services" not in lint
@@ -120,7 +124,8 @@ def test_python_uv_with_services(generated: dict[str, Generated]) -> None:
 def test_two_databases_get_distinct_connection_variables() -> None:
     a = analysis(stack(language="python", package_manager="uv", test_tool="pytest", services=["postgres", "mysql"]))
     env = workflows(generate(a))[".github/workflows/ci.yml"]["jobs"]["python-test"]["env"]
-    assert env["DATABASE_URL"].startswith("postgresql://") and env["MYSQL_URL"].startswith("mysql://")
+    assert env["DATABASE_URL"].startswith("postgresql://")
+    assert env["MYSQL_URL"].startswith("mysql://")
 
 
 def test_os_matrix_only_when_the_project_targets_several(generated: dict[str, Generated]) -> None:
@@ -137,7 +142,8 @@ def test_os_matrix_only_when_the_project_targets_several(generated: dict[str, Ge
 def test_lint_goes_through_the_projects_entry_point(generated: dict[str, Generated]) -> None:
     lint = workflows(generated["python-pip-tox"])[".github/workflows/ci.yml"]["jobs"]["python-lint"]
     runs = [s.get("run") for s in lint["steps"]]
-    assert "pipx install pre-commit" in runs and "pre-commit run --all-files" in runs
+    assert "pipx install pre-commit" in runs
+    assert "pre-commit run --all-files" in runs
     pnpm = workflows(generated["node-pnpm"])[".github/workflows/ci.yml"]["jobs"]["node-lint"]
     assert [s.get("run") for s in pnpm["steps"]][-1] == "pnpm run lint"
 
@@ -181,10 +187,12 @@ def test_docker_builds_on_prs_and_pushes_to_ghcr_on_the_default_branch(generated
     steps = {s["uses"].split("@")[0]: s for s in job["steps"]}
     assert "docker/setup-buildx-action" in steps
     login = steps["docker/login-action"]
-    assert "default_branch" in login["if"] and login["with"]["registry"] == "ghcr.io"
+    assert "default_branch" in login["if"]
+    assert login["with"]["registry"] == "ghcr.io"
     assert "type=sha" in steps["docker/metadata-action"]["with"]["tags"]
     build = steps["docker/build-push-action"]["with"]
-    assert build["push"].startswith("${{ github.event_name == 'push'") and build["file"] == "Dockerfile"
+    assert build["push"].startswith("${{ github.event_name == 'push'")
+    assert build["file"] == "Dockerfile"
     worker = {s["uses"].split("@")[0]: s for s in wf["jobs"]["image-worker"]["steps"]}
     assert worker["docker/metadata-action"]["with"]["images"] == "ghcr.io/${{ github.repository }}/worker"
 
@@ -225,7 +233,8 @@ def test_dependabot_covers_every_ecosystem_and_directory(generated: dict[str, Ge
     def updates(name: str) -> set[tuple[str, str]]:
         doc = load(generated[name].files[".github/dependabot.yml"])
         for u in doc["updates"]:
-            assert u["schedule"]["interval"] == "weekly" and list(u["groups"].values())[0]["patterns"] == ["*"]
+            assert u["schedule"]["interval"] == "weekly"
+            assert next(iter(u["groups"].values()))["patterns"] == ["*"]
         return {(u["package-ecosystem"], u["directory"]) for u in doc["updates"]}
 
     assert updates("monorepo") == {

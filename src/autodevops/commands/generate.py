@@ -121,6 +121,8 @@ def _register_generate(app: typer.Typer) -> None:
 
 
 def _apply(files: dict[str, str], out: Path, *, force: bool, check: bool, diff: bool) -> int:
+    if not (check or diff):
+        _check_writable(out, list(files))
     states: dict[str, Literal["new", "same", "changed"]] = {}
     for rel, content in files.items():
         current = _read(out / rel)
@@ -149,8 +151,6 @@ def _apply(files: dict[str, str], out: Path, *, force: bool, check: bool, diff: 
         for rel in blocked:
             typer.echo(f"error: {out / rel} exists and differs; use --diff to see the change, --force to replace it")
         return EXIT_DIFFERS
-    to_write = [rel for rel, state in states.items() if state != "same"]
-    _check_writable(out, to_write)
     for rel, state in states.items():
         if state == "same":
             typer.echo(f"unchanged {out / rel}")
