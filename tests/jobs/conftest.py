@@ -1,8 +1,9 @@
 """Fixtures for the job-system tests: a migrated database of their own, Redis database 13, real workers.
 
 Other test suites use Redis database 0 concurrently, so these tests only ever FLUSHDB database 13 (the queue
-Redis here), and they use their own PostgreSQL database. Workers are real subprocesses
-(`tests/jobs/worker_main.py`), configured through the same `AUTODEVOPS_*` environment an operator uses.
+Redis here), and they use their own PostgreSQL database (overriding `pg_settings` of tests/conftest.py, so
+the shared fixtures — `database`, `pg_admin`, `clean_db`, `make_tenant` — all point at it). Workers are
+real subprocesses (`tests/jobs/worker_main.py`), configured through the `AUTODEVOPS_*` environment.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from autodevops.db import Database, tenant_session
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.migrate import migrate
 from autodevops.models import Job
+from conftest import platform_settings  # tests/conftest.py, the shared platform fixtures
 
 from .sample_tasks import EFFECTS_DDL
 
@@ -38,10 +40,11 @@ ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
 QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
 
-SETTINGS_VALUES: dict[str, Any] = {
-    "env": "test",
-    "database_url": SecretStr(APP_URL),
-    "database_admin_url": SecretStr(ADMIN_URL),
+# What these tests change in the shared test settings (tests/conftest.py): their own database, the queue on
+# Redis database 13, and a time scale of 0.01.
+JOBS_SETTINGS: dict[str, Any] = {
+    "database_url": APP_URL,
+    "database_admin_url": ADMIN_URL,
     "queue_redis_url": QUEUE_REDIS_URL,
     "jobs_key_prefix": "adtest",
     "jobs_time_scale": 0.01,
@@ -49,46 +52,41 @@ SETTINGS_VALUES: dict[str, Any] = {
     "jobs_stalled_interval_ms": 500,
     "jobs_reconcile_interval_s": 1.0,
     "jobs_shutdown_grace_s": 5.0,
-    "log_json": True,
 }
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return Settings(**SETTINGS_VALUES)
+async def pg_settings() -> Settings:
+    """The shared fixtures' settings, pointed at this suite's own database (created and migrated here)."""
+    settings = platform_settings(**JOBS_SETTINGS)
+    await migrate(settings)
+    engine = create_async_engine(ADMIN_URL)
+    try:
+        async with engine.begin() as conn:
+            for ddl in EFFECTS_DDL:
+                await conn.execute(text(ddl))
+            await conn.execute(text("GRANT SELECT, INSERT ON test_job_effects, test_job_switches TO autodevops_app"))
+            await conn.execute(text("GRANT USAGE ON SEQUENCE test_job_effects_seq_seq TO autodevops_app"))
+    finally:
+        await engine.dispose()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def settings(pg_settings: Settings) -> Settings:
+    return pg_settings
 
 
 def worker_env(settings: Settings, **overrides: str) -> dict[str, str]:
     """The environment a worker subprocess gets: the test settings as `AUTODEVOPS_*` variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTODEVOPS_")}
-    for name, value in SETTINGS_VALUES.items():
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        env[f"AUTODEVOPS_{name.upper()}"] = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    env["AUTODEVOPS_ENV"] = "test"
+    env["AUTODEVOPS_LOG_JSON"] = "true"
+    for name in JOBS_SETTINGS:
+        value = getattr(settings, name)
+        env[f"AUTODEVOPS_{name.upper()}"] = str(value.get_secret_value() if isinstance(value, SecretStr) else value)
     env.update(overrides)
     return env
-
-
-@pytest.fixture(scope="session")
-async def admin_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    await migrate(settings)
-    engine = create_async_engine(ADMIN_URL)
-    async with engine.begin() as conn:
-        for ddl in EFFECTS_DDL:
-            await conn.execute(text(ddl))
-        await conn.execute(text("GRANT SELECT, INSERT ON test_job_effects, test_job_switches TO autodevops_app"))
-        await conn.execute(text("GRANT USAGE ON SEQUENCE test_job_effects_seq_seq TO autodevops_app"))
-        # Leftovers of an earlier run would be picked up by the reconciler of this run's workers.
-        await conn.execute(text("DELETE FROM jobs"))
-        await conn.execute(text("TRUNCATE test_job_effects, test_job_switches"))
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-async def database(admin_engine: AsyncEngine, settings: Settings) -> AsyncIterator[Database]:
-    db = Database(settings.database_url.get_secret_value(), pool_size=5)
-    yield db
-    await db.dispose()
 
 
 @pytest.fixture
@@ -100,7 +98,7 @@ def redis_sync() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-async def runtime(settings: Settings, redis_sync: redis.Redis) -> AsyncIterator[JobsRuntime]:
+async def runtime(settings: Settings, redis_sync: redis.Redis, clean_db: None) -> AsyncIterator[JobsRuntime]:
     rt = JobsRuntime.from_settings(settings)
     yield rt
     await rt.close()
@@ -114,8 +112,8 @@ async def create_org(admin_engine: AsyncEngine, name: str = "org") -> uuid.UUID:
 
 
 @pytest.fixture
-async def org(admin_engine: AsyncEngine) -> uuid.UUID:
-    return await create_org(admin_engine)
+async def org(pg_admin: AsyncEngine, clean_db: None) -> uuid.UUID:
+    return await create_org(pg_admin)
 
 
 class Jobs:
@@ -169,8 +167,8 @@ class Jobs:
 
 
 @pytest.fixture
-async def jobs(database: Database, runtime: JobsRuntime, admin_engine: AsyncEngine, org: uuid.UUID) -> Jobs:
-    return Jobs(database, runtime, admin_engine, org)
+async def jobs(database: Database, runtime: JobsRuntime, pg_admin: AsyncEngine, org: uuid.UUID) -> Jobs:
+    return Jobs(database, runtime, pg_admin, org)
 
 
 class Workers:
