@@ -38,7 +38,7 @@ def test_generate_writes_pipeline_and_is_idempotent(tmp_path: Path) -> None:
     written = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*.yml"))
     assert written == [".github/dependabot.yml", ".github/workflows/ci.yml", ".gitlab-ci.yml"]
     assert "pytest" in (repo / ".github/workflows/ci.yml").read_text()
-    assert not [p for p in repo.rglob("*.tmp")]  # the temporary files were renamed, none left behind
+    assert not list(repo.rglob("*.tmp"))  # the temporary files were renamed, none left behind
     again = runner.invoke(app, ["generate", str(repo), "--target", "all", "--date", "2026-11-26"])
     assert again.exit_code == 0
     assert "unchanged" in again.output

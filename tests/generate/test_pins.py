@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -27,14 +28,14 @@ class FakeGitHubReleases(BaseHTTPRequestHandler):
     annotated tag (ref → tag object → commit), which must be peeled.
     """
 
-    routes: dict[str, object] = {
+    routes: ClassVar[dict[str, object]] = {
         "/repos/actions/checkout/releases/latest": {"tag_name": "v9.1.0"},
         "/repos/actions/checkout/git/ref/tags/v9.1.0": {"object": {"sha": COMMIT_A, "type": "commit"}},
         "/repos/actions/setup-python/releases/latest": {"tag_name": "v8.0.0"},
         "/repos/actions/setup-python/git/ref/tags/v8.0.0": {"object": {"sha": TAG_OBJECT, "type": "tag"}},
         f"/repos/actions/setup-python/git/tags/{TAG_OBJECT}": {"object": {"sha": COMMIT_B, "type": "commit"}},
     }
-    seen_auth: list[str | None] = []
+    seen_auth: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
         type(self).seen_auth.append(self.headers.get("Authorization"))
