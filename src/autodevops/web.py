@@ -6,8 +6,6 @@ kept on `app.state`, so each app instance (a server process, a test) owns and di
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -23,11 +21,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autodevops import __version__
+from autodevops.api import api_router
+from autodevops.auth.dependencies import CurrentUser
 from autodevops.auth.login import router as login_router
 from autodevops.config import Settings, get_settings
 from autodevops.db import Database
 from autodevops.errors import AppError
-from autodevops.github.endpoints import webhook_router
 from autodevops.logging import configure_logging, get_logger
 from autodevops.metrics import DB_POOL, MetricsMiddleware
 from autodevops.middleware import (
@@ -58,21 +57,18 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+async def _current_user_id(user: CurrentUser) -> str:
+    return str(user.id)
+
+
 def _include_api(app: FastAPI) -> None:
-    """Mount the JSON API (`autodevops.api.api_router`) behind the per-IP and per-user rate limits.
+    """Mount the JSON API behind the per-IP and per-user rate limits.
 
-    Every `/api/v1` route authenticates, so the user limit reuses the route's own (cached) authentication.
-    The IP limit is listed first: it is counted before authentication and so also bounds token guessing.
+    Every `/api/v1` route authenticates, so the user limit reuses the route's own authentication (FastAPI
+    resolves `get_current_user` once per request). The IP limit is listed first: it is counted before
+    authentication and so also bounds token guessing.
     """
-    if importlib.util.find_spec("autodevops.api") is None:
-        return
-    api_router = importlib.import_module("autodevops.api").api_router
-    get_current_user = importlib.import_module("autodevops.auth.dependencies").get_current_user
-
-    async def current_user_id(user: Any = Depends(get_current_user)) -> str:  # noqa: B008
-        return str(user.id)
-
-    app.include_router(api_router, dependencies=[Depends(limit_by_ip), Depends(limit_by_user(current_user_id))])
+    app.include_router(api_router, dependencies=[Depends(limit_by_ip), Depends(limit_by_user(_current_user_id))])
 
 
 @asynccontextmanager
@@ -220,7 +216,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_api(app)
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
     app.include_router(login_router)
-    app.include_router(webhook_router)
     _install_docs(app)
     _install_openapi(app)
 
