@@ -369,9 +369,9 @@ STACK_LANGUAGE: Final[dict[str, Language]] = {
 }
 
 # ---- exclusion rules ------------------------------------------------------------------------------------
-# Each category has directory rules, matched once per directory against "dir/sub/" (the root is ""), and
-# file-name rules, matched against the base name only. Splitting them keeps the per-file cost to three short
-# regex matches even on very large trees.
+# Directory rules are matched once per directory against "dir/sub/" (the root is ""). File-name rules are
+# sets and suffix tuples, with a regex only for the bundled-library names of .js/.css files, so that the
+# per-file cost stays a few dictionary and string operations even on 100,000-file trees.
 
 _VENDORED_DIRS = re.compile(
     r"""(?:^|/)(?:
@@ -388,19 +388,54 @@ _VENDORED_DIRS = re.compile(
     """,
     re.X,
 )
-_VENDORED_NAMES = re.compile(
+_VENDORED_NAMES: Final = frozenset(
+    {
+        "configure",
+        "config.guess",
+        "config.sub",
+        "aclocal.m4",
+        "libtool.m4",
+        "ltoptions.m4",
+        "ltsugar.m4",
+        "ltversion.m4",
+        "lt~obsolete.m4",
+        "cpplint.py",
+        "erlang.mk",
+        "gradlew",
+        "gradlew.bat",
+        "mvnw",
+        "mvnw.cmd",
+        "activator",
+        "activator.bat",
+        "dojo.js",
+        "ckeditor.js",
+        "html5shiv.js",
+        "Chart.js",
+        ".pnp.js",
+        ".pnp.cjs",
+        ".pnp.mjs",
+        ".pnp.loader.mjs",
+    }
+)
+_VENDORED_SUFFIXES: Final = (
+    ".min.js",
+    "-min.js",
+    ".min.mjs",
+    ".min.css",
+    "-min.css",
+    ".js.map",
+    ".css.map",
+    "-vsdoc.js",
+    ".intellisense.js",
+)
+_BUNDLED_LIBRARY_EXTS: Final = frozenset({"js", "css", "less", "scss", "styl"})
+_BUNDLED_LIBRARIES = re.compile(
     r"""(?:
-        .*[.-]min\.(?:js|css|mjs)
-        |.*\.(?:js|css)\.map
-        |configure|config\.guess|config\.sub|aclocal\.m4|libtool\.m4|ltoptions\.m4|ltsugar\.m4|ltversion\.m4
-        |lt~obsolete\.m4|cpplint\.py|erlang\.mk|gradlew(?:\.bat)?|mvnw(?:\.cmd)?|activator(?:\.bat)?
-        |jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui[^/]*\.(?:js|css)|jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)
+        jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui[^/]*\.(?:js|css)|jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)
         |bootstrap[^.]*\.(?:js|css|less|scss|styl)|font-awesome\.(?:css|less|scss|styl)
         |normalize\.(?:css|less|scss|styl)|animate\.(?:css|less|scss|styl)|foundation(?:\..*)?\.js
-        |html5shiv\.js|modernizr[-.].*\.js|angular[^.]*\.js|react(?:-[^.]*)?\.js|d3(?:\.v\d+)?[^.]*\.js
-        |prototype.*\.js|mootools[^.]*\d+\.\d+\.\d+[^.]*\.js|dojo\.js|ckeditor\.js|tiny_mce[^.]*\.js
-        |.*-vsdoc\.js|.*\.intellisense\.js|cordova[^.]*\.js|Chart\.js|fontello.*\.css
-        |\.pnp\.(?:c|m)?js|\.pnp\.loader\.mjs
+        |modernizr[-.].*\.js|angular[^.]*\.js|react(?:-[^.]*)?\.js|d3(?:\.v\d+)?[^.]*\.js
+        |prototype.*\.js|mootools[^.]*\d+\.\d+\.\d+[^.]*\.js|tiny_mce[^.]*\.js|cordova[^.]*\.js|fontello.*\.css
     )""",
     re.X,
 )
@@ -409,32 +444,138 @@ _GENERATED_DIRS = re.compile(
     |^Pods/""",
     re.X,
 )
-_GENERATED_NAMES = re.compile(
-    r"""(?:
-        package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.ya?ml|bun\.lockb?|deno\.lock
-        |composer\.lock|Cargo\.lock|Gemfile\.lock|poetry\.lock|pdm\.lock|uv\.lock|pixi\.lock|Pipfile\.lock
-        |flake\.lock|MODULE\.bazel\.lock|Gopkg\.lock|glide\.lock|go\.sum|gradle\.lockfile|packages\.lock\.json
-        |Package\.resolved|pubspec\.lock|mix\.lock|Podfile\.lock|esy\.lock
-        |.*\.pb\.go|.*\.pb\.gw\.go|.*_pb2(?:_grpc)?\.pyi?|.*\.pb\.(?:cc|h)|.*_pb\.(?:js|d\.ts)|.*_grpc_pb\.(?:js|d\.ts)
-        |.*\.pb\.swift|.*\.pb\.dart|.*\.pbenum\.dart|.*\.pbjson\.dart|.*\.pbgrpc\.dart
-        |.*\.generated\.[^.]+|.*\.g\.dart|.*\.freezed\.dart|.*\.g\.cs|.*\.g\.i\.cs
-        |.*\.designer\.(?:cs|vb)|.*\.Designer\.(?:cs|vb)|.*\.feature\.cs
-        |.*\.nib|.*\.xcworkspacedata|.*\.xcuserstate|.*\.meta
-        |.*_generated\.go|zz_generated\..*\.go|.*\.gen\.go|.*_gen\.go
-    )""",
-    re.X,
+_GENERATED_NAMES: Final = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "pnpm-lock.yml",
+        "bun.lock",
+        "bun.lockb",
+        "deno.lock",
+        "composer.lock",
+        "Cargo.lock",
+        "Gemfile.lock",
+        "poetry.lock",
+        "pdm.lock",
+        "uv.lock",
+        "pixi.lock",
+        "Pipfile.lock",
+        "flake.lock",
+        "MODULE.bazel.lock",
+        "Gopkg.lock",
+        "glide.lock",
+        "go.sum",
+        "gradle.lockfile",
+        "packages.lock.json",
+        "Package.resolved",
+        "pubspec.lock",
+        "mix.lock",
+        "Podfile.lock",
+        "esy.lock",
+    }
+)
+_GENERATED_SUFFIXES: Final = (
+    # protocol buffers and gRPC stubs
+    ".pb.go",
+    ".pb.gw.go",
+    "_pb2.py",
+    "_pb2.pyi",
+    "_pb2_grpc.py",
+    "_pb2_grpc.pyi",
+    ".pb.cc",
+    ".pb.h",
+    "_pb.js",
+    "_pb.d.ts",
+    "_grpc_pb.js",
+    "_grpc_pb.d.ts",
+    ".pb.swift",
+    ".pb.dart",
+    ".pbenum.dart",
+    ".pbjson.dart",
+    ".pbgrpc.dart",
+    # code generators' conventional names
+    ".g.dart",
+    ".freezed.dart",
+    ".g.cs",
+    ".g.i.cs",
+    ".designer.cs",
+    ".designer.vb",
+    ".Designer.cs",
+    ".Designer.vb",
+    ".feature.cs",
+    "_generated.go",
+    ".gen.go",
+    "_gen.go",
+    # IDE state
+    ".nib",
+    ".xcworkspacedata",
+    ".xcuserstate",
+    ".meta",
 )
 _DOCUMENTATION_DIRS = re.compile(
     r"""^(?:[Dd]ocs?|[Mm]an|[Ee]xamples|[Dd]emos?|[Ss]amples?)/
     |(?:^|/)(?:[Dd]ocumentation|[Gg]roovydoc|[Jj]avadoc|inst/doc)/""",
     re.X,
 )
-_DOCUMENTATION_NAMES = re.compile(
-    r"""(?:
-        CITATIONS?(?:\.(?:cff|bib|md))?
-        |(?:CHANGES?|CHANGELOG|CONTRIBUTING|COPYING|INSTALL|LICEN[CS]E|[Ll]icen[cs]e|README|[Rr]eadme)(?:\..*)?
-    )""",
-    re.X,
+# File names whose part before the first dot marks documentation: README, README.md, LICENSE.txt...
+_DOCUMENTATION_STEMS: Final = frozenset(
+    {
+        "CHANGE",
+        "CHANGES",
+        "CHANGELOG",
+        "CITATION",
+        "CITATIONS",
+        "CONTRIBUTING",
+        "COPYING",
+        "INSTALL",
+        "LICENSE",
+        "LICENCE",
+        "License",
+        "Licence",
+        "license",
+        "licence",
+        "README",
+        "Readme",
+        "readme",
+    }
+)
+_AMBIGUOUS_EXTS: Final = frozenset({"h", "m"})  # decided from the rest of the repository
+_COMPOUND_LAST: Final = frozenset(key.rpartition(".")[2] for key in BY_EXTENSION if "." in key)
+
+
+def _vendored_name(name: str, ext: str) -> bool:
+    if name in _VENDORED_NAMES or name.endswith(_VENDORED_SUFFIXES):
+        return True
+    return ext in _BUNDLED_LIBRARY_EXTS and _BUNDLED_LIBRARIES.fullmatch(name) is not None
+
+
+def _generated_name(name: str) -> bool:
+    return (
+        name in _GENERATED_NAMES
+        or name.endswith(_GENERATED_SUFFIXES)
+        or ".generated." in name
+        or name.startswith("zz_generated.")
+    )
+
+
+def _documentation_name(name: str) -> bool:
+    return name.partition(".")[0] in _DOCUMENTATION_STEMS
+
+
+def _by_last_extension(suffixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    for suffix in suffixes:
+        table.setdefault(suffix.rpartition(".")[2], []).append(suffix)
+    return {ext: tuple(items) for ext, items in table.items()}
+
+
+# The hot loop's view of the tables above: one set of excluded names, suffixes grouped by extension.
+_EXCLUDED_NAMES: Final = _VENDORED_NAMES | _GENERATED_NAMES
+_EXCLUDED_SUFFIXES_BY_EXT: Final = _by_last_extension(_VENDORED_SUFFIXES + _GENERATED_SUFFIXES)
+_COUNTABLE: Final = frozenset(
+    [name for name, info in LANGUAGES.items() if info.type in DETECTABLE_TYPES] + list(_AMBIGUOUS_EXTS)
 )
 
 
@@ -445,6 +586,7 @@ class _Rule:
     pattern: re.Pattern[str]
     base: str  # directory of the .gitattributes file, "" for the root, else "dir/"
     basename_only: bool
+    whole_directory: bool  # the last segment is `*` or `**`: whether it matches depends on the directory only
     attrs: dict[str, str | bool]
 
 
@@ -455,6 +597,20 @@ class _Attrs:
     documentation: bool | None = None
     detectable: bool | None = None
     language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Directory:
+    """What is known about every file of one directory before looking at its name."""
+
+    vendored: bool
+    generated: bool
+    documentation: bool
+    rules: tuple[tuple[_Rule, bool], ...]  # rules that may apply here, with True when already known to match
+
+    @property
+    def excluded(self) -> bool:
+        return self.vendored or self.generated or self.documentation
 
 
 _LINGUIST_KEYS: Final = {
@@ -469,88 +625,137 @@ _LINGUIST_KEYS: Final = {
 def language_shares(ctx: Context) -> list[LanguageShare]:
     """Languages of the repository by bytes, largest first, excluding vendored, generated and docs files."""
     rules = _gitattributes_rules(ctx)
+    # Without rules that can give a file a language or make it (un)detectable, a file's name alone decides
+    # whether it can count; most files stop there, before any directory or exclusion check.
+    name_decides = not any("language" in r.attrs or "detectable" in r.attrs for r in rules)
     totals: Counter[str] = Counter()
-    headers: list[tuple[str, int]] = []  # ".h" files, assigned once the C/C++/Objective-C mix is known
-    m_files: list[int] = []
-    dir_flags: dict[str, tuple[bool, bool, bool]] = {}
+    ambiguous: Counter[str] = Counter()  # bytes of ".h" and ".m" files, assigned once the mix is known
+    directories: dict[str, _Directory] = {}
+    ext_language: dict[str, str | None] = {}
 
     for entry in ctx.entries:
         path = entry.path
         slash = path.rfind("/")
-        directory = path[: slash + 1]
         name = path[slash + 1 :]
-        attrs = _match_attrs(rules, path, name) if rules else None
+        dot = name.rfind(".")
+        ext = name[dot + 1 :] if dot >= 0 else ""
 
-        language = find_language(attrs.language) if attrs is not None and attrs.language else None
-        pending = None
+        language = BY_FILENAME.get(name)
         if language is None:
-            language = BY_FILENAME.get(name)
+            if ext in ext_language:
+                language = ext_language[ext]
+            else:
+                language = ext_language[ext] = _extension_language(ext)
+            if ext in _COMPOUND_LAST:
+                second = name.rfind(".", 0, dot)
+                if second >= 0:
+                    language = BY_EXTENSION.get(name[second + 1 :].lower(), language)
+        if name_decides and (language is None or language not in _COUNTABLE):
+            continue
+
+        directory = path[: slash + 1]
+        where = directories.get(directory)
+        if where is None:
+            where = directories[directory] = _directory(directory, rules)
+        attrs = _apply(where.rules, path, name) if where.rules else None
+
+        if attrs is None:
+            if language is None or language not in _COUNTABLE:
+                continue
+        else:
+            if attrs.language:
+                language = find_language(attrs.language) or language
             if language is None:
-                dot = name.rfind(".")
-                if dot < 0:
+                continue
+            if attrs.detectable is False or (attrs.detectable is None and language not in _COUNTABLE):
+                continue
+            if attrs.vendored is not None or attrs.generated is not None or attrs.documentation is not None:
+                excluded = _excluded_with_overrides(attrs, where, name, ext)
+                if excluded:
                     continue
-                lower = name.lower()
-                ext = lower[dot + 1 :]
-                second = lower.rfind(".", 0, dot)
-                compound = lower[second + 1 :] if second >= 0 else None
-                if compound is not None and compound in BY_EXTENSION:
-                    language = BY_EXTENSION[compound]
-                elif ext == "h":
-                    pending = "h"
-                elif ext == "m":
-                    pending = "m"
-                else:
-                    language = BY_EXTENSION.get(ext)
-                    if language is None:
-                        continue
+                _add(totals, ambiguous, language, entry.size)
+                continue
 
-        flags = dir_flags.get(directory)
-        if flags is None:
-            flags = (
-                _VENDORED_DIRS.search(directory) is not None,
-                _GENERATED_DIRS.search(directory) is not None,
-                _DOCUMENTATION_DIRS.search(directory) is not None,
-            )
-            dir_flags[directory] = flags
-        vendored = attrs.vendored if attrs is not None and attrs.vendored is not None else None
-        if vendored is None:
-            vendored = flags[0] or _VENDORED_NAMES.fullmatch(name) is not None
-        if vendored:
+        if where.excluded:
             continue
-        generated = attrs.generated if attrs is not None and attrs.generated is not None else None
-        if generated is None:
-            generated = flags[1] or _GENERATED_NAMES.fullmatch(name) is not None
-        if generated:
+        if name in _EXCLUDED_NAMES:
             continue
-        documentation = attrs.documentation if attrs is not None and attrs.documentation is not None else None
-        if documentation is None:
-            documentation = flags[2] or _DOCUMENTATION_NAMES.fullmatch(name) is not None
-        if documentation:
+        suffixes = _EXCLUDED_SUFFIXES_BY_EXT.get(ext)
+        if suffixes is not None and name.endswith(suffixes):
             continue
+        if ".generated." in name or name.startswith("zz_generated."):
+            continue
+        if name.partition(".")[0] in _DOCUMENTATION_STEMS:
+            continue
+        if ext in _BUNDLED_LIBRARY_EXTS and _BUNDLED_LIBRARIES.fullmatch(name) is not None:
+            continue
+        _add(totals, ambiguous, language, entry.size)
 
-        detectable = attrs.detectable if attrs is not None else None
-        if pending == "h":
-            if detectable is not False:
-                headers.append((path, entry.size))
-            continue
-        if pending == "m":
-            if detectable is not False:
-                m_files.append(entry.size)
-            continue
-        assert language is not None
-        info = LANGUAGES[language]
-        if detectable is None:
-            detectable = info.type in DETECTABLE_TYPES
-        if detectable:
-            totals[info.counted_as] += entry.size
-
-    if m_files:
+    if ambiguous["m"]:
         # `.m` is Objective-C when the repository has C headers to go with it, else MATLAB (both are common).
-        totals["Objective-C" if headers else "MATLAB"] += sum(m_files)
-    if headers:
-        totals[_header_language(totals)] += sum(size for _, size in headers)
-
+        totals["Objective-C" if "h" in ambiguous else "MATLAB"] += ambiguous["m"]
+    if "h" in ambiguous:
+        totals[_header_language(totals)] += ambiguous["h"]
     return _shares(totals)
+
+
+def _add(totals: Counter[str], ambiguous: Counter[str], language: str, size: int) -> None:
+    if language in _AMBIGUOUS_EXTS:
+        ambiguous[language] += size
+    else:
+        totals[LANGUAGES[language].counted_as] += size
+
+
+def _extension_language(ext: str) -> str | None:
+    lower = ext.lower()
+    return lower if lower in _AMBIGUOUS_EXTS else BY_EXTENSION.get(lower)
+
+
+def _excluded_with_overrides(attrs: _Attrs, where: _Directory, name: str, ext: str) -> bool:
+    vendored = attrs.vendored
+    if vendored is None:
+        vendored = where.vendored or _vendored_name(name, ext)
+    generated = attrs.generated
+    if generated is None:
+        generated = where.generated or _generated_name(name)
+    documentation = attrs.documentation
+    if documentation is None:
+        documentation = where.documentation or _documentation_name(name)
+    return vendored or generated or documentation
+
+
+def _directory(directory: str, rules: list[_Rule]) -> _Directory:
+    applicable: list[tuple[_Rule, bool]] = []
+    for rule in rules:
+        if not directory.startswith(rule.base):
+            continue
+        if rule.whole_directory:
+            # Any file name stands for all of them: the pattern's last segment matches every name.
+            if rule.pattern.fullmatch(directory[len(rule.base) :] + "x") is not None:
+                applicable.append((rule, True))
+        else:
+            applicable.append((rule, False))
+    return _Directory(
+        _VENDORED_DIRS.search(directory) is not None,
+        _GENERATED_DIRS.search(directory) is not None,
+        _DOCUMENTATION_DIRS.search(directory) is not None,
+        tuple(applicable),
+    )
+
+
+def _apply(rules: tuple[tuple[_Rule, bool], ...], path: str, name: str) -> _Attrs | None:
+    """The Linguist attributes of one file: every matching rule in order, later ones winning, as in git."""
+    result: _Attrs | None = None
+    for rule, known in rules:
+        if not known:
+            subject = name if rule.basename_only else path[len(rule.base) :]
+            if rule.pattern.fullmatch(subject) is None:
+                continue
+        if result is None:
+            result = _Attrs()
+        for key, value in rule.attrs.items():
+            setattr(result, key, value)
+    return result
 
 
 def _header_language(totals: Counter[str]) -> str:
@@ -624,8 +829,10 @@ def _parse_line(line: str, base: str) -> _Rule | None:
     if not attrs or pattern.endswith("/"):
         # git never matches a directory pattern against the files inside it, so "vendor/" sets nothing.
         return None
+    pattern = pattern.lstrip("/")
     basename_only = "/" not in pattern
-    return _Rule(_compile_pattern(pattern.lstrip("/")), base, basename_only, attrs)
+    whole_directory = not basename_only and pattern.rpartition("/")[2] in ("*", "**")
+    return _Rule(_compile_pattern(pattern), base, basename_only, whole_directory, attrs)
 
 
 def _compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -667,18 +874,3 @@ def _compile_pattern(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(c))
             i += 1
     return re.compile("".join(out))
-
-
-def _match_attrs(rules: list[_Rule], path: str, name: str) -> _Attrs | None:
-    result: _Attrs | None = None
-    for rule in rules:
-        if rule.base and not path.startswith(rule.base):
-            continue
-        subject = name if rule.basename_only else path[len(rule.base) :]
-        if rule.pattern.fullmatch(subject) is None:
-            continue
-        if result is None:
-            result = _Attrs()
-        for key, value in rule.attrs.items():
-            setattr(result, key, value)
-    return result
