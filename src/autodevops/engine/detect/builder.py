@@ -10,7 +10,10 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import posixpath
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,6 +22,7 @@ from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.services import services_from_dependencies
 from autodevops.engine.model import Evidence, Language, Provenance, Stack
+from autodevops.engine.source import FileEntry
 
 # Directory names whose manifests never define a stack of this repository: vendored dependencies, test
 # fixtures, dependency and build caches. (Examples and sub-projects with their own manifest DO count: CI builds
@@ -72,8 +76,18 @@ _TEMPLATE_MARKERS = ("{{", "{%", "$")
 
 def is_project_path(path: str, *, extra: Iterable[str] = ()) -> bool:
     """Whether the manifest at `path` may be a project root (not vendored, not a fixture, not a cache)."""
-    skip = NON_PROJECT_DIRS.union(extra)
-    return not any(part in skip or any(m in part for m in _TEMPLATE_MARKERS) for part in path.split("/")[:-1])
+    return _project_dir(path.rpartition("/")[0] or ".", frozenset(extra))
+
+
+@functools.lru_cache(maxsize=65536)
+def _project_dir(directory: str, extra: frozenset[str]) -> bool:
+    # Cached per directory: a tree has far fewer directories than files, and siblings share the answer.
+    if directory in ("", "."):
+        return True
+    parent, _, name = directory.rpartition("/")
+    if name in NON_PROJECT_DIRS or name in extra or any(m in name for m in _TEMPLATE_MARKERS):
+        return False
+    return _project_dir(parent or ".", extra)
 
 
 def is_under(path: str, directory: str) -> bool:
@@ -207,20 +221,88 @@ def pinned(b: StackBuilder, runtime: str, version: str, evidence: Evidence, *, c
         )
 
 
+# Source extensions the detectors weigh or look for (language choice, test files, "are there sources here").
+INDEXED_EXTS = frozenset(
+    {".java", ".kt", ".groovy", ".scala", ".swift", ".rb", ".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh"}
+    | {".hxx", ".ipp", ".tpp"}
+)
+
+
+class _Index:
+    """Per-analysis lookups the detectors share, built once: project files by extension, and the directories
+    (with all their ancestors) that contain them. Without them, every stack would rescan the whole tree."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.by_ext: dict[str, list[FileEntry]] = defaultdict(list)
+        for e in ctx.entries:
+            dot = e.path.rfind(".")
+            ext = e.path[dot:].lower() if dot > 0 else ""
+            if ext in INDEXED_EXTS and is_project_path(e.path):
+                self.by_ext[ext].append(e)
+        for entries in self.by_ext.values():
+            entries.sort(key=lambda e: e.path)
+        # Sorted paths per extension: the files under a directory are one contiguous slice of them.
+        self.paths: dict[str, list[str]] = {ext: [e.path for e in es] for ext, es in self.by_ext.items()}
+        self._dirs: dict[frozenset[str], frozenset[str]] = {}
+
+    def under(self, ext: str, root: str) -> list[FileEntry]:
+        entries = self.by_ext.get(ext, [])
+        if root in ("", "."):
+            return entries
+        paths = self.paths[ext] if entries else []
+        # "/" sorts right before "0": [root + "/", root + "0") is exactly the paths below root.
+        return entries[bisect.bisect_left(paths, root + "/") : bisect.bisect_left(paths, root + "0")]
+
+    def dirs_with(self, exts: Iterable[str]) -> frozenset[str]:
+        key = frozenset(exts)
+        if key not in self._dirs:
+            found: set[str] = {"."}
+            for ext in key:
+                for e in self.by_ext.get(ext, ()):
+                    d = e.path
+                    while "/" in d:
+                        d = d.rsplit("/", 1)[0]
+                        if d in found:
+                            break
+                        found.add(d)
+            self._dirs[key] = frozenset(found)
+        return self._dirs[key]
+
+
+_INDEXES: weakref.WeakKeyDictionary[Context, _Index] = weakref.WeakKeyDictionary()
+
+
+def index(ctx: Context) -> _Index:
+    """The shared lookups for `ctx` (built on first use)."""
+    idx = _INDEXES.get(ctx)
+    if idx is None:
+        idx = _INDEXES[ctx] = _Index(ctx)
+    return idx
+
+
+def files_with(ctx: Context, exts: Iterable[str], root: str = ".") -> list[FileEntry]:
+    """Project files (not vendored, not fixtures) with one of `exts` ('.kt') under `root`."""
+    idx = index(ctx)
+    return [e for ext in exts for e in idx.under(ext, root)]
+
+
+def has_files(ctx: Context, exts: Iterable[str], root: str) -> bool:
+    """Whether any project file with one of `exts` lies under `root` (a set lookup, no scan)."""
+    exts = list(exts)
+    idx = index(ctx)
+    return root in idx.dirs_with(exts) and bool(root != "." or any(idx.by_ext.get(ext) for ext in exts))
+
+
 def source_bytes(ctx: Context, exts: dict[str, str], root: str = ".") -> dict[str, int]:
-    """Bytes of source per language under `root`, by file extension (`exts`: '.kt' → 'kotlin'),
-    skipping vendored and generated directories."""
+    """Source per language under `root`, by file extension (`exts`: '.kt' → 'kotlin'), skipping vendored and
+    generated directories: total bytes, or file counts when the index has no sizes (every size zero)."""
     totals: dict[str, int] = defaultdict(int)
-    for e in ctx.entries:
-        if not is_under(e.path, root):
-            continue
-        dot = e.path.rfind(".")
-        if dot < 0 or "/" in e.path[dot:]:
-            continue
-        lang = exts.get(e.path[dot:].lower())
-        if lang and is_project_path(e.path):
-            totals[lang] += e.size
-    return dict(totals)
+    counts: dict[str, int] = defaultdict(int)
+    for e in files_with(ctx, exts, root):
+        lang = exts[e.path[e.path.rfind(".") :].lower()]
+        totals[lang] += e.size
+        counts[lang] += 1
+    return dict(totals) if any(totals.values()) else dict(counts)
 
 
 def nearest_root(path: str, roots: Iterable[str]) -> str | None:

@@ -17,6 +17,7 @@ from autodevops.engine.detect.builder import (
     StackBuilder,
     ev,
     files_under,
+    has_files,
     is_project_path,
     is_under,
     line_of,
@@ -99,22 +100,11 @@ def _other_ecosystem(ctx: Context, directory: str) -> bool:
 
 
 def _has_sources(ctx: Context, directory: str) -> bool:
-    return any(
-        is_under(e.path, directory) and e.path[e.path.rfind(".") :].lower() in _EXTS and is_project_path(e.path)
-        for e in ctx.entries
-        if "." in e.path.rsplit("/", 1)[-1]
-    )
+    return has_files(ctx, _EXTS, directory)
 
 
 def _language(ctx: Context, directory: str, text: str) -> Language:
     totals = source_bytes(ctx, _EXTS, directory)
-    if not any(totals.values()):
-        totals = {}
-        for e in ctx.entries:
-            name = e.path.rsplit("/", 1)[-1]
-            lang = _EXTS.get(name[name.rfind(".") :].lower()) if "." in name else None
-            if lang and is_under(e.path, directory) and is_project_path(e.path):
-                totals[lang] = totals.get(lang, 0) + 1
     if totals:
         return "cpp" if totals.get("cpp", 0) >= totals.get("c", 0) else "c"
     # No sources indexed: the build file's project languages decide.

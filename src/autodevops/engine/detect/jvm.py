@@ -61,6 +61,7 @@ _GRADLE_VERSION = (
     re.compile(r"(?:source|target)Compatibility\s*=?\s*(?:JavaVersion\.VERSION_|[\"'])?(1[._]\d+|\d+)"),
     re.compile(r"jvmTarget(?:\.set\(|\s*=\s*)\s*(?:JvmTarget\.JVM_|[\"'])(1[._]\d+|\d+)"),
 )
+_LINT_CONFIG = re.compile(r"[^/]*checkstyle[^/]*\.xml|detekt[^/]*\.ya?ml")
 _GRADLE_DEP = re.compile(r"[\"']([\w.\-]+):([\w.\-]+)(?::[^\"']*)?[\"']")
 
 
@@ -320,10 +321,9 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
         deps += [f"{g}:{a}" for g, a in _GRADLE_DEP.findall(text)]
         deps += [f"{g}:{a}" for g, a in re.findall(r"module\s*=\s*[\"']([\w.\-]+):([\w.\-]+)[\"']", text)]
     # Checkstyle/detekt configurations are applied by the build even when its scripts are not readable.
-    for p in ctx.entries:
-        if is_under(p.path, directory) and re.search(r"(^|/)([^/]*checkstyle[^/]*\.xml|detekt[^/]*\.ya?ml)$", p.path):
-            b.add("lint_tools", ["other"], 0.6, ev(p.path))
-            break
+    lint_cfg = next((p for p in ctx.find_matching(_LINT_CONFIG) if is_under(p, directory)), None)
+    if lint_cfg:
+        b.add("lint_tools", ["other"], 0.6, ev(lint_cfg))
     if version is None:
         version = _version_files(ctx, directory)
     sibling = Context.join(directory, "pom.xml")
@@ -352,15 +352,6 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
 
 def _language(ctx: Context, directory: str) -> Language:
     totals = source_bytes(ctx, _EXTS, directory)
-    if not any(totals.values()):
-        # Sizes unknown (an index without sizes): count files instead.
-        counts: dict[str, int] = {}
-        for e in ctx.entries:
-            if is_under(e.path, directory):
-                lang = _EXTS.get(e.path[e.path.rfind(".") :].lower()) if "." in e.path else None
-                if lang:
-                    counts[lang] = counts.get(lang, 0) + 1
-        totals = counts
     return "kotlin" if totals.get("kotlin", 0) > totals.get("java", 0) else "java"
 
 

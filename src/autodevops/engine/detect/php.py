@@ -65,7 +65,8 @@ def detect(ctx: Context) -> list[Stack]:
     data = {p: ctx.json(p) for p in manifests}
     data = {p: d if isinstance(d, dict) else {} for p, d in data.items()}
     roots = [p for p in manifests if not _part_of_another(p, data)]
-    return [_stack(ctx, p, data[p], [m for m in manifests if m != p and _owner(m, roots) == p]) for p in roots]
+    owners = {m: _owner(m, roots) for m in manifests}
+    return [_stack(ctx, p, data[p], [m for m in manifests if m != p and owners[m] == p]) for p in roots]
 
 
 def _autoload_dirs(manifest: str, d: dict[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ from autodevops.engine.detect.builder import (
     StackBuilder,
     ev,
     files_under,
+    files_with,
     frameworks_from_deps,
     is_project_path,
     is_under,
@@ -162,8 +163,7 @@ def _versions(
 
 def _tests(ctx: Context, b: StackBuilder, directory: str, manifest: str, gems: dict[str, str]) -> None:
     def count(sub: str, pattern: str) -> int:
-        prefix = Context.join(directory, sub) + "/"
-        return sum(1 for e in ctx.entries if e.path.startswith(prefix) and re.search(pattern, e.path))
+        return sum(1 for e in files_with(ctx, [".rb"], Context.join(directory, sub)) if re.search(pattern, e.path))
 
     specs = count("spec", r"_spec\.rb$")
     tests = count("test", r"(_test|/test_[^/]*)\.rb$")

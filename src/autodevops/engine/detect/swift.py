@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from autodevops.engine.detect.base import Context
-from autodevops.engine.detect.builder import StackBuilder, ev, files_under, is_project_path, is_under
+from autodevops.engine.detect.builder import StackBuilder, ev, files_under, files_with, is_project_path
 from autodevops.engine.model import Stack
 
 _TOOLS = re.compile(r"^//\s*swift-tools-version\s*:\s*(\d+\.\d+(?:\.\d+)?)", re.I)
@@ -28,13 +28,7 @@ def detect(ctx: Context) -> list[Stack]:
 
 
 def _has_swift_sources(ctx: Context, directory: str) -> bool:
-    return any(
-        e.path.endswith(".swift")
-        and not e.path.rsplit("/", 1)[-1].startswith("Package")
-        and is_under(e.path, directory)
-        and is_project_path(e.path)
-        for e in ctx.entries
-    )
+    return any(not e.path.rsplit("/", 1)[-1].startswith("Package") for e in files_with(ctx, [".swift"], directory))
 
 
 def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
@@ -55,9 +49,7 @@ def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
             why="the minimum Swift toolchain the manifest requires",
         )
     b.set("build_commands", ["swift build"], 0.8, ev(manifest))
-    tests = [
-        e.path for e in ctx.entries if is_under(e.path, Context.join(directory, "Tests")) and e.path.endswith(".swift")
-    ]
+    tests = files_with(ctx, [".swift"], Context.join(directory, "Tests"))
     if tests or "testTarget(" in text:
         evidence = ev(Context.join(directory, "Tests")) if tests else ev(manifest, key="testTarget")
         b.set("test_tool", "swift-test", 0.9, evidence)
