@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, platform, serve
+from autodevops.commands import engine, generate, jobs, platform, serve
 
 app = typer.Typer(
     name="autodevops",
@@ -21,6 +21,7 @@ engine.register(app)
 generate.register(app)
 serve.register(app)
 platform.register(app)
+jobs.register(app)
 
 
 def main() -> None:
