@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +54,7 @@ async def list_links_of_installation(session: AsyncSession, installation_id: int
     return rows.all()
 
 
-async def repository_targets(session: AsyncSession, github_repo_id: int) -> Sequence[Row[tuple[uuid.UUID, uuid.UUID]]]:
+async def repository_targets(session: AsyncSession, github_repo_id: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(organization_id, repository_id) of every connection of a GitHub repository, across tenants.
 
     Routing facts only, through a definer function: the caller reads the rows in a session bound to each
@@ -62,7 +62,7 @@ async def repository_targets(session: AsyncSession, github_repo_id: int) -> Sequ
     """
     fn = func.app_github_repository_targets(github_repo_id).table_valued("organization_id", "repository_id")
     result = await session.execute(select(fn.c.organization_id, fn.c.repository_id))
-    return result.all()
+    return [(uuid.UUID(str(org)), uuid.UUID(str(repo))) for org, repo in result.all()]
 
 
 async def installation_organizations(session: AsyncSession, installation_id: int) -> list[uuid.UUID]:
