@@ -39,14 +39,17 @@ AUTHENTICATORS: list[Authenticator] = [bearer_token, session_cookie]
 
 async def get_current_user(request: Request, session: DBSession) -> User:
     """The authenticated user, with the request's DB session bound to them. 401 otherwise."""
-    for authenticate in AUTHENTICATORS:
-        user = await authenticate(request, session)
-        if user is not None:
-            request.state.user_id = str(user.id)
-            return user
-    error = Unauthorized("authentication required")
-    error.headers = {"WWW-Authenticate": "Bearer"}
-    raise error
+    try:
+        for authenticate in AUTHENTICATORS:
+            user = await authenticate(request, session)
+            if user is not None:
+                request.state.user_id = str(user.id)
+                return user
+        raise Unauthorized("authentication required")
+    except Unauthorized as error:
+        # RFC 9110: a 401 names the scheme the client should use.
+        error.headers = {"WWW-Authenticate": "Bearer"}
+        raise
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

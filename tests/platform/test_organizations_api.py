@@ -1,0 +1,154 @@
+"""Organizations and members: roles decide who manages; an organization always keeps an owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+async def add(client: httpx.AsyncClient, owner: Any, member: Any, role: str) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/organizations/{owner.organization_id}/members",
+        json={"email": member.user.email.upper(), "role": role},
+        headers=owner.headers,
+    )
+
+
+async def test_create_list_get_rename_delete(
+    api_client: httpx.AsyncClient, make_tenant: Any, pg_admin: AsyncEngine
+) -> None:
+    tenant = await make_tenant()
+    created = await api_client.post("/api/v1/organizations", json={"name": "  Widgets Inc  "}, headers=tenant.headers)
+    assert created.status_code == 201
+    org = created.json()
+    assert org["name"] == "Widgets Inc"
+    assert org["role"] == "owner"
+
+    names = [o["name"] for o in (await api_client.get("/api/v1/organizations", headers=tenant.headers)).json()["items"]]
+    assert names == ["Acme", "Widgets Inc"]
+
+    renamed = await api_client.patch(
+        f"/api/v1/organizations/{org['id']}", json={"name": "Gadgets"}, headers=tenant.headers
+    )
+    assert renamed.json()["name"] == "Gadgets"
+
+    repo = await api_client.post(
+        "/api/v1/repositories",
+        json={"organization_id": org["id"], "url": "https://140.82.112.3/g/g.git"},
+        headers=tenant.headers,
+    )
+    assert repo.status_code == 201
+    assert (await api_client.delete(f"/api/v1/organizations/{org['id']}", headers=tenant.headers)).status_code == 204
+    assert (await api_client.get(f"/api/v1/organizations/{org['id']}", headers=tenant.headers)).status_code == 404
+    async with pg_admin.connect() as connection:  # its repositories went with it; the audit trail stays
+        assert (
+            await connection.scalar(
+                text("SELECT count(*) FROM repositories WHERE organization_id = :o"), {"o": org["id"]}
+            )
+            == 0
+        )
+        actions = (
+            await connection.scalars(
+                text("SELECT action FROM audit_events WHERE organization_id = :o ORDER BY created_at"), {"o": org["id"]}
+            )
+        ).all()
+    assert actions == ["organization.created", "organization.renamed", "repository.connected", "organization.deleted"]
+
+
+async def test_members_roles_and_permissions(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    owner, admin, member, outsider = [await make_tenant() for _ in range(4)]
+    members_url = f"/api/v1/organizations/{owner.organization_id}/members"
+    assert (await add(api_client, owner, admin, "admin")).status_code == 201
+    assert (await add(api_client, owner, member, "member")).status_code == 201
+    assert (await add(api_client, owner, member, "admin")).status_code == 409  # already a member
+
+    listing = (await api_client.get(members_url, headers=member.headers)).json()["items"]
+    assert [(m["email"], m["role"]) for m in listing] == [
+        (owner.user.email, "owner"),
+        (admin.user.email, "admin"),
+        (member.user.email, "member"),
+    ]
+
+    # A plain member reads but does not manage.
+    assert (
+        await api_client.get(f"/api/v1/organizations/{owner.organization_id}", headers=member.headers)
+    ).status_code == 200
+    assert (await add(api_client, _as(owner, member), outsider, "member")).status_code == 403
+    rename = await api_client.patch(
+        f"/api/v1/organizations/{owner.organization_id}", json={"name": "X"}, headers=member.headers
+    )
+    assert rename.status_code == 403
+    # Admins manage members but not owners.
+    assert (await add(api_client, _as(owner, admin), outsider, "owner")).status_code == 403
+    assert (await add(api_client, _as(owner, admin), outsider, "member")).status_code == 201
+    to_owner = await api_client.patch(f"{members_url}/{member.user_id}", json={"role": "owner"}, headers=admin.headers)
+    assert to_owner.status_code == 403
+    assert (await api_client.delete(f"{members_url}/{owner.user_id}", headers=admin.headers)).status_code == 403
+    # Only owners delete the organization.
+    assert (
+        await api_client.delete(f"/api/v1/organizations/{owner.organization_id}", headers=admin.headers)
+    ).status_code == 403
+    # An unknown user is a 404.
+    unknown = await api_client.post(members_url, json={"email": "nobody@example.com"}, headers=owner.headers)
+    assert unknown.status_code == 404
+
+
+def _as(owner: Any, actor: Any) -> Any:
+    """`actor` acting on `owner`'s organization."""
+
+    class Acting:
+        organization_id = owner.organization_id
+        headers = actor.headers
+
+    return Acting()
+
+
+async def test_last_owner_cannot_leave_or_be_demoted(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    owner, other = await make_tenant(), await make_tenant()
+    members_url = f"/api/v1/organizations/{owner.organization_id}/members"
+    assert (await api_client.delete(f"{members_url}/{owner.user_id}", headers=owner.headers)).status_code == 409
+    demote = await api_client.patch(f"{members_url}/{owner.user_id}", json={"role": "admin"}, headers=owner.headers)
+    assert demote.status_code == 409
+    # With a second owner, the first may step down, then leave.
+    assert (await add(api_client, owner, other, "owner")).status_code == 201
+    demote = await api_client.patch(f"{members_url}/{owner.user_id}", json={"role": "member"}, headers=owner.headers)
+    assert demote.status_code == 200
+    assert (await api_client.delete(f"{members_url}/{owner.user_id}", headers=owner.headers)).status_code == 204
+    # Gone: the organization is now invisible to them.
+    assert (
+        await api_client.get(f"/api/v1/organizations/{owner.organization_id}", headers=owner.headers)
+    ).status_code == 404
+    assert (await api_client.get(members_url, headers=other.headers)).json()["items"][0]["role"] == "owner"
+
+
+async def test_member_can_read_but_not_connect_repositories(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    owner, member = await make_tenant(), await make_tenant()
+    await add(api_client, owner, member, "member")
+    body = {"organization_id": str(owner.organization_id), "url": "https://140.82.112.3/a/b"}
+    assert (await api_client.post("/api/v1/repositories", json=body, headers=member.headers)).status_code == 403
+    repo = (await api_client.post("/api/v1/repositories", json=body, headers=owner.headers)).json()
+    assert (await api_client.get(f"/api/v1/repositories/{repo['id']}", headers=member.headers)).status_code == 200
+    assert (await api_client.delete(f"/api/v1/repositories/{repo['id']}", headers=member.headers)).status_code == 403
+    assert (await api_client.delete(f"/api/v1/repositories/{repo['id']}", headers=owner.headers)).status_code == 204
+    assert (await api_client.get(f"/api/v1/repositories/{repo['id']}", headers=owner.headers)).status_code == 404
+
+
+async def test_repository_list_is_paginated_and_filterable(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    tenant = await make_tenant()
+    second = (await api_client.post("/api/v1/organizations", json={"name": "Second"}, headers=tenant.headers)).json()
+    for i in range(3):
+        for org in (str(tenant.organization_id), second["id"]):
+            body = {"organization_id": org, "url": f"https://140.82.112.3/o/r{i}.git"}
+            assert (await api_client.post("/api/v1/repositories", json=body, headers=tenant.headers)).status_code == 201
+    everything = (await api_client.get("/api/v1/repositories", headers=tenant.headers)).json()
+    assert len(everything["items"]) == 6
+    page = (await api_client.get("/api/v1/repositories", params={"limit": 4}, headers=tenant.headers)).json()
+    assert (len(page["items"]), page["next_offset"]) == (4, 4)
+    only_second = (
+        await api_client.get("/api/v1/repositories", params={"organization_id": second["id"]}, headers=tenant.headers)
+    ).json()["items"]
+    assert {r["organization_id"] for r in only_second} == {second["id"]}
+    assert len(only_second) == 3
