@@ -125,10 +125,24 @@ _CI_FILES: tuple[tuple[re.Pattern[str], CIProvider], ...] = (
 )
 
 
+_CI_DIRS = (
+    ".github/workflows/",
+    ".circleci/",
+    ".azure-pipelines/",
+    "azure-pipelines/",
+    ".buildkite/",
+    ".woodpecker/",
+    ".semaphore/",
+    "jenkins/",
+)
+
+
 def detect_existing_ci(ctx: Context) -> list[ExistingCI]:
     """Every CI configuration file, by provider. Reported only: never an input to stack fields."""
     out: list[ExistingCI] = []
-    for path in sorted(ctx.sizes):
+    # CI configuration lives at the root or in a few well-known directories: test only those paths.
+    candidates = [p for p in ctx.sizes if "/" not in p or p.startswith(_CI_DIRS)]
+    for path in sorted(candidates):
         for pattern, provider in _CI_FILES:
             if pattern.fullmatch(path):
                 out.append(ExistingCI(provider=provider, path=path))

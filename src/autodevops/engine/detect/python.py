@@ -437,10 +437,7 @@ def _package_manager(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any
         )
         if ctx.exists(j(name))
     ]
-    # A workspace member's lockfile lives at the workspace root.
-    if not locks and root != "." and ctx.exists("uv.lock"):
-        locks = [("../uv.lock", "uv")]
-    b.stack.lockfiles = [j(n) for n, _ in locks if not n.startswith("..")]
+    b.stack.lockfiles = [j(n) for n, _ in locks]
     if len(locks) > 1:
         b.finding(
             "multiple-lockfiles",
@@ -854,9 +851,8 @@ def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
     # Environments named after a tool (`lint-ruff`, `3.12-mypy`, `typing-pyright`) run it.
     envs, env_ev = _tox_envs(ctx, root, tool)
     for env in envs:
-        for factor in env.split("-"):
-            mapped = LINT_PACKAGES.get(factor) or ENV_FACTOR_OTHER.get(factor)
-            if mapped and env_ev is not None:
+        for factor, mapped in (*LINT_PACKAGES.items(), *ENV_FACTOR_OTHER.items()):
+            if re.search(rf"(?:^|-){re.escape(factor)}(?:$|-)", env) and env_ev is not None:
                 add(mapped, Evidence(file=env_ev.file, key=f"{env_ev.key}: {env}"))
                 if mapped == "pre-commit" and ctx.exists(precommit) and hosted:
                     # The hooks run through tox too, even though pre-commit.ci is configured.

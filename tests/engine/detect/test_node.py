@@ -1,0 +1,250 @@
+"""Node.js (JavaScript/TypeScript) and Deno detection on small fixture repositories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autodevops.engine.detect import deno, node
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # Node 22, 24, 26 are the supported LTS lines; 20 ended 2026-04-30
+
+
+def write(root: Path, files: dict[str, str | dict[str, Any]]) -> Context:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return Context(LocalDir(root), TODAY)
+
+
+def detect(root: Path, files: dict[str, str | dict[str, Any]]) -> tuple[list[Stack], Context]:
+    ctx = write(root, files)
+    return node.detect(ctx), ctx
+
+
+def codes(ctx: Context) -> set[str]:
+    return {f.code for f in ctx.findings}
+
+
+def test_npm_library(tmp_path: Path) -> None:
+    pkg = {
+        "name": "lib",
+        "main": "index.js",
+        "engines": {"node": ">=22"},
+        "scripts": {"test": "mocha test/", "lint": "eslint .", "build": "rollup -c"},
+        "devDependencies": {"mocha": "*", "eslint": "*"},
+        "dependencies": {"ioredis": "*"},
+    }
+    (stack,), ctx = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}", "index.js": ""})
+    assert stack.language == "javascript"
+    assert stack.package_manager == "npm"
+    assert stack.versions == ["22", "24", "26"]
+    assert stack.provenance["versions"].evidence[0].key == "engines.node"
+    assert stack.test_tool == "mocha"
+    assert stack.test_commands == ["npm test"]
+    assert stack.lint_tools == ["eslint"]
+    assert stack.lint_commands == ["npm run lint"]
+    assert stack.build_commands == ["npm run build"]
+    assert stack.services == ["redis"]
+    assert codes(ctx) == set()
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pnpm-lock.yaml": "", "yarn.lock": ""}, "pnpm"),
+        ({"bun.lockb": ""}, "bun"),
+        ({"bun.lock": "", "yarn.lock": ""}, "bun"),
+        ({".yarnrc.yml": "", "package-lock.json": "{}"}, "yarn"),
+        ({"yarn.lock": ""}, "yarn"),
+        ({"package-lock.json": "{}"}, "npm"),
+    ],
+)
+def test_package_manager_order(tmp_path: Path, files: dict[str, str | dict[str, Any]], expected: str) -> None:
+    (stack,), _ = detect(tmp_path, {"package.json": {"scripts": {"test": "jest"}}, **files})
+    assert stack.package_manager == expected
+
+
+def test_package_manager_field_wins(tmp_path: Path) -> None:
+    pkg = {"packageManager": "pnpm@9.1.0", "scripts": {"test": "vitest run"}}
+    (stack,), ctx = detect(tmp_path, {"package.json": pkg, "yarn.lock": "", "package-lock.json": "{}"})
+    assert stack.package_manager == "pnpm"
+    assert stack.test_commands == ["pnpm test"]
+    assert "multiple-lockfiles" in codes(ctx)
+
+
+def test_no_lockfile_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"package.json": {"scripts": {"test": "ava"}}})
+    assert stack.package_manager == "npm"
+    assert stack.test_tool == "ava"
+    assert "no-lockfile" in codes(ctx)
+
+
+@pytest.mark.parametrize(
+    ("script", "deps", "expected"),
+    [
+        ("vitest run", {}, "vitest"),
+        ("node --experimental-vm-modules ./node_modules/jest/bin/jest.js", {}, "jest"),
+        ("node --test", {}, "node-test"),
+        ("xo && c8 ava && tsd", {}, "ava"),
+        ("npm run unit", {"mocha": "*"}, "mocha"),
+        ("node ./run-tests.js", {}, "other"),
+    ],
+)
+def test_test_runner_from_script(tmp_path: Path, script: str, deps: dict[str, str], expected: str) -> None:
+    pkg = {"scripts": {"test": script}, "devDependencies": deps}
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}"})
+    assert stack.test_tool == expected
+
+
+def test_referenced_scripts_are_followed(tmp_path: Path) -> None:
+    pkg = {"scripts": {"test": "npm run test:unit && npm run test:types", "test:unit": "jest", "test:types": "tsc"}}
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}"})
+    assert stack.test_tool == "jest"
+    assert stack.lint_tools == ["tsc"]
+
+
+def test_lint_tools_from_check_scripts_only(tmp_path: Path) -> None:
+    pkg = {
+        "scripts": {
+            "lint": "eslint --cache .",
+            "format": "prettier --write .",
+            "format-check": "prettier --check .",
+            "check": "tsc --noEmit",
+            "build-dts": "tsc -p tsconfig.build.json",
+            "spell": "cspell .",
+            "lint:fix": "biome check --write",
+        }
+    }
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "pnpm-lock.yaml": ""})
+    assert stack.lint_tools == ["eslint", "prettier", "tsc", "other"]
+    assert stack.lint_commands == ["pnpm run lint", "pnpm run check", "pnpm run format-check"]
+
+
+def test_typescript_when_typescript_sources_dominate(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"scripts": {"test": "vitest"}},
+        "tsconfig.json": "{}",
+        "src/a.ts": "",
+        "src/b.ts": "",
+        "src/c.tsx": "",
+        "index.d.ts": "",
+        "eslint.config.js": "",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.language == "typescript"
+
+
+def test_nvmrc_pin_and_engines_conflict(tmp_path: Path) -> None:
+    pkg = {"engines": {"node": ">=22"}, "scripts": {"test": "jest"}}
+    (stack,), ctx = detect(tmp_path, {"package.json": pkg, ".nvmrc": "v20.11.1\n", "package-lock.json": "{}"})
+    assert stack.versions == ["20"]
+    finding = next(f for f in ctx.findings if f.code == "node-version-mismatch")
+    assert [e.file for e in finding.evidence] == [".nvmrc", "package.json"]
+    assert "eol-runtime" in codes(ctx)  # Node 20 ended 2026-04-30
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({".node-version": "lts/*\n"}, ["lts/*"]),
+        ({".tool-versions": "nodejs 24.3.0\n"}, ["24"]),
+        ({}, []),
+    ],
+)
+def test_version_pins(tmp_path: Path, files: dict[str, str | dict[str, Any]], expected: list[str]) -> None:
+    (stack,), _ = detect(tmp_path, {"package.json": {"scripts": {"test": "jest"}}, **files})
+    assert stack.versions == expected
+
+
+def test_volta_pin(tmp_path: Path) -> None:
+    pkg = {"volta": {"node": "22.4.0"}, "scripts": {"test": "jest"}}
+    (stack,), _ = detect(tmp_path, {"package.json": pkg})
+    assert stack.versions == ["22"]
+    assert stack.provenance["versions"].evidence[0].key == "volta.node"
+
+
+def test_workspaces_are_one_stack_and_nested_projects_with_lockfiles_are_separate(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"private": True, "workspaces": ["packages/*"], "scripts": {"test": "vitest"}},
+        "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n",
+        "pnpm-lock.yaml": "",
+        "packages/a/package.json": {"name": "a", "scripts": {"test": "vitest"}},
+        "packages/b/package.json": {"name": "b", "scripts": {"build": "tsup"}},
+        "packages/b/pnpm-lock.yaml": "",
+        "tools/release/package.json": {"scripts": {"test": "node --test"}},
+        "tools/release/yarn.lock": "",
+        "test/fixtures/app/package.json": {"scripts": {"test": "jest"}},
+        "test/fixtures/app/package-lock.json": "{}",
+        "docs/package.json": {"scripts": {"build": "vitepress build"}},
+    }
+    stacks, _ = detect(tmp_path, files)
+    assert [s.path for s in stacks] == [".", "tools/release"]
+    assert stacks[0].workspace_members == ["packages/a", "packages/b"]
+    assert stacks[1].package_manager == "yarn"
+    assert stacks[1].test_tool == "node-test"
+
+
+def test_release_tooling_package_json_is_not_a_stack(tmp_path: Path) -> None:
+    pkg = {"devDependencies": {"release-it": "*"}, "scripts": {"release": "release-it"}}
+    stacks, _ = detect(tmp_path, {"package.json": pkg, "pyproject.toml": "[project]\nname='x'\n"})
+    assert stacks == []
+
+
+def test_asset_bundle_with_only_a_lockfile_and_bundler_config(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "composer.json": "{}",
+        "resources/renderer/package.json": "",  # unreadable: an empty file
+        "resources/renderer/package-lock.json": "{}",
+        "resources/renderer/vite.config.js": "",
+    }
+    (stack,), ctx = detect(tmp_path, files)
+    assert stack.path == "resources/renderer"
+    assert stack.build_commands == ["npm run build"]
+    assert stack.provenance["build_commands"].confidence < 0.6
+    assert "parse-error" in codes(ctx)
+
+
+def test_configured_runner_not_installed(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"scripts": {"test": "node test.js"}, "devDependencies": {}},
+        "jest.config.js": "",
+        "package-lock.json": "{}",
+    }
+    _, ctx = detect(tmp_path, files)
+    assert "test-runner-not-installed" in codes(ctx)
+
+
+def test_deno_workspace(tmp_path: Path) -> None:
+    config = {"workspace": ["./packages/core"], "tasks": {"test": "deno test -A", "build": "deno run build.ts"}}
+    ctx = write(
+        tmp_path,
+        {
+            "deno.json": config,
+            "deno.lock": "{}",
+            "packages/core/deno.json": {"name": "@x/core"},
+            "tests/fixture/deno.json": "{}",
+        },
+    )
+    (stack,) = deno.detect(ctx)
+    assert (stack.path, stack.language, stack.package_manager) == (".", "typescript", "deno")
+    assert stack.test_commands == ["deno task test"]
+    assert stack.build_commands == ["deno task build"]
+    assert stack.lockfiles == ["deno.lock"]
+    assert stack.workspace_members == ["packages/core"]
+
+
+def test_deno_jsonc_with_comments(tmp_path: Path) -> None:
+    ctx = write(tmp_path, {"deno.jsonc": '{\n  // tasks\n  "tasks": {"check": "deno check ."},\n}\n'})
+    (stack,) = deno.detect(ctx)
+    assert stack.test_commands == ["deno test -A"]
+    assert "deno task check" in stack.lint_commands
+    assert ctx.findings == []

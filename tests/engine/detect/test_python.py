@@ -1,0 +1,268 @@
+"""Python detection on small fixture repositories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from autodevops.engine.detect import python
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)  # 3.8 and 3.9 are end-of-life, 3.10 only just; 3.15 came out 2026-10-01
+
+
+def detect(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    ctx = Context(LocalDir(root), TODAY)
+    return python.detect(ctx), ctx
+
+
+def codes(ctx: Context) -> set[str]:
+    return {f.code for f in ctx.findings}
+
+
+UV_PROJECT = """
+[project]
+name = "app"
+requires-python = ">=3.11"
+dependencies = ["fastapi", "psycopg[binary]>=3"]
+
+[dependency-groups]
+dev = ["pytest>=8", "ruff", "mypy"]
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+"""
+
+
+def test_uv_project(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": UV_PROJECT, "uv.lock": "", "tests/test_app.py": ""})
+    assert stack.path == "."
+    assert stack.language == "python"
+    assert stack.package_manager == "uv"
+    assert stack.provenance["package_manager"].evidence[0].file == "uv.lock"
+    assert stack.versions == ["3.11", "3.12", "3.13", "3.14"]  # 3.15 is too new for an open range
+    assert stack.provenance["versions"].evidence[0].key == "project.requires-python"
+    assert stack.test_tool == "pytest"
+    assert stack.test_commands == ["uv run pytest"]
+    assert stack.lint_tools == ["ruff", "mypy"]
+    assert stack.build_commands == ["uv build"]
+    assert stack.services == ["postgres"]
+    assert stack.frameworks == ["fastapi"]
+    assert stack.lockfiles == ["uv.lock"]
+    assert "no-lockfile" not in codes(ctx)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pyproject.toml": "[tool.poetry]\nname='x'\n", "poetry.lock": ""}, "poetry"),
+        ({"Pipfile": "[packages]\nrequests = '*'\n", "Pipfile.lock": "{}"}, "pipenv"),
+        ({"pyproject.toml": "[project]\nname='x'\n", "pdm.lock": ""}, "pdm"),
+        ({"pyproject.toml": "[project]\nname='x'\n[tool.hatch.envs.default]\n"}, "hatch"),
+        ({"environment.yml": "dependencies:\n  - python=3.12\n  - numpy\n"}, "conda"),
+        ({"requirements.txt": "requests\n"}, "pip"),
+        ({"setup.py": ""}, "pip"),
+    ],
+)
+def test_package_managers(tmp_path: Path, files: dict[str, str], expected: str) -> None:
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.package_manager == expected
+
+
+def test_two_lockfiles_are_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "uv.lock": "", "poetry.lock": ""})
+    assert stack.package_manager == "uv"
+    finding = next(f for f in ctx.findings if f.code == "multiple-lockfiles")
+    assert {e.file for e in finding.evidence} == {"uv.lock", "poetry.lock"}
+
+
+def test_poetry_without_lockfile_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": "[tool.poetry]\nname='x'\n"})
+    assert stack.package_manager == "poetry"
+    assert "no-lockfile" in codes(ctx)
+
+
+def test_classifiers_are_the_matrix_even_past_end_of_life(tmp_path: Path) -> None:
+    pyproject = (
+        "[project]\nname='x'\nrequires-python='>=3.9'\nclassifiers=[\n"
+        + "".join(f"  'Programming Language :: Python :: 3.{m}',\n" for m in range(9, 14))
+        + "  'Programming Language :: Python :: Implementation :: PyPy',\n]\n"
+    )
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": pyproject})
+    assert stack.versions == ["3.9", "3.10", "3.11", "3.12", "3.13", "pypy3.11"]
+    eol = next(f for f in ctx.findings if f.code == "eol-runtime")
+    assert "3.9" in eol.message
+
+
+def test_poetry_caret_python_constraint(tmp_path: Path) -> None:
+    (stack,), _ = detect(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.poetry]\nname='x'\n[tool.poetry.dependencies]\npython = '^3.11'\n",
+            "poetry.lock": "",
+        },
+    )
+    assert stack.versions == ["3.11", "3.12", "3.13", "3.14"]
+
+
+def test_python_version_excluded_by_requires_python(tmp_path: Path) -> None:
+    (stack,), ctx = detect(
+        tmp_path,
+        {"pyproject.toml": "[project]\nname='x'\nrequires-python='>=3.12'\n", ".python-version": "3.11.9\n"},
+    )
+    assert stack.versions == ["3.12", "3.13", "3.14"]
+    finding = next(f for f in ctx.findings if f.code == "python-version-excluded")
+    assert [e.file for e in finding.evidence] == [".python-version", "pyproject.toml"]
+
+
+def test_pinned_eol_python_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"requirements.txt": "flask\n", ".python-version": "3.8\n"})
+    assert stack.versions == ["3.8"]
+    assert "eol-runtime" in codes(ctx)
+
+
+def test_tool_versions_pin(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"requirements.txt": "flask\n", ".tool-versions": "nodejs 22.1.0\npython 3.12.3\n"})
+    assert stack.versions == ["3.12"]
+    assert stack.provenance["versions"].evidence[0].line == 2
+
+
+def test_invalid_requires_python_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\nrequires-python='>=three'\n"})
+    assert "invalid-version-range" in codes(ctx)
+    assert stack.versions == []
+
+
+def test_tox_envlist_versions_and_tox_runner(tmp_path: Path) -> None:
+    tox = (
+        "[tox]\nenvlist = py{311,312}-django, lint\n"
+        "[testenv]\ncommands = pytest\n[testenv:lint]\ncommands = ruff check .\n"
+    )
+    (stack,), _ = detect(tmp_path, {"setup.py": "", "tox.ini": tox})
+    assert stack.versions == ["3.11", "3.12"]
+    assert stack.test_tool == "tox"
+    assert stack.test_commands == ["tox"]
+    assert "ruff" in stack.lint_tools
+
+
+def test_tox_listed_in_dev_dependencies_wins_over_a_makefile(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ndev = ['tox', 'pytest']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": "[tox]\nenvlist=py312\n", "Makefile": ""})
+    assert stack.test_tool == "tox"
+
+
+def test_makefile_without_tox_dependency_means_pytest(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ntest = ['pytest']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": "[tox]\nenvlist=py312\n", "Makefile": ""})
+    assert stack.test_tool == "pytest"
+    assert stack.test_commands == ["python -m pytest"]
+
+
+def test_noxfile_means_nox(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": ""})
+    assert (stack.test_tool, stack.test_commands) == ("nox", ["nox"])
+
+
+def test_django_manage_py(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"requirements.txt": "Django>=5\nmysqlclient\n", "manage.py": ""})
+    assert stack.test_tool == "unittest"
+    assert stack.test_commands == ["python manage.py test"]
+    assert stack.frameworks == ["django"]
+    assert stack.services == ["mysql"]
+    assert stack.build_commands == []
+
+
+def test_poetry_runs_pytest_through_poetry(tmp_path: Path) -> None:
+    pyproject = "[tool.poetry]\nname='x'\n[tool.poetry.group.dev.dependencies]\npytest='^8'\nblack='*'\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "poetry.lock": ""})
+    assert stack.test_commands == ["poetry run pytest"]
+    assert stack.lint_tools == ["black"]
+
+
+def test_plain_test_modules_fall_back_to_unittest_with_low_confidence(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"setup.py": "", "tests/test_x.py": ""})
+    assert stack.test_tool == "unittest"
+    assert stack.provenance["test_tool"].confidence < 0.6
+
+
+def test_configured_but_not_installed_runner(tmp_path: Path) -> None:
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n[tool.pytest.ini_options]\n"})
+    assert stack.test_tool == "pytest"
+    finding = next(f for f in ctx.findings if f.code == "test-runner-not-installed")
+    assert finding.evidence[0].key == "tool.pytest"
+
+
+PRE_COMMIT = """
+repos:
+  - repo: https://github.com/astral-sh/ruff-pre-commit
+    hooks: [{id: ruff-check}, {id: ruff-format}]
+  - repo: https://github.com/codespell-project/codespell
+    hooks: [{id: codespell}]
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    hooks: [{id: trailing-whitespace}]
+"""
+
+
+def test_pre_commit_hooks_are_lint_tools(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", ".pre-commit-config.yaml": PRE_COMMIT})
+    assert stack.lint_tools == ["pre-commit", "ruff", "other"]
+    assert stack.lint_commands == ["pre-commit run --all-files"]
+
+
+def test_pre_commit_ci_hosted_hooks_are_not_the_projects_ci(tmp_path: Path) -> None:
+    config = PRE_COMMIT + "ci:\n  autoupdate_schedule: monthly\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", ".pre-commit-config.yaml": config})
+    assert stack.lint_tools == []
+
+
+def test_tox_envs_named_after_tools(tmp_path: Path) -> None:
+    tox = "[tox]\nenv_list = lint-{ruff,pre-commit}, 3.1{2-3}-mypy, typing-pyright\n"
+    config = PRE_COMMIT + "ci:\n  skip: [ruff]\n"
+    (stack,), _ = detect(tmp_path, {"setup.py": "", "tox.ini": tox, ".pre-commit-config.yaml": config})
+    assert set(stack.lint_tools) == {"ruff", "pre-commit", "mypy", "pyright", "other"}
+    assert stack.versions == ["3.12", "3.13"]
+
+
+def test_nested_projects(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='root'\n[tool.uv.workspace]\nmembers=['packages/*']\n",
+        "uv.lock": "",
+        "packages/core/pyproject.toml": "[project]\nname='core'\n",
+        "packages/core/tests/test_core.py": "",
+        "examples/demo/pyproject.toml": "[project]\nname='demo'\n",
+        "examples/demo/tests/test_demo.py": "",
+        "tools/plugin/pyproject.toml": "[project]\nname='plugin'\n",
+        "service/pyproject.toml": "[project]\nname='service'\n",
+        "service/tests/test_service.py": "",
+        "untested/pyproject.toml": "[project]\nname='untested'\n",
+    }
+    stacks, _ = detect(tmp_path, files)
+    assert [s.path for s in stacks] == [".", "service"]
+    assert stacks[1].package_manager == "pip"
+
+
+def test_malformed_pyproject_is_a_parse_error_finding(tmp_path: Path) -> None:
+    stacks, ctx = detect(tmp_path, {"pyproject.toml": "[project\nname=", "requirements.txt": "requests\n"})
+    assert [s.path for s in stacks] == ["."]
+    finding = next(f for f in ctx.findings if f.code == "parse-error")
+    assert finding.evidence[0].file == "pyproject.toml"
+
+
+def test_tool_only_pyproject_in_a_non_python_repo_is_not_a_stack(tmp_path: Path) -> None:
+    stacks, _ = detect(tmp_path, {"pyproject.toml": "[tool.black]\nline-length = 100\n", "main.go": ""})
+    assert stacks == []
+
+
+def test_requirement_names() -> None:
+    assert python.req_name("Django_Rest.Framework>=3; python_version>'3.8'") == "django-rest-framework"
+    assert python.req_name("-r base.txt") is None
+    assert python.req_name("# comment") is None

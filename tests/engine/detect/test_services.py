@@ -1,0 +1,69 @@
+"""The service tables every ecosystem's detector uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from autodevops.engine.detect import services as svc
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "names", "expected"),
+    [
+        ("python", ["Psycopg2_Binary", "redis", "django"], [("postgres", "Psycopg2_Binary"), ("redis", "redis")]),
+        ("node", ["mongoose", "react"], [("mongodb", "mongoose")]),
+        (
+            "go",
+            ["github.com/redis/go-redis/v9", "github.com/jackc/pgx/v5/pgxpool"],
+            [("redis", "github.com/redis/go-redis/v9"), ("postgres", "github.com/jackc/pgx/v5/pgxpool")],
+        ),
+        ("go", ["github.com/lib/pqx"], []),
+        (
+            "java",
+            ["org.postgresql:postgresql", "mysql-connector-j"],
+            [("postgres", "org.postgresql:postgresql"), ("mysql", "mysql-connector-j")],
+        ),
+        ("ruby", ["pg", "sidekiq"], [("postgres", "pg"), ("redis", "sidekiq")]),
+        ("php", ["predis/predis", "ext-pdo_pgsql"], [("redis", "predis/predis"), ("postgres", "ext-pdo_pgsql")]),
+        ("dotnet", ["Npgsql.EntityFrameworkCore.PostgreSQL"], [("postgres", "Npgsql.EntityFrameworkCore.PostgreSQL")]),
+        ("elixir", ["postgrex", "myxql"], [("postgres", "postgrex"), ("mysql", "myxql")]),
+        ("rust", ["tokio-postgres", "lapin"], [("postgres", "tokio-postgres"), ("rabbitmq", "lapin")]),
+        ("cobol", ["pg"], []),
+    ],
+)
+def test_services_from_dependencies(ecosystem: str, names: list[str], expected: list[tuple[str, str]]) -> None:
+    assert svc.services_from_dependencies(ecosystem, names) == expected
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("postgres:16-alpine", "postgres"),
+        ("docker.io/library/redis:7@sha256:abc", "redis"),
+        ("docker.elastic.co/elasticsearch/elasticsearch:8.15.0", "elasticsearch"),
+        ("localhost:5000/mysql", "mysql"),
+        ("valkey/valkey:8.1-alpine", "redis"),
+        ("bitnami/kafka:3.7", "kafka"),
+        ("ghcr.io/acme/app:1.2", None),
+        ("node:22", None),
+    ],
+)
+def test_service_from_image(image: str, expected: str | None) -> None:
+    assert svc.service_from_image(image) == expected
+
+
+def test_services_from_env() -> None:
+    text = (
+        "# comment: redis://ignored\n"
+        "DATABASE_URL=postgresql://user:pw@localhost/db\n"
+        "export REDIS_HOST=localhost\n"
+        "DB_CONNECTION=mysql\n"
+        "BROKER=amqp://guest@localhost//\n"
+        "APP_NAME=demo\n"
+    )
+    assert svc.services_from_env(text) == [
+        ("postgres", "postgresql://"),
+        ("redis", "REDIS_HOST"),
+        ("mysql", "DB_CONNECTION"),
+        ("rabbitmq", "amqp://"),
+    ]

@@ -1,0 +1,176 @@
+"""The analyzer's repository-level passes and its resilience to bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from autodevops.engine import analyze as analyze_module
+from autodevops.engine.analyze import analyze
+from autodevops.engine.detect.base import Context
+from autodevops.engine.model import Analysis, Stack
+from autodevops.engine.source import LocalDir
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def run(root: Path, files: dict[str, str]) -> Analysis:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return analyze(LocalDir(root), TODAY)
+
+
+def codes(a: Analysis) -> set[str]:
+    return {f.code for f in a.findings}
+
+
+PYPROJECT = "[project]\nname='app'\nrequires-python='>=3.12'\ndependencies=['django']\n"
+WORKFLOW = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: tox -e py39\n"
+
+
+def test_existing_ci_is_reported_but_never_used_for_stack_fields(tmp_path: Path) -> None:
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": ""}
+    without = run(tmp_path / "a", files)
+    with_ci = run(
+        tmp_path / "b",
+        {
+            **files,
+            ".github/workflows/ci.yml": WORKFLOW,
+            ".gitlab-ci.yml": "test:\n  script: [nox]\n",
+            "Jenkinsfile": "",
+        },
+    )
+    assert [(c.provider, c.path) for c in with_ci.existing_ci] == [
+        ("github-actions", ".github/workflows/ci.yml"),
+        ("gitlab-ci", ".gitlab-ci.yml"),
+        ("jenkins", "Jenkinsfile"),
+    ]
+    strip = {"provenance"}
+    assert [s.model_dump(exclude=strip) for s in with_ci.stacks] == [
+        s.model_dump(exclude=strip) for s in without.stacks
+    ]
+
+
+def test_docker_and_compose(tmp_path: Path) -> None:
+    dockerfile = (
+        "FROM python:3.12-slim AS build\nRUN pip wheel .\n"
+        "FROM gcr.io/distroless/python3\nCOPY --from=build /w /w\nEXPOSE 8000 9000/udp\n"
+    )
+    compose = (
+        "services:\n  web:\n    build: .\n  db:\n    image: postgres:16\n  cache:\n    image: redis:7-alpine\n"
+        "  mail:\n    image: mailhog/mailhog\n"
+    )
+    a = run(tmp_path, {"pyproject.toml": PYPROJECT, "Dockerfile": dockerfile, "docker-compose.yml": compose})
+    (df,) = a.docker.dockerfiles
+    assert df.base_images == ["python:3.12-slim", "gcr.io/distroless/python3"]
+    assert df.exposed_ports == [8000, 9000]
+    assert df.multi_stage
+    (cf,) = a.docker.compose_files
+    assert [(s.name, s.kind, s.build) for s in cf.services] == [
+        ("web", None, True),
+        ("db", "postgres", False),
+        ("cache", "redis", False),
+        ("mail", None, False),
+    ]
+    (stack,) = a.stacks
+    assert stack.services == ["postgres", "redis"]
+    assert stack.provenance["services"].evidence[0].file == "docker-compose.yml"
+
+
+def test_services_from_env_example_and_devcontainer(tmp_path: Path) -> None:
+    a = run(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            ".env.example": "DATABASE_URL=postgres://localhost/app\n",
+            ".devcontainer/docker-compose.yml": "services:\n  q:\n    image: rabbitmq:3-management\n",
+        },
+    )
+    assert a.stacks[0].services == ["rabbitmq", "postgres"]
+
+
+def test_deploy_hints_and_monorepo(tmp_path: Path) -> None:
+    a = run(
+        tmp_path,
+        {
+            "package.json": json.dumps({"workspaces": ["packages/*"], "scripts": {"test": "jest"}}),
+            "turbo.json": "{}",
+            "Procfile": "web: node server.js\n",
+            "fly.toml": "app = 'x'\n",
+            "vercel.json": "{}",
+            "charts/app/Chart.yaml": "name: app\n",
+            "k8s/deploy.yaml": "kind: Deployment\n---\nkind: Service\n",
+            "app.yaml": "name: not-app-engine\n",
+        },
+    )
+    assert sorted((d.kind, d.path) for d in a.deploy) == [
+        ("fly", "fly.toml"),
+        ("helm", "charts/app/Chart.yaml"),
+        ("heroku", "Procfile"),
+        ("kubernetes", "k8s/deploy.yaml"),
+        ("vercel", "vercel.json"),
+    ]
+    assert a.monorepo is not None
+    assert a.monorepo.tools == ["npm-workspaces", "turbo"]
+
+
+def test_malformed_manifests_are_findings_and_the_rest_continues(tmp_path: Path) -> None:
+    a = run(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "web/package.json": "{not json",
+            "web/package-lock.json": "{}",
+            "docker-compose.yml": "services: [unclosed\n",
+        },
+    )
+    parse_errors = {f.evidence[0].file for f in a.findings if f.code == "parse-error"}
+    assert parse_errors == {"web/package.json", "docker-compose.yml"}
+    assert {s.path for s in a.stacks} == {".", "web"}
+    assert a.stacks[0].frameworks == ["django"]
+
+
+def test_yaml_bomb_is_refused_with_a_finding(tmp_path: Path) -> None:
+    # Nine levels of ten aliases each: a few hundred bytes that expand to 10**9 nodes.
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 9):
+        prev, name = chr(96 + i), chr(97 + i)
+        bomb += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
+    a = run(tmp_path, {"pyproject.toml": PYPROJECT, "docker-compose.yml": bomb})
+    assert any(f.code == "parse-error" and f.evidence[0].file == "docker-compose.yml" for f in a.findings)
+    assert a.docker.compose_files == []
+
+
+def test_a_failing_detector_is_a_finding_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: Context) -> list[Stack]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(analyze_module, "DETECTORS", [broken, *analyze_module.DETECTORS])
+    a = run(tmp_path, {"pyproject.toml": PYPROJECT})
+    assert "detector-error" in codes(a)
+    assert [s.path for s in a.stacks] == ["."]
+
+
+def test_empty_repository(tmp_path: Path) -> None:
+    a = analyze(LocalDir(tmp_path), TODAY)
+    assert a.stacks == []
+    assert a.findings == []
+    assert a.analyzed_on == TODAY
+
+
+def test_stats_count_files_and_reads(tmp_path: Path) -> None:
+    a = run(tmp_path, {"pyproject.toml": PYPROJECT, "src/app/__init__.py": "", "README.md": "x" * 100})
+    assert a.stats.files == 3
+    assert a.stats.bytes >= 100
+    assert 1 <= a.stats.files_read < 3  # manifests only, never every file
+
+
+def test_analysis_round_trips_through_json(tmp_path: Path) -> None:
+    a = run(tmp_path, {"pyproject.toml": PYPROJECT, "Dockerfile": "FROM python:3.12\n"})
+    again = Analysis.model_validate_json(a.model_dump_json())
+    assert again == a

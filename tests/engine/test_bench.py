@@ -1,0 +1,106 @@
+"""The accuracy benchmark: SCHEMA.md's scoring rules, the skeleton layout, and the corpus threshold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autodevops.engine import bench
+from autodevops.engine.model import Analysis, Stack
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+
+
+def test_jaccard_normalizes_x_suffix_and_empty_sets() -> None:
+    assert bench.jaccard(["3.12", "3.13"], ["3.12.x", "3.13"]) == 1.0
+    assert bench.jaccard([], []) == 1.0
+    assert bench.jaccard(["20"], []) == 0.0
+    assert bench.jaccard(["3.11", "3.12"], ["3.12", "3.13"]) == pytest.approx(1 / 3)
+
+
+def test_f1_both_empty_is_one() -> None:
+    assert bench.f1([], []) == 1.0
+    assert bench.f1(["ruff"], []) == 0.0
+    assert bench.f1(["ruff", "mypy"], ["ruff"]) == pytest.approx(2 / 3)
+
+
+def test_score_repo_matches_by_path_and_language_and_counts_precision() -> None:
+    expected = {
+        "stacks": [
+            {"path": ".", "language": "java", "package_manager": "maven", "versions": ["17"], "test_tool": "maven",
+             "lint_tools": [], "build_commands": ["mvn package"], "services": []},
+            {"path": ".", "language": "java", "package_manager": "gradle", "versions": ["17"], "test_tool": "gradle",
+             "lint_tools": [], "build_commands": [], "services": []},
+            {"path": "web", "language": "typescript", "package_manager": "npm", "versions": [], "test_tool": "jest",
+             "lint_tools": ["eslint"], "build_commands": [], "services": []},
+        ]
+    }  # fmt: skip
+    analysis = Analysis(
+        source="x",
+        analyzed_on="2026-11-26",
+        stacks=[
+            Stack(path=".", language="java", package_manager="gradle", versions=["17"], test_tool="gradle"),
+            Stack(path=".", language="java", package_manager="maven", versions=["17"], test_tool="maven",
+                  build_commands=["mvn -B verify"]),
+            Stack(path="web", language="javascript", package_manager="npm", test_tool="jest"),
+        ],
+    )  # fmt: skip
+    repo = bench.score_repo("r", expected, analysis)
+    maven, gradle, web = repo.stacks
+    assert maven.matched
+    assert maven.predicted is not None
+    assert maven.predicted["package_manager"] == "maven"
+    assert maven.score == 1.0
+    assert gradle.score == 1.0
+    assert not web.matched
+    assert web.score == 0.0
+    assert repo.score == pytest.approx(2 / 3)
+    assert repo.precision == pytest.approx(2 / 3)
+    assert repo.unmatched_predicted == ["web (javascript)"]
+
+
+def test_layout_skips_ci_and_overlays_files(tmp_path: Path) -> None:
+    entry = tmp_path / "entry"
+    (entry / "files").mkdir(parents=True)
+    (entry / "tree.txt").write_text(
+        "pyproject.toml\nsrc/app.py\n.github/workflows/ci.yml\n.circleci/config.yml\n.travis.yml\n../escape\n"
+    )
+    (entry / "files" / "pyproject.toml").write_text("[project]\nname='x'\n")
+    target = tmp_path / "out"
+    target.mkdir()
+    bench.layout(entry, target)
+    laid = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert laid == ["pyproject.toml", "src/app.py"]
+    assert (target / "pyproject.toml").read_text() == "[project]\nname='x'\n"
+    assert (target / "src" / "app.py").read_text() == ""
+
+
+def test_run_entry_uses_the_fetched_date(tmp_path: Path) -> None:
+    entry = tmp_path / "corpus" / "o__r"
+    (entry / "files").mkdir(parents=True)
+    (entry / "tree.txt").write_text("pyproject.toml\n")
+    (entry / "files" / "pyproject.toml").write_text("[project]\nname='x'\nrequires-python='>=3.11'\n")
+    (entry / "source.json").write_text(json.dumps({"repo": "o/r", "commit": "0" * 40, "fetched": "2025-06-01"}))
+    expected = {"stacks": [{"path": ".", "language": "python", "package_manager": "pip",
+                            "versions": ["3.11", "3.12", "3.13"], "test_tool": "none", "lint_tools": [],
+                            "build_commands": [], "services": []}]}  # fmt: skip
+    (entry / "expected.json").write_text(json.dumps(expected))
+    repo, analysis = bench.run_entry(entry)
+    assert analysis is not None
+    assert analysis.analyzed_on.isoformat() == "2025-06-01"
+    assert repo.stacks[0].fields["versions"] == 1.0  # 3.14 was not yet released on that date
+    assert repo.score == 1.0
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not present")
+def test_corpus_accuracy_threshold() -> None:
+    result = bench.run(CORPUS)
+    assert len(result.repos) >= 30
+    assert not [r.name for r in result.repos if r.error]
+    fields = {f: result.field(f) for f in bench.FIELDS}
+    assert result.overall >= 0.85, fields
+    # Every field but `versions` must reach 0.70; versions is tracked in the closing report until the
+    # other ecosystems' matrices land (see the engine notes).
+    assert {f: v for f, v in fields.items() if f != "versions" and v < 0.70} == {}
