@@ -344,14 +344,14 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
     steps.add(a.checkout())
     for s in setup:
         steps.add(s)
-    apps = plan.lint_apps if kind == "lint" else plan.apps
+    apps = plan.lint_apps if kind == "lint" else plan.build_apps
     for s in _apps_step(apps):
         steps.add(s)
     for c in plan.install:
         steps.add(_run(c))
+    for s in _pip_tools_step(plan.lint_py_tools if kind == "lint" else plan.build_py_tools):
+        steps.add(s)
     if kind == "lint":
-        for s in _pip_tools_step(plan.lint_py_tools):
-            steps.add(s)
         if plan.golangci:
             w = Map().add("version", "latest")
             if plan.path not in ("", "."):

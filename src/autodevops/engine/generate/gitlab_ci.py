@@ -164,8 +164,8 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
         job.add("variables", variables)
     if cache is not None:
         job.add("cache", cache)
-    apps = plan.lint_apps if kind == "lint" else plan.apps
-    py_tools = plan.lint_py_tools if kind == "lint" else (plan.py_tools if kind == "test" else [])
+    apps = {"lint": plan.lint_apps, "test": plan.apps, "build": plan.build_apps}[kind]
+    py_tools = {"lint": plan.lint_py_tools, "test": plan.py_tools, "build": plan.build_py_tools}[kind]
     before = _setup_script(plan, apps, py_tools)
     script: list[str] = [c.run for c in plan.install]
     if py_tools:

@@ -187,6 +187,8 @@ class StackPlan:
     install: list[Command] = field(default_factory=list)
     lint: list[Command] = field(default_factory=list)
     lint_py_tools: list[str] = field(default_factory=list)
+    build_apps: list[str] = field(default_factory=list)
+    build_py_tools: list[str] = field(default_factory=list)
     lint_apps: list[str] = field(default_factory=list)
     test: list[Command] = field(default_factory=list)
     build: list[Command] = field(default_factory=list)
@@ -628,6 +630,9 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.build = [Command("Build", "\n".join(stack.build_commands))]
         ev = evidence_for(stack, "build_commands")
         plan.build_why.append(f"Build: {ev}" if ev else "Build: the project's build command.")
+        plan.build_apps = _split_apps(plan.build, toolchain, stack.package_manager)
+        if toolchain == "python" and stack.package_manager in ("pip", "none", "conda"):
+            plan.build_py_tools = _pip_tools(plan.build, ["build", "twine"])
     if stack.package_manager == "conda":
         plan.todos.append("conda environments are installed with pip here; switch to the project's conda setup.")
     if toolchain == "dart":
