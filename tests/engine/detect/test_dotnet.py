@@ -60,8 +60,8 @@ def test_solution_with_a_test_project(tmp_path: Path) -> None:
     assert stack.test_tool == "dotnet-test"
     assert stack.test_commands == ["dotnet test"]
     assert stack.build_commands == ["dotnet build --configuration Release"]
-    # the test project's targets are the matrix, minus the line that ended on 2026-11-10
-    assert stack.versions == ["10.0"]
+    # the test project's targets are the matrix; the one that ended on 2026-11-10 is reported
+    assert stack.versions == ["8.0", "10.0"]
     eol = next(f for f in ctx.findings if f.code == "eol-runtime")
     assert "net8.0" in eol.message
     assert stack.services == ["postgres"]

@@ -2,8 +2,9 @@
 
 A stack is a solution and the projects it lists (or, when its content is unreadable, the projects below it);
 projects that no solution covers form one stack at their common directory. Versions are the .NET lines the
-test projects (else all projects) target (`TargetFramework(s)`, also from `Directory.Build.props`), intersected
-with the lines supported on the analysis date; `global.json` pins the SDK that builds them.
+test projects (else all projects) target (`TargetFramework(s)`, also from `Directory.Build.props`): explicit
+targets, each built and tested, so an end-of-life one stays in the matrix and is reported as a finding.
+`global.json` pins the SDK that builds them.
 """
 
 from __future__ import annotations
@@ -217,7 +218,6 @@ def _versions(ctx: Context, b: StackBuilder, directory: str, projects: list[_Pro
     sdk = _global_json(ctx, directory)
     ordered = sorted(lines, key=lambda v: tuple(int(x) for x in v.split(".")))
     if ordered:
-        supported = [v for v in ordered if runtimes.is_eol("dotnet", v, b.ctx.today) is False]
         eol = [v for v in ordered if runtimes.is_eol("dotnet", v, b.ctx.today)]
         if eol:
             b.finding(
@@ -226,13 +226,14 @@ def _versions(ctx: Context, b: StackBuilder, directory: str, projects: list[_Pro
                 f"target frameworks {', '.join('net' + v for v in eol)} are past end of life on {b.ctx.today}",
                 *(lines[v] for v in eol),
             )
-        chosen = supported or ordered[-1:]
+        # Target frameworks are not a range but explicit build targets: `dotnet test` runs every one of them,
+        # so each runtime must be installed, end-of-life or not (the finding above says which have ended).
         b.set(
             "versions",
-            chosen,
-            0.85 if supported else 0.5,
-            *(lines[v] for v in chosen),
-            why="the .NET lines the projects target that are supported on the analysis date",
+            ordered,
+            0.85,
+            *(lines[v] for v in ordered),
+            why="the .NET lines the test projects target; each is built and tested",
         )
         if sdk:
             version, evidence = sdk
