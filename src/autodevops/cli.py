@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, jobs, platform, serve
+from autodevops.commands import engine, generate, jobs, keys, platform, serve
 
 app = typer.Typer(
     name="autodevops",
@@ -22,6 +22,7 @@ generate.register(app)
 serve.register(app)
 platform.register(app)
 jobs.register(app)
+keys.register(app)
 
 
 def main() -> None:

@@ -98,6 +98,7 @@ class FakeGitHub:
         self.codes: dict[str, dict[str, Any]] = {}
         self.authorize_as: int | None = None  # the user who "clicks Authorize"
         self.issue_refresh_tokens = False
+        self.hook_secret: str | None = None  # what the App signs webhook deliveries with
         self.truncate_recursive_trees = False  # answer recursive listings like GitHub does past its limits
         self.rate_limits: list[RateLimitRule] = []
         self.requests: list[tuple[str, str]] = []
@@ -364,6 +365,19 @@ class FakeGitHub:
             self.installation_tokens[token] = iid
             expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
             return JSONResponse({"token": token, "expires_at": expires, "permissions": {}}, status_code=201)
+
+        @app.patch("/app/hook/config")
+        async def update_hook_config(request: Request) -> Response:
+            try:
+                claims = jwt.decode(self._token(request), self.app_public_key, algorithms=["RS256"])  # type: ignore[arg-type]
+            except jwt.PyJWTError:
+                return JSONResponse({"message": "A JSON web token could not be decoded"}, status_code=401)
+            if str(claims.get("iss")) != APP_ID:
+                return not_found
+            body = await request.json()
+            if "secret" in body:
+                self.hook_secret = body["secret"]
+            return JSONResponse({"content_type": "json", "insecure_ssl": "0", "url": "https://example.invalid"})
 
         @app.get("/installation/repositories")
         async def installation_repos(request: Request) -> Response:

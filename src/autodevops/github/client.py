@@ -328,6 +328,12 @@ class GitHubClient:
             raise GitHubError(f"GitHub refused to {what}: {str(error)[:100]}", upstream_status=resp.status_code)
         return OAuthToken.model_validate(data)
 
+    async def set_app_webhook_secret(self, secret: str) -> None:
+        """Make the GitHub App sign its webhook deliveries with `secret` (authenticated as the App)."""
+        gh = self._kit(self._app_auth())
+        with _translated("update the GitHub App's webhook secret"):
+            await gh.rest.apps.async_update_webhook_config_for_app(data={"secret": secret})
+
     # ---- as the signed-in user --------------------------------------------------------------------
 
     async def get_user(self, token: str) -> GitHubUser:
