@@ -154,6 +154,28 @@ def test_tox_envlist_versions_and_tox_runner(tmp_path: Path) -> None:
     assert "ruff" in stack.lint_tools
 
 
+def test_tox_envlist_is_the_matrix_when_tox_runs_the_tests(tmp_path: Path) -> None:
+    pyproject = (
+        "[project]\nname='x'\nrequires-python='>=3.10'\n"
+        "[dependency-groups]\ndev=['tox', 'tox-uv']\n"
+        "[tool.tox]\nenv_list = ['py3.14', 'py3.14t', 'py3.13', 'pypy3.11', 'style', 'typing']\n"
+    )
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "uv.lock": ""})
+    assert stack.test_tool == "tox"
+    assert stack.test_commands == ["uv run tox"]
+    assert stack.versions == ["3.13", "3.14", "3.14t", "pypy3.11"]
+    assert stack.provenance["versions"].evidence[0].key == "tool.tox.env_list"
+
+
+def test_poetry_classifiers(tmp_path: Path) -> None:
+    pyproject = (
+        "[tool.poetry]\nname='x'\nclassifiers=['Programming Language :: Python :: 3.8', "
+        "'Programming Language :: Python :: 3.12']\n[tool.poetry.dependencies]\npython='>=3.8'\n"
+    )
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "poetry.lock": ""})
+    assert stack.versions == ["3.8", "3.12"]
+
+
 def test_tox_listed_in_dev_dependencies_wins_over_a_makefile(tmp_path: Path) -> None:
     pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ndev = ['tox', 'pytest']\n"
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": "[tox]\nenvlist=py312\n", "Makefile": ""})

@@ -295,8 +295,8 @@ def _stack(ctx: Context, root: str, all_roots: list[str]) -> Stack:
 
     deps = _dependencies(ctx, root, data, tool)
     pm = _package_manager(b, root, data, tool)
-    _versions(b, root, data, tool)
     _test(b, root, data, tool, deps, pm)
+    _versions(b, root, data, tool)
     _lint(b, root, data, tool, deps, pm)
     _build(b, root, data, pm)
     _services(b, deps)
@@ -535,7 +535,9 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
             b.finding("invalid-version-range", "warning", f"{spec_ev.cite()}: {exc}", spec_ev)
             spec = None
 
-    classifiers = [m.group(1) for c in _strs(project.get("classifiers")) if (m := _PY_CLASSIFIER.search(c))]
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    all_classifiers = _strs(project.get("classifiers")) or _strs((poetry or {}).get("classifiers"))
+    classifiers = [m.group(1) for c in all_classifiers if (m := _PY_CLASSIFIER.search(c))]
     pinned, pin_ev = _pinned_python(ctx, root)
     tox_versions, tox_ev = _tox_python_versions(ctx, root, tool)
 
@@ -543,7 +545,13 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
     released = {r.cycle for r in runtimes.releases("python") if r.is_released(today)}
     cls_ev = Evidence(file=pp, key="project.classifiers")
     listed = [c for c in classifiers if c in released and (spec is None or runtimes.matches("python", c, spec))]
-    if listed:
+    tox_listed = [v for v in tox_versions if _released_interpreter(v, released, today)]
+    if b.stack.test_tool == "tox" and tox_listed and tox_ev:
+        # tox runs the tests: its envlist is the project's own matrix, interpreters and all.
+        b.set("versions", tox_listed, 0.85, tox_ev, why="the interpreters the tox envlist runs")
+        _eol_findings(b, tox_ev, [v for v in tox_listed if v in released])
+        tox_ev = None  # used
+    elif listed:
         # Per-version classifiers are the maintainers' explicit claim: test every line they list, even one past
         # end of life (reported as a finding), since users on it were promised support.
         b.set("versions", listed, 0.85, cls_ev, why="the Python versions the project's classifiers list")
@@ -552,8 +560,8 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
         lines = _matrix(spec, today)
         b.set("versions", lines, 0.8, spec_ev, why=f"requires-python intersected with lines supported on {today}")
         _eol_findings(b, spec_ev, lines)
-    elif tox_versions and tox_ev:
-        b.set("versions", [v for v in tox_versions if v in released], 0.7, tox_ev, why="tox envlist")
+    elif tox_listed and tox_ev:
+        b.set("versions", tox_listed, 0.7, tox_ev, why="tox envlist")
     elif pinned and pin_ev:
         cycle = runtimes.cycle_of("python", pinned)
         b.set("versions", [cycle or pinned], 0.75, pin_ev, why="pinned interpreter version")
@@ -567,7 +575,8 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
             pin_ev,
             spec_ev,
         )
-    if b.stack.versions and any("Implementation :: PyPy" in c for c in _strs(project.get("classifiers"))):
+    has_pypy = any(v.startswith("pypy") for v in b.stack.versions)
+    if b.stack.versions and not has_pypy and any("Implementation :: PyPy" in c for c in all_classifiers):
         pypy = [r.cycle for r in runtimes.releases("pypy") if r.is_released(today)]
         if pypy and (spec is None or runtimes.matches("python", pypy[-1], spec)):
             b.add("versions", [f"pypy{pypy[-1]}"], 0.7, cls_ev)
@@ -575,6 +584,12 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
         b.finding(
             "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
         )
+
+
+def _released_interpreter(version: str, released: set[str], today: Any) -> bool:
+    if version.startswith("pypy"):
+        return any(r.cycle == version[4:] and r.is_released(today) for r in runtimes.releases("pypy"))
+    return version.rstrip("t") in released
 
 
 def _python_spec(text: str) -> runtimes.Spec:
@@ -648,28 +663,25 @@ def _pinned_python(ctx: Context, root: str) -> tuple[str | None, Evidence | None
     return None, None
 
 
-_TOX_PY = re.compile(r"\bpy(\d)(\d{1,2})\b|\b(\d)\.(\d{1,2})\b")
+_TOX_PY = re.compile(r"(pypy|py)?(\d)\.?(\d{1,2})(t)?")
 
 
 def _tox_python_versions(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
-    path = Context.join(root, "tox.ini")
-    envlist = ""
-    ev: Evidence | None = None
-    if ctx.exists(path):
-        cp = ctx.ini(path)
-        if cp is not None and cp.has_section("tox"):
-            envlist = cp.get("tox", "envlist", fallback="") or cp.get("tox", "env_list", fallback="")
-            ev = Evidence(file=path, key="tox.envlist")
-    elif isinstance(tool.get("tox"), dict):
-        value = tool["tox"].get("env_list") or tool["tox"].get("envlist") or []
-        envlist = " ".join(map(str, value)) if isinstance(value, list) else str(value)
-        ev = Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox.env_list")
-    versions: list[str] = []
-    for expanded in _expand_braces(envlist):
-        for m in _TOX_PY.finditer(expanded):
-            versions.append(f"{m.group(1)}.{m.group(2)}" if m.group(1) else f"{m.group(3)}.{m.group(4)}")
-    ordered = sorted(unique(versions), key=lambda v: tuple(int(p) for p in v.split(".")))
-    return ordered, ev
+    """Interpreters the tox envlist names: `py312` → 3.12, `py3.14t` → 3.14t, `pypy3.11` → pypy3.11."""
+    envs, ev = _tox_envs(ctx, root, tool)
+    found: list[tuple[int, tuple[int, int], str]] = []
+    for env in envs:
+        for factor in env.split("-"):
+            m = _TOX_PY.fullmatch(factor)
+            if not m or (m.group(1) is None and "." not in factor):
+                continue
+            line = f"{m.group(2)}.{int(m.group(3))}"
+            if m.group(1) == "pypy":
+                found.append((2, (int(m.group(2)), int(m.group(3))), f"pypy{line}"))
+            else:
+                kind = 1 if m.group(4) else 0
+                found.append((kind, (int(m.group(2)), int(m.group(3))), line + ("t" if m.group(4) else "")))
+    return unique(v for _, _, v in sorted(found)), ev
 
 
 def _expand_braces(text: str) -> list[str]:
