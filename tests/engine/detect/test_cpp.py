@@ -91,3 +91,17 @@ def test_a_makefile_of_another_ecosystem_is_not_a_c_project(tmp_path: Path) -> N
 def test_a_makefile_without_sources_is_not_a_stack(tmp_path: Path) -> None:
     stacks, _ = analyze(tmp_path, {"docs/Makefile": "html:\n\tsphinx-build . _build\n"})
     assert stacks == []
+
+
+def test_a_native_build_driven_by_a_python_backend_is_part_of_the_python_package(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+            ),
+            "CMakeLists.txt": "project(ext CXX)\n",
+            "src/ext.cpp": "int f() { return 1; }\n",
+        },
+    )
+    assert stacks == []

@@ -172,3 +172,15 @@ def test_maven_and_gradle_in_one_directory_are_two_stacks_sharing_facts(tmp_path
 def test_an_eol_java_release_is_reported(tmp_path: Path) -> None:
     _, ctx = analyze(tmp_path, {"build.gradle": "sourceCompatibility = JavaVersion.VERSION_22\n"})
     assert any(f.code == "eol-runtime" for f in ctx.findings)
+
+
+def test_build_files_inside_source_sets_are_test_inputs_but_a_src_directory_may_hold_builds(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "src/billing/pom.xml": pom("<artifactId>billing</artifactId>"),
+            "src/billing/src/test/resources/projects/sample/pom.xml": pom("<artifactId>sample</artifactId>"),
+            "src/billing/src/it/simple/build.gradle": "",
+        },
+    )
+    assert [s.path for s in stacks] == ["src/billing"]

@@ -56,8 +56,8 @@ NON_PROJECT_DIRS = frozenset(
         "out",
         "bin",
         "obj",
-        "Pods",
-        "Carthage",
+        "pods",
+        "carthage",
         ".build",
         ".swiftpm",
         ".git",
@@ -66,7 +66,6 @@ NON_PROJECT_DIRS = frozenset(
         ".gradle",
         ".mvn",
         ".bundle",
-        "packages",  # NuGet's package cache when committed
     }
 )
 
@@ -85,7 +84,8 @@ def _project_dir(directory: str, extra: frozenset[str]) -> bool:
     if directory in ("", "."):
         return True
     parent, _, name = directory.rpartition("/")
-    if name in NON_PROJECT_DIRS or name in extra or any(m in name for m in _TEMPLATE_MARKERS):
+    # Case-insensitive: PHP and .NET projects keep fixtures in `Fixtures/`, iOS ones pods in `Pods/`.
+    if name.lower() in NON_PROJECT_DIRS or name in extra or any(m in name for m in _TEMPLATE_MARKERS):
         return False
     return _project_dir(parent or ".", extra)
 

@@ -48,8 +48,14 @@ LINT_CONFIGS = (".clang-tidy", ".clang-format", "CPPLINT.cfg", ".cppcheck")
 
 
 def detect(ctx: Context) -> list[Stack]:
-    cmake = _tops([p for p in ctx.find("CMakeLists.txt") if is_project_path(p)])
-    meson = [p for p in _tops([p for p in ctx.find("meson.build") if is_project_path(p)]) if not _covered(p, cmake)]
+    cmake = [
+        p for p in _tops([p for p in ctx.find("CMakeLists.txt") if is_project_path(p)]) if not _python_owned(ctx, p)
+    ]
+    meson = [
+        p
+        for p in _tops([p for p in ctx.find("meson.build") if is_project_path(p)])
+        if not _covered(p, cmake) and not _python_owned(ctx, p)
+    ]
     stacks = [_cmake(ctx, p) for p in cmake] + [_meson(ctx, p) for p in meson]
     built = cmake + meson
     autotools = [p for p in ctx.find("configure.ac") + ctx.find("configure") if is_project_path(p)]
@@ -61,6 +67,21 @@ def detect(ctx: Context) -> list[Stack]:
         stacks.append(_make(ctx, mk))
         built.append(mk)
     return stacks
+
+
+# Python build backends that drive CMake or Meson: the native build is then part of the Python package's build
+# (and its tests are the Python tests), not a C/C++ project of its own.
+_NATIVE_BACKENDS = ("scikit_build", "mesonpy", "py_build_cmake", "cmeel", "maturin")
+
+
+def _python_owned(ctx: Context, build_file: str) -> bool:
+    pyproject = Context.join(Context.dirname(build_file), "pyproject.toml")
+    if not ctx.exists(pyproject):
+        return False
+    data = ctx.toml(pyproject) or {}
+    system = data.get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    return isinstance(backend, str) and backend.startswith(_NATIVE_BACKENDS)
 
 
 def _tops(paths: list[str]) -> list[str]:

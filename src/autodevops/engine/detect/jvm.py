@@ -69,6 +69,14 @@ def detect(ctx: Context) -> list[Stack]:
     return [*_maven(ctx), *_gradle(ctx)]
 
 
+# Build files under a source set (`src/test/resources/...`, `src/it/...`) are test inputs, not builds.
+_SOURCE_SET = re.compile(r"(^|/)src/(main|test|it|integrationTest|testFixtures)/")
+
+
+def _is_build_root(path: str) -> bool:
+    return is_project_path(path) and not _SOURCE_SET.search(path)
+
+
 # ---- Maven -------------------------------------------------------------------------------------------------
 
 
@@ -91,7 +99,7 @@ def _text(el: Element | None) -> str | None:
 
 
 def _maven(ctx: Context) -> list[Stack]:
-    poms = [p for p in ctx.find("pom.xml") if is_project_path(p, extra=("src",))]
+    poms = [p for p in ctx.find("pom.xml") if _is_build_root(p)]
     parsed = {p: ctx.xml(p) for p in poms}
     # Modules aggregated by a pom are built with it, not on their own.
     member_of: dict[str, str] = {}
@@ -252,11 +260,9 @@ def _gradle(ctx: Context) -> list[Stack]:
         Context.dirname(p)
         for name in ("settings.gradle", "settings.gradle.kts")
         for p in ctx.find(name)
-        if is_project_path(p, extra=("src",))
+        if _is_build_root(p)
     )
-    builds = sorted(
-        p for name in ("build.gradle", "build.gradle.kts") for p in ctx.find(name) if is_project_path(p, extra=("src",))
-    )
+    builds = sorted(p for name in ("build.gradle", "build.gradle.kts") for p in ctx.find(name) if _is_build_root(p))
     roots: list[str] = []
     for d in settings:
         # A settings script inside another Gradle build is an included build (build-logic, buildSrc).
