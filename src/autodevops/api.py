@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from autodevops.analysis.endpoints import router as analysis_router
 from autodevops.auth.endpoints import router as auth_router
 from autodevops.auth.login import api_router as session_router
-from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.github.endpoints import router as github_router
+from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.organization.endpoints import router as organization_router
 from autodevops.repository.endpoints import router as repository_router
 

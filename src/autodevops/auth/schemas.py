@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+from autodevops.schemas import Input as Input  # re-exported: request bodies of every domain derive from it
+
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+$")
 
 
 def normalize_email(value: str) -> str:
@@ -22,12 +24,6 @@ def normalize_email(value: str) -> str:
 
 Email = Annotated[str, AfterValidator(normalize_email)]
 TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-
-class Input(BaseModel):
-    """Base of every request body: unknown fields are an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserRead(BaseModel):

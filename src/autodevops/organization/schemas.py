@@ -8,8 +8,9 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from autodevops.auth.schemas import Email, Input
+from autodevops.auth.schemas import Email
 from autodevops.models import Role
+from autodevops.schemas import Input
 
 # Printable, no control characters; surrounding whitespace trimmed.
 OrganizationName = Annotated[

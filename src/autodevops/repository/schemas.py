@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-from autodevops.auth.schemas import Input
+from autodevops.schemas import Input
 
 # A branch name, conservatively: what `git check-ref-format --branch` accepts, minus a few exotic forms.
 _BRANCH_RE = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)(?!.*@\{)[^\s~^:?*\[\\\x00-\x1f\x7f]+(?<![/.])$")
