@@ -1,9 +1,9 @@
 """`CurrentUser`: who is calling. The one place requests are authenticated.
 
-Authenticators are tried in order; the first that recognises the request's credentials decides. Today:
-`Authorization: Bearer <personal API token>`. A cookie session authenticator is added to `AUTHENTICATORS`
-the same way (it returns None when the request carries no session cookie). Every authenticator must bind the
-DB session to the user it returns (`db.bind_tenant`), so row-level security applies from then on.
+Authenticators are tried in order; the first that recognises the request's credentials decides:
+`Authorization: Bearer <personal API token>`, then the dashboard's session cookie. An authenticator returns
+None when the request carries none of its credentials, raises `Unauthorized` when they are bad, and must bind
+the DB session to the user it returns (`db.bind_tenant`), so row-level security applies from then on.
 """
 
 from __future__ import annotations
