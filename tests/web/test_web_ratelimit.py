@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header
@@ -81,3 +82,40 @@ def test_limits_can_be_switched_off(make_settings: Callable[..., Settings]) -> N
 def test_bad_limit_notation_is_refused_at_start_up(make_settings: Callable[..., Settings]) -> None:
     with pytest.raises(ValueError, match="rate_limit_per_user"):
         make_settings(rate_limit_per_user="lots")
+
+
+# ---- the real API: bearer tokens, per-user and per-IP limits ----------------------------------------------
+async def test_api_user_limit_leaves_other_users_alone(make_tenant: Any, make_api_client: Any, key_prefix: str) -> None:
+    alice, bob = await make_tenant(organization="Alice Co"), await make_tenant(organization="Bob Co")
+    client = await make_api_client(
+        rate_limit_enabled=True,
+        rate_limit_per_user="3/minute",
+        rate_limit_per_ip="100/minute",
+        rate_limit_key_prefix=f"{key_prefix}-api-{uuid.uuid4().hex[:8]}",
+    )
+    for _ in range(3):
+        response = await client.get("/api/v1/organizations", headers=alice.headers)
+        assert response.status_code == 200
+    refused = await client.get("/api/v1/organizations", headers=alice.headers)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-RateLimit-Limit"] == "3"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+    other = await client.get("/api/v1/organizations", headers=bob.headers)
+    assert other.status_code == 200
+    assert other.headers["X-RateLimit-Remaining"] == "2"
+
+
+async def test_api_ip_limit_counts_before_authentication(make_api_client: Any, key_prefix: str, clean_db: None) -> None:
+    client = await make_api_client(
+        rate_limit_enabled=True,
+        rate_limit_per_ip="3/minute",
+        rate_limit_key_prefix=f"{key_prefix}-api-{uuid.uuid4().hex[:8]}",
+    )
+    guesses = [
+        (await client.get("/api/v1/organizations", headers={"Authorization": f"Bearer adt_{'x' * 43}"})).status_code
+        for _ in range(4)
+    ]
+    assert guesses == [401, 401, 401, 429]
