@@ -202,11 +202,9 @@ def detect_docker(ctx: Context) -> DockerInfo:
                 continue
             image = spec.get("image")
             image = str(image) if isinstance(image, str | int | float) else None
-            kind: Service | None = svc.service_from_image(image) if image else None
-            if kind is None and image is None:
-                # A built service named like a backing service ("db" built from a postgres Dockerfile) stays
-                # unknown: only an image says what it is.
-                kind = None
+            # A service built from the repository is the application itself; only an image says what a backing
+            # service is (its compose name helps for images of unknown publishers).
+            kind: Service | None = svc.service_from_image(image, name=str(name)) if image else None
             cf.services.append(ComposeService(name=str(name), image=image, build="build" in spec, kind=kind))
         info.compose_files.append(cf)
     return info

@@ -358,14 +358,78 @@ def image_repository(image: str) -> str:
     return "/".join(parts).lower()
 
 
-def service_from_image(image: str) -> Service | None:
-    """The backing service a container image provides, or None for an image that is not one we know."""
+# Backing services outside the vocabulary (recorded as "other"): databases, emulators and brokers that tests
+# start next to the code. Matched against the image's last path segment.
+OTHER_SERVICE_IMAGES = frozenset(
+    {
+        "mssql",
+        "mssql-server",
+        "dynamodb-local",
+        "localstack",
+        "cassandra",
+        "scylla",
+        "couchdb",
+        "couchbase",
+        "neo4j",
+        "clickhouse-server",
+        "influxdb",
+        "etcd",
+        "consul",
+        "vault",
+        "azurite",
+        "cockroach",
+        "oracle-xe",
+        "oracle-free",
+        "db2",
+        "firebird",
+        "zookeeper",
+        "pulsar",
+        "artemis",
+        "activemq",
+        "emulator",  # gcr.io/google.com/cloudsdktool/...:emulators, pubsub/datastore emulators
+        "fake-gcs-server",
+        "meilisearch",
+        "typesense",
+        "solr",
+        "keycloak",
+        "ldap",
+        "openldap",
+        "toxiproxy",
+    }
+)
+_DEFAULTED = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]+)\}$")
+
+
+def service_from_image(image: str, *, name: str | None = None) -> Service | None:
+    """The backing service a container image provides, or None for an image that is not one we know.
+
+    `${VAR:-image}` (compose interpolation) is read as its default. `name`, the compose service's key, decides
+    for an image of an unknown publisher (`redis: {image: acme/redis-test}`).
+    """
+    m = _DEFAULTED.match(image.strip())
+    if m:
+        image = m.group(1)
     repo = image_repository(image)
     if repo in IMAGES:
         return IMAGES[repo]
+    namespace, _, last = repo.rpartition("/")
     # Vendor images published under a project namespace: docker.elastic.co/elasticsearch/elasticsearch.
-    last = repo.rsplit("/", 1)[-1]
-    return IMAGES.get(last) if last in ("postgres", "mysql", "mariadb", "redis", "mongo", "rabbitmq") else None
+    if last in ("postgres", "mysql", "mariadb", "redis", "mongo", "rabbitmq"):
+        return IMAGES[last]
+    if namespace.split("/")[0] == "redislabs":
+        return "redis"
+    if last in OTHER_SERVICE_IMAGES or "mssql" in namespace.split("/"):
+        return "other"
+    if name and name.lower() in _SERVICE_NAMES:
+        return _SERVICE_NAMES[name.lower()]
+    return None
+
+
+_SERVICE_NAMES: dict[str, Service] = {
+    **{k: v for k, v in IMAGES.items() if "/" not in k},
+    "mongodb": "mongodb",
+    "pg": "postgres",
+}
 
 
 _URL = re.compile(r"\b([a-z][a-z0-9+]*)://", re.I)
