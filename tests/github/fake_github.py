@@ -590,9 +590,20 @@ class FakeGitHub:
     # ---- webhooks -------------------------------------------------------------------------------
 
     def webhook(
-        self, url: str, event: str, payload: dict[str, Any], *, secret: str, delivery: str | None = None
-    ) -> httpx.Response:
-        """Deliver a webhook the way GitHub does: JSON body, event + delivery headers, HMAC-SHA256 signature."""
+        self,
+        url: str,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        secret: str,
+        delivery: str | None = None,
+        dry_run: bool = False,
+    ) -> Any:
+        """Deliver a webhook the way GitHub does: JSON body, event + delivery headers, HMAC-SHA256 signature.
+
+        With `dry_run` the signed delivery is returned (`.body`, `.headers`) instead of sent, for apps served
+        in-process rather than on a socket.
+        """
         body = json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",
@@ -602,12 +613,20 @@ class FakeGitHub:
             "X-GitHub-Hook-ID": "1",
             "X-Hub-Signature-256": sign(secret, body),
         }
+        if dry_run:
+            return SignedDelivery(body, headers)
         return httpx.post(url, content=body, headers=headers, timeout=10)
 
     # ---- running --------------------------------------------------------------------------------
 
     def start(self) -> FakeGitHubServer:
         return FakeGitHubServer(self)
+
+
+@dataclass(frozen=True)
+class SignedDelivery:
+    body: bytes
+    headers: dict[str, str]
 
 
 class FakeGitHubServer:

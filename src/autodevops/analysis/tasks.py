@@ -16,7 +16,7 @@ from autodevops.jobs.child import run_child
 from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
-from autodevops.models import Analysis, Job, Repository, utcnow
+from autodevops.models import Analysis, GitHubRepositoryLink, Job, Repository, utcnow
 
 NAME = "analysis.run"
 
@@ -71,14 +71,19 @@ async def run(ctx: JobContext) -> None:
         return
     analysis.status = "running"
     analysis.started_at = analysis.started_at or utcnow()
+    child = "autodevops.analysis.child"
     args = [repository.clone_url, "--timeout", f"{max(1.0, ctx.deadline_s):.0f}"]
+    link = await ctx.session.get(GitHubRepositoryLink, repository.id)
+    if link is not None:  # connected through the GitHub App: read over its API, no clone, no token in git
+        child = "autodevops.github.analysis_child"
+        args = ["--installation", str(link.installation_id), "--repo", link.full_name]
     if analysis.ref:
         args += ["--ref", analysis.ref]
 
     async def on_stage(stage: str, percent: int | None) -> None:
         await _on_stage(ctx, stage, percent)
 
-    result: dict[str, Any] = await run_child("autodevops.analysis.child", args, on_stage=on_stage)
+    result: dict[str, Any] = await run_child(child, args, on_stage=on_stage)
     analysis.result = result["analysis"]
     analysis.commit_sha = result.get("commit_sha")
     analysis.status = "succeeded"

@@ -1,0 +1,47 @@
+"""`python -m autodevops.github.analysis_child --installation ID --repo OWNER/NAME [--ref REF]`.
+
+The `analysis.run` job's child process for repositories connected through the GitHub App: it reads the
+repository with `GitHubSource` (trees + contents APIs, no clone, only the files the analyzer opens) instead of
+cloning, so private repositories work without ever handing a token to git. Same protocol as
+`autodevops.analysis.child`: the result JSON on stdout, stages on stderr, exit 2 when the repository cannot be
+read (the message names the reason, e.g. a rate limit and when it resets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autodevops.config import get_settings
+from autodevops.engine.analyze import analyze
+from autodevops.engine.source import SourceError
+from autodevops.errors import AppError
+from autodevops.github.client import GitHubClient
+from autodevops.github.source import GitHubSource
+from autodevops.jobs.child import emit_result, report_stage
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autodevops.github.analysis_child")
+    parser.add_argument("--installation", type=int, required=True)
+    parser.add_argument("--repo", required=True, help="owner/name")
+    parser.add_argument("--ref")
+    args = parser.parse_args(argv)
+    owner, _, name = args.repo.partition("/")
+    report_stage("listing", 10)
+    try:
+        source = GitHubSource(GitHubClient(get_settings()), args.installation, owner, name, ref=args.ref)
+        commit = source.commit_sha
+        source.files()
+        report_stage("analyzing", 50)
+        result = analyze(source)
+    except (SourceError, AppError, ValueError) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    report_stage("storing", 90)
+    emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
