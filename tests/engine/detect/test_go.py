@@ -10,7 +10,7 @@ from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
 from autodevops.engine.source import LocalDir
 
-TODAY = dt.date(2026, 11, 26)  # Go 1.25 and 1.26 are the supported releases in the runtime table
+TODAY = dt.date(2026, 11, 26)  # Go 1.26 and 1.27 are the supported releases in the runtime table
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
@@ -32,7 +32,7 @@ def test_module_versions_are_the_supported_releases_from_the_go_directive(tmp_pa
     (stack,), _ = analyze(tmp_path, {"go.mod": GO_MOD, "go.sum": "", "main.go": "package main\n"})
     assert stack.path == "."
     assert stack.package_manager == "go"
-    assert stack.versions == ["1.25", "1.26"]
+    assert stack.versions == ["1.26", "1.27"]
     prov = stack.provenance["versions"].evidence[0]
     assert (prov.file, prov.key, prov.line) == ("go.mod", "go", 3)
     assert stack.test_tool == "go-test"
