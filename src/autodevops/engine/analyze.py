@@ -295,6 +295,7 @@ _DEPLOY_FILES: dict[str, str] = {
     "amplify.yml": "aws-amplify",
     "Dockerrun.aws.json": "aws-elastic-beanstalk",
 }
+_K8S_DIRS = ("k8s/", "kubernetes/", "deploy/", "manifests/", "deployment/", ".k8s/")
 _K8S_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Service", "Ingress", "CronJob", "Job"})
 
 
@@ -318,20 +319,14 @@ def detect_deploy(ctx: Context) -> list[DeployHint]:
             if name == "app.json" and not {"buildpacks", "formation", "addons", "scripts"} & set(ctx.json(path) or {}):
                 continue
             hints.append(DeployHint(kind=kind, path=path, evidence=[Evidence(file=path)]))
-    for directory in ("k8s", "kubernetes", "deploy", "manifests", "deployment", ".k8s"):
-        for e in ctx.entries:
-            if not e.path.startswith(directory + "/") or not e.path.endswith((".yaml", ".yml")):
-                continue
-            kinds = {d.get("kind") for d in ctx.yaml_all(e.path) if isinstance(d, dict)}
-            found = sorted(k for k in kinds if isinstance(k, str) and k in _K8S_KINDS)
-            if found:
-                hints.append(
-                    DeployHint(
-                        kind="kubernetes",
-                        path=e.path,
-                        evidence=[Evidence(file=e.path, key="kind", excerpt=", ".join(found))],
-                    )
-                )
+    for e in ctx.entries:
+        if not e.path.startswith(_K8S_DIRS) or not e.path.endswith((".yaml", ".yml")):
+            continue
+        kinds = {d.get("kind") for d in ctx.yaml_all(e.path) if isinstance(d, dict)}
+        found = sorted(k for k in kinds if isinstance(k, str) and k in _K8S_KINDS)
+        if found:
+            evidence = [Evidence(file=e.path, key="kind", excerpt=", ".join(found))]
+            hints.append(DeployHint(kind="kubernetes", path=e.path, evidence=evidence))
     return hints
 
 

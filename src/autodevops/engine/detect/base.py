@@ -51,6 +51,7 @@ class Context:
         self.files_read = 0
         self._text: dict[str, str | None] = {}
         self._parsed: dict[tuple[str, str], Any] = {}
+        self._memo: dict[str, Any] = {}
 
     def _report_skipped(self, source: RepoSource) -> None:
         """What the source could not list is a finding: the analysis is only as complete as the listing."""
@@ -181,6 +182,12 @@ class Context:
 
         value = self._parse(path, "ini", parse)
         return value if isinstance(value, configparser.ConfigParser) else None
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value derived from the whole index (a filtered path list...), computed once per analysis."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # ---- findings -------------------------------------------------------------------------------------
 

@@ -261,12 +261,21 @@ _JS_EXT = (".js", ".jsx", ".mjs", ".cjs")
 _SOURCE_SKIP = frozenset({"node_modules", "dist", "build", "coverage", "vendor", "fixtures", "__fixtures__", "types"})
 
 
+def _script_files(ctx: Context) -> list[str]:
+    """JavaScript/TypeScript source paths of the repository (declaration files excluded), listed once."""
+    files: list[str] = ctx.memo(
+        "node.script_files",
+        lambda: [p for p in ctx.sizes if p.endswith(_TS_EXT + _JS_EXT) and not p.endswith(".d.ts")],
+    )
+    return files
+
+
 def _language(b: _B, root: str, all_deps: set[str]) -> None:
     """TypeScript when TypeScript sources outnumber JavaScript ones (declaration files do not count)."""
     prefix = "" if root == "." else root + "/"
     ts = js = 0
-    for path in b.ctx.sizes:
-        if not path.startswith(prefix) or path.endswith(".d.ts"):
+    for path in _script_files(b.ctx):
+        if not path.startswith(prefix):
             continue
         parts = path[len(prefix) :].split("/")
         if any(p in _SOURCE_SKIP or p.startswith(".") for p in parts[:-1]):
