@@ -9,9 +9,11 @@ import httpx
 import pytest
 
 from autodevops.db import tenant_session
-from autodevops.github.client import PR_BRANCH
+from autodevops.github import service
+from autodevops.github.client import PR_BRANCH, GitHubClient
 from autodevops.models import Analysis, Pipeline
 
+from .conftest import settings_for
 from .fake_github import FakeGitHub
 from .flows import csrf_headers, sign_in
 
@@ -150,3 +152,34 @@ async def test_installations_need_a_linked_github_account_and_access(
     )
     assert denied.status_code == 404
     assert iid != foreign
+
+
+async def test_drift_is_found_when_the_repository_ci_differs_from_the_recommendation(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, database: Any
+) -> None:
+    repository, _ = await connect(app_client, fake_github)
+    recommended = "name: CI\non: [push]\n"
+    await add_pipeline(database, app_client, repository, recommended)
+    repo_id, org_id = uuid.UUID(repository["id"]), uuid.UUID(repository["organization_id"])
+    client = GitHubClient(settings_for(fake_github))
+
+    async def check(commit: str) -> Any:
+        async with tenant_session(database, organization_id=org_id) as session:  # as the job runs
+            finding = await service.check_drift(session, client, repo_id, commit)
+            return finding.differences if finding else None
+
+    initial = fake_github.repos["mona/app"].refs["heads/main"]
+    assert await check(initial) == [
+        {"path": ".github/dependabot.yml", "status": "missing"},
+        {"path": ".github/workflows/ci.yml", "status": "missing"},
+    ]
+    assert await check(initial) is not None  # the same push again: the same finding, not a second one
+    in_sync = fake_github.push(
+        "mona/app", "main", {".github/workflows/ci.yml": recommended + "\n", ".github/dependabot.yml": "version: 2\n"}
+    )
+    assert await check(in_sync) is None  # whitespace aside, the repository runs the recommended pipeline
+    edited = fake_github.push("mona/app", "main", {".github/workflows/ci.yml": "name: CI\non: [workflow_dispatch]\n"})
+    assert await check(edited) == [{"path": ".github/workflows/ci.yml", "status": "differs"}]
+
+    listed = (await app_client.get(f"/api/v1/repositories/{repository['id']}/drift")).json()
+    assert [(f["commit_sha"], len(f["differences"])) for f in listed] == [(edited, 1), (initial, 2)]

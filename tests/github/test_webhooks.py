@@ -154,8 +154,9 @@ async def test_push_to_default_branch_queues_one_analysis(
     assert (await deliver(app_client, "push", push(77, "main", deleted=True))).json()["outcome"] == "ignored"
 
     queued = await jobs(pg_admin)
-    assert [name for name, _ in queued] == ["analysis.run"]
+    assert [name for name, _ in queued] == ["analysis.run", "github.check_drift"]
     assert queued[0][1]["repository_id"] == str(repository.id)
+    assert queued[1][1] == {"repository_id": str(repository.id), "commit_sha": "a" * 40}
     async with pg_admin.connect() as conn:
         analysis = (await conn.execute(text("SELECT repository_id, status, ref, organization_id FROM analyses"))).one()
     assert (analysis.repository_id, analysis.status, analysis.ref) == (repository.id, "pending", "main")

@@ -15,6 +15,7 @@ from autodevops.errors import AppError, PayloadTooLarge, Unauthorized
 from autodevops.github import queries, service, signature
 from autodevops.github.dependencies import AppSettings, GitHub, Jobs, TokenKeyring
 from autodevops.github.schemas import (
+    DriftFindingRead,
     GitHubRepositoryConnect,
     GitHubRepositoryRead,
     InstallationRead,
@@ -73,6 +74,12 @@ async def open_pull_request(
 @router.get("/repositories/{repository_id}/pull-requests", response_model=list[PullRequestRead])
 async def list_pull_requests(repository_id: uuid.UUID, user: CurrentUser, session: DBSession) -> list[PullRequestRead]:
     return [PullRequestRead.model_validate(p) for p in await service.list_pull_requests(session, user, repository_id)]
+
+
+@router.get("/repositories/{repository_id}/drift", response_model=list[DriftFindingRead])
+async def list_drift(repository_id: uuid.UUID, user: CurrentUser, session: DBSession) -> list[DriftFindingRead]:
+    """CI drift found after pushes: where the repository's CI differs from the recommended pipeline."""
+    return [DriftFindingRead.model_validate(f) for f in await service.list_drift(session, user, repository_id)]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import (
+    CIDriftFinding,
     GitHubAccount,
     GitHubInstallation,
     GitHubPullRequest,
@@ -149,3 +150,25 @@ async def swap_ciphertexts(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def find_drift(
+    session: AsyncSession, repository_id: uuid.UUID, commit_sha: str, pipeline_id: uuid.UUID
+) -> CIDriftFinding | None:
+    return await session.scalar(
+        select(CIDriftFinding).where(
+            CIDriftFinding.repository_id == repository_id,
+            CIDriftFinding.commit_sha == commit_sha,
+            CIDriftFinding.pipeline_id == pipeline_id,
+        )
+    )
+
+
+async def list_drift(session: AsyncSession, repository_id: uuid.UUID) -> Sequence[CIDriftFinding]:
+    rows = await session.scalars(
+        select(CIDriftFinding)
+        .where(CIDriftFinding.repository_id == repository_id)
+        .order_by(CIDriftFinding.created_at.desc())
+        .limit(100)
+    )
+    return rows.all()

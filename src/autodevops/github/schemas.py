@@ -51,3 +51,14 @@ class PullRequestRead(BaseModel):
 class WebhookAccepted(BaseModel):
     delivery: str
     outcome: str
+
+
+class DriftFindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    repository_id: uuid.UUID
+    pipeline_id: uuid.UUID | None
+    commit_sha: str
+    differences: list[dict[str, str]]
+    created_at: datetime

@@ -3,6 +3,8 @@ pipeline pull request, and turning webhook deliveries into jobs."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +18,7 @@ from autodevops.audit.service import record
 from autodevops.auth import oauth
 from autodevops.crypto import Keyring
 from autodevops.db import bind_tenant
+from autodevops.engine.source import RepoSource
 from autodevops.errors import AppError, Conflict, NotFound
 from autodevops.github import pr_body, queries
 from autodevops.github.client import (
@@ -25,10 +28,12 @@ from autodevops.github.client import (
     Installation,
     check_repo_name,
 )
+from autodevops.github.source import GitHubSource
 from autodevops.jobs.queues import SYNC
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.models import (
     Analysis,
+    CIDriftFinding,
     GitHubInstallation,
     GitHubPullRequest,
     GitHubRepositoryLink,
@@ -41,6 +46,9 @@ from autodevops.repository import service as repository_service
 
 SYNC_INSTALLATION = "github.sync_installation"
 RECORD_PULL_REQUEST = "github.record_pull_request"
+CHECK_DRIFT = "github.check_drift"
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_MAX_CI_FILE = 1024 * 1024
 
 
 class GitHubAccountRequired(AppError):
@@ -252,6 +260,16 @@ async def _on_push(session: AsyncSession, runtime: JobsRuntime, payload: dict[st
         if branch != default:
             continue
         await analysis_tasks.submit(session, runtime, repository, ref=branch)
+        after = payload.get("after")
+        if isinstance(after, str) and _SHA.match(after):
+            await enqueue_job(
+                session,
+                runtime,
+                organization_id=organization_id,
+                queue=SYNC.name,
+                name=CHECK_DRIFT,
+                payload={"repository_id": str(repository.id), "commit_sha": after},
+            )
         queued += 1
     return f"queued {queued} analysis" if queued else "ignored"
 
@@ -357,3 +375,56 @@ async def sync_installation(
             repository.github_full_name = current.full_name
             repository.default_branch = current.default_branch
     await session.flush()
+
+
+def _normalized(text: str) -> str:
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def compare_ci(source: RepoSource, files: dict[str, str]) -> list[dict[str, str]]:
+    """How the repository's copies of `files` differ from them: missing, or different beyond whitespace."""
+    present = {f.path for f in source.files()}
+    differences: list[dict[str, str]] = []
+    for path, content in sorted(files.items()):
+        if path not in present:
+            differences.append({"path": path, "status": "missing"})
+        elif _normalized(source.read_bytes(path, _MAX_CI_FILE).decode("utf-8", "replace")) != _normalized(content):
+            differences.append({"path": path, "status": "differs"})
+    return differences
+
+
+async def check_drift(
+    session: AsyncSession, client: GitHubClient, repository_id: uuid.UUID, commit_sha: str
+) -> CIDriftFinding | None:
+    """Compare the repository's CI at `commit_sha` with the latest recommended pipeline; record a finding
+    when they differ (once per commit and pipeline)."""
+    repository = await session.get(Repository, repository_id)
+    link = await queries.get_link(session, repository_id)
+    pipeline = await queries.latest_pipeline(session, repository_id)
+    if repository is None or link is None or pipeline is None or not pipeline.files:
+        return None
+    existing = await queries.find_drift(session, repository_id, commit_sha, pipeline.id)
+    if existing is not None:
+        return existing
+    owner, _, name = link.full_name.partition("/")
+    source = GitHubSource(client, link.installation_id, owner, name, ref=commit_sha)
+    files = {str(f["path"]): str(f["content"]) for f in pipeline.files}
+    differences = await asyncio.to_thread(compare_ci, source, files)
+    if not differences:
+        return None
+    finding = CIDriftFinding(
+        organization_id=repository.organization_id,
+        repository_id=repository_id,
+        pipeline_id=pipeline.id,
+        commit_sha=commit_sha,
+        differences=differences,
+    )
+    session.add(finding)
+    await session.flush()
+    return finding
+
+
+async def list_drift(session: AsyncSession, user: User, repository_id: uuid.UUID) -> Sequence[CIDriftFinding]:
+    repository = await repository_service.get_repository(session, user, repository_id)
+    return await queries.list_drift(session, repository.id)

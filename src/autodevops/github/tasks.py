@@ -1,4 +1,4 @@
-"""Jobs of the GitHub integration, queued by webhooks: installation sync and pull request outcomes."""
+"""Jobs of the GitHub integration, queued by webhooks: installation sync, pull request outcomes, CI drift."""
 
 from __future__ import annotations
 
@@ -29,4 +29,14 @@ async def record_pull_request(ctx: JobContext) -> None:
         uuid.UUID(str(ctx.payload["pull_request_id"])),
         merged=bool(ctx.payload.get("merged")),
         at=ctx.payload.get("at"),
+    )
+
+
+@task(service.CHECK_DRIFT, queue=SYNC.name)
+async def check_drift(ctx: JobContext) -> None:
+    await service.check_drift(
+        ctx.session,
+        GitHubClient(get_settings()),
+        uuid.UUID(str(ctx.payload["repository_id"])),
+        str(ctx.payload["commit_sha"]),
     )

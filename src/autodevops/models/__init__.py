@@ -9,6 +9,7 @@ from autodevops.models.analysis import Analysis, Pipeline
 from autodevops.models.audit import AuditEvent
 from autodevops.models.base import Base, utcnow
 from autodevops.models.github import (
+    CIDriftFinding,
     GitHubAccount,
     GitHubInstallation,
     GitHubPullRequest,
@@ -27,6 +28,7 @@ __all__ = [
     "Analysis",
     "AuditEvent",
     "Base",
+    "CIDriftFinding",
     "GitHubAccount",
     "GitHubInstallation",
     "GitHubPullRequest",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autodevops.models.base import Base, CreatedAtMixin, IDMixin, TimestampMixin
@@ -111,3 +113,18 @@ class GitHubWebhookDelivery(Base):
     action: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100), nullable=False)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class CIDriftFinding(IDMixin, CreatedAtMixin, Base):
+    """After a push to the default branch: the repository's CI differs from the pipeline AutoDevOps recommends.
+
+    `differences` lists `{"path": ..., "status": "missing" | "differs"}` for each generated file.
+    """
+
+    __tablename__ = "ci_drift_findings"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    repository_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+    pipeline_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pipelines.id", ondelete="SET NULL"))
+    commit_sha: Mapped[str] = mapped_column(String(64), nullable=False)
+    differences: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
