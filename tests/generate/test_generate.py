@@ -263,3 +263,30 @@ def test_dependabot_covers_every_ecosystem_and_directory(generated: dict[str, Ge
     }
     for name, eco in expected.items():
         assert (eco, "/") in updates(name), name
+
+
+def test_many_identical_projects_share_one_workflow_with_a_project_matrix() -> None:
+    modules = [
+        stack(
+            path=f"modules/m{i}",
+            language="go",
+            package_manager="go",
+            test_tool="go-test",
+            manifests=[f"modules/m{i}/go.mod"],
+            lockfiles=[f"modules/m{i}/go.sum"],
+        )
+        for i in range(4)
+    ]
+    root = stack(language="go", package_manager="go", test_tool="go-test", manifests=["go.mod"])
+    result = generate(analysis(root, *modules))
+    assert sorted(p for p in result.files if "workflows" in p) == [
+        ".github/workflows/ci-go-projects.yml",
+        ".github/workflows/ci.yml",
+    ]
+    wf = load(result.files[".github/workflows/ci-go-projects.yml"])
+    job = wf["jobs"]["go-projects-test"]
+    assert job["strategy"]["matrix"]["project"] == [f"modules/m{i}" for i in range(4)]
+    assert job["defaults"]["run"]["working-directory"] == "${{ matrix.project }}"
+    setup = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-go@"))
+    assert setup["with"]["go-version-file"] == "${{ matrix.project }}/go.mod"
+    assert wf["on"]["push"]["paths"][:2] == ["modules/m0/**", "modules/m1/**"]

@@ -8,6 +8,7 @@ every action pinned to a commit SHA from the pins table, `persist-credentials: f
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 from autodevops.engine.generate.pins import Pin
 from autodevops.engine.generate.plan import ELIXIR_OTP, Command, DockerImage, Plan, StackPlan, slugify
@@ -270,13 +271,14 @@ def _services(plan: StackPlan) -> tuple[Map | None, Map]:
 
 
 def _job_comments(plan: StackPlan, kind: str, why: list[str]) -> list[str]:
-    out = [f"{kind.capitalize()} the {plan.title} project.", *why]
+    what = f"each {plan.stack.language} project of the matrix" if plan.projects else f"the {plan.title} project"
+    out = [f"{kind.capitalize()} {what}.", *why]
     out += [f"TODO: {t}" for t in plan.todos if kind == "test"]
     return out
 
 
 def _test_job(plan: StackPlan, a: _Actions) -> Map:
-    matrix = len(plan.versions) > 1 or len(plan.oses) > 1
+    matrix = len(plan.versions) > 1 or len(plan.oses) > 1 or bool(plan.projects)
     version_matrix = len(plan.versions) > 1
     job = Map()
     label = plan.title
@@ -290,6 +292,8 @@ def _test_job(plan: StackPlan, a: _Actions) -> Map:
     job.add("timeout-minutes", TIMEOUTS["test"])
     if matrix:
         m = Map()
+        if plan.projects:
+            m.add("project", Flow(list(plan.projects)))
         if version_matrix:
             m.add(plan.version_key, Flow(list(plan.versions)))
         if len(plan.oses) > 1:
@@ -336,6 +340,11 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
         job.add("needs", plan.job_id("test"))
     job.add("runs-on", "ubuntu-latest")
     job.add("timeout-minutes", TIMEOUTS[kind])
+    if plan.projects:
+        job.add(
+            "strategy",
+            Map().add("fail-fast", False).add("matrix", Map().add("project", Flow(list(plan.projects)))),
+        )
     setup, env = _setup(plan, a, False)
     if env.entries:
         job.add("env", env)
@@ -495,9 +504,25 @@ def render_github(plan: Plan, pins: dict[str, Pin]) -> dict[str, str]:
             for sp in root:
                 _stack_jobs(sp, a, jobs)
             files[".github/workflows/ci.yml"] = _workflow("CI", jobs, None, HEADER + _stack_summary(root))
+        nested = [sp for sp in plan.stacks if sp.path not in ("", ".")]
+        grouped: set[int] = set()
+        for template, members in _families(nested):
+            grouped.update(id(m) for m in members)
+            wf = f".github/workflows/ci-{template.slug}.yml"
+            jobs = Map(spaced=True)
+            _stack_jobs(template, a, jobs)
+            paths = [*(f"{m.path}/**" for m in members), wf]
+            listing = [
+                "",
+                f"{len(members)} {template.stack.language} projects with the same setup, one matrix entry each:",
+            ]
+            listing += [f"  {m.path}" for m in members]
+            files[wf] = _workflow(
+                f"CI ({template.stack.language} projects)", jobs, paths, HEADER + _stack_summary([members[0]]) + listing
+            )
         by_path: dict[str, list[StackPlan]] = {}
-        for sp in plan.stacks:
-            if sp.path not in ("", "."):
+        for sp in nested:
+            if id(sp) not in grouped:
                 by_path.setdefault(sp.path, []).append(sp)
         for path, group in sorted(by_path.items()):
             name = f"ci-{group[0].slug}.yml" if len(group) == 1 else f"ci-{slugify(path)}.yml"
@@ -511,6 +536,74 @@ def render_github(plan: Plan, pins: dict[str, Pin]) -> dict[str, str]:
     if plan.images:
         files[".github/workflows/docker.yml"] = _docker_workflow(plan.images, a)
     return files
+
+
+# Toolchains whose setup takes the project directory only in plain inputs (no `hashFiles()` keys), so one job
+# template can serve every directory through `${{ matrix.project }}`.
+GROUPABLE = {"python", "node", "bun", "deno", "go", "rust", "java", "ruby", "dotnet", "cpp", "swift", "shell"}
+MIN_FAMILY = 3
+PROJECT = "${{ matrix.project }}"
+
+
+def _signature(sp: StackPlan) -> tuple[object, ...]:
+    """Everything that decides a stack's jobs except where it lives."""
+    st = sp.stack
+    base = {posixpath.basename(p) for p in st.manifests + st.lockfiles}
+    commands = [c.run for c in sp.install + sp.lint + sp.test + sp.build]
+    return (
+        sp.toolchain,
+        st.language,
+        st.package_manager,
+        tuple(sp.versions),
+        sp.versions_declared,
+        tuple(sp.oses),
+        tuple(s.name for s in sp.services),
+        tuple(commands),
+        tuple(sp.apps + ["|"] + sp.lint_apps + ["|"] + sp.build_apps),
+        tuple(sp.py_tools + ["|"] + sp.lint_py_tools + ["|"] + sp.build_py_tools),
+        sp.golangci,
+        tuple(sorted(base)),
+        tuple(sp.todos),
+        st.test_tool,
+        tuple(st.lint_tools),
+    )
+
+
+def _families(nested: list[StackPlan]) -> list[tuple[StackPlan, list[StackPlan]]]:
+    """Groups of at least MIN_FAMILY stacks (in different directories) that would get identical jobs.
+
+    Each group becomes one workflow whose jobs run over a `project` matrix instead of one workflow per
+    directory: a Go repository with thirty modules gets one readable file, not thirty copies.
+    """
+    by_sig: dict[tuple[object, ...], list[StackPlan]] = {}
+    for sp in nested:
+        if sp.toolchain in GROUPABLE:
+            by_sig.setdefault(_signature(sp), []).append(sp)
+    families: list[tuple[StackPlan, list[StackPlan]]] = []
+    used: set[str] = set()
+    for members in by_sig.values():
+        if len(members) < MIN_FAMILY or len({m.path for m in members}) != len(members):
+            continue
+        first = members[0]
+
+        def moved(path: str, root: str = first.path) -> str:
+            return PROJECT + path[len(root) :] if path.startswith(root + "/") else path
+
+        stack = first.stack.model_copy(
+            update={
+                "path": PROJECT,
+                "manifests": [moved(p) for p in first.stack.manifests],
+                "lockfiles": [moved(p) for p in first.stack.lockfiles],
+            }
+        )
+        slug, n = f"{first.toolchain}-projects", 2
+        while slug in used:
+            slug, n = f"{first.toolchain}-projects-{n}", n + 1
+        used.add(slug)
+        template = replace(first, stack=stack, slug=slug, title=f"{first.stack.language} ({PROJECT})")
+        template.projects = [m.path for m in members]
+        families.append((template, members))
+    return families
 
 
 def _stack_summary(stacks: list[StackPlan]) -> list[str]:

@@ -197,6 +197,8 @@ class StackPlan:
     build_why: list[str] = field(default_factory=list)
     todos: list[str] = field(default_factory=list)
     golangci: bool = False  # lint through golangci-lint's own action on GitHub
+    # Set on a template plan that runs for several identical projects: the matrix over their directories.
+    projects: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 Scalar = str | int | bool
 
+MAX_FLOW_WIDTH = 100  # `[a, b]` lists longer than this are written one item per line
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # YAML 1.1 booleans and null: a plain `on`, `yes` or `null` would not read back as a string.
 _RESERVED = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"}
@@ -147,23 +148,27 @@ def _map_lines(node: Map, indent: int, first_prefix: str | None = None) -> list[
             else:
                 out.extend(comment_lines)
         head = f"{lead}{_key(entry.key)}:"
-        inline = _inline_value(entry.value)
+        value = entry.value
+        inline = _inline_value(value)
+        if isinstance(value, Flow) and inline is not None and len(head) + len(inline) > MAX_FLOW_WIDTH:
+            # A long list reads better one item per line.
+            inline, value = None, Seq([Item(v) for v in value.items])
         if inline is not None:
             line = f"{head} {inline}"
             if entry.inline:
                 line += f"  # {entry.inline}"
             out.append(line)
-        elif isinstance(entry.value, Block):
+        elif isinstance(value, Block):
             out.append(f"{head} |" + (f"  # {entry.inline}" if entry.inline else ""))
-            out.extend(_block_lines(entry.value, indent + 2))
-        elif isinstance(entry.value, Map):
+            out.extend(_block_lines(value, indent + 2))
+        elif isinstance(value, Map):
             out.append(head + (f"  # {entry.inline}" if entry.inline else ""))
-            out.extend(_map_lines(entry.value, indent + 2))
-        elif isinstance(entry.value, Seq):
+            out.extend(_map_lines(value, indent + 2))
+        elif isinstance(value, Seq):
             out.append(head + (f"  # {entry.inline}" if entry.inline else ""))
-            out.extend(_seq_lines(entry.value, indent + 2))
+            out.extend(_seq_lines(value, indent + 2))
         else:
-            raise TypeError(f"cannot emit {type(entry.value).__name__}")
+            raise TypeError(f"cannot emit {type(value).__name__}")
     return out
 
 
