@@ -57,9 +57,9 @@ def test_lists_regular_files_with_sizes_in_a_stable_order(tmp_path: Path) -> Non
     assert isinstance(src, RepoSource)
     assert src.files() == [
         FileEntry("a.py", 2),
-        FileEntry("b.txt", 5),
-        FileEntry("a/z.py", 0),
         FileEntry("a/b/c.py", 1),
+        FileEntry("a/z.py", 0),
+        FileEntry("b.txt", 5),
     ]
     assert src.skipped == 0
 

@@ -55,6 +55,7 @@ SKIP_UNREADABLE = "unreadable"
 SKIP_TOO_MANY = "too-many-files"
 
 _BY_NAME = attrgetter("name")
+_BY_PATH = attrgetter("path")
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -91,8 +92,8 @@ class RepoSource(Protocol):
 class LocalDir:
     """A directory on disk.
 
-    `files()` lists regular files only, in a deterministic order (each directory's files by name, then its
-    subdirectories by name). Symlinks, FIFOs, sockets and devices are never listed nor followed; directories
+    `files()` lists regular files only, sorted by path. Symlinks, FIFOs, sockets and devices are never listed
+    nor followed; directories
     deeper than `max_depth` and entries past `max_files` are left out. Every such entry is counted in
     `skipped_reasons` so the analysis can say what it did not see.
     """
@@ -143,13 +144,14 @@ class LocalDir:
             abs_dir, rel_dir, depth = stack.pop()
             try:
                 with os.scandir(abs_dir) as it:
-                    entries = sorted(it, key=_BY_NAME)
+                    entries = list(it)
             except OSError as exc:
                 if depth == 0:
                     raise SourceError(f"{self.root}: cannot be read: {exc.strerror or exc}") from None
                 skipped[SKIP_UNREADABLE] += 1
                 continue
-            subdirs: list[tuple[str, str, int]] = []
+            if len(out) + len(entries) > max_files:
+                entries.sort(key=_BY_NAME)  # within a directory, the files past the limit do not depend on disk order
             for entry in entries:
                 try:
                     if entry.is_file(follow_symlinks=False):
@@ -163,7 +165,7 @@ class LocalDir:
                         if depth + 1 > max_depth:
                             skipped[SKIP_TOO_DEEP] += 1
                             continue
-                        subdirs.append((entry.path, f"{rel_dir}{entry.name}/", depth + 1))
+                        stack.append((entry.path, f"{rel_dir}{entry.name}/", depth + 1))
                     elif entry.is_symlink():
                         skipped[SKIP_SYMLINK] += 1
                     else:
@@ -171,8 +173,8 @@ class LocalDir:
                 except OSError:
                     # Vanished or unreadable between listing and stat: leave it out, say so.
                     skipped[SKIP_UNREADABLE] += 1
-            # Reversed so the stack pops subdirectories in name order.
-            stack.extend(reversed(subdirs))
+        # One sort at the end is cheaper than one per directory, and plain path order is easy to rely on.
+        out.sort(key=_BY_PATH)
         return out
 
     def read_bytes(self, path: str, limit: int) -> bytes:
