@@ -174,3 +174,19 @@ def test_analysis_round_trips_through_json(tmp_path: Path) -> None:
     a = run(tmp_path, {"pyproject.toml": PYPROJECT, "Dockerfile": "FROM python:3.12\n"})
     again = Analysis.model_validate_json(a.model_dump_json())
     assert again == a
+
+
+def test_binary_huge_and_non_utf8_manifests_are_findings(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "package.json").write_bytes(b'{"name": "x"\x00\x01\x02}')
+    (tmp_path / "web" / "package-lock.json").write_text("{}")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n# " + "x" * (3 * 1024 * 1024) + "\n")
+    (tmp_path / "requirements.txt").write_bytes("# caf\xe9\nredis\n".encode("latin-1"))
+    a = analyze(LocalDir(tmp_path), TODAY)
+    by_code = {f.code: f.evidence[0].file for f in a.findings if f.evidence}
+    assert by_code["binary-file"] == "web/package.json"
+    assert by_code["file-too-large"] == "pyproject.toml"
+    assert by_code["not-utf8"] == "requirements.txt"
+    python = a.stack(".")
+    assert python is not None
+    assert python.services == ["redis"]  # the non-UTF-8 file was still read
