@@ -101,6 +101,9 @@ def test_corpus_accuracy_threshold() -> None:
     assert not [r.name for r in result.repos if r.error]
     fields = {f: result.field(f) for f in bench.FIELDS}
     assert result.overall >= 0.85, fields
-    # Every field but `versions` must reach 0.70; versions is tracked in the closing report until the
-    # other ecosystems' matrices land (see the engine notes).
+    assert result.precision >= 0.95, fields
+    # Every field reaches 0.70 except `versions`: the hand-read matrices name CI-only values no manifest
+    # declares (`stable`/`nightly` toolchains, `jruby`, `lts/*` aliases, patch releases, lines past end of life
+    # the analyzer deliberately leaves out). It is held at its measured level so a regression fails here.
     assert {f: v for f, v in fields.items() if f != "versions" and v < 0.70} == {}
+    assert fields["versions"] >= 0.50, fields
