@@ -360,12 +360,11 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
         steps.add(_run(c))
     for s in _pip_tools_step(plan.lint_py_tools if kind == "lint" else plan.build_py_tools):
         steps.add(s)
-    if kind == "lint":
-        if plan.golangci:
-            w = Map().add("version", "latest")
-            if plan.path not in ("", "."):
-                w.add("working-directory", plan.path)
-            steps.add(a.step("golangci-lint", "golangci/golangci-lint-action", w))
+    if kind == "lint" and plan.golangci:
+        w = Map().add("version", "latest")
+        if plan.path not in ("", "."):
+            w.add("working-directory", plan.path)
+        steps.add(a.step("golangci-lint", "golangci/golangci-lint-action", w))
     for c in commands:
         steps.add(_run(c))
     job.add("steps", steps)
@@ -559,8 +558,8 @@ def _signature(sp: StackPlan) -> tuple[object, ...]:
         tuple(sp.oses),
         tuple(s.name for s in sp.services),
         tuple(commands),
-        tuple(sp.apps + ["|"] + sp.lint_apps + ["|"] + sp.build_apps),
-        tuple(sp.py_tools + ["|"] + sp.lint_py_tools + ["|"] + sp.build_py_tools),
+        (*sp.apps, "|", *sp.lint_apps, "|", *sp.build_apps),
+        (*sp.py_tools, "|", *sp.lint_py_tools, "|", *sp.build_py_tools),
         sp.golangci,
         tuple(sorted(base)),
         tuple(sp.todos),
