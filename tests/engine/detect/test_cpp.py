@@ -105,3 +105,14 @@ def test_a_native_build_driven_by_a_python_backend_is_part_of_the_python_package
         },
     )
     assert stacks == []
+
+
+def test_header_heavy_cpp_is_cpp_and_cmake_without_c_sources_is_not_a_stack(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path / "fmt", {"CMakeLists.txt": "project(fmt CXX)\n", "include/fmt/core.h": "x" * 5000, "src/fmt.cc": "x"}
+    )
+    assert stack.language == "cpp"
+    stacks, _ = analyze(
+        tmp_path / "swift", {"CMakeLists.txt": "project(P LANGUAGES Swift)\n", "Sources/P/P.swift": "struct P {}"}
+    )
+    assert stacks == []

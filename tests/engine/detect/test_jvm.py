@@ -143,7 +143,7 @@ def test_gradle_java_version_forms(tmp_path: Path) -> None:
         'kotlinOptions { jvmTarget = "17" }': "17",
     }
     for i, (script, expected) in enumerate(cases.items()):
-        (stack,), _ = analyze(tmp_path / str(i), {"build.gradle": script + "\n"})
+        (stack,), _ = analyze(tmp_path / str(i), {"build.gradle": script + "\n", "src/main/java/A.java": "class A {}"})
         assert stack.versions == [expected], script
 
 
@@ -155,6 +155,7 @@ def test_maven_and_gradle_in_one_directory_are_two_stacks_sharing_facts(tmp_path
             .replace("<modules><module>core</module><module>web</module></modules>", "")
             .replace("<build>", CORE_POM.split("<artifactId>core</artifactId>")[1].split("</project>")[0] + "<build>"),
             "build.gradle": "",
+            "src/main/java/App.java": "class App {}",
             "src/checkstyle/nohttp-checkstyle.xml": "<module/>",
         },
     )
@@ -170,8 +171,13 @@ def test_maven_and_gradle_in_one_directory_are_two_stacks_sharing_facts(tmp_path
 
 
 def test_an_eol_java_release_is_reported(tmp_path: Path) -> None:
-    _, ctx = analyze(tmp_path, {"build.gradle": "sourceCompatibility = JavaVersion.VERSION_22\n"})
+    _, ctx = analyze(tmp_path, {"build.gradle": "sourceCompatibility = JavaVersion.VERSION_22\n", "gradlew": ""})
     assert any(f.code == "eol-runtime" for f in ctx.findings)
+
+
+def test_a_lone_helper_build_script_is_not_a_stack(tmp_path: Path) -> None:
+    stacks, _ = analyze(tmp_path, {"support/build.gradle": "apply plugin: 'com.android.library'\n", "src/x.cc": ""})
+    assert stacks == []
 
 
 def test_build_files_inside_source_sets_are_test_inputs_but_a_src_directory_may_hold_builds(tmp_path: Path) -> None:

@@ -102,3 +102,11 @@ def test_no_declared_version_proposes_every_supported_line(tmp_path: Path) -> No
     (stack,), _ = analyze(tmp_path, {"Gemfile": "gem 'rspec'\n"})
     assert stack.versions == ["3.3", "3.4", "4.0"]
     assert stack.provenance["versions"].confidence == 0.5
+
+
+def test_a_nested_bundle_with_nothing_to_test_is_not_a_stack(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {"Gemfile": "gem 'minitest'\n", "test/a_test.rb": "", "benchmark/Gemfile": "gem 'benchmark-ips'\n"},
+    )
+    assert [s.path for s in stacks] == ["."]

@@ -48,13 +48,16 @@ LINT_CONFIGS = (".clang-tidy", ".clang-format", "CPPLINT.cfg", ".cppcheck")
 
 
 def detect(ctx: Context) -> list[Stack]:
+    # CMake and Meson also build Swift, Fortran or documentation: a stack needs C/C++ sources below it.
     cmake = [
-        p for p in _tops([p for p in ctx.find("CMakeLists.txt") if is_project_path(p)]) if not _python_owned(ctx, p)
+        p
+        for p in _tops([p for p in ctx.find("CMakeLists.txt") if is_project_path(p)])
+        if not _python_owned(ctx, p) and _has_sources(ctx, Context.dirname(p))
     ]
     meson = [
         p
         for p in _tops([p for p in ctx.find("meson.build") if is_project_path(p)])
-        if not _covered(p, cmake) and not _python_owned(ctx, p)
+        if not _covered(p, cmake) and not _python_owned(ctx, p) and _has_sources(ctx, Context.dirname(p))
     ]
     stacks = [_cmake(ctx, p) for p in cmake] + [_meson(ctx, p) for p in meson]
     built = cmake + meson
@@ -126,8 +129,12 @@ def _has_sources(ctx: Context, directory: str) -> bool:
 
 def _language(ctx: Context, directory: str, text: str) -> Language:
     totals = source_bytes(ctx, _EXTS, directory)
+    # `.h` headers serve both languages: they count for C only when no C++ source says otherwise.
+    headers = source_bytes(ctx, {".h": "c"}, directory).get("c", 0)
+    if totals.get("cpp", 0) > 0:
+        return "cpp" if totals["cpp"] >= totals.get("c", 0) - headers else "c"
     if totals:
-        return "cpp" if totals.get("cpp", 0) >= totals.get("c", 0) else "c"
+        return "c"
     # No sources indexed: the build file's project languages decide.
     return "c" if re.search(r"project\s*\([^)]*\bLANGUAGES\s+C\s*\)", text, re.I) else "cpp"
 

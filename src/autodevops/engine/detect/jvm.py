@@ -270,9 +270,11 @@ def _gradle(ctx: Context) -> list[Stack]:
             roots.append(d)
     for p in builds:
         d = Context.dirname(p)
-        if "buildSrc" in d.split("/"):
+        if "buildSrc" in d.split("/") or any(is_under(d, r) for r in roots):
             continue
-        if not any(is_under(d, r) for r in roots):
+        # A lone build script without settings, wrapper or JVM sources is a helper (an Android packaging
+        # stub, a docs tool), not a build CI runs.
+        if ctx.exists(Context.join(d, "gradlew")) or source_bytes(ctx, _EXTS, d):
             roots.append(d)
     stacks = []
     for r in roots:

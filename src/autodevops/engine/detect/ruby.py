@@ -59,7 +59,9 @@ def detect(ctx: Context) -> list[Stack]:
         d = Context.dirname(spec)
         if is_project_path(spec) and d not in dirs and not any(is_under(d, o) for o in dirs):
             dirs[d] = spec
-    return [_stack(ctx, d, manifest) for d, manifest in sorted(dirs.items())]
+    stacks = [_stack(ctx, d, manifest) for d, manifest in sorted(dirs.items())]
+    # A nested bundle with nothing to test (a benchmark, a docs site's tooling) is not a project CI tests.
+    return [s for s in stacks if s.path == "." or s.test_tool != "none" or s.lint_tools]
 
 
 def _stack(ctx: Context, directory: str, manifest: str) -> Stack:

@@ -250,7 +250,16 @@ def _clippy_lints(members: list[_Crate]) -> tuple[str, str] | None:
 
 
 def _has_binary(ctx: Context, members: list[_Crate]) -> bool:
-    return any(c.data.get("bin") or ctx.exists(Context.join(c.dir, "src/main.rs")) for c in members if c.package)
+    """Whether the stack ships a program (whose builds should be reproducible): a published crate with a binary
+    target. Examples, test harnesses and fuzz targets (`publish = false`) do not count."""
+    return any(
+        (c.data.get("bin") or ctx.exists(Context.join(c.dir, "src/main.rs")))
+        and c.package.get("publish") is not False
+        and not c.is_fuzz
+        and not _is_example(c.dir)
+        for c in members
+        if c.package
+    )
 
 
 def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]) -> None:
