@@ -272,6 +272,19 @@ def test_nested_projects(tmp_path: Path) -> None:
     assert stacks[1].package_manager == "pip"
 
 
+def test_backend_folder_with_app_tests_is_a_stack(tmp_path: Path) -> None:
+    files = {
+        "backend/requirements.txt": "django\npsycopg[binary]\n",
+        "backend/manage.py": "",
+        "backend/shop/tests.py": "",
+        "frontend/package.json": "{}",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.path == "backend"
+    assert stack.test_commands == ["python manage.py test"]
+    assert stack.services == ["postgres"]
+
+
 def test_malformed_pyproject_is_a_parse_error_finding(tmp_path: Path) -> None:
     stacks, ctx = detect(tmp_path, {"pyproject.toml": "[project\nname=", "requirements.txt": "requests\n"})
     assert [s.path for s in stacks] == ["."]

@@ -173,7 +173,7 @@ def detect(ctx: Context) -> list[Stack]:
 
 def _roots(ctx: Context) -> list[str]:
     candidates: set[str] = set()
-    for name in (*ROOT_MANIFESTS, "manage.py"):
+    for name in (*ROOT_MANIFESTS, "manage.py", "requirements.txt"):
         for path in ctx.find(name):
             candidates.add(Context.dirname(path))
     if any(n.startswith("requirements") and n.endswith(".txt") for n in ctx.listdir(".")):
@@ -231,7 +231,18 @@ def _has_own_tests(ctx: Context, d: str) -> bool:
     tool = (data or {}).get("tool")
     if isinstance(tool, dict) and ("pytest" in tool or "tox" in tool):
         return True
-    return any(p.startswith((prefix + "tests/", prefix + "test/")) and p.endswith(".py") for p in ctx.sizes)
+    if ctx.exists(prefix + "manage.py"):
+        return True
+    return any(p.startswith(prefix) for p in _test_modules(ctx))
+
+
+_TEST_MODULE = re.compile(r"(?:test_\w+|\w+_test|tests)\.py")
+
+
+def _test_modules(ctx: Context) -> list[str]:
+    """Paths of Python test modules (test_*.py, *_test.py, tests.py) anywhere in the repository."""
+    found: list[str] = ctx.memo("python.test_modules", lambda: ctx.find_matching(_TEST_MODULE))
+    return found
 
 
 def _workspace_members(ctx: Context) -> set[str]:
@@ -800,11 +811,7 @@ def _test(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
         b.set("test_commands", [f"{prefix}python manage.py test"], 0.7, ev)
         return
     tests_prefix = ("tests/", "test/") if root == "." else (f"{root}/tests/", f"{root}/test/")
-    test_files = [
-        p
-        for p in ctx.sizes
-        if p.startswith(tests_prefix) and p.rsplit("/", 1)[-1].startswith("test") and p.endswith(".py")
-    ]
+    test_files = [p for p in _test_modules(ctx) if p.startswith(tests_prefix)]
     if test_files:
         ev = Evidence(file=test_files[0])
         b.set("test_tool", "unittest", 0.5, ev, why="test modules without pytest: assumed unittest (low confidence)")
