@@ -595,6 +595,13 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.test = _default_test(stack, toolchain)
     if toolchain == "dotnet" and plan.test:
         plan.test.insert(0, Command("Build", "dotnet build --no-restore"))
+    configures = any(line.strip().startswith("cmake ") for c in plan.test for line in c.run.splitlines())
+    if stack.package_manager == "cmake" and plan.test and not configures:
+        # ctest runs what a configured build tree holds: configure and build first.
+        if stack.build_commands:
+            plan.test.insert(0, Command("Configure and build", "\n".join(stack.build_commands)))
+        else:
+            plan.test[:0] = [Command("Configure", "cmake -S . -B build"), Command("Build", "cmake --build build")]
     if not plan.test:
         message = (
             f"No test runner was found for the {stack.language} stack at `{stack.path}`; the test job only "
@@ -670,9 +677,7 @@ def build_plan(analysis: Analysis) -> Plan:
     used: set[str] = set()
     plans: list[StackPlan] = []
     for stack in stacks:
-        base = toolchain_of(stack) if stack.language not in NODE_LANGS else "node"
-        if base in ("deno", "bun"):
-            base = "node" if base == "bun" else "deno"
+        base = toolchain_of(stack)
         slug = base if stack.path in ("", ".") else slugify(f"{stack.path}-{base}")
         n, candidate = 2, slug
         while candidate in used:
