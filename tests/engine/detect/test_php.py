@@ -112,3 +112,16 @@ def test_malformed_composer_json_is_a_finding(tmp_path: Path) -> None:
     (stack,), ctx = analyze(tmp_path, {"composer.json": "{not json"})
     assert stack.package_manager == "composer"
     assert any(f.code == "parse-error" for f in ctx.findings)
+
+
+def test_a_configured_runner_that_is_not_required_is_reported(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path / "a", {"composer.json": {"require-dev": {"mockery/mockery": "^1"}}, "phpunit.xml.dist": "<phpunit/>"}
+    )
+    assert stack.test_tool == "phpunit"
+    finding = next(f for f in ctx.findings if f.code == "test-runner-not-installed")
+    assert finding.evidence[0].file == "phpunit.xml.dist"
+    _, ok = analyze(
+        tmp_path / "b", {"composer.json": {"require-dev": {"phpunit/phpunit": "^11"}}, "phpunit.xml.dist": "<phpunit/>"}
+    )
+    assert not any(f.code == "test-runner-not-installed" for f in ok.findings)

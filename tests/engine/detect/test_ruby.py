@@ -110,3 +110,8 @@ def test_a_nested_bundle_with_nothing_to_test_is_not_a_stack(tmp_path: Path) -> 
         {"Gemfile": "gem 'minitest'\n", "test/a_test.rb": "", "benchmark/Gemfile": "gem 'benchmark-ips'\n"},
     )
     assert [s.path for s in stacks] == ["."]
+
+
+def test_rspec_configured_but_not_in_the_bundle_is_reported(tmp_path: Path) -> None:
+    _, ctx = analyze(tmp_path, {"Gemfile": "gem 'rake'\n", ".rspec": "--color\n", "spec/a_spec.rb": ""})
+    assert any(f.code == "test-runner-not-installed" for f in ctx.findings)

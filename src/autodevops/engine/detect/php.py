@@ -192,6 +192,19 @@ def _tests(
             b.set("test_commands", ["composer test"], 0.8, ev(manifest, key="scripts.test"))
         return
     b.set("test_tool", tool, 0.9, evidence)
+    installed = {**_table(data, "require"), **require_dev}
+    package = "pestphp/pest" if tool == "pest" else "phpunit/phpunit"
+    bin_dir = Context.join(directory, f"vendor-bin/{tool}/composer.json")
+    # Pest brings PHPUnit along; anything else has to be required by the project itself.
+    if package not in installed and "pestphp/pest" not in installed and not ctx.exists(bin_dir):
+        b.finding(
+            "test-runner-not-installed",
+            "warning",
+            f"{evidence.cite()} configures {tool}, but {manifest} does not require {package}: vendor/bin/{tool} "
+            "will not exist after composer install",
+            evidence,
+            ev(manifest, key="require-dev"),
+        )
     if "test" in scripts:
         b.set("test_commands", ["composer test"], 0.85, ev(manifest, key="scripts.test"))
     else:

@@ -192,6 +192,15 @@ def _tests(ctx: Context, b: StackBuilder, directory: str, manifest: str, gems: d
             b.set("test_commands", ["bundle exec rake"], 0.5, ev(rakefile[0]))
         return
     b.set("test_tool", tool, 0.85, evidence)
+    if tool == "rspec" and rspec_cfg and gems and not any(g == "rspec" or g.startswith("rspec-") for g in gems):
+        b.finding(
+            "test-runner-not-installed",
+            "warning",
+            f"{rspec_cfg[0]} configures RSpec, but neither the Gemfile nor a gemspec depends on rspec: "
+            "`bundle exec rspec` will fail",
+            ev(rspec_cfg[0]),
+            ev(manifest),
+        )
     if rakefile:
         b.set(
             "test_commands",
