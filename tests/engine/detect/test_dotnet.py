@@ -50,12 +50,16 @@ def test_solution_with_a_test_project(tmp_path: Path) -> None:
                 '<PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" />',
             ),
             "src/global.json": '{"sdk": {"version": "10.0.100"}}',
+            "src/Api.FuzzTests/Api.FuzzTests.csproj": csproj("<TargetFramework>net6.0</TargetFramework>"),
         },
     )
-    (stack,) = stacks
+    stack, fuzz = stacks
+    assert fuzz.path == "src/Api.FuzzTests"
+    assert fuzz.test_tool == "none"
     assert stack.path == "src"
     assert stack.language == "csharp"
     assert stack.package_manager == "dotnet"
+    # the fuzzing harness is in no solution: its own stack, and not a test project
     assert stack.manifests == ["src/Shop.sln", "src/Api/Api.csproj", "src/Api.Tests/Api.Tests.csproj"]
     assert stack.test_tool == "dotnet-test"
     assert stack.test_commands == ["dotnet test"]

@@ -135,6 +135,9 @@ class _Project:
         if any(p in TEST_PACKAGES or p.startswith(("xunit.", "nunit3", "mstest.")) for p in self.packages):
             return True
         name = posixpath.basename(self.path).rsplit(".", 1)[0].lower()
+        # By name only as a last resort, and never for fuzzing or benchmark harnesses named "...Tests".
+        if "fuzz" in name or "benchmark" in name:
+            return False
         return name.endswith((".tests", ".test", ".unittests", ".integrationtests", "tests"))
 
 
