@@ -16,13 +16,16 @@ out, a longer one raises `GitHubRateLimited` with the number of seconds until th
 
 from __future__ import annotations
 
+import os
 import re
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import certifi
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, TokenAuthStrategy, UnauthAuthStrategy
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
@@ -216,6 +219,9 @@ class GitHubClient:
         self.web_url = settings.github_web_url.rstrip("/")
         # One cache per client: installation tokens live in this process only, never in shared storage.
         self._cache = MemCacheStrategy()
+        # githubkit opens an HTTP client per call; sharing one TLS context spares re-reading the CA bundle
+        # each time (the dominant cost of a call). SSL_CERT_FILE names a private CA (GitHub Enterprise Server).
+        self._tls = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or certifi.where())
 
     # ---- githubkit instances ----------------------------------------------------------------------
 
@@ -228,6 +234,7 @@ class GitHubClient:
             http_cache=False,  # correctness over cleverness: refs and trees must be read fresh
             cache_strategy=self._cache,
             auto_retry=_retry_decision(self.settings.github_rate_limit_max_wait),
+            ssl_verify=self._tls,
             trust_env=False,
         )
 
