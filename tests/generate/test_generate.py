@@ -290,3 +290,23 @@ def test_many_identical_projects_share_one_workflow_with_a_project_matrix() -> N
     setup = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-go@"))
     assert setup["with"]["go-version-file"] == "${{ matrix.project }}/go.mod"
     assert wf["on"]["push"]["paths"][:2] == ["modules/m0/**", "modules/m1/**"]
+
+
+def test_commands_carrying_expressions_are_left_out() -> None:
+    """A crafted script name must not become a template injection in `run:`."""
+    a = analysis(
+        stack(
+            language="javascript",
+            package_manager="npm",
+            test_tool="jest",
+            test_commands=["npm run test-${{ github.event.pull_request.title }}"],
+            lint_commands=["npm run lint"],
+        )
+    )
+    result = generate(a, "all")
+    ci = result.files[".github/workflows/ci.yml"]
+    # The expression survives only inside a comment, which GitHub never evaluates.
+    assert all(line.lstrip().startswith("#") for line in ci.splitlines() if "pull_request.title" in line)
+    assert "# TODO: a command read from the repository was left out because it is unsafe" in ci
+    assert "no-test-runner" in [f.code for f in result.findings]
+    assert "npm run lint" in ci

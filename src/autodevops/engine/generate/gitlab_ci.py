@@ -8,6 +8,7 @@ version matrix is `parallel: matrix` over an image tag variable. Caches live und
 from __future__ import annotations
 
 import posixpath
+import shlex
 
 from autodevops.engine.generate.plan import Plan, StackPlan
 from autodevops.engine.generate.yamlout import Block, Flow, Map, Seq, dump
@@ -114,7 +115,7 @@ def _setup_script(plan: StackPlan, apps: list[str], py_tools: list[str]) -> list
         # Python CLIs (pre-commit, tox...) in a non-Python image: the image must provide python3 and pip.
         lines.append("python3 -m pip install " + " ".join(apps))
     if plan.path not in ("", "."):
-        lines.append(f"cd {plan.path}")
+        lines.append(f"cd {shlex.quote(plan.path)}")
     return lines
 
 
@@ -193,7 +194,8 @@ def _docker_jobs(plan: Plan, jobs: Map) -> None:
     for img in plan.images:
         image = "$CI_REGISTRY_IMAGE" + (f"/{img.suffix}" if img.suffix else "")
         script = [
-            f'docker build --file {img.dockerfile} --tag "{image}:$CI_COMMIT_SHORT_SHA" {img.context}',
+            f'docker build --file {shlex.quote(img.dockerfile)} --tag "{image}:$CI_COMMIT_SHORT_SHA"'
+            f" {shlex.quote(img.context)}",
             "\n".join(
                 [
                     'if [ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ]; then',

@@ -522,6 +522,22 @@ def _pip_tools(commands: list[Command], tools: list[str]) -> list[str]:
 # ---- the plan ------------------------------------------------------------------------------------------------
 
 
+def _safe(commands: list[str], plan: StackPlan) -> list[str]:
+    """Commands read from the repository, minus any that could smuggle an expression into the workflow.
+
+    GitHub expands `${{ }}` in `run:` before the shell sees it, so a command containing one (from a crafted
+    package.json script, say) would be a template injection. Such commands are left out with a TODO; control
+    characters other than newlines and tabs are never legitimate in a command either.
+    """
+    kept: list[str] = []
+    for command in commands:
+        if "${{" in command or re.search(r"[\x00-\x08\x0b-\x1f\x7f]", command):
+            plan.todos.append(f"a command read from the repository was left out because it is unsafe: {command!r}")
+            continue
+        kept.append(command)
+    return kept
+
+
 def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[Finding]) -> StackPlan:
     toolchain = toolchain_of(stack)
     key = VERSION_KEYS[toolchain]
@@ -588,18 +604,22 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     elif toolchain == "elixir":
         plan.install = [Command("Install dependencies", "mix deps.get")]
 
+    test_commands = _safe(stack.test_commands, plan)
+    lint_commands = _safe(stack.lint_commands, plan)
+    build_commands = _safe(stack.build_commands, plan)
+
     # Test.
-    if stack.test_commands:
-        plan.test = [Command(f"Test ({stack.test_tool})", "\n".join(stack.test_commands))]
-    else:
+    if test_commands:
+        plan.test = [Command(f"Test ({stack.test_tool})", "\n".join(test_commands))]
+    elif not stack.test_commands:
         plan.test = _default_test(stack, toolchain)
     if toolchain == "dotnet" and plan.test:
         plan.test.insert(0, Command("Build", "dotnet build --no-restore"))
     configures = any(line.strip().startswith("cmake ") for c in plan.test for line in c.run.splitlines())
     if stack.package_manager == "cmake" and plan.test and not configures:
         # ctest runs what a configured build tree holds: configure and build first.
-        if stack.build_commands:
-            plan.test.insert(0, Command("Configure and build", "\n".join(stack.build_commands)))
+        if build_commands:
+            plan.test.insert(0, Command("Configure and build", "\n".join(build_commands)))
         else:
             plan.test[:0] = [Command("Configure", "cmake -S . -B build"), Command("Build", "cmake --build build")]
     if not plan.test:
@@ -611,11 +631,11 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         new_findings.append(Finding(code="no-test-runner", severity="warning", message=message, stack=stack.path))
 
     # Lint: the project's own entry points first.
-    if stack.lint_commands:
-        plan.lint = [Command("Lint", "\n".join(stack.lint_commands))]
+    if lint_commands:
+        plan.lint = [Command("Lint", "\n".join(lint_commands))]
         ev = evidence_for(stack, "lint_commands")
         plan.lint_why.append(f"Lint entry point: {ev}" if ev else "Lint through the project's own entry point.")
-    else:
+    elif not stack.lint_commands:
         for tool in stack.lint_tools:
             if tool == "golangci-lint":
                 plan.golangci = True
@@ -635,8 +655,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.lint_py_tools = _pip_tools(plan.lint, list(_PY_LINT))
 
     # Build.
-    if stack.build_commands:
-        plan.build = [Command("Build", "\n".join(stack.build_commands))]
+    if build_commands:
+        plan.build = [Command("Build", "\n".join(build_commands))]
         ev = evidence_for(stack, "build_commands")
         plan.build_why.append(f"Build: {ev}" if ev else "Build: the project's build command.")
         plan.build_apps = _split_apps(plan.build, toolchain, stack.package_manager)
