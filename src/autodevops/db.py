@@ -112,16 +112,22 @@ class Database:
 
 
 async def bind_tenant(
-    session: AsyncSession, *, user_id: uuid.UUID | None = None, organization_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    applied: bool = False,
 ) -> None:
     """Make `session` act for a user and/or an organization, now and in every later transaction.
 
     Applied immediately when a transaction is already open (a request binds its user after authenticating
-    within the transaction), and by the `after_begin` listener for every new one.
+    within the transaction), and by the `after_begin` listener for every new one. `applied=True` says the
+    open transaction already carries exactly this context (set by a database function such as
+    `app_authenticate_token`), which saves a round trip.
     """
     context = TenantContext(user_id=user_id, organization_id=organization_id)
     session.info[_TENANT_KEY] = context
-    if session.in_transaction():
+    if session.in_transaction() and not applied:
         await session.execute(_SET_CONTEXT, context.as_params())
 
 

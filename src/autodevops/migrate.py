@@ -147,7 +147,8 @@ def _current_revision(connection: Connection) -> str | None:
 
 def _upgrade(connection: Connection, config: Config) -> None:
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    # "heads": migrations added in parallel branches all apply, instead of failing on "multiple heads".
+    command.upgrade(config, "heads")
 
 
 async def migrate(settings: Settings) -> MigrationReport:

@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autodevops.models import APIToken, User, utcnow
+from autodevops.models import APIToken, User
 
 
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    id: uuid.UUID
-    user_id: uuid.UUID
-    token_hash: str
-    expires_at: datetime | None
-    revoked_at: datetime | None
+async def authenticate_token(session: AsyncSession, prefix: str, token_hash: str) -> User | None:
+    """The user of the live token with `prefix` and `token_hash`; also binds the transaction to them.
 
-
-async def find_token(session: AsyncSession, prefix: str) -> TokenRecord | None:
-    """The token with `prefix`, read through the definer function (no user context exists yet)."""
-    row = (
-        await session.execute(
-            text("SELECT id, user_id, token_hash, expires_at, revoked_at FROM app_find_api_token(:p)"), {"p": prefix}
-        )
-    ).one_or_none()
-    return TokenRecord(*row) if row else None
+    Runs `app_authenticate_token` (SECURITY DEFINER: no user context exists before it), which returns the
+    `users` row, so the ORM loads it as a `User`.
+    """
+    query = select(User).from_statement(
+        text("SELECT * FROM app_authenticate_token(:prefix, :hash)").bindparams(prefix=prefix, hash=token_hash)
+    )
+    result: User | None = (await session.scalars(query)).one_or_none()
+    return result
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -39,10 +31,6 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     result: User | None = await session.scalar(select(User).where(User.email == email))
     return result
-
-
-async def touch_token(session: AsyncSession, token_id: uuid.UUID) -> None:
-    await session.execute(update(APIToken).where(APIToken.id == token_id).values(last_used_at=utcnow()))
 
 
 async def list_tokens(session: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int) -> Sequence[APIToken]:

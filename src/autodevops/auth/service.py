@@ -39,23 +39,18 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User:
 
 
 async def authenticate_bearer(session: AsyncSession, token: str) -> User:
-    """The user of a personal API token, and bind the session to them. `Unauthorized` otherwise.
+    """The user of a personal API token, with the session bound to them. `Unauthorized` otherwise.
 
-    Every failure gives the same message, so a caller cannot tell a revoked token from a made-up one.
+    One round trip: `app_authenticate_token` checks the hash, revocation and expiry, touches `last_used_at`
+    and sets the transaction's tenant context. Every failure gives the same message, so a caller cannot tell
+    a revoked token from a made-up one.
     """
     if not tokens.looks_like_token(token):
         raise Unauthorized(_BAD_TOKEN)
-    found = await queries.find_token(session, tokens.prefix_of(token))
-    if found is None or not tokens.matches(token, found.token_hash):
+    user = await queries.authenticate_token(session, tokens.prefix_of(token), tokens.hash_token(token))
+    if user is None:
         raise Unauthorized(_BAD_TOKEN)
-    now = utcnow()
-    if found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
-        raise Unauthorized(_BAD_TOKEN)
-    await bind_tenant(session, user_id=found.user_id)
-    user = await queries.get_user(session, found.user_id)
-    if user is None:  # deleted between the lookup and now
-        raise Unauthorized(_BAD_TOKEN)
-    await queries.touch_token(session, found.id)
+    await bind_tenant(session, user_id=user.id, applied=True)
     return user
 
 

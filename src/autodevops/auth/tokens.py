@@ -7,7 +7,6 @@ stored only as its SHA-256. A salted slow hash is unnecessary: the secret is ran
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -42,7 +41,3 @@ def looks_like_token(token: str) -> bool:
 def prefix_of(token: str) -> str:
     return token[:PREFIX_LENGTH]
 
-
-def matches(token: str, stored_hash: str) -> bool:
-    """Constant-time comparison of a presented token against a stored hash."""
-    return hmac.compare_digest(hash_token(token), stored_hash)
