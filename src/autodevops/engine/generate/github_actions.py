@@ -217,8 +217,9 @@ def _setup(plan: StackPlan, a: _Actions, matrix: bool) -> tuple[list[Map], Map]:
                 "actions/cache",
                 Map()
                 .add("path", Block(f"{_repo_path(plan, 'deps')}\n{_repo_path(plan, '_build')}"))
-                .add("key", f"${{{{ runner.os }}}}-mix-${{{{ hashFiles('{key_file}') }}}}")
-                .add("restore-keys", "${{ runner.os }}-mix-"),
+                # Compiled `_build` output only fits the Elixir/OTP pair that produced it.
+                .add("key", f"${{{{ runner.os }}}}-mix-{version}-{otp}-${{{{ hashFiles('{key_file}') }}}}")
+                .add("restore-keys", f"${{{{ runner.os }}}}-mix-{version}-{otp}-"),
             )
         )
         return steps, env
