@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -129,5 +130,12 @@ class MetricsMiddleware:
             HTTP_IN_PROGRESS.dec()
             route = route_template(scope)
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+            counter, histogram = _children(method, route, status)
+            counter.inc()
+            histogram.observe(time.perf_counter() - started)
+
+
+@lru_cache(maxsize=4096)
+def _children(method: str, route: str, status: int) -> tuple[Any, Any]:
+    # `labels()` takes a lock and builds a key on every call; the label sets are few, so look them up once.
+    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)

@@ -12,13 +12,13 @@ a 413, goes out through the security headers.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
 from typing import Any
 
 import structlog
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autodevops.errors import AppError, PayloadTooLarge
@@ -26,8 +26,10 @@ from autodevops.logging import bind_request_id, get_logger
 from autodevops.metrics import route_template
 
 log = get_logger(__name__)
+_stdlib_log = logging.getLogger(__name__)  # for a cheap level check before building the access line
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 # Ids we accept from clients and proxies: UUIDs, hex, and the usual trace-id alphabets; anything else
 # (spaces, control characters, very long values) could forge log lines or bloat them, so it is replaced.
 _WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
@@ -73,7 +75,7 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        supplied = _header(scope, REQUEST_ID_HEADER.lower().encode())
+        supplied = _header(scope, _REQUEST_ID_KEY)
         request_id = supplied if supplied is not None and is_well_formed_request_id(supplied) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
@@ -85,13 +87,15 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = [(name, value) for name, value in message.get("headers", ()) if name != _REQUEST_ID_KEY]
+                headers.append((_REQUEST_ID_KEY, request_id.encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if scope["type"] == "http":
+            if scope["type"] == "http" and _stdlib_log.isEnabledFor(logging.INFO):
                 # The path only: query strings may carry tokens (OAuth codes, signed links).
                 log.info(
                     "request",
@@ -127,31 +131,47 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, hsts_max_age: int, docs_prefix: str = "/docs") -> None:
         self.app = app
-        self.hsts = f"max-age={hsts_max_age}; includeSubDomains" if hsts_max_age > 0 else None
         self.docs_prefix = docs_prefix
+        common = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+            ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ]
+        hsts = [("Strict-Transport-Security", f"max-age={hsts_max_age}; includeSubDomains")] if hsts_max_age else []
+        # Encoded once: these are added to every response.
+        self._headers = {
+            (docs, https): _encode_headers(
+                [("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY)]
+                + common
+                + (hsts if https else [])
+            )
+            for docs in (False, True)
+            for https in (False, True)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         is_docs = scope["path"] == self.docs_prefix or scope["path"].startswith(self.docs_prefix + "/")
-        csp = DOCS_CONTENT_SECURITY_POLICY if is_docs else CONTENT_SECURITY_POLICY
-        https = scope.get("scheme") == "https"
+        extra = self._headers[(is_docs, scope.get("scheme") == "https")]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", csp)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-                if https and self.hsts:
-                    headers.setdefault("Strict-Transport-Security", self.hsts)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                # A response that sets its own policy (a page with stricter needs) keeps it.
+                headers.extend(header for header in extra if header[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 class ServerErrorMiddleware:
