@@ -179,16 +179,15 @@ class Workers:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, *queues: str, concurrency: int = 1, **env: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, *queues: str, concurrency: int = 1, metrics_port: int | None = None, **env: str
+    ) -> subprocess.Popen[bytes]:
+        """A worker serving `queues` (all of them when none are given)."""
         log = (self.log_dir / f"worker-{len(self.procs)}.log").open("wb")
+        served = queues or ("analysis", "sync", "ci_generation")
+        extra = ["--metrics-port", str(metrics_port)] if metrics_port else []
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER_MAIN),
-                *(queues or ("analysis", "sync", "ci_generation")),
-                "-c",
-                str(concurrency),
-            ],
+            [sys.executable, str(WORKER_MAIN), *served, "-c", str(concurrency), *extra],
             env=worker_env(self.settings, **env),
             stdout=log,
             stderr=subprocess.STDOUT,

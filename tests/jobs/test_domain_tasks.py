@@ -100,7 +100,8 @@ async def test_a_failing_analysis_is_dead_lettered_and_marked_failed(
     jobs: Jobs, workers: Workers, tmp_path: Path
 ) -> None:
     repository_id = await _add_repository(jobs, f"file://{tmp_path}/does-not-exist")
-    workers.start("analysis")
+    # Scale 0.05: a 15 s timeout (the child process must start on a loaded machine), retries after 1.5 s and 6 s.
+    workers.start("analysis", AUTODEVOPS_JOBS_TIME_SCALE="0.05")
     async with tenant_session(jobs.database, organization_id=jobs.org) as session:
         repository = await session.get(models.Repository, repository_id)
         assert repository is not None

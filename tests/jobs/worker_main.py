@@ -15,5 +15,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("queues", nargs="+")
     parser.add_argument("-c", "--concurrency", type=int, default=1)
+    parser.add_argument("--metrics-port", type=int, default=None)
     args = parser.parse_args()
-    main(queues=args.queues, concurrency=args.concurrency)
+    main(queues=args.queues, concurrency=args.concurrency, metrics_port=args.metrics_port)

@@ -28,9 +28,16 @@ LIVE_STATES = frozenset({"waiting", "wait", "active", "delayed", "prioritized", 
 COUNTED_STATES = ("waiting", "active", "delayed", "prioritized", "failed")
 
 
+# Longer than any blocking command we send (BZPOPMIN up to 5 s, SSE's XREAD up to 15 s): redis-py's default
+# socket timeout (5 s) would cut those off and count as connection errors.
+SOCKET_TIMEOUT_S = 30.0
+
+
 def redis_client(url: str) -> aioredis.Redis:
     """A pooled client in the shape bullmq's Lua scripts expect (decoded strings)."""
-    client: aioredis.Redis = aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+    client: aioredis.Redis = aioredis.from_url(
+        url, decode_responses=True, health_check_interval=30, socket_timeout=SOCKET_TIMEOUT_S
+    )
     return client
 
 

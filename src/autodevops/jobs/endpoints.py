@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from autodevops.auth.dependencies import CurrentUser
+from autodevops.config import Settings
 from autodevops.db import DBSession, get_database, tenant_session
-from autodevops.errors import NotFound
+from autodevops.errors import NotFound, ServiceUnavailable
 from autodevops.jobs import queries, service
 from autodevops.jobs.events import JobEvent, valid_event_id
+from autodevops.jobs.metrics import QUEUE_DEPTH
 from autodevops.jobs.queues import QUEUE_NAMES
 from autodevops.jobs.schemas import DeadLetterResult, JobRead, JobState
 from autodevops.jobs.service import JobsRuntime
@@ -26,7 +29,23 @@ from autodevops.models import Job, User
 from autodevops.pagination import Page, Pagination, to_page
 from autodevops.repository import service as repository_service
 
-router = APIRouter(tags=["jobs"])
+
+@asynccontextmanager
+async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Merged into the app's lifespan by `include_router`: the queue clients and the queue-depth metrics."""
+    settings: Settings = app.state.settings
+    runtime = JobsRuntime.from_settings(settings)
+    app.state.jobs_runtime = runtime
+    QUEUE_DEPTH.bind(settings.effective_queue_redis_url, settings.jobs_key_prefix)
+    try:
+        yield
+    finally:
+        QUEUE_DEPTH.bind(None)
+        app.state.jobs_runtime = None
+        await runtime.close()
+
+
+router = APIRouter(tags=["jobs"], lifespan=jobs_lifespan)
 
 # An SSE connection re-checks the job's durable state (and sends a keep-alive comment) this often.
 SSE_POLL_MS = 15_000
@@ -34,11 +53,10 @@ _FINISHED = {"completed": "done", "dead_letter": "failed"}
 
 
 def jobs_runtime(request: Request) -> JobsRuntime:
-    """The app's queue clients, created on first use inside the app's event loop."""
+    """The app's queue clients (created by `jobs_lifespan`)."""
     runtime: JobsRuntime | None = getattr(request.app.state, "jobs_runtime", None)
     if runtime is None:
-        runtime = JobsRuntime.from_settings(request.app.state.settings)
-        request.app.state.jobs_runtime = runtime
+        raise ServiceUnavailable("The job queue is not available.")
     return runtime
 
 
