@@ -137,8 +137,20 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     if plan.toolchain == "rust" and var:
         var = "RUST_VERSION"
     golangci = kind == "lint" and plan.golangci
+    # pre-commit manages its hooks' own environments: a non-Python project lints from a Python image.
+    precommit_only = (
+        kind == "lint"
+        and plan.toolchain != "python"
+        and bool(plan.lint)
+        and all(line.strip().startswith("pre-commit ") for c in plan.lint for line in c.run.splitlines())
+    )
+    image = _image(plan, var)
+    if golangci:
+        image = "golangci/golangci-lint:latest"
+    elif precommit_only:
+        image = "python:3.13"
     job = Map().add("stage", kind)
-    job.add("image", "golangci/golangci-lint:latest" if golangci else _image(plan, var))
+    job.add("image", image)
     if matrix and var:
         # The elixir image bundles a matching Erlang/OTP, so no OTP pairing is needed here.
         entry = Map().add(var, Flow(list(plan.versions)))
@@ -169,6 +181,9 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     py_tools = {"lint": plan.lint_py_tools, "test": plan.py_tools, "build": plan.build_py_tools}[kind]
     before = _setup_script(plan, apps, py_tools)
     script: list[str] = [c.run for c in plan.install]
+    if precommit_only:
+        before = ["python -m pip install pre-commit"] + [line for line in before if line.startswith("cd ")]
+        script = []
     if py_tools:
         script.append("python -m pip install " + " ".join(py_tools))
     commands = {"lint": plan.lint, "test": plan.test, "build": plan.build}[kind]
