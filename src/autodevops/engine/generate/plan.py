@@ -650,7 +650,9 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
             plan.lint_why[-1] = "other linters were found; add their commands here if CI should run them."
     plan.lint_apps = _split_apps(plan.lint, toolchain, stack.package_manager)
     plan.apps += [a for a in _split_apps(plan.test, toolchain, stack.package_manager) if a not in plan.apps]
-    if toolchain == "python" and stack.package_manager in ("pip", "none", "conda"):
+    extras, groups = _python_extras(stack)
+    if toolchain == "python" and stack.package_manager in ("pip", "none", "conda") and not (extras or groups):
+        # Without a dev extra or group to install, tools run by bare name are installed next to the project.
         plan.py_tools = _pip_tools(plan.test, ["pytest"])
         plan.lint_py_tools = _pip_tools(plan.lint, list(_PY_LINT))
 
