@@ -202,3 +202,42 @@ async def test_secure_cookie_attributes(make_api_client: Any, fake_github: FakeG
     for attribute in ("httponly", "secure", "samesite=lax", "path=/", "max-age=3600"):
         assert attribute in header
     assert "domain" not in header
+
+
+async def test_csrf_token_in_a_form_field(app_client: httpx.AsyncClient, fake_github: FakeGitHub) -> None:
+    await sign_in(app_client, fake_github, fake_github.add_user("mona"))
+    csrf = (await app_client.get("/api/v1/auth/session")).json()["csrf_token"]
+    refused = await app_client.post("/auth/logout", data={"csrf_token": "forged"})
+    assert refused.status_code == 403
+    out = await app_client.post("/auth/logout", data={"csrf_token": csrf})
+    assert out.status_code == 303
+
+
+async def test_expired_github_token_is_refreshed_then_reencrypted(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, pg_admin: Any
+) -> None:
+    fake_github.issue_refresh_tokens = True
+    mona = fake_github.add_user("mona")
+    fake_github.add_installation("mona", users=[mona])
+    await sign_in(app_client, fake_github, mona)
+    async with pg_admin.begin() as conn:
+        before = (await conn.execute(text("SELECT access_token_enc, refresh_token_enc FROM github_accounts"))).one()
+        await conn.execute(text("UPDATE github_accounts SET access_token_expires_at = now() - interval '1 minute'"))
+    [old_refresh] = list(fake_github.refresh_tokens)
+
+    listed = await app_client.get("/api/v1/github/installations")
+    assert listed.status_code == 200, listed.text
+    assert [i["account_login"] for i in listed.json()] == ["mona"]
+    assert old_refresh not in fake_github.refresh_tokens  # spent: GitHub refresh tokens are single-use
+    async with pg_admin.connect() as conn:
+        after = (await conn.execute(text("SELECT access_token_enc, refresh_token_enc FROM github_accounts"))).one()
+    assert after.access_token_enc != before.access_token_enc
+    assert after.refresh_token_enc != before.refresh_token_enc
+
+    # A refresh GitHub refuses means: sign in again (not a server error).
+    async with pg_admin.begin() as conn:
+        await conn.execute(text("UPDATE github_accounts SET access_token_expires_at = now() - interval '1 minute'"))
+    fake_github.refresh_tokens.clear()
+    again = await app_client.get("/api/v1/github/installations")
+    assert again.status_code == 409
+    assert again.json()["error"] == "github_account_required"

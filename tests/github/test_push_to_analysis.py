@@ -51,7 +51,11 @@ async def test_push_then_the_analysis_job_reads_github_without_a_clone(
     assert response.json()["outcome"] == "queued 1 analysis"
 
     async with pg_admin.connect() as conn:
-        job = (await conn.execute(text("SELECT id, name, payload, organization_id, queue FROM jobs WHERE name = 'analysis.run'"))).one()
+        job = (
+            await conn.execute(
+                text("SELECT id, name, payload, organization_id, queue FROM jobs WHERE name = 'analysis.run'")
+            )
+        ).one()
     assert job.name == "analysis.run"
 
     # The worker runs the job with the process environment: point it at the fake GitHub.

@@ -24,6 +24,7 @@ from autodevops.github import pr_body, queries
 from autodevops.github.client import (
     PR_BRANCH,
     GitHubClient,
+    GitHubError,
     GitHubRepository,
     Installation,
     check_repo_name,
@@ -69,7 +70,13 @@ async def user_token(session: AsyncSession, keyring: Keyring, client: GitHubClie
         refresh = oauth.refresh_token(keyring, account)
         if refresh is None:
             raise GitHubAccountRequired("your GitHub authorization expired; sign in with GitHub again")
-        oauth.store_tokens(keyring, account, await client.refresh_user_token(refresh))
+        try:
+            fresh = await client.refresh_user_token(refresh)
+        except GitHubError as error:
+            if error.upstream_status is not None and error.upstream_status >= 500:
+                raise
+            raise GitHubAccountRequired("your GitHub authorization expired; sign in with GitHub again") from None
+        oauth.store_tokens(keyring, account, fresh)
         await session.flush()
     return oauth.access_token(keyring, account)
 
