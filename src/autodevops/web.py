@@ -27,6 +27,7 @@ from autodevops.auth.login import router as login_router
 from autodevops.config import Settings, get_settings
 from autodevops.db import Database
 from autodevops.errors import AppError
+from autodevops.github.endpoints import webhook_router
 from autodevops.logging import configure_logging, get_logger
 from autodevops.metrics import DB_POOL, MetricsMiddleware
 from autodevops.middleware import (
@@ -194,7 +195,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             environment=settings.env,
             release=f"autodevops@{__version__}",
             traces_sample_rate=settings.sentry_traces_sample_rate,
-            send_default_pii=False,
+            # No request bodies, cookies or user details: Sentry's default, stated here on purpose.
+            max_request_body_size="never",
         )
 
     app = FastAPI(
@@ -216,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_api(app)
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
     app.include_router(login_router)
+    app.include_router(webhook_router)
     _install_docs(app)
     _install_openapi(app)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from typer.testing import CliRunner
 
@@ -53,3 +55,21 @@ def test_cors_and_proxy_lists_read_comma_separated_environment(monkeypatch: pyte
     settings = Settings()
     assert settings.cors_origins == ["https://a.example.com", "https://b.example.com"]
     assert settings.trusted_proxies == ["10.0.0.0/8"]
+
+
+def test_sentry_is_enabled_only_with_a_dsn(make_settings: Callable[..., Settings]) -> None:
+    import sentry_sdk
+
+    create_app(make_settings())
+    assert not sentry_sdk.get_client().is_active()
+    # Nothing listens on port 9: events would be dropped, and this test sends none.
+    create_app(make_settings(sentry_dsn="http://public@127.0.0.1:9/1"))
+    try:
+        client = sentry_sdk.get_client()
+        assert client.is_active()
+        assert not client.options.get("send_default_pii")
+        assert client.options["max_request_body_size"] == "never"
+        assert client.options["environment"] == "test"
+    finally:
+        sentry_sdk.get_client().close(timeout=0)
+        sentry_sdk.init()  # back to a disabled client for the rest of the run
