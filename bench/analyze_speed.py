@@ -186,11 +186,13 @@ class Run:
     peak_mb: float
     ok: bool
     error: str = ""
+    cpu: float = 0.0  # user + system seconds of the fastest run: steadier than wall time on a busy machine
 
 
 def measure(cmd: list[str], runs: int) -> Run:
     """Best and median wall time of `runs` runs of `cmd`, and the largest peak RSS among them."""
     times: list[float] = []
+    cpus: list[float] = []
     peak_kb = 0
     with tempfile.TemporaryFile() as err:
         for _ in range(runs):
@@ -207,8 +209,9 @@ def measure(cmd: list[str], runs: int) -> Run:
                 tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
                 return Run(0.0, 0.0, 0.0, False, f"exit {proc.returncode}: {' | '.join(tail)}")
             times.append(elapsed)
+            cpus.append(usage.ru_utime + usage.ru_stime)
             peak_kb = max(peak_kb, usage.ru_maxrss)  # kilobytes on Linux
-    return Run(min(times), statistics.median(times), peak_kb / 1024, True)
+    return Run(min(times), statistics.median(times), peak_kb / 1024, True, cpu=min(cpus))
 
 
 def autodevops_cmd(directory: Path) -> list[str]:
@@ -247,21 +250,25 @@ def top_languages_autodevops(directory: Path) -> str:
     if out.returncode != 0:
         return "?"
     langs = json.loads(out.stdout).get("languages", [])
-    return ", ".join(f"{lang['name']} {lang['percent']:.0f}%" for lang in langs[:4])
+    return ", ".join(f"{lang['name']} {lang['percent']:.1f}%" for lang in langs[:5])
 
 
 def top_languages_linguist(directory: Path) -> str:
-    out = subprocess.run(linguist_cmd(directory), capture_output=True, text=True)
+    # The CLI's `--json` prints a JavaScript object literal, not JSON; the library call gives real JSON.
+    script = (
+        "const l = require('linguist-js'); (l.default || l)(process.argv[1], {offline: true}).then(r => {"
+        " const o = {}; for (const [k, v] of Object.entries(r.languages.results)) o[k] = [v.type, v.bytes];"
+        " console.log(JSON.stringify(o)); })"
+    )
+    env = {**os.environ, "NODE_PATH": str(HERE / "node_modules")}
+    out = subprocess.run(["node", "-e", script, str(directory)], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         return "?"
-    data = json.loads(out.stdout)
-    results = data.get(str(directory), data).get("languages", {}).get("results", {})
-    counted = {
-        name: info.get("bytes", 0) for name, info in results.items() if info.get("type") in ("programming", "markup")
-    }
+    results: dict[str, list[object]] = json.loads(out.stdout)
+    counted = {name: int(str(info[1])) for name, info in results.items() if info[0] in ("programming", "markup")}
     total = sum(counted.values()) or 1
-    ordered = sorted(counted.items(), key=lambda kv: -kv[1])[:4]
-    return ", ".join(f"{name} {100 * b / total:.0f}%" for name, b in ordered)
+    ordered = sorted(counted.items(), key=lambda kv: -kv[1])[:5]
+    return ", ".join(f"{name} {100 * b / total:.1f}%" for name, b in ordered)
 
 
 # ---- main ---------------------------------------------------------------------------------------------------
@@ -299,8 +306,8 @@ def main() -> int:
             targets.append((f"real {d.name}", d.resolve(), None))
 
         header = (
-            f"{'tree':<20} {'files':>8} {'autodevops s':>12} {'median s':>9} {'peak MB':>8} "
-            f"{'target':>7} {'linguist s':>10} {'peak MB':>8} {'ratio':>7}"
+            f"{'tree':<20} {'files':>8} {'autodevops s':>12} {'median s':>9} {'cpu s':>6} {'peak MB':>8} "
+            f"{'target':>9} {'linguist s':>10} {'peak MB':>8} {'ratio':>7}"
         )
         print(header)
         print("-" * len(header))
@@ -319,8 +326,8 @@ def main() -> int:
             linguist_mb = f"{theirs.peak_mb:8.0f}" if theirs and theirs.ok else f"{'-':>8}"
             ratio = f"{theirs.best / ours.best:6.1f}x" if theirs and theirs.ok and ours.best > 0 else f"{'-':>7}"
             print(
-                f"{label:<20} {files:>8,} {ours.best:12.3f} {ours.median:9.3f} {ours.peak_mb:8.0f} "
-                f"{verdict:>7} {linguist_s} {linguist_mb} {ratio}",
+                f"{label:<20} {files:>8,} {ours.best:12.3f} {ours.median:9.3f} {ours.cpu:6.2f} {ours.peak_mb:8.0f} "
+                f"{verdict:>9} {linguist_s} {linguist_mb} {ratio}",
                 flush=True,
             )
             if theirs is not None and not theirs.ok:

@@ -82,7 +82,11 @@ def test_tsx_is_counted_as_typescript(tmp_path: Path) -> None:
         "static/app-min.css",
         "deps/x.py",
         "gradlew",
-        "Pods/x.m",
+        "Carthage/x.m",
+        ".github/workflows/scripts/check.py",
+        "pkg/test/fixtures/app.py",
+        "src/types/index.d.ts",
+        "Jenkinsfile",
     ],
 )
 def test_vendored_paths_are_excluded(tmp_path: Path, path: str) -> None:
@@ -117,6 +121,11 @@ def test_generated_files_are_excluded(tmp_path: Path, path: str) -> None:
 def test_documentation_is_excluded(tmp_path: Path, path: str) -> None:
     write(tmp_path, {"main.rs": 10, path: 1000})
     assert shares(tmp_path) == {"Rust": 10}
+
+
+def test_tools_and_scripts_directories_count(tmp_path: Path) -> None:
+    write(tmp_path, {"tools/gen.py": 10, "scripts/run.sh": 20, "src/a.d.ts.py": 5})
+    assert shares(tmp_path) == {"Python": 15, "Shell": 20}
 
 
 def test_docs_and_examples_only_at_the_root(tmp_path: Path) -> None:

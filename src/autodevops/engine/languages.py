@@ -82,14 +82,14 @@ LANGUAGES: Final[dict[str, LanguageInfo]] = _langs(
     ("Gleam", PROGRAMMING, None),
     ("Go", PROGRAMMING, None),
     ("Gradle", DATA, None),
-    ("Gradle Kotlin DSL", DATA, None),
+    ("Gradle Kotlin DSL", DATA, "Gradle"),
     ("GraphQL", DATA, None),
     ("Groovy", PROGRAMMING, None),
     ("HCL", PROGRAMMING, None),
     ("HLSL", PROGRAMMING, None),
     ("HTML", MARKUP, None),
-    ("HTML+ERB", MARKUP, None),
-    ("HTML+Razor", MARKUP, None),
+    ("HTML+ERB", MARKUP, "HTML"),
+    ("HTML+Razor", MARKUP, "HTML"),
     ("Handlebars", MARKUP, None),
     ("Haskell", PROGRAMMING, None),
     ("Haxe", PROGRAMMING, None),
@@ -152,7 +152,7 @@ LANGUAGES: Final[dict[str, LanguageInfo]] = _langs(
     ("Text", PROSE, None),
     ("Twig", MARKUP, None),
     ("TypeScript", PROGRAMMING, None),
-    ("Unix Assembly", PROGRAMMING, None),
+    ("Unix Assembly", PROGRAMMING, "Assembly"),
     ("VHDL", PROGRAMMING, None),
     ("Vim Script", PROGRAMMING, None),
     ("Visual Basic .NET", PROGRAMMING, None),
@@ -375,16 +375,17 @@ STACK_LANGUAGE: Final[dict[str, Language]] = {
 
 _VENDORED_DIRS = re.compile(
     r"""(?:^|/)(?:
-        cache|dist|node_modules|bower_components|jspm_packages|web_modules
-        |third[-_]?party|3rd[-_]?party|vendors?|[Vv]+endor|extern(?:al)?
-        |Godeps/_workspace|\.yarn/(?:releases|plugins|sdks|unplugged|cache)
-        |gradle/wrapper|\.mvn/wrapper|ace-builds|MathJax|Sparkle|bootstrap-datepicker
-        |[^/]+\.framework|[^/]+\.xctemplate|[^/]+\.imageset|\.google_apis
-        |docs?/_?(?:build|themes?|templates?|static)
-        |site-packages|\.venv|venv|env|\.tox|\.nox|\.eggs|[^/]+\.egg-info|admin_media
+        cache|dist|node_modules|bower_components|testdata|env|admin_media|flow-typed
+        |vendors?|[Vv]+endor|[Ee]xtern(?:als?)?|Carthage|Sparkle|MathJax|ace-builds|bootstrap-datepicker|puphpet
+        |Godeps/_workspace|\.yarn/(?:releases|plugins|sdks|versions|unplugged)|gradle/wrapper|\.mvn/wrapper
+        |(?:Crashlytics|Fabric|BuddyBuildSDK|Realm|RealmSwift)\.framework|\.google_apis|inst/extdata
+        |[Tt]ests?/fixtures|[Ss]pecs?/fixtures|docs?/_?(?:build|themes?|templates?|static)
+        |[Pp]ackages/.+\.\d+|select2|font-?awesome|[Bb]ourbon|tiny_mce/(?:langs|plugins|themes|utils)
+        |[Cc]ode[Mm]irror/(?:\d+\.\d+/)?(?:lib|mode|theme|addon|keymap|demo)|extjs
+        |\.github|\.vscode|\.obsidian|\.teamcity
     )/
-    |^(?:[Dd]ependencies|deps|tools|debian|Carthage|Pods|vignettes|inst/extdata|puphpet
-        |[Tt]ests?/fixtures|[Ss]pecs?/fixtures)/
+    |(?:3rd|[Tt]hird)[-_]?[Pp]arty/|\.xctemplate/|\.imageset/
+    |^(?:[Dd]ependencies|deps|debian)/
     """,
     re.X,
 )
@@ -399,8 +400,19 @@ _VENDORED_NAMES: Final = frozenset(
         "ltsugar.m4",
         "ltversion.m4",
         "lt~obsolete.m4",
+        "dotnet-install.ps1",
+        "dotnet-install.sh",
         "cpplint.py",
         "erlang.mk",
+        ".indent.pro",
+        "run.n",
+        "fabfile.py",
+        "waf",
+        "Vagrantfile",
+        "Jenkinsfile",
+        ".gitpod.Dockerfile",
+        "proguard.pro",
+        "proguard-rules.pro",
         "gradlew",
         "gradlew.bat",
         "mvnw",
@@ -411,6 +423,17 @@ _VENDORED_NAMES: Final = frozenset(
         "ckeditor.js",
         "html5shiv.js",
         "Chart.js",
+        "MochiKit.js",
+        "shCore.js",
+        "shLegacy.js",
+        "effects.js",
+        "controls.js",
+        "dragdrop.js",
+        "fuelux.js",
+        "bootbox.js",
+        "pdf.worker.js",
+        "octicons.css",
+        "sprockets-octicons.scss",
         ".pnp.js",
         ".pnp.cjs",
         ".pnp.mjs",
@@ -420,22 +443,29 @@ _VENDORED_NAMES: Final = frozenset(
 _VENDORED_SUFFIXES: Final = (
     ".min.js",
     "-min.js",
-    ".min.mjs",
     ".min.css",
     "-min.css",
-    ".js.map",
-    ".css.map",
+    ".d.ts",  # TypeScript declarations are vendored for Linguist
+    "import.css",
+    "import.less",
+    "import.scss",
+    "import.styl",
     "-vsdoc.js",
     ".intellisense.js",
 )
-_BUNDLED_LIBRARY_EXTS: Final = frozenset({"js", "css", "less", "scss", "styl"})
+_BUNDLED_LIBRARY_EXTS: Final = frozenset({"js", "css", "less", "scss", "styl", "sass"})
 _BUNDLED_LIBRARIES = re.compile(
     r"""(?:
-        jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui[^/]*\.(?:js|css)|jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)
-        |bootstrap[^.]*\.(?:js|css|less|scss|styl)|font-awesome\.(?:css|less|scss|styl)
-        |normalize\.(?:css|less|scss|styl)|animate\.(?:css|less|scss|styl)|foundation(?:\..*)?\.js
-        |modernizr[-.].*\.js|angular[^.]*\.js|react(?:-[^.]*)?\.js|d3(?:\.v\d+)?[^.]*\.js
-        |prototype.*\.js|mootools[^.]*\d+\.\d+\.\d+[^.]*\.js|tiny_mce[^.]*\.js|cordova[^.]*\.js|fontello.*\.css
+        jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui(?:-\d\.\d+(?:\.\d+)?)?(?:\.\w+)?\.(?:js|css)
+        |jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)|jquery\.fileupload(?:-\w+)?\.js|jquery\.fancybox\.(?:js|css)
+        |bootstrap[^/.]*(?:\..*)?\.(?:js|css|less|scss|styl)|custom\.bootstrap\S*(?:js|css|less|scss|styl)
+        |font-?awesome\.(?:css|less|scss|styl)|(?:foundation|normalize|skeleton|animate)\.(?:css|less|scss|styl)
+        |materialize\.(?:css|less|scss|styl|js)|bulma\.(?:css|sass|scss)|foundation(?:\..*)?\.js
+        |prototype.*\.js|mootools[^.]*\d+\.\d+.\d+[^.]*\.js|yahoo-[^.]*\.js|yui[^.]*\.js|tiny_mce[^.]*\.js
+        |fontello.*\.css|shBrush[^.]*\.js|angular[^.]*\.js|d3(?:\.v\d+)?[^.]*\.js|react(?:-[^.]*)?\.js
+        |modernizr-\d\.\d+(?:\.\d+)?\.js|modernizr\.custom\.\d+\.js|knockout-(?:\d+\.){3}(?:debug\.)?js
+        |cordova[^.]*\.js|slick\.\w+.js|jquery[^.]*\.validate(?:\.unobtrusive)?\.js|jquery[^.]*\.unobtrusive-ajax\.js
+        |[Mm]icrosoft(?:[Mm]vc)?(?:[Aa]jax|[Vv]alidation)(?:\.debug)?\.js|jquery\.dataTables\.js
     )""",
     re.X,
 )
