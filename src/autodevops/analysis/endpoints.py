@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from autodevops.analysis import service
 from autodevops.analysis.schemas import AnalysisDetail, AnalysisRead
@@ -14,6 +14,8 @@ from autodevops.db import DBSession
 from autodevops.pagination import Page, Pagination, to_page
 
 router = APIRouter(prefix="/analyses", tags=["analyses"])
+
+AnalysisID = Annotated[uuid.UUID, Path(description="The analysis's id.")]
 
 
 @router.get("", response_model=Page[AnalysisRead])
@@ -36,5 +38,5 @@ async def list_analyses(
 
 
 @router.get("/{analysis_id}", response_model=AnalysisDetail)
-async def get_analysis(analysis_id: uuid.UUID, user: CurrentUser, session: DBSession) -> AnalysisDetail:
+async def get_analysis(analysis_id: AnalysisID, user: CurrentUser, session: DBSession) -> AnalysisDetail:
     return AnalysisDetail.model_validate(await service.get_analysis(session, user, analysis_id))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
@@ -21,6 +21,9 @@ from autodevops.organization.schemas import (
 from autodevops.pagination import Page, Pagination, to_page
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
+
+OrganizationID = Annotated[uuid.UUID, Path(description="The organization's id.")]
+MemberUserID = Annotated[uuid.UUID, Path(description="The member's user id.")]
 
 
 def _organization(membership: service.Membership) -> OrganizationRead:
@@ -51,25 +54,25 @@ async def list_organizations(user: CurrentUser, session: DBSession, page: Pagina
 
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
-async def get_organization(organization_id: uuid.UUID, user: CurrentUser, session: DBSession) -> OrganizationRead:
+async def get_organization(organization_id: OrganizationID, user: CurrentUser, session: DBSession) -> OrganizationRead:
     return _organization(await service.get_membership(session, user, organization_id))
 
 
 @router.patch("/{organization_id}", response_model=OrganizationRead)
 async def rename_organization(
-    organization_id: uuid.UUID, body: OrganizationUpdate, user: CurrentUser, session: DBSession
+    organization_id: OrganizationID, body: OrganizationUpdate, user: CurrentUser, session: DBSession
 ) -> OrganizationRead:
     return _organization(await service.rename_organization(session, user, organization_id, body.name))
 
 
 @router.delete("/{organization_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_organization(organization_id: uuid.UUID, user: CurrentUser, session: DBSession) -> None:
+async def delete_organization(organization_id: OrganizationID, user: CurrentUser, session: DBSession) -> None:
     await service.delete_organization(session, user, organization_id)
 
 
 @router.get("/{organization_id}/members", response_model=Page[MemberRead])
 async def list_members(
-    organization_id: uuid.UUID, user: CurrentUser, session: DBSession, page: Pagination
+    organization_id: OrganizationID, user: CurrentUser, session: DBSession, page: Pagination
 ) -> Page[MemberRead]:
     rows = await service.list_members(session, user, organization_id, limit=page.limit + 1, offset=page.offset)
     return to_page(rows, page, _member)
@@ -77,7 +80,7 @@ async def list_members(
 
 @router.post("/{organization_id}/members", response_model=MemberRead, status_code=status.HTTP_201_CREATED)
 async def add_member(
-    organization_id: uuid.UUID, body: MemberCreate, user: CurrentUser, session: DBSession
+    organization_id: OrganizationID, body: MemberCreate, user: CurrentUser, session: DBSession
 ) -> MemberRead:
     row = await service.add_member(
         session, user, organization_id, user_id=body.user_id, email=body.email, role=body.role
@@ -87,18 +90,20 @@ async def add_member(
 
 @router.get("/{organization_id}/members/{user_id}", response_model=MemberRead)
 async def get_member(
-    organization_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, session: DBSession
+    organization_id: OrganizationID, user_id: MemberUserID, user: CurrentUser, session: DBSession
 ) -> MemberRead:
     return _member(await service.get_member(session, user, organization_id, user_id))
 
 
 @router.patch("/{organization_id}/members/{user_id}", response_model=MemberRead)
 async def change_role(
-    organization_id: uuid.UUID, user_id: uuid.UUID, body: MemberUpdate, user: CurrentUser, session: DBSession
+    organization_id: OrganizationID, user_id: MemberUserID, body: MemberUpdate, user: CurrentUser, session: DBSession
 ) -> MemberRead:
     return _member(await service.change_role(session, user, organization_id, user_id, body.role))
 
 
 @router.delete("/{organization_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def remove_member(organization_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, session: DBSession) -> None:
+async def remove_member(
+    organization_id: OrganizationID, user_id: MemberUserID, user: CurrentUser, session: DBSession
+) -> None:
     await service.remove_member(session, user, organization_id, user_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.config import Settings
@@ -16,7 +16,7 @@ from autodevops.repository.schemas import RepositoryCreate, RepositoryRead, Repo
 
 router = APIRouter(prefix="/repositories", tags=["repositories"])
 
-RepositoryID = Annotated[uuid.UUID, "the repository's id"]
+RepositoryID = Annotated[uuid.UUID, Path(description="The repository's id.")]
 
 
 @router.post("", response_model=RepositoryRead, status_code=status.HTTP_201_CREATED)
