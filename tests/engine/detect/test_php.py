@@ -78,7 +78,7 @@ def test_split_packages_of_a_monorepo_are_not_stacks(tmp_path: Path) -> None:
             },
             "src/Acme/Support/composer.json": {"name": "acme/support"},
             "src/Acme/Queue/composer.json": {"name": "acme/queue"},
-            "tools/site/composer.json": {"name": "acme/site", "type": "project"},
+            "tools/site/composer.json": {"name": "acme/site", "require-dev": {"pestphp/pest": "^3"}},
         },
     )
     by_path = {s.path: s for s in stacks}
@@ -102,10 +102,29 @@ def test_application_without_lockfile_and_phpunit_env_services(tmp_path: Path) -
     assert any(f.code == "no-lockfile" and f.stack == "." for f in ctx.findings)
 
 
-def test_platform_pin_and_eol(tmp_path: Path) -> None:
-    (stack,), ctx = analyze(tmp_path, {"composer.json": {"config": {"platform": {"php": "8.1.2"}}}})
-    assert stack.versions == ["8.1.2"]
+def test_platform_php_is_the_lowest_supported_version(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"composer.json": {"config": {"platform": {"php": "8.3.99"}}}})
+    assert stack.versions == ["8.3", "8.4", "8.5"]
+    assert stack.provenance["versions"].evidence[0].key == "config.platform.php"
+
+
+def test_require_php_allowing_only_ended_lines_is_reported(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"composer.json": {"require": {"php": "~7.4.0"}}})
+    assert stack.versions == ["7.4"]
     assert any(f.code == "eol-runtime" for f in ctx.findings)
+
+
+def test_nested_projects_without_tests_are_tool_bundles(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "composer.json": {"require-dev": {"phpunit/phpunit": "^11"}},
+            "build-cs/composer.json": {"require": {"squizlabs/php_codesniffer": "^3"}},
+            "e2e/bug-1/composer.json": {"require-dev": {"phpstan/phpstan": "^2"}},
+            "issue-bot/composer.json": {"require-dev": {"phpunit/phpunit": "^11"}},
+        },
+    )
+    assert sorted(s.path for s in stacks) == [".", "issue-bot"]
 
 
 def test_malformed_composer_json_is_a_finding(tmp_path: Path) -> None:

@@ -115,3 +115,19 @@ def test_a_nested_bundle_with_nothing_to_test_is_not_a_stack(tmp_path: Path) -> 
 def test_rspec_configured_but_not_in_the_bundle_is_reported(tmp_path: Path) -> None:
     _, ctx = analyze(tmp_path, {"Gemfile": "gem 'rake'\n", ".rspec": "--color\n", "spec/a_spec.rb": ""})
     assert any(f.code == "test-runner-not-installed" for f in ctx.findings)
+
+
+def test_gems_of_an_evaluated_shared_gemfile_count(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "Gemfile": 'eval_gemfile "Gemfile.dev"\ngem "rake"\n',
+            "Gemfile.dev": "gem 'rspec'\ngem 'rubocop'\n",
+            ".rspec": "",
+            "spec/a_spec.rb": "",
+        },
+    )
+    assert stack.test_tool == "rspec"
+    assert stack.lint_tools == ["rubocop"]
+    assert stack.provenance["lint_tools"].evidence[0].file == "Gemfile.dev"
+    assert not any(f.code == "test-runner-not-installed" for f in ctx.findings)

@@ -23,7 +23,6 @@ from autodevops.engine.detect.builder import (
     is_under,
     join,
     matrix,
-    pinned,
     services_from_deps,
 )
 from autodevops.engine.detect.services import services_from_env
@@ -66,7 +65,10 @@ def detect(ctx: Context) -> list[Stack]:
     data = {p: d if isinstance(d, dict) else {} for p, d in data.items()}
     roots = [p for p in manifests if not _part_of_another(p, data)]
     owners = {m: _owner(m, roots) for m in manifests}
-    return [_stack(ctx, p, data[p], [m for m in manifests if m != p and owners[m] == p]) for p in roots]
+    stacks = [_stack(ctx, p, data[p], [m for m in manifests if m != p and owners[m] == p]) for p in roots]
+    # A nested Composer project with no test suite is a tool bundle or a fixture (coding-standard installs,
+    # end-to-end inputs), not a project CI tests on its own.
+    return [s for s in stacks if s.path == "." or s.test_tool != "none"]
 
 
 def _autoload_dirs(manifest: str, d: dict[str, Any]) -> list[str]:
@@ -160,15 +162,19 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
 
 
 def _versions(b: StackBuilder, manifest: str, data: dict[str, Any], require: dict[str, Any]) -> None:
-    config = data.get("config")
-    platform = config.get("platform") if isinstance(config, dict) else None
-    if isinstance(platform, dict) and isinstance(platform.get("php"), str):
-        pinned(b, "php", platform["php"], ev(manifest, key="config.platform.php", excerpt=platform["php"]))
-        return
     spec = require.get("php")
     if isinstance(spec, str):
         evidence = ev(manifest, key="require.php", excerpt=spec)
         if matrix(b, "php", spec, evidence, flavor="composer", label=f"require.php {spec!r}"):
+            return
+    # `config.platform.php` is the PHP version dependencies are resolved for: the lowest one supported, not a
+    # pin of the runtime.
+    config = data.get("config")
+    platform = config.get("platform") if isinstance(config, dict) else None
+    floor = platform.get("php") if isinstance(platform, dict) else None
+    if isinstance(floor, str) and re.fullmatch(r"\d+(\.\d+)*", floor.strip()):
+        evidence = ev(manifest, key="config.platform.php", excerpt=floor)
+        if matrix(b, "php", f">={floor.strip()}", evidence, flavor="composer", label=f"config.platform.php {floor}"):
             return
     matrix(b, "php", None, ev(manifest), label="no declared PHP version", confidence=0.5)
 

@@ -70,7 +70,10 @@ def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
     text = ctx.text(manifest) or "" if manifest.endswith(("Gemfile", "gems.rb")) else ""
     gemspecs = [Context.join(directory, n) for n in ctx.listdir(directory) if n.endswith(".gemspec")]
     b.add("manifests", [manifest, *[g for g in gemspecs if g != manifest]], 0.95, ev(manifest))
-    gems: dict[str, str] = {m.group(1): manifest for m in _GEM.finditer(text)}
+    gems: dict[str, str] = {}
+    for path, gemfile_text in _gemfiles(ctx, manifest, text):
+        for m in _GEM.finditer(gemfile_text):
+            gems.setdefault(m.group(1), path)
     spec_texts = {g: ctx.text(g) or "" for g in gemspecs}
     for g, st in spec_texts.items():
         for m in _SPEC_DEP.finditer(st):
@@ -113,6 +116,25 @@ def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
                 b.add("services", [service], 0.8, ev(db, key="adapter", line=line_of(db_text, m.start())))
     frameworks_from_deps(b, FRAMEWORKS, list(gems), manifest)
     return b.build()
+
+
+_EVAL_GEMFILE = re.compile(r"""^\s*eval_gemfile\s*\(?\s*["']([^"']+)["']""", re.M)
+
+
+def _gemfiles(ctx: Context, manifest: str, text: str) -> list[tuple[str, str]]:
+    """The Gemfile and the files it includes with `eval_gemfile` (shared development bundles), transitively."""
+    out = [(manifest, text)]
+    seen = {manifest}
+    i = 0
+    while i < len(out) and len(out) < 10:
+        path, body = out[i]
+        i += 1
+        for m in _EVAL_GEMFILE.finditer(body):
+            included = join(Context.dirname(path), m.group(1))
+            if included not in seen and ctx.exists(included):
+                seen.add(included)
+                out.append((included, ctx.text(included) or ""))
+    return out
 
 
 def _is_application(ctx: Context, directory: str, gemspecs: list[str]) -> bool:
