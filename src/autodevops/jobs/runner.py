@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from autodevops.config import Settings
 from autodevops.db import Database, after_commit, tenant_session
@@ -175,11 +176,14 @@ class Runner:
         grace = self.settings.jobs_shutdown_grace_s
         log.info("finishing running jobs", running=len(self._running), grace_s=grace)
         _done, pending = await asyncio.wait(set(self._running), timeout=grace)
-        if pending:
+        # Past the grace period: release what still runs. A job may be between its claim and the start of its
+        # handler, so keep releasing until every job has handed its slot back.
+        while pending:
             for job_id, handler in list(self._handlers.items()):
-                self._releasing.add(job_id)
-                handler.cancel()
-            await asyncio.wait(pending)
+                if job_id not in self._releasing:
+                    self._releasing.add(job_id)
+                    handler.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=0.2)
 
     async def _every(self, interval_s: float, action: Any, *, now: bool = False) -> None:
         if not now:
@@ -209,11 +213,17 @@ class Runner:
             raise JobFailed(f"malformed job {delivery.job_id!r}: no job or organization id") from None
         bind_request_id(delivery.data.get("correlation_id"))
         spec = get_task(delivery.name)
-        async with self._exclusive(job_id) as acquired:
-            if not acquired:
-                log.info("job is running elsewhere; looking again later", job_id=str(job_id))
-                raise await delivery.defer(max(0.05, BUSY_RETRY_S * self.scale))
-            await self._run_claimed(delivery, spec, job_id, organization_id)
+        try:
+            async with self._exclusive(job_id) as acquired:
+                if not acquired:
+                    log.info("job is running elsewhere; looking again later", job_id=str(job_id))
+                    raise await delivery.defer(max(0.05, BUSY_RETRY_S * self.scale))
+                await self._run_claimed(delivery, spec, job_id, organization_id)
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is unreachable: the job's record cannot be kept, so it must not run or fail now.
+            # It waits in Redis, without using an attempt, until the database is back.
+            log.warning("job bookkeeping failed; deferring the job", job_id=str(job_id), error=str(exc))
+            raise await delivery.defer(max(1.0, BUSY_RETRY_S * self.scale)) from exc
 
     @contextlib.asynccontextmanager
     async def _exclusive(self, job_id: uuid.UUID) -> AsyncIterator[bool]:
