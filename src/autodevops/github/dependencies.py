@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from autodevops.config import Settings
 from autodevops.crypto import Keyring
 from autodevops.github.client import GitHubClient
+from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.jobs.service import JobsRuntime
 
 
@@ -47,12 +48,8 @@ AppSettings = Annotated[Settings, Depends(get_settings_of)]
 
 
 def get_jobs_runtime(request: Request) -> JobsRuntime:
-    """The app's job-queue clients (`app.state.jobs_runtime`), created on first use."""
-    runtime: JobsRuntime | None = getattr(request.app.state, "jobs_runtime", None)
-    if runtime is None:
-        runtime = JobsRuntime.from_settings(request.app.state.settings)
-        request.app.state.jobs_runtime = runtime
-    return runtime
+    """The app's job-queue clients, opened by the job system's lifespan (503 when the queue is unavailable)."""
+    return jobs_runtime(request)
 
 
 Jobs = Annotated[JobsRuntime, Depends(get_jobs_runtime)]
