@@ -133,3 +133,21 @@ def test_malformed_manifest_is_a_finding_and_detection_continues(tmp_path: Path)
     stacks, ctx = analyze(tmp_path, {"Cargo.toml": "[package\nname = ", "other/Cargo.toml": crate("other")})
     assert sorted(s.path for s in stacks) == [".", "other"]
     assert any(f.code == "parse-error" and "Cargo.toml" in f.message for f in ctx.findings)
+
+
+def test_cargo_deny_config_applies_to_every_workspace_below_it(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["core"]\n',
+            "core/Cargo.toml": crate("core"),
+            "examples/Cargo.toml": '[workspace]\nmembers = ["*"]\n',
+            "examples/hello/Cargo.toml": crate("hello"),
+            "deny.toml": "[advisories]\n",
+        },
+    )
+    assert {s.path: s.lint_tools for s in stacks} == {
+        ".": ["rustfmt", "clippy", "other"],
+        "examples": ["rustfmt", "clippy", "other"],
+    }
+    assert all("cargo deny check" in s.lint_commands for s in stacks)

@@ -214,6 +214,11 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
     )
     b.add("lint_commands", ["cargo fmt --all -- --check"], 0.8, fmt_ev)
     b.add("lint_commands", [f"cargo clippy{ws_flag} --all-targets -- -D warnings"], 0.8, clippy_ev)
+    # cargo-deny (advisories, licenses, banned crates) is configured once for the repository.
+    deny = _config(ctx, root.dir, ["deny.toml", ".deny.toml"])
+    if deny:
+        b.add("lint_tools", ["other"], 0.8, ev(deny), why="cargo-deny")
+        b.add("lint_commands", ["cargo deny check"], 0.8, ev(deny))
 
     for c in members:
         deps = _deps(c.data)
