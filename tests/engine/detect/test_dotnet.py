@@ -133,3 +133,9 @@ def test_local_tools_declare_the_formatter(tmp_path: Path) -> None:
     )
     assert stack.lint_tools == ["dotnet-format"]
     assert stack.test_tool == "none"
+
+
+def test_malformed_project_file_is_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"App/App.csproj": "<Project Sdk=", "App.Tests/App.Tests.csproj": csproj("")})
+    assert stack.test_tool == "dotnet-test"  # the other project is still read
+    assert any(f.code == "parse-error" and "App.csproj" in f.message for f in ctx.findings)

@@ -112,3 +112,9 @@ def test_a_go_directive_newer_than_the_table_is_tested_as_declared(tmp_path: Pat
 def test_missing_go_sum_with_requirements_is_reported(tmp_path: Path) -> None:
     _, ctx = analyze(tmp_path, {"go.mod": GO_MOD})
     assert any(f.code == "no-lockfile" and f.stack == "." for f in ctx.findings)
+
+
+def test_garbage_go_mod_still_makes_a_stack_without_versions(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"go.mod": "\x7f this is not a go.mod {{{\n"})
+    assert stack.package_manager == "go"
+    assert stack.versions == []

@@ -190,3 +190,20 @@ def test_build_files_inside_source_sets_are_test_inputs_but_a_src_directory_may_
         },
     )
     assert [s.path for s in stacks] == ["src/billing"]
+
+
+def test_malformed_pom_is_a_finding_and_the_stack_remains(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"pom.xml": "<project><artifactId>broken</project>", "mvnw": ""})
+    assert stack.package_manager == "maven"
+    assert stack.test_commands == ["./mvnw -B verify"]
+    assert any(f.code == "parse-error" and "pom.xml" in f.message for f in ctx.findings)
+
+
+def test_an_xml_bomb_in_a_pom_is_refused(tmp_path: Path) -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>'
+        "<project><artifactId>&lol2;</artifactId></project>"
+    )
+    (stack,), ctx = analyze(tmp_path, {"pom.xml": bomb})
+    assert stack.versions == []
+    assert any(f.code == "parse-error" for f in ctx.findings)
