@@ -119,11 +119,6 @@ def all_tasks() -> dict[str, TaskSpec]:
 
 
 def load_task_modules(extra: tuple[str, ...] = ()) -> None:
-    """Import every module that registers tasks (missing optional domain modules are skipped)."""
+    """Import every module that registers tasks."""
     for module in (*TASK_MODULES, *extra):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            # Only a missing domain package is skipped; a broken import inside one is an error.
-            if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
-                raise
+        importlib.import_module(module)
