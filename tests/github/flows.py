@@ -1,13 +1,20 @@
-"""Browser flows against the app and the fake GitHub, shared by the GitHub tests."""
+"""Flows and fixtures-as-functions shared by the GitHub tests: browser sign-in, linked accounts."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from autodevops.auth import oauth
+from autodevops.auth import service as auth_service
 from autodevops.config import Settings
+from autodevops.crypto import Keyring
+from autodevops.db import Database, tenant_session
+from autodevops.github.client import OAuthToken
+from autodevops.models import GitHubAccount
 
 from .fake_github import FakeGitHub, FakeUser
 
@@ -47,3 +54,16 @@ def app_of(client: httpx.AsyncClient) -> Any:
 def app_settings(client: httpx.AsyncClient) -> Settings:
     settings: Settings = app_of(client).state.settings
     return settings
+
+
+async def add_account(database: Database, keyring: Keyring, github_user_id: int, token: str) -> uuid.UUID:
+    """A user with a linked GitHub account whose tokens are encrypted under `keyring`."""
+    async with tenant_session(database) as session:
+        user = await auth_service.create_user(session, f"gh{github_user_id}@example.com")
+    async with tenant_session(database, user_id=user.id) as session:
+        account = GitHubAccount(
+            id=uuid.uuid4(), user_id=user.id, github_user_id=github_user_id, login=f"u{github_user_id}"
+        )
+        oauth.store_tokens(keyring, account, OAuthToken(access_token=token, refresh_token=f"ghr_{github_user_id}"))
+        session.add(account)
+    return user.id

@@ -18,36 +18,21 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from autodevops.auth import oauth
 from autodevops.auth import service as auth_service
 from autodevops.crypto import Key, Keyring, aad, key_id_of
 from autodevops.db import Database, tenant_session
-from autodevops.github.client import GitHubClient, OAuthToken
+from autodevops.github.client import GitHubClient
 from autodevops.github.rotation import rotate_tokens
 from autodevops.github.signature import sign
-from autodevops.models import GitHubAccount
 
 from .conftest import app_overrides, settings_for
 from .fake_github import FakeGitHub
-from .flows import sign_in
+from .flows import add_account, sign_in
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
 OLD = Key.generate("k1")
 NEW = Key.generate("k2")
-
-
-async def add_account(database: Database, keyring: Keyring, github_user_id: int, token: str) -> uuid.UUID:
-    """A user with a linked GitHub account whose tokens are encrypted under `keyring`."""
-    async with tenant_session(database) as session:
-        user = await auth_service.create_user(session, f"gh{github_user_id}@example.com")
-    async with tenant_session(database, user_id=user.id) as session:
-        account = GitHubAccount(
-            id=uuid.uuid4(), user_id=user.id, github_user_id=github_user_id, login=f"u{github_user_id}"
-        )
-        oauth.store_tokens(keyring, account, OAuthToken(access_token=token, refresh_token=f"ghr_{github_user_id}"))
-        session.add(account)
-    return user.id
 
 
 async def stored(pg_admin: AsyncEngine) -> list[Any]:
