@@ -7,7 +7,7 @@ app role could sidestep row-level security (owning a table, BYPASSRLS, superuser
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autodevops.config import Settings
 
@@ -23,9 +23,10 @@ def app_role(settings: Settings) -> str:
     return role
 
 
-async def isolated_tables(admin: AsyncEngine) -> set[str]:
-    async with admin.connect() as connection:
-        with_org = set(
+async def rls_problems(connection: AsyncConnection) -> list[str]:
+    """Every way a tenant table falls short of ENABLE + FORCE row-level security with checked policies."""
+    tables = (
+        set(
             (
                 await connection.scalars(
                     text(
@@ -35,39 +36,55 @@ async def isolated_tables(admin: AsyncEngine) -> set[str]:
                 )
             ).all()
         )
-    return with_org | EXTRA_ISOLATED_TABLES
+        | EXTRA_ISOLATED_TABLES
+    )
+    rows = (
+        await connection.execute(
+            text(
+                "SELECT c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.reloptions, "
+                "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies, "
+                "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polcmd = '*' "
+                "     AND p.polwithcheck IS NULL) AS all_without_check "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relname = ANY(:tables)"
+            ),
+            {"tables": sorted(tables)},
+        )
+    ).all()
+    problems = [f"{name}: missing" for name in sorted(tables - {row.relname for row in rows})]
+    for row in sorted(rows):
+        if row.relkind == "v":
+            # A view reads its tables with its owner's rights (RLS bypassed) unless it is security_invoker.
+            if "security_invoker=true" not in (row.reloptions or []):
+                problems.append(f"{row.relname}: view without security_invoker")
+            continue
+        if not row.relrowsecurity:
+            problems.append(f"{row.relname}: row-level security not enabled")
+        if not row.relforcerowsecurity:
+            problems.append(f"{row.relname}: row-level security not forced")
+        if row.policies == 0:
+            problems.append(f"{row.relname}: no policy")
+        if row.all_without_check:
+            problems.append(f"{row.relname}: a FOR ALL policy without WITH CHECK")
+    return problems
 
 
 async def test_every_tenant_table_forces_rls_with_policies(pg_admin: AsyncEngine) -> None:
-    tables = await isolated_tables(pg_admin)
-    assert {"repositories", "analyses", "pipelines", "jobs", "organization_members", "audit_events"} <= tables
     async with pg_admin.connect() as connection:
-        rows = (
-            await connection.execute(
-                text(
-                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
-                    "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies, "
-                    "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polcmd = '*' "
-                    "     AND p.polwithcheck IS NULL) AS all_without_check "
-                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname = ANY(:tables)"
-                ),
-                {"tables": sorted(tables)},
-            )
-        ).all()
-    found = {row.relname: row for row in rows}
-    assert set(found) == tables
-    problems = []
-    for name, row in sorted(found.items()):
-        if not row.relrowsecurity:
-            problems.append(f"{name}: row-level security not enabled")
-        if not row.relforcerowsecurity:
-            problems.append(f"{name}: row-level security not forced")
-        if row.policies == 0:
-            problems.append(f"{name}: no policy")
-        if row.all_without_check:
-            problems.append(f"{name}: a FOR ALL policy without WITH CHECK")
-    assert problems == []
+        assert await rls_problems(connection) == []
+
+
+async def test_the_catalog_check_catches_an_unprotected_table(pg_admin: AsyncEngine) -> None:
+    async with pg_admin.connect() as connection, connection.begin() as transaction:
+        await connection.execute(text("CREATE TABLE catalog_probe (id uuid PRIMARY KEY, organization_id uuid)"))
+        await connection.execute(text("CREATE VIEW catalog_probe_view AS SELECT organization_id FROM repositories"))
+        assert await rls_problems(connection) == [
+            "catalog_probe: row-level security not enabled",
+            "catalog_probe: row-level security not forced",
+            "catalog_probe: no policy",
+            "catalog_probe_view: view without security_invoker",
+        ]
+        await transaction.rollback()
 
 
 async def test_app_role_cannot_bypass_rls(pg_admin: AsyncEngine, pg_settings: Settings) -> None:
