@@ -139,3 +139,20 @@ def test_malformed_project_file_is_a_finding(tmp_path: Path) -> None:
     (stack,), ctx = analyze(tmp_path, {"App/App.csproj": "<Project Sdk=", "App.Tests/App.Tests.csproj": csproj("")})
     assert stack.test_tool == "dotnet-test"  # the other project is still read
     assert any(f.code == "parse-error" and "App.csproj" in f.message for f in ctx.findings)
+
+
+def test_net_framework_targets_run_on_windows(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Lib.Tests/Lib.Tests.csproj": csproj(
+                "<TargetFrameworks>net48;net10.0</TargetFrameworks>",
+                '<PackageReference Include="NUnit" Version="4.0.0" />',
+            )
+        },
+    )
+    assert stack.operating_systems == ["windows"]
+    assert stack.provenance["operating_systems"].evidence[0].excerpt == "net48"
+    assert stack.versions == ["10.0"]
+    (portable,), _ = analyze(tmp_path / "b", {"App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")})
+    assert portable.operating_systems == []

@@ -31,6 +31,7 @@ _PROJECT = re.compile(r"[^/]+\.(csproj|fsproj|vbproj)")
 _SOLUTION = re.compile(r"[^/]+\.slnx?")
 _SLN_ENTRY = re.compile(r'^Project\("[^"]*"\)\s*=\s*"[^"]*",\s*"([^"]+\.(?:cs|fs|vb)proj)"', re.M)
 _TFM = re.compile(r"^net(?:coreapp)?(\d+)\.(\d+)$")
+_PROPS = ("TargetFramework", "TargetFrameworks", "IsTestProject", "UseWPF", "UseWindowsForms")
 TEST_PACKAGES = ("microsoft.net.test.sdk", "xunit", "xunit.v3", "nunit", "mstest.testframework", "mstest", "tunit")
 
 
@@ -114,7 +115,7 @@ class _Project:
         for el in root.iter():
             tag = _local(el.tag)
             text = (el.text or "").strip()
-            if tag in ("TargetFramework", "TargetFrameworks", "IsTestProject") and text and "$(" not in text:
+            if tag in _PROPS and text and "$(" not in text:
                 # A conditional value is one alternative; keep the first, unconditional-looking one.
                 if tag in self.props and el.get("Condition"):
                     continue
@@ -172,6 +173,7 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
     b.set("build_commands", builds or ["dotnet build --configuration Release"], 0.8, ev(anchor))
 
     _versions(ctx, b, directory, tests or projects)
+    _windows_only(b, tests or projects)
     tools = files_under(ctx, directory, [".config/dotnet-tools.json"]) or files_under(
         ctx, ".", [".config/dotnet-tools.json"]
     )
@@ -256,6 +258,25 @@ def _versions(ctx: Context, b: StackBuilder, directory: str, projects: list[_Pro
         sdk_line = runtimes.cycle_of("dotnet", version)
         if sdk_line:
             b.set("versions", [sdk_line], 0.7, evidence, why="the SDK global.json pins")
+
+
+_NETFX = re.compile(r"^net[1-4]\d*$")  # .NET Framework: net20, net35, net40, net452, net48
+
+
+def _windows_only(b: StackBuilder, projects: list[_Project]) -> None:
+    """.NET Framework targets and Windows desktop frameworks build and run on Windows only."""
+    why = ".NET Framework and Windows desktop targets build and run only on Windows"
+    for p in projects:
+        framework = next((t for t in p.frameworks if _NETFX.match(t) or "-windows" in t), None)
+        if framework:
+            key = "TargetFrameworks" if "TargetFrameworks" in p.props else "TargetFramework"
+            evidence = ev(p.sources.get(key, p.path), key=key, excerpt=framework)
+            b.set("operating_systems", ["windows"], 0.8, evidence, why=why)
+            return
+        for key in ("UseWPF", "UseWindowsForms"):
+            if p.props.get(key, "").lower() == "true":
+                b.set("operating_systems", ["windows"], 0.8, ev(p.sources.get(key, p.path), key=key), why=why)
+                return
 
 
 def _global_json(ctx: Context, directory: str) -> tuple[str, Evidence] | None:
