@@ -193,6 +193,20 @@ def test_workspaces_are_one_stack_and_nested_projects_with_lockfiles_are_separat
     assert stacks[1].test_tool == "node-test"
 
 
+def test_root_that_delegates_to_members_takes_their_runner_linters_and_build(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"workspaces": ["apps/*"], "scripts": {"test": "npm test --workspaces", "lint": "turbo lint"}},
+        "package-lock.json": "{}",
+        "apps/web/package.json": {"scripts": {"test": "vitest run", "lint": "biome check .", "build": "vite build"}},
+        "apps/api/package.json": {"scripts": {"test": "vitest"}},
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.test_tool == "vitest"
+    assert stack.lint_tools == ["biome"]
+    assert stack.build_commands == ["npm run build --workspaces --if-present"]
+    assert stack.provenance["build_commands"].evidence[0].file == "apps/web/package.json"
+
+
 def test_release_tooling_package_json_is_not_a_stack(tmp_path: Path) -> None:
     pkg = {"devDependencies": {"release-it": "*"}, "scripts": {"release": "release-it"}}
     stacks, _ = detect(tmp_path, {"package.json": pkg, "pyproject.toml": "[project]\nname='x'\n"})

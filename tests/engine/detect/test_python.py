@@ -285,6 +285,27 @@ def test_backend_folder_with_app_tests_is_a_stack(tmp_path: Path) -> None:
     assert stack.services == ["postgres"]
 
 
+def test_uv_workspace_root_carries_its_members_setup(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[tool.uv.workspace]\nmembers = ['backend']\n[dependency-groups]\ndev = ['pre-commit']\n",
+        "uv.lock": "",
+        ".python-version": "3.13\n",
+        "backend/pyproject.toml": (
+            "[project]\nname='app'\ndependencies=['fastapi', 'asyncpg']\n"
+            "[dependency-groups]\ndev=['pytest', 'mypy']\n[tool.pytest.ini_options]\n"
+        ),
+        "backend/tests/test_api.py": "",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.path == "."
+    assert stack.workspace_members == ["backend"]
+    assert stack.test_commands == ["uv run pytest"]
+    assert stack.frameworks == ["fastapi"]
+    assert stack.services == ["postgres"]
+    assert stack.versions == ["3.13"]
+    assert "mypy" in stack.lint_tools
+
+
 def test_malformed_pyproject_is_a_parse_error_finding(tmp_path: Path) -> None:
     stacks, ctx = detect(tmp_path, {"pyproject.toml": "[project\nname=", "requirements.txt": "requests\n"})
     assert [s.path for s in stacks] == ["."]

@@ -216,6 +216,8 @@ def _stack(ctx: Context, root: str, members: set[str]) -> Stack | None:
     _versions(b, root, pkg)
     _test(b, root, pkg, scripts, deps | dev, pm)
     _lint(b, root, scripts, pm)
+    if members and _delegates(scripts):
+        _from_members(b, sorted(members))
     if "build" in scripts:
         b.set(
             "build_commands",
@@ -474,6 +476,76 @@ def _test(b: _B, root: str, pkg: dict[str, Any], scripts: dict[str, str], all_de
         ev = Evidence(file=manifest, key=f"devDependencies.{runner}")
         b.set("test_tool", runner, 0.5, ev, why="runner installed but no test script (low confidence)")
         b.set("test_commands", [f"npx {runner}" if pm == "npm" else f"{pm} exec {runner}"], 0.5, ev)
+
+
+_DELEGATION = re.compile(
+    r"--filter\b|\s-r\s|--recursive|--workspaces?\b|\s-ws\b|\bworkspaces foreach\b|\bturbo\b|\bnx\b|\blerna\b"
+    r"|\bwsrun\b|\bultra\b"
+)
+
+
+def _delegates(scripts: dict[str, str]) -> bool:
+    """Whether the root's scripts run the workspace members' own scripts (pnpm -r, --filter, turbo, nx...)."""
+    return any(_DELEGATION.search(" " + scripts[name] + " ") for name in scripts)
+
+
+def _member_scripts(ctx: Context, member: str) -> tuple[str, dict[str, str], set[str]]:
+    manifest = Context.join(member, "package.json")
+    raw = ctx.json(manifest)
+    pkg: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    raw_scripts = pkg.get("scripts")
+    scripts: dict[str, Any] = raw_scripts if isinstance(raw_scripts, dict) else {}
+    return (
+        manifest,
+        {k: v for k, v in scripts.items() if isinstance(v, str)},
+        _names(pkg.get("devDependencies")) | _names(pkg.get("dependencies")),
+    )
+
+
+def _yarn_berry(ctx: Context) -> bool:
+    """Yarn 2+ (berry): configured by .yarnrc.yml or pinned by the packageManager field."""
+    pkg = ctx.json("package.json") if ctx.exists("package.json") else None
+    field = pkg.get("packageManager") if isinstance(pkg, dict) else None
+    pinned = isinstance(field, str) and re.match(r"yarn@[2-9]", field) is not None
+    return ctx.exists(".yarnrc.yml") or pinned
+
+
+def _from_members(b: _B, members: list[str]) -> None:
+    """Fill what the root delegates to its workspace members: their test runner and their linters."""
+    ctx = b.ctx
+    runners: dict[TestTool, list[Evidence]] = {}
+    linters: dict[str, Evidence] = {}
+    for member in members:
+        manifest, scripts, deps = _member_scripts(ctx, member)
+        test = scripts.get("test")
+        if test and not PLACEHOLDER_TEST.search(test):
+            expanded = _expand(scripts, "test")
+            family: TestTool | None = next((f for pattern, f in TEST_RUNNERS if pattern.search(expanded)), None)
+            family = family or next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in deps), None)
+            if family:
+                runners.setdefault(family, []).append(Evidence(file=manifest, key="scripts.test", excerpt=test))
+        for name, body in scripts.items():
+            if NON_CHECK_SCRIPT.search(name):
+                continue
+            for pattern, lint in LINT_COMMANDS:
+                if pattern.search(body) and lint not in linters:
+                    linters[lint] = Evidence(file=manifest, key=f"scripts.{name}", excerpt=body)
+    unresolved = b.stack.test_tool in ("none", "other") and b.stack.provenance.get("test_tool", None) is not None
+    if runners and (unresolved or b.stack.test_tool == "none"):
+        common = max(runners, key=lambda f: len(runners[f]))
+        b.set("test_tool", common, 0.6, *runners[common][:3], why="the runner of the workspace members the root runs")
+    builders = [m for m in members if "build" in _member_scripts(ctx, m)[1]]
+    if builders and not b.stack.build_commands:
+        command = {
+            "npm": "npm run build --workspaces --if-present",
+            "pnpm": "pnpm -r run build",
+            "yarn": "yarn workspaces foreach -A run build" if _yarn_berry(ctx) else "yarn workspaces run build",
+            "bun": "bun run --filter '*' build",
+        }[b.stack.package_manager]
+        evidence = [Evidence(file=Context.join(m, "package.json"), key="scripts.build") for m in builders[:3]]
+        b.set("build_commands", [command], 0.5, *evidence, why="workspace members with a build script")
+    if linters and not b.stack.lint_tools:
+        b.set("lint_tools", list(linters), 0.6, *linters.values(), why="linters of the workspace members the root runs")
 
 
 def _lint(b: _B, root: str, scripts: dict[str, str], pm: str) -> None:

@@ -152,6 +152,11 @@ class Deps:
             if n and n not in target:
                 target[n] = evidence
 
+    def merge(self, other: Deps) -> None:
+        for mine, theirs in ((self.main, other.main), (self.dev, other.dev), (self.extras, other.extras)):
+            for name, evidence in theirs.items():
+                mine.setdefault(name, evidence)
+
     def any(self, name: str) -> Evidence | None:
         return self.main.get(name) or self.dev.get(name) or self.extras.get(name)
 
@@ -305,8 +310,15 @@ def _stack(ctx: Context, root: str, all_roots: list[str]) -> Stack:
     b.stack.provenance["path"] = Provenance(evidence=[Evidence(file=first)], confidence=0.9)
 
     deps = _dependencies(ctx, root, data, tool)
+    # A workspace is built and tested as one unit: its members' dependencies and test setup are the stack's.
+    members = sorted(_workspace_members(ctx)) if root == "." else []
+    for member in members:
+        member_data = ctx.toml(Context.join(member, "pyproject.toml")) or {}
+        member_tool = member_data.get("tool") if isinstance(member_data.get("tool"), dict) else {}
+        deps.merge(_dependencies(ctx, member, member_data, member_tool or {}))
+    b.stack.workspace_members = members
     pm = _package_manager(b, root, data, tool)
-    _test(b, root, data, tool, deps, pm)
+    _test(b, root, data, tool, deps, pm, members)
     _versions(b, root, data, tool)
     _lint(b, root, data, tool, deps, pm)
     _build(b, root, data, pm)
@@ -765,11 +777,18 @@ def _pytest_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidenc
     return None
 
 
-def _test(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str) -> None:
+def _test(
+    b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str, members: list[str]
+) -> None:
     ctx = b.ctx
     j = functools.partial(Context.join, root)
     prefix = _runner_prefix(pm)
     pytest_cfg = _pytest_configured(ctx, root, tool)
+    for member in members:
+        if pytest_cfg is None:
+            member_data = ctx.toml(Context.join(member, "pyproject.toml")) or {}
+            member_tool = member_data.get("tool")
+            pytest_cfg = _pytest_configured(ctx, member, member_tool if isinstance(member_tool, dict) else {})
     pytest_dep = deps.any("pytest")
     tox_cfg = _tox_configured(ctx, root, tool)
     tox_dep = deps.any("tox")
