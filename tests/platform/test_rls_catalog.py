@@ -41,7 +41,7 @@ async def rls_problems(connection: AsyncConnection) -> list[str]:
     rows = (
         await connection.execute(
             text(
-                "SELECT c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.reloptions, "
+                "SELECT c.relname, c.relkind::text AS relkind, c.relrowsecurity, c.relforcerowsecurity, c.reloptions, "
                 "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies, "
                 "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polcmd = '*' "
                 "     AND p.polwithcheck IS NULL) AS all_without_check "
