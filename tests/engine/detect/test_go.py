@@ -118,3 +118,10 @@ def test_garbage_go_mod_still_makes_a_stack_without_versions(tmp_path: Path) -> 
     (stack,), _ = analyze(tmp_path, {"go.mod": "\x7f this is not a go.mod {{{\n"})
     assert stack.package_manager == "go"
     assert stack.versions == []
+
+
+def test_an_end_of_life_toolchain_directive_is_reported(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.22\n\ntoolchain go1.22.5\n"})
+    assert stack.versions == ["1.26", "1.27"]
+    finding = next(f for f in ctx.findings if f.code == "eol-runtime")
+    assert finding.evidence[0].line == 5

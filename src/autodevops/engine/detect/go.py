@@ -199,6 +199,13 @@ def _versions(b: StackBuilder, members: list[_Module], work: str | None) -> None
                 ev(m.manifest, key="toolchain", line=tc[1]),
                 evidence,
             )
+        elif tc and runtimes.is_eol("go", tc[0], b.ctx.today):
+            b.finding(
+                "eol-runtime",
+                "warning",
+                f"{m.manifest}: toolchain {tc[0]} is an end-of-life Go release on {b.ctx.today.isoformat()}",
+                ev(m.manifest, key="toolchain", line=tc[1]),
+            )
     if pin:
         pin_version, pin_ev = pin
         if _vkey(pin_version) < _vkey(version):
