@@ -52,7 +52,6 @@ def upgrade() -> None:
         """
     )
 
-
     # Superseded: the token lookup it offered now happens inside app_authenticate_token.
     op.execute("DROP FUNCTION IF EXISTS app_find_api_token(text)")
 

@@ -40,4 +40,3 @@ def looks_like_token(token: str) -> bool:
 
 def prefix_of(token: str) -> str:
     return token[:PREFIX_LENGTH]
-
