@@ -48,10 +48,10 @@ FRAMEWORKS = {
 }
 _DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)\s*$", re.M)
 _REQUIRE_BLOCK = re.compile(r"^require\s*\((.*?)^\)", re.M | re.S)
-_REQUIRE_LINE = re.compile(r"^require\s+(\S+)\s+\S+", re.M)
+_REQUIRE_LINE = re.compile(r"^require[ \t]+([^\s(]\S*)[ \t]+\S+", re.M)
 _MODULE = re.compile(r"^module\s+(\S+)", re.M)
 _USE_BLOCK = re.compile(r"^use\s*\((.*?)^\)", re.M | re.S)
-_USE_LINE = re.compile(r"^use\s+(\S+)", re.M)
+_USE_LINE = re.compile(r"^use[ \t]+([^\s(]\S*)", re.M)
 
 
 class _Module:
