@@ -131,14 +131,14 @@ def detect(ctx: Context) -> list[Stack]:
         if crate.workspace is not None:
             owner[crate.manifest] = crate
             continue
-        # Cargo looks upward for the nearest workspace root; the crate belongs to it only if it is a member.
-        enclosing = sorted(
+        # Cargo looks upward for the nearest workspace root; the crate belongs to it only if it is a member
+        # (an excluded crate is built on its own).
+        nearest = max(
             (w for w in workspaces if w is not crate and is_under(crate.dir, w.dir)),
             key=lambda w: len(w.dir) if w.dir != "." else 0,
-            reverse=True,
+            default=None,
         )
-        ws = next((w for w in enclosing if _member_of(w, crate)), None)
-        owner[crate.manifest] = ws or crate
+        owner[crate.manifest] = nearest if nearest is not None and _member_of(nearest, crate) else crate
     roots = unique(owner[c.manifest].manifest for c in crates)
     by_manifest = {c.manifest: c for c in crates}
     stacks = []
