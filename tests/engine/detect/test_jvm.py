@@ -207,3 +207,24 @@ def test_an_xml_bomb_in_a_pom_is_refused(tmp_path: Path) -> None:
     (stack,), ctx = analyze(tmp_path, {"pom.xml": bomb})
     assert stack.versions == []
     assert any(f.code == "parse-error" for f in ctx.findings)
+
+
+def test_modules_inherit_the_aggregator_properties(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "pom.xml": pom(
+                "<artifactId>parent</artifactId><modules><module>app</module></modules>"
+                "<properties><jdk>17</jdk></properties>"
+                "<dependencyManagement><dependencies><dependency><groupId>com.mysql</groupId>"
+                "<artifactId>mysql-connector-j</artifactId></dependency></dependencies></dependencyManagement>"
+            ),
+            "app/pom.xml": pom(
+                "<artifactId>app</artifactId><properties><maven.compiler.release>${jdk}</maven.compiler.release>"
+                "</properties>"
+            ),
+        },
+    )
+    assert stack.versions == ["17"]
+    assert stack.provenance["versions"].evidence[0].file == "app/pom.xml"
+    assert stack.services == []  # managed, not used

@@ -178,20 +178,22 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
     all_plugins: list[tuple[str, str]] = []  # (artifactId, pom)
     deps: list[tuple[str, str]] = []  # ("group:artifact", pom)
     version: tuple[str, Evidence] | None = None
-    for m in members:
+    root_props = _props(root)
+    # The aggregator first: its properties are inherited by the modules, and its Java release governs them.
+    for m in sorted(members, key=lambda x: x != pom):
         el = parsed.get(m)
         if el is None:
             continue
-        props = _props(el)
+        props = {**root_props, **_props(el)}
         for plugin in _plugins(el):
             aid = _text(_child(plugin, "artifactId"))
             if aid:
                 all_plugins.append((aid, m))
-        for dep_block in [_child(el, "dependencies"), _child(_child(el, "dependencyManagement"), "dependencies")]:
-            for dep in _children(dep_block, "dependency"):
-                gid, aid = _text(_child(dep, "groupId")), _text(_child(dep, "artifactId"))
-                if gid and aid:
-                    deps.append((f"{_resolve(gid, props) or gid}:{aid}", m))
+        # Only real dependencies: a dependencyManagement entry pins a version, it does not use the library.
+        for dep in _children(_child(el, "dependencies"), "dependency"):
+            gid, aid = _text(_child(dep, "groupId")), _text(_child(dep, "artifactId"))
+            if gid and aid:
+                deps.append((f"{_resolve(gid, props) or gid}:{aid}", m))
         if version is None:
             version = _maven_java(el, props, m)
     parent = _child(root, "parent")
