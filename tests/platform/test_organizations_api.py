@@ -152,3 +152,16 @@ async def test_repository_list_is_paginated_and_filterable(api_client: httpx.Asy
     ).json()["items"]
     assert {r["organization_id"] for r in only_second} == {second["id"]}
     assert len(only_second) == 3
+
+
+async def test_audit_trail_is_for_managers_of_the_organization(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
+    owner, member, outsider = await make_tenant(), await make_tenant(), await make_tenant()
+    await add(api_client, owner, member, "member")
+    url = f"/api/v1/organizations/{owner.organization_id}/audit-events"
+    events = (await api_client.get(url, headers=owner.headers)).json()["items"]
+    assert [e["action"] for e in events] == ["member.added", "organization.created"]
+    assert events[0]["user_id"] == str(owner.user_id)
+    assert events[0]["target_id"] == str(member.user_id)
+    assert events[0]["correlation_id"]  # the request id of the call that added the member
+    assert (await api_client.get(url, headers=member.headers)).status_code == 403
+    assert (await api_client.get(url, headers=outsider.headers)).status_code == 404

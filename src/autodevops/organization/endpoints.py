@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 
+from autodevops.audit.schemas import AuditEventRead
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
 from autodevops.organization import service
@@ -107,3 +108,11 @@ async def remove_member(
     organization_id: OrganizationID, user_id: MemberUserID, user: CurrentUser, session: DBSession
 ) -> None:
     await service.remove_member(session, user, organization_id, user_id)
+
+
+@router.get("/{organization_id}/audit-events", response_model=Page[AuditEventRead])
+async def list_audit_events(
+    organization_id: OrganizationID, user: CurrentUser, session: DBSession, page: Pagination
+) -> Page[AuditEventRead]:
+    rows = await service.list_audit_events(session, user, organization_id, limit=page.limit + 1, offset=page.offset)
+    return to_page(rows, page, AuditEventRead.model_validate)

@@ -15,10 +15,11 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.audit import queries as audit_queries
 from autodevops.audit.service import record
 from autodevops.auth import queries as auth_queries
 from autodevops.errors import Conflict, Forbidden, NotFound
-from autodevops.models import Organization, OrganizationMember, User
+from autodevops.models import AuditEvent, Organization, OrganizationMember, User
 from autodevops.organization import queries
 
 MANAGERS = frozenset({"owner", "admin"})
@@ -228,3 +229,11 @@ async def remove_member(session: AsyncSession, actor: User, organization_id: uui
         data={"role": member.role},
     )
     await queries.delete_member(session, member)
+
+
+async def list_audit_events(
+    session: AsyncSession, user: User, organization_id: uuid.UUID, *, limit: int, offset: int
+) -> Sequence[AuditEvent]:
+    """The organization's audit trail, newest first. Owners and admins only."""
+    await require_manager(session, user, organization_id)
+    return await audit_queries.list_for_organization(session, organization_id, limit=limit, offset=offset)
