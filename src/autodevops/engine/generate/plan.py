@@ -12,6 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from autodevops.engine.generate.yamlout import UNPRINTABLE
 from autodevops.engine.model import Analysis, Evidence, Finding, Stack
 
 # When a stack declares no version, CI still has to pick one: the current stable line at the time the table
@@ -531,7 +532,7 @@ def _safe(commands: list[str], plan: StackPlan) -> list[str]:
     """
     kept: list[str] = []
     for command in commands:
-        if "${{" in command or re.search(r"[\x00-\x08\x0b-\x1f\x7f]", command):
+        if "${{" in command or any(UNPRINTABLE.search(line) for line in command.split("\n")):
             plan.todos.append(f"a command read from the repository was left out because it is unsafe: {command!r}")
             continue
         kept.append(command)

@@ -22,6 +22,8 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # YAML 1.1 booleans and null: a plain `on`, `yes` or `null` would not read back as a string.
 _RESERVED = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"}
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+# Characters YAML cannot carry raw (or would read as line breaks / byte-order marks): always escaped.
+UNPRINTABLE = re.compile("[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _NUMBERISH = re.compile(r"[-+.]?[0-9]|[-+]?\.(inf|nan)", re.IGNORECASE)
 
 
@@ -30,7 +32,7 @@ def _plain_ok(value: str, flow: bool) -> bool:
         return False
     if value.lower() in _RESERVED or _NUMBERISH.match(value):
         return False
-    if ": " in value or " #" in value or any(ch < " " or ch == "\x7f" for ch in value):
+    if ": " in value or " #" in value or "\t" in value or UNPRINTABLE.search(value):
         return False
     # Inside `[a, b]` the flow indicators end the scalar.
     return not (flow and any(ch in value for ch in ",[]{}"))
@@ -44,11 +46,21 @@ def scalar(value: Scalar, *, flow: bool = False) -> str:
         return str(value)
     if _plain_ok(value, flow):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return _quoted(value)
+
+
+def _quoted(value: str) -> str:
+    """A double-quoted scalar: JSON escaping, plus YAML escapes for characters JSON leaves raw."""
+
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    return UNPRINTABLE.sub(escape, json.dumps(value, ensure_ascii=False))
 
 
 def _key(key: str) -> str:
-    return key if _KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return key if _KEY.fullmatch(key) else _quoted(key)
 
 
 @dataclass
