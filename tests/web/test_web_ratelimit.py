@@ -68,6 +68,22 @@ def test_anonymous_clients_are_limited_per_ip(client: TestClient) -> None:
     assert client.get("/test/limited", headers={"X-Test-User": "carol"}).status_code == 429
 
 
+def test_forwarded_client_ip_is_believed_only_from_trusted_proxies(make_settings: Callable[..., Settings]) -> None:
+    def statuses(client: TestClient) -> list[int]:
+        return [
+            client.get("/test/limited", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code for n in range(3)
+        ]
+
+    untrusted = make_settings(rate_limit_per_ip="2/minute")
+    with TestClient(limited_app(untrusted)) as client:
+        # A spoofed header does not buy a fresh bucket: all three count against the real peer.
+        assert statuses(client) == [200, 200, 429]
+    # TestClient connects from the host "testclient"; as a trusted proxy, its forwarded addresses are used.
+    trusted = make_settings(rate_limit_per_ip="2/minute", trusted_proxies=["testclient"])
+    with TestClient(limited_app(trusted)) as client:
+        assert statuses(client) == [200, 200, 200]
+
+
 def test_unlimited_routes_carry_no_rate_limit_headers(client: TestClient) -> None:
     response = client.get("/health")
     assert "X-RateLimit-Limit" not in response.headers
