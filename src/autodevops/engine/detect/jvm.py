@@ -314,10 +314,11 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
     b.set("test_commands", [f"{gradle} check"], 0.85, ev(wrapper_path if gradle == "./gradlew" else anchor))
     b.set("build_commands", [f"{gradle} assemble"], 0.7, ev(anchor))
 
-    texts = {f: ctx.text(f) or "" for f in files}
+    # The root scripts and the version catalog first: they set what subprojects inherit.
     catalog = Context.join(directory, "gradle/libs.versions.toml")
-    if ctx.exists(catalog):
-        texts[catalog] = ctx.text(catalog) or ""
+    ordered = sorted(files, key=lambda f: (Context.dirname(f) != directory, f))
+    ordered[1:1] = [catalog] if ctx.exists(catalog) else []
+    texts = {f: ctx.text(f) or "" for f in ordered}
     version: tuple[str, Evidence] | None = None
     deps: list[str] = []
     for f, text in texts.items():
