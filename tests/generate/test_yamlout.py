@@ -31,5 +31,6 @@ def test_comments_and_blocks_are_kept_in_place() -> None:
     job = Map().add("run", Block("echo one\necho two\n"), comments=["why this step exists"])
     out = dump(Map().add("jobs", Map(spaced=True).add("a", job).add("b", Map().add("x", 1))), ["header"])
     assert out == (
-        "# header\n\njobs:\n  a:\n    # why this step exists\n    run: |\n      echo one\n      echo two\n\n  b:\n    x: 1\n"
+        "# header\n\njobs:\n  a:\n    # why this step exists\n    run: |\n"
+        "      echo one\n      echo two\n\n  b:\n    x: 1\n"
     )
