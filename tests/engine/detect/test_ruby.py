@@ -131,3 +131,16 @@ def test_gems_of_an_evaluated_shared_gemfile_count(tmp_path: Path) -> None:
     assert stack.lint_tools == ["rubocop"]
     assert stack.provenance["lint_tools"].evidence[0].file == "Gemfile.dev"
     assert not any(f.code == "test-runner-not-installed" for f in ctx.findings)
+
+
+def test_a_bundle_of_mobile_or_docs_tooling_is_not_a_ruby_project(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\ngem 'fastlane'\ngem 'cocoapods'\n",
+            "Gemfile.lock": "",
+            "docs/Gemfile": "gem 'github-pages'\ngem 'jekyll-feed'\n",
+            "ios/Podfile": "",
+        },
+    )
+    assert stacks == []

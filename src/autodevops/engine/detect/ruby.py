@@ -60,8 +60,13 @@ def detect(ctx: Context) -> list[Stack]:
         if is_project_path(spec) and d not in dirs and not any(is_under(d, o) for o in dirs):
             dirs[d] = spec
     stacks = [_stack(ctx, d, manifest) for d, manifest in sorted(dirs.items())]
-    # A nested bundle with nothing to test (a benchmark, a docs site's tooling) is not a project CI tests.
-    return [s for s in stacks if s.path == "." or s.test_tool != "none" or s.lint_tools]
+    # A bundle with nothing to test is not a project CI tests: nested ones are benchmarks or helpers, and one
+    # of only tooling gems (a Jekyll site, fastlane or CocoaPods for a mobile app) serves another ecosystem.
+    return [
+        s
+        for s in stacks
+        if s.test_tool != "none" or ((s.path == "." or s.lint_tools) and not _tooling_only(ctx, dirs[s.path]))
+    ]
 
 
 def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
@@ -135,6 +140,17 @@ def _gemfiles(ctx: Context, manifest: str, text: str) -> list[tuple[str, str]]:
                 seen.add(included)
                 out.append((included, ctx.text(included) or ""))
     return out
+
+
+TOOLING_GEMS = frozenset(
+    {"jekyll", "github-pages", "fastlane", "cocoapods", "danger", "xcpretty", "xcodeproj", "slather", "license_finder"}
+)
+_TOOLING_PREFIXES = ("jekyll-", "fastlane-plugin-", "danger-", "cocoapods-")
+
+
+def _tooling_only(ctx: Context, manifest: str) -> bool:
+    gems = [m.group(1) for _, text in _gemfiles(ctx, manifest, ctx.text(manifest) or "") for m in _GEM.finditer(text)]
+    return bool(gems) and all(g in TOOLING_GEMS or g.startswith(_TOOLING_PREFIXES) for g in gems)
 
 
 def _is_application(ctx: Context, directory: str, gemspecs: list[str]) -> bool:
