@@ -644,11 +644,12 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
             cmd = _lint_default(stack, toolchain, tool)
             if cmd:
                 plan.lint.append(Command(tool, cmd))
-    for tool in stack.lint_tools:
-        ev = evidence_for(stack, "lint_tools")
-        plan.lint_why.append(f"{tool}: {ev}" if ev else f"{tool}: configured")
-        if tool == "other":
-            plan.lint_why[-1] = "other linters were found; add their commands here if CI should run them."
+    named = [t for t in stack.lint_tools if t != "other"]
+    if named:
+        ev = evidence_for(stack, "lint_tools", limit=3)
+        plan.lint_why.append(f"Linters: {', '.join(named)}" + (f" ({ev})" if ev else ""))
+    if "other" in stack.lint_tools:
+        plan.lint_why.append("Other linters were found too; add their commands here if CI should run them.")
     plan.lint_apps = _split_apps(plan.lint, toolchain, stack.package_manager)
     plan.apps += [a for a in _split_apps(plan.test, toolchain, stack.package_manager) if a not in plan.apps]
     extras, groups = _python_extras(stack)
