@@ -5,7 +5,8 @@ one per user when the request is authenticated. Limits come from settings (`AUTO
 `AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation: "120/minute", "10 per second"...).
 
 Responses of limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
-(epoch seconds) for the tightest limit; a refused request is a 429 with `Retry-After` as well.
+(epoch seconds) for the tightest limit; a refused request is a 429 with `Retry-After` as well. When Redis is
+unreachable the limits are not enforced (logged), rather than failing every request.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request, Response
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 from autodevops.config import Settings
 from autodevops.errors import RateLimited
+from autodevops.logging import get_logger
+
+log = get_logger(__name__)
 
 
 def limits_storage_uri(redis_url: str) -> str:
@@ -52,11 +58,14 @@ class LimitState:
 class RateLimiter:
     """Moving-window limits per IP and per user, stored in Redis under `key_prefix`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, connection_pool: Any = None) -> None:
+        # `connection_pool`: share the app's Redis pool (one set of connections, closed with the app's client).
+        options: dict[str, Any] = {} if connection_pool is None else {"connection_pool": connection_pool}
         self.storage = RedisStorage(
             limits_storage_uri(settings.redis_url),
             implementation="redispy",
             key_prefix=settings.rate_limit_key_prefix,
+            **options,
         )
         self.strategy = MovingWindowRateLimiter(self.storage)
         self.per_ip = parse(settings.rate_limit_per_ip)
@@ -77,7 +86,12 @@ class RateLimiter:
         if not self.enabled:
             return None
         item = self.per_user if kind == "user" else self.per_ip
-        state = await self._hit(item, kind, identifier)
+        try:
+            state = await self._hit(item, kind, identifier)
+        except RedisError as error:
+            # Fail open: an unreachable Redis must not take the API down with it; /ready reports the outage.
+            log.warning("rate limit not enforced: redis unavailable", error=type(error).__name__, limit=kind)
+            return None
         if not state.allowed:
             headers = state.headers()
             raise RateLimited(

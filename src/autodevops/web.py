@@ -79,7 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = aioredis.from_url(
         settings.redis_url, socket_connect_timeout=settings.ready_timeout_s, socket_timeout=5.0
     )
-    app.state.rate_limiter = RateLimiter(settings)
+    app.state.rate_limiter = RateLimiter(settings, connection_pool=app.state.redis.connection_pool)
     app.state.database = Database.from_settings(settings)
     DB_POOL.bind(app.state.database.engine)
     log.info("started", env=settings.env, version=__version__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -82,6 +83,17 @@ def test_forwarded_client_ip_is_believed_only_from_trusted_proxies(make_settings
     trusted = make_settings(rate_limit_per_ip="2/minute", trusted_proxies=["testclient"])
     with TestClient(limited_app(trusted)) as client:
         assert statuses(client) == [200, 200, 200]
+
+
+def test_limits_fail_open_when_redis_is_unreachable(make_settings: Callable[..., Settings]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings = make_settings(redis_url=f"redis://127.0.0.1:{closed_port}/0", rate_limit_per_ip="1/minute")
+    with TestClient(limited_app(settings)) as client:
+        responses = [client.get("/test/limited") for _ in range(2)]
+    assert [response.status_code for response in responses] == [200, 200]
+    assert "X-RateLimit-Limit" not in responses[0].headers
 
 
 def test_unlimited_routes_carry_no_rate_limit_headers(client: TestClient) -> None:
