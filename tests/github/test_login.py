@@ -14,7 +14,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from autodevops.auth import oauth, sessions
-from autodevops.crypto import Keyring, aad
+from autodevops.crypto import Key, Keyring, aad
 from autodevops.db import tenant_session
 
 from .conftest import app_overrides
@@ -241,3 +241,15 @@ async def test_expired_github_token_is_refreshed_then_reencrypted(
     again = await app_client.get("/api/v1/github/installations")
     assert again.status_code == 409
     assert again.json()["error"] == "github_account_required"
+
+
+async def test_token_under_a_dropped_key_asks_to_sign_in_again(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, pg_admin: Any
+) -> None:
+    await sign_in(app_client, fake_github, fake_github.add_user("mona"))
+    lost = Keyring(Key.generate("lost")).encrypt("ghu_x", associated_data=b"irrelevant")
+    async with pg_admin.begin() as conn:
+        await conn.execute(text("UPDATE github_accounts SET access_token_enc = :v"), {"v": lost})
+    response = await app_client.get("/api/v1/github/installations")
+    assert response.status_code == 409
+    assert response.json()["error"] == "github_account_required"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.analysis import tasks as analysis_tasks
 from autodevops.audit.service import record
 from autodevops.auth import oauth
-from autodevops.crypto import Keyring
+from autodevops.crypto import CryptoError, Keyring
 from autodevops.db import bind_tenant
 from autodevops.engine.source import RepoSource
 from autodevops.errors import AppError, Conflict, NotFound
@@ -32,9 +32,11 @@ from autodevops.github.client import (
 from autodevops.github.source import GitHubSource
 from autodevops.jobs.queues import SYNC
 from autodevops.jobs.service import JobsRuntime, enqueue_job
+from autodevops.logging import get_logger
 from autodevops.models import (
     Analysis,
     CIDriftFinding,
+    GitHubAccount,
     GitHubInstallation,
     GitHubPullRequest,
     GitHubRepositoryLink,
@@ -44,6 +46,8 @@ from autodevops.models import (
 )
 from autodevops.organization.service import require_manager
 from autodevops.repository import service as repository_service
+
+log = get_logger(__name__)
 
 SYNC_INSTALLATION = "github.sync_installation"
 RECORD_PULL_REQUEST = "github.record_pull_request"
@@ -65,6 +69,16 @@ async def user_token(session: AsyncSession, keyring: Keyring, client: GitHubClie
     account = await queries.get_account(session, user.id)
     if account is None:
         raise GitHubAccountRequired("sign in with GitHub to use your GitHub installations")
+    try:
+        return await _current_token(session, keyring, client, account)
+    except CryptoError:
+        # Stored under a key no longer in the keyring (dropped before `keys rotate` ran): signing in again
+        # stores fresh tokens under the current key.
+        log.warning("github token undecryptable", account_id=str(account.id))
+        raise GitHubAccountRequired("your GitHub authorization must be renewed; sign in with GitHub again") from None
+
+
+async def _current_token(session: AsyncSession, keyring: Keyring, client: GitHubClient, account: GitHubAccount) -> str:
     expires = account.access_token_expires_at
     if expires is not None and expires <= utcnow():
         refresh = oauth.refresh_token(keyring, account)
