@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from autodevops.db import Database, tenant_session
+from autodevops.errors import Conflict
+from autodevops.models import OrganizationMember
+from autodevops.organization import service as organization_service
 
 
 async def add(client: httpx.AsyncClient, owner: Any, member: Any, role: str) -> httpx.Response:
@@ -165,3 +171,36 @@ async def test_audit_trail_is_for_managers_of_the_organization(api_client: httpx
     assert events[0]["correlation_id"]  # the request id of the call that added the member
     assert (await api_client.get(url, headers=member.headers)).status_code == 403
     assert (await api_client.get(url, headers=outsider.headers)).status_code == 404
+
+
+async def test_two_owners_stepping_down_at_once_leave_one_owner(make_tenant: Any, database: Database) -> None:
+    first, second = await make_tenant(), await make_tenant()
+    async with tenant_session(database, user_id=first.user_id) as session:
+        await organization_service.add_member(
+            session, first.user, first.organization_id, user_id=second.user_id, email=None, role="owner"
+        )
+    first_locked = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def step_down(tenant: Any, hold: bool) -> str:
+        try:
+            async with tenant_session(database, user_id=tenant.user_id) as session:
+                await organization_service.change_role(
+                    session, tenant.user, first.organization_id, tenant.user_id, "member"
+                )
+                if hold:  # keep the transaction open while the other one tries
+                    first_locked.set()
+                    await release_first.wait()
+            return "demoted"
+        except Conflict:
+            return "refused"
+
+    first_task = asyncio.create_task(step_down(first, hold=True))
+    await first_locked.wait()
+    second_task = asyncio.create_task(step_down(second, hold=False))
+    await asyncio.sleep(0.2)  # let the second reach the owners' row locks (the outcome does not depend on it)
+    release_first.set()
+    assert await asyncio.gather(first_task, second_task) == ["demoted", "refused"]
+    async with tenant_session(database, organization_id=first.organization_id) as session:
+        roles = (await session.scalars(select(OrganizationMember.role))).all()
+    assert sorted(roles) == ["member", "owner"]

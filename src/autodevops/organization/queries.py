@@ -32,7 +32,8 @@ async def get_membership(
         OrganizationMember.organization_id == organization_id, OrganizationMember.user_id == user_id
     )
     if for_update:
-        query = query.with_for_update()
+        # populate_existing: after waiting for the lock, refresh an already loaded object from the locked row.
+        query = query.with_for_update().execution_options(populate_existing=True)
     result: OrganizationMember | None = await session.scalar(query)
     return result
 
@@ -64,6 +65,7 @@ async def lock_owners(session: AsyncSession, organization_id: uuid.UUID) -> Sequ
     query = (
         select(OrganizationMember.user_id)
         .where(OrganizationMember.organization_id == organization_id, OrganizationMember.role == "owner")
+        .order_by(OrganizationMember.user_id)
         .with_for_update()
     )
     return (await session.scalars(query)).all()

@@ -167,16 +167,21 @@ async def add_member(
 
 async def _target_member(
     session: AsyncSession, actor: User, organization_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[Membership, OrganizationMember]:
+) -> tuple[Membership, OrganizationMember, Sequence[uuid.UUID]]:
+    """The actor's membership, the target membership (row-locked) and the owners (row-locked).
+
+    Owners are locked first and the target second, in every membership change: concurrent changes then
+    queue behind each other instead of deadlocking, and the owner list cannot change before this commits.
+    """
     membership = await get_membership(session, actor, organization_id)
+    owners = await queries.lock_owners(session, organization_id)
     member = await queries.get_membership(session, organization_id, user_id, for_update=True)
     if member is None:
         raise NotFound("member not found")
-    return membership, member
+    return membership, member, owners
 
 
-async def _ensure_other_owner(session: AsyncSession, organization_id: uuid.UUID, leaving: uuid.UUID) -> None:
-    owners = await queries.lock_owners(session, organization_id)
+def _ensure_other_owner(owners: Sequence[uuid.UUID], leaving: uuid.UUID) -> None:
     if all(owner == leaving for owner in owners):
         raise Conflict("an organization must keep at least one owner")
 
@@ -184,13 +189,13 @@ async def _ensure_other_owner(session: AsyncSession, organization_id: uuid.UUID,
 async def change_role(
     session: AsyncSession, actor: User, organization_id: uuid.UUID, user_id: uuid.UUID, role: str
 ) -> tuple[OrganizationMember, User]:
-    membership, member = await _target_member(session, actor, organization_id, user_id)
+    membership, member, owners = await _target_member(session, actor, organization_id, user_id)
     if membership.role not in MANAGERS:
         raise Forbidden("only owners and admins may change roles")
     if "owner" in (role, member.role) and membership.role != "owner":
         raise Forbidden("only owners may grant or change the owner role")
     if member.role == "owner" and role != "owner":
-        await _ensure_other_owner(session, organization_id, member.user_id)
+        _ensure_other_owner(owners, member.user_id)
     old = member.role
     member.role = role
     await session.flush()
@@ -210,14 +215,14 @@ async def change_role(
 
 async def remove_member(session: AsyncSession, actor: User, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Remove a member. Managers remove others (only owners remove owners); anyone may remove themselves."""
-    membership, member = await _target_member(session, actor, organization_id, user_id)
+    membership, member, owners = await _target_member(session, actor, organization_id, user_id)
     if user_id != actor.id:
         if membership.role not in MANAGERS:
             raise Forbidden("only owners and admins may remove members")
         if member.role == "owner" and membership.role != "owner":
             raise Forbidden("only owners may remove an owner")
     if member.role == "owner":
-        await _ensure_other_owner(session, organization_id, member.user_id)
+        _ensure_other_owner(owners, member.user_id)
     # Recorded first: a member removing themselves can no longer write to this organization afterwards.
     await record(
         session,
