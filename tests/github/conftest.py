@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from autodevops.config import Settings
@@ -77,7 +78,20 @@ def app_overrides(fake: FakeGitHub, **extra: object) -> dict[str, object]:
     return values
 
 
+JOBS_PREFIX = "test-github"
+
+
 @pytest.fixture
-async def app_client(make_api_client: Any, fake_github: FakeGitHub, clean_db: None) -> Any:
-    """A client over the real app (real Postgres and Redis) whose GitHub is the fake."""
-    return await make_api_client(**app_overrides(fake_github, jobs_key_prefix="test-github"))
+async def app_client(make_api_client: Any, fake_github: FakeGitHub, clean_db: None) -> AsyncIterator[Any]:
+    """A client over the real app (real Postgres and Redis) whose GitHub is the fake.
+
+    Jobs it queues go to Redis under their own key prefix, removed afterwards (no worker consumes them here).
+    """
+    yield await make_api_client(**app_overrides(fake_github, jobs_key_prefix=JOBS_PREFIX))
+    redis = aioredis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{JOBS_PREFIX}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
