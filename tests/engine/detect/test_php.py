@@ -91,14 +91,15 @@ def test_application_without_lockfile_and_phpunit_env_services(tmp_path: Path) -
     (stack,), ctx = analyze(
         tmp_path,
         {
-            "composer.json": {"type": "project", "require": {"laravel/framework": "^11"}},
+            "composer.json": {"type": "project", "require": {"php": ">=8.2"}},
+            "artisan": "#!/usr/bin/env php\n",
             "phpunit.xml": '<phpunit><php><env name="DB_CONNECTION" value="mysql"/>'
             '<env name="REDIS_HOST" value="127.0.0.1"/></php></phpunit>',
         },
     )
     assert sorted(stack.services) == ["mysql", "redis"]
     assert stack.frameworks == ["laravel"]
-    assert stack.versions == ["8.2", "8.3", "8.4", "8.5"]  # nothing declared: every supported line
+    assert stack.versions == ["8.2", "8.3", "8.4", "8.5"]
     assert any(f.code == "no-lockfile" and f.stack == "." for f in ctx.findings)
 
 

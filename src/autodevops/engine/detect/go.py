@@ -32,7 +32,6 @@ from autodevops.engine.model import Evidence, Stack
 
 GOLANGCI_CONFIGS = (".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json")
 FRAMEWORKS = {
-    "github.com/gin-gonic/gin": "gin",
     "github.com/labstack/echo/v4": "echo",
     "github.com/labstack/echo": "echo",
     "github.com/gofiber/fiber/v2": "fiber",
@@ -42,7 +41,6 @@ FRAMEWORKS = {
     "github.com/gorilla/mux": "gorilla-mux",
     "github.com/beego/beego/v2": "beego",
     "google.golang.org/grpc": "grpc",
-    "github.com/spf13/cobra": "cobra",
     "gorm.io/gorm": "gorm",
     "github.com/urfave/cli/v2": "urfave-cli",
 }

@@ -47,7 +47,6 @@ LINTERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...], str], ...] = (
     ("phpcs", re.compile(r"\.?phpcs\.xml(\.dist)?"), ("squizlabs/php_codesniffer",), "vendor/bin/phpcs"),
 )
 FRAMEWORKS = {
-    "laravel/framework": "laravel",
     "symfony/framework-bundle": "symfony",
     "slim/slim": "slim",
     "cakephp/cakephp": "cakephp",
@@ -158,6 +157,10 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
     services_from_deps(b, "php", packages, manifest, confidence=0.6)
     _phpunit_services(ctx, b, directory)
     frameworks_from_deps(b, FRAMEWORKS, packages, manifest)
+    # Every Laravel application ships its console entry point, `artisan`, at the project root.
+    artisan = Context.join(directory, "artisan")
+    if ctx.exists(artisan):
+        b.add("frameworks", ["laravel"], 0.9, ev(artisan))
     return b.build()
 
 
