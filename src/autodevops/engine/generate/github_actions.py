@@ -168,7 +168,11 @@ def _setup(plan: StackPlan, a: _Actions, matrix: bool) -> tuple[list[Map], Map]:
             w.add("cache", "maven")
         steps.append(a.step("Set up Java", "actions/setup-java", w))
         if pm == "gradle":
-            steps.append(a.step("Set up Gradle", "gradle/actions/setup-gradle"))
+            commands = [c.run for c in plan.install + plan.lint + plan.test + plan.build]
+            wrapper = any("gradlew" in c for c in commands)
+            # Without a wrapper in the repository the action installs Gradle itself.
+            gradle = None if wrapper else Map().add("gradle-version", "current")
+            steps.append(a.step("Set up Gradle", "gradle/actions/setup-gradle", gradle))
         return steps, env
     if tc == "ruby":
         w = Map().add("ruby-version", version).add("bundler-cache", True)
