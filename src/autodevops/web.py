@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         level=settings.log_level,
         json=settings.log_json if settings.log_json is not None else settings.env != "development",
     )
-    if settings.sentry_dsn is not None:
+    if settings.sentry_dsn is not None and settings.sentry_dsn.get_secret_value():  # empty = unset (compose)
         import sentry_sdk  # imported only when enabled: it instruments libraries on import
 
         sentry_sdk.init(

@@ -62,6 +62,8 @@ def test_sentry_is_enabled_only_with_a_dsn(make_settings: Callable[..., Settings
 
     create_app(make_settings())
     assert not sentry_sdk.get_client().is_active()
+    create_app(make_settings(sentry_dsn=""))  # an empty variable, as compose passes an unset one
+    assert not sentry_sdk.get_client().is_active()
     # Nothing listens on port 9: events would be dropped, and this test sends none.
     create_app(make_settings(sentry_dsn="http://public@127.0.0.1:9/1"))
     try:
