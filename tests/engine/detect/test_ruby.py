@@ -144,3 +144,19 @@ def test_a_bundle_of_mobile_or_docs_tooling_is_not_a_ruby_project(tmp_path: Path
         },
     )
     assert stacks == []
+
+
+def test_a_pin_outside_the_declared_range_is_a_conflict(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "Gemfile": "gemspec\n",
+            "g.gemspec": "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 3.3'\nend\n",
+            ".ruby-version": "3.2.4\n",
+        },
+    )
+    assert stack.versions == ["3.2.4"]
+    conflict = next(f for f in ctx.findings if f.code == "version-conflict")
+    assert [e.file for e in conflict.evidence] == [".ruby-version", "g.gemspec"]
+    _, fine = analyze(tmp_path / "ok", {"Gemfile": "ruby '>= 3.3'\n", ".ruby-version": "3.4.1\n"})
+    assert not any(f.code == "version-conflict" for f in fine.findings)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import posixpath
+import re
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -291,6 +292,39 @@ def has_files(ctx: Context, exts: Iterable[str], root: str) -> bool:
     exts = list(exts)
     idx = index(ctx)
     return root in idx.dirs_with(exts) and bool(root != "." or any(idx.by_ext.get(ext) for ext in exts))
+
+
+def check_pin(
+    b: StackBuilder,
+    runtime: str,
+    version: str,
+    pin_evidence: Evidence,
+    spec: str,
+    spec_evidence: Evidence,
+    *,
+    flavor: runtimes.RangeFlavor,
+) -> bool:
+    """Report a pinned version the project's own declared range excludes (`.ruby-version` 3.1 against
+    `required_ruby_version >= 3.2`). Returns whether the pin satisfies the range (True when unreadable)."""
+    nums = [int(p) for p in re.findall(r"\d+", version)][:3]
+    if not nums:
+        return True
+    try:
+        if len(nums) == 3:
+            ok = runtimes.parse_range(spec, flavor)((nums[0], nums[1], nums[2]))
+        else:
+            ok = runtimes.matches(runtime, ".".join(map(str, nums)), spec, flavor=flavor)
+    except ValueError:
+        return True
+    if not ok:
+        b.finding(
+            "version-conflict",
+            "warning",
+            f"{pin_evidence.cite()} pins {runtime} {version}, which {spec_evidence.cite()} ({spec}) does not allow",
+            pin_evidence,
+            spec_evidence,
+        )
+    return ok
 
 
 def source_bytes(ctx: Context, exts: dict[str, str], root: str = ".") -> dict[str, int]:

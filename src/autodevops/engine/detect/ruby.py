@@ -15,6 +15,7 @@ import re
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    check_pin,
     ev,
     files_under,
     files_with,
@@ -28,7 +29,7 @@ from autodevops.engine.detect.builder import (
     services_from_deps,
 )
 from autodevops.engine.detect.services import DRIVER_WORDS
-from autodevops.engine.model import Stack
+from autodevops.engine.model import Evidence, Stack
 
 _GEM = re.compile(r"""^\s*gem\s*\(?\s*["']([^"']+)["']""", re.M)
 _RUBY = re.compile(r"""^\s*ruby\b\s*\(?(.*)$""", re.M)
@@ -162,43 +163,60 @@ def _is_application(ctx: Context, directory: str, gemspecs: list[str]) -> bool:
 def _versions(
     ctx: Context, b: StackBuilder, directory: str, manifest: str, gemfile: str, gemspecs: dict[str, str]
 ) -> None:
+    pin = _pin(ctx, directory, manifest, gemfile)
+    requirements = _requirements(manifest, gemfile, gemspecs)
+    if pin:
+        version, pin_ev = pin
+        for spec, spec_ev in requirements:
+            check_pin(b, "ruby", version, pin_ev, spec, spec_ev, flavor="gem")
+        pinned(b, "ruby", version, pin_ev)
+        return
+    for spec, spec_ev in requirements:
+        if matrix(b, "ruby", spec, spec_ev, flavor="gem", label=f"ruby {spec!r}"):
+            return
+    matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=0.5)
+
+
+def _pin(ctx: Context, directory: str, manifest: str, gemfile: str) -> tuple[str, Evidence] | None:
+    """The interpreter version developers pin: `.ruby-version`, `.tool-versions`, or an exact Gemfile `ruby`."""
     for d in dict.fromkeys([directory, "."]):
         rv = Context.join(d, ".ruby-version")
         if ctx.exists(rv) and (text := (ctx.text(rv) or "").strip()):
-            pinned(b, "ruby", text.split()[0].removeprefix("ruby-"), ev(rv, line=1))
-            return
+            return text.split()[0].removeprefix("ruby-"), ev(rv, line=1)
         tv = Context.join(d, ".tool-versions")
         if ctx.exists(tv):
             for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
                 parts = line.split("#")[0].split()
                 if len(parts) >= 2 and parts[0] == "ruby":
-                    pinned(b, "ruby", parts[1], ev(tv, key="ruby", line=i))
-                    return
+                    return parts[1], ev(tv, key="ruby", line=i)
     m = _RUBY.search(gemfile)
     args = m.group(1) if m else ""
     file_arg = re.search(r"""file:\s*["']([^"']+)["']""", args)
     if m and file_arg:
         path = join(directory, file_arg.group(1))
         if ctx.exists(path) and (text := (ctx.text(path) or "").strip()):
-            pinned(b, "ruby", text.split()[0], ev(path, line=1))
-            return
-    requirements = [] if file_arg else _QUOTED.findall(args.split("#")[0])
-    if m and requirements:
-        value = ", ".join(requirements)
-        evidence = ev(manifest, key="ruby", line=line_of(gemfile, m.start()), excerpt=m.group(0).strip())
-        if re.fullmatch(r"\d+\.\d+\.\d+", value):
-            pinned(b, "ruby", value, evidence)
-            return
-        if matrix(b, "ruby", value, evidence, flavor="gem", label=f"ruby {value!r}"):
-            return
+            return text.split()[0], ev(path, line=1)
+    quoted = [] if file_arg else _QUOTED.findall(args.split("#")[0])
+    if m and len(quoted) == 1 and re.fullmatch(r"\d+\.\d+\.\d+", quoted[0]):
+        return quoted[0], ev(manifest, key="ruby", line=line_of(gemfile, m.start()), excerpt=m.group(0).strip())
+    return None
+
+
+def _requirements(manifest: str, gemfile: str, gemspecs: dict[str, str]) -> list[tuple[str, Evidence]]:
+    """Declared supported ranges: a Gemfile `ruby ">= 3.1"` and gemspec `required_ruby_version`s."""
+    out: list[tuple[str, Evidence]] = []
+    m = _RUBY.search(gemfile)
+    if m and "file:" not in m.group(1):
+        quoted = _QUOTED.findall(m.group(1).split("#")[0])
+        if quoted and not (len(quoted) == 1 and re.fullmatch(r"\d+\.\d+\.\d+", quoted[0])):
+            spec = ", ".join(quoted)
+            out.append((spec, ev(manifest, key="ruby", line=line_of(gemfile, m.start()), excerpt=m.group(0).strip())))
     for path, st in gemspecs.items():
         rm = _REQUIRED_RUBY.search(st)
         if rm:
             spec = ", ".join(re.findall(r"""["']([^"']+)["']""", rm.group(1)))
-            evidence = ev(path, key="required_ruby_version", line=line_of(st, rm.start()), excerpt=spec)
-            if matrix(b, "ruby", spec, evidence, flavor="gem", label=f"required_ruby_version {spec!r}"):
-                return
-    matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=0.5)
+            out.append((spec, ev(path, key="required_ruby_version", line=line_of(st, rm.start()), excerpt=spec)))
+    return out
 
 
 def _tests(ctx: Context, b: StackBuilder, directory: str, manifest: str, gems: dict[str, str]) -> None:
