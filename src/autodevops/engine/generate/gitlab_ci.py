@@ -38,7 +38,7 @@ def _image(plan: StackPlan, version_var: str | None) -> str:
         "deno": f"denoland/deno:{v}",
         "go": f"golang:{v}",
         "rust": f"rust:{v}",
-        "java": f"maven:3-eclipse-temurin-{v}" if pm == "maven" else f"eclipse-temurin:{v}",
+        "java": _java_image(pm, v),
         "ruby": f"ruby:{v}",
         # The composer image carries the current PHP; the version matrix runs on GitHub Actions.
         "php": "composer:2",
@@ -50,6 +50,14 @@ def _image(plan: StackPlan, version_var: str | None) -> str:
         "shell": "koalaman/shellcheck-alpine:stable",
     }
     return images[plan.toolchain]
+
+
+def _java_image(pm: str, v: str) -> str:
+    if pm == "maven":
+        return "maven:3" if v == "latest" else f"maven:3-eclipse-temurin-{v}"
+    if pm == "gradle":
+        return "gradle:latest" if v == "latest" else f"gradle:jdk{v}"
+    return f"eclipse-temurin:{v}"
 
 
 def _cache(plan: StackPlan) -> tuple[Map | None, Map]:
