@@ -145,3 +145,10 @@ def test_a_configured_runner_that_is_not_required_is_reported(tmp_path: Path) ->
         tmp_path / "b", {"composer.json": {"require-dev": {"phpunit/phpunit": "^11"}}, "phpunit.xml.dist": "<phpunit/>"}
     )
     assert not any(f.code == "test-runner-not-installed" for f in ok.findings)
+
+
+def test_platform_php_outside_require_php_is_a_conflict(tmp_path: Path) -> None:
+    _, ctx = analyze(
+        tmp_path, {"composer.json": {"require": {"php": "^8.3"}, "config": {"platform": {"php": "8.1.0"}}}}
+    )
+    assert any(f.code == "version-conflict" for f in ctx.findings)

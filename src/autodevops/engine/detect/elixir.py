@@ -14,6 +14,7 @@ import re
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    check_pin,
     ev,
     files_under,
     frameworks_from_deps,
@@ -83,6 +84,10 @@ def _stack(ctx: Context, manifest: str, members: list[str], texts: dict[str, str
 
 
 def _versions(ctx: Context, b: StackBuilder, directory: str, manifest: str, text: str) -> None:
+    m = _ELIXIR_REQ.search(text)
+    requirement = (
+        (m.group(1), ev(manifest, key="elixir", line=line_of(text, m.start()), excerpt=m.group(0))) if m else None
+    )
     for d in dict.fromkeys([directory, "."]):
         tv = Context.join(d, ".tool-versions")
         if ctx.exists(tv):
@@ -90,12 +95,13 @@ def _versions(ctx: Context, b: StackBuilder, directory: str, manifest: str, text
                 parts = line.split("#")[0].split()
                 if len(parts) >= 2 and parts[0] == "elixir":
                     # "1.17.3-otp-27": the Elixir version, built for an OTP release
-                    pinned(b, "elixir", parts[1].split("-")[0], ev(tv, key="elixir", line=i))
+                    version, pin_ev = parts[1].split("-")[0], ev(tv, key="elixir", line=i)
+                    if requirement:
+                        check_pin(b, "elixir", version, pin_ev, *requirement, flavor="gem")
+                    pinned(b, "elixir", version, pin_ev)
                     return
-    m = _ELIXIR_REQ.search(text)
-    if m:
-        spec = m.group(1)
-        evidence = ev(manifest, key="elixir", line=line_of(text, m.start()), excerpt=m.group(0))
+    if requirement:
+        spec, evidence = requirement
         if matrix(b, "elixir", spec, evidence, flavor="gem", label=f"elixir {spec!r}"):
             return
     matrix(b, "elixir", None, ev(manifest), label="no declared Elixir version", confidence=0.5)

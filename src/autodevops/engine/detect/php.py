@@ -16,6 +16,7 @@ from typing import Any
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    check_pin,
     ev,
     files_under,
     frameworks_from_deps,
@@ -166,15 +167,18 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
 
 def _versions(b: StackBuilder, manifest: str, data: dict[str, Any], require: dict[str, Any]) -> None:
     spec = require.get("php")
-    if isinstance(spec, str):
-        evidence = ev(manifest, key="require.php", excerpt=spec)
-        if matrix(b, "php", spec, evidence, flavor="composer", label=f"require.php {spec!r}"):
-            return
     # `config.platform.php` is the PHP version dependencies are resolved for: the lowest one supported, not a
-    # pin of the runtime.
+    # pin of the runtime. Outside require.php, the lock resolves for a PHP the project does not support.
     config = data.get("config")
     platform = config.get("platform") if isinstance(config, dict) else None
     floor = platform.get("php") if isinstance(platform, dict) else None
+    if isinstance(spec, str):
+        evidence = ev(manifest, key="require.php", excerpt=spec)
+        if isinstance(floor, str):
+            floor_ev = ev(manifest, key="config.platform.php", excerpt=floor)
+            check_pin(b, "php", floor, floor_ev, spec, evidence, flavor="composer")
+        if matrix(b, "php", spec, evidence, flavor="composer", label=f"require.php {spec!r}"):
+            return
     if isinstance(floor, str) and re.fullmatch(r"\d+(\.\d+)*", floor.strip()):
         evidence = ev(manifest, key="config.platform.php", excerpt=floor)
         if matrix(b, "php", f">={floor.strip()}", evidence, flavor="composer", label=f"config.platform.php {floor}"):
