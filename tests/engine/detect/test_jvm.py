@@ -228,3 +228,21 @@ def test_modules_inherit_the_aggregator_properties(tmp_path: Path) -> None:
     assert stack.versions == ["17"]
     assert stack.provenance["versions"].evidence[0].file == "app/pom.xml"
     assert stack.services == []  # managed, not used
+
+
+def test_a_developer_jdk_older_than_the_release_is_a_conflict(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "pom.xml": pom("<properties><maven.compiler.release>21</maven.compiler.release></properties>"),
+            ".sdkmanrc": "java=17.0.12-tem\n",
+        },
+    )
+    assert stack.versions == ["21"]
+    conflict = next(f for f in ctx.findings if f.code == "version-conflict")
+    assert [e.file for e in conflict.evidence] == [".sdkmanrc", "pom.xml"]
+
+
+def test_a_version_file_alone_sets_the_release(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"pom.xml": pom("<artifactId>a</artifactId>"), ".java-version": "21.0.4\n"})
+    assert stack.versions == ["21"]

@@ -214,8 +214,7 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
             ev(pom, key="build.plugins", excerpt=app[0]),
             why="the verify lifecycle packages the application",
         )
-    if version is None:
-        version = _version_files(ctx, directory)
+    version = _reconcile(b, version, _version_files(ctx, directory))
     if version:
         _set_java(b, *version)
     services_from_deps(b, "java", [d for d, _ in deps], pom, confidence=0.6)
@@ -335,8 +334,7 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
     lint_cfg = next((p for p in ctx.find_matching(_LINT_CONFIG) if is_under(p, directory)), None)
     if lint_cfg:
         b.add("lint_tools", ["other"], 0.6, ev(lint_cfg))
-    if version is None:
-        version = _version_files(ctx, directory)
+    version = _reconcile(b, version, _version_files(ctx, directory))
     sibling = Context.join(directory, "pom.xml")
     sibling_root = ctx.xml(sibling) if ctx.exists(sibling) else None
     if version is None and sibling_root is not None:
@@ -370,6 +368,24 @@ def _java_line(value: str) -> str | None:
     # "1.8" is Java 8; "17", "17.0.2" and "21.0.1-tem" are their major release.
     m = re.match(r"^\s*(?:1[._](?=\d))?(\d+)", value)
     return str(int(m.group(1))) if m else None
+
+
+def _reconcile(
+    b: StackBuilder, build: tuple[str, Evidence] | None, pin: tuple[str, Evidence] | None
+) -> tuple[str, Evidence] | None:
+    """The build's Java release wins; a JDK pinned for developers (`.java-version`, `.sdkmanrc`) that is older
+    cannot compile it, which is a conflict worth reporting."""
+    if build and pin:
+        need, have = _java_line(build[0]), _java_line(pin[0])
+        if need and have and int(have) < int(need):
+            b.finding(
+                "version-conflict",
+                "error",
+                f"{pin[1].cite()} pins JDK {have}, but {build[1].cite()} compiles for Java {need}",
+                pin[1],
+                build[1],
+            )
+    return build or pin
 
 
 def _set_java(b: StackBuilder, value: str, evidence: Evidence) -> None:
