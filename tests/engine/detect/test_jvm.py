@@ -161,6 +161,7 @@ def test_maven_and_gradle_in_one_directory_are_two_stacks_sharing_facts(tmp_path
     )
     by_pm = {s.package_manager: s for s in stacks}
     assert sorted(by_pm) == ["gradle", "maven"]
+    assert any(f.code == "multiple-build-systems" and f.stack == "." for f in ctx.findings)
     gradle = by_pm["gradle"]
     # the Gradle script says nothing: the release and the drivers come from the pom beside it
     assert gradle.versions == ["21"]

@@ -151,3 +151,16 @@ def test_cargo_deny_config_applies_to_every_workspace_below_it(tmp_path: Path) -
         "examples": ["rustfmt", "clippy", "other"],
     }
     assert all("cargo deny check" in s.lint_commands for s in stacks)
+
+
+def test_an_explicit_package_workspace_key_names_the_root(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["tools/*"]\n',
+            "tools/Cargo.toml": "[workspace]\nmembers = []\n",
+            "tools/gen/Cargo.toml": crate("gen", 'workspace = "../.."\n'),
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert by_path["."].workspace_members == ["tools/gen"]

@@ -66,7 +66,17 @@ _GRADLE_DEP = re.compile(r"[\"']([\w.\-]+):([\w.\-]+)(?::[^\"']*)?[\"']")
 
 
 def detect(ctx: Context) -> list[Stack]:
-    return [*_maven(ctx), *_gradle(ctx)]
+    maven, gradle = _maven(ctx), _gradle(ctx)
+    for dup in sorted({s.path for s in maven} & {s.path for s in gradle}):
+        manifests = [m for s in (*maven, *gradle) if s.path == dup for m in s.manifests[:1]]
+        ctx.finding(
+            "multiple-build-systems",
+            "info",
+            f"{dup}: the project is built by both Maven and Gradle; CI has to keep both builds working",
+            *(ev(m) for m in manifests),
+            stack=dup,
+        )
+    return [*maven, *gradle]
 
 
 # Build files under a source set (`src/test/resources/...`, `src/it/...`) are test inputs, not builds.

@@ -24,6 +24,7 @@ from autodevops.engine.detect.builder import (
     frameworks_from_deps,
     is_project_path,
     is_under,
+    join,
     relpath,
     services_from_deps,
 )
@@ -138,6 +139,11 @@ def detect(ctx: Context) -> list[Stack]:
             key=lambda w: len(w.dir) if w.dir != "." else 0,
             default=None,
         )
+        # `package.workspace = "../.."` names the root explicitly instead of the upward search.
+        explicit = crate.package.get("workspace")
+        if isinstance(explicit, str):
+            target = join(crate.dir, explicit)
+            nearest = next((w for w in workspaces if w.dir == target), nearest)
         owner[crate.manifest] = nearest if nearest is not None and _member_of(nearest, crate) else crate
     roots = unique(owner[c.manifest].manifest for c in crates)
     by_manifest = {c.manifest: c for c in crates}
