@@ -17,7 +17,7 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, given, settings
-from schemathesis import checks
+from schemathesis import GenerationMode, checks
 
 from autodevops.web import create_app
 from conftest import MakeTenant, platform_settings  # tests/conftest.py, the shared platform fixtures
@@ -66,6 +66,12 @@ def _schema() -> Any:
 
 SCHEMA = _schema()
 OPERATIONS = {operation.label: operation for operation in (result.ok() for result in SCHEMA.get_all_operations())}
+# Operations with inputs that can be made invalid (parameters or a request body).
+WITH_INPUTS = sorted(
+    label
+    for label, operation in OPERATIONS.items()
+    if any(True for _ in operation.iter_parameters()) or operation.get_request_payload_content_types()
+)
 
 
 @pytest.fixture
@@ -78,10 +84,27 @@ async def auth_headers(make_tenant: MakeTenant) -> dict[str, str]:
 def test_operation_conforms_to_the_schema(label: str, live_url: str, auth_headers: dict[str, str]) -> None:
     operation = OPERATIONS[label]
 
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def call(case: schemathesis.Case) -> None:
         case.call_and_validate(base_url=live_url, headers=auth_headers, checks=CHECKS)
+
+    call()
+
+
+@pytest.mark.parametrize("label", WITH_INPUTS)
+def test_operation_rejects_invalid_input_with_a_4xx(label: str, live_url: str, auth_headers: dict[str, str]) -> None:
+    """Inputs that violate the schema (wrong types, missing fields, bad formats) get a client error, not a 5xx."""
+    operation = OPERATIONS[label]
+
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def call(case: schemathesis.Case) -> None:
+        case.call_and_validate(
+            base_url=live_url,
+            headers=auth_headers,
+            checks=[checks.not_a_server_error, checks.negative_data_rejection, checks.content_type_conformance],
+        )
 
     call()
 
