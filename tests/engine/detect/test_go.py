@@ -125,3 +125,22 @@ def test_an_end_of_life_toolchain_directive_is_reported(tmp_path: Path) -> None:
     assert stack.versions == ["1.26", "1.27"]
     finding = next(f for f in ctx.findings if f.code == "eol-runtime")
     assert finding.evidence[0].line == 5
+
+
+def test_a_parent_golangci_config_applies_unless_the_parent_is_a_module(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            ".golangci.yml": "",
+            "staticcheck.conf": "",
+            "services/api/go.mod": "module api\n\ngo 1.26\n",
+            "lib/go.mod": "module lib\n\ngo 1.26\n",
+            "lib/examples/demo/go.mod": "module demo\n\ngo 1.26\n",
+        },
+    )
+    lint = {s.path: s.lint_tools for s in stacks}
+    assert lint == {
+        "services/api": ["golangci-lint", "staticcheck"],
+        "lib": ["golangci-lint", "staticcheck"],
+        "lib/examples/demo": ["gofmt", "go-vet", "staticcheck"],
+    }

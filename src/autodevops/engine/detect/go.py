@@ -136,16 +136,22 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
     b.set("test_tool", "go-test", 0.95, ev(main.manifest), why="Go's built-in test runner")
     b.set("test_commands", [test_cmd], 0.85, ev(main.manifest))
 
-    # golangci-lint reads its config from the module directory (or the workspace root); without one, the
-    # toolchain's own checks are the baseline.
-    cfg = files_under(ctx, directory, GOLANGCI_CONFIGS)
+    # golangci-lint reads its config from the module directory (or the workspace root), else from the nearest
+    # parent; a parent that is itself a module keeps its config to itself in practice (the linter runs there).
+    # Without one, the toolchain's own checks are the baseline.
+    cfg = _golangci_config(ctx, directory)
     if cfg:
-        b.add("lint_tools", ["golangci-lint"], 0.95, ev(cfg[0]))
-        b.add("lint_commands", ["golangci-lint run"], 0.9, ev(cfg[0]))
+        b.add("lint_tools", ["golangci-lint"], 0.95, ev(cfg))
+        b.add("lint_commands", ["golangci-lint run"], 0.9, ev(cfg))
     else:
         why = "standard checks shipped with the Go toolchain"
         b.add("lint_tools", ["gofmt", "go-vet"], 0.5, ev(main.manifest), why=why)
         b.add("lint_commands", ['test -z "$(gofmt -l .)"', "go vet ./..."], 0.5, ev(main.manifest), why=why)
+
+    staticcheck = files_under(ctx, directory, ["staticcheck.conf"]) or files_under(ctx, ".", ["staticcheck.conf"])
+    if staticcheck:
+        b.add("lint_tools", ["staticcheck"], 0.85, ev(staticcheck[0]))
+        b.add("lint_commands", ["staticcheck ./..."], 0.8, ev(staticcheck[0]))
 
     # A build step matters when the module produces a program (a main package at its root or under cmd/);
     # go vet and go test already compile libraries, and example programs are not deliverables.
@@ -160,6 +166,19 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         services_from_deps(b, "go", names, m.manifest, confidence=0.5)
         frameworks_from_deps(b, FRAMEWORKS, m.requires, m.manifest)
     return b.build()
+
+
+def _golangci_config(ctx: Context, directory: str) -> str | None:
+    d = directory
+    while True:
+        found = files_under(ctx, d, GOLANGCI_CONFIGS)
+        if found:
+            return found[0]
+        if d in ("", "."):
+            return None
+        d = Context.dirname(d)
+        if ctx.exists(Context.join(d, "go.mod")):
+            return None
 
 
 def _pkg_pattern(root: str, module_dir: str) -> str:
