@@ -2,10 +2,11 @@
 
 A stack is a `composer.json` that is not part of another one: packages a root composer.json `replace`s or
 autoloads from its own source tree (monorepo split packages) are built and tested with it, and tool manifests
-(`vendor-bin/*`, bamarni's composer-bin-plugin) are not projects.
+(`vendor-bin/*`, bamarni's composer-bin-plugin) are not projects; nor are nested projects without tests.
 
-Versions: `config.platform.php` pins; otherwise `require.php` intersected with the PHP lines supported on the
-analysis date. Tests: Pest or PHPUnit, run through `composer test` when the project defines that script.
+Versions: `require.php` (else `config.platform.php` as the lowest supported version) intersected with the PHP
+lines supported on the analysis date. Tests: Pest or PHPUnit, run through `composer test` when the project
+defines that script.
 """
 
 from __future__ import annotations
