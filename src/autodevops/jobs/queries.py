@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import Job, OrganizationMember, utcnow
@@ -103,20 +103,33 @@ async def list_dead_letters(session: AsyncSession, *, limit: int = 1000) -> list
     return list(rows.scalars())
 
 
-async def mark_active(session: AsyncSession, job: Job) -> None:
-    """Start an attempt: count it first, so a crash during the run still uses up the attempt."""
-    job.state = "active"
-    job.attempts += 1
-    job.started_at = utcnow()
-    job.finished_at = None
-    await session.flush()
+async def claim(session: AsyncSession, job_id: uuid.UUID) -> Row[Any] | None:
+    """Start an attempt of a runnable job in one statement: `active`, attempts + 1.
+
+    Returns (queue, name, attempts, max_attempts, payload, correlation_id, last_error), or None when the job
+    is missing, finished, or out of attempts (the caller then looks at the row to say which).
+    """
+    now = func.now()
+    statement = (
+        update(Job)
+        .where(Job.id == job_id, Job.state.in_(UNFINISHED_STATES), Job.attempts < Job.max_attempts)
+        .values(state="active", attempts=Job.attempts + 1, started_at=now, finished_at=None, updated_at=now)
+        .returning(Job.queue, Job.name, Job.attempts, Job.max_attempts, Job.payload, Job.correlation_id, Job.last_error)
+        .execution_options(synchronize_session=False)
+    )
+    row: Row[Any] | None = (await session.execute(statement)).one_or_none()
+    return row
 
 
-async def mark_completed(session: AsyncSession, job: Job) -> None:
-    job.state = "completed"
-    job.last_error = None
-    job.finished_at = utcnow()
-    await session.flush()
+async def complete(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """The running attempt succeeded (one statement; the caller holds the job's advisory lock)."""
+    now = func.now()
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "active")
+        .values(state="completed", last_error=None, finished_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_retry(session: AsyncSession, job: Job, error: str) -> None:

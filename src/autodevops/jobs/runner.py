@@ -241,29 +241,32 @@ class Runner:
     ) -> None:
         key = str(job_id)
         async with tenant_session(self.database, organization_id=organization_id) as session:
-            row = await queries.get(session, job_id, for_update=True)
-            if row is None:
-                log.warning("job has no record (organization deleted?); dropping it", job_id=key)
-                return
-            if row.state in ("completed", "dead_letter"):
-                log.info("duplicate delivery of a finished job; acknowledged", job_id=key)
-                return
-            queue, max_attempts = row.queue, row.max_attempts
-            if spec is None:
-                await queries.mark_dead(session, row, f"unknown task {row.name!r}")
-                verdict = "dead"
-            elif row.attempts >= max_attempts:
-                # The last attempt started and never recorded an outcome: its worker died mid-run.
-                lost = "the worker running the last attempt was lost"
-                await queries.mark_dead(session, row, lost)
-                if spec.on_dead_letter is not None:
-                    await spec.on_dead_letter(session, dict(row.payload), lost)
-                verdict = "dead"
-            else:
-                await queries.mark_active(session, row)
+            claimed = await queries.claim(session, job_id) if spec is not None else None
+            if claimed is not None:
                 verdict = "run"
-            attempt, payload, last_error = row.attempts, dict(row.payload), row.last_error
-            correlation_id = row.correlation_id
+                queue, attempt, max_attempts = claimed.queue, claimed.attempts, claimed.max_attempts
+                payload, correlation_id, last_error = dict(claimed.payload), claimed.correlation_id, claimed.last_error
+            else:
+                row = await queries.get(session, job_id, for_update=True)
+                if row is None:
+                    log.warning("job has no record (organization deleted?); dropping it", job_id=key)
+                    return
+                if row.state in ("completed", "dead_letter"):
+                    log.info("duplicate delivery of a finished job; acknowledged", job_id=key)
+                    return
+                if spec is None:
+                    await queries.mark_dead(session, row, f"unknown task {row.name!r}")
+                elif row.attempts >= row.max_attempts:
+                    # The last attempt started and never recorded an outcome: its worker died mid-run.
+                    lost = "the worker running the last attempt was lost"
+                    await queries.mark_dead(session, row, lost)
+                    if spec.on_dead_letter is not None:
+                        await spec.on_dead_letter(session, dict(row.payload), lost)
+                else:  # pragma: no cover - claim() takes every runnable job
+                    raise RuntimeError(f"job {key} is runnable but could not be claimed")
+                verdict = "dead"
+                queue, max_attempts, attempt = row.queue, row.max_attempts, row.attempts
+                payload, correlation_id, last_error = dict(row.payload), row.correlation_id, row.last_error
         if verdict == "dead":
             metrics.JOB_DEAD_LETTERS.labels(queue).inc()
             await self._publish(key, "failed", error=last_error, attempts=attempt)
@@ -298,10 +301,7 @@ class Runner:
                     await asyncio.wait_for(handler, timeout_s)
                 finally:
                     self._handlers.pop(key, None)
-                row = await queries.get(session, job_id, for_update=True)
-                if row is None:
-                    return
-                await queries.mark_completed(session, row)
+                await queries.complete(session, job_id)
                 done_attempt = attempt
 
                 async def announce_done() -> None:
