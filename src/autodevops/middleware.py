@@ -212,32 +212,36 @@ class BodySizeLimitMiddleware:
     A declared `Content-Length` over the limit is refused before the app runs. Without one (chunked
     uploads) or with a lying one, the body is counted while the app reads it; past the limit the 413 is
     sent at once and the app sees a disconnect, so nothing it sends afterwards reaches the client.
+    `per_path` gives exact paths their own limit (GitHub sends webhook payloads of up to 25 MB).
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path or {}
 
-    def _error(self) -> dict[str, Any]:
+    @staticmethod
+    def _error(limit: int) -> dict[str, Any]:
         return PayloadTooLarge(
-            f"Request body is larger than {self.max_bytes} bytes.", detail=f"limit is {self.max_bytes} bytes"
+            f"Request body is larger than {limit} bytes.", detail=f"limit is {limit} bytes"
         ).to_json()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > limit
             except ValueError:
                 await send_json(
                     send, 400, AppError("Malformed Content-Length header.").to_json(), {"Connection": "close"}
                 )
                 return
             if too_large:
-                await send_json(send, 413, self._error(), {"Connection": "close"})
+                await send_json(send, 413, self._error(limit), {"Connection": "close"})
                 return
 
         received = 0
@@ -251,10 +255,10 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     refused = True
                     if not response_started:
-                        await send_json(send, 413, self._error(), {"Connection": "close"})
+                        await send_json(send, 413, self._error(limit), {"Connection": "close"})
                     return {"type": "http.disconnect"}
             return message
 

@@ -147,6 +147,16 @@ def test_streamed_oversized_body_without_content_length_is_refused(client: TestC
     assert received == []
 
 
+def test_github_webhooks_have_their_own_body_limit(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(max_body_bytes=1024, github_webhook_max_bytes=4096, github_webhook_secret="s3cret")
+    with TestClient(create_app(settings)) as client:
+        within = client.post("/api/v1/github/webhooks", content=b"{" + b" " * 2000 + b"}")
+        beyond = client.post("/api/v1/github/webhooks", content=b"x" * 4097)
+    assert within.status_code != 413  # larger than the API limit, within the webhook one: reaches the app
+    assert beyond.status_code == 413
+    assert beyond.json()["detail"] == "limit is 4096 bytes"
+
+
 def test_malformed_content_length_is_a_400(client: TestClient) -> None:
     response = client.post("/test/upload", content=b"abc", headers={"Content-Length": "lots"})
     assert response.status_code == 400
