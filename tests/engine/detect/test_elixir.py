@@ -10,7 +10,7 @@ from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
 from autodevops.engine.source import LocalDir
 
-TODAY = dt.date(2026, 11, 26)  # Elixir 1.15-1.19 receive security fixes
+TODAY = dt.date(2026, 11, 26)  # Elixir 1.16-1.20 receive security fixes
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
@@ -39,7 +39,7 @@ end
 def test_mix_project(tmp_path: Path) -> None:
     (stack,), _ = analyze(tmp_path, {"mix.exs": MIX, "mix.lock": "%{}", ".formatter.exs": "[]"})
     assert stack.package_manager == "mix"
-    assert stack.versions == ["1.17", "1.18", "1.19"]
+    assert stack.versions == ["1.17", "1.18", "1.19", "1.20"]
     assert stack.provenance["versions"].evidence[0].key == "elixir"
     assert stack.test_tool == "mix-test"
     assert stack.test_commands == ["mix test"]
