@@ -8,15 +8,17 @@ syntax, so both targets always agree on what is built and tested.
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 from dataclasses import dataclass, field
 
+from autodevops.engine import runtimes
 from autodevops.engine.generate.yamlout import UNPRINTABLE
 from autodevops.engine.model import Analysis, Evidence, Finding, Stack
 
-# When a stack declares no version, CI still has to pick one: the current stable line at the time the table
-# was written. The comment in the workflow says so, and the analyzer's version findings explain why.
+# When a stack declares no version, CI still has to pick one: the newest supported line on the analysis date
+# from the runtimes table, or, for runtimes it does not cover, these. The workflow's comment says so.
 DEFAULT_VERSIONS: dict[str, str] = {
     "python": "3.13",
     "node": "24",
@@ -523,6 +525,29 @@ def _pip_tools(commands: list[Command], tools: list[str]) -> list[str]:
 # ---- the plan ------------------------------------------------------------------------------------------------
 
 
+RUNTIME_LANGUAGE = {
+    "python": "python",
+    "node": "node",
+    "go": "go",
+    "java": "java",
+    "ruby": "ruby",
+    "php": "php",
+    "dotnet": "dotnet",
+    "elixir": "elixir",
+}
+
+
+def _default_version(toolchain: str, today: dt.date) -> str:
+    """The newest supported release line on the analysis date (LTS lines where a project would expect one)."""
+    language = RUNTIME_LANGUAGE.get(toolchain)
+    if language:
+        lts = True if language in ("java", "dotnet", "node") else None
+        found = runtimes.latest(language, today, lts_only=lts)
+        if found:
+            return found
+    return DEFAULT_VERSIONS.get(toolchain, "stable")
+
+
 def _safe(commands: list[str], plan: StackPlan) -> list[str]:
     """Commands read from the repository, minus any that could smuggle an expression into the workflow.
 
@@ -549,7 +574,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     elif declared:
         versions = sorted(dict.fromkeys(_normalize_version(toolchain, v) for v in declared), key=version_key_tuple)
     else:
-        versions = [_normalize_version(toolchain, DEFAULT_VERSIONS.get(toolchain, "stable"))]
+        versions = [_normalize_version(toolchain, _default_version(toolchain, analysis.analyzed_on))]
     oses = [RUNNERS[o] for o in ("linux", "macos", "windows") if o in stack.operating_systems] or [RUNNERS["linux"]]
     services = [SERVICES[s] for s in stack.services if s in SERVICES]
     title = stack.language if stack.path in ("", ".") else f"{stack.language} ({stack.path})"
