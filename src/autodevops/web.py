@@ -219,7 +219,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     _include_api(app)
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
-    app.include_router(login_router)
+    # Sign-in is anonymous by nature, so only the per-IP limit applies to it.
+    app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(webhook_router)
     _install_docs(app)
     _install_openapi(app)

@@ -147,3 +147,14 @@ async def test_api_ip_limit_counts_before_authentication(make_api_client: Any, k
         for _ in range(4)
     ]
     assert guesses == [401, 401, 401, 429]
+
+
+async def test_sign_in_is_limited_per_ip(make_api_client: Any, key_prefix: str, clean_db: None) -> None:
+    client = await make_api_client(
+        rate_limit_enabled=True,
+        rate_limit_per_ip="2/minute",
+        rate_limit_key_prefix=f"{key_prefix}-login-{uuid.uuid4().hex[:8]}",
+    )
+    statuses = [(await client.get("/auth/github/login")).status_code for _ in range(3)]
+    assert statuses[2] == 429
+    assert 429 not in statuses[:2]
