@@ -144,3 +144,13 @@ def test_a_parent_golangci_config_applies_unless_the_parent_is_a_module(tmp_path
         "lib": ["golangci-lint", "staticcheck"],
         "lib/examples/demo": ["gofmt", "go-vet", "staticcheck"],
     }
+
+
+def test_a_makefile_test_target_is_the_entry_point(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {"go.mod": "module m\n\ngo 1.26\n", "Makefile": "TEST := go test\n\ntest:\n\t$(TEST) -race ./...\n"},
+    )
+    assert stack.test_tool == "go-test"
+    assert stack.test_commands == ["make test"]
+    assert stack.provenance["test_commands"].evidence[0].line == 3

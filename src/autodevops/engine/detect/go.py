@@ -134,7 +134,18 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
 
     test_cmd = "go test ./..." if not work else "go test " + " ".join(_pkg_pattern(directory, m.dir) for m in members)
     b.set("test_tool", "go-test", 0.95, ev(main.manifest), why="Go's built-in test runner")
-    b.set("test_commands", [test_cmd], 0.85, ev(main.manifest))
+    make_target = _make_test_target(ctx, directory)
+    if make_target:
+        makefile, line = make_target
+        b.set(
+            "test_commands",
+            ["make test"],
+            0.8,
+            ev(makefile, key="test", line=line),
+            why="the project's own test entry point (build tags, race detector, coverage live there)",
+        )
+    else:
+        b.set("test_commands", [test_cmd], 0.85, ev(main.manifest))
 
     # golangci-lint reads its config from the module directory (or the workspace root), else from the nearest
     # parent; a parent that is itself a module keeps its config to itself in practice (the linter runs there).
@@ -166,6 +177,18 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         services_from_deps(b, "go", names, m.manifest, confidence=0.5)
         frameworks_from_deps(b, FRAMEWORKS, m.requires, m.manifest)
     return b.build()
+
+
+_MAKE_TEST = re.compile(r"^test[ \t]*:(?!=)", re.M)
+
+
+def _make_test_target(ctx: Context, directory: str) -> tuple[str, int] | None:
+    for makefile in files_under(ctx, directory, ("GNUmakefile", "Makefile", "makefile")):
+        text = ctx.text(makefile) or ""
+        m = _MAKE_TEST.search(text)
+        if m:
+            return makefile, line_of(text, m.start())
+    return None
 
 
 def _golangci_config(ctx: Context, directory: str) -> str | None:
