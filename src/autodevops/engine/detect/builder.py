@@ -4,8 +4,10 @@
   file and key it came from.
 - `is_project_path` decides which manifests can be project roots: manifests inside vendored code, test
   fixtures or dependency caches are somebody else's project, not this repository's.
-- `matrix` turns a declared range (or a pin) into the version matrix through the runtime table, and reports
-  end-of-life pins as findings.
+- `matrix` turns a declared range into the version matrix through the runtime table; `pinned` records a pin;
+  `check_pin` reports a pin the declared range excludes; end-of-life versions become findings.
+- `index` holds per-analysis lookups (source files by extension, directories containing them) so that no
+  detector rescans the whole tree per stack.
 """
 
 from __future__ import annotations
