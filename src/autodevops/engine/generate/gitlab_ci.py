@@ -23,6 +23,8 @@ DEFAULT_BRANCH = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
 def _tag(plan: StackPlan, version: str) -> str:
     """An image tag for a version the setup actions would accept (`stable`, `8.0.x`, `v2.x` → a real tag)."""
     v = version.removesuffix(".x").lstrip("v")
+    if v.startswith("lts") and plan.toolchain == "node":
+        return "lts"  # `lts/*`, `lts/iron`: the node image's moving LTS tag
     if not v or not v[0].isdigit():
         return "latest"
     return v
