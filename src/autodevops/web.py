@@ -24,6 +24,7 @@ from autodevops import __version__
 from autodevops.api import api_router
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.auth.login import router as login_router
+from autodevops.auth.sessions import SessionRenewalMiddleware
 from autodevops.config import Settings, get_settings
 from autodevops.db import Database
 from autodevops.errors import AppError
@@ -45,8 +46,6 @@ log = get_logger(__name__)
 API_PREFIX = "/api/v1"
 DOCS_URL = "/docs"
 OPENAPI_URL = "/openapi.json"
-# GitHub webhook deliveries may be much larger than API requests; they get their own body limit.
-WEBHOOK_PATH = "/api/v1/github/webhooks"
 SWAGGER_UI_VERSION = "5"
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -219,13 +218,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     _include_api(app)
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
-    # Sign-in is anonymous by nature, so only the per-IP limit applies to it.
-    app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
+    app.include_router(login_router)
     app.include_router(webhook_router)
     _install_docs(app)
     _install_openapi(app)
 
     # add_middleware wraps: the last one added is the outermost.
+    app.add_middleware(SessionRenewalMiddleware)  # sets renewed session cookies prepared by authentication
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -241,11 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         max_age=600,
     )
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        per_path={WEBHOOK_PATH: settings.github_webhook_max_bytes},
-    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age, docs_prefix=DOCS_URL)

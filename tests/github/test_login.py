@@ -253,3 +253,44 @@ async def test_token_under_a_dropped_key_asks_to_sign_in_again(
     response = await app_client.get("/api/v1/github/installations")
     assert response.status_code == 409
     assert response.json()["error"] == "github_account_required"
+
+
+async def test_sliding_renewal_keeps_the_session_and_its_csrf_token(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub
+) -> None:
+    await sign_in(app_client, fake_github, fake_github.add_user("mona"))
+    settings = app_settings(app_client)
+    name = sessions.cookie_name(settings)
+    fresh = await app_client.get("/api/v1/auth/session")
+    assert "set-cookie" not in fresh.headers  # young sessions are left alone
+    claims = jwt.decode(app_client.cookies[name], options={"verify_signature": False})
+
+    now = int(time.time())
+    aged = sessions.issue_session_token(
+        settings, uuid.UUID(claims["sub"]), claims["sv"], now=now - 2400, jti=claims["jti"], auth_time=now - 2400
+    )
+    app_client.cookies.clear()
+    app_client.cookies.set(name, aged)
+    renewed = await app_client.get("/api/v1/auth/session")
+    assert renewed.status_code == 200
+    assert renewed.json()["csrf_token"] == fresh.json()["csrf_token"]
+    assert "httponly" in renewed.headers["set-cookie"].lower()
+    new_claims = jwt.decode(renewed.cookies[name], options={"verify_signature": False})
+    assert new_claims["jti"] == claims["jti"]
+    assert new_claims["exp"] >= now + 3600 - 5
+    assert new_claims["auth_time"] == now - 2400
+
+    # Past the absolute limit since sign-in, the session is not extended any more.
+    ancient = sessions.issue_session_token(
+        settings,
+        uuid.UUID(claims["sub"]),
+        claims["sv"],
+        now=now - 2400,
+        jti=claims["jti"],
+        auth_time=now - sessions.MAX_SESSION_SECONDS,
+    )
+    app_client.cookies.clear()
+    app_client.cookies.set(name, ancient)
+    kept = await app_client.get("/api/v1/auth/session")
+    assert kept.status_code == 200
+    assert "set-cookie" not in kept.headers

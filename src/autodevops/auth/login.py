@@ -65,9 +65,10 @@ async def github_callback(
 
 
 @router.post("/auth/logout", include_in_schema=False)
-async def logout(user: CurrentUser, session: DBSession, settings: AppSettings) -> RedirectResponse:
+async def logout(request: Request, user: CurrentUser, session: DBSession, settings: AppSettings) -> RedirectResponse:
     """End every session of the user (all browsers), then go home."""
     await sessions.revoke_sessions(session, user.id)
+    setattr(request.state, sessions.RENEWED_STATE_KEY, None)  # no renewed cookie after the one being deleted
     response = RedirectResponse("/", status_code=303)
     sessions.clear_session_cookie(response, settings)
     return response

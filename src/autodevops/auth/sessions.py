@@ -7,6 +7,8 @@
   Secure can only be turned off for an http://localhost public URL (`Settings.check`).
 * `user_session_states.session_version` is compared on every request: logout and disabling a user bump it,
   which revokes every cookie issued before at once.
+* Sliding renewal: a cookie past half its lifetime is re-issued (same session id, new `exp`) on the next
+  request, by `SessionRenewalMiddleware`; never beyond `MAX_SESSION_SECONDS` after sign-in.
 * A request authenticated by the cookie that changes state (not GET/HEAD/OPTIONS) must carry the session's
   CSRF token in `X-CSRF-Token` (HTMX, fetch) or a `csrf_token` form field. The token is an HMAC of the
   session's `jti`, so it needs no storage and dies with the session. Bearer-token clients are not affected:
@@ -26,6 +28,7 @@ from typing import Any
 import jwt
 from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autodevops.config import Settings
 from autodevops.db import bind_tenant
@@ -39,6 +42,8 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub", "jti", "sv"]
+MAX_SESSION_SECONDS = 12 * 3600  # sliding renewal never extends a session past this, counted from sign-in
+RENEWED_STATE_KEY = "renewed_session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,7 @@ class SessionClaims:
     version: int
     jti: str
     expires_at: int
+    auth_time: int
 
 
 def cookie_name(settings: Settings) -> str:
@@ -58,17 +64,30 @@ def _key(settings: Settings, purpose: str) -> bytes:
     return hashlib.sha256(f"autodevops:{purpose}:".encode() + settings.secret_key.get_secret_value().encode()).digest()
 
 
-def issue_session_token(settings: Settings, user_id: uuid.UUID, version: int, *, now: int | None = None) -> str:
-    """A signed session JWT for `user_id` at session version `version`."""
+def issue_session_token(
+    settings: Settings,
+    user_id: uuid.UUID,
+    version: int,
+    *,
+    now: int | None = None,
+    jti: str | None = None,
+    auth_time: int | None = None,
+) -> str:
+    """A signed session JWT for `user_id` at session version `version`.
+
+    A renewal passes the session's `jti` (so its CSRF token stays valid) and `auth_time` (the sign-in time,
+    which bounds how long renewals can extend a session).
+    """
     issued = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
         "iss": settings.public_url,
         "aud": AUDIENCE,
         "sub": str(user_id),
         "sv": version,
-        "jti": secrets.token_urlsafe(16),
+        "jti": jti or secrets.token_urlsafe(16),
         "iat": issued,
         "exp": issued + settings.session_ttl_seconds,
+        "auth_time": issued if auth_time is None else auth_time,
     }
     return jwt.encode(claims, _key(settings, "session"), algorithm=ALGORITHM)
 
@@ -84,7 +103,13 @@ def verify_session_token(settings: Settings, token: str) -> SessionClaims:
             issuer=settings.public_url,
             options={"require": _REQUIRED},
         )
-        return SessionClaims(uuid.UUID(str(claims["sub"])), int(claims["sv"]), str(claims["jti"]), int(claims["exp"]))
+        return SessionClaims(
+            uuid.UUID(str(claims["sub"])),
+            int(claims["sv"]),
+            str(claims["jti"]),
+            int(claims["exp"]),
+            int(claims.get("auth_time", claims["iat"])),
+        )
     except (jwt.PyJWTError, ValueError, TypeError):
         raise Unauthorized("session expired or invalid; sign in again") from None
 
@@ -92,6 +117,54 @@ def verify_session_token(settings: Settings, token: str) -> SessionClaims:
 def csrf_token(settings: Settings, claims: SessionClaims) -> str:
     """The CSRF token of one session."""
     return hmac.new(_key(settings, "csrf"), claims.jti.encode(), hashlib.sha256).hexdigest()
+
+
+def renewed_token(settings: Settings, claims: SessionClaims, *, now: int | None = None) -> str | None:
+    """A fresh token for a session past half its lifetime (sliding renewal), or None.
+
+    Renewal keeps the session's identity (`jti`, hence its CSRF token) and never extends it beyond
+    `MAX_SESSION_SECONDS` after sign-in: a stolen cookie cannot be kept alive forever.
+    """
+    current = int(time.time()) if now is None else now
+    if claims.expires_at - current > settings.session_ttl_seconds // 2:
+        return None
+    if current - claims.auth_time >= MAX_SESSION_SECONDS:
+        return None
+    return issue_session_token(
+        settings, claims.user_id, claims.version, now=current, jti=claims.jti, auth_time=claims.auth_time
+    )
+
+
+def session_cookie_header(settings: Settings, token: str) -> str:
+    """The `Set-Cookie` header value of a session cookie."""
+    response = Response()
+    set_session_cookie(response, settings, token)
+    return response.headers["set-cookie"]
+
+
+class SessionRenewalMiddleware:
+    """Sets the renewed session cookie the authenticator prepared (`request.state.renewed_session`).
+
+    Authenticators cannot reach the response; this pure ASGI middleware adds the header when the response
+    starts, whatever the route returned.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})  # shared with every Request of this scope
+
+        async def send_with_cookie(message: Message) -> None:
+            header = state.get(RENEWED_STATE_KEY)
+            if message["type"] == "http.response.start" and header:
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", header.encode("latin-1"))]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -175,4 +248,7 @@ async def session_cookie(request: Request, session: AsyncSession) -> User | None
         raise Unauthorized("session expired or invalid; sign in again")
     request.state.csrf_token = expected
     request.state.session_claims = claims
+    renewed = renewed_token(settings, claims)
+    if renewed is not None:
+        setattr(request.state, RENEWED_STATE_KEY, session_cookie_header(settings, renewed))
     return user
