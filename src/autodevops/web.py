@@ -46,6 +46,8 @@ log = get_logger(__name__)
 API_PREFIX = "/api/v1"
 DOCS_URL = "/docs"
 OPENAPI_URL = "/openapi.json"
+# GitHub webhook deliveries may be much larger than API requests; they get their own body limit.
+WEBHOOK_PATH = "/api/v1/github/webhooks"
 SWAGGER_UI_VERSION = "5"
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -218,7 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     _include_api(app)
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
-    app.include_router(login_router)
+    # Sign-in is anonymous by nature, so only the per-IP limit applies to it.
+    app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(webhook_router)
     _install_docs(app)
     _install_openapi(app)
@@ -240,7 +243,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         max_age=600,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        per_path={WEBHOOK_PATH: settings.github_webhook_max_bytes},
+    )
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age, docs_prefix=DOCS_URL)
