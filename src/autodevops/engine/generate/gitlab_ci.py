@@ -163,7 +163,7 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     job.add("image", image)
     if matrix and var:
         # The elixir image bundles a matching Erlang/OTP, so no OTP pairing is needed here.
-        entry = Map().add(var, Flow(list(plan.versions)))
+        entry = Map().add(var, Flow(list(dict.fromkeys(_tag(plan, v) for v in plan.versions))))
         job.add("parallel", Map().add("matrix", Seq().add(entry)))
     job.add("rules", _rules(plan, split))
     job.add("needs", Flow([]) if kind != "build" else Flow([plan.job_id("test")]))
