@@ -7,13 +7,13 @@ refuses to run in production with default or missing secrets, listing every prob
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -22,6 +22,16 @@ Environment = Literal["development", "test", "production"]
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - a known-bad default, refused in production
 DEV_DATABASE_URL = "postgresql+asyncpg://autodevops_app:autodevops_app@127.0.0.1:5432/autodevops"
 DEV_DATABASE_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/autodevops"
+
+
+AI_PROVIDERS = ("gemini", "openai", "anthropic")
+
+
+class AIPrice(BaseModel):
+    """What a model costs, in USD per million tokens."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
 
 
 class ConfigError(Exception):
@@ -120,6 +130,68 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     # Secure cookies may only be turned off for http://localhost development.
     session_cookie_secure: bool = True
+
+    # ---- AI layer (refines the rule engine; off when no entry is usable) ------------------------------
+    # Ordered "provider:model" entries tried in turn; providers: gemini, openai (any OpenAI-compatible
+    # server: Ollama, vLLM...), anthropic. An entry whose provider has no API key (and, for openai, the
+    # public base URL) is skipped.
+    ai_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["gemini:gemini-2.5-flash", "openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"]
+    )
+    gemini_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    ai_gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    ai_openai_base_url: str = "https://api.openai.com/v1"
+    ai_anthropic_base_url: str = "https://api.anthropic.com"
+    ai_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    ai_retries: int = Field(default=2, ge=0, le=10, description="Retries of one entry before falling back.")
+    ai_backoff_base_s: float = Field(default=1.0, ge=0)
+    ai_backoff_max_s: float = Field(default=20.0, ge=0)
+    # A Retry-After/retryDelay longer than this is not waited out: the router falls back to the next entry.
+    ai_retry_after_max_s: float = Field(default=30.0, ge=0)
+    ai_digest_max_tokens: int = Field(default=1500, ge=200, le=100_000)
+    ai_max_output_tokens: int = Field(default=1024, ge=64, le=32_000)
+    ai_breaker_failures: int = Field(default=5, ge=1)
+    ai_breaker_window_s: float = Field(default=60.0, gt=0)
+    ai_breaker_cooldown_s: float = Field(default=30.0, gt=0)
+    # Per provider (gemini, openai, anthropic), shared by every worker through Redis.
+    ai_requests_per_minute: dict[str, int] = Field(
+        default_factory=lambda: {"gemini": 60, "openai": 500, "anthropic": 50}
+    )
+    ai_tokens_per_minute: dict[str, int] = Field(
+        default_factory=lambda: {"gemini": 1_000_000, "openai": 200_000, "anthropic": 50_000}
+    )
+    # Over quota, a call waits up to this long for room; beyond it the job is re-scheduled with a delay.
+    ai_quota_max_wait_s: float = Field(default=10.0, ge=0)
+    ai_cache_ttl_s: int = Field(default=7 * 86400, ge=0)
+    ai_key_prefix: str = Field(default="autodevops-ai", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # USD per million tokens, keyed "provider:model"; an unknown model costs 0 and is logged.
+    ai_prices: dict[str, AIPrice] = Field(
+        default_factory=lambda: {
+            "gemini:gemini-2.5-flash": AIPrice(input_per_mtok=0.30, output_per_mtok=2.50),
+            "gemini:gemini-2.5-flash-lite": AIPrice(input_per_mtok=0.10, output_per_mtok=0.40),
+            "openai:gpt-4o-mini": AIPrice(input_per_mtok=0.15, output_per_mtok=0.60),
+            "anthropic:claude-haiku-4-5": AIPrice(input_per_mtok=1.00, output_per_mtok=5.00),
+        }
+    )
+    ai_prices_as_of: date = date(2025, 10, 15)
+
+    @field_validator("ai_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("ai_models")
+    @classmethod
+    def _valid_models(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            provider, _, model = entry.partition(":")
+            if provider not in AI_PROVIDERS or not model:
+                raise ValueError(f"AI model entries are provider:model with provider in {AI_PROVIDERS}, got {entry!r}")
+        return value
 
     def check(self) -> None:
         """Raise `ConfigError` listing every setting that is unsafe for the current environment."""
