@@ -310,3 +310,10 @@ def test_commands_carrying_expressions_are_left_out() -> None:
     assert "# TODO: a command read from the repository was left out because it is unsafe" in ci
     assert "no-test-runner" in [f.code for f in result.findings]
     assert "npm run lint" in ci
+
+
+def test_schemas_reject_invalid_gitlab_and_dependabot_files() -> None:
+    from autodevops.engine.validate import schema_problems
+
+    assert schema_problems("build:\n  stage: test\n  script: {run: 1}\n", "gitlab-ci", ".gitlab-ci.yml")
+    assert schema_problems("version: 2\nupdates:\n  - package-ecosystem: nope\n", "dependabot", "d.yml")
