@@ -154,3 +154,9 @@ def test_a_makefile_test_target_is_the_entry_point(tmp_path: Path) -> None:
     assert stack.test_tool == "go-test"
     assert stack.test_commands == ["make test"]
     assert stack.provenance["test_commands"].evidence[0].line == 3
+
+
+def test_a_mise_tools_pin_is_read(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.26\n", "mise.toml": '[tools]\ngo = "1.27.1"\n'})
+    assert stack.versions == ["1.27"]
+    assert stack.provenance["versions"].evidence[0].key == "tools.go"

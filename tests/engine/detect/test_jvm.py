@@ -247,3 +247,10 @@ def test_a_developer_jdk_older_than_the_release_is_a_conflict(tmp_path: Path) ->
 def test_a_version_file_alone_sets_the_release(tmp_path: Path) -> None:
     (stack,), _ = analyze(tmp_path, {"pom.xml": pom("<artifactId>a</artifactId>"), ".java-version": "21.0.4\n"})
     assert stack.versions == ["21"]
+
+
+def test_an_asdf_java_pin_is_read(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path, {"pom.xml": pom("<artifactId>a</artifactId>"), ".tool-versions": "java temurin-21.0.4+7\n"}
+    )
+    assert stack.versions == ["21"]

@@ -296,6 +296,35 @@ def has_files(ctx: Context, exts: Iterable[str], root: str) -> bool:
     return root in idx.dirs_with(exts) and bool(root != "." or any(idx.by_ext.get(ext) for ext in exts))
 
 
+def tool_pin(ctx: Context, directory: str, tools: Iterable[str]) -> tuple[str, Evidence] | None:
+    """A version pinned for developers by a version manager: asdf/mise `.tool-versions`, or mise's `mise.toml`
+    `[tools]`; the stack's directory first, then the repository root. The version is returned as written
+    (`temurin-21.0.4`, `1.17.3-otp-27`); callers take what they need from it."""
+    names = tuple(tools)
+    for d in dict.fromkeys([directory, "."]):
+        tv = Context.join(d, ".tool-versions")
+        if ctx.exists(tv):
+            for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
+                parts = line.split("#")[0].split()
+                if len(parts) >= 2 and parts[0] in names:
+                    return parts[1], ev(tv, key=parts[0], line=i)
+        for name in ("mise.toml", ".mise.toml"):
+            mise = Context.join(d, name)
+            data = ctx.toml(mise) if ctx.exists(mise) else None
+            table = data.get("tools") if isinstance(data, dict) else None
+            if not isinstance(table, dict):
+                continue
+            for tool in names:
+                value = table.get(tool)
+                if isinstance(value, list) and value:
+                    value = value[0]
+                if isinstance(value, dict):
+                    value = value.get("version")
+                if isinstance(value, str | int | float) and str(value).strip():
+                    return str(value).strip(), ev(mise, key=f"tools.{tool}")
+    return None
+
+
 def check_pin(
     b: StackBuilder,
     runtime: str,

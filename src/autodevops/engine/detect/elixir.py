@@ -3,8 +3,8 @@
 A stack is a `mix.exs` project; the apps of an umbrella (`apps_path`, conventionally `apps/*`) are built and
 tested with it. Other nested Mix projects (an installer, an integration-test app) are stacks of their own.
 
-Versions: an `elixir` pin in `.tool-versions` wins; otherwise the `elixir:` requirement of `mix.exs` intersected
-with the Elixir lines supported on the analysis date.
+Versions: an `elixir` pin for asdf or mise (`.tool-versions`, `mise.toml`) wins; otherwise the `elixir:`
+requirement of `mix.exs` intersected with the Elixir lines supported on the analysis date.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from autodevops.engine.detect.builder import (
     matrix,
     pinned,
     services_from_deps,
+    tool_pin,
 )
 from autodevops.engine.model import Stack
 
@@ -88,18 +89,14 @@ def _versions(ctx: Context, b: StackBuilder, directory: str, manifest: str, text
     requirement = (
         (m.group(1), ev(manifest, key="elixir", line=line_of(text, m.start()), excerpt=m.group(0))) if m else None
     )
-    for d in dict.fromkeys([directory, "."]):
-        tv = Context.join(d, ".tool-versions")
-        if ctx.exists(tv):
-            for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
-                parts = line.split("#")[0].split()
-                if len(parts) >= 2 and parts[0] == "elixir":
-                    # "1.17.3-otp-27": the Elixir version, built for an OTP release
-                    version, pin_ev = parts[1].split("-")[0], ev(tv, key="elixir", line=i)
-                    if requirement:
-                        check_pin(b, "elixir", version, pin_ev, *requirement, flavor="gem")
-                    pinned(b, "elixir", version, pin_ev)
-                    return
+    managed = tool_pin(ctx, directory, ("elixir",))
+    if managed:
+        # "1.17.3-otp-27": the Elixir version, built for an OTP release
+        version, pin_ev = managed[0].split("-")[0], managed[1]
+        if requirement:
+            check_pin(b, "elixir", version, pin_ev, *requirement, flavor="gem")
+        pinned(b, "elixir", version, pin_ev)
+        return
     if requirement:
         spec, evidence = requirement
         if matrix(b, "elixir", spec, evidence, flavor="gem", label=f"elixir {spec!r}"):

@@ -27,6 +27,7 @@ from autodevops.engine.detect.builder import (
     matrix,
     pinned,
     services_from_deps,
+    tool_pin,
 )
 from autodevops.engine.model import Evidence, Stack
 
@@ -270,19 +271,13 @@ def _versions(b: StackBuilder, members: list[_Module], work: str | None) -> None
 
 
 def _pinned_toolchain(ctx: Context, directory: str) -> tuple[str, Evidence] | None:
-    """A Go version pinned for developers: `.go-version`, or `golang` in asdf/mise `.tool-versions`."""
+    """A Go version pinned for developers: `.go-version`, or `golang`/`go` for asdf or mise."""
     for d in dict.fromkeys([directory, "."]):
         gv = Context.join(d, ".go-version")
         text = ctx.text(gv) if ctx.exists(gv) else None
         if text and text.strip():
             return text.strip().split()[0], ev(gv, line=1)
-        tv = Context.join(d, ".tool-versions")
-        text = ctx.text(tv) if ctx.exists(tv) else None
-        for i, line in enumerate((text or "").splitlines(), 1):
-            parts = line.split("#")[0].split()
-            if len(parts) >= 2 and parts[0] in ("golang", "go"):
-                return parts[1], ev(tv, key=parts[0], line=i)
-    return None
+    return tool_pin(ctx, directory, ("golang", "go"))
 
 
 def _vkey(v: str) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ drivers) are taken from the sibling pom.
 
 Versions: the Java release the build compiles for (`maven.compiler.release/source`, `java.version`, toolchains,
 `JavaLanguageVersion.of`, `jvmToolchain`, `JavaVersion.VERSION_x`, `jvmTarget`), else `.java-version`,
-`.sdkmanrc` or `.tool-versions`.
+`.sdkmanrc`, or a `java` pin for asdf or mise.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from autodevops.engine.detect.builder import (
     pinned,
     services_from_deps,
     source_bytes,
+    tool_pin,
 )
 from autodevops.engine.model import Evidence, Language, Stack
 
@@ -414,14 +415,12 @@ def _version_files(ctx: Context, directory: str) -> tuple[str, Evidence] | None:
             for i, line in enumerate((ctx.text(sdk[0]) or "").splitlines(), 1):
                 if line.strip().startswith("java="):
                     return line.split("=", 1)[1].strip(), ev(sdk[0], key="java", line=i)
-        tv = files_under(ctx, d, [".tool-versions"])
-        if tv:
-            for i, line in enumerate((ctx.text(tv[0]) or "").splitlines(), 1):
-                parts = line.split("#")[0].split()
-                if len(parts) >= 2 and parts[0] == "java":
-                    m = re.search(r"(\d+(?:\.\d+)*)", parts[1])
-                    if m:
-                        return m.group(1), ev(tv[0], key="java", line=i)
+    managed = tool_pin(ctx, directory, ("java",))
+    if managed:
+        # "temurin-21.0.4+7.0.LTS", "openjdk-17": the release is the first number
+        m = re.search(r"(\d+(?:\.\d+)*)", managed[0])
+        if m:
+            return m.group(1), managed[1]
     return None
 
 

@@ -27,6 +27,7 @@ from autodevops.engine.detect.builder import (
     matrix,
     pinned,
     services_from_deps,
+    tool_pin,
 )
 from autodevops.engine.detect.services import DRIVER_WORDS
 from autodevops.engine.model import Evidence, Stack
@@ -183,12 +184,9 @@ def _pin(ctx: Context, directory: str, manifest: str, gemfile: str) -> tuple[str
         rv = Context.join(d, ".ruby-version")
         if ctx.exists(rv) and (text := (ctx.text(rv) or "").strip()):
             return text.split()[0].removeprefix("ruby-"), ev(rv, line=1)
-        tv = Context.join(d, ".tool-versions")
-        if ctx.exists(tv):
-            for i, line in enumerate((ctx.text(tv) or "").splitlines(), 1):
-                parts = line.split("#")[0].split()
-                if len(parts) >= 2 and parts[0] == "ruby":
-                    return parts[1], ev(tv, key="ruby", line=i)
+    managed = tool_pin(ctx, directory, ("ruby",))
+    if managed:
+        return managed
     m = _RUBY.search(gemfile)
     args = m.group(1) if m else ""
     file_arg = re.search(r"""file:\s*["']([^"']+)["']""", args)
