@@ -99,3 +99,19 @@ def test_unwritable_out_is_a_clear_error(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     bad_target = runner.invoke(app, ["generate", str(repo), "--target", "jenkins"])
     assert bad_target.exit_code == 2
+
+
+def test_a_git_url_is_cloned_and_needs_out(tmp_path: Path) -> None:
+    import subprocess
+
+    repo = make_repo(tmp_path / "origin")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "init"], check=True)
+    url = repo.as_uri()
+    assert runner.invoke(app, ["generate", url]).exit_code == 2
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", url, "--out", str(out), "--date", "2026-11-26"])
+    assert result.exit_code == 0, result.output
+    assert "pytest" in (out / ".github/workflows/ci.yml").read_text()

@@ -77,7 +77,7 @@ def _read(path: Path) -> str | None:
 def _register_generate(app: typer.Typer) -> None:
     @app.command("generate")
     def generate_command(
-        path: Annotated[Path, typer.Argument(help="The repository directory to analyze.")],
+        path: Annotated[str, typer.Argument(help="The repository: a directory, or a git URL (with --out).")],
         target: Annotated[
             str, typer.Option("--target", help="github (workflows + dependabot), gitlab, or all.")
         ] = "github",
@@ -96,7 +96,7 @@ def _register_generate(app: typer.Typer) -> None:
         """Analyze a repository and write its CI pipeline (GitHub Actions, Dependabot, GitLab CI)."""
         from autodevops.engine.analyze import analyze
         from autodevops.engine.generate import Target, generate
-        from autodevops.engine.source import LocalDir, SourceError
+        from autodevops.engine.source import GitClone, LocalDir, SourceError, is_git_url
 
         if target not in ("github", "gitlab", "all"):
             raise _error(f"--target must be github, gitlab or all, got {target!r}")
@@ -106,17 +106,24 @@ def _register_generate(app: typer.Typer) -> None:
                 today = dt.date.fromisoformat(date)
             except ValueError:
                 raise _error(f"--date must be YYYY-MM-DD, got {date!r}") from None
-        if not path.is_dir():
+        remote = is_git_url(path)
+        if remote and out is None:
+            raise _error("--out is required when PATH is a git URL")
+        if not remote and not Path(path).is_dir():
             raise _error(f"{path} is not a directory")
         try:
-            analysis = analyze(LocalDir(str(path)), today)
+            if remote:
+                with GitClone(path) as clone:
+                    analysis = analyze(clone, today)
+            else:
+                analysis = analyze(LocalDir(path), today)
         except SourceError as exc:
             raise _error(str(exc)) from None
         chosen: Target = "all" if target == "all" else ("gitlab" if target == "gitlab" else "github")
         result = generate(analysis, chosen)
         for finding in result.findings:
             typer.echo(f"warning: {finding.message}", err=True)
-        code = _apply(result.files, out or path, force=force, check=check, diff=diff)
+        code = _apply(result.files, out or Path(path), force=force, check=check, diff=diff)
         raise typer.Exit(code)
 
 
