@@ -14,8 +14,10 @@ from autodevops.engine.model import Evidence, Provenance, Stack
 
 CONFIGS = ("deno.json", "deno.jsonc")
 NON_PROJECT_PARTS = frozenset(
-    {"tests", "test", "fixtures", "fixture", "testdata", "examples", "example", "docs", "node_modules"}
+    {"tests", "test", "fixtures", "fixture", "testdata", "examples", "example", "docs", "node_modules", "benchmarks"}
 )
+# Directory names like `runtime-tests` or `perf-bench`: auxiliary by their last word.
+_AUXILIARY = re.compile(r"(?:^|[-_])(?:tests|fixtures|examples|benchmarks|bench|demos)$", re.I)
 
 
 def detect(ctx: Context) -> list[Stack]:
@@ -25,7 +27,7 @@ def detect(ctx: Context) -> list[Stack]:
     paths = sorted((p for n in CONFIGS for p in ctx.find(n)), key=lambda p: (p.count("/"), p))
     for path in paths:
         root = Context.dirname(path)
-        if root != "." and any(part in NON_PROJECT_PARTS for part in root.split("/")):
+        if root != "." and any(p in NON_PROJECT_PARTS or _AUXILIARY.search(p) for p in root.split("/")):
             continue
         if any(c == "." or root.startswith(c + "/") for c in covered):
             continue

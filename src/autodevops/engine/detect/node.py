@@ -50,8 +50,16 @@ NON_PROJECT_PARTS = frozenset(
         "template",
         "playground",
         "e2e",
+        "benchmarks",
+        "benchmark",
+        "bench",
+        "demo",
+        "demos",
     }
 )
+# Directory names like `runtime-tests`, `e2e_fixtures`, `perf-benchmarks`: auxiliary by their last word
+# (plural only: `bundle-test` is a project that tests bundling).
+_AUXILIARY = re.compile(r"(?:^|[-_])(?:tests|specs|fixtures|examples|samples|benchmarks|bench|demos)$", re.I)
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb")
 BUNDLER_CONFIGS = re.compile(
     r"(?:vite|webpack|rollup|esbuild|tsup|rspack|parcel|next|nuxt|astro|svelte|gulpfile|Gulpfile)"
@@ -114,7 +122,7 @@ def detect(ctx: Context) -> list[Stack]:
         root = Context.dirname(path)
         if root != ".":
             parts = root.split("/")
-            if any(p in NON_PROJECT_PARTS or p.startswith(".") for p in parts):
+            if any(p in NON_PROJECT_PARTS or p.startswith(".") or _AUXILIARY.search(p) for p in parts):
                 continue
             if root in members or not any(ctx.exists(Context.join(root, n)) for n in LOCKFILES):
                 continue

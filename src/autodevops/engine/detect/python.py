@@ -898,9 +898,10 @@ def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
                         hook_tool = HOOK_TOOLS.get(hook_id) or HOOK_TOOLS.get(hook_id.removeprefix("local-"))
                         if hook_tool:
                             add(hook_tool, ev)
-    # Type checkers and linters declared as dev dependencies are what the project runs.
+    # Type checkers and linters the project installs are what it runs.
     for name, mapped in LINT_PACKAGES.items():
-        dev_ev = deps.dev.get(name)
+        # A linter in a runtime requirements file is a development tool all the same.
+        dev_ev = deps.dev.get(name) or deps.main.get(name)
         if dev_ev is not None and not (mapped == "pre-commit" and hosted):
             add(mapped, dev_ev)
     tools = unique(t for t in found)
