@@ -164,3 +164,16 @@ def test_an_explicit_package_workspace_key_names_the_root(tmp_path: Path) -> Non
     )
     by_path = {s.path: s for s in stacks}
     assert by_path["."].workspace_members == ["tools/gen"]
+
+
+def test_database_toolkit_features_select_the_service(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": crate(
+                "a", '[dependencies]\nsqlx = { version = "0.8", features = ["runtime-tokio", "postgres"] }\n'
+            )
+        },
+    )
+    assert stack.services == ["postgres"]
+    assert stack.provenance["services"].evidence[0].key == "sqlx.features"

@@ -28,7 +28,7 @@ from autodevops.engine.detect.builder import (
     relpath,
     services_from_deps,
 )
-from autodevops.engine.model import Stack
+from autodevops.engine.model import Service, Stack
 
 FRAMEWORKS = {
     "axum": "axum",
@@ -233,7 +233,35 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
         # about what the tests need.
         if c is root or not _is_example(c.dir):
             services_from_deps(b, "rust", deps, c.manifest, confidence=0.5)
+            for service, crate_name in _feature_services(c.data):
+                b.add("services", [service], 0.5, ev(c.manifest, key=f"{crate_name}.features"))
     return b.build()
+
+
+# Database toolkits choose their backend by Cargo feature (`sqlx = { features = ["postgres"] }`).
+_TOOLKITS = frozenset({"sqlx", "diesel", "diesel-async", "sea-orm", "sea-query", "deadpool-diesel", "refinery"})
+_BACKEND_FEATURES: tuple[tuple[str, Service], ...] = (("postgres", "postgres"), ("mysql", "mysql"))
+
+
+def _feature_services(data: dict[str, Any]) -> list[tuple[Service, str]]:
+    out: list[tuple[Service, str]] = []
+    tables = [data, *(t for t in (data.get("target") or {}).values() if isinstance(t, dict))]
+    ws = data.get("workspace")
+    if isinstance(ws, dict):
+        tables.append(ws)
+    for table in tables:
+        for kind in ("dependencies", "dev-dependencies"):
+            deps = table.get(kind)
+            if not isinstance(deps, dict):
+                continue
+            for name, spec in deps.items():
+                if name not in _TOOLKITS or not isinstance(spec, dict):
+                    continue
+                features = [str(f) for f in spec.get("features") or [] if isinstance(f, str)]
+                for needle, service in _BACKEND_FEATURES:
+                    if any(needle in f for f in features) and (service, name) not in out:
+                        out.append((service, name))
+    return out
 
 
 def _config(ctx: Context, directory: str, names: list[str]) -> str | None:
