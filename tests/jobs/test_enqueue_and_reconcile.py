@@ -1,0 +1,83 @@
+"""Enqueue after COMMIT (nothing on rollback), ids-only messages, and the reconciler without workers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from autodevops.config import Settings
+from autodevops.db import tenant_session
+from autodevops.jobs.broker import Broker
+from autodevops.jobs.reconciler import Reconciler
+from autodevops.jobs.service import enqueue_job
+
+from .conftest import Jobs
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_a_rolled_back_request_queues_nothing(jobs: Jobs, redis_sync: redis.Redis) -> None:
+    async def request_that_fails() -> None:
+        async with tenant_session(jobs.database, organization_id=jobs.org) as session:
+            await enqueue_job(
+                session, jobs.runtime, organization_id=jobs.org, queue="analysis", name="testing.record", payload={}
+            )
+            raise Boom
+
+    with pytest.raises(Boom):
+        await request_that_fails()
+    assert redis_sync.llen("adtest:analysis:wait") == 0
+    async with jobs.admin.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM jobs")) == 0
+
+
+async def test_a_committed_job_is_queued_with_ids_only(jobs: Jobs, redis_sync: redis.Redis) -> None:
+    async with tenant_session(jobs.database, organization_id=jobs.org) as session:
+        job = await enqueue_job(
+            session,
+            jobs.runtime,
+            organization_id=jobs.org,
+            queue="sync",
+            name="repository.sync",
+            payload={"repository_id": str(uuid.uuid4())},
+            correlation_id="req-123",
+        )
+        # Not before COMMIT.
+        assert redis_sync.llen("adtest:sync:wait") == 0
+    assert redis_sync.lrange("adtest:sync:wait", 0, -1) == [str(job.id)]
+    queued = await jobs.runtime.broker._queue("sync").getJob(str(job.id))
+    assert queued.data == {"job_id": str(job.id), "organization_id": str(jobs.org), "correlation_id": "req-123"}
+
+
+async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay(
+    jobs: Jobs, settings: Settings, redis_sync: redis.Redis
+) -> None:
+    pending = await jobs.enqueue("testing.record", "analysis")
+    retrying = await jobs.enqueue("testing.record", "analysis")
+    finished = await jobs.enqueue("testing.record", "analysis")
+    async with jobs.admin.begin() as conn:
+        # A retry due 2 min (x0.01) after its failure, and a job that already completed.
+        await conn.execute(
+            text("UPDATE jobs SET state = 'failed', attempts = 2, updated_at = now() WHERE id = :i"), {"i": retrying}
+        )
+        await conn.execute(text("UPDATE jobs SET state = 'completed' WHERE id = :i"), {"i": finished})
+    redis_sync.flushdb()
+
+    broker = Broker(settings.effective_queue_redis_url, prefix=settings.jobs_key_prefix)
+    try:
+        report = await Reconciler(settings, jobs.database, broker).run_once(min_age_s=0)
+        assert sorted(report.requeued) == sorted([str(pending), str(retrying)])
+        assert await broker.state("analysis", str(pending)) == "waiting"
+        assert await broker.state("analysis", str(retrying)) == "delayed"
+        assert await broker.state("analysis", str(finished)) is None
+        delay_ms = int(redis_sync.hget(f"adtest:analysis:{retrying}", "delay") or 0)
+        assert 0 < delay_ms <= 1200
+        # Running it again changes nothing: the jobs are known to Redis now.
+        assert (await Reconciler(settings, jobs.database, broker).run_once(min_age_s=0)).requeued == []
+    finally:
+        await broker.close()
