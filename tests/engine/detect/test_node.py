@@ -207,6 +207,21 @@ def test_root_that_delegates_to_members_takes_their_runner_linters_and_build(tmp
     assert stack.provenance["build_commands"].evidence[0].file == "apps/web/package.json"
 
 
+def test_benchmark_and_runtime_test_folders_are_not_projects(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"scripts": {"test": "vitest"}},
+        "bun.lock": "",
+        "benchmarks/routers/package.json": {"scripts": {"start": "node index.js"}},
+        "benchmarks/routers/bun.lock": "",
+        "runtime-tests/node/package.json": {"scripts": {"test": "vitest"}},
+        "runtime-tests/node/package-lock.json": "{}",
+        "tools/bundle-test/package.json": {"scripts": {"test": "node index.js"}},
+        "tools/bundle-test/yarn.lock": "",
+    }
+    stacks, _ = detect(tmp_path, files)
+    assert [s.path for s in stacks] == [".", "tools/bundle-test"]
+
+
 def test_release_tooling_package_json_is_not_a_stack(tmp_path: Path) -> None:
     pkg = {"devDependencies": {"release-it": "*"}, "scripts": {"release": "release-it"}}
     stacks, _ = detect(tmp_path, {"package.json": pkg, "pyproject.toml": "[project]\nname='x'\n"})
