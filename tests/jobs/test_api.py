@@ -154,3 +154,41 @@ async def test_dead_letters_are_listed_requeued_and_purged_by_admins(
     assert (await client.get(f"/api/v1/jobs/{doomed}", headers=alice.headers)).status_code == 404
     # Only dead letters can be requeued or deleted.
     assert (await client.delete(f"/api/v1/jobs/{fixable}", headers=alice.headers)).status_code == 404
+
+
+async def test_a_plain_member_sees_jobs_but_cannot_manage_dead_letters(
+    client: httpx.AsyncClient, make_tenant: Any, jobs: Jobs, workers: Workers
+) -> None:
+    from autodevops.organization import service as organization_service
+
+    alice = await make_tenant(organization="A")
+    bob = await make_tenant(organization="B")
+    async with tenant_session(jobs.database, user_id=alice.user_id) as session:
+        await organization_service.add_member(
+            session, alice.user, alice.organization_id, user_id=bob.user_id, email=None, role="member"
+        )
+    jobs.org = alice.organization_id
+    workers.start("analysis")
+    dead = await jobs.enqueue("testing.fail_until_switched", "analysis", max_attempts=1)
+    await jobs.wait_state(dead, "dead_letter")
+
+    assert (await client.get(f"/api/v1/jobs/{dead}", headers=bob.headers)).json()["state"] == "dead_letter"
+    for method, path in (
+        ("GET", f"/api/v1/organizations/{alice.organization_id}/dead-letters"),
+        ("POST", f"/api/v1/organizations/{alice.organization_id}/dead-letters/requeue"),
+        ("DELETE", f"/api/v1/organizations/{alice.organization_id}/dead-letters"),
+        ("POST", f"/api/v1/jobs/{dead}/requeue"),
+        ("DELETE", f"/api/v1/jobs/{dead}"),
+    ):
+        response = await client.request(method, path, headers=bob.headers)
+        assert response.status_code == 403, (method, path, response.text)
+    assert (await jobs.get(dead)).state == "dead_letter"
+
+    # The owner's bulk requeue and purge.
+    requeued = await client.post(
+        f"/api/v1/organizations/{alice.organization_id}/dead-letters/requeue", headers=alice.headers
+    )
+    assert requeued.json() == {"count": 1}
+    await jobs.wait_state(dead, "dead_letter")  # still failing: it comes back
+    purged = await client.delete(f"/api/v1/organizations/{alice.organization_id}/dead-letters", headers=alice.headers)
+    assert purged.json() == {"count": 1}
