@@ -80,7 +80,6 @@ class ServiceSpec:
     env: dict[str, str]
     health_cmd: str | None
     client_env: dict[str, str]  # values use {host}; the emitters substitute localhost or the service alias
-    why: str
 
 
 SERVICES: dict[str, ServiceSpec] = {
@@ -91,7 +90,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "test"},
         "pg_isready -U postgres",
         {"DATABASE_URL": "postgresql://postgres:postgres@{host}:5432/test"},
-        "",
     ),
     "mysql": ServiceSpec(
         "mysql",
@@ -100,7 +98,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {"MYSQL_ROOT_PASSWORD": "root", "MYSQL_DATABASE": "test"},
         "mysqladmin ping -h 127.0.0.1 -proot",
         {"DATABASE_URL": "mysql://root:root@{host}:3306/test"},
-        "",
     ),
     "mariadb": ServiceSpec(
         "mariadb",
@@ -109,7 +106,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {"MARIADB_ROOT_PASSWORD": "root", "MARIADB_DATABASE": "test"},
         "healthcheck.sh --connect --innodb_initialized",
         {"DATABASE_URL": "mysql://root:root@{host}:3306/test"},
-        "",
     ),
     "redis": ServiceSpec("redis", "redis:7", 6379, {}, "redis-cli ping", {"REDIS_URL": "redis://{host}:6379/0"}, ""),
     "mongodb": ServiceSpec(
@@ -119,7 +115,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {},
         "mongosh --quiet --eval 'db.adminCommand({ping: 1})'",
         {"MONGODB_URL": "mongodb://{host}:27017/test"},
-        "",
     ),
     "rabbitmq": ServiceSpec(
         "rabbitmq",
@@ -128,7 +123,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {},
         "rabbitmq-diagnostics -q ping",
         {"AMQP_URL": "amqp://guest:guest@{host}:5672/"},
-        "",
     ),
     "elasticsearch": ServiceSpec(
         "elasticsearch",
@@ -137,7 +131,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {"discovery.type": "single-node", "xpack.security.enabled": "false", "ES_JAVA_OPTS": "-Xms512m -Xmx512m"},
         "curl -fs http://localhost:9200/_cluster/health",
         {"ELASTICSEARCH_URL": "http://{host}:9200"},
-        "",
     ),
     "memcached": ServiceSpec(
         "memcached",
@@ -146,7 +139,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {},
         "timeout 2 bash -c '</dev/tcp/127.0.0.1/11211'",
         {"MEMCACHED_URL": "{host}:11211"},
-        "",
     ),
     "kafka": ServiceSpec(
         "kafka",
@@ -155,7 +147,6 @@ SERVICES: dict[str, ServiceSpec] = {
         {},
         "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092",
         {"KAFKA_BOOTSTRAP_SERVERS": "{host}:9092"},
-        "",
     ),
     "nats": ServiceSpec(
         "nats", "nats:2-alpine", 4222, {}, "nc -z 127.0.0.1 4222", {"NATS_URL": "nats://{host}:4222"}, ""
