@@ -56,9 +56,14 @@ async def test_starting_an_analysis_answers_202_with_the_job_and_queues_it(
 ) -> None:
     alice = await make_tenant(organization="A")
     repository_id = await _repository(jobs, alice)
-    response = await client.post(f"/api/v1/repositories/{repository_id}/analyses", headers=alice.headers)
+    response = await client.post(
+        f"/api/v1/repositories/{repository_id}/analyses", headers={**alice.headers, "X-Request-ID": "req-abc-123"}
+    )
     assert response.status_code == 202, response.text
     body = response.json()
+    # The request's correlation id travels with the job (its record, its queued message, the worker's logs).
+    assert body["correlation_id"] == "req-abc-123"
+    assert (await jobs.runtime.broker.message("analysis", body["id"]) or {})["correlation_id"] == "req-abc-123"
     assert body["state"] == "pending"
     assert body["queue"] == "analysis"
     assert body["name"] == "analysis.run"

@@ -50,8 +50,8 @@ async def test_a_committed_job_is_queued_with_ids_only(jobs: Jobs, redis_sync: r
         # Not before COMMIT.
         assert redis_sync.llen("adtest:sync:wait") == 0
     assert redis_sync.lrange("adtest:sync:wait", 0, -1) == [str(job.id)]
-    queued = await jobs.runtime.broker._queue("sync").getJob(str(job.id))
-    assert queued.data == {"job_id": str(job.id), "organization_id": str(jobs.org), "correlation_id": "req-123"}
+    expected = {"job_id": str(job.id), "organization_id": str(jobs.org), "correlation_id": "req-123"}
+    assert await jobs.runtime.broker.message("sync", str(job.id)) == expected
 
 
 async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay(

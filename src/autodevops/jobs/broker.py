@@ -112,6 +112,11 @@ class Broker:
         raw = await self._queue(queue).getJobCounts(*COUNTED_STATES)
         return {state: int(raw.get(state, 0) or 0) for state in COUNTED_STATES}
 
+    async def message(self, queue: str, job_id: str) -> dict[str, Any] | None:
+        """The data a queued job carries (ids only), or None if Redis does not hold the job."""
+        job = await self._queue(queue).getJob(job_id)
+        return dict(job.data) if job is not None else None
+
     async def failed_reason(self, queue: str, job_id: str) -> str | None:
         """The reason bullmq recorded when it failed the job itself (a job stalled too often)."""
         raw = await self.client.hget(f"{self.prefix}:{queue}:{job_id}", "failedReason")
