@@ -23,6 +23,10 @@ def test_compose_defines_the_platform_roles() -> None:
     assert services["worker"]["command"] == ["autodevops", "worker"]
     assert services["migrate"]["command"] == ["autodevops", "migrate"]
     assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # The image's health check probes HTTP; roles without a server turn it off.
+    assert services["worker"]["healthcheck"]["disable"] is True
+    assert services["migrate"]["healthcheck"]["disable"] is True
+    assert "healthcheck" not in services["api"]
 
 
 def test_compose_app_services_share_production_settings() -> None:
