@@ -13,6 +13,7 @@ stay in bullmq's `failed` set until requeued or purged.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ import redis.asyncio as aioredis
 from bullmq import DelayedError, Job, Queue, Worker
 
 from autodevops.jobs.queues import QUEUE_NAMES
+from autodevops.logging import get_logger
+
+log = get_logger(__name__)
 
 # Redis states bullmq reports, mapped to whether the job still exists there.
 LIVE_STATES = frozenset({"waiting", "wait", "active", "delayed", "prioritized", "paused", "waiting-children"})
@@ -129,6 +133,10 @@ class Broker:
 Processor = Callable[[Delivery], Awaitable[Any]]
 
 
+def _log_error(queue: str, error: object, job: object = None) -> None:
+    log.warning("queue library error", queue=queue, error=str(error), job_id=getattr(job, "id", None))
+
+
 class Consumer:
     """The worker side for several queues at once, fetched in the order given (highest priority first).
 
@@ -171,6 +179,9 @@ class Consumer:
                     "maxStalledCount": 1_000_000,
                 },
             )
+            # The library reports failures of its own bookkeeping (a lock it could not renew, a job Redis lost
+            # while it ran) as events; without a listener they would vanish.
+            worker.on("error", functools.partial(_log_error, name))
             self.workers[name] = worker
 
     def _make_processor(self, queue: str) -> Callable[[Job, str], Awaitable[Any]]:
