@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import anthropic
+from anthropic.types import ToolChoiceToolParam, ToolParam
 
 from autodevops.ai.providers.base import (
     FatalError,
@@ -42,14 +43,18 @@ class AnthropicProvider:
         max_output_tokens: int,
         timeout_s: float,
     ) -> ProviderResponse:
+        # The SDK's message TypedDicts differ by version; the wire format is the same plain dict.
+        chat: list[Any] = [{"role": m.role, "content": m.text} for m in messages]
+        tool: ToolParam = {"name": TOOL, "description": "Submit the review of the analysis.", "input_schema": schema}
+        choice: ToolChoiceToolParam = {"type": "tool", "name": TOOL}
         try:
             response = await self._client.messages.create(
                 model=model,
                 max_tokens=max_output_tokens,
                 system=system,
-                messages=[{"role": m.role, "content": m.text} for m in messages],
-                tools=[{"name": TOOL, "description": "Submit the review of the analysis.", "input_schema": schema}],
-                tool_choice={"type": "tool", "name": TOOL},
+                messages=chat,
+                tools=[tool],
+                tool_choice=choice,
                 timeout=timeout_s,
             )
         except anthropic.APITimeoutError as exc:
