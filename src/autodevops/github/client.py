@@ -235,7 +235,7 @@ class GitHubClient:
             cache_strategy=self._cache,
             auto_retry=_retry_decision(self.settings.github_rate_limit_max_wait),
             ssl_verify=self._tls,
-            trust_env=False,
+            trust_env=True,  # HTTPS_PROXY / NO_PROXY apply, as operators expect behind an egress proxy
         )
 
     def _app_auth(self) -> AppAuthStrategy:
