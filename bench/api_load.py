@@ -8,8 +8,8 @@ authentication and row-level security, against a fresh database seeded through t
 
 The load generator is a small keep-alive HTTP/1.1 client on asyncio (uvloop when installed): each of
 `--connections` connections sends one request at a time for `--duration` seconds. Rounds alternate between
-the two servers to even out noise on a shared machine. It prints requests/s and latency percentiles for
-both and the ratio of the two throughputs (target: >= 50%).
+the two servers to even out noise on a shared machine. It prints requests/s, latency percentiles and the
+server process's CPU time per request for both, and the ratio of the two throughputs (target: >= 50%).
 
     .venv/bin/python bench/api_load.py [--duration 10] [--connections 16] [--rounds 2]
 
@@ -64,6 +64,11 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server process used while measured
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
 
     @property
     def rps(self) -> float:
@@ -115,8 +120,14 @@ async def _connection(port: int, request: bytes, deadline: float, result: Result
         writer.close()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_load(
-    name: str, port: int, path: str, headers: dict[str, str], duration: float, connections: int
+    name: str, port: int, path: str, headers: dict[str, str], duration: float, connections: int, pid: int
 ) -> Result:
     """Send keep-alive requests on `connections` connections for `duration` seconds (after a short warm-up)."""
     lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
@@ -124,10 +135,12 @@ async def run_load(
     result = Result(name)
     warm_up = time.perf_counter() + min(2.0, duration / 4)
     await asyncio.gather(*(_connection(port, request, warm_up, result, False) for _ in range(connections)))
+    cpu_before = process_cpu_seconds(pid)
     started = time.perf_counter()
     deadline = started + duration
     await asyncio.gather(*(_connection(port, request, deadline, result, True) for _ in range(connections)))
     result.elapsed = time.perf_counter() - started
+    result.server_cpu = process_cpu_seconds(pid) - cpu_before
     return result
 
 
@@ -153,11 +166,12 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes], path: str) -> None
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int, health: str) -> Iterator[None]:
+def server(command: list[str], env: dict[str, str], port: int, health: str) -> Iterator[int]:
+    """Run a server until the block ends; yields its pid (one uvicorn worker: the app runs in that process)."""
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         wait_healthy(port, process, health)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -222,21 +236,28 @@ def seed(port: int, token: str) -> None:
 
 
 def report(results: dict[str, list[Result]]) -> None:
-    print(f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
-    summary: dict[str, float] = {}
+    print(
+        f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}"
+        f" {'server CPU ms/req':>18}"
+    )
+    summary: dict[str, Result] = {}
     for name, rounds in results.items():
         merged = Result(name, [x for r in rounds for x in r.latencies], sum(r.errors for r in rounds))
         merged.elapsed = sum(r.elapsed for r in rounds)
-        summary[name] = merged.rps
+        merged.server_cpu = sum(r.server_cpu for r in rounds)
+        summary[name] = merged
         print(
             f"{name:<34} {merged.rps:>9.0f} {merged.percentile(0.50):>8.2f} {merged.percentile(0.99):>8.2f}"
-            f" {merged.errors:>7} {len(merged.latencies):>9}"
+            f" {merged.errors:>7} {len(merged.latencies):>9} {merged.cpu_ms_per_request:>18.2f}"
         )
         per_round = ", ".join(f"{r.rps:.0f}" for r in rounds)
         print(f"{'':<34} rounds req/s: {per_round}")
     api, bare = summary["GET /api/v1/repositories (auth)"], summary["GET /hello (bare FastAPI)"]
-    ratio = api / bare if bare else 0.0
+    ratio = api.rps / bare.rps if bare.rps else 0.0
     print(f"\nthroughput ratio api/bare: {ratio:.1%} (target >= 50%)")
+    # On a shared machine throughput follows the CPU share each server happened to get; CPU per request
+    # does not, so this second ratio is the one to compare across runs.
+    print(f"server CPU per request ratio bare/api: {bare.cpu_ms_per_request / api.cpu_ms_per_request:.1%}")
 
 
 def main() -> None:
@@ -263,18 +284,23 @@ def main() -> None:
             sys.executable, "-m", "uvicorn", "--factory", "api_load:hello", "--app-dir", str(ROOT / "bench"),
             "--host", "127.0.0.1", "--port", str(hello_port), *uvicorn_options,
         ]  # fmt: skip
-        with server(api_command, env, api_port, "/health"), server(hello_command, env, hello_port, "/hello"):
+        with (
+            server(api_command, env, api_port, "/health") as api_pid,
+            server(hello_command, env, hello_port, "/hello") as hello_pid,
+        ):
             seed(api_port, token)
             auth = {"Authorization": f"Bearer {token}"}
             results: dict[str, list[Result]] = {"GET /api/v1/repositories (auth)": [], "GET /hello (bare FastAPI)": []}
 
             async def measure() -> None:
                 for _ in range(args.rounds):
-                    for name, port, path, headers in (
-                        ("GET /hello (bare FastAPI)", hello_port, "/hello", {}),
-                        ("GET /api/v1/repositories (auth)", api_port, "/api/v1/repositories", auth),
+                    for name, port, pid, path, headers in (
+                        ("GET /hello (bare FastAPI)", hello_port, hello_pid, "/hello", {}),
+                        ("GET /api/v1/repositories (auth)", api_port, api_pid, "/api/v1/repositories", auth),
                     ):
-                        results[name].append(await run_load(name, port, path, headers, args.duration, args.connections))
+                        results[name].append(
+                            await run_load(name, port, path, headers, args.duration, args.connections, pid)
+                        )
 
             runner: Any
             try:
