@@ -107,7 +107,7 @@ SERVICES: dict[str, ServiceSpec] = {
         "healthcheck.sh --connect --innodb_initialized",
         {"DATABASE_URL": "mysql://root:root@{host}:3306/test"},
     ),
-    "redis": ServiceSpec("redis", "redis:7", 6379, {}, "redis-cli ping", {"REDIS_URL": "redis://{host}:6379/0"}, ""),
+    "redis": ServiceSpec("redis", "redis:7", 6379, {}, "redis-cli ping", {"REDIS_URL": "redis://{host}:6379/0"}),
     "mongodb": ServiceSpec(
         "mongodb",
         "mongo:8",
@@ -148,9 +148,7 @@ SERVICES: dict[str, ServiceSpec] = {
         "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092",
         {"KAFKA_BOOTSTRAP_SERVERS": "{host}:9092"},
     ),
-    "nats": ServiceSpec(
-        "nats", "nats:2-alpine", 4222, {}, "nc -z 127.0.0.1 4222", {"NATS_URL": "nats://{host}:4222"}, ""
-    ),
+    "nats": ServiceSpec("nats", "nats:2-alpine", 4222, {}, "nc -z 127.0.0.1 4222", {"NATS_URL": "nats://{host}:4222"}),
 }
 
 

@@ -19,8 +19,8 @@ Scalar = str | int | bool
 
 MAX_FLOW_WIDTH = 100  # `[a, b]` lists longer than this are written one item per line
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-# YAML 1.1 booleans and null: a plain `on`, `yes` or `null` would not read back as a string.
-_RESERVED = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"}
+# YAML 1.1 booleans, null, and the value and merge keys: a plain `on`, `null` or `=` would not read back as a string.
+_RESERVED = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", "=", "<<"}
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 # Characters YAML cannot carry raw (or would read as line breaks / byte-order marks): always escaped.
 UNPRINTABLE = re.compile("[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
