@@ -34,3 +34,9 @@ def test_comments_and_blocks_are_kept_in_place() -> None:
         "# header\n\njobs:\n  a:\n    # why this step exists\n    run: |\n"
         "      echo one\n      echo two\n\n  b:\n    x: 1\n"
     )
+
+
+def test_indented_scripts_keep_their_indentation() -> None:
+    script = "  cd sub\nmake test\n    echo deep"
+    doc = Map().add("run", Block(script)).add("steps", Seq().add(Block(script)))
+    assert _yaml.load(dump(doc)) == {"run": script + "\n", "steps": [script + "\n"]}

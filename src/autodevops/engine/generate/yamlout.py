@@ -138,6 +138,12 @@ def _inline_value(value: object) -> str | None:
     return None
 
 
+def _block_header(block: Block) -> str:
+    """`|`, or `|2` when the text starts indented (YAML would otherwise take that indent as the block's)."""
+    first = next((line for line in block.text.split("\n") if line.strip()), "")
+    return "|2" if first[:1] in (" ", "\t") else "|"
+
+
 def _block_lines(block: Block, indent: int) -> list[str]:
     pad = " " * indent
     text = block.text.rstrip("\n")
@@ -171,7 +177,7 @@ def _map_lines(node: Map, indent: int, first_prefix: str | None = None) -> list[
                 line += f"  # {entry.inline}"
             out.append(line)
         elif isinstance(value, Block):
-            out.append(f"{head} |" + (f"  # {entry.inline}" if entry.inline else ""))
+            out.append(f"{head} {_block_header(value)}" + (f"  # {entry.inline}" if entry.inline else ""))
             out.extend(_block_lines(value, indent + 2))
         elif isinstance(value, Map):
             out.append(head + (f"  # {entry.inline}" if entry.inline else ""))
@@ -195,7 +201,7 @@ def _seq_lines(node: Seq, indent: int) -> list[str]:
         elif isinstance(item.value, Map):
             out.extend(_map_lines(item.value, indent + 2, first_prefix=f"{pad}- "))
         elif isinstance(item.value, Block):
-            out.append(f"{pad}- |")
+            out.append(f"{pad}- {_block_header(item.value)}")
             out.extend(_block_lines(item.value, indent + 2))
         elif isinstance(item.value, Seq):
             raise TypeError("nested sequences are not used in generated pipelines")
