@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, jobs, keys, platform, serve
+from autodevops.commands import engine, generate, jobs, keys, platform, serve, sessions
 
 app = typer.Typer(
     name="autodevops",
@@ -23,6 +23,7 @@ serve.register(app)
 platform.register(app)
 jobs.register(app)
 keys.register(app)
+sessions.register(app)
 
 
 def main() -> None:

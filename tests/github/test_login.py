@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -294,3 +299,35 @@ async def test_sliding_renewal_keeps_the_session_and_its_csrf_token(
     kept = await app_client.get("/api/v1/auth/session")
     assert kept.status_code == 200
     assert "set-cookie" not in kept.headers
+
+
+async def test_operator_commands_revoke_disable_and_enable(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, pg_settings: Any
+) -> None:
+    mona = fake_github.add_user("mona")
+    await sign_in(app_client, fake_github, mona)
+    env = {
+        **os.environ,
+        "AUTODEVOPS_ENV": "test",
+        "AUTODEVOPS_DATABASE_URL": pg_settings.database_url.get_secret_value(),
+        "AUTODEVOPS_DATABASE_ADMIN_URL": pg_settings.database_admin_url.get_secret_value(),
+    }
+
+    async def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(Path(sys.executable).parent / "autodevops"), "sessions", *args]
+        return await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, timeout=60)
+
+    done = await cli("disable", "mona@example.com")
+    assert done.returncode == 0, done.stderr
+    assert (await app_client.get("/api/v1/auth/session")).status_code == 401
+    app_client.cookies.clear()
+    fake_github.authorize_as = mona.id
+    assert (await app_client.get(await start_login(app_client))).status_code == 403
+    assert (await cli("enable", "mona@example.com")).returncode == 0
+    await sign_in(app_client, fake_github, mona)
+    assert (await app_client.get("/api/v1/auth/session")).status_code == 200
+    assert (await cli("revoke", "mona@example.com")).returncode == 0
+    assert (await app_client.get("/api/v1/auth/session")).status_code == 401
+    missing = await cli("revoke", "nobody@example.com")
+    assert missing.returncode == 1
+    assert "not found" in missing.stderr

@@ -218,6 +218,13 @@ async def disable_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.flush()
 
 
+async def enable_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Let a disabled user sign in again (sessions revoked by disabling stay revoked)."""
+    state = await session_state(session, user_id)
+    state.disabled_at = None
+    await session.flush()
+
+
 async def session_cookie(request: Request, session: AsyncSession) -> User | None:
     """Authenticator for `CurrentUser`: the user of the session cookie; None when there is no cookie.
 
