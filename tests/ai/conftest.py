@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from autodevops.config import Settings
 from ai.fake_server import FakeAI, ServerThread
+from autodevops.config import Settings
 
 AI_REDIS_URL = "redis://127.0.0.1:6379/12"
 

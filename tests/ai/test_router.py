@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ai.conftest import MakeSettings
-from ai.fake_server import FakeAI
 from redis.asyncio import Redis
 
+from ai.conftest import MakeSettings
+from ai.fake_server import FakeAI
 from autodevops.ai.digest import Digest
 from autodevops.ai.router import AIUnavailable, Router
 
@@ -34,7 +34,8 @@ async def test_first_entry_answers_and_the_cost_follows_the_price_table(
 ) -> None:
     router = Router(ai_settings(), redis=ai_redis)
     result = await router.review(DIGEST)
-    assert result.entry == "gemini:gemini-2.5-flash" and not result.cached
+    assert result.entry == "gemini:gemini-2.5-flash"
+    assert not result.cached
     assert result.review.summary == "A Python library tested with pytest."
     assert providers_called(fake_ai) == ["gemini"]
     [call] = result.calls
@@ -69,7 +70,8 @@ async def test_retry_delay_longer_than_allowed_falls_back_at_once(
     router = Router(ai_settings(ai_retries=3, ai_retry_after_max_s=30), redis=ai_redis, sleep=sleeps)
     result = await router.review(DIGEST)
     assert providers_called(fake_ai) == ["gemini", "openai"]
-    assert result.entry == "openai:gpt-4o-mini" and sleeps.delays == []
+    assert result.entry == "openai:gpt-4o-mini"
+    assert sleeps.delays == []
 
 
 async def test_gemini_retry_delay_from_error_details_is_honoured(
@@ -81,7 +83,8 @@ async def test_gemini_retry_delay_from_error_details_is_honoured(
     router = Router(ai_settings(ai_retries=2, ai_backoff_max_s=0.01), redis=ai_redis, sleep=sleeps)
     result = await router.review(DIGEST)
     assert result.entry == "gemini:gemini-2.5-flash"
-    assert len(sleeps.delays) == 1 and 7 <= sleeps.delays[0] <= 7.7
+    assert len(sleeps.delays) == 1
+    assert 7 <= sleeps.delays[0] <= 7.7
 
 
 async def test_timeout_falls_back(ai_settings: MakeSettings, ai_redis: Redis, fake_ai: FakeAI) -> None:
@@ -119,7 +122,9 @@ async def test_cached_answer_makes_no_call(ai_settings: MakeSettings, ai_redis: 
     first = await router.review(DIGEST)
     second = await Router(ai_settings(), redis=ai_redis).review(DIGEST)
     assert len(fake_ai.calls) == 1
-    assert second.cached and second.calls == [] and second.review == first.review
+    assert second.cached
+    assert second.calls == []
+    assert second.review == first.review
     changed = Digest.from_data({**DIGEST.data, "files": ["uv.lock"]})
     await router.review(changed)
     assert len(fake_ai.calls) == 2
