@@ -380,6 +380,30 @@ def first(items: Iterable[str], pred: Callable[[str], bool]) -> str | None:
     return next((i for i in items if pred(i)), None)
 
 
+def paths_under(sorted_paths: list[str], directory: str) -> list[str]:
+    """The paths of `sorted_paths` below `directory` (a bisection, not a scan: the paths below a directory are
+    one contiguous slice of a sorted list; "/" sorts right before "0")."""
+    if directory in ("", "."):
+        return sorted_paths
+    lo = bisect.bisect_left(sorted_paths, directory + "/")
+    return sorted_paths[lo : bisect.bisect_left(sorted_paths, directory + "0", lo)]
+
+
+def first_under(sorted_paths: list[str], directory: str) -> str | None:
+    """The first of `sorted_paths` below `directory`."""
+    found = paths_under(sorted_paths, directory)
+    return found[0] if found else None
+
+
+def ancestors(directory: str) -> list[str]:
+    """The directories strictly above `directory`, nearest first, ending with '.'."""
+    out: list[str] = []
+    while directory not in ("", "."):
+        directory = directory.rpartition("/")[0] or "."
+        out.append(directory)
+    return out
+
+
 def files_under(ctx: Context, directory: str, names: Iterable[str]) -> list[str]:
     """Existing paths `directory/name` for each of `names`."""
     return [p for n in names if ctx.exists(p := Context.join(directory, n))]

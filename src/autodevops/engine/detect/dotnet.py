@@ -44,6 +44,7 @@ def detect(ctx: Context) -> list[Stack]:
     if not projects:
         return []
     solutions = [p for p in ctx.find_matching(_SOLUTION) if is_project_path(p)]
+    project_set = set(projects)
     covered: dict[str, list[str]] = {}
     claimed: set[str] = set()
     # Deeper solutions first would let a sub-solution steal projects of an outer one; outer first instead.
@@ -52,7 +53,7 @@ def detect(ctx: Context) -> list[Stack]:
         if any(Context.dirname(s) == d for s in covered):
             continue  # one stack per directory: further solutions there are alternative views
         listed = _solution_projects(ctx, sln)
-        members = [p for p in (listed if listed is not None else projects) if p in set(projects)]
+        members = [p for p in (listed if listed is not None else projects) if p in project_set]
         if listed is None:
             members = [p for p in members if is_under(p, d)]
         members = [p for p in members if p not in claimed]

@@ -20,9 +20,9 @@ from autodevops.engine.detect.builder import (
     StackBuilder,
     ev,
     files_under,
+    first_under,
     frameworks_from_deps,
     is_project_path,
-    is_under,
     line_of,
     matrix,
     pinned,
@@ -167,10 +167,16 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
 
     # A build step matters when the module produces a program (a main package at its root or under cmd/);
     # go vet and go test already compile libraries, and example programs are not deliverables.
-    mains = [p for m in members if ctx.exists(p := Context.join(m.dir, "main.go"))]
-    cmd_dirs = [p for p in ctx.find("main.go") if any(is_under(p, Context.join(m.dir, "cmd")) for m in members)]
-    if (mains or cmd_dirs) and not _is_example(directory):
-        b.set("build_commands", ["go build ./..."], 0.7, ev((mains or cmd_dirs)[0]))
+    all_mains = ctx.find("main.go")  # sorted
+    program: str | None = None
+    for m in members:
+        program = first_under(all_mains, Context.join(m.dir, "cmd"))
+        if ctx.exists(Context.join(m.dir, "main.go")):
+            program = Context.join(m.dir, "main.go")
+        if program:
+            break
+    if program and not _is_example(directory):
+        b.set("build_commands", ["go build ./..."], 0.7, ev(program))
 
     for m in members:
         # A client library's own tests need its server: the module's own path counts like a dependency.

@@ -17,6 +17,7 @@ from typing import Any
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    ancestors,
     check_pin,
     ev,
     files_under,
@@ -25,6 +26,7 @@ from autodevops.engine.detect.builder import (
     is_under,
     join,
     matrix,
+    paths_under,
     services_from_deps,
 )
 from autodevops.engine.detect.services import services_from_env
@@ -64,9 +66,16 @@ def detect(ctx: Context) -> list[Stack]:
     manifests = [p for p in ctx.find("composer.json") if is_project_path(p)]
     data = {p: ctx.json(p) for p in manifests}
     data = {p: d if isinstance(d, dict) else {} for p, d in data.items()}
-    roots = [p for p in manifests if not _part_of_another(p, data)]
-    owners = {m: _owner(m, roots) for m in manifests}
-    stacks = [_stack(ctx, p, data[p], [m for m in manifests if m != p and owners[m] == p]) for p in roots]
+    by_dir = {Context.dirname(p): p for p in manifests}
+    autoload = {p: _autoload_dirs(p, d) for p, d in data.items()}
+    roots = [p for p in manifests if not _part_of_another(p, data, by_dir, autoload)]
+    root_dirs = {Context.dirname(r): r for r in roots}
+    owners = {m: _owner(m, root_dirs) for m in manifests}
+    members: dict[str, list[str]] = {r: [] for r in roots}
+    for m, owner in owners.items():
+        if owner is not None and owner != m:
+            members[owner].append(m)
+    stacks = [_stack(ctx, p, data[p], members[p]) for p in roots]
     # A nested Composer project with no test suite is a tool bundle or a fixture (coding-standard installs,
     # end-to-end inputs), not a project CI tests on its own.
     return [s for s in stacks if s.path == "." or s.test_tool != "none"]
@@ -89,24 +98,26 @@ def _autoload_dirs(manifest: str, d: dict[str, Any]) -> list[str]:
     return out
 
 
-def _part_of_another(manifest: str, data: dict[str, dict[str, Any]]) -> bool:
+def _part_of_another(
+    manifest: str, data: dict[str, dict[str, Any]], by_dir: dict[str, str], autoload: dict[str, list[str]]
+) -> bool:
     d = Context.dirname(manifest)
     name = data[manifest].get("name")
-    for other, od in data.items():
-        if other == manifest or not is_under(d, Context.dirname(other)):
+    for parent in ancestors(d):
+        other = by_dir.get(parent)
+        if other is None:
             continue
-        replace = od.get("replace")
+        replace = data[other].get("replace")
         if isinstance(name, str) and isinstance(replace, dict) and name in replace:
             return True
-        if any(is_under(d, a) for a in _autoload_dirs(other, od)):
+        if any(is_under(d, a) for a in autoload[other]):
             return True
     return False
 
 
-def _owner(manifest: str, roots: list[str]) -> str | None:
+def _owner(manifest: str, root_dirs: dict[str, str]) -> str | None:
     d = Context.dirname(manifest)
-    containing = [r for r in roots if is_under(d, Context.dirname(r))]
-    return max(containing, key=lambda r: len(Context.dirname(r)) if Context.dirname(r) != "." else 0, default=None)
+    return next((root_dirs[a] for a in [d, *ancestors(d)] if a in root_dirs), None)
 
 
 def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]) -> Stack:
@@ -138,8 +149,7 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
     # Tools installed with bamarni/composer-bin-plugin live in vendor-bin/<tool>/composer.json.
     bin_tools = {
         p.split("/")[-2].lower(): p
-        for p in ctx.find("composer.json")
-        if is_under(p, Context.join(directory, "vendor-bin"))
+        for p in paths_under(ctx.find("composer.json"), Context.join(directory, "vendor-bin"))
     }
     for tool, pattern, pkgs, command in LINTERS:
         cfg = next((n for n in sorted(names) if pattern.fullmatch(n)), None)

@@ -145,14 +145,11 @@ def detect(ctx: Context) -> list[Stack]:
             target = join(crate.dir, explicit)
             nearest = next((w for w in workspaces if w.dir == target), nearest)
         owner[crate.manifest] = nearest if nearest is not None and _member_of(nearest, crate) else crate
-    roots = unique(owner[c.manifest].manifest for c in crates)
+    groups: dict[str, list[_Crate]] = {}
+    for c in crates:
+        groups.setdefault(owner[c.manifest].manifest, []).append(c)
     by_manifest = {c.manifest: c for c in crates}
-    stacks = []
-    for root_manifest in roots:
-        root = by_manifest[root_manifest]
-        members = [c for c in crates if owner[c.manifest] is root]
-        stacks.append(_stack(ctx, root, members))
-    return stacks
+    return [_stack(ctx, by_manifest[root], members) for root, members in groups.items()]
 
 
 def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
