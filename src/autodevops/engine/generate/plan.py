@@ -585,7 +585,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         )
     unknown_services = [s for s in stack.services if s not in SERVICES]
     for s in unknown_services:
-        plan.todos.append(f"the tests need a `{s}` service that has no ready-made container here; start it.")
+        what = "a service the analysis could not name" if s == "other" else f"a `{s}` service"
+        plan.todos.append(f"the tests need {what}, which this pipeline does not start yet; add it.")
 
     # Why: evidence lines.
     for fld, label in (("package_manager", stack.package_manager), ("versions", "versions")):
