@@ -522,7 +522,7 @@ def _from_members(b: _B, members: list[str]) -> None:
     """Fill what the root delegates to its workspace members: their test runner and their linters."""
     ctx = b.ctx
     runners: dict[TestTool, list[Evidence]] = {}
-    linters: dict[str, Evidence] = {}
+    linters: dict[LintTool, Evidence] = {}
     for member in members:
         manifest, scripts, deps = _member_scripts(ctx, member)
         test = scripts.get("test")
@@ -552,8 +552,16 @@ def _from_members(b: _B, members: list[str]) -> None:
         }[b.stack.package_manager]
         evidence = [Evidence(file=Context.join(m, "package.json"), key="scripts.build") for m in builders[:3]]
         b.set("build_commands", [command], 0.5, *evidence, why="workspace members with a build script")
-    if linters and not b.stack.lint_tools:
-        b.set("lint_tools", list(linters), 0.6, *linters.values(), why="linters of the workspace members the root runs")
+    new = [t for t in linters if t not in b.stack.lint_tools]
+    if new:
+        evidence = [linters[t] for t in new]
+        if b.stack.lint_tools:
+            prov = b.stack.provenance["lint_tools"]
+            b.stack.lint_tools = [*b.stack.lint_tools, *new]
+            prov.evidence.extend(evidence)
+            prov.confidence = min(prov.confidence, 0.6)
+        else:
+            b.set("lint_tools", new, 0.6, *evidence, why="linters of the workspace members the root runs")
 
 
 def _lint(b: _B, root: str, scripts: dict[str, str], pm: str) -> None:
