@@ -27,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -189,7 +190,7 @@ class Run:
     cpu: float = 0.0  # user + system seconds of the fastest run: steadier than wall time on a busy machine
 
 
-def measure(cmd: list[str], runs: int) -> Run:
+def measure(cmd: list[str], runs: int, timeout: float | None = None) -> Run:
     """Best and median wall time of `runs` runs of `cmd`, and the largest peak RSS among them."""
     times: list[float] = []
     cpus: list[float] = []
@@ -201,8 +202,10 @@ def measure(cmd: list[str], runs: int) -> Run:
             started = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
             # wait4 gives this child's own resource usage (getrusage(CHILDREN) would mix all runs).
-            _, status, usage = os.wait4(proc.pid, 0)
+            status, usage = _wait(proc, timeout)
             elapsed = time.perf_counter() - started
+            if status is None:
+                return Run(elapsed, elapsed, 0.0, False, f"timed out after {timeout:g} s")
             proc.returncode = os.waitstatus_to_exitcode(status)
             if proc.returncode != 0:
                 err.seek(0)
@@ -212,6 +215,21 @@ def measure(cmd: list[str], runs: int) -> Run:
             cpus.append(usage.ru_utime + usage.ru_stime)
             peak_kb = max(peak_kb, usage.ru_maxrss)  # kilobytes on Linux
     return Run(min(times), statistics.median(times), peak_kb / 1024, True, cpu=min(cpus))
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, Any]:
+    """(wait status, rusage) of the child, or (None, None) after killing it when `timeout` passes."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
+        if pid:
+            return status, usage
+        assert deadline is not None
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return None, None
+        time.sleep(0.05)
 
 
 def autodevops_cmd(directory: Path) -> list[str]:
@@ -279,6 +297,9 @@ def main() -> int:
     parser.add_argument("dirs", nargs="*", type=Path, help="real checkouts to analyze as well")
     parser.add_argument("--runs", type=int, default=5, help="runs per tree for autodevops (best of N)")
     parser.add_argument("--linguist-runs", type=int, default=2, help="runs per tree for linguist-js")
+    parser.add_argument(
+        "--linguist-timeout", type=float, default=300.0, help="seconds before a linguist-js run is given up"
+    )
     parser.add_argument("--sizes", default="10000,100000", help="synthetic tree sizes, comma-separated")
     parser.add_argument("--workdir", type=Path, help="keep generated trees here and reuse them (default: temp)")
     parser.add_argument("--no-linguist", action="store_true", help="skip linguist-js")
@@ -294,6 +315,11 @@ def main() -> int:
         workdir = args.workdir
         workdir.mkdir(parents=True, exist_ok=True)
     use_linguist = not args.no_linguist and ensure_linguist()
+    # An installed package has its bytecode compiled; a source checkout run with PYTHONDONTWRITEBYTECODE
+    # (common in containers) would otherwise recompile every module on every run and measure the compiler.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "autodevops")], check=False)
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} CPUs: wall times include waiting for a CPU; cpu s does not")
 
     try:
         targets: list[tuple[str, Path, float | None]] = [
@@ -310,7 +336,7 @@ def main() -> int:
             f"{'target':>9} {'linguist s':>10} {'peak MB':>8} {'ratio':>7}"
         )
         print(header)
-        print("-" * len(header))
+        print("-" * len(header), flush=True)
         for label, directory, target in targets:
             files = count_files(directory)
             ours = measure(autodevops_cmd(directory), args.runs)
@@ -321,10 +347,16 @@ def main() -> int:
             if target is not None:
                 verdict = "ok" if ours.best <= target and ours.peak_mb <= TARGET_PEAK_MB else "MISS"
                 verdict = f"{verdict} {target:g}s"
-            theirs = measure(linguist_cmd(directory), args.linguist_runs) if use_linguist else None
-            linguist_s = f"{theirs.best:10.2f}" if theirs and theirs.ok else f"{'-':>10}"
-            linguist_mb = f"{theirs.peak_mb:8.0f}" if theirs and theirs.ok else f"{'-':>8}"
-            ratio = f"{theirs.best / ours.best:6.1f}x" if theirs and theirs.ok and ours.best > 0 else f"{'-':>7}"
+            theirs = (
+                measure(linguist_cmd(directory), args.linguist_runs, args.linguist_timeout) if use_linguist else None
+            )
+            linguist_s, linguist_mb, ratio = f"{'-':>10}", f"{'-':>8}", f"{'-':>7}"
+            if theirs is not None and theirs.ok:
+                linguist_s, linguist_mb = f"{theirs.best:10.2f}", f"{theirs.peak_mb:8.0f}"
+                ratio = f"{theirs.best / ours.best:6.1f}x"
+            elif theirs is not None and theirs.error.startswith("timed out"):
+                linguist_s = f"{'>' + format(args.linguist_timeout, 'g'):>10}"
+                ratio = f"{'>' + format(args.linguist_timeout / ours.best, '.0f') + 'x':>7}"
             print(
                 f"{label:<20} {files:>8,} {ours.best:12.3f} {ours.median:9.3f} {ours.cpu:6.2f} {ours.peak_mb:8.0f} "
                 f"{verdict:>9} {linguist_s} {linguist_mb} {ratio}",
@@ -333,8 +365,8 @@ def main() -> int:
             if theirs is not None and not theirs.ok:
                 print(f"    linguist-js failed: {theirs.error}")
             if args.languages:
-                print(f"    autodevops: {top_languages_autodevops(directory)}")
-                if use_linguist:
+                print(f"    autodevops: {top_languages_autodevops(directory)}", flush=True)
+                if use_linguist and theirs is not None and theirs.ok:
                     print(f"    linguist:   {top_languages_linguist(directory)}")
         print(f"\nfiles = every file in the tree (autodevops skips node_modules); peak {TARGET_PEAK_MB:g} MB")
         print("ratio = linguist-js time / autodevops time (higher is better for autodevops)")
