@@ -317,3 +317,22 @@ def test_schemas_reject_invalid_gitlab_and_dependabot_files() -> None:
 
     assert schema_problems("build:\n  stage: test\n  script: {run: 1}\n", "gitlab-ci", ".gitlab-ci.yml")
     assert schema_problems("version: 2\nupdates:\n  - package-ecosystem: nope\n", "dependabot", "d.yml")
+
+
+def test_targets_select_the_files() -> None:
+    a = FIXTURES["docker"]
+    assert set(generate(a, "gitlab").files) == {".gitlab-ci.yml"}
+    assert set(generate(a, "github").files) == {
+        ".github/dependabot.yml",
+        ".github/workflows/ci.yml",
+        ".github/workflows/docker.yml",
+    }
+    gl = load(generate(a, "gitlab").files[".gitlab-ci.yml"])
+    assert gl["stages"][-1] == "docker"
+    job = gl["docker-image"]
+    assert job["services"] == ["docker:27-dind"]
+    assert [r["if"] for r in job["rules"]] == [
+        '$CI_PIPELINE_SOURCE == "merge_request_event"',
+        "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
+    ]
+    assert 'docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"' in job["script"][1]
