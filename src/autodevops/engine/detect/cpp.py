@@ -15,12 +15,14 @@ import re
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    ancestors,
     ev,
     files_under,
     has_files,
     is_project_path,
     is_under,
     line_of,
+    paths_under,
     source_bytes,
 )
 from autodevops.engine.model import Language, Stack
@@ -90,12 +92,12 @@ def _python_owned(ctx: Context, build_file: str) -> bool:
 def _tops(paths: list[str]) -> list[str]:
     """The build files with no build file of the same kind in an ancestor directory."""
     dirs = {Context.dirname(p) for p in paths}
-    out: list[str] = []
+    out: dict[str, str] = {}
     for p in sorted(paths):
         d = Context.dirname(p)
-        if not any(o != d and is_under(d, o) for o in dirs) and not any(Context.dirname(q) == d for q in out):
-            out.append(p)
-    return out
+        if d not in out and not any(a in dirs for a in ancestors(d)):
+            out[d] = p
+    return list(out.values())
 
 
 def _covered(path: str, roots: list[str]) -> bool:
@@ -153,7 +155,7 @@ def _lint(ctx: Context, b: StackBuilder, directory: str) -> None:
 
 def _cmake(ctx: Context, path: str) -> Stack:
     directory = Context.dirname(path)
-    texts = {p: ctx.text(p) or "" for p in ctx.find("CMakeLists.txt") if is_under(p, directory)}
+    texts = {p: ctx.text(p) or "" for p in paths_under(ctx.find("CMakeLists.txt"), directory)}
     text = texts.get(path, "")
     b = StackBuilder(ctx, directory, _language(ctx, directory, text), ev(path), 0.85)
     b.set("package_manager", "cmake", 0.9, ev(path))

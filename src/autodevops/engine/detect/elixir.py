@@ -14,12 +14,13 @@ import re
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    ancestors,
     check_pin,
     ev,
     files_under,
     frameworks_from_deps,
     is_project_path,
-    is_under,
+    join,
     line_of,
     matrix,
     pinned,
@@ -37,17 +38,20 @@ FRAMEWORKS = {"phoenix": "phoenix", "ecto": "ecto", "nerves": "nerves", "plug": 
 def detect(ctx: Context) -> list[Stack]:
     manifests = [p for p in ctx.find("mix.exs") if is_project_path(p)]
     texts = {p: ctx.text(p) or "" for p in manifests}
+    # Directories holding Mix projects one level down (`apps/web/mix.exs` → `apps`).
+    grandparents = {Context.dirname(Context.dirname(q)) for q in manifests if q.count("/") >= 2}
     umbrella_dirs: dict[str, str] = {}
     for p, text in texts.items():
         d = Context.dirname(p)
         m = _APPS_PATH.search(text)
-        apps = Context.join(d, m.group(1)) if m else Context.join(d, "apps")
+        apps = join(d, m.group(1)) if m else Context.join(d, "apps")
         # Without a readable apps_path, an apps/ directory of Mix projects next to mix.exs is the umbrella layout.
-        if m or any(Context.dirname(Context.dirname(q)) == apps for q in manifests if q != p):
+        if m or apps in grandparents:
             umbrella_dirs[apps] = p
     roots: dict[str, list[str]] = {}
     for p in sorted(manifests, key=lambda q: (q.count("/"), q)):
-        owner = next((u for apps, u in umbrella_dirs.items() if is_under(Context.dirname(p), apps) and u != p), None)
+        d = Context.dirname(p)
+        owner = next((u for a in ancestors(d) if (u := umbrella_dirs.get(a)) and u != p), None)
         roots.setdefault(owner or p, []).append(p)
     return [_stack(ctx, root, members, texts) for root, members in roots.items()]
 
