@@ -15,7 +15,6 @@ cheap on 100,000-file trees, at the price of Linguist's content heuristics: an a
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -604,9 +603,11 @@ def _by_last_extension(suffixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 # The hot loop's view of the tables above: one set of excluded names, suffixes grouped by extension.
 _EXCLUDED_NAMES: Final = _VENDORED_NAMES | _GENERATED_NAMES
 _EXCLUDED_SUFFIXES_BY_EXT: Final = _by_last_extension(_VENDORED_SUFFIXES + _GENERATED_SUFFIXES)
-_COUNTABLE: Final = frozenset(
-    [name for name, info in LANGUAGES.items() if info.type in DETECTABLE_TYPES] + list(_AMBIGUOUS_EXTS)
-)
+# Languages that count by default, with the name they count under; ".h" and ".m" wait for the repository mix.
+_COUNTED_AS: Final[dict[str | None, str]] = {
+    **{name: info.counted_as for name, info in LANGUAGES.items() if info.type in DETECTABLE_TYPES},
+    **{ext: ext for ext in _AMBIGUOUS_EXTS},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,10 +638,7 @@ class _Directory:
     generated: bool
     documentation: bool
     rules: tuple[tuple[_Rule, bool], ...]  # rules that may apply here, with True when already known to match
-
-    @property
-    def excluded(self) -> bool:
-        return self.vendored or self.generated or self.documentation
+    excluded: bool  # any of the three
 
 
 _LINGUIST_KEYS: Final = {
@@ -658,10 +656,10 @@ def language_shares(ctx: Context) -> list[LanguageShare]:
     # Without rules that can give a file a language or make it (un)detectable, a file's name alone decides
     # whether it can count; most files stop there, before any directory or exclusion check.
     name_decides = not any("language" in r.attrs or "detectable" in r.attrs for r in rules)
-    totals: Counter[str] = Counter()
-    ambiguous: Counter[str] = Counter()  # bytes of ".h" and ".m" files, assigned once the mix is known
+    totals: dict[str, int] = {}  # by the name a language is counted under; ".h"/".m" under "h"/"m" for now
     directories: dict[str, _Directory] = {}
     ext_language: dict[str, str | None] = {}
+    by_filename, counted_as = BY_FILENAME, _COUNTED_AS
 
     for entry in ctx.entries:
         path = entry.path
@@ -670,7 +668,7 @@ def language_shares(ctx: Context) -> list[LanguageShare]:
         dot = name.rfind(".")
         ext = name[dot + 1 :] if dot >= 0 else ""
 
-        language = BY_FILENAME.get(name)
+        language = by_filename.get(name)
         if language is None:
             if ext in ext_language:
                 language = ext_language[ext]
@@ -680,31 +678,32 @@ def language_shares(ctx: Context) -> list[LanguageShare]:
                 second = name.rfind(".", 0, dot)
                 if second >= 0:
                     language = BY_EXTENSION.get(name[second + 1 :].lower(), language)
-        if name_decides and (language is None or language not in _COUNTABLE):
+        if name_decides and language not in counted_as:
             continue
 
         directory = path[: slash + 1]
         where = directories.get(directory)
         if where is None:
             where = directories[directory] = _directory(directory, rules)
-        attrs = _apply(where.rules, path, name) if where.rules else None
-
-        if attrs is None:
-            if language is None or language not in _COUNTABLE:
-                continue
-        else:
-            if attrs.language:
-                language = find_language(attrs.language) or language
-            if language is None:
-                continue
-            if attrs.detectable is False or (attrs.detectable is None and language not in _COUNTABLE):
-                continue
-            if attrs.vendored is not None or attrs.generated is not None or attrs.documentation is not None:
-                excluded = _excluded_with_overrides(attrs, where, name, ext)
-                if excluded:
+        key = counted_as.get(language)
+        if where.rules:
+            attrs = _apply(where.rules, path, name)
+            if attrs is not None:
+                if attrs.language:
+                    language = find_language(attrs.language) or language
+                    key = counted_as.get(language)
+                if language is None or attrs.detectable is False:
                     continue
-                _add(totals, ambiguous, language, entry.size)
-                continue
+                if attrs.detectable and key is None:
+                    key = LANGUAGES[language].counted_as  # a data or prose language made to count
+                if key is None:
+                    continue
+                if attrs.vendored is not None or attrs.generated is not None or attrs.documentation is not None:
+                    if not _excluded_with_overrides(attrs, where, name, ext):
+                        totals[key] = totals.get(key, 0) + entry.size
+                    continue
+        if key is None:
+            continue
 
         if where.excluded:
             continue
@@ -719,21 +718,18 @@ def language_shares(ctx: Context) -> list[LanguageShare]:
             continue
         if ext in _BUNDLED_LIBRARY_EXTS and _BUNDLED_LIBRARIES.fullmatch(name) is not None:
             continue
-        _add(totals, ambiguous, language, entry.size)
+        totals[key] = totals.get(key, 0) + entry.size
 
-    if ambiguous["m"]:
+    headers = totals.pop("h", None)
+    m_files = totals.pop("m", None)
+    if m_files:
         # `.m` is Objective-C when the repository has C headers to go with it, else MATLAB (both are common).
-        totals["Objective-C" if "h" in ambiguous else "MATLAB"] += ambiguous["m"]
-    if "h" in ambiguous:
-        totals[_header_language(totals)] += ambiguous["h"]
+        key = "Objective-C" if headers is not None else "MATLAB"
+        totals[key] = totals.get(key, 0) + m_files
+    if headers is not None:
+        key = _header_language(totals)
+        totals[key] = totals.get(key, 0) + headers
     return _shares(totals)
-
-
-def _add(totals: Counter[str], ambiguous: Counter[str], language: str, size: int) -> None:
-    if language in _AMBIGUOUS_EXTS:
-        ambiguous[language] += size
-    else:
-        totals[LANGUAGES[language].counted_as] += size
 
 
 def _extension_language(ext: str) -> str | None:
@@ -765,12 +761,10 @@ def _directory(directory: str, rules: list[_Rule]) -> _Directory:
                 applicable.append((rule, True))
         else:
             applicable.append((rule, False))
-    return _Directory(
-        _VENDORED_DIRS.search(directory) is not None,
-        _GENERATED_DIRS.search(directory) is not None,
-        _DOCUMENTATION_DIRS.search(directory) is not None,
-        tuple(applicable),
-    )
+    vendored = _VENDORED_DIRS.search(directory) is not None
+    generated = _GENERATED_DIRS.search(directory) is not None
+    documentation = _DOCUMENTATION_DIRS.search(directory) is not None
+    return _Directory(vendored, generated, documentation, tuple(applicable), vendored or generated or documentation)
 
 
 def _apply(rules: tuple[tuple[_Rule, bool], ...], path: str, name: str) -> _Attrs | None:
@@ -788,14 +782,14 @@ def _apply(rules: tuple[tuple[_Rule, bool], ...], path: str, name: str) -> _Attr
     return result
 
 
-def _header_language(totals: Counter[str]) -> str:
+def _header_language(totals: dict[str, int]) -> str:
     """`.h` belongs to whichever of C, C++ and Objective-C has the most source bytes (C when none has)."""
     candidates = [(totals.get(lang, 0), lang) for lang in ("C", "C++", "Objective-C")]
     best_bytes, best = max(candidates, key=lambda item: item[0])
     return best if best_bytes > 0 else "C"
 
 
-def _shares(totals: Counter[str]) -> list[LanguageShare]:
+def _shares(totals: dict[str, int]) -> list[LanguageShare]:
     total = sum(totals.values())
     if total <= 0:
         return []
