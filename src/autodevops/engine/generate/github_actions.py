@@ -365,6 +365,16 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
         steps.add(_run(c))
     for s in _pip_tools_step(plan.lint_py_tools if kind == "lint" else plan.build_py_tools):
         steps.add(s)
+    if kind == "lint" and _runs_pre_commit(commands):
+        steps.add(
+            a.step(
+                "Cache pre-commit hooks",
+                "actions/cache",
+                Map()
+                .add("path", "~/.cache/pre-commit")
+                .add("key", "pre-commit-${{ runner.os }}-${{ hashFiles('**/.pre-commit-config.yaml') }}"),
+            )
+        )
     if kind == "lint" and plan.golangci:
         w = Map().add("version", "latest")
         if plan.path not in ("", "."):
@@ -374,6 +384,11 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
         steps.add(_run(c))
     job.add("steps", steps)
     return job
+
+
+def _runs_pre_commit(commands: list[Command]) -> bool:
+    lines = [line.strip() for c in commands for line in c.run.splitlines()]
+    return any(line.startswith("pre-commit ") or " pre-commit run" in line for line in lines)
 
 
 def _stack_jobs(plan: StackPlan, a: _Actions, jobs: Map) -> None:
