@@ -19,14 +19,14 @@ Heavy imports happen inside fixtures, so engine-only test runs never load the pl
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from platform_support import MakeTenant, Tenant, platform_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -34,35 +34,6 @@ if TYPE_CHECKING:
 
     from autodevops.config import Settings
     from autodevops.db import Database
-    from autodevops.models import Organization, User
-
-PG_SERVER = "127.0.0.1:5432"
-APP_ROLE = "autodevops_app"
-
-
-def test_database_name() -> str:
-    name = os.environ.get("AUTODEVOPS_TEST_DATABASE", "autodevops_test")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return f"{name}_{worker}" if worker else name
-
-
-def platform_settings(**overrides: Any) -> Settings:
-    """Settings for the test database (rate limits off, their keys namespaced); keywords override fields."""
-    from autodevops.config import Settings
-
-    name = test_database_name()
-    values: dict[str, Any] = {
-        "env": "test",
-        "database_url": f"postgresql+asyncpg://{APP_ROLE}:{APP_ROLE}@{PG_SERVER}/{name}",
-        "database_admin_url": f"postgresql+asyncpg://postgres@{PG_SERVER}/{name}",
-        "redis_url": "redis://127.0.0.1:6379/0",
-        "rate_limit_enabled": False,
-        "rate_limit_key_prefix": f"test-{name}",
-        "log_json": True,
-        "log_level": "WARNING",
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture(scope="session")
@@ -120,27 +91,6 @@ async def db_session(database: Database, clean_db: None) -> AsyncIterator[AsyncS
     async with database.sessionmaker() as session:
         yield session
         await session.rollback()
-
-
-@dataclass
-class Tenant:
-    """A user, an organization they own and a personal API token of theirs."""
-
-    user: User
-    organization: Organization
-    token: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def user_id(self) -> uuid.UUID:
-        return self.user.id
-
-    @property
-    def organization_id(self) -> uuid.UUID:
-        return self.organization.id
-
-
-MakeTenant = Callable[..., Awaitable[Tenant]]
 
 
 @pytest.fixture

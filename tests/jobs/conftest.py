@@ -30,7 +30,7 @@ from autodevops.db import Database, tenant_session
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.migrate import migrate
 from autodevops.models import Job
-from conftest import platform_settings  # tests/conftest.py, the shared platform fixtures
+from platform_support import platform_settings
 
 from .sample_tasks import EFFECTS_DDL
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
 from autodevops.web import create_app
-from conftest import MakeTenant, platform_settings  # tests/conftest.py, the shared platform fixtures
+from platform_support import MakeTenant, platform_settings
 
 MAX_EXAMPLES = 12
 

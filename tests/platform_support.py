@@ -1,0 +1,66 @@
+"""Plain helpers behind the shared platform fixtures in `tests/conftest.py`.
+
+Test modules import these by this module's unique name (`from platform_support import ...`); importing
+`conftest` by name is ambiguous, since several directories have one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autodevops.config import Settings
+    from autodevops.models import Organization, User
+
+PG_SERVER = "127.0.0.1:5432"
+APP_ROLE = "autodevops_app"
+
+
+def test_database_name() -> str:
+    name = os.environ.get("AUTODEVOPS_TEST_DATABASE", "autodevops_test")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{name}_{worker}" if worker else name
+
+
+def platform_settings(**overrides: Any) -> Settings:
+    """Settings for the test database (rate limits off, their keys namespaced); keywords override fields."""
+    from autodevops.config import Settings
+
+    name = test_database_name()
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": f"postgresql+asyncpg://{APP_ROLE}:{APP_ROLE}@{PG_SERVER}/{name}",
+        "database_admin_url": f"postgresql+asyncpg://postgres@{PG_SERVER}/{name}",
+        "redis_url": "redis://127.0.0.1:6379/0",
+        "rate_limit_enabled": False,
+        "rate_limit_key_prefix": f"test-{name}",
+        "log_json": True,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Tenant:
+    """A user, an organization they own and a personal API token of theirs."""
+
+    user: User
+    organization: Organization
+    token: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.user.id
+
+    @property
+    def organization_id(self) -> uuid.UUID:
+        return self.organization.id
+
+
+MakeTenant = Callable[..., Awaitable[Tenant]]
