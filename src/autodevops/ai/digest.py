@@ -289,3 +289,14 @@ def build_digest(analysis: Analysis, source: RepoSource | None = None, *, max_to
 def digest_from_dict(data: dict[str, Any]) -> Digest:
     """Rebuild a digest handed over as data (from the analysis child)."""
     return Digest.from_data(data)
+
+
+def child_digest(analysis: Analysis, source: RepoSource) -> dict[str, Any] | None:
+    """For the analysis child process: the digest's data when an AI provider is configured, else None."""
+    from autodevops.ai.entries import usable_entries
+    from autodevops.config import get_settings
+
+    settings = get_settings()
+    if not usable_entries(settings):
+        return None
+    return build_digest(analysis, source, max_tokens=settings.ai_digest_max_tokens).to_dict()

@@ -30,6 +30,7 @@ from autodevops.ai.breaker import BreakerConfig, CircuitBreaker, Permit
 from autodevops.ai.cache import ResponseCache
 from autodevops.ai.cost import call_cost_usd
 from autodevops.ai.digest import Digest
+from autodevops.ai.entries import Entry, enabled_providers
 from autodevops.ai.providers.base import (
     FatalError,
     InvalidOutputError,
@@ -48,18 +49,6 @@ from autodevops.config import Settings
 from autodevops.logging import get_logger
 
 log = get_logger(__name__)
-
-OPENAI_PUBLIC_URL = "https://api.openai.com/v1"
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    provider: str
-    model: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.provider}:{self.model}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +95,13 @@ def configured_providers(settings: Settings) -> dict[str, Provider]:
     from autodevops.ai.providers.openai_compat import OpenAICompatProvider
 
     timeout = settings.ai_timeout_s
+    enabled = enabled_providers(settings)
     providers: dict[str, Provider] = {}
     if settings.gemini_api_key is not None:
         providers["gemini"] = GeminiProvider(
             api_key=settings.gemini_api_key.get_secret_value(), base_url=settings.ai_gemini_base_url, timeout_s=timeout
         )
-    if settings.openai_api_key is not None or settings.ai_openai_base_url.rstrip("/") != OPENAI_PUBLIC_URL:
+    if "openai" in enabled:
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         providers["openai"] = OpenAICompatProvider(api_key=key, base_url=settings.ai_openai_base_url, timeout_s=timeout)
     if settings.anthropic_api_key is not None:

@@ -5,6 +5,7 @@ Import models from here (`from autodevops.models import Repository`); Alembic re
 
 from __future__ import annotations
 
+from autodevops.models.ai import AIReviewRecord, AIUsageDaily
 from autodevops.models.analysis import Analysis, Pipeline
 from autodevops.models.audit import AuditEvent
 from autodevops.models.base import Base, utcnow
@@ -24,6 +25,8 @@ from autodevops.models.user import APIToken, User
 
 __all__ = [
     "ROLES",
+    "AIReviewRecord",
+    "AIUsageDaily",
     "APIToken",
     "Analysis",
     "AuditEvent",

@@ -1,0 +1,141 @@
+"""The AI step of an analysis job: review the rule engine's result, apply what checks out, record the cost.
+
+AI never fails a job. Not configured, unavailable, invalid output after one repair, an unexpected error: the
+analysis keeps the rules' answer and an `ai_reviews` row says why (`rules_only` + reason). Over quota on
+every entry: the job is re-scheduled (`AIRescheduled`, retried with the job system's delay) while attempts
+remain; on the last attempt the rules' answer stands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.ai import metrics, queries
+from autodevops.ai.digest import Digest, build_digest, digest_from_dict
+from autodevops.ai.entries import usable_entries
+from autodevops.ai.review import apply_review
+from autodevops.ai.router import AIQuotaExceeded, AIUnavailable, CallRecord, Router
+from autodevops.ai.schemas import PROMPT_VERSION
+from autodevops.config import Settings
+from autodevops.engine.model import Analysis as EngineAnalysis
+from autodevops.logging import get_logger
+from autodevops.models import AIReviewRecord, Analysis, utcnow
+
+log = get_logger(__name__)
+
+
+class AIRescheduled(Exception):
+    """Every AI entry is over its per-minute quota: run the job again later (the job system's retry delay)."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"AI quota exhausted; re-scheduled (room again in about {retry_after_s:.0f}s)")
+        self.retry_after_s = retry_after_s
+
+
+_routers: dict[int, Router] = {}
+
+
+def router_for(settings: Settings) -> Router | None:
+    """This process's router for `settings` (None when no AI entry is usable): one Redis pool per worker."""
+    if not usable_entries(settings):
+        return None
+    key = id(settings)
+    if key not in _routers:
+        _routers[key] = Router(settings)
+    return _routers[key]
+
+
+async def review_analysis(
+    session: AsyncSession,
+    settings: Settings,
+    analysis: Analysis,
+    digest_data: dict[str, Any] | None,
+    *,
+    router: Router | None,
+    last_attempt: bool = True,
+) -> AIReviewRecord:
+    """Refine `analysis.result` with the AI (in place) and record the review and its cost."""
+    assert analysis.result is not None
+    engine = EngineAnalysis.model_validate(analysis.result)
+    digest: Digest = (
+        digest_from_dict(digest_data)
+        if digest_data
+        else build_digest(engine, None, max_tokens=settings.ai_digest_max_tokens)
+    )
+    record = AIReviewRecord(
+        id=uuid.uuid4(),
+        organization_id=analysis.organization_id,
+        analysis_id=analysis.id,
+        status="rules_only",
+        prompt_version=PROMPT_VERSION,
+        digest_sha256=digest.sha256,
+        digest_tokens=digest.tokens,
+        cached=False,
+        risks=[],
+        recommendations=[],
+        accepted=[],
+        rejected=[],
+        calls=[],
+    )
+    calls: list[CallRecord] = []
+    if router is None or not router.configured:
+        record.reason = "not-configured"
+    else:
+        try:
+            result = await router.review(digest)
+        except AIQuotaExceeded as exc:
+            if not last_attempt:
+                raise AIRescheduled(exc.retry_after_s) from exc
+            record.reason, calls = "over-quota", exc.calls
+        except AIUnavailable as exc:
+            record.reason, calls = exc.reason, exc.calls
+        except Exception as exc:  # noqa: BLE001 - the AI must never fail the analysis
+            log.warning("AI review failed; keeping the rules' answer", error=f"{type(exc).__name__}: {exc}")
+            record.reason = "error"
+        else:
+            calls = result.calls
+            outcome = apply_review(engine, result.review, digest.data)
+            analysis.result = outcome.analysis.model_dump(mode="json")
+            record.status = "applied"
+            record.entry = result.entry
+            record.cached = result.cached
+            record.summary = result.review.summary
+            record.risks = [r.model_dump() for r in result.review.risks]
+            record.recommendations = list(result.review.recommendations)
+            record.accepted = outcome.accepted
+            record.rejected = outcome.rejected
+    record.calls = [
+        {
+            "provider": c.provider,
+            "model": c.model,
+            "outcome": c.outcome,
+            "input_tokens": c.input_tokens,
+            "output_tokens": c.output_tokens,
+            "cost_usd": round(c.cost_usd, 8),
+        }
+        for c in calls
+    ]
+    record.input_tokens = sum(c.input_tokens for c in calls)
+    record.output_tokens = sum(c.output_tokens for c in calls)
+    record.cost_usd = Decimal(str(round(sum(c.cost_usd for c in calls), 6)))
+    await queries.add_review(session, record)
+    if record.status == "applied" or calls:
+        await queries.add_usage(
+            session,
+            organization_id=analysis.organization_id,
+            day=utcnow().date(),
+            cache_hit=record.cached,
+            calls=len(calls),
+            input_tokens=record.input_tokens,
+            output_tokens=record.output_tokens,
+            cost_usd=record.cost_usd,
+        )
+    outcome_label = "rules_only" if record.status == "rules_only" else ("cached" if record.cached else "applied")
+    metrics.REVIEWS.labels(outcome_label).inc()
+    if record.status == "rules_only":
+        log.info("analysis completed with rules only", analysis_id=str(analysis.id), reason=record.reason)
+    return record
