@@ -299,4 +299,7 @@ def child_digest(analysis: Analysis, source: RepoSource) -> dict[str, Any] | Non
     settings = get_settings()
     if not usable_entries(settings):
         return None
-    return build_digest(analysis, source, max_tokens=settings.ai_digest_max_tokens).to_dict()
+    try:
+        return build_digest(analysis, source, max_tokens=settings.ai_digest_max_tokens).to_dict()
+    except Exception:  # noqa: BLE001 - a digest that cannot be built means no AI review, never a failed analysis
+        return None

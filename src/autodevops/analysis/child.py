@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autodevops.ai.digest import child_digest
 from autodevops.engine.analyze import analyze
 from autodevops.engine.source import GitClone, SourceError
 from autodevops.jobs.child import emit_result, report_stage
@@ -44,11 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             commit = head_commit(clone.path)
             report_stage("analyzing", 50)
             result = analyze(clone)
+            ai_digest = child_digest(result, clone)  # while the files are still on disk
     except SourceError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
     report_stage("storing", 90)
-    emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit})
+    emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit, "ai_digest": ai_digest})
     return 0
 
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.ai.service import review_analysis, router_for
+from autodevops.config import get_settings
 from autodevops.jobs.child import run_child
 from autodevops.jobs.queues import ANALYSIS
-from autodevops.jobs.registry import JobContext, task
+from autodevops.jobs.registry import JobContext, get_task, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.models import Analysis, GitHubRepositoryLink, Job, Repository, utcnow
 
@@ -61,6 +63,21 @@ async def mark_failed(session: AsyncSession, payload: dict[str, Any], error: str
         await session.flush()
 
 
+async def _review_with_ai(ctx: JobContext, analysis: Analysis, digest: dict[str, Any] | None) -> None:
+    """The AI step after the rules: never fails the job; re-schedules it only while every AI entry is over
+    quota and attempts remain (see `autodevops.ai.service`)."""
+    settings = get_settings()
+    spec = get_task(NAME)
+    await review_analysis(
+        ctx.session,
+        settings,
+        analysis,
+        digest,
+        router=router_for(settings),
+        last_attempt=spec is None or ctx.attempt >= spec.max_attempts,
+    )
+
+
 @task(NAME, queue=ANALYSIS.name, on_dead_letter=mark_failed)
 async def run(ctx: JobContext) -> None:
     analysis = await ctx.session.get(Analysis, uuid.UUID(ctx.payload["analysis_id"]), with_for_update=True)
@@ -86,6 +103,7 @@ async def run(ctx: JobContext) -> None:
     result: dict[str, Any] = await run_child(child, args, on_stage=on_stage)
     analysis.result = result["analysis"]
     analysis.commit_sha = result.get("commit_sha")
+    await _review_with_ai(ctx, analysis, result.get("ai_digest"))
     analysis.status = "succeeded"
     analysis.error = None
     analysis.finished_at = utcnow()

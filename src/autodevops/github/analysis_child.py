@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from autodevops.ai.digest import child_digest
 from autodevops.config import get_settings
 from autodevops.engine.analyze import analyze
 from autodevops.engine.source import SourceError
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"{exc}\n")
         return 2
     report_stage("storing", 90)
-    emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit})
+    ai_digest = child_digest(result, source)
+    emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit, "ai_digest": ai_digest})
     return 0
 
 
