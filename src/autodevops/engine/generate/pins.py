@@ -13,8 +13,10 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # the client is passed in: generating workflows never loads an HTTP stack
+    import httpx
 
 PINS_FILE = "pins.toml"
 _SHA = re.compile(r"[0-9a-f]{40}")
