@@ -141,7 +141,10 @@ def detect_existing_ci(ctx: Context) -> list[ExistingCI]:
     """Every CI configuration file, by provider. Reported only: never an input to stack fields."""
     out: list[ExistingCI] = []
     # CI configuration lives at the root or in a few well-known directories: test only those paths.
-    candidates = [p for p in ctx.sizes if "/" not in p or p.startswith(_CI_DIRS)]
+    candidates = list(ctx.listdir("."))
+    for directory, names in ctx.by_dir.items():
+        if (directory + "/").startswith(_CI_DIRS):
+            candidates.extend(f"{directory}/{n}" for n in names)
     for path in sorted(candidates):
         for pattern, provider in _CI_FILES:
             if pattern.fullmatch(path):
@@ -319,14 +322,19 @@ def detect_deploy(ctx: Context) -> list[DeployHint]:
             if name == "app.json" and not {"buildpacks", "formation", "addons", "scripts"} & set(ctx.json(path) or {}):
                 continue
             hints.append(DeployHint(kind=kind, path=path, evidence=[Evidence(file=path)]))
-    for e in ctx.entries:
-        if not e.path.startswith(_K8S_DIRS) or not e.path.endswith((".yaml", ".yml")):
-            continue
-        kinds = {d.get("kind") for d in ctx.yaml_all(e.path) if isinstance(d, dict)}
+    manifests = sorted(
+        f"{directory}/{name}"
+        for directory, names in ctx.by_dir.items()
+        if (directory + "/").startswith(_K8S_DIRS)
+        for name in names
+        if name.endswith((".yaml", ".yml"))
+    )
+    for path in manifests:
+        kinds = {d.get("kind") for d in ctx.yaml_all(path) if isinstance(d, dict)}
         found = sorted(k for k in kinds if isinstance(k, str) and k in _K8S_KINDS)
         if found:
-            evidence = [Evidence(file=e.path, key="kind", excerpt=", ".join(found))]
-            hints.append(DeployHint(kind="kubernetes", path=e.path, evidence=evidence))
+            evidence = [Evidence(file=path, key="kind", excerpt=", ".join(found))]
+            hints.append(DeployHint(kind="kubernetes", path=path, evidence=evidence))
     return hints
 
 

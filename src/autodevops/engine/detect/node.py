@@ -268,15 +268,29 @@ def _run(pm: str, script: str) -> str:
 
 _TS_EXT = (".ts", ".tsx", ".mts", ".cts")
 _JS_EXT = (".js", ".jsx", ".mjs", ".cjs")
-_SOURCE_SKIP = frozenset({"node_modules", "dist", "build", "coverage", "vendor", "fixtures", "__fixtures__", "types"})
 
 
-def _script_files(ctx: Context) -> list[str]:
-    """JavaScript/TypeScript source paths of the repository (declaration files excluded), listed once."""
-    files: list[str] = ctx.memo(
-        "node.script_files",
-        lambda: [p for p in ctx.sizes if p.endswith(_TS_EXT + _JS_EXT) and not p.endswith(".d.ts")],
-    )
+_SKIPPED_SOURCE_DIR = re.compile(
+    r"(?:^|/)(?:node_modules|dist|build|coverage|vendor|fixtures|__fixtures__|types|\.[^/]*)/"
+)
+_CONFIG_SCRIPT = re.compile(r"(?:^|/)(?:eslint\.config|\.eslintrc|prettier\.config)[^/]*$")
+
+
+def _script_files(ctx: Context) -> list[tuple[str, bool]]:
+    """(path, is TypeScript) for the repository's own JavaScript/TypeScript sources, listed once per analysis:
+    declaration files, tool configs and vendored, built or fixture directories are left out."""
+
+    def compute() -> list[tuple[str, bool]]:
+        out: list[tuple[str, bool]] = []
+        for p in ctx.sizes:
+            if p.endswith(_TS_EXT):
+                if not p.endswith(".d.ts") and not _SKIPPED_SOURCE_DIR.search(p):
+                    out.append((p, True))
+            elif p.endswith(_JS_EXT) and not _SKIPPED_SOURCE_DIR.search(p) and not _CONFIG_SCRIPT.search(p):
+                out.append((p, False))
+        return out
+
+    files: list[tuple[str, bool]] = ctx.memo("node.script_files", compute)
     return files
 
 
@@ -284,16 +298,12 @@ def _language(b: _B, root: str, all_deps: set[str]) -> None:
     """TypeScript when TypeScript sources outnumber JavaScript ones (declaration files do not count)."""
     prefix = "" if root == "." else root + "/"
     ts = js = 0
-    for path in _script_files(b.ctx):
-        if not path.startswith(prefix):
-            continue
-        parts = path[len(prefix) :].split("/")
-        if any(p in _SOURCE_SKIP or p.startswith(".") for p in parts[:-1]):
-            continue
-        if path.endswith(_TS_EXT):
-            ts += 1
-        elif path.endswith(_JS_EXT) and not parts[-1].startswith(("eslint.config", ".eslintrc", "prettier.config")):
-            js += 1
+    for path, is_ts in _script_files(b.ctx):
+        if path.startswith(prefix):
+            if is_ts:
+                ts += 1
+            else:
+                js += 1
     b.stack.language = "typescript" if ts > js else "javascript"
     evidence = [Evidence(file=Context.join(root, "package.json"))]
     if b.ctx.exists(Context.join(root, "tsconfig.json")):
