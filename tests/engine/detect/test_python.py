@@ -216,6 +216,17 @@ def test_plain_test_modules_fall_back_to_unittest_with_low_confidence(tmp_path: 
     assert stack.provenance["test_tool"].confidence < 0.6
 
 
+def test_hatch_environment_dependencies_install_the_runner(tmp_path: Path) -> None:
+    pyproject = (
+        "[project]\nname='x'\n[tool.pytest.ini_options]\n[tool.hatch.envs.default]\ndependencies = ['pytest', 'mypy']\n"
+    )
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": pyproject})
+    assert stack.package_manager == "hatch"
+    assert stack.test_commands == ["hatch run pytest"]
+    assert "mypy" in stack.lint_tools
+    assert "test-runner-not-installed" not in codes(ctx)
+
+
 def test_configured_but_not_installed_runner(tmp_path: Path) -> None:
     (stack,), ctx = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n[tool.pytest.ini_options]\n"})
     assert stack.test_tool == "pytest"

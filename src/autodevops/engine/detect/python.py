@@ -383,6 +383,12 @@ def _dependencies(ctx: Context, root: str, data: dict[str, Any], tool: dict[str,
             (req_name(r) for r in _strs(uv.get("dev-dependencies"))),
             Evidence(file=pp, key="tool.uv.dev-dependencies"),
         )
+    hatch = tool.get("hatch") if isinstance(tool.get("hatch"), dict) else None
+    envs = hatch.get("envs") if isinstance(hatch, dict) else None
+    for env, spec in (envs or {}).items() if isinstance(envs, dict) else ():
+        if isinstance(spec, dict):
+            reqs = _strs(spec.get("dependencies")) + _strs(spec.get("extra-dependencies"))
+            deps.add("dev", (req_name(r) for r in reqs), Evidence(file=pp, key=f"tool.hatch.envs.{env}"))
     # requirements files: the root's own, and a requirements/ directory.
     prefix = "" if root == "." else root + "/"
     for name in ctx.listdir(root):
