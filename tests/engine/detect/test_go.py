@@ -149,10 +149,14 @@ def test_a_parent_golangci_config_applies_unless_the_parent_is_a_module(tmp_path
 def test_a_makefile_test_target_is_the_entry_point(tmp_path: Path) -> None:
     (stack,), _ = analyze(
         tmp_path,
-        {"go.mod": "module m\n\ngo 1.26\n", "Makefile": "TEST := go test\n\ntest:\n\t$(TEST) -race ./...\n"},
+        {
+            "go.mod": "module m\n\ngo 1.26\n",
+            "Makefile": "TEST := go test\n\ntest:\n\t$(TEST) -race ./...\n\nlint:\n\tgolangci-lint run\n",
+        },
     )
     assert stack.test_tool == "go-test"
     assert stack.test_commands == ["make test"]
+    assert "make lint" in stack.lint_commands
     assert stack.provenance["test_commands"].evidence[0].line == 3
 
 

@@ -152,3 +152,17 @@ def test_platform_php_outside_require_php_is_a_conflict(tmp_path: Path) -> None:
         tmp_path, {"composer.json": {"require": {"php": "^8.3"}, "config": {"platform": {"php": "8.1.0"}}}}
     )
     assert any(f.code == "version-conflict" for f in ctx.findings)
+
+
+def test_composer_lint_scripts_are_the_lint_entry_points(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "composer.json": {
+                "require-dev": {"phpstan/phpstan": "^2"},
+                "scripts": {"analyse": "phpstan analyse", "test": "phpunit"},
+            }
+        },
+    )
+    assert stack.lint_tools == ["phpstan"]
+    assert stack.lint_commands[0] == "composer analyse"

@@ -135,7 +135,7 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
 
     test_cmd = "go test ./..." if not work else "go test " + " ".join(_pkg_pattern(directory, m.dir) for m in members)
     b.set("test_tool", "go-test", 0.95, ev(main.manifest), why="Go's built-in test runner")
-    make_target = _make_test_target(ctx, directory)
+    make_target = _make_target(ctx, directory, "test")
     if make_target:
         makefile, line = make_target
         b.set(
@@ -160,6 +160,9 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         b.add("lint_tools", ["gofmt", "go-vet"], 0.5, ev(main.manifest), why=why)
         b.add("lint_commands", ['test -z "$(gofmt -l .)"', "go vet ./..."], 0.5, ev(main.manifest), why=why)
 
+    make_lint = _make_target(ctx, directory, "lint")
+    if make_lint:
+        b.add("lint_commands", ["make lint"], 0.8, ev(make_lint[0], key="lint", line=make_lint[1]))
     staticcheck = files_under(ctx, directory, ["staticcheck.conf"]) or files_under(ctx, ".", ["staticcheck.conf"])
     if staticcheck:
         b.add("lint_tools", ["staticcheck"], 0.85, ev(staticcheck[0]))
@@ -186,13 +189,12 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
     return b.build()
 
 
-_MAKE_TEST = re.compile(r"^test[ \t]*:(?!=)", re.M)
-
-
-def _make_test_target(ctx: Context, directory: str) -> tuple[str, int] | None:
+def _make_target(ctx: Context, directory: str, target: str) -> tuple[str, int] | None:
+    """The Makefile and line defining `target:` in `directory` (not a `target := value` assignment)."""
+    rule = re.compile(rf"^{re.escape(target)}[ \t]*:(?!=)", re.M)
     for makefile in files_under(ctx, directory, ("GNUmakefile", "Makefile", "makefile")):
         text = ctx.text(makefile) or ""
-        m = _MAKE_TEST.search(text)
+        m = rule.search(text)
         if m:
             return makefile, line_of(text, m.start())
     return None

@@ -50,6 +50,7 @@ LINTERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...], str], ...] = (
     ),
     ("phpcs", re.compile(r"\.?phpcs\.xml(\.dist)?"), ("squizlabs/php_codesniffer",), "vendor/bin/phpcs"),
 )
+_LINT_SCRIPT = re.compile(r"(lint|analy[sz]e|phpstan|psalm|cs|cs-check|check-style|static-analysis|stan)", re.I)
 FRAMEWORKS = {
     "symfony/framework-bundle": "symfony",
     "slim/slim": "slim",
@@ -165,6 +166,12 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
             )
             b.add("lint_tools", [tool], 0.85 if cfg else 0.7, evidence)
             b.add("lint_commands", [command], 0.8, evidence)
+    # The project's own lint entry points come first when it defines them as Composer scripts.
+    scripts = _table(data, "scripts")
+    own = [f"composer {name}" for name in scripts if _LINT_SCRIPT.fullmatch(str(name))]
+    if own:
+        b.stack.lint_commands = own + [c for c in b.stack.lint_commands if c not in own]
+        b.add("lint_commands", own, 0.85, ev(manifest, key="scripts"))
 
     services_from_deps(b, "php", packages, manifest, confidence=0.6)
     _phpunit_services(ctx, b, directory)
