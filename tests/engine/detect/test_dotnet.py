@@ -156,3 +156,14 @@ def test_net_framework_targets_run_on_windows(tmp_path: Path) -> None:
     assert stack.versions == ["10.0"]
     (portable,), _ = analyze(tmp_path / "b", {"App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")})
     assert portable.operating_systems == []
+
+
+def test_csharp_editorconfig_rules_mean_dotnet_format(tmp_path: Path) -> None:
+    files = {"src/App/App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")}
+    (plain,), _ = analyze(tmp_path / "a", {**files, ".editorconfig": "[*.md]\ntrim_trailing_whitespace = false\n"})
+    assert plain.lint_tools == []
+    (styled,), _ = analyze(
+        tmp_path / "b", {**files, ".editorconfig": "[*.{cs,vb}]\ndotnet_sort_system_directives_first = true\n"}
+    )
+    assert styled.lint_tools == ["dotnet-format"]
+    assert styled.lint_commands == ["dotnet format --verify-no-changes"]

@@ -17,6 +17,7 @@ from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    ancestors,
     ev,
     files_under,
     is_project_path,
@@ -31,6 +32,7 @@ _PROJECT = re.compile(r"[^/]+\.(csproj|fsproj|vbproj)")
 _SOLUTION = re.compile(r"[^/]+\.slnx?")
 _SLN_ENTRY = re.compile(r'^Project\("[^"]*"\)\s*=\s*"[^"]*",\s*"([^"]+\.(?:cs|fs|vb)proj)"', re.M)
 _TFM = re.compile(r"^net(?:coreapp)?(\d+)\.(\d+)$")
+_CSHARP_RULES = re.compile(r"^\s*(\[[^\]]*\bcs\b[^\]]*\]|dotnet_\w+|csharp_\w+)", re.M)
 _PROPS = ("TargetFramework", "TargetFrameworks", "IsTestProject", "UseWPF", "UseWindowsForms")
 TEST_PACKAGES = ("microsoft.net.test.sdk", "xunit", "xunit.v3", "nunit", "mstest.testframework", "mstest", "tunit")
 
@@ -188,6 +190,18 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
         if "csharpier" in names:
             b.add("lint_tools", ["other"], 0.85, ev(tools[0], key="tools.csharpier"))
             b.add("lint_commands", ["dotnet csharpier --check ."], 0.8, ev(tools[0]))
+
+    # `dotnet format` ships with the SDK and enforces the C# rules of .editorconfig.
+    editorconfig = next(
+        (p for d in [directory, *ancestors(directory)] if ctx.exists(p := Context.join(d, ".editorconfig"))), None
+    )
+    if (
+        editorconfig
+        and _CSHARP_RULES.search(ctx.text(editorconfig) or "")
+        and "dotnet-format" not in b.stack.lint_tools
+    ):
+        b.add("lint_tools", ["dotnet-format"], 0.6, ev(editorconfig), why="C# style rules in .editorconfig")
+        b.add("lint_commands", ["dotnet format --verify-no-changes"], 0.6, ev(editorconfig))
 
     for proj in projects:
         services_from_deps(b, "dotnet", proj.packages, proj.path, confidence=0.5)
