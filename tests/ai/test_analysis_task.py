@@ -1,0 +1,140 @@
+"""`analysis.run` end to end with the AI configured: real clone in the child process, real Postgres and
+Redis, the fake Gemini server. The AI refines the analysis and never fails it."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from ai.conftest import MakeSettings
+from ai.fake_server import FakeAI
+from autodevops.ai import queries
+from autodevops.ai import service as ai_service
+from autodevops.analysis import tasks as analysis_tasks
+from autodevops.config import Settings
+from autodevops.db import Database, tenant_session
+from autodevops.jobs.queues import ANALYSIS
+from autodevops.jobs.registry import JobContext
+from autodevops.models import Analysis, Repository
+
+pytestmark = pytest.mark.slow
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> str:
+    repo = tmp_path / "sample"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "sample"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        '[project.optional-dependencies]\ndev = ["pytest"]\n'
+    )
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_x.py").write_text("def test_x():\n    assert True\n")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
+    return f"file://{repo}"
+
+
+@pytest.fixture
+def task_settings(
+    ai_settings: MakeSettings, fake_ai: FakeAI, ai_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Gemini only, for the job (patched settings) and its child process (environment)."""
+    settings = ai_settings(ai_models=["gemini:gemini-2.5-flash"], openai_api_key=None, anthropic_api_key=None)
+    monkeypatch.setattr(analysis_tasks, "get_settings", lambda: settings)
+    monkeypatch.setattr(ai_service, "_routers", {})
+    monkeypatch.setenv("AUTODEVOPS_GEMINI_API_KEY", "test-gemini-key")
+    monkeypatch.setenv("AUTODEVOPS_AI_MODELS", "gemini:gemini-2.5-flash")
+    return settings
+
+
+async def add_repository(database: Database, organization_id: uuid.UUID, url: str) -> uuid.UUID:
+    async with tenant_session(database, organization_id=organization_id) as session:
+        repository = Repository(id=uuid.uuid4(), organization_id=organization_id, name="s", source="git", clone_url=url)
+        session.add(repository)
+    return repository.id
+
+
+async def run_analysis(database: Database, organization_id: uuid.UUID, repository_id: uuid.UUID) -> uuid.UUID:
+    async with tenant_session(database, organization_id=organization_id) as session:
+        analysis = Analysis(
+            id=uuid.uuid4(), organization_id=organization_id, repository_id=repository_id, status="pending"
+        )
+        session.add(analysis)
+
+    async def report(stage: str, **data: Any) -> None:
+        return None
+
+    async with tenant_session(database, organization_id=organization_id) as session:
+        context = JobContext(
+            job_id=uuid.uuid4(),
+            name=analysis_tasks.NAME,
+            queue=ANALYSIS.name,
+            organization_id=organization_id,
+            payload={"analysis_id": str(analysis.id)},
+            attempt=1,
+            correlation_id=None,
+            session=session,
+            report=report,
+            deadline_s=120,
+        )
+        await analysis_tasks.run(context)
+    return analysis.id
+
+
+async def test_analysis_is_reviewed_then_cached(
+    database: Database,
+    make_tenant: Any,
+    task_settings: Settings,
+    ai_redis: Redis,
+    fake_ai: FakeAI,
+    sample_repo: str,
+) -> None:
+    tenant = await make_tenant()
+    repository_id = await add_repository(database, tenant.organization_id, sample_repo)
+    first = await run_analysis(database, tenant.organization_id, repository_id)
+    [call] = fake_ai.calls
+    sent = call.body["contents"][0]["parts"][0]["text"]
+    assert '"path":"pyproject.toml"' in sent  # the child's digest, with the manifest excerpt
+    assert "test_x.py" not in sent  # never the whole repository
+    second = await run_analysis(database, tenant.organization_id, repository_id)
+    assert len(fake_ai.calls) == 1  # unchanged repository: answered from the cache
+    async with tenant_session(database, organization_id=tenant.organization_id) as session:
+        reviews = [await queries.review_of(session, a) for a in (first, second)]
+        analysis = await session.get(Analysis, second)
+    assert [(r.status, r.cached) for r in reviews if r] == [("applied", False), ("applied", True)]
+    assert analysis is not None
+    assert analysis.status == "succeeded"
+
+
+async def test_ai_down_leaves_the_rules_answer(
+    database: Database,
+    make_tenant: Any,
+    task_settings: Settings,
+    ai_redis: Redis,
+    fake_ai: FakeAI,
+    sample_repo: str,
+) -> None:
+    tenant = await make_tenant()
+    fake_ai.script("gemini", "500")
+    repository_id = await add_repository(database, tenant.organization_id, sample_repo)
+    analysis_id = await run_analysis(database, tenant.organization_id, repository_id)
+    async with tenant_session(database, organization_id=tenant.organization_id) as session:
+        analysis = await session.get(Analysis, analysis_id)
+        review = await queries.review_of(session, analysis_id)
+    assert analysis is not None
+    assert analysis.status == "succeeded"
+    assert analysis.result is not None
+    assert [s["test_tool"] for s in analysis.result["stacks"]] == ["pytest"]
+    assert review is not None
+    assert (review.status, review.reason) == ("rules_only", "unavailable")
