@@ -269,11 +269,26 @@ def build_digest(analysis: Analysis, source: RepoSource | None = None, *, max_to
             break
         data[trim] = data[trim][: len(data[trim]) // 4]
     if Digest.from_data(data).tokens > max_tokens:
-        # Large monorepos: stacks the engine is sure of keep only their identity.
+        # Large monorepos: stacks the engine is sure of keep only their identity...
         data["stacks"] = [
             s if "uncertain" in s else {k: s[k] for k in ("path", "language", "package_manager")}
             for s in data["stacks"]
         ]
+    if Digest.from_data(data).tokens > max_tokens:
+        # ...then every stack keeps its identity and the names of its uncertain fields...
+        data["stacks"] = [
+            {k: s[k] for k in ("path", "language", "package_manager")}
+            | (
+                {"uncertain": {f: {"confidence": u["confidence"]} for f, u in s["uncertain"].items()}}
+                if "uncertain" in s
+                else {}
+            )
+            for s in data["stacks"]
+        ]
+    while len(data["stacks"]) > 1 and Digest.from_data(data).tokens > max_tokens:
+        # ...and the last stacks are left out, counted, rather than exceeding the budget.
+        data["stacks"].pop()
+        data["stacks_omitted"] = data.get("stacks_omitted", 0) + 1
     data["excerpts"] = []
     if source is not None:
         for path in _excerpt_candidates(analysis, set(files)):
