@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from autodevops.db import tenant_session
 from autodevops.models import Repository
@@ -197,3 +198,20 @@ async def test_a_plain_member_sees_jobs_but_cannot_manage_dead_letters(
     await jobs.wait_state(dead, "dead_letter")  # still failing: it comes back
     purged = await client.delete(f"/api/v1/organizations/{alice.organization_id}/dead-letters", headers=alice.headers)
     assert purged.json() == {"count": 1}
+
+
+async def test_sse_for_a_finished_job_whose_events_are_gone_reports_how_it_ended(
+    client: httpx.AsyncClient, make_tenant: Any, jobs: Jobs, redis_sync: Any
+) -> None:
+    alice = await make_tenant(organization="A")
+    jobs.org = alice.organization_id
+    job_id = await jobs.enqueue("testing.record", "analysis")
+    async with jobs.admin.begin() as conn:
+        await conn.execute(text("UPDATE jobs SET state = 'dead_letter' WHERE id = :i"), {"i": job_id})
+    redis_sync.flushdb()  # the events expired or Redis was lost
+
+    response = await client.get(
+        f"/api/v1/jobs/{job_id}/events", headers={**alice.headers, "Last-Event-ID": "not-an-id"}
+    )
+    events = _parse_sse(response.text)
+    assert [(e["event"], e["data"]["state"]) for e in events] == [("failed", "dead_letter")]
