@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from ai.conftest import MakeSettings
 from ai.fake_server import FakeAI
 from autodevops.ai.digest import Digest
 from autodevops.ai.router import AIUnavailable, Router
+from autodevops.metrics import REGISTRY
 
 DIGEST = Digest.from_data({"stacks": [{"path": ".", "language": "python", "package_manager": "pip"}], "files": []})
 
@@ -160,3 +162,47 @@ async def test_every_provider_down_is_unavailable(ai_settings: MakeSettings, ai_
         await router.review(DIGEST)
     assert info.value.reason == "unavailable"
     assert providers_called(fake_ai) == ["gemini", "openai", "anthropic"]
+
+
+async def test_a_cancelled_call_counts_against_the_breaker(
+    ai_settings: MakeSettings, ai_redis: Redis, fake_ai: FakeAI
+) -> None:
+    fake_ai.script("gemini", "timeout")
+    router = Router(ai_settings(ai_timeout_s=5.0, ai_breaker_failures=1), redis=ai_redis)
+    task = asyncio.create_task(router.review(DIGEST))
+    for _ in range(500):
+        if fake_ai.count("gemini"):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await router.breakers["gemini:gemini-2.5-flash"].state() == "open"
+
+
+async def test_calls_tokens_cost_and_cache_hits_are_exported(
+    ai_settings: MakeSettings, ai_redis: Redis, fake_ai: FakeAI
+) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    gemini = {"provider": "gemini", "model": "gemini-2.5-flash"}
+    before = (
+        sample("autodevops_ai_calls_total", **gemini, outcome="ok"),
+        sample("autodevops_ai_tokens_total", **gemini, direction="input"),
+        sample("autodevops_ai_cost_usd_total", **gemini),
+        sample("autodevops_ai_cache_total", result="hit"),
+    )
+    router = Router(ai_settings(), redis=ai_redis)
+    await router.review(DIGEST)
+    await router.review(DIGEST)
+    after = (
+        sample("autodevops_ai_calls_total", **gemini, outcome="ok"),
+        sample("autodevops_ai_tokens_total", **gemini, direction="input"),
+        sample("autodevops_ai_cost_usd_total", **gemini),
+        sample("autodevops_ai_cache_total", result="hit"),
+    )
+    assert after[0] - before[0] == 1
+    assert after[1] - before[1] == 1200
+    assert after[2] - before[2] == pytest.approx(0.00111)
+    assert after[3] - before[3] == 1
