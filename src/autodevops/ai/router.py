@@ -257,7 +257,7 @@ class Router:
                 log.info("AI entry over quota", entry=entry.key)
                 raise
             try:
-                response = await self._attempt(entry, breaker, permit, messages, calls)
+                return await self._attempt(entry, breaker, permit, messages, calls)
             except (RetryableError, ProviderTimeoutError) as exc:
                 retry_after = exc.retry_after_s if isinstance(exc, RetryableError) else None
                 if retry >= self.settings.ai_retries or (
@@ -272,28 +272,29 @@ class Router:
                 log.warning("AI entry failed; falling back", entry=entry.key, error=str(exc))
                 return None
             except InvalidOutputError as exc:
-                response = ProviderResponse(text=exc.text, usage=Usage())
-                error = str(exc)
-            else:
-                try:
-                    return parse_review(response.text)
-                except (ValueError, ValidationError) as exc:
-                    error = _short(exc)
-            if repaired:
-                raise AIUnavailable("invalid-output", f"{entry.key}: {error}", calls)
-            repaired = True
-            messages = [
-                *messages,
-                Message("assistant", response.text or "{}"),
-                Message("user", REPAIR_PROMPT.format(error=error)),
-            ]
+                if repaired:
+                    raise AIUnavailable("invalid-output", f"{entry.key}: {exc}", calls) from exc
+                repaired = True
+                messages = [
+                    *messages,
+                    Message("assistant", exc.text or "{}"),
+                    Message("user", REPAIR_PROMPT.format(error=str(exc))),
+                ]
 
     async def _attempt(
         self, entry: Entry, breaker: CircuitBreaker, permit: Permit, messages: list[Message], calls: list[CallRecord]
-    ) -> ProviderResponse:
-        """One call; records its usage and outcome and tells the breaker."""
+    ) -> AIReview:
+        """One call and its validated answer; records usage and outcome and tells the breaker.
+
+        An answer that is not the schema's JSON raises `InvalidOutputError` (the provider is up: the breaker
+        counts it as a success).
+        """
         try:
             response = await self._call(entry, messages)
+            try:
+                review = parse_review(response.text)
+            except (ValueError, ValidationError) as exc:
+                raise InvalidOutputError(_short(exc), text=response.text, usage=response.usage) from exc
         except asyncio.CancelledError:
             await asyncio.shield(breaker.failure(permit))
             self._record(calls, entry, "cancelled", Usage())
@@ -313,7 +314,7 @@ class Router:
             raise
         await breaker.success(permit)
         self._record(calls, entry, "ok", response.usage)
-        return response
+        return review
 
 
 def _short(exc: Exception) -> str:
