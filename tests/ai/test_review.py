@@ -66,6 +66,8 @@ def test_the_original_analysis_is_left_untouched() -> None:
         (fix("versions", "3.99"), "not a known python release line"),
         (fix("test_tool", "pytest", stack="sub"), "no stack at 'sub'"),
         (fix("lint_tools", "ruff"), "nothing in the repository shows 'ruff'"),
+        (fix("test_commands", "npx jest"), "runs through npx, which a python stack lacks"),
+        (fix("test_commands", "bundle exec rspec"), "runs through bundle, which this stack does not use"),
     ],
 )
 def test_unverifiable_corrections_are_rejected(correction: Correction, reason: str) -> None:
@@ -84,7 +86,7 @@ def test_verifiable_values_of_each_kind_are_accepted() -> None:
         start,
         review(
             fix("package_manager", "poetry"),
-            fix("test_commands", "poetry run pytest", "tox -e py312", "make test"),
+            fix("test_commands", "poetry run pytest", "tox -e py312", "make test", "python -m pytest -q"),
             fix("versions", "3.12", "3.13"),
         ),
         DIGEST,
@@ -92,7 +94,7 @@ def test_verifiable_values_of_each_kind_are_accepted() -> None:
     assert [r["field"] for r in outcome.accepted] == ["package_manager", "test_commands", "versions"]
     stack = outcome.analysis.stacks[0]
     assert stack.package_manager == "poetry"
-    assert stack.test_commands == ["poetry run pytest", "tox -e py312", "make test"]
+    assert stack.test_commands == ["poetry run pytest", "tox -e py312", "make test", "python -m pytest -q"]
     assert stack.versions == ["3.12", "3.13"]
 
 

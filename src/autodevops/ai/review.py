@@ -104,6 +104,14 @@ RUNNERS: dict[tuple[str, ...], int] = {
     ("bunx",): 1,
     ("uvx",): 1,
 }
+# Runners that come with the language rather than with one package manager.
+RUNNER_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "python": ("python",),
+    "python3": ("python",),
+    "uvx": ("python",),
+    "npx": ("javascript", "typescript"),
+    "bunx": ("javascript", "typescript"),
+}
 SCRIPT_RUNNERS = {"npm", "yarn", "pnpm", "bun"}
 # Package-manager subcommands that are not scripts (`yarn install`, `pnpm test` runs the test script).
 PM_BUILTINS = {"install", "ci", "add", "build", "pack", "publish", "exec", "dlx", "x", "why", "audit"}
@@ -310,8 +318,12 @@ def check_command(command: str, stack: Stack, facts: RepoFacts) -> list[Evidence
 def _check_program(words: list[str], stack: Stack, facts: RepoFacts, command: str) -> list[Evidence]:
     for prefix, width in RUNNERS.items():
         if tuple(words[: len(prefix)]) == prefix and len(words) > width:
-            runner = "pip" if prefix[0].startswith("python") else prefix[0]
-            if runner not in ("npx", "bunx", "uvx", "pip") and not _pm_allows(runner, stack):
+            runner = prefix[0]
+            language = RUNNER_LANGUAGES.get(runner)
+            if language is not None:
+                if stack.language not in language:
+                    raise Rejected(f"{command!r} runs through {runner}, which a {stack.language} stack lacks")
+            elif not _pm_allows(runner, stack):
                 raise Rejected(f"{command!r} runs through {runner}, which this stack does not use")
             return _check_program(words[width:], stack, facts, command)
     program = words[0]
