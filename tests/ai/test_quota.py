@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from redis.asyncio import Redis
 
@@ -52,3 +56,18 @@ async def test_over_quota_waits_briefly_before_giving_up(ai_redis: Redis, ai_pre
         await quota.acquire("gemini", 1)
     assert slept
     assert sum(slept) <= 1.0
+
+
+def test_two_worker_processes_share_one_quota(ai_redis: Redis, ai_prefix: str) -> None:
+    script = Path(__file__).with_name("quota_main.py")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), ai_prefix, AI_REDIS_URL, "3"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=script.parent.parent,
+        )
+        for _ in range(2)
+    ]
+    granted = [int(p.communicate(timeout=60)[0]) for p in procs]
+    assert sum(granted) == 4  # 6 attempts against 4 requests per minute, whichever process made them
