@@ -190,3 +190,23 @@ def test_binary_huge_and_non_utf8_manifests_are_findings(tmp_path: Path) -> None
     python = a.stack(".")
     assert python is not None
     assert python.services == ["redis"]  # the non-UTF-8 file was still read
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"package.json": '{"scripts": ["test"], "engines": "node 20", "workspaces": {"packages": "a"}}'},
+        {"package.json": '{"scripts": {"test": 1}, "devDependencies": [], "packageManager": 3, "volta": "x"}'},
+        {"package.json": "[1, 2, 3]", "pnpm-workspace.yaml": "packages: yes\n"},
+        {"pyproject.toml": "project = 'x'\ntool = 3\n", "setup.py": ""},
+        {"pyproject.toml": "[project]\ndependencies = 'requests'\nclassifiers = 'x'\nrequires-python = 3\n"},
+        {"pyproject.toml": "[project]\nname='x'\n[tool.tox]\nenv_list = 5\n[tool.poetry]\ndependencies = []\n"},
+        {"pyproject.toml": "[project]\nname='x'\n[tool.hatch.envs]\ndefault = 'x'\n", "tox.ini": "[tox\n"},
+        {"requirements.txt": "", ".pre-commit-config.yaml": "repos: {a: 1}\n", "environment.yml": "- x\n"},
+        {"deno.json": '{"tasks": ["x"], "workspace": "a"}'},
+        {"docker-compose.yml": "services:\n  db: [1]\n  cache:\n    image: [redis]\n", "Dockerfile": "FROM\n"},
+    ],
+)
+def test_unexpected_manifest_shapes_never_break_a_detector(tmp_path: Path, files: dict[str, str]) -> None:
+    a = run(tmp_path, files)
+    assert "detector-error" not in codes(a), [f.message for f in a.findings]
