@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from platform_support import MakeTenant, Tenant, platform_settings
+from platform_support import MakeTenant, Tenant, migrate_fresh, platform_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -39,10 +39,8 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 async def pg_settings() -> Settings:
     """Test settings, with the test database created and migrated (once per session)."""
-    from autodevops.migrate import migrate
-
     settings = platform_settings()
-    await migrate(settings)
+    await migrate_fresh(settings)
     return settings
 
 

@@ -64,3 +64,25 @@ class Tenant:
 
 
 MakeTenant = Callable[..., Awaitable[Tenant]]
+
+
+async def migrate_fresh(settings: Settings) -> None:
+    """Drop the settings' database if it exists, then create and migrate it.
+
+    A test run never inherits a schema from an earlier one: the database may have been migrated by another
+    checkout whose revisions this one does not have, and Alembic refuses an unknown current revision.
+    """
+    from sqlalchemy import make_url, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from autodevops.migrate import migrate
+
+    admin = make_url(settings.database_admin_url.get_secret_value())
+    name = (admin.database or "").replace('"', '""')
+    maintenance = create_async_engine(admin.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with maintenance.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await maintenance.dispose()
+    await migrate(settings)

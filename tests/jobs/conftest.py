@@ -28,13 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.jobs.service import JobsRuntime, enqueue_job
-from autodevops.migrate import migrate
 from autodevops.models import Job
-from platform_support import platform_settings
+from platform_support import migrate_fresh, platform_settings, test_database_name
 
 from .sample_tasks import EFFECTS_DDL
 
-DB_NAME = "autodevops_test_jobs"
+DB_NAME = f"{test_database_name()}_jobs"
 APP_URL = f"postgresql+asyncpg://autodevops_app:autodevops_app@127.0.0.1:5432/{DB_NAME}"
 ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
 QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -59,7 +58,7 @@ JOBS_SETTINGS: dict[str, Any] = {
 async def pg_settings() -> Settings:
     """The shared fixtures' settings, pointed at this suite's own database (created and migrated here)."""
     settings = platform_settings(**JOBS_SETTINGS)
-    await migrate(settings)
+    await migrate_fresh(settings)
     engine = create_async_engine(ADMIN_URL)
     try:
         async with engine.begin() as conn:
