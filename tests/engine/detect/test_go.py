@@ -10,7 +10,7 @@ from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
 from autodevops.engine.source import LocalDir
 
-TODAY = dt.date(2026, 11, 26)  # Go 1.26 and 1.27 are the supported releases in the runtime table
+TODAY = dt.date(2026, 11, 26)  # supported Go releases in the runtime table: 1.26 and 1.27
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
@@ -28,11 +28,16 @@ GO_MOD = (
 )
 
 
-def test_module_versions_are_the_supported_releases_from_the_go_directive(tmp_path: Path) -> None:
-    (stack,), _ = analyze(tmp_path, {"go.mod": GO_MOD, "go.sum": "", "main.go": "package main\n"})
+def test_module_versions_run_from_the_go_directive_through_the_newest_release(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"go.mod": GO_MOD, "go.sum": "", "main.go": "package main\n"})
     assert stack.path == "."
     assert stack.package_manager == "go"
-    assert stack.versions == ["1.26", "1.27"]
+    # The module claims to build with Go 1.24: the matrix tests that claim, end-of-life lines included.
+    assert stack.versions == ["1.24", "1.25", "1.26", "1.27"]
+    (finding,) = [f for f in ctx.findings if f.code == "eol-runtime"]
+    assert "1.24, 1.25" in finding.message
+    assert "go 1.26" in finding.message
+    assert finding.evidence[0].file == "go.mod"
     prov = stack.provenance["versions"].evidence[0]
     assert (prov.file, prov.key, prov.line) == ("go.mod", "go", 3)
     assert stack.test_tool == "go-test"
@@ -122,9 +127,15 @@ def test_garbage_go_mod_still_makes_a_stack_without_versions(tmp_path: Path) -> 
 
 def test_an_end_of_life_toolchain_directive_is_reported(tmp_path: Path) -> None:
     (stack,), ctx = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.22\n\ntoolchain go1.22.5\n"})
+    assert stack.versions == ["1.22", "1.23", "1.24", "1.25", "1.26", "1.27"]
+    lines = sorted(f.evidence[0].line for f in ctx.findings if f.code == "eol-runtime")
+    assert lines == [3, 5]  # the end-of-life floor (go directive) and the end-of-life toolchain
+
+
+def test_a_supported_go_directive_has_no_end_of_life_finding(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.26.0\n"})
     assert stack.versions == ["1.26", "1.27"]
-    finding = next(f for f in ctx.findings if f.code == "eol-runtime")
-    assert finding.evidence[0].line == 5
+    assert not [f for f in ctx.findings if f.code == "eol-runtime"]
 
 
 def test_a_parent_golangci_config_applies_unless_the_parent_is_a_module(tmp_path: Path) -> None:

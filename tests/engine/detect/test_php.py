@@ -45,8 +45,12 @@ def test_library_with_phpunit_phpstan_and_a_version_range(tmp_path: Path) -> Non
     )
     assert stack.path == "."
     assert stack.package_manager == "composer"
-    assert stack.versions == ["8.2", "8.3", "8.4", "8.5"]
+    # Every line the constraint admits, from its 7.4 floor on: end-of-life ones stay while they are declared.
+    assert stack.versions == ["7.4", "8.0", "8.1", "8.2", "8.3", "8.4", "8.5"]
     assert stack.provenance["versions"].evidence[0].key == "require.php"
+    (eol,) = [f for f in ctx.findings if f.code == "eol-runtime"]
+    assert "7.4, 8.0, 8.1" in eol.message
+    assert "php 8.2" in eol.message
     assert stack.test_tool == "phpunit"
     assert stack.test_commands == ["vendor/bin/phpunit"]
     assert stack.lint_tools == ["phpstan", "psalm", "php-cs-fixer"]
@@ -107,6 +111,18 @@ def test_platform_php_is_the_lowest_supported_version(tmp_path: Path) -> None:
     (stack,), _ = analyze(tmp_path, {"composer.json": {"config": {"platform": {"php": "8.3.99"}}}})
     assert stack.versions == ["8.3", "8.4", "8.5"]
     assert stack.provenance["versions"].evidence[0].key == "config.platform.php"
+
+
+def test_require_php_without_a_floor_gets_the_supported_lines(tmp_path: Path) -> None:
+    # "<9" says nothing about how old a PHP the package supports: only the lines still supported are proposed.
+    (stack,), ctx = analyze(tmp_path, {"composer.json": {"require": {"php": "<9"}}})
+    assert stack.versions == ["8.2", "8.3", "8.4", "8.5"]
+    assert not [f for f in ctx.findings if f.code == "eol-runtime"]
+
+
+def test_an_alternative_of_carets_from_an_old_floor_spans_both_majors(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"composer.json": {"require": {"php": "^7.2.5 || ^8.0"}}})
+    assert stack.versions == ["7.2", "7.3", "7.4", "8.0", "8.1", "8.2", "8.3", "8.4", "8.5"]
 
 
 def test_require_php_allowing_only_ended_lines_is_reported(tmp_path: Path) -> None:

@@ -22,6 +22,21 @@ def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
     return ruby.detect(ctx), ctx
 
 
+def test_an_end_of_life_required_ruby_version_stays_in_the_matrix_with_a_finding(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\ngemspec\n",
+            "old.gemspec": "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 2.7.0'\nend\n",
+        },
+    )
+    assert stack.versions == ["2.7", "3.0", "3.1", "3.2", "3.3", "3.4", "4.0"]
+    (finding,) = [f for f in ctx.findings if f.code == "eol-runtime"]
+    assert "2.7, 3.0, 3.1, 3.2" in finding.message
+    assert "ruby 3.3" in finding.message
+    assert finding.evidence[0].file == "old.gemspec"
+
+
 def test_gem_with_rspec_rake_and_rubocop(tmp_path: Path) -> None:
     (stack,), _ = analyze(
         tmp_path,

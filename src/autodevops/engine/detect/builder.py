@@ -183,33 +183,53 @@ def matrix(
     label: str,
     confidence: float = 0.8,
 ) -> bool:
-    """Set `versions` to the release lines of `runtime` that satisfy the declared `spec` and are supported on
-    the analysis date. Returns False (and records a finding) when nothing supported satisfies it."""
+    """Set `versions` to the matrix a declared `spec` implies, and return whether it did.
+
+    Maintainers test the whole range they claim to support: every release line from the declared floor through
+    the newest release on the analysis date, end-of-life lines included (dropping them would ship a package
+    that claims support nobody tests). An end-of-life floor stays in the matrix and becomes an `eol-runtime`
+    finding recommending to raise it. A spec without a floor (`< 4`, `>= 0`, none at all) says nothing about
+    old lines, so it gets the lines that are still supported. Returns False (with a finding for an unreadable
+    spec) when no known release satisfies the spec."""
     try:
-        lines = runtimes.supported_versions(runtime, spec, b.ctx.today, flavor=flavor)
-        declared = runtimes.supported_versions(runtime, spec, b.ctx.today, flavor=flavor, include_eol=True)
+        floored = spec is not None and not runtimes.matches(runtime, _zero_cycle(runtime), spec, flavor=flavor)
+        lines = runtimes.supported_versions(runtime, spec, b.ctx.today, flavor=flavor, include_eol=floored)
+        if not lines and not floored:
+            lines = runtimes.supported_versions(runtime, spec, b.ctx.today, flavor=flavor, include_eol=True)[-1:]
     except ValueError as exc:
         b.finding("invalid-version-range", "warning", f"{evidence.cite()}: {exc}", evidence)
         return False
-    if lines:
-        b.set(
-            "versions",
-            lines,
-            confidence,
-            evidence,
-            why=f"{label} intersected with the {runtime} releases supported on {b.ctx.today.isoformat()}",
+    if not lines:
+        return False
+    eol = [v for v in lines if runtimes.is_eol(runtime, v, b.ctx.today)]
+    if eol:
+        current = [v for v in lines if v not in eol]
+        advice = (
+            f"raise the minimum to {runtime} {current[0]}, the oldest one still supported"
+            if current
+            else f"every {runtime} release it allows is end-of-life: raise the minimum to a supported release"
         )
-        return True
-    if declared:
         b.finding(
             "eol-runtime",
             "warning",
-            f"{evidence.cite()} allows only end-of-life {runtime} releases ({', '.join(declared)})",
+            f"{evidence.cite()} declares support for {runtime} {', '.join(eol)}, end-of-life on "
+            f"{b.ctx.today.isoformat()}; the matrix keeps testing what is declared: {advice}",
             evidence,
         )
-        b.set("versions", declared[-1:], 0.5, evidence, why=f"{label}; every allowed release is end-of-life")
-        return True
-    return False
+    why = (
+        f"{label}: every {runtime} release from the declared minimum through the newest on {b.ctx.today.isoformat()}"
+        if floored
+        else f"{label}: the {runtime} releases supported on {b.ctx.today.isoformat()}"
+    )
+    b.set("versions", lines, confidence if len(eol) < len(lines) else 0.5, evidence, why=why)
+    return True
+
+
+def _zero_cycle(runtime: str) -> str:
+    """The lowest conceivable release line (`0` or `0.0`): a spec that admits it declares no floor."""
+    rows = runtimes.releases(runtime)
+    width = len(rows[-1].cycle.split(".")) if rows else 2
+    return ".".join(["0"] * width)
 
 
 def pinned(b: StackBuilder, runtime: str, version: str, evidence: Evidence, *, confidence: float = 0.9) -> None:
