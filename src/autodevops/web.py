@@ -39,6 +39,7 @@ from autodevops.middleware import (
     ServerErrorMiddleware,
 )
 from autodevops.ops import router as ops_router
+from autodevops.pages import install_pages
 from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
 
 log = get_logger(__name__)
@@ -224,6 +225,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(webhook_router)
     _install_docs(app)
+    # The dashboard's pages (and HTML error pages for browsers); the API keeps its JSON errors.
+    install_pages(app, dependencies=[Depends(limit_by_ip)])
     _install_openapi(app)
 
     # add_middleware wraps: the last one added is the outermost.

@@ -1,0 +1,109 @@
+"""The AI layer as the dashboard shows it: configured entries, breaker states, quota use, cost this month.
+
+Read-only: it reads the same Redis keys the router writes (breaker state, quota windows) and the usage the
+AI step records, so what the page shows is what every worker sees.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autodevops.ai import queries
+from autodevops.ai.breaker import BreakerConfig, CircuitBreaker
+from autodevops.ai.entries import enabled_providers
+from autodevops.config import Settings
+from autodevops.models import User
+from autodevops.organization.service import get_membership
+from autodevops.ratelimit import limits_storage_uri
+
+
+@dataclass(frozen=True, slots=True)
+class EntryStatus:
+    provider: str
+    model: str
+    usable: bool  # the provider has a key (or a self-hosted URL)
+    breaker: str | None  # closed, open, half_open; None when the entry is not usable
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaUse:
+    provider: str
+    kind: str  # "requests" or "tokens", per minute
+    used: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class AIStatus:
+    enabled: bool
+    entries: list[EntryStatus]
+    quotas: list[QuotaUse]
+    cost_this_month_usd: Decimal
+    month_start: date
+
+
+class QuotaReader:
+    """Reads the router's per-minute quota windows (same storage, prefix and keys as `ai.quota`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        storage = RedisStorage(
+            limits_storage_uri(settings.redis_url),
+            implementation="redispy",
+            key_prefix=f"{settings.ai_key_prefix}:quota",
+        )
+        self.limiter = MovingWindowRateLimiter(storage)
+
+    async def used(self, provider: str, kind: str, limit: int) -> int:
+        stats = await self.limiter.get_window_stats(RateLimitItemPerMinute(limit), "ai", kind, provider)
+        return max(0, limit - stats.remaining)
+
+
+async def ai_status(
+    session: AsyncSession,
+    user: User,
+    organization_id: uuid.UUID,
+    settings: Settings,
+    redis: Any,
+    quota_reader: QuotaReader,
+    *,
+    today: date | None = None,
+) -> AIStatus:
+    """The AI layer's state for a member of `organization_id` (404 for anyone else)."""
+    await get_membership(session, user, organization_id)
+    enabled = enabled_providers(settings)
+    config = BreakerConfig(
+        failures=settings.ai_breaker_failures,
+        window_s=settings.ai_breaker_window_s,
+        cooldown_s=settings.ai_breaker_cooldown_s,
+        trial_lease_s=settings.ai_timeout_s * 2,  # as the router sets it; reading the state never uses it
+    )
+    entries: list[EntryStatus] = []
+    for item in settings.ai_models:
+        provider, _, model = item.partition(":")
+        usable = provider in enabled
+        state = None
+        if usable:
+            breaker = CircuitBreaker(
+                redis, prefix=settings.ai_key_prefix, provider=provider, model=model, config=config
+            )
+            state = await breaker.state()
+        entries.append(EntryStatus(provider, model, usable, state))
+    quotas: list[QuotaUse] = []
+    for provider in sorted(enabled):
+        for kind, limits in (("rpm", settings.ai_requests_per_minute), ("tpm", settings.ai_tokens_per_minute)):
+            limit = limits.get(provider, 0)
+            if limit > 0:
+                used = await quota_reader.used(provider, kind, limit)
+                quotas.append(QuotaUse(provider, "requests" if kind == "rpm" else "tokens", used, limit))
+    month_start = (today or date.today()).replace(day=1)
+    cost = await queries.organization_cost(session, organization_id, month_start)
+    return AIStatus(bool(enabled), entries, quotas, cost, month_start)

@@ -1,0 +1,55 @@
+"""Organization settings pages: members and their roles."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from autodevops.models import ROLES
+from autodevops.organization import service
+from autodevops.organization.schemas import MemberCreate, MemberUpdate
+from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+MEMBERS_PAGE = 200
+
+
+@router.get("/orgs/{organization_id}/settings")
+async def settings_page(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
+    membership = await service.get_membership(viewer.session, viewer.user, organization_id)
+    rows = await service.list_members(viewer.session, viewer.user, organization_id, limit=MEMBERS_PAGE, offset=0)
+    members = [{"member": member, "user": user} for member, user in rows]
+    context = {
+        "members": members,
+        "can_manage": membership.role in service.MANAGERS,
+        "role": membership.role,
+        "roles": ROLES,
+    }
+    return render(request, "organization_settings.html", context, viewer=viewer, organization=membership)
+
+
+@router.post("/orgs/{organization_id}/members")
+async def add_member(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> Response:
+    body = parse_form(MemberCreate, await form_data(request))
+    await service.add_member(
+        viewer.session, viewer.user, organization_id, user_id=body.user_id, email=body.email, role=body.role
+    )
+    return redirect(f"/orgs/{organization_id}/settings")
+
+
+@router.post("/orgs/{organization_id}/members/{user_id}/role")
+async def change_role(request: Request, organization_id: uuid.UUID, user_id: uuid.UUID, viewer: PageViewer) -> Response:
+    body = parse_form(MemberUpdate, await form_data(request))
+    await service.change_role(viewer.session, viewer.user, organization_id, user_id, body.role)
+    return redirect(f"/orgs/{organization_id}/settings")
+
+
+@router.post("/orgs/{organization_id}/members/{user_id}/remove")
+async def remove_member(organization_id: uuid.UUID, user_id: uuid.UUID, viewer: PageViewer) -> Response:
+    await service.remove_member(viewer.session, viewer.user, organization_id, user_id)
+    if user_id == viewer.user.id:
+        return redirect("/orgs")
+    return redirect(f"/orgs/{organization_id}/settings")

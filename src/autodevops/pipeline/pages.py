@@ -1,0 +1,103 @@
+"""The pipeline page: generated files (highlighted), validation, the diff against the repository's CI,
+download, generation, and the pull request that adds the pipeline."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from autodevops.errors import NotFound
+from autodevops.github import service as github_service
+from autodevops.github.dependencies import GitHub
+from autodevops.jobs.endpoints import jobs_runtime
+from autodevops.organization import service as organization_service
+from autodevops.pipeline import service
+from autodevops.pipeline.tasks import submit as submit_generation
+from autodevops.repository import service as repository_service
+from autodevops.ui import PageRoute, PageViewer, redirect, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+_formatter = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+
+def highlighted(path: str, content: str) -> Markup:
+    """`content` as highlighted HTML. Pygments escapes the source itself, so the markup is safe to embed."""
+    try:
+        lexer = get_lexer_for_filename(path, stripnl=False)
+    except ClassNotFound:
+        lexer = TextLexer(stripnl=False)
+    return Markup(highlight(content, lexer, _formatter))  # noqa: S704 - Pygments output escapes the source
+
+
+def highlighted_diff(diff: str) -> Markup:
+    return Markup(highlight(diff, DiffLexer(stripnl=False), _formatter))  # noqa: S704 - escaped by Pygments
+
+
+@router.get("/repositories/{repository_id}/pipeline")
+async def pipeline_page(request: Request, repository_id: uuid.UUID, viewer: PageViewer, github: GitHub) -> HTMLResponse:
+    repository = await repository_service.get_repository(viewer.session, viewer.user, repository_id)
+    membership = await organization_service.get_membership(viewer.session, viewer.user, repository.organization_id)
+    pipeline = await service.latest_pipeline(viewer.session, viewer.user, repository.id)
+    files: list[dict[str, Any]] = []
+    comparison = None
+    if pipeline is not None:
+        files = [
+            {"path": str(f["path"]), "html": highlighted(str(f["path"]), str(f["content"]))} for f in pipeline.files
+        ]
+        comparison = await service.compare_with_repository(viewer.session, github, repository, pipeline)
+    context = {
+        "repository": repository,
+        "pipeline": pipeline,
+        "files": files,
+        "validation": (pipeline.validation if pipeline else None) or {},
+        "comparison": comparison,
+        "diffs": [
+            {"file": d, "html": highlighted_diff(d.diff) if d.diff else None}
+            for d in (comparison.files if comparison else [])
+        ],
+        "pull_requests": await github_service.list_pull_requests(viewer.session, viewer.user, repository.id),
+        "is_github": repository.source == "github",
+        "can_manage": membership.role in organization_service.MANAGERS,
+    }
+    return render(request, "pipeline.html", context, viewer=viewer, organization=membership)
+
+
+@router.post("/repositories/{repository_id}/pipeline/generate")
+async def generate(request: Request, repository_id: uuid.UUID, viewer: PageViewer) -> Response:
+    repository = await repository_service.get_repository(viewer.session, viewer.user, repository_id)
+    job = await submit_generation(viewer.session, jobs_runtime(request), repository)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.get("/repositories/{repository_id}/pipeline/download")
+async def download(repository_id: uuid.UUID, viewer: PageViewer) -> Response:
+    """The generated files as a zip, laid out as they go into the repository."""
+    pipeline = await service.latest_pipeline(viewer.session, viewer.user, repository_id)
+    if pipeline is None:
+        raise NotFound("this repository has no generated pipeline yet")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in pipeline.files:
+            archive.writestr(str(file["path"]), str(file["content"]))
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="pipeline-{pipeline.id}.zip"'},
+    )
+
+
+@router.post("/repositories/{repository_id}/pull-request")
+async def open_pull_request(repository_id: uuid.UUID, viewer: PageViewer, github: GitHub) -> Response:
+    await github_service.open_pull_request(viewer.session, github, viewer.user, repository_id)
+    return redirect(f"/repositories/{repository_id}/pipeline#pull-requests")

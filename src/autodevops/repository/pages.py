@@ -1,0 +1,153 @@
+"""Repository pages: the organization's repositories, connecting one, and a repository's latest analysis."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from autodevops.analysis import service as analysis_service
+from autodevops.analysis.tasks import submit as submit_analysis
+from autodevops.config import Settings
+from autodevops.errors import AppError
+from autodevops.github import service as github_service
+from autodevops.github.dependencies import GitHub, TokenKeyring
+from autodevops.github.schemas import GitHubRepositoryConnect
+from autodevops.jobs.endpoints import jobs_runtime
+from autodevops.models import Analysis
+from autodevops.organization import service as organization_service
+from autodevops.repository import service
+from autodevops.repository.schemas import RepositoryCreate
+from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+REPOSITORIES_PAGE = 200
+HISTORY = 20
+
+
+def _latest_by_repository(analyses: list[Analysis]) -> dict[uuid.UUID, Analysis]:
+    latest: dict[uuid.UUID, Analysis] = {}
+    for analysis in analyses:  # newest first: the first one seen per repository is its latest
+        latest.setdefault(analysis.repository_id, analysis)
+    return latest
+
+
+@router.get("/orgs/{organization_id}/repositories")
+async def repositories_page(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
+    membership = await organization_service.get_membership(viewer.session, viewer.user, organization_id)
+    repositories = await service.list_repositories(
+        viewer.session, viewer.user, organization_id=organization_id, limit=REPOSITORIES_PAGE, offset=0
+    )
+    analyses = await analysis_service.list_analyses(
+        viewer.session,
+        viewer.user,
+        repository_id=None,
+        organization_id=organization_id,
+        limit=REPOSITORIES_PAGE * 5,
+        offset=0,
+    )
+    context = {
+        "repositories": repositories,
+        "latest": _latest_by_repository(list(analyses)),
+        "can_manage": membership.role in organization_service.MANAGERS,
+    }
+    return render(request, "repositories.html", context, viewer=viewer, organization=membership)
+
+
+@router.post("/orgs/{organization_id}/repositories")
+async def connect_by_url(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> Response:
+    fields: dict[str, Any] = await form_data(request)
+    if not fields.get("default_branch"):
+        fields.pop("default_branch", None)
+    body = parse_form(RepositoryCreate, {**fields, "organization_id": str(organization_id)})
+    settings: Settings = request.app.state.settings
+    repository = await service.connect_repository(
+        viewer.session,
+        viewer.user,
+        body.organization_id,
+        body.url,
+        default_branch=body.default_branch,
+        allow_insecure_urls=settings.allow_insecure_git_urls,
+    )
+    return redirect(f"/repositories/{repository.id}")
+
+
+@router.get("/orgs/{organization_id}/repositories/github")
+async def github_repositories_page(
+    request: Request, organization_id: uuid.UUID, viewer: PageViewer, github: GitHub, keyring: TokenKeyring
+) -> HTMLResponse:
+    """The repositories the viewer's GitHub installations give access to, each with a connect button."""
+    membership = await organization_service.require_manager(viewer.session, viewer.user, organization_id)
+    installations: list[dict[str, Any]] = []
+    problem: str | None = None
+    try:
+        for installation in await github_service.list_installations(viewer.session, keyring, github, viewer.user):
+            repos = await github_service.list_installation_repositories(
+                viewer.session, keyring, github, viewer.user, installation.id
+            )
+            installations.append({"installation": installation, "repositories": repos})
+    except AppError as error:  # no linked GitHub account, or GitHub unreachable: say so on the page
+        problem = error.message
+    settings: Settings = request.app.state.settings
+    install_url = (
+        f"{settings.github_web_url.rstrip('/')}/apps/{settings.github_app_slug}/installations/new"
+        if settings.github_app_slug
+        else None
+    )
+    context = {"installations": installations, "problem": problem, "install_url": install_url}
+    return render(request, "connect_github.html", context, viewer=viewer, organization=membership)
+
+
+@router.post("/orgs/{organization_id}/repositories/github")
+async def connect_from_github(
+    request: Request, organization_id: uuid.UUID, viewer: PageViewer, github: GitHub, keyring: TokenKeyring
+) -> Response:
+    body = parse_form(GitHubRepositoryConnect, {**await form_data(request), "organization_id": str(organization_id)})
+    repository = await github_service.connect_repository(
+        viewer.session,
+        keyring,
+        github,
+        viewer.user,
+        organization_id=body.organization_id,
+        installation_id=body.installation_id,
+        full_name=body.full_name,
+    )
+    return redirect(f"/repositories/{repository.id}")
+
+
+@router.get("/repositories/{repository_id}")
+async def repository_page(request: Request, repository_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
+    repository = await service.get_repository(viewer.session, viewer.user, repository_id)
+    membership = await organization_service.get_membership(viewer.session, viewer.user, repository.organization_id)
+    history = await analysis_service.list_analyses(
+        viewer.session, viewer.user, repository_id=repository.id, organization_id=None, limit=HISTORY, offset=0
+    )
+    latest_done = next((a for a in history if a.status == "succeeded"), None)
+    context = {
+        "repository": repository,
+        "history": history,
+        "current": history[0] if history else None,
+        "analysis": latest_done,
+        "result": latest_done.result if latest_done else None,
+        "drift": await github_service.list_drift(viewer.session, viewer.user, repository.id),
+        "can_manage": membership.role in organization_service.MANAGERS,
+    }
+    return render(request, "repository.html", context, viewer=viewer, organization=membership)
+
+
+@router.post("/repositories/{repository_id}/analyze")
+async def analyze(request: Request, repository_id: uuid.UUID, viewer: PageViewer) -> Response:
+    """Start an analysis (any member may, as through the API) and follow it live on its page."""
+    repository = await service.get_repository(viewer.session, viewer.user, repository_id)
+    _job, analysis = await submit_analysis(viewer.session, jobs_runtime(request), repository)
+    return redirect(f"/analyses/{analysis.id}")
+
+
+@router.post("/repositories/{repository_id}/disconnect")
+async def disconnect(repository_id: uuid.UUID, viewer: PageViewer) -> Response:
+    repository = await service.get_repository(viewer.session, viewer.user, repository_id)
+    await service.delete_repository(viewer.session, viewer.user, repository.id)
+    return redirect(f"/orgs/{repository.organization_id}/repositories")

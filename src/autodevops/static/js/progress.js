@@ -1,0 +1,94 @@
+// Live job progress: follows the job's Server-Sent Events and updates the page in place (no reload).
+// The page is complete without this script; it only keeps it current.
+(function () {
+  "use strict";
+  var root = document.getElementById("progress");
+  if (!root || !window.EventSource || root.dataset.finished === "true") {
+    return;
+  }
+  var stageMap = JSON.parse(root.dataset.stageMap || "{}");
+  var stages = (root.dataset.stages || "").split(" ").filter(Boolean);
+  var steps = Array.prototype.slice.call(root.querySelectorAll("[data-step]"));
+  var bar = document.getElementById("progress-bar");
+  var statusLine = document.getElementById("progress-status");
+  var errorLine = document.getElementById("progress-error");
+  var log = document.getElementById("progress-log");
+  var next = document.getElementById("progress-next");
+  root.classList.add("live");
+
+  function markStep(name, failed) {
+    var index = steps.findIndex(function (li) { return li.dataset.step === name; });
+    if (index < 0) { return; }
+    steps.forEach(function (li, i) {
+      li.classList.remove("current", "failed");
+      li.classList.toggle("complete", i < index || (name === "done" && i === index));
+      if (i === index && name !== "done") { li.classList.add(failed ? "failed" : "current"); }
+    });
+  }
+
+  function addLog(stage, data) {
+    var item = document.createElement("li");
+    var time = document.createElement("time");
+    time.textContent = new Date().toLocaleTimeString();
+    item.appendChild(time);
+    var text = " " + stage.replace("_", " ");
+    if (data.attempt) { text += " · attempt " + data.attempt + (data.max_attempts ? " of " + data.max_attempts : ""); }
+    if (typeof data.percent === "number") { text += " · " + data.percent + "%"; }
+    if (data.message) { text += " · " + data.message; }
+    if (data.error) { text += " · " + data.error; }
+    if (stage === "retrying" && data.delay_s !== undefined) { text += " · retrying in " + data.delay_s + " s"; }
+    item.appendChild(document.createTextNode(text));  // text nodes: event data is never parsed as HTML
+    item.className = "log-" + stage;
+    log.appendChild(item);
+  }
+
+  function loadResult() {
+    var target = document.getElementById("result");
+    if (!root.dataset.result || !target) { return; }
+    fetch(root.dataset.result, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) { if (html) { target.innerHTML = html; } });
+  }
+
+  var source = new EventSource(root.dataset.events);
+  function handle(stage, event) {
+    var data = {};
+    try { data = JSON.parse(event.data); } catch (ignored) { data = {}; }
+    addLog(stage, data);
+    if (typeof data.percent === "number") {
+      bar.value = data.percent;
+      bar.textContent = data.percent + "%";
+    }
+    root.dataset.stage = stage;
+    if (stage === "retrying") {
+      errorLine.hidden = false;
+      errorLine.textContent = "Attempt " + (data.attempt || "?") + " failed: " + (data.error || "unknown error") + ". Retrying.";
+      statusLine.textContent = "Retrying";
+      return;
+    }
+    if (stage === "failed") {
+      source.close();
+      markStep(stageMap[root.dataset.lastStage] || "queued", true);
+      errorLine.hidden = false;
+      errorLine.textContent = "Failed: " + (data.error || "the job used up its attempts");
+      statusLine.textContent = "Failed";
+      return;
+    }
+    var step = stageMap[stage];
+    if (step) {
+      root.dataset.lastStage = stage;
+      markStep(step, false);
+    }
+    statusLine.textContent = stage === "done" ? "Done" : "Now: " + stage.replace("_", " ");
+    if (stage === "done") {
+      source.close();
+      bar.value = 100;
+      errorLine.hidden = true;
+      if (next) { next.hidden = false; }
+      loadResult();
+    }
+  }
+  stages.forEach(function (stage) {
+    source.addEventListener(stage, function (event) { handle(stage, event); });
+  });
+})();

@@ -1,0 +1,251 @@
+"""The dashboard's pages over HTTP (no browser): access control, CSRF, escaping, error pages, and that each
+page shows what the services return."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from autodevops.db import Database, tenant_session
+from autodevops.models import Job, Organization, Repository
+from autodevops.organization import service as organization_service
+from platform_support import MakeTenant
+
+from .conftest import HTML, dashboard_overrides, sign_in
+
+pytestmark = pytest.mark.usefixtures("clean_db")
+
+
+async def add_repository(database: Database, user_id: uuid.UUID, org_id: uuid.UUID, name: str = "app") -> uuid.UUID:
+    async with tenant_session(database, user_id=user_id) as session:
+        repo = Repository(
+            organization_id=org_id, name=name, source="git", clone_url=f"https://example.com/team/{name}.git"
+        )
+        session.add(repo)
+        await session.flush()
+        return repo.id
+
+
+async def test_signed_out_pages_redirect_to_sign_in_and_home_offers_it(dash_client: httpx.AsyncClient) -> None:
+    response = await dash_client.get("/orgs/" + str(uuid.uuid4()) + "/repositories", headers=HTML)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/auth/github/login?next=/orgs/")
+    home = await dash_client.get("/", headers=HTML)
+    assert home.status_code == 200
+    assert 'href="/auth/github/login?next=/orgs"' in home.text
+    assert "<script>" not in home.text  # no inline script: the CSP forbids them
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+
+
+async def test_member_walks_the_pages(make_api_client: Any, make_tenant: MakeTenant, database: Database) -> None:
+    client = await make_api_client(**dashboard_overrides(allow_insecure_git_urls=True))
+    tenant = await make_tenant(organization="Acme")
+    browser = await sign_in(client, database, tenant)
+    org = tenant.organization_id
+
+    repositories = await browser.get(f"/orgs/{org}/repositories")
+    assert repositories.status_code == 200
+    assert "No repository is connected to Acme yet" in repositories.text
+    assert 'name="csrf_token"' in repositories.text
+
+    connected = await browser.post(f"/orgs/{org}/repositories", {"url": "http://127.0.0.1:9/team/app.git"})
+    assert connected.status_code == 303, connected.text
+    repo_url = connected.headers["location"]
+    assert re.fullmatch(r"/repositories/[0-9a-f-]{36}", repo_url)
+
+    listing = await browser.get(f"/orgs/{org}/repositories")
+    assert "never analyzed" in listing.text
+    page = await browser.get(repo_url)
+    assert "has no successful analysis yet" in page.text
+
+    started = await browser.post(repo_url + "/analyze")
+    assert started.status_code == 303
+    analysis_url = started.headers["location"]
+    run = await browser.get(analysis_url)
+    assert run.status_code == 200
+    job_id = re.search(r'data-events="/api/v1/jobs/([0-9a-f-]{36})/events"', run.text)
+    assert job_id is not None
+    assert '<script src="/static/js/progress.js" defer></script>' in run.text
+
+    jobs = await browser.get(f"/orgs/{org}/jobs")
+    assert f"/jobs/{job_id.group(1)}" in jobs.text
+    assert "The dead-letter queue is empty" in jobs.text  # owners see the DLQ section
+    job = await browser.get(f"/jobs/{job_id.group(1)}")
+    assert "analysis.run" in job.text
+
+    pipeline = await browser.get(repo_url + "/pipeline")
+    assert "No pipeline has been generated" in pipeline.text
+    no_zip = await browser.get(repo_url + "/pipeline/download")
+    assert no_zip.status_code == 404
+
+    settings = await browser.get(f"/orgs/{org}/settings")
+    assert tenant.user.email in settings.text
+    ai = await browser.get(f"/orgs/{org}/ai")
+    assert ai.status_code == 200
+    assert "Cost this month" in ai.text
+
+    static = await client.get("/static/js/progress.js")
+    assert static.status_code == 200
+    assert "EventSource" in static.text
+    css = await client.get("/assets/highlight.css")
+    assert ".highlight" in css.text
+
+
+async def test_token_secret_is_shown_once_and_revocation_works(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    browser = await sign_in(dash_client, database, await make_tenant())
+    created = await browser.post("/settings/tokens", {"name": "laptop", "expires_in_days": ""})
+    assert created.status_code == 200
+    secret = re.search(r'value="(adt_[^"]+)"', created.text)
+    assert secret is not None
+    assert created.headers["cache-control"] == "no-store"
+    api = await dash_client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret.group(1)}"})
+    assert api.status_code == 200
+    listing = await browser.get("/settings/tokens")
+    assert secret.group(1) not in listing.text
+    assert "laptop" in listing.text
+    token_id = re.search(
+        r'action="/settings/tokens/([0-9a-f-]{36})/revoke"[^>]*>(?:(?!</form>).)*Revoke token laptop',
+        listing.text,
+        re.S,
+    )
+    assert token_id is not None
+    revoked = await browser.post(f"/settings/tokens/{token_id.group(1)}/revoke")
+    assert revoked.status_code == 303
+    after = await dash_client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret.group(1)}"})
+    assert after.status_code == 401
+
+
+async def test_another_organizations_objects_are_404_pages(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    alice, bob = await make_tenant(organization="Alice Co"), await make_tenant(organization="Bob Co")
+    bob_repo = await add_repository(database, bob.user_id, bob.organization_id, "secret-project")
+    browser = await sign_in(dash_client, database, alice)
+    for url in (
+        f"/repositories/{bob_repo}",
+        f"/repositories/{bob_repo}/pipeline",
+        f"/orgs/{bob.organization_id}/repositories",
+        f"/orgs/{bob.organization_id}/settings",
+        f"/orgs/{bob.organization_id}/jobs",
+        f"/orgs/{bob.organization_id}/ai",
+        "/repositories/not-a-uuid",
+        "/no/such/page",
+    ):
+        response = await browser.get(url)
+        assert response.status_code == 404, url
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Not found" in response.text
+        assert "secret-project" not in response.text
+        assert 'class="switcher"' not in response.text or "Alice Co" in response.text
+    posted = await browser.post(f"/repositories/{bob_repo}/analyze")
+    assert posted.status_code == 404
+    # The API keeps answering JSON for the same objects.
+    api = await dash_client.get(f"/api/v1/repositories/{bob_repo}", headers=HTML)
+    assert api.status_code == 404
+    assert api.json()["error"] == "not_found"
+
+
+async def test_forms_without_the_csrf_token_are_refused(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database, pg_admin: AsyncEngine
+) -> None:
+    browser = await sign_in(dash_client, database, await make_tenant())
+    refused = await browser.post("/orgs", {"name": "Sneaky"}, csrf=False)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.text
+    assert refused.headers["content-type"].startswith("text/html")
+    wrong = await browser.client.post("/orgs", data={"name": "Sneaky", "csrf_token": "0" * 64}, headers=HTML)
+    assert wrong.status_code == 403
+    async with pg_admin.connect() as connection:
+        names = (await connection.scalars(select(Organization.name))).all()
+    assert "Sneaky" not in names
+    accepted = await browser.post("/orgs", {"name": "Fine"})
+    assert accepted.status_code == 303
+
+
+async def test_user_text_is_escaped(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    tenant = await make_tenant(organization=hostile)
+    await add_repository(database, tenant.user_id, tenant.organization_id, "<b>bold</b>")
+    browser = await sign_in(dash_client, database, tenant)
+    for url in ("/orgs", f"/orgs/{tenant.organization_id}/repositories", f"/orgs/{tenant.organization_id}/settings"):
+        page = await browser.get(url)
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text
+        assert "<img src=x" not in page.text
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    listing = await browser.get(f"/orgs/{tenant.organization_id}/repositories")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in listing.text
+
+
+async def test_invalid_form_values_get_a_422_page(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    browser = await sign_in(dash_client, database, await make_tenant())
+    response = await browser.post("/orgs", {"name": "   "})
+    assert response.status_code == 422
+    assert "Invalid input" in response.text
+    assert "name" in response.text
+
+
+async def test_an_unexpected_error_is_a_500_page_without_internals(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await make_tenant()
+    browser = await sign_in(dash_client, database, tenant)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(organization_service, "list_members", broken)
+    response = await browser.get(f"/orgs/{tenant.organization_id}/settings")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in response.text
+    assert "hunter2" not in response.text
+    assert response.headers["x-request-id"] in response.text
+
+
+async def test_plain_members_see_no_dead_letters_and_cannot_requeue(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database, pg_admin: AsyncEngine
+) -> None:
+    owner = await make_tenant(organization="Acme")
+    member = await make_tenant()
+    async with tenant_session(database, user_id=owner.user_id) as session:
+        await organization_service.add_member(
+            session, owner.user, owner.organization_id, user_id=member.user_id, email=None, role="member"
+        )
+    job_id = uuid.uuid4()
+    async with pg_admin.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO jobs (id, organization_id, queue, name, payload, state, attempts, max_attempts, "
+                "last_error, created_at, updated_at) VALUES (:id, :org, 'sync', 'repository.sync', '{}', "
+                "'dead_letter', 3, 3, 'remote hung up <oops>', now(), now())"
+            ),
+            {"id": job_id, "org": owner.organization_id},
+        )
+    browser = await sign_in(dash_client, database, member)
+    jobs = await browser.get(f"/orgs/{owner.organization_id}/jobs")
+    assert "remote hung up &lt;oops&gt;" in jobs.text  # members see errors...
+    assert "Dead-letter queue" not in jobs.text  # ...but not the DLQ controls
+    refused = await browser.post(f"/jobs/{job_id}/requeue")
+    assert refused.status_code == 403
+
+    admin = await sign_in(dash_client, database, owner)
+    assert "Dead-letter queue" in (await admin.get(f"/orgs/{owner.organization_id}/jobs")).text
+    requeued = await admin.post(f"/jobs/{job_id}/requeue")
+    assert requeued.status_code == 303
+    async with pg_admin.connect() as connection:
+        job = (await connection.execute(select(Job.state, Job.attempts).where(Job.id == job_id))).one()
+    assert job.state == "pending"
+    assert job.attempts == 0
