@@ -225,16 +225,20 @@ class Router:
         over_quota: QuotaExceeded | None = None
         reserve = digest.tokens + len(SYSTEM_PROMPT) // 3 + self.settings.ai_max_output_tokens
         for index, entry in enumerate(self.entries):
+            made = len(calls)
+            reason = "breaker_open"
             try:
                 review = await self._try_entry(entry, digest, calls, reserve)
             except QuotaExceeded as exc:
                 over_quota = exc if over_quota is None or exc.retry_after_s < over_quota.retry_after_s else over_quota
-                review = None
+                review, reason = None, "over_quota"
             if review is not None:
                 await self.cache.put(entry.key, digest.sha256, review)
                 return RouterResult(review=review, entry=entry.key, cached=False, calls=calls)
             if index + 1 < len(self.entries):
-                metrics.FALLBACKS.labels(entry.provider, entry.model, calls[-1].outcome if calls else "skipped").inc()
+                # Why this entry was left: its last call's outcome, or why no call was made.
+                left_because = calls[-1].outcome if len(calls) > made else reason
+                metrics.FALLBACKS.labels(entry.provider, entry.model, left_because).inc()
         if over_quota is not None:
             raise AIQuotaExceeded(over_quota.provider, over_quota.retry_after_s, calls)
         raise AIUnavailable("unavailable", "every AI provider failed or is switched off by its breaker", calls)
