@@ -254,3 +254,29 @@ def test_an_asdf_java_pin_is_read(tmp_path: Path) -> None:
         tmp_path, {"pom.xml": pom("<artifactId>a</artifactId>"), ".tool-versions": "java temurin-21.0.4+7\n"}
     )
     assert stack.versions == ["21"]
+
+
+def test_a_convention_plugin_sets_the_toolchain_of_a_multi_project_build(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "settings.gradle.kts": 'includeBuild("build-logic")\ninclude(":core")\n',
+            "gradlew": "",
+            "build-logic/settings.gradle.kts": "",
+            "build-logic/build.gradle.kts": "plugins { `kotlin-dsl` }\n",
+            "build-logic/src/main/kotlin/app.jvm-conventions.gradle.kts": "kotlin {\n  jvmToolchain(17)\n}\n",
+            "core/build.gradle.kts": 'plugins { id("app.jvm-conventions") }\n',
+            "core/src/main/kotlin/A.kt": "class A",
+        },
+    )
+    assert stack.versions == ["17"]
+    assert stack.provenance["versions"].evidence[0].file == "build-logic/src/main/kotlin/app.jvm-conventions.gradle.kts"
+
+
+def test_a_build_declaring_no_java_release_gets_the_supported_releases(tmp_path: Path) -> None:
+    (gradle,), _ = analyze(tmp_path / "g", {"settings.gradle.kts": "", "build.gradle.kts": "", "gradlew": ""})
+    # On the analysis date: the LTS lines 8, 11, 17, 21, 25 and the current feature release 27 (26 has ended).
+    assert gradle.versions == ["8", "11", "17", "21", "25", "27"]
+    assert gradle.provenance["versions"].confidence == 0.4
+    (maven,), _ = analyze(tmp_path / "m", {"pom.xml": pom("<artifactId>a</artifactId>")})
+    assert maven.versions == ["8", "11", "17", "21", "25", "27"]

@@ -7,8 +7,9 @@ two stacks (two ways of building one project), and facts the Gradle scripts do n
 drivers) are taken from the sibling pom.
 
 Versions: the Java release the build compiles for (`maven.compiler.release/source`, `java.version`, toolchains,
-`JavaLanguageVersion.of`, `jvmToolchain`, `JavaVersion.VERSION_x`, `jvmTarget`), else `.java-version`,
-`.sdkmanrc`, or a `java` pin for asdf or mise.
+`JavaLanguageVersion.of`, `jvmToolchain`, `JavaVersion.VERSION_x`, `jvmTarget`, in the build scripts, the
+version catalog or the convention plugins of `buildSrc`/`build-logic`), else `.java-version`, `.sdkmanrc`, or a
+`java` pin for asdf or mise. A build that declares none gets the Java releases supported on the analysis date.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from autodevops.engine.detect.builder import (
     is_under,
     join,
     line_of,
+    matrix,
     pinned,
     services_from_deps,
     source_bytes,
@@ -228,6 +230,8 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
     version = _reconcile(b, version, _version_files(ctx, directory))
     if version:
         _set_java(b, *version)
+    elif root is not None:
+        _undeclared_java(b, ev(pom))
     services_from_deps(b, "java", [d for d, _ in deps], pom, confidence=0.6)
     _frameworks(b, [d for d, _ in deps] + [parent_id], pom)
     return b.build()
@@ -327,7 +331,8 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
     # The root scripts and the version catalog first: they set what subprojects inherit.
     catalog = Context.join(directory, "gradle/libs.versions.toml")
     ordered = sorted(files, key=lambda f: (Context.dirname(f) != directory, f))
-    ordered[1:1] = [catalog] if ctx.exists(catalog) else []
+    # Convention plugins come right after the root: builds set the toolchain for every module there.
+    ordered[1:1] = ([catalog] if ctx.exists(catalog) else []) + _convention_plugins(ctx, directory)
     texts = {f: ctx.text(f) or "" for f in ordered}
     version: tuple[str, Evidence] | None = None
     deps: list[str] = []
@@ -361,6 +366,8 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
         services_from_deps(b, "java", deps, anchor, confidence=0.6)
     if version:
         _set_java(b, *version)
+    else:
+        _undeclared_java(b, ev(anchor))
     _frameworks(b, deps, anchor)
     if any("com.android" in t for t in texts.values()):
         b.add("frameworks", ["android"], 0.8, ev(anchor))
@@ -397,6 +404,26 @@ def _reconcile(
                 build[1],
             )
     return build or pin
+
+
+_SCRIPT_PLUGIN = re.compile(r".+\.gradle(?:\.kts)?")
+_PLUGIN_SOURCES = re.compile(r"(?:^|/)src/main/(?:kotlin|groovy)/")
+
+
+def _convention_plugins(ctx: Context, directory: str) -> list[str]:
+    """Precompiled script plugins of the build's `buildSrc` or included builds (`build-logic/src/main/kotlin/
+    *.gradle.kts`): where multi-project builds configure the Java toolchain of every module at once."""
+    return [
+        p
+        for p in ctx.find_matching(_SCRIPT_PLUGIN)
+        if is_under(p, directory) and _PLUGIN_SOURCES.search(p[len(directory) + 1 :] if directory != "." else p)
+    ]
+
+
+def _undeclared_java(b: StackBuilder, evidence: Evidence) -> None:
+    """No Java release anywhere in the build: the matrix is the Java releases supported on the analysis date
+    (the long-term-support lines and the current feature release), the range such a build must work on."""
+    matrix(b, "java", None, evidence, label="no declared Java release", confidence=0.4)
 
 
 def _set_java(b: StackBuilder, value: str, evidence: Evidence) -> None:
