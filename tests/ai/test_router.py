@@ -140,8 +140,11 @@ async def test_daily_quota_opens_the_breaker_until_reset(
     assert (await router.review(DIGEST)).entry == "openai:gpt-4o-mini"
     assert await router.breakers["gemini:gemini-2.5-flash"].state() == "open"
     fake_ai.script("gemini", "ok")
+    labels = {"provider": "gemini", "model": "gemini-2.5-flash", "reason": "breaker_open"}
+    skipped = REGISTRY.get_sample_value("autodevops_ai_fallbacks_total", labels) or 0.0
     assert (await router.review(DIGEST)).entry == "openai:gpt-4o-mini"
     assert providers_called(fake_ai) == ["gemini", "openai", "openai"]
+    assert REGISTRY.get_sample_value("autodevops_ai_fallbacks_total", labels) == skipped + 1
 
 
 async def test_no_credentials_means_not_configured(ai_settings: MakeSettings, ai_redis: Redis) -> None:
