@@ -103,6 +103,16 @@ def test_classifiers_are_the_matrix_even_past_end_of_life(tmp_path: Path) -> Non
     assert "3.9" in eol.message
 
 
+def test_free_threading_classifier_adds_the_free_threaded_build(tmp_path: Path) -> None:
+    pyproject = (
+        "[project]\nname='x'\nrequires-python='>=3.12'\nclassifiers=[\n"
+        + "".join(f"  'Programming Language :: Python :: 3.{m}',\n" for m in range(12, 16))
+        + "  'Programming Language :: Python :: Free Threading :: 2 - Beta',\n]\n"
+    )
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject})
+    assert stack.versions == ["3.12", "3.13", "3.14", "3.15", "3.14t"]  # 3.15 is too new to be settled
+
+
 def test_poetry_caret_python_constraint(tmp_path: Path) -> None:
     (stack,), _ = detect(
         tmp_path,

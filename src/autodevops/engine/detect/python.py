@@ -609,6 +609,16 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
         pypy = [r.cycle for r in runtimes.releases("pypy") if r.is_released(today)]
         if pypy and (spec is None or runtimes.matches("python", pypy[-1], spec)):
             b.add("versions", [f"pypy{pypy[-1]}"], 0.7, cls_ev)
+    has_free_threaded = any(v.endswith("t") for v in b.stack.versions)
+    if b.stack.versions and not has_free_threaded and any("Free Threading" in c for c in all_classifiers):
+        # The free-threaded build of the newest settled line the matrix has (3.13t was experimental).
+        settled = [
+            r.cycle
+            for r in runtimes.releases("python")
+            if r.cycle in b.stack.versions and (today - r.released).days >= NEW_LINE_SETTLING_DAYS
+        ]
+        if settled and tuple(map(int, settled[-1].split("."))) >= (3, 14):
+            b.add("versions", [f"{settled[-1]}t"], 0.65, cls_ev)
     if pinned and pin_ev and runtimes.is_eol("python", pinned, today):
         b.finding(
             "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
