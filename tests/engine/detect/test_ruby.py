@@ -175,3 +175,32 @@ def test_a_pin_outside_the_declared_range_is_a_conflict(tmp_path: Path) -> None:
     assert [e.file for e in conflict.evidence] == [".ruby-version", "g.gemspec"]
     _, fine = analyze(tmp_path / "ok", {"Gemfile": "ruby '>= 3.3'\n", ".ruby-version": "3.4.1\n"})
     assert not any(f.code == "version-conflict" for f in fine.findings)
+
+
+def test_ruby_implementations_the_gemfile_provides_for_join_the_matrix(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\ngemspec\n"
+            "gem 'rbs', '4.1' if RUBY_ENGINE == 'jruby'\n"
+            "platforms :truffleruby do\n  gem 'x'\nend\n",
+            "lib.gemspec": "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 3.3'\nend\n",
+        },
+    )
+    assert stack.versions == ["3.3", "3.4", "4.0", "jruby", "truffleruby"]
+    evidence = {e.key: e.line for e in stack.provenance["versions"].evidence}
+    assert evidence["RUBY_ENGINE"] == 3
+    assert evidence["platforms"] == 4
+
+
+def test_an_inline_platforms_option_or_an_mri_check_adds_no_implementation(tmp_path: Path) -> None:
+    # Generated Rails Gemfiles name jruby for tzinfo-data whatever the project runs on.
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\n"
+            'gem "tzinfo-data", platforms: %i[ windows jruby ]\n'
+            "gem 'stackprof' if RUBY_ENGINE == 'ruby' # not on jruby\n",
+        },
+    )
+    assert stack.versions == ["3.3", "3.4", "4.0"]

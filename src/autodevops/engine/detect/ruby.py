@@ -1,8 +1,9 @@
 """Ruby: Bundler projects (a `Gemfile`, or `gems.rb`), each its own stack.
 
 Versions: a pinned interpreter (`.ruby-version`, `ruby` in `.tool-versions`, an exact `ruby "3.3.0"` in the
-Gemfile) wins; otherwise the declared range (Gemfile `ruby ">= 3.1"`, gemspec `required_ruby_version`)
-intersected with the Ruby lines supported on the analysis date.
+Gemfile) wins; otherwise every Ruby line from the declared floor (Gemfile `ruby ">= 3.1"`, gemspec
+`required_ruby_version`) through the newest, end-of-life floors included and reported; with no floor, the lines
+supported on the analysis date. JRuby/TruffleRuby join that matrix when the Gemfile provides for them.
 
 Tests: RSpec (`.rspec`, `spec/`, the rspec gem) or Minitest (`test/`, the minitest gem); the entry point is
 `bundle exec rake` when a Rakefile exists (its default task is the project's test run), else the runner itself.
@@ -174,8 +175,38 @@ def _versions(
         return
     for spec, spec_ev in requirements:
         if matrix(b, "ruby", spec, spec_ev, flavor="gem", label=f"ruby {spec!r}"):
-            return
-    matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=0.5)
+            break
+    else:
+        matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=0.5)
+    for engine, engine_ev in _engines(_gemfiles(ctx, manifest, gemfile)):
+        b.add("versions", [engine], 0.6, engine_ev, why="the Gemfile provides for this Ruby implementation")
+
+
+# Other Ruby implementations a bundle provides for, by the names ruby/setup-ruby installs them under (the
+# latest release of each).
+_ENGINES = ("jruby", "truffleruby")
+_PLATFORMS_BLOCK = re.compile(r"^\s*platforms?\s*\(?\s*((?::\w+\s*,?\s*)+)\)?\s*(?:do|\{)", re.M)
+
+
+def _engines(gemfiles: list[tuple[str, str]]) -> list[tuple[str, Evidence]]:
+    """Ruby implementations besides MRI the Gemfile provides for: a condition on `RUBY_ENGINE` naming one
+    (`gem 'x' if RUBY_ENGINE == 'jruby'`), or a `platforms :jruby do` block of gems for it. Maintainers write
+    these because they run the suite on that implementation. An inline `platforms: [..., :jruby]` option is
+    not enough: generated Rails Gemfiles carry one (tzinfo-data) whatever the project runs on."""
+    found: dict[str, Evidence] = {}
+    for path, text in gemfiles:
+        code = "\n".join(line.split("#")[0] for line in text.splitlines())
+        for i, line in enumerate(code.splitlines(), 1):
+            if "RUBY_ENGINE" not in line:
+                continue
+            for engine in _ENGINES:
+                if engine not in found and re.search(rf"\b{engine}\b", line):
+                    found[engine] = ev(path, key="RUBY_ENGINE", line=i, excerpt=line.strip())
+        for m in _PLATFORMS_BLOCK.finditer(code):
+            for engine in _ENGINES:
+                if engine not in found and re.search(rf":{engine}\b", m.group(1)):
+                    found[engine] = ev(path, key="platforms", line=line_of(code, m.start()), excerpt=m.group(0).strip())
+    return sorted(found.items(), key=lambda item: _ENGINES.index(item[0]))
 
 
 def _pin(ctx: Context, directory: str, manifest: str, gemfile: str) -> tuple[str, Evidence] | None:
