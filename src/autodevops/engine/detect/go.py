@@ -4,8 +4,11 @@ A stack is a Go module (`go.mod`), or a `go.work` workspace with the modules it 
 unit). A module that no `go.work` uses is its own stack: `go test ./...` never crosses a module boundary, so
 each module is tested on its own. Modules under `testdata/`, `vendor/` and similar directories are not projects.
 
-Versions: the `go` directive is the minimum; the matrix is every supported Go release from it on (Go supports the
-two newest releases). A `toolchain` directive names the toolchain developers use; it must not be older than the
+Versions: the `go` directive is the minimum the module claims to build with, so the matrix is every Go release
+from it through the newest one, end-of-life releases included (the claim is tested, and an end-of-life minimum is
+reported: Go supports only its two newest releases). Numbered releases rather than setup-go's `oldstable`/`stable`
+aliases: the matrix then states what it tests and the claimed minimum stays covered. A pinned `.go-version` (or an
+asdf/mise pin) wins. A `toolchain` directive names the toolchain developers use; it must not be older than the
 `go` directive.
 """
 
