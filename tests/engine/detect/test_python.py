@@ -267,6 +267,23 @@ def test_pre_commit_ci_hosted_hooks_are_not_the_projects_ci(tmp_path: Path) -> N
     assert stack.lint_tools == []
 
 
+def test_linter_configuration_counts_with_low_confidence(tmp_path: Path) -> None:
+    files = {"pyproject.toml": "[project]\nname='x'\n[tool.black]\n", "mypy.ini": "[mypy]\n", "setup.cfg": "[flake8]\n"}
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.lint_tools == ["mypy", "black", "flake8"]
+    assert stack.provenance["lint_tools"].confidence == 0.5
+    assert stack.lint_commands == ["mypy", "black --check .", "flake8"]
+
+
+def test_linter_configuration_for_pre_commit_ci_hooks_is_not_counted(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='x'\n[tool.ruff]\n",
+        ".pre-commit-config.yaml": PRE_COMMIT + "ci:\n  autofix_prs: false\n",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.lint_tools == []
+
+
 def test_tox_envs_named_after_tools(tmp_path: Path) -> None:
     tox = "[tox]\nenv_list = lint-{ruff,pre-commit}, 3.1{2-3}-mypy, typing-pyright\n"
     config = PRE_COMMIT + "ci:\n  skip: [ruff]\n"

@@ -923,6 +923,14 @@ def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
     tools = unique(t for t in found)
     if tools:
         b.add("lint_tools", tools, 0.7, *(e for t in tools for e in found[t][:1]))
+    # Configuration alone (a [tool.mypy] table, a .flake8 file) says the project uses the tool, less surely;
+    # with pre-commit.ci configured, such settings serve the hosted hooks instead.
+    if not hosted:
+        configured = [(t, e) for t, e in _configured_linters(ctx, root, tool) if t not in b.stack.lint_tools]
+        for lint, evidence in configured:
+            b.add("lint_tools", [lint], 0.5, evidence)
+            found.setdefault(lint, [evidence])
+        tools = unique([*tools, *(t for t, _ in configured)])
     direct = [t for t in tools if t in ("ruff", "flake8", "pylint", "black", "isort", "mypy", "pyright")]
     if not any(t == "pre-commit" for t in tools):
         cmds = {
@@ -953,6 +961,47 @@ def _tox_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str],
         envlist = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         return _expand_braces(envlist), Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox.env_list")
     return [], None
+
+
+_LINT_CONFIG_FILES: tuple[tuple[str, LintTool], ...] = (
+    ("ruff.toml", "ruff"),
+    (".ruff.toml", "ruff"),
+    (".flake8", "flake8"),
+    (".pylintrc", "pylint"),
+    ("pylintrc", "pylint"),
+    (".isort.cfg", "isort"),
+    ("mypy.ini", "mypy"),
+    (".mypy.ini", "mypy"),
+    ("pyrightconfig.json", "pyright"),
+)
+_LINT_TOOL_TABLES: tuple[tuple[str, LintTool], ...] = (
+    ("ruff", "ruff"),
+    ("black", "black"),
+    ("isort", "isort"),
+    ("pylint", "pylint"),
+    ("mypy", "mypy"),
+    ("pyright", "pyright"),
+    ("flake8", "flake8"),
+)
+_LINT_INI_SECTIONS: tuple[tuple[str, LintTool], ...] = (("flake8", "flake8"), ("mypy", "mypy"), ("isort", "isort"))
+
+
+def _configured_linters(ctx: Context, root: str, tool: dict[str, Any]) -> list[tuple[LintTool, Evidence]]:
+    """Linters the project configures: their own files, [tool.*] tables, and setup.cfg/tox.ini sections."""
+    out: list[tuple[LintTool, Evidence]] = []
+    for name, lint in _LINT_CONFIG_FILES:
+        if ctx.exists(Context.join(root, name)):
+            out.append((lint, Evidence(file=Context.join(root, name))))
+    for table, lint in _LINT_TOOL_TABLES:
+        if isinstance(tool.get(table), dict):
+            out.append((lint, Evidence(file=Context.join(root, "pyproject.toml"), key=f"tool.{table}")))
+    for ini in ("setup.cfg", "tox.ini"):
+        path = Context.join(root, ini)
+        cp = ctx.ini(path) if ctx.exists(path) else None
+        for section, lint in _LINT_INI_SECTIONS:
+            if cp is not None and (cp.has_section(section) or cp.has_section(f"{section}:")):
+                out.append((lint, Evidence(file=path, key=f"[{section}]")))
+    return out
 
 
 def _hooks(doc: Any, path: str) -> list[tuple[str, Evidence]]:
