@@ -57,7 +57,8 @@ def test_target_compile_features_standard_and_c_language(tmp_path: Path) -> None
         },
     )
     assert stack.language == "c"
-    assert stack.versions == ["11"]
+    # a library's PUBLIC requirement is a minimum for its users: every C standard from it on
+    assert stack.versions == ["11", "17", "23"]
     assert stack.test_tool == "none"
 
 
@@ -116,3 +117,28 @@ def test_header_heavy_cpp_is_cpp_and_cmake_without_c_sources_is_not_a_stack(tmp_
         tmp_path / "swift", {"CMakeLists.txt": "project(P LANGUAGES Swift)\n", "Sources/P/P.swift": "struct P {}"}
     )
     assert stacks == []
+
+
+def test_a_header_only_library_is_tested_under_every_standard_from_its_minimum(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "CMakeLists.txt": "project(json CXX)\nadd_library(${TARGET} INTERFACE)\n"
+            "target_compile_features(${TARGET}\n  INTERFACE cxx_std_11)\nenable_testing()\n",
+            "include/json.hpp": "#pragma once\n",
+        },
+    )
+    assert stack.versions == ["11", "14", "17", "20", "23"]
+    assert stack.provenance["versions"].evidence[0].line == 3
+
+
+def test_an_executable_requirement_is_the_one_standard_it_compiles_with(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "CMakeLists.txt": "project(app CXX)\nadd_executable(app main.cpp)\n"
+            "target_compile_features(app PUBLIC cxx_std_20)\n",
+            "main.cpp": "int main() {}\n",
+        },
+    )
+    assert stack.versions == ["20"]

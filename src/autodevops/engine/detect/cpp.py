@@ -5,7 +5,9 @@ the same system above it (nested ones are `add_subdirectory`/`subdir` parts of i
 Make in the same directory. A Makefile is a C/C++ stack only when C/C++ sources sit under it and no CMake or
 Meson build covers them (Makefiles also drive Go, Python and documentation builds).
 
-Versions are the language standard the build requires (`CMAKE_CXX_STANDARD`, `cxx_std_17`, Meson `cpp_std`).
+Versions are the language standard the build compiles with (`CMAKE_CXX_STANDARD`, `cxx_std_17`, Meson `cpp_std`);
+for a library that declares a minimum standard for its users (`target_compile_features(lib INTERFACE cxx_std_11)`),
+every standard from that minimum through the newest.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ _EXTS = {
     ".tpp": "cpp",
 }
 _CMAKE_STD = re.compile(r"\b(?:set\s*\(\s*CMAKE_(CXX|C)_STANDARD\s+(\d+)|(c|cxx)_std_(\d+))", re.I)
+# A usage requirement: the standard a library's users must compile with at least (INTERFACE/PUBLIC scope).
+_USAGE_STD = re.compile(
+    r"target_compile_features\s*\(\s*(\S+)\s+(INTERFACE|PUBLIC)\b[^)]*?\b(c|cxx)_std_(\d+)", re.I | re.S
+)
+# Published standards, oldest first (a two-digit year does not sort: 98 comes before 11).
+STANDARDS = {"cxx": ("98", "11", "14", "17", "20", "23"), "c": ("90", "99", "11", "17", "23")}
 _MESON_STD = re.compile(r"\b(cpp|c)_std\s*=\s*(?:c\+\+|gnu\+\+|c|gnu)(\d+)")
 _CTEST = re.compile(
     r"^\s*(enable_testing\s*\(|add_test\s*\(|include\s*\(\s*CTest\b|gtest_discover_tests\s*\()", re.M | re.I
@@ -176,20 +184,51 @@ def _cmake(ctx: Context, path: str) -> Stack:
         )
         b.set("test_tool", "ctest", 0.85 if ctest else 0.6, evidence)
         b.set("test_commands", ["ctest --test-dir build --output-on-failure"], 0.8, evidence)
-    for p, t in texts.items():
-        m = _CMAKE_STD.search(t)
-        if m:
-            std = m.group(2) or m.group(4)
-            b.set(
-                "versions",
-                [std],
-                0.7,
-                ev(p, line=line_of(t, m.start()), excerpt=m.group(0)),
-                why="required language standard",
-            )
-            break
+    floor = _library_floor(texts)
+    if floor:
+        p, t, m = floor
+        lang, std = m.group(3).lower(), m.group(4)
+        b.set(
+            "versions",
+            _standards_from(lang, std),
+            0.6,
+            ev(p, line=line_of(t, m.start()), excerpt=m.group(0)),
+            why="the minimum standard the library promises its users, through the newest standard",
+        )
+    else:
+        for p, t in texts.items():
+            m = _CMAKE_STD.search(t)
+            if m:
+                std = m.group(2) or m.group(4)
+                b.set(
+                    "versions",
+                    [std],
+                    0.7,
+                    ev(p, line=line_of(t, m.start()), excerpt=m.group(0)),
+                    why="required language standard",
+                )
+                break
     _lint(ctx, b, directory)
     return b.build()
+
+
+def _library_floor(texts: dict[str, str]) -> tuple[str, str, re.Match[str]] | None:
+    """The minimum standard a library requires of its users: `target_compile_features(lib INTERFACE|PUBLIC
+    cxx_std_11)` on a library target. Unlike `CMAKE_CXX_STANDARD` (the one standard the build compiles with),
+    this is a promise that every newer standard works too, so a library's CI compiles its tests under each."""
+    libraries = {m.group(1) for t in texts.values() for m in re.finditer(r"add_library\s*\(\s*(\S+)", t, re.I)}
+    for p, t in texts.items():
+        for m in _USAGE_STD.finditer(t):
+            # INTERFACE requirements exist only on libraries; PUBLIC ones also on executables, which have no users.
+            if m.group(2).upper() == "INTERFACE" or m.group(1) in libraries:
+                return p, t, m
+    return None
+
+
+def _standards_from(lang: str, floor: str) -> list[str]:
+    """The published standards of `lang` from `floor` through the newest."""
+    known = STANDARDS["cxx" if lang == "cxx" else "c"]
+    return list(known[known.index(floor) :]) if floor in known else [floor]
 
 
 def _meson(ctx: Context, path: str) -> Stack:
