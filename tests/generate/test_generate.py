@@ -336,3 +336,15 @@ def test_targets_select_the_files() -> None:
         "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
     ]
     assert 'docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"' in job["script"][1]
+
+
+def test_pypy_and_free_threaded_lines() -> None:
+    a = analysis(
+        stack(language="python", package_manager="pip", versions=["3.13", "3.14t", "pypy3.11"], test_tool="pytest")
+    )
+    result = generate(a, "all")
+    wf = workflows(result)[".github/workflows/ci.yml"]["jobs"]["python-test"]
+    assert wf["strategy"]["matrix"]["python-version"] == ["pypy3.11", "3.13", "3.14t"]
+    gl = load(result.files[".gitlab-ci.yml"])["python-test"]
+    assert gl["image"] == "$PYTHON_IMAGE"
+    assert gl["parallel"]["matrix"] == [{"PYTHON_IMAGE": ["pypy:3.11", "python:3.13", "python:3.14"]}]

@@ -8,6 +8,7 @@ version matrix is `parallel: matrix` over an image tag variable. Caches live und
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 
 from autodevops.engine.generate.plan import Plan, StackPlan
@@ -25,13 +26,22 @@ def _tag(plan: StackPlan, version: str) -> str:
     v = version.removesuffix(".x").lstrip("v")
     if v.startswith("lts") and plan.toolchain == "node":
         return "lts"  # `lts/*`, `lts/iron`: the node image's moving LTS tag
+    if plan.toolchain == "python" and re.fullmatch(r"\d+\.\d+t", v):
+        return v[:-1]  # no official free-threaded image: the same line's regular build
     if not v or not v[0].isdigit():
         return "latest"
     return v
 
 
-def _image(plan: StackPlan, version_var: str | None) -> str:
-    v = f"${version_var}" if version_var else _tag(plan, plan.latest)
+def _image_for(plan: StackPlan, version: str) -> str:
+    """The image for one version; PyPy lines (`pypy3.10`) come from the pypy image."""
+    if plan.toolchain == "python" and version.startswith("pypy"):
+        return f"pypy:{version.removeprefix('pypy') or 'latest'}"
+    return _image(plan, None, _tag(plan, version))
+
+
+def _image(plan: StackPlan, version_var: str | None, tag: str | None = None) -> str:
+    v = f"${version_var}" if version_var else (tag or _tag(plan, plan.latest))
     pm = plan.stack.package_manager
     images = {
         "python": f"python:{v}",
@@ -154,7 +164,10 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
         and bool(plan.lint)
         and all(line.strip().startswith("pre-commit ") for c in plan.lint for line in c.run.splitlines())
     )
-    image = _image(plan, var)
+    pypy = matrix and plan.toolchain == "python" and any(v.startswith("pypy") for v in plan.versions)
+    if pypy:
+        var = "PYTHON_IMAGE"  # CPython and PyPy lines differ in image, not only in tag
+    image = f"${var}" if pypy else (_image(plan, var) if matrix else _image_for(plan, plan.latest))
     if golangci:
         image = "golangci/golangci-lint:latest"
     elif precommit_only:
@@ -163,7 +176,8 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     job.add("image", image)
     if matrix and var:
         # The elixir image bundles a matching Erlang/OTP, so no OTP pairing is needed here.
-        entry = Map().add(var, Flow(list(dict.fromkeys(_tag(plan, v) for v in plan.versions))))
+        values = [_image_for(plan, v) for v in plan.versions] if pypy else [_tag(plan, v) for v in plan.versions]
+        entry = Map().add(var, Flow(list(dict.fromkeys(values))))
         job.add("parallel", Map().add("matrix", Seq().add(entry)))
     job.add("rules", _rules(plan, split))
     job.add("needs", Flow([]) if kind != "build" else Flow([plan.job_id("test")]))

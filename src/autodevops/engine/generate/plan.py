@@ -198,7 +198,9 @@ class StackPlan:
 
     @property
     def latest(self) -> str:
-        return self.versions[-1]
+        """The version single-run jobs (lint, build) use: the newest regular build (not PyPy, not free-threaded)."""
+        regular = [v for v in self.versions if not v.startswith("pypy") and not re.fullmatch(r"\d+\.\d+t", v)]
+        return (regular or self.versions)[-1]
 
     def service_env(self, on_localhost: bool) -> dict[str, str]:
         """Connection variables for the tests: `DATABASE_URL` for the first database, `<NAME>_URL` for others."""
