@@ -87,6 +87,9 @@ def test_tsx_is_counted_as_typescript(tmp_path: Path) -> None:
         "pkg/test/fixtures/app.py",
         "src/types/index.d.ts",
         "Jenkinsfile",
+        "static/jquery-3.6.0.js",
+        "web/lib/bootstrap.bundle.js",
+        "assets/fontello-embedded.css",
     ],
 )
 def test_vendored_paths_are_excluded(tmp_path: Path, path: str) -> None:

@@ -14,6 +14,7 @@ cheap on 100,000-file trees, at the price of Linguist's content heuristics: an a
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -453,21 +454,64 @@ _VENDORED_SUFFIXES: Final = (
     ".intellisense.js",
 )
 _BUNDLED_LIBRARY_EXTS: Final = frozenset({"js", "css", "less", "scss", "styl", "sass"})
-_BUNDLED_LIBRARIES = re.compile(
-    r"""(?:
-        jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui(?:-\d\.\d+(?:\.\d+)?)?(?:\.\w+)?\.(?:js|css)
-        |jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)|jquery\.fileupload(?:-\w+)?\.js|jquery\.fancybox\.(?:js|css)
-        |bootstrap[^/.]*(?:\..*)?\.(?:js|css|less|scss|styl)|custom\.bootstrap\S*(?:js|css|less|scss|styl)
-        |font-?awesome\.(?:css|less|scss|styl)|(?:foundation|normalize|skeleton|animate)\.(?:css|less|scss|styl)
-        |materialize\.(?:css|less|scss|styl|js)|bulma\.(?:css|sass|scss)|foundation(?:\..*)?\.js
-        |prototype.*\.js|mootools[^.]*\d+\.\d+.\d+[^.]*\.js|yahoo-[^.]*\.js|yui[^.]*\.js|tiny_mce[^.]*\.js
-        |fontello.*\.css|shBrush[^.]*\.js|angular[^.]*\.js|d3(?:\.v\d+)?[^.]*\.js|react(?:-[^.]*)?\.js
-        |modernizr-\d\.\d+(?:\.\d+)?\.js|modernizr\.custom\.\d+\.js|knockout-(?:\d+\.){3}(?:debug\.)?js
-        |cordova[^.]*\.js|slick\.\w+.js|jquery[^.]*\.validate(?:\.unobtrusive)?\.js|jquery[^.]*\.unobtrusive-ajax\.js
-        |[Mm]icrosoft(?:[Mm]vc)?(?:[Aa]jax|[Vv]alidation)(?:\.debug)?\.js|jquery\.dataTables\.js
-    )""",
-    re.X,
+# Names of libraries commonly copied into a repository. Checked only for names with one of these prefixes,
+# and compiled on first need: most repositories have none.
+_LIBRARY_PREFIXES: Final = (
+    "jquery",
+    "bootstrap",
+    "custom.bootstrap",
+    "font",
+    "foundation",
+    "normalize",
+    "skeleton",
+    "animate",
+    "materialize",
+    "bulma",
+    "prototype",
+    "mootools",
+    "yahoo-",
+    "yui",
+    "tiny_mce",
+    "shBrush",
+    "angular",
+    "d3",
+    "react",
+    "modernizr",
+    "knockout-",
+    "cordova",
+    "slick.",
+    "Microsoft",
+    "microsoft",
 )
+
+
+@functools.cache
+def _bundled_libraries() -> re.Pattern[str]:
+    return re.compile(
+        r"""(?:
+            jquery[^.]*\.js|jquery-\d\.\d+(?:\.\d+)?\.js|jquery-ui(?:-\d\.\d+(?:\.\d+)?)?(?:\.\w+)?\.(?:js|css)
+            |jquery\.(?:ui|effects)\.[^.]*\.(?:js|css)|jquery\.fileupload(?:-\w+)?\.js|jquery\.fancybox\.(?:js|css)
+            |bootstrap[^/.]*(?:\..*)?\.(?:js|css|less|scss|styl)|custom\.bootstrap\S*(?:js|css|less|scss|styl)
+            |font-?awesome\.(?:css|less|scss|styl)|(?:foundation|normalize|skeleton|animate)\.(?:css|less|scss|styl)
+            |materialize\.(?:css|less|scss|styl|js)|bulma\.(?:css|sass|scss)|foundation(?:\..*)?\.js
+            |prototype.*\.js|mootools[^.]*\d+\.\d+.\d+[^.]*\.js|yahoo-[^.]*\.js|yui[^.]*\.js|tiny_mce[^.]*\.js
+            |fontello.*\.css|shBrush[^.]*\.js|angular[^.]*\.js|d3(?:\.v\d+)?[^.]*\.js|react(?:-[^.]*)?\.js
+            |modernizr-\d\.\d+(?:\.\d+)?\.js|modernizr\.custom\.\d+\.js|knockout-(?:\d+\.){3}(?:debug\.)?js
+            |cordova[^.]*\.js|slick\.\w+.js|jquery[^.]*\.validate(?:\.unobtrusive)?\.js|jquery[^.]*\.unobtrusive-ajax\.js
+            |[Mm]icrosoft(?:[Mm]vc)?(?:[Aa]jax|[Vv]alidation)(?:\.debug)?\.js|jquery\.dataTables\.js
+        )""",
+        re.X,
+    )
+
+
+def _bundled_library(name: str, ext: str) -> bool:
+    return (
+        ext in _BUNDLED_LIBRARY_EXTS
+        and name.startswith(_LIBRARY_PREFIXES)
+        and _bundled_libraries().fullmatch(name) is not None
+    )
+
+
 _GENERATED_DIRS = re.compile(
     r"""(?:^|/)(?:__generated__|\.idea|Carthage/Build|htmlcov|\.sqlx|sorbet/rbi/(?:gems|hidden-definitions|dsl))/
     |^Pods/""",
@@ -577,7 +621,7 @@ _COMPOUND_LAST: Final = frozenset(key.rpartition(".")[2] for key in BY_EXTENSION
 def _vendored_name(name: str, ext: str) -> bool:
     if name in _VENDORED_NAMES or name.endswith(_VENDORED_SUFFIXES):
         return True
-    return ext in _BUNDLED_LIBRARY_EXTS and _BUNDLED_LIBRARIES.fullmatch(name) is not None
+    return _bundled_library(name, ext)
 
 
 def _generated_name(name: str) -> bool:
@@ -716,7 +760,7 @@ def language_shares(ctx: Context) -> list[LanguageShare]:
             continue
         if name.partition(".")[0] in _DOCUMENTATION_STEMS:
             continue
-        if ext in _BUNDLED_LIBRARY_EXTS and _BUNDLED_LIBRARIES.fullmatch(name) is not None:
+        if _bundled_library(name, ext):
             continue
         totals[key] = totals.get(key, 0) + entry.size
 

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import configparser
 import datetime as dt
+import functools
 import json
 import posixpath
 import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from xml.etree.ElementTree import Element
 
-import yaml
 from defusedxml import ElementTree as SafeET
 
 from autodevops.engine.model import Evidence, Finding, Severity, Stack
 from autodevops.engine.source import FileEntry, RepoSource
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # manifests and configs larger than this are not read
 MAX_YAML_NODES = 200_000  # aliases can expand a small file exponentially ("billion laughs")
@@ -216,31 +219,40 @@ def _loads_jsonc(text: str) -> Any:
     return json.loads(_JSONC_TOKEN.sub(keep_strings, text))
 
 
-class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+@functools.cache
+def _yaml_loader() -> type[yaml.SafeLoader]:
     """Safe loading with libyaml, resolving plain scalars by YAML 1.2's core schema.
 
     libyaml is fast (a pure-Python parser needs seconds for a large lockfile) and bounds nesting depth.
     YAML 1.1's implicit types are dropped because they misread real configuration: `on:` (a workflow's
     trigger key) would become True, `yes`/`no` booleans, `22:22` (a port mapping) a base-60 number, `010`
     octal, and dates `datetime` objects; under 1.2 they stay strings and decimal numbers.
+    Built on first use: PyYAML's import compiles large regular expressions, and many repositories are
+    analyzed without reading any YAML.
     """
+    import yaml
 
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_Yaml12Loader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in (
-    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
-    ("null", r"~|null|Null|NULL|", "~nN"),
-    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
-    (
-        "float",
-        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
-        "-+0123456789.",
-    ),
-    ("merge", r"<<", "<"),
-):
-    _Yaml12Loader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), [*_first, ""] if _tag == "null" else [*_first]
-    )
+    class Yaml12Loader(base):  # type: ignore[valid-type,misc]
+        yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
+
+    for tag, pattern, first in (
+        ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+        ("null", r"~|null|Null|NULL|", "~nN"),
+        ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+        (
+            "float",
+            r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+            "-+0123456789.",
+        ),
+        ("merge", r"<<", "<"),
+    ):
+        Yaml12Loader.add_implicit_resolver(
+            f"tag:yaml.org,2002:{tag}", re.compile(f"^(?:{pattern})$"), [*first, ""] if tag == "null" else [*first]
+        )
+    Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    return Yaml12Loader
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
@@ -250,9 +262,6 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     if value.startswith("0x"):
         return int(value[2:], 16)
     return int(value)
-
-
-_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _bounded(value: Any, text: str) -> Any:
@@ -279,13 +288,17 @@ def _bounded(value: Any, text: str) -> Any:
 
 
 def _load_yaml(text: str) -> Any:
-    for doc in yaml.load_all(text, Loader=_Yaml12Loader):
+    import yaml
+
+    for doc in yaml.load_all(text, Loader=_yaml_loader()):
         return _bounded(doc, text)
     return None
 
 
 def _load_yaml_all(text: str) -> list[Any]:
-    return [_bounded(d, text) for d in yaml.load_all(text, Loader=_Yaml12Loader)]
+    import yaml
+
+    return [_bounded(d, text) for d in yaml.load_all(text, Loader=_yaml_loader())]
 
 
 def unique(items: Iterable[str]) -> list[str]:
