@@ -76,6 +76,19 @@ def test_member_msrvs_are_the_matrix_when_the_workspace_declares_none(tmp_path: 
     assert stack.versions == ["1.56", "1.71", "stable", "beta"]
 
 
+def test_an_unstable_feature_adds_nightly_to_the_matrix(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["a", "b"]\n',
+            "a/Cargo.toml": crate("a", 'rust-version = "1.60"\n') + "\n[features]\nunstable = []\n",
+            "b/Cargo.toml": crate("b", "") + "\n[features]\nunstable-api = []\n",
+        },
+    )
+    assert stack.versions == ["1.60", "stable", "beta", "nightly"]
+    assert stack.provenance["versions"].evidence[-1].file == "a/Cargo.toml"
+
+
 def test_a_toolchain_file_pins_the_version_and_must_not_be_older_than_the_msrv(tmp_path: Path) -> None:
     (stack,), ctx = analyze(
         tmp_path,

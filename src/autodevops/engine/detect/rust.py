@@ -330,7 +330,8 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
         return
     evidence = [ev(m, key=k, excerpt=v) for v, m, k in msrvs] or [ev(root.manifest)]
     # Beside the MSRV, the current stable and the next (beta) release: beta catches compiler regressions six
-    # weeks before they reach stable. Nightly is not a release to gate on.
+    # weeks before they reach stable. Nightly is not a release to gate on, except for code that only nightly
+    # compiles.
     b.set(
         "versions",
         [*declared, "stable", "beta"],
@@ -338,6 +339,20 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
         *evidence,
         why="the declared minimum supported Rust versions, the current stable release and the upcoming beta",
     )
+    unstable = next((c for c in members if _has_feature(c, "unstable")), None)
+    if unstable:
+        b.add(
+            "versions",
+            ["nightly"],
+            0.6,
+            ev(unstable.manifest, key="features.unstable"),
+            why="an `unstable` feature gates code that needs nightly-only language features",
+        )
+
+
+def _has_feature(crate: _Crate, name: str) -> bool:
+    features = crate.data.get("features")
+    return isinstance(features, dict) and name in features
 
 
 def _toolchain(ctx: Context, directory: str) -> tuple[str, str] | None:
