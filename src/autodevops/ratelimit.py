@@ -15,11 +15,12 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Depends, Request, Response
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
@@ -55,6 +56,46 @@ class LimitState:
         return headers
 
 
+# One round trip per limit: the moving-window acquisition of `limits` (its `acquire_moving_window` script,
+# same key and list layout: newest timestamp first, trimmed to the limit) followed by its window statistics
+# (`moving_window`: how many entries are still in the window, and the oldest of them), in a single script.
+# Returns {allowed (0/1), entries in the window, oldest entry's timestamp as a string (Lua numbers are
+# truncated to integers on the way out)}.
+_ACQUIRE_AND_COUNT = """
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local start = now - expiry
+
+local allowed = 0
+local entry = redis.call('lindex', key, limit - 1)
+if not (entry and tonumber(entry) >= start) then
+    redis.call('lpush', key, ARGV[1])
+    redis.call('ltrim', key, 0, limit - 1)
+    redis.call('expire', key, expiry)
+    allowed = 1
+end
+
+-- Entries are newest first: binary search for the last one still inside the window.
+local low, high, found = 0, math.min(redis.call('llen', key), limit) - 1, -1
+while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('lindex', key, mid))
+    if value and value >= start then
+        found = mid
+        low = mid + 1
+    else
+        high = mid - 1
+    end
+end
+if found < 0 then
+    return {allowed, 0, ''}
+end
+return {allowed, found + 1, redis.call('lindex', key, found)}
+"""
+
+
 class RateLimiter:
     """Moving-window limits per IP and per user, stored in Redis under `key_prefix`."""
 
@@ -68,14 +109,20 @@ class RateLimiter:
             **options,
         )
         self.strategy = MovingWindowRateLimiter(self.storage)
+        bridge = cast(RedispyBridge, self.storage.bridge)
+        self._acquire = bridge.get_connection().register_script(_ACQUIRE_AND_COUNT.encode())
         self.per_ip = parse(settings.rate_limit_per_ip)
         self.per_user = parse(settings.rate_limit_per_user)
         self.enabled = settings.rate_limit_enabled
 
     async def _hit(self, item: RateLimitItem, *identifiers: str) -> LimitState:
-        allowed = await self.strategy.hit(item, *identifiers)
-        stats = await self.strategy.get_window_stats(item, *identifiers)
-        return LimitState(item=item, allowed=allowed, remaining=stats.remaining, reset_at=stats.reset_time)
+        # Equivalent to `strategy.hit(...)` then `strategy.get_window_stats(...)`, in one round trip.
+        key = self.storage.bridge.prefixed_key(item.key_for(*identifiers))
+        now = time.time()
+        expiry = item.get_expiry()
+        allowed, count, oldest = await self._acquire([key], [repr(now), item.amount, expiry])
+        reset_at = (float(oldest) if count else now) + expiry
+        return LimitState(item=item, allowed=bool(allowed), remaining=item.amount - int(count), reset_at=reset_at)
 
     async def hit(self, kind: str, identifier: str) -> LimitState | None:
         """Count one request of `identifier` against the `kind` ("ip" or "user") limit.
