@@ -67,6 +67,20 @@ def test_umbrella_apps_are_members_and_other_nested_projects_are_stacks(tmp_path
     assert by_path["."].services == ["postgres"]
 
 
+def test_an_end_of_life_elixir_requirement_is_tested_and_reported(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"mix.exs": MIX.replace('"~> 1.17"', '"~> 1.14"')})
+    assert stack.versions == ["1.14", "1.15", "1.16", "1.17", "1.18", "1.19", "1.20"]
+    (finding,) = [f for f in ctx.findings if f.code == "eol-runtime"]
+    assert "1.14, 1.15" in finding.message
+    assert finding.evidence[0].key == "elixir"
+
+
+def test_no_elixir_requirement_gets_the_supported_releases(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"mix.exs": MIX.replace('elixir: "~> 1.17", ', "")})
+    assert stack.versions == ["1.16", "1.17", "1.18", "1.19", "1.20"]
+    assert not [f for f in ctx.findings if f.code == "eol-runtime"]
+
+
 def test_tool_versions_pin_wins(tmp_path: Path) -> None:
     (stack,), ctx = analyze(tmp_path, {"mix.exs": MIX, ".tool-versions": "erlang 27.1\nelixir 1.14.5-otp-25\n"})
     assert stack.versions == ["1.14.5"]
