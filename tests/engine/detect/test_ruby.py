@@ -32,7 +32,7 @@ def test_an_end_of_life_required_ruby_version_stays_in_the_matrix_with_a_finding
     )
     assert stack.versions == ["2.7", "3.0", "3.1", "3.2", "3.3", "3.4", "4.0"]
     (finding,) = [f for f in ctx.findings if f.code == "eol-runtime"]
-    assert "2.7, 3.0, 3.1, 3.2" in finding.message
+    assert "ruby 2.7 through 3.2," in finding.message
     assert "ruby 3.3" in finding.message
     assert finding.evidence[0].file == "old.gemspec"
 

@@ -212,7 +212,7 @@ def matrix(
         b.finding(
             "eol-runtime",
             "warning",
-            f"{evidence.cite()} declares support for {runtime} {', '.join(eol)}, end-of-life on "
+            f"{evidence.cite()} declares support for {runtime} {_span(eol)}, end-of-life on "
             f"{b.ctx.today.isoformat()}; the matrix keeps testing what is declared: {advice}",
             evidence,
         )
@@ -223,6 +223,11 @@ def matrix(
     )
     b.set("versions", lines, confidence if len(eol) < len(lines) else 0.5, evidence, why=why)
     return True
+
+
+def _span(lines: list[str]) -> str:
+    """`1.15, 1.16, 1.17` briefly: lists longer than three as `1.15 through 1.25`."""
+    return ", ".join(lines) if len(lines) <= 3 else f"{lines[0]} through {lines[-1]}"
 
 
 def _zero_cycle(runtime: str) -> str:
