@@ -592,6 +592,10 @@ _DOCUMENTATION_DIRS = re.compile(
     |(?:^|/)(?:[Dd]ocumentation|[Gg]roovydoc|[Jj]avadoc|inst/doc)/""",
     re.X,
 )
+# One scan per directory for the common question "is anything here excluded?"
+_EXCLUDED_DIRS = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in (_VENDORED_DIRS, _GENERATED_DIRS, _DOCUMENTATION_DIRS)), re.X
+)
 # File names whose part before the first dot marks documentation: README, README.md, LICENSE.txt...
 _DOCUMENTATION_STEMS: Final = frozenset(
     {
@@ -678,11 +682,8 @@ class _Attrs:
 class _Directory:
     """What is known about every file of one directory before looking at its name."""
 
-    vendored: bool
-    generated: bool
-    documentation: bool
     rules: tuple[tuple[_Rule, bool], ...]  # rules that may apply here, with True when already known to match
-    excluded: bool  # any of the three
+    excluded: bool  # vendored, generated or documentation by its path alone
 
 
 _LINGUIST_KEYS: Final = {
@@ -743,7 +744,7 @@ def language_shares(ctx: Context) -> list[LanguageShare]:
                 if key is None:
                     continue
                 if attrs.vendored is not None or attrs.generated is not None or attrs.documentation is not None:
-                    if not _excluded_with_overrides(attrs, where, name, ext):
+                    if not _excluded_with_overrides(attrs, directory, name, ext):
                         totals[key] = totals.get(key, 0) + entry.size
                     continue
         if key is None:
@@ -781,16 +782,16 @@ def _extension_language(ext: str) -> str | None:
     return lower if lower in _AMBIGUOUS_EXTS else BY_EXTENSION.get(lower)
 
 
-def _excluded_with_overrides(attrs: _Attrs, where: _Directory, name: str, ext: str) -> bool:
+def _excluded_with_overrides(attrs: _Attrs, directory: str, name: str, ext: str) -> bool:
     vendored = attrs.vendored
     if vendored is None:
-        vendored = where.vendored or _vendored_name(name, ext)
+        vendored = _VENDORED_DIRS.search(directory) is not None or _vendored_name(name, ext)
     generated = attrs.generated
     if generated is None:
-        generated = where.generated or _generated_name(name)
+        generated = _GENERATED_DIRS.search(directory) is not None or _generated_name(name)
     documentation = attrs.documentation
     if documentation is None:
-        documentation = where.documentation or _documentation_name(name)
+        documentation = _DOCUMENTATION_DIRS.search(directory) is not None or _documentation_name(name)
     return vendored or generated or documentation
 
 
@@ -805,10 +806,7 @@ def _directory(directory: str, rules: list[_Rule]) -> _Directory:
                 applicable.append((rule, True))
         else:
             applicable.append((rule, False))
-    vendored = _VENDORED_DIRS.search(directory) is not None
-    generated = _GENERATED_DIRS.search(directory) is not None
-    documentation = _DOCUMENTATION_DIRS.search(directory) is not None
-    return _Directory(vendored, generated, documentation, tuple(applicable), vendored or generated or documentation)
+    return _Directory(tuple(applicable), _EXCLUDED_DIRS.search(directory) is not None)
 
 
 def _apply(rules: tuple[tuple[_Rule, bool], ...], path: str, name: str) -> _Attrs | None:
@@ -898,6 +896,11 @@ def _parse_line(line: str, base: str) -> _Rule | None:
         # git never matches a directory pattern against the files inside it, so "vendor/" sets nothing.
         return None
     pattern = pattern.lstrip("/")
+    while pattern.startswith("**/"):
+        pattern = pattern[3:]  # "**/x" is "x" at any depth: matched on the file name alone, which is cheaper
+        if "/" in pattern:
+            pattern = "**/" + pattern
+            break
     basename_only = "/" not in pattern
     whole_directory = not basename_only and pattern.rpartition("/")[2] in ("*", "**")
     return _Rule(_compile_pattern(pattern), base, basename_only, whole_directory, attrs)
