@@ -205,6 +205,26 @@ def test_gitattributes_language_and_detectable(tmp_path: Path) -> None:
     assert shares(tmp_path) == {"Java": 100, "C++": 30, "SQL": 20}
 
 
+def test_anchored_and_any_depth_patterns(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            ".gitattributes": (
+                "/site/** -linguist-detectable\n"
+                "/test/**/samples/** -linguist-detectable\n"
+                "/**/*.svelte linguist-detectable\n"
+            ),
+            "src/App.svelte": 40,
+            "src/deep/er/Card.svelte": 10,
+            "src/main.js": 30,
+            "site/app.js": 500,
+            "test/unit/samples/a/input.js": 700,
+            "lib/site/kept.js": 5,  # "/site/**" is anchored at the root
+        },
+    )
+    assert shares(tmp_path) == {"Svelte": 50, "JavaScript": 35}
+
+
 def test_nested_gitattributes_apply_below_their_directory(tmp_path: Path) -> None:
     write(
         tmp_path,
