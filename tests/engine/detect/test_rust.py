@@ -89,6 +89,29 @@ def test_an_unstable_feature_adds_nightly_to_the_matrix(tmp_path: Path) -> None:
     assert stack.provenance["versions"].evidence[-1].file == "a/Cargo.toml"
 
 
+def test_an_unpublished_workspace_has_no_msrv_job(tmp_path: Path) -> None:
+    # Examples and internal tools are never published: their rust-version is no promise to downstream users.
+    (examples,), _ = analyze(
+        tmp_path / "e",
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["*"]\n\n[workspace.package]\nrust-version = "1.75"\n',
+            "hello/Cargo.toml": crate("hello", "publish = false\nrust-version.workspace = true\n"),
+            "sse/Cargo.toml": crate("sse", "publish = false\n"),
+        },
+    )
+    assert examples.versions == ["stable", "beta"]
+    # One published crate is enough for the minimum to be a promise.
+    (library,), _ = analyze(
+        tmp_path / "l",
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["core", "demo"]\n',
+            "core/Cargo.toml": crate("core", 'rust-version = "1.75"\n'),
+            "demo/Cargo.toml": crate("demo", "publish = false\n"),
+        },
+    )
+    assert library.versions == ["1.75", "stable", "beta"]
+
+
 def test_a_toolchain_file_pins_the_version_and_must_not_be_older_than_the_msrv(tmp_path: Path) -> None:
     (stack,), ctx = analyze(
         tmp_path,

@@ -5,8 +5,9 @@ workspace. A package that declares its own empty `[workspace]` (the usual way to
 enclosing workspace) or that the enclosing workspace excludes is its own stack.
 
 Versions: a `rust-toolchain(.toml)` pin wins; otherwise the declared MSRV (`rust-version` of the workspace, else
-of each member) plus `stable` and `beta`. Rust supports only its latest stable release, so there is no
-end-of-life table to intersect with.
+of each member) plus `stable` and `beta`; no MSRV job when no crate of the stack is published (the minimum is a
+promise to downstream users), and `nightly` too when a crate has an `unstable` feature (nightly-only code). Rust
+supports only its latest stable release, so there is no end-of-life table to intersect with.
 """
 
 from __future__ import annotations
@@ -329,6 +330,18 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
             )
         return
     evidence = [ev(m, key=k, excerpt=v) for v, m, k in msrvs] or [ev(root.manifest)]
+    if declared and _unpublished(members, ws_pkg):
+        # A minimum Rust version is a promise to the users of a published crate; crates that are never published
+        # (examples, internal tools) are built with the current toolchain, so their rust-version needs no job.
+        b.set(
+            "versions",
+            ["stable", "beta"],
+            0.7,
+            *evidence,
+            *[ev(c.manifest, key="package.publish") for c in members if c.package][:1],
+            why="no crate of this workspace is published, so its rust-version is no promise to test",
+        )
+        return
     # Beside the MSRV, the current stable and the next (beta) release: beta catches compiler regressions six
     # weeks before they reach stable. Nightly is not a release to gate on, except for code that only nightly
     # compiles.
@@ -348,6 +361,19 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
             ev(unstable.manifest, key="features.unstable"),
             why="an `unstable` feature gates code that needs nightly-only language features",
         )
+
+
+def _unpublished(members: list[_Crate], ws_pkg: Any) -> bool:
+    """Whether every crate of the stack says `publish = false` (or `publish = []`), itself or via the workspace."""
+    packages = [c for c in members if c.package]
+
+    def publish(c: _Crate) -> Any:
+        value = c.package.get("publish", True)
+        if isinstance(value, dict) and value.get("workspace") is True:
+            return ws_pkg.get("publish", True) if isinstance(ws_pkg, dict) else True
+        return value
+
+    return bool(packages) and all(publish(c) in (False, []) for c in packages)
 
 
 def _has_feature(crate: _Crate, name: str) -> bool:
