@@ -8,19 +8,17 @@ A GitHub API source lives with the GitHub integration and implements the same pr
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
 import stat
-import subprocess
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
+
+if TYPE_CHECKING:
+    import subprocess
 
 # Directories that are never part of the project's own source: VCS metadata and dependency caches. Walking
 # them would cost time on large checkouts and could only mislead detection (a vendored package.json is not
@@ -228,6 +226,8 @@ class GitClone:
         self._dir: LocalDir | None = None
 
     def __enter__(self) -> Self:
+        import tempfile  # here, not at the top: most analyses never clone, and start-up time counts
+
         self._tmp = tempfile.mkdtemp(prefix="autodevops-clone-")
         target = os.path.join(self._tmp, "repo")
         try:
@@ -239,6 +239,8 @@ class GitClone:
         return self
 
     def _clone(self, target: str) -> None:
+        import subprocess
+
         cmd = [
             "git",
             # Stalled transfers fail on their own instead of waiting for the overall timeout.
@@ -304,6 +306,8 @@ class GitClone:
     def close(self) -> None:
         """Remove the clone. Safe to call more than once."""
         if self._tmp is not None:
+            import shutil
+
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         self._dir = None
@@ -338,6 +342,10 @@ class GitClone:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
+    import signal
+    import subprocess
+
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     try:
