@@ -232,6 +232,28 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | N
         time.sleep(0.05)
 
 
+PHASES = """
+import sys, time
+t0 = time.process_time()
+from autodevops.engine.analyze import analyze
+from autodevops.engine.source import LocalDir
+t1 = time.process_time()
+src = LocalDir(sys.argv[1]); src.files()
+t2 = time.process_time()
+result = analyze(src)
+t3 = time.process_time()
+result.model_dump_json(indent=2)
+t4 = time.process_time()
+print(f"imports {t1 - t0:.2f}  walk {t2 - t1:.2f}  analyze {t3 - t2:.2f}  json {t4 - t3:.2f}  (cpu s)")
+"""
+
+
+def phases(directory: Path) -> str:
+    """Where one run's CPU time goes: imports, directory walk, analysis, JSON output."""
+    out = subprocess.run([sys.executable, "-c", PHASES, str(directory)], capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else f"failed: {out.stderr.strip()[-200:]}"
+
+
 def autodevops_cmd(directory: Path) -> list[str]:
     exe = Path(sys.executable).parent / "autodevops"
     return [str(exe), "analyze", "--json", str(directory)]
@@ -304,6 +326,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="keep generated trees here and reuse them (default: temp)")
     parser.add_argument("--no-linguist", action="store_true", help="skip linguist-js")
     parser.add_argument("--languages", action="store_true", help="also print each tool's top languages")
+    parser.add_argument("--phases", action="store_true", help="also print where autodevops spends its CPU time")
     args = parser.parse_args()
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -364,6 +387,8 @@ def main() -> int:
             )
             if theirs is not None and not theirs.ok:
                 print(f"    linguist-js failed: {theirs.error}")
+            if args.phases:
+                print(f"    phases: {phases(directory)}", flush=True)
             if args.languages:
                 print(f"    autodevops: {top_languages_autodevops(directory)}", flush=True)
                 if use_linguist and theirs is not None and theirs.ok:
