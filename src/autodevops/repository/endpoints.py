@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.config import Settings
 from autodevops.db import DBSession
-from autodevops.pagination import Page, Pagination, to_page
+from autodevops.pagination import Page, Pagination, page_response
 from autodevops.repository import service
 from autodevops.repository.schemas import RepositoryCreate, RepositoryRead, RepositoryUpdate
 
@@ -41,11 +41,11 @@ async def list_repositories(
     session: DBSession,
     page: Pagination,
     organization_id: Annotated[uuid.UUID | None, Query(description="Only this organization's.")] = None,
-) -> Page[RepositoryRead]:
-    rows = await service.list_repositories(
+) -> Response:
+    rows = await service.list_repository_rows(
         session, user, organization_id=organization_id, limit=page.limit + 1, offset=page.offset
     )
-    return to_page(rows, page, RepositoryRead.model_validate)
+    return page_response(rows, page, RepositoryRead)
 
 
 @router.get("/{repository_id}", response_model=RepositoryRead)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Integer, Row, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import OrganizationMember, Repository
@@ -29,6 +30,56 @@ async def list_for_user(
         query = query.where(Repository.organization_id == organization_id)
     query = query.order_by(Repository.created_at.desc(), Repository.id).limit(limit).offset(offset)
     return (await session.scalars(query)).all()
+
+
+def _read_statement(*, one_organization: bool) -> Select[Any]:
+    # Built once, with bound parameters: SQLAlchemy keys its compiled-SQL cache on the statement object,
+    # so a statement reused across requests skips rebuilding and cache-key generation each time.
+    table = Repository.__table__
+    members = OrganizationMember.__table__
+    query = select(
+        table.c.id,
+        table.c.organization_id,
+        table.c.name,
+        table.c.source,
+        table.c.clone_url,
+        table.c.github_full_name,
+        table.c.default_branch,
+        table.c.created_at,
+        table.c.updated_at,
+    ).where(
+        table.c.organization_id.in_(select(members.c.organization_id).where(members.c.user_id == bindparam("user_id")))
+    )
+    if one_organization:
+        query = query.where(table.c.organization_id == bindparam("organization_id"))
+    return (
+        query.order_by(table.c.created_at.desc(), table.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+_READ_ALL = _read_statement(one_organization=False)
+_READ_ONE_ORGANIZATION = _read_statement(one_organization=True)
+
+
+async def list_rows_for_user(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    organization_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> Sequence[Row[Any]]:
+    """Like `list_for_user`, as plain rows of the columns the API shows (no ORM objects to build)."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit, "offset": offset}
+    statement = _READ_ALL
+    if organization_id is not None:
+        statement = _READ_ONE_ORGANIZATION
+        params["organization_id"] = organization_id
+    connection = await session.connection()  # the session's own transaction, tenant context included
+    rows: Sequence[Row[Any]] = (await connection.execute(statement, params)).all()
+    return rows
 
 
 async def get_for_user(session: AsyncSession, user_id: uuid.UUID, repository_id: uuid.UUID) -> Repository | None:

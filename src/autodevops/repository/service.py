@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +60,15 @@ async def list_repositories(
     session: AsyncSession, user: User, *, organization_id: uuid.UUID | None, limit: int, offset: int
 ) -> Sequence[Repository]:
     return await queries.list_for_user(session, user.id, organization_id=organization_id, limit=limit, offset=offset)
+
+
+async def list_repository_rows(
+    session: AsyncSession, user: User, *, organization_id: uuid.UUID | None, limit: int, offset: int
+) -> Sequence[Row[Any]]:
+    """`list_repositories` as plain rows of the fields `RepositoryRead` shows (the API's hot path)."""
+    return await queries.list_rows_for_user(
+        session, user.id, organization_id=organization_id, limit=limit, offset=offset
+    )
 
 
 async def get_repository(session: AsyncSession, user: User, repository_id: uuid.UUID) -> Repository:
