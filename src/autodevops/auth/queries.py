@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import APIToken, User
 
+# Built once: the statement object keys SQLAlchemy's compiled-SQL cache, so reuse skips rebuilding it.
+_AUTHENTICATE = select(User).from_statement(text("SELECT * FROM app_authenticate_token(:prefix, :hash)"))
+
 
 async def authenticate_token(session: AsyncSession, prefix: str, token_hash: str) -> User | None:
     """The user of the live token with `prefix` and `token_hash`; also binds the transaction to them.
@@ -17,10 +20,7 @@ async def authenticate_token(session: AsyncSession, prefix: str, token_hash: str
     Runs `app_authenticate_token` (SECURITY DEFINER: no user context exists before it), which returns the
     `users` row, so the ORM loads it as a `User`.
     """
-    query = select(User).from_statement(
-        text("SELECT * FROM app_authenticate_token(:prefix, :hash)").bindparams(prefix=prefix, hash=token_hash)
-    )
-    result: User | None = (await session.scalars(query)).one_or_none()
+    result: User | None = (await session.scalars(_AUTHENTICATE, {"prefix": prefix, "hash": token_hash})).one_or_none()
     return result
 
 
