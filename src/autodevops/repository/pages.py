@@ -125,7 +125,9 @@ async def repository_page(request: Request, repository_id: uuid.UUID, viewer: Pa
     history = await analysis_service.list_analyses(
         viewer.session, viewer.user, repository_id=repository.id, organization_id=None, limit=HISTORY, offset=0
     )
-    latest_done = next((a for a in history if a.status == "succeeded"), None)
+    # Listings leave the (large) result out; the latest successful analysis is read in full.
+    succeeded = next((a for a in history if a.status == "succeeded"), None)
+    latest_done = await analysis_service.get_analysis(viewer.session, viewer.user, succeeded.id) if succeeded else None
     context = {
         "repository": repository,
         "history": history,

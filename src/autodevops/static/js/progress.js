@@ -14,6 +14,13 @@
   var errorLine = document.getElementById("progress-error");
   var log = document.getElementById("progress-log");
   var next = document.getElementById("progress-next");
+  var badge = document.getElementById("live-status");  // the page title's status, when it has one
+
+  function setBadge(text, kind) {
+    if (!badge) { return; }
+    badge.textContent = text;
+    badge.className = "status status-" + kind;
+  }
   root.classList.add("live");
 
   function markStep(name, failed) {
@@ -66,18 +73,28 @@
       statusLine.textContent = "Retrying";
       return;
     }
+    if (stage === "queued" && data.requeued) {
+      // A dead letter given a new run: what came before is history; follow the new run.
+      errorLine.hidden = true;
+      bar.value = 0;
+      setBadge("pending", "pending");
+    }
     if (stage === "failed") {
-      source.close();
+      // The stream replays a job's whole history, so a failure may be followed by a requeue: keep
+      // listening until the server says the job's durable state is final (a non-replayed event).
+      if (data.replayed === false) { source.close(); }
       markStep(stageMap[root.dataset.lastStage] || "queued", true);
       errorLine.hidden = false;
       errorLine.textContent = "Failed: " + (data.error || "the job used up its attempts");
       statusLine.textContent = "Failed";
+      setBadge(root.dataset.failedLabel || "failed", "failed");
       return;
     }
     var step = stageMap[stage];
     if (step) {
       root.dataset.lastStage = stage;
       markStep(step, false);
+      if (stage !== "queued" && stage !== "done") { setBadge("running", "running"); }
     }
     statusLine.textContent = stage === "done" ? "Done" : "Now: " + stage.replace("_", " ");
     if (stage === "done") {
@@ -85,6 +102,7 @@
       bar.value = 100;
       errorLine.hidden = true;
       if (next) { next.hidden = false; }
+      setBadge(root.dataset.doneLabel || "succeeded", "succeeded");
       loadResult();
     }
   }

@@ -1,0 +1,337 @@
+"""The dashboard in a real Chromium (Debian's, driven by Playwright) against the real app on loopback.
+
+uvicorn serves the app as a subprocess, a real worker subprocess runs the jobs, PostgreSQL and Redis are real;
+GitHub and the AI provider are the local fakes speaking their wire protocols. One flow, in the order a person
+goes: sign in, connect a repository, analyze it and watch the progress arrive live, generate the pipeline,
+open the pull request, see a failing analysis land in the dead-letter queue and requeue it, and find that
+another organization's repository is a 404. A screenshot of each main page is saved under
+`artifacts/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from pydantic import SecretStr
+
+from ai.fake_server import FakeAI, ServerThread
+from autodevops.config import Settings
+from autodevops.db import Database, tenant_session
+from autodevops.models import Repository
+from github.fake_github import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeGitHub, generate_app_key
+from platform_support import MakeTenant
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+JOBS_PREFIX = "test-dash-browser"
+TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.usefixtures("clean_db"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+PYTHON_PROJECT = {
+    "pyproject.toml": (
+        '[project]\nname = "app"\nversion = "1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["psycopg>=3"]\n\n[project.optional-dependencies]\ndev = ["pytest", "ruff"]\n'
+    ),
+    "src/app/__init__.py": "def add(a, b):\n    return a + b\n",
+    "tests/test_app.py": "from app import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    ".github/workflows/ci.yml": (
+        "name: old\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n"
+    ),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(settings: Settings, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTODEVOPS_")}
+    for name in ("database_url", "database_admin_url", "redis_url"):
+        value = getattr(settings, name)
+        env[f"AUTODEVOPS_{name.upper()}"] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    env.update({f"AUTODEVOPS_{k.upper()}": v for k, v in values.items()})
+    return env
+
+
+class Stack:
+    """The processes of the platform under test: the web server and (started on demand) a worker."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.log_dir.glob("*.log")))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(generate_app_key())
+    server = fake.start()
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def fake_ai() -> Iterator[FakeAI]:
+    fake = FakeAI()
+    server = ServerThread(fake)
+    server.start()
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+async def platform(
+    pg_settings: Settings, fake_github: FakeGitHub, fake_ai: FakeAI, tmp_path: Path
+) -> AsyncIterator[tuple[str, Stack]]:
+    port = _free_port()
+    base = f"http://localhost:{port}"
+    env = _env(
+        pg_settings,
+        env="test",
+        public_url=base,
+        session_cookie_secure="false",
+        rate_limit_enabled="false",
+        log_json="true",
+        log_level="WARNING",
+        jobs_key_prefix=JOBS_PREFIX,
+        jobs_time_scale="0.05",  # job timeouts of 15 s, retries a few seconds apart
+        ai_key_prefix=f"{JOBS_PREFIX}-ai",
+        github_api_url=fake_github.base_url,
+        github_web_url=fake_github.base_url,
+        github_app_id=APP_ID,
+        github_app_private_key=fake_github.app_private_key,
+        github_client_id=CLIENT_ID,
+        github_client_secret=CLIENT_SECRET,
+        github_rate_limit_max_wait="1",
+        ai_models="openai:fake-model",
+        openai_api_key="test-key",
+        ai_openai_base_url=f"{fake_ai.url}/v1",
+    )
+    stack = Stack(env, tmp_path)
+    stack.spawn(
+        "web",
+        ["-m", "uvicorn", "autodevops.web:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/health", timeout=1)).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"the app did not start:\n{stack.logs()}"
+                await asyncio.sleep(0.1)
+        yield base, stack
+    finally:
+        stack.stop()
+        redis = aioredis.from_url("redis://127.0.0.1:6379/0")
+        keys = [key async for key in redis.scan_iter(match=f"{JOBS_PREFIX}*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+async def _other_organizations_repository(make_tenant: MakeTenant, database: Database) -> uuid.UUID:
+    other = await make_tenant(organization="Other Co")
+    async with tenant_session(database, user_id=other.user_id) as session:
+        repo = Repository(
+            organization_id=other.organization_id,
+            name="hidden",
+            source="git",
+            clone_url="https://example.com/other/hidden.git",
+        )
+        session.add(repo)
+        await session.flush()
+        return repo.id
+
+
+async def test_the_whole_flow_in_chromium(
+    platform: tuple[str, Stack],
+    fake_github: FakeGitHub,
+    make_tenant: MakeTenant,
+    database: Database,
+) -> None:
+    from playwright.async_api import Page, async_playwright, expect
+
+    base, stack = platform
+    mona = fake_github.add_user("mona")
+    installation = fake_github.add_installation("mona", users=[mona])
+    fake_github.add_repo(installation, "mona", "app", PYTHON_PROJECT)
+    fake_github.add_repo(installation, "mona", "broken", PYTHON_PROJECT)
+    fake_github.authorize_as = mona.id
+    hidden_repo = await _other_organizations_repository(make_tenant, database)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+
+    async def shot(page: Page, name: str) -> None:
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        try:
+            # Signed out: the home page offers GitHub sign-in; the skip link comes first for keyboards.
+            await page.goto(base + "/")
+            await shot(page, "01-home")
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.className") == "skip-link"
+            await page.get_by_role("link", name="Sign in with GitHub").first.click()
+            await expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
+            await page.locator("main").get_by_role("link", name="mona", exact=True).click()
+            await expect(page.get_by_text("No repository is connected to mona yet")).to_be_visible()
+            await shot(page, "02-repositories-empty")
+
+            # Connect from the GitHub installation.
+            await page.get_by_role("link", name="Choose a GitHub repository").click()
+            await expect(page.get_by_role("button", name="Connect mona/app")).to_be_visible()
+            await shot(page, "03-connect-github")
+            await page.get_by_role("button", name="Connect mona/app").click()
+            await expect(page.get_by_role("heading", name="mona/app")).to_be_visible()
+            repository_url = page.url
+
+            # Analyze: the page is rendered while the job is queued (no worker yet); the worker starts after,
+            # so every step reaches this same document through server-sent events.
+            await page.get_by_role("button", name="Analyze now").click()
+            await expect(page.locator("#progress-status")).to_contain_text("pending")
+            await page.evaluate("window.sameDocument = true")
+            stack.spawn("worker", ["-m", "autodevops", "worker", "-c", "2"])
+            await expect(page.locator("#progress-status")).to_have_text("Done", timeout=TIMEOUT_MS)
+            await expect(page.locator("#result")).to_contain_text("Stacks")
+            await expect(page.locator("#result")).to_contain_text("pytest")
+            assert await page.evaluate("window.sameDocument === true"), "the page reloaded"
+            logged = await page.locator("#progress-log li").all_inner_texts()
+            assert any("analyzing" in line for line in logged), logged
+            assert any("done" in line for line in logged), logged
+            await expect(page.locator("#live-status")).to_have_text("succeeded")
+            await expect(page.locator('.steps li[data-step="done"]')).to_have_class(re.compile("complete"))
+            await shot(page, "04-analysis-live-done")
+
+            await page.goto(repository_url)
+            await expect(page.get_by_role("heading", name="Stacks")).to_be_visible()
+            await expect(page.locator(".evidence").first).to_be_visible()
+            await shot(page, "05-repository")
+
+            # Generate the pipeline, follow the job, then read the files, validation and diff.
+            await page.get_by_role("link", name="Pipeline").click()
+            await page.get_by_role("button", name="Generate the pipeline").click()
+            await expect(page.get_by_role("link", name="Continue")).to_be_visible(timeout=TIMEOUT_MS)
+            await page.get_by_role("link", name="Continue").click()
+            await expect(page.get_by_role("heading", name="Files")).to_be_visible()
+            await expect(page.locator(".highlight").first).to_be_visible()
+            await expect(page.get_by_text(".github/workflows/ci.yml — changed")).to_be_visible()
+            await shot(page, "06-pipeline")
+            async with page.expect_download() as download_info:
+                await page.get_by_role("link", name="Download (.zip)").click()
+            download = await download_info.value
+            assert download.suggested_filename.endswith(".zip")
+
+            await page.get_by_role("button", name="Open pull request").click()
+            pr_link = page.locator("#pull-requests a").first
+            await expect(pr_link).to_contain_text("mona/app#")
+            assert (await pr_link.get_attribute("href") or "").startswith(fake_github.base_url)
+            await shot(page, "07-pull-request")
+
+            # A repository GitHub refuses to serve: the analysis fails live, lands in the dead-letter queue.
+            await page.get_by_role("navigation", name="Organization").get_by_role("link", name="Repositories").click()
+            await page.get_by_role("link", name="Choose a GitHub repository").click()
+            await page.get_by_role("button", name="Connect mona/broken").click()
+            fake_github.forbid("/repos/mona/broken")
+            await page.get_by_role("button", name="Analyze now").click()
+            await expect(page.locator("#progress-status")).to_have_text("Failed", timeout=TIMEOUT_MS)
+            await expect(page.locator("#progress-error")).to_be_visible()
+            await shot(page, "08-analysis-failed")
+
+            await page.get_by_role("link", name="Jobs").click()
+            dead_letters = page.locator("section", has=page.get_by_role("heading", name="Dead-letter queue"))
+            await expect(dead_letters.get_by_role("button", name=re.compile("^Requeue analysis.run"))).to_be_visible()
+            await shot(page, "09-jobs-dead-letters")
+            fake_github.rate_limits.clear()  # GitHub serves the repository again
+            await dead_letters.get_by_role("button", name=re.compile("^Requeue analysis.run")).click()
+            await expect(page.locator("#progress-status")).to_have_text("Done", timeout=TIMEOUT_MS)
+            await shot(page, "10-requeued-job")
+
+            # The other pages people use.
+            for name, label in (("11-ai", "AI"), ("12-settings", "Settings")):
+                await page.get_by_role("link", name=label, exact=True).click()
+                await expect(page.locator("main h1")).to_be_visible()
+                await shot(page, name)
+            await expect(page.get_by_role("cell", name="Mona mona@example.com")).to_be_visible()
+            await page.goto(base + "/settings/tokens")
+            await page.get_by_label("Name").fill("ci")
+            await page.get_by_role("button", name="Create token").click()
+            await expect(page.locator("#new-token")).to_have_value(re.compile("^adt_"))
+            await shot(page, "13-tokens")
+
+            # Another organization's repository is a 404 page, in the same layout.
+            response = await page.goto(f"{base}/repositories/{hidden_repo}")
+            assert response is not None
+            assert response.status == 404
+            await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+            await shot(page, "14-not-found")
+
+            # Phone width: nothing wider than the screen.
+            await page.set_viewport_size({"width": 375, "height": 800})
+            await page.goto(repository_url)
+            assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            await shot(page, "15-repository-phone")
+            assert not [e for e in errors if "Content Security Policy" in e], errors
+        except Exception:
+            await shot(page, "failure")
+            print(stack.logs())
+            raise
+        finally:
+            await browser.close()
