@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE ?= .
 
-.PHONY: setup demo test lint typecheck check services testdb
+.PHONY: setup demo test lint typecheck check services testdb browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,13 +35,19 @@ typecheck: setup
 	$(BIN)/mypy
 
 ## The whole test suite (starts PostgreSQL and Redis when they are not running).
-test: setup services testdb
+test: setup services testdb browser
 	$(BIN)/pytest
 
 check: lint typecheck test
 
 services:
 	bash scripts/services.sh
+
+## Debian's Chromium, driven by the dashboard's browser tests (installed with apt-get, as root, when missing).
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && echo "installing chromium" >&2 && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "browser: /usr/bin/chromium is required (apt-get install chromium)" >&2; exit 1; }
 
 ## The test database, the app role and the row-level security policies, migrated (needs services).
 testdb: setup services
