@@ -64,7 +64,7 @@ def _page_model(item: type[BaseModel]) -> type[Page[Any]]:
 def page_response(rows: Sequence[Any], params: PageParams, item: type[BaseModel]) -> Response:
     """The JSON response of `to_page(rows, params, item.model_validate)`, built in one pass.
 
-    `rows` are read by attribute (ORM objects or plain result rows with the item's fields as columns). The
+    `rows` are dicts of the item's fields, or objects read by attribute (ORM objects, result rows). The
     page is validated and serialised by pydantic in one call each, and the route returns a ready `Response`,
     so FastAPI does not validate and serialise the page a second time; declare the page type with the
     route's `response_model` for the OpenAPI schema.

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, delete, select
+from sqlalchemy import Integer, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import OrganizationMember, Repository
@@ -70,16 +70,18 @@ async def list_rows_for_user(
     organization_id: uuid.UUID | None,
     limit: int,
     offset: int,
-) -> Sequence[Row[Any]]:
-    """Like `list_for_user`, as plain rows of the columns the API shows (no ORM objects to build)."""
+) -> list[dict[str, Any]]:
+    """Like `list_for_user`, as plain dicts of the columns the API shows (no ORM objects to build)."""
     params: dict[str, Any] = {"user_id": user_id, "limit": limit, "offset": offset}
     statement = _READ_ALL
     if organization_id is not None:
         statement = _READ_ONE_ORGANIZATION
         params["organization_id"] = organization_id
     connection = await session.connection()  # the session's own transaction, tenant context included
-    rows: Sequence[Row[Any]] = (await connection.execute(statement, params)).all()
-    return rows
+    result = await connection.execute(statement, params)
+    # Plain dicts: pydantic validates them in one native pass, where result rows go through getattr per field.
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 async def get_for_user(session: AsyncSession, user_id: uuid.UUID, repository_id: uuid.UUID) -> Repository | None:

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,8 +63,8 @@ async def list_repositories(
 
 async def list_repository_rows(
     session: AsyncSession, user: User, *, organization_id: uuid.UUID | None, limit: int, offset: int
-) -> Sequence[Row[Any]]:
-    """`list_repositories` as plain rows of the fields `RepositoryRead` shows (the API's hot path)."""
+) -> list[dict[str, Any]]:
+    """`list_repositories` as plain dicts of the fields `RepositoryRead` shows (the API's hot path)."""
     return await queries.list_rows_for_user(
         session, user.id, organization_id=organization_id, limit=limit, offset=offset
     )
