@@ -3,8 +3,10 @@ page shows what the services return."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+import zipfile
 from typing import Any
 
 import httpx
@@ -249,3 +251,83 @@ async def test_plain_members_see_no_dead_letters_and_cannot_requeue(
         job = (await connection.execute(select(Job.state, Job.attempts).where(Job.id == job_id))).one()
     assert job.state == "pending"
     assert job.attempts == 0
+
+
+ANALYSIS_RESULT = {
+    "stacks": [
+        {
+            "path": "web",
+            "language": "node",
+            "package_manager": "pnpm",
+            "versions": ["20", "22"],
+            "test_tool": "vitest",
+            "test_commands": ["pnpm test"],
+            "services": ["redis"],
+            "provenance": {
+                "package_manager": {"evidence": [{"file": "web/pnpm-lock.yaml"}], "confidence": 1.0},
+                "versions": {"evidence": [{"file": "web/.nvmrc", "excerpt": "<22>"}], "confidence": 0.9},
+            },
+        }
+    ],
+    "languages": [{"name": "TypeScript", "bytes": 1000, "percent": 100.0}],
+    "findings": [{"code": "multiple-lockfiles", "severity": "warning", "message": "yarn.lock and <pnpm-lock>"}],
+}
+
+
+async def add_analysis_and_pipeline(
+    database: Database, user_id: uuid.UUID, org_id: uuid.UUID, repo_id: uuid.UUID
+) -> uuid.UUID:
+    from autodevops.models import Analysis, Pipeline
+
+    async with tenant_session(database, user_id=user_id) as session:
+        analysis = Analysis(organization_id=org_id, repository_id=repo_id, status="succeeded", result=ANALYSIS_RESULT)
+        session.add(analysis)
+        await session.flush()
+        session.add(
+            Pipeline(
+                organization_id=org_id,
+                repository_id=repo_id,
+                analysis_id=analysis.id,
+                files=[{"path": ".github/workflows/ci.yml", "content": "name: ci # </pre><script>x()</script>\n"}],
+                validation={
+                    "valid": False,
+                    "problems": [{"tool": "actionlint", "file": "ci.yml", "line": 3, "rule": "", "message": "<bad>"}],
+                    "unavailable": ["zizmor"],
+                },
+            )
+        )
+        return analysis.id
+
+
+async def test_repository_analysis_and_pipeline_pages_show_the_stored_results(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    tenant = await make_tenant()
+    repo_id = await add_repository(database, tenant.user_id, tenant.organization_id)
+    analysis_id = await add_analysis_and_pipeline(database, tenant.user_id, tenant.organization_id, repo_id)
+    browser = await sign_in(dash_client, database, tenant)
+
+    page = (await browser.get(f"/repositories/{repo_id}")).text
+    for expected in ("<code>web</code> · node · pnpm", "20, 22", "pnpm test", "redis", "web/pnpm-lock.yaml"):
+        assert expected in page
+    assert "&lt;22&gt;" in page  # evidence excerpts are escaped
+    assert "yarn.lock and &lt;pnpm-lock&gt;" in page
+    assert "TypeScript" in page
+    fragment = await browser.get(f"/analyses/{analysis_id}/result")
+    assert "<html" not in fragment.text
+    assert "multiple-lockfiles" in fragment.text
+
+    pipeline = await browser.get(f"/repositories/{repo_id}/pipeline")
+    assert pipeline.status_code == 200
+    assert '<div class="highlight">' in pipeline.text
+    assert "<script>x()" not in pipeline.text
+    assert "&lt;/pre&gt;&lt;script&gt;" in pipeline.text
+    assert "&lt;bad&gt;" in pipeline.text
+    assert "Not run here: zizmor" in pipeline.text
+    assert "Comparing needs a repository connected through GitHub" in pipeline.text
+    assert "Open pull request" not in pipeline.text  # only GitHub repositories get pull requests
+
+    archive = await browser.get(f"/repositories/{repo_id}/pipeline/download")
+    assert archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as files:
+        assert files.read(".github/workflows/ci.yml").startswith(b"name: ci")
