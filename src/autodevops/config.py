@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
+    dashboard_assets_dir: str | None = Field(
+        default=None,
+        description="The npm `node_modules` holding the dashboard's front-end packages (htmx.org); unset: the "
+        "source checkout's `.tmp/node/node_modules` (`make setup`). Without them the dashboard works without HTMX.",
+    )
 
     # ---- data layer -----------------------------------------------------------------------------------
     database_pool_size: int = Field(default=10, ge=1, le=200)
