@@ -8,6 +8,7 @@ this module assembles them, serves the dashboard's own static files and the synt
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.params import Depends
@@ -18,6 +19,7 @@ from pygments.formatters import HtmlFormatter
 from autodevops.ai.pages import router as ai_pages
 from autodevops.analysis.pages import router as analysis_pages
 from autodevops.auth.pages import router as auth_pages
+from autodevops.config import Settings
 from autodevops.jobs.pages import router as jobs_pages
 from autodevops.organization import service as organization_service
 from autodevops.organization.pages import router as organization_pages
@@ -36,6 +38,15 @@ from autodevops.ui import (
 )
 
 HIGHLIGHT_CSS_PATH = "/assets/highlight.css"
+HTMX_PATH = "/static/vendor/htmx"
+# The source checkout's npm packages (`make setup`), used when `AUTODEVOPS_DASHBOARD_ASSETS_DIR` is unset.
+CHECKOUT_NODE_MODULES = Path(__file__).resolve().parents[2] / ".tmp" / "node" / "node_modules"
+
+
+def vendor_dir(settings: Settings) -> Path:
+    """Where the dashboard's npm packages are installed (nothing third-party lives in the repository)."""
+    return Path(settings.dashboard_assets_dir) if settings.dashboard_assets_dir else CHECKOUT_NODE_MODULES
+
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -87,5 +98,9 @@ def install_pages(app: FastAPI, *, dependencies: Sequence[Depends] = ()) -> None
         ai_pages,
     ):
         app.include_router(page_router, dependencies=list(dependencies))
+    htmx_dir = vendor_dir(app.state.settings) / "htmx.org" / "dist"
+    app.state.dashboard_htmx = (htmx_dir / "htmx.min.js").is_file()
+    if app.state.dashboard_htmx:  # mounted before /static, which would otherwise take the path
+        app.mount(HTMX_PATH, StaticFiles(directory=htmx_dir), name="htmx")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)

@@ -121,6 +121,8 @@ def render(
         "csrf_token": viewer.csrf_token if viewer else None,
         "current_org": organization,
         "path": request.url.path,
+        "htmx": getattr(request.app.state, "dashboard_htmx", False),
+        "self_url": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
         **(context or {}),
     }
     body = templates.get_template(template).render(values)

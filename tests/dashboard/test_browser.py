@@ -248,6 +248,14 @@ async def test_the_whole_flow_in_chromium(
             await page.get_by_role("button", name="Analyze now").click()
             await expect(page.locator("#progress-status")).to_contain_text("pending")
             await page.evaluate("window.sameDocument = true")
+            # A second tab on the repositories list: HTMX refreshes the table while the analysis runs.
+            nav = page.get_by_role("navigation", name="Organization")
+            repositories_url = base + (await nav.get_by_role("link", name="Repositories").get_attribute("href") or "")
+            list_page = await context.new_page()
+            await list_page.goto(repositories_url)
+            assert await list_page.evaluate("typeof window.htmx") == "object"
+            await expect(list_page.locator("#repositories-live")).to_contain_text("pending")
+            await list_page.evaluate("window.sameDocument = true")
             stack.spawn("worker", ["-m", "autodevops", "worker", "-c", "2"])
             await expect(page.locator("#progress-status")).to_have_text("Done", timeout=TIMEOUT_MS)
             await expect(page.locator("#result")).to_contain_text("Stacks")
@@ -259,6 +267,9 @@ async def test_the_whole_flow_in_chromium(
             await expect(page.locator("#live-status")).to_have_text("succeeded")
             await expect(page.locator('.steps li[data-step="done"]')).to_have_class(re.compile("complete"))
             await shot(page, "04-analysis-live-done")
+            await expect(list_page.locator("#repositories-live")).to_contain_text("succeeded")
+            assert await list_page.evaluate("window.sameDocument === true"), "the list reloaded"
+            await list_page.close()
 
             await page.goto(repository_url)
             await expect(page.get_by_role("heading", name="Stacks")).to_be_visible()
