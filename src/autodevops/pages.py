@@ -19,6 +19,7 @@ from pygments.formatters import HtmlFormatter
 from autodevops.ai.pages import router as ai_pages
 from autodevops.analysis.pages import router as analysis_pages
 from autodevops.auth.pages import router as auth_pages
+from autodevops.auth.sessions import cookie_name
 from autodevops.config import Settings
 from autodevops.jobs.pages import router as jobs_pages
 from autodevops.organization import service as organization_service
@@ -54,8 +55,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 @router.get("/")
 async def home(request: Request) -> Response:
     """Signed in: the first organization's repositories. Otherwise the sign-in page (no database needed)."""
-    from autodevops.auth.sessions import cookie_name
-
     if request.cookies.get(cookie_name(request.app.state.settings)) is None:
         return render(request, "home.html")
     return redirect("/orgs")

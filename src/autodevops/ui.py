@@ -14,7 +14,6 @@ hold for every page:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
-from autodevops.errors import AppError, NotFound, ValidationFailed
+from autodevops.errors import AppError, ValidationFailed
 from autodevops.logging import get_logger
 from autodevops.models import User
 from autodevops.organization import service as organization_service
@@ -85,15 +84,6 @@ class Viewer:
     session: AsyncSession
     csrf_token: str | None
     memberships: list[organization_service.Membership] = field(default_factory=list)
-
-    def role_in(self, organization_id: uuid.UUID) -> str | None:
-        for membership in self.memberships:
-            if membership.organization.id == organization_id:
-                return membership.role
-        return None
-
-    def is_manager(self, organization_id: uuid.UUID) -> bool:
-        return self.role_in(organization_id) in organization_service.MANAGERS
 
 
 async def get_viewer(request: Request, user: CurrentUser, session: DBSession) -> Viewer:
@@ -257,8 +247,3 @@ class PageRoute(APIRoute):
                 return error_page(request, 500, "The page could not be shown. Try again in a moment.")
 
         return page_handler
-
-
-def not_found(what: str) -> NotFound:
-    """The 404 for `what` (also what another organization's object looks like)."""
-    return NotFound(f"{what} not found")

@@ -331,3 +331,20 @@ async def test_repository_analysis_and_pipeline_pages_show_the_stored_results(
     assert archive.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(archive.content)) as files:
         assert files.read(".github/workflows/ci.yml").startswith(b"name: ci")
+
+
+async def test_sign_out_ends_the_session(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    browser = await sign_in(dash_client, database, await make_tenant())
+    page = await browser.get("/orgs")
+    assert 'action="/auth/logout"' in page.text
+    cookie = dict(dash_client.cookies)
+    signed_out = await browser.post("/auth/logout")
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"] == "/"
+    for name, value in cookie.items():  # the old cookie, replayed, is revoked server-side
+        dash_client.cookies.set(name, value)
+    again = await browser.get("/orgs")
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/auth/github/login")
