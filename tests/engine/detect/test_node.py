@@ -143,6 +143,20 @@ def test_typescript_when_typescript_sources_dominate(tmp_path: Path) -> None:
     assert stack.language == "typescript"
 
 
+def test_language_by_bytes_and_tests_do_not_count(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"scripts": {"test": "jest"}},
+        "src/index.ts": "export const x = 1;\n" * 50,
+        "src/a.js": "x\n",
+        "src/b.js": "y\n",
+        "__tests__/a.test.js": "",
+        "__tests__/b.test.js": "",
+        "__tests__/c.test.js": "",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.language == "typescript"
+
+
 def test_nvmrc_pin_and_engines_conflict(tmp_path: Path) -> None:
     pkg = {"engines": {"node": ">=22"}, "scripts": {"test": "jest"}}
     (stack,), ctx = detect(tmp_path, {"package.json": pkg, ".nvmrc": "v20.11.1\n", "package-lock.json": "{}"})

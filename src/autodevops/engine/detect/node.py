@@ -270,8 +270,11 @@ _TS_EXT = (".ts", ".tsx", ".mts", ".cts")
 _JS_EXT = (".js", ".jsx", ".mjs", ".cjs")
 
 
+# Built, vendored and test-only directories: tests and fixtures are often plain JavaScript even in a TypeScript
+# project, so the project's language is read from the rest.
 _SKIPPED_SOURCE_DIR = re.compile(
-    r"(?:^|/)(?:node_modules|dist|build|coverage|vendor|fixtures|__fixtures__|types|\.[^/]*)/"
+    r"(?:^|/)(?:node_modules|dist|build|coverage|vendor|fixtures|__fixtures__|__tests__|__mocks__|test|tests|e2e"
+    r"|examples?|types|\.[^/]*)/"
 )
 _CONFIG_SCRIPT = re.compile(r"(?:^|/)(?:eslint\.config|\.eslintrc|prettier\.config)[^/]*$")
 
@@ -297,21 +300,26 @@ def _script_files(ctx: Context) -> list[tuple[str, bool]]:
 def _language(b: _B, root: str, all_deps: set[str]) -> None:
     """TypeScript when TypeScript sources outnumber JavaScript ones (declaration files do not count)."""
     prefix = "" if root == "." else root + "/"
-    ts = js = 0
+    ts = js = ts_bytes = js_bytes = 0
+    sizes = b.ctx.sizes
     for path, is_ts in _script_files(b.ctx):
         if path.startswith(prefix):
             if is_ts:
                 ts += 1
+                ts_bytes += sizes[path]
             else:
                 js += 1
-    b.stack.language = "typescript" if ts > js else "javascript"
+                js_bytes += sizes[path]
+    # Bytes decide, as for repository languages; file counts when sizes are unknown (an index without sizes).
+    typescript = ts_bytes > js_bytes if ts_bytes + js_bytes > 0 else ts > js
+    b.stack.language = "typescript" if typescript else "javascript"
     evidence = [Evidence(file=Context.join(root, "package.json"))]
     if b.ctx.exists(Context.join(root, "tsconfig.json")):
         evidence.append(Evidence(file=Context.join(root, "tsconfig.json")))
     b.stack.provenance["language"] = Provenance(
         evidence=evidence,
         confidence=0.85 if abs(ts - js) > 5 else 0.6,
-        justification=f"{ts} TypeScript and {js} JavaScript source files",
+        justification=f"{ts} TypeScript ({ts_bytes:,} bytes) and {js} JavaScript ({js_bytes:,} bytes) source files",
     )
 
 
