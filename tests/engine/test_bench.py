@@ -106,4 +106,4 @@ def test_corpus_accuracy_threshold() -> None:
     # declares (`stable`/`nightly` toolchains, `jruby`, `lts/*` aliases, patch releases, lines past end of life
     # the analyzer deliberately leaves out). It is held at its measured level so a regression fails here.
     assert {f: v for f, v in fields.items() if f != "versions" and v < 0.70} == {}
-    assert fields["versions"] >= 0.50, fields
+    assert fields["versions"] >= 0.60, fields
