@@ -277,7 +277,7 @@ ANALYSIS_RESULT = {
 async def add_analysis_and_pipeline(
     database: Database, user_id: uuid.UUID, org_id: uuid.UUID, repo_id: uuid.UUID
 ) -> uuid.UUID:
-    from autodevops.models import Analysis, Pipeline
+    from autodevops.models import AIReviewRecord, Analysis, Pipeline
 
     async with tenant_session(database, user_id=user_id) as session:
         analysis = Analysis(organization_id=org_id, repository_id=repo_id, status="succeeded", result=ANALYSIS_RESULT)
@@ -294,6 +294,21 @@ async def add_analysis_and_pipeline(
                     "problems": [{"tool": "actionlint", "file": "ci.yml", "line": 3, "rule": "", "message": "<bad>"}],
                     "unavailable": ["zizmor"],
                 },
+            )
+        )
+        session.add(
+            AIReviewRecord(
+                organization_id=org_id,
+                analysis_id=analysis.id,
+                status="applied",
+                entry="openai:fake-model",
+                prompt_version="test",
+                summary="A <i>TypeScript</i> web app.",
+                risks=[{"severity": "medium", "message": "Two lockfiles."}],
+                recommendations=["Keep pnpm only."],
+                accepted=[
+                    {"stack": "web", "field": "test_tool", "value": ["vitest"], "justification": "vitest.config.ts"}
+                ],
             )
         )
         return analysis.id
@@ -313,6 +328,9 @@ async def test_repository_analysis_and_pipeline_pages_show_the_stored_results(
     assert "&lt;22&gt;" in page  # evidence excerpts are escaped
     assert "yarn.lock and &lt;pnpm-lock&gt;" in page
     assert "TypeScript" in page
+    assert "A &lt;i&gt;TypeScript&lt;/i&gt; web app." in page  # the model's words are escaped like any text
+    assert "Two lockfiles." in page
+    assert "applied: <code>web</code> test_tool → vitest" in page
     fragment = await browser.get(f"/analyses/{analysis_id}/result")
     assert "<html" not in fragment.text
     assert "multiple-lockfiles" in fragment.text
@@ -348,3 +366,30 @@ async def test_sign_out_ends_the_session(
     again = await browser.get("/orgs")
     assert again.status_code == 303
     assert again.headers["location"].startswith("/auth/github/login")
+
+
+async def test_managers_add_members_change_roles_and_rename(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    owner = await make_tenant(organization="Acme")
+    colleague = await make_tenant()
+    browser = await sign_in(dash_client, database, owner)
+    org = owner.organization_id
+    added = await browser.post(f"/orgs/{org}/members", {"email": colleague.user.email, "role": "member"})
+    assert added.status_code == 303
+    again = await browser.post(f"/orgs/{org}/members", {"email": colleague.user.email, "role": "member"})
+    assert again.status_code == 409
+    assert "already a member" in again.text
+    promoted = await browser.post(f"/orgs/{org}/members/{colleague.user_id}/role", {"role": "admin"})
+    assert promoted.status_code == 303
+    renamed = await browser.post(f"/orgs/{org}/rename", {"name": "Acme Labs"})
+    assert renamed.status_code == 303
+    page = await browser.get(f"/orgs/{org}/settings")
+    assert "Acme Labs" in page.text
+    assert re.search(rf'id="role-{colleague.user_id}".*?<option value="admin" selected>', page.text, re.S)
+
+    member = await sign_in(dash_client, database, colleague)
+    # Admins manage members but may not delete the organization: the service says so, as a 403 page.
+    refused = await member.post(f"/orgs/{org}/delete")
+    assert refused.status_code == 403
+    assert "only owners may delete" in refused.text

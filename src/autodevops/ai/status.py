@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.ai import queries
 from autodevops.ai.breaker import BreakerConfig, CircuitBreaker
 from autodevops.ai.entries import enabled_providers
+from autodevops.analysis import service as analysis_service
 from autodevops.config import Settings
-from autodevops.models import User
+from autodevops.models import AIReviewRecord, User
 from autodevops.organization.service import get_membership
 from autodevops.ratelimit import limits_storage_uri
 
@@ -107,3 +108,9 @@ async def ai_status(
     month_start = (today or date.today()).replace(day=1)
     cost = await queries.organization_cost(session, organization_id, month_start)
     return AIStatus(bool(enabled), entries, quotas, cost, month_start)
+
+
+async def analysis_review(session: AsyncSession, user: User, analysis_id: uuid.UUID) -> AIReviewRecord | None:
+    """The AI review of an analysis the user can read (None before or without one); 404 otherwise."""
+    analysis = await analysis_service.get_analysis(session, user, analysis_id)
+    return await queries.review_of(session, analysis.id)

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from autodevops.ai.status import analysis_review
 from autodevops.analysis import service
 from autodevops.jobs import service as jobs_service
 from autodevops.jobs.progress import ANALYSIS_STEPS, progress_context
@@ -31,6 +32,7 @@ async def analysis_page(request: Request, analysis_id: uuid.UUID, viewer: PageVi
         "analysis": analysis,
         "repository": repository,
         "result": analysis.result,
+        "review": await analysis_review(viewer.session, viewer.user, analysis.id),
         "progress": progress_context(job, ANALYSIS_STEPS, result_url=f"/analyses/{analysis.id}/result")
         if job is not None
         else None,
@@ -42,5 +44,6 @@ async def analysis_page(request: Request, analysis_id: uuid.UUID, viewer: PageVi
 async def analysis_result_fragment(request: Request, analysis_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
     """The result section alone: the progress script swaps it in when the job is done (no reload)."""
     analysis = await service.get_analysis(viewer.session, viewer.user, analysis_id)
-    context = {"analysis": analysis, "result": analysis.result}
+    review = await analysis_review(viewer.session, viewer.user, analysis.id)
+    context = {"analysis": analysis, "result": analysis.result, "review": review}
     return render(request, "analysis_fragment.html", context, viewer=viewer)

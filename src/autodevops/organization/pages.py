@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from autodevops.models import ROLES
 from autodevops.organization import service
-from autodevops.organization.schemas import MemberCreate, MemberUpdate
+from autodevops.organization.schemas import MemberCreate, MemberUpdate, OrganizationUpdate
 from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -53,3 +53,16 @@ async def remove_member(organization_id: uuid.UUID, user_id: uuid.UUID, viewer: 
     if user_id == viewer.user.id:
         return redirect("/orgs")
     return redirect(f"/orgs/{organization_id}/settings")
+
+
+@router.post("/orgs/{organization_id}/rename")
+async def rename(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> Response:
+    body = parse_form(OrganizationUpdate, await form_data(request))
+    await service.rename_organization(viewer.session, viewer.user, organization_id, body.name)
+    return redirect(f"/orgs/{organization_id}/settings")
+
+
+@router.post("/orgs/{organization_id}/delete")
+async def delete(organization_id: uuid.UUID, viewer: PageViewer) -> Response:
+    await service.delete_organization(viewer.session, viewer.user, organization_id)
+    return redirect("/orgs")

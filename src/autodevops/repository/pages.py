@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from autodevops.ai.status import analysis_review
 from autodevops.analysis import service as analysis_service
 from autodevops.analysis.tasks import submit as submit_analysis
 from autodevops.config import Settings
@@ -134,6 +135,7 @@ async def repository_page(request: Request, repository_id: uuid.UUID, viewer: Pa
         "current": history[0] if history else None,
         "analysis": latest_done,
         "result": latest_done.result if latest_done else None,
+        "review": await analysis_review(viewer.session, viewer.user, latest_done.id) if latest_done else None,
         "drift": await github_service.list_drift(viewer.session, viewer.user, repository.id),
         "can_manage": membership.role in organization_service.MANAGERS,
     }
