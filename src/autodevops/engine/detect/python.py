@@ -173,7 +173,7 @@ _DEV_GROUP = re.compile(r"dev|test|lint|check|typing|type|ci|qa|style|mypy|forma
 def detect(ctx: Context) -> list[Stack]:
     """One stack per independently tested Python project root."""
     roots = _roots(ctx)
-    return [_stack(ctx, root, roots) for root in roots]
+    return [_stack(ctx, root) for root in roots]
 
 
 # ---- roots ---------------------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ class _B:
         self.ctx.finding(code, severity, message, *evidence, stack=self.stack.path)  # type: ignore[arg-type]
 
 
-def _stack(ctx: Context, root: str, all_roots: list[str]) -> Stack:
+def _stack(ctx: Context, root: str) -> Stack:
     b = _B(ctx, root)
     j = functools.partial(Context.join, root)
     pyproject = ctx.toml(j("pyproject.toml")) if ctx.exists(j("pyproject.toml")) else None
