@@ -61,14 +61,14 @@ class Context:
         reasons: dict[str, int] = getattr(source, "skipped_reasons", None) or {}
         messages = {
             "too-deep": "directories nested deeper than the depth limit were not analyzed",
-            "unreadable": "entries could not be read (permissions, or removed during the scan) and were skipped",
+            "unreadable": "entries that could not be read (permissions, or removed during the scan) were skipped",
             "too-many-files": "files past the file-count limit were not analyzed",
         }
         codes = {"too-deep": "too-deep", "unreadable": "unreadable-paths", "too-many-files": "too-many-files"}
         for reason, message in messages.items():
             count = reasons.get(reason, 0)
             if count:
-                self.finding(codes[reason], "warning", f"{count:,} {message}")
+                self.finding(codes[reason], "warning", f"{message[0].upper()}{message[1:]}: {count:,}")
 
     # ---- the file index -------------------------------------------------------------------------------
 
