@@ -210,3 +210,28 @@ def test_binary_huge_and_non_utf8_manifests_are_findings(tmp_path: Path) -> None
 def test_unexpected_manifest_shapes_never_break_a_detector(tmp_path: Path, files: dict[str, str]) -> None:
     a = run(tmp_path, files)
     assert "detector-error" not in codes(a), [f.message for f in a.findings]
+
+
+def test_every_inferred_field_has_provenance(tmp_path: Path) -> None:
+    a = run(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT + "[dependency-groups]\ndev=['pytest', 'ruff']\n",
+            "uv.lock": "",
+            "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n",
+            "web/package.json": json.dumps({"scripts": {"test": "vitest", "lint": "eslint .", "build": "vite build"}}),
+            "web/package-lock.json": "{}",
+            "deno/deno.json": json.dumps({"tasks": {"test": "deno test", "build": "deno run b.ts"}}),
+        },
+    )
+    fields = ("package_manager", "versions", "test_tool", "test_commands", "lint_tools", "lint_commands",
+              "build_commands", "services", "frameworks")  # fmt: skip
+    assert len(a.stacks) == 3
+    for stack in a.stacks:
+        for name in fields:
+            value = getattr(stack, name)
+            if value and value != "none":
+                prov = stack.provenance.get(name)
+                assert prov is not None, (stack.path, name)
+                assert prov.evidence, (stack.path, name)
+                assert 0 < prov.confidence <= 1

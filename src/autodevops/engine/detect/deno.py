@@ -62,7 +62,9 @@ def _stack(ctx: Context, root: str, path: str, config: dict[str, Any]) -> Stack:
     check_task = next((t for t in tasks if re.match(r"check(:types)?$", t)), None)
     if check_task:
         stack.lint_commands.append(f"deno task {check_task}")
-    prov["lint_tools"] = Provenance(evidence=[ev], confidence=0.7, justification="deno lint and deno fmt (built in)")
+    prov["lint_tools"] = prov["lint_commands"] = Provenance(
+        evidence=[ev], confidence=0.7, justification="deno lint and deno fmt (built in)"
+    )
     build = [t for t in tasks if re.match(r"build", str(t))]
     if build:
         stack.build_commands = [f"deno task {build[0]}"]
