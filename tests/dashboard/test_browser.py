@@ -283,7 +283,9 @@ async def test_the_whole_flow_in_chromium(
             await page.get_by_role("link", name="Continue").click()
             await expect(page.get_by_role("heading", name="Files")).to_be_visible()
             await expect(page.locator(".highlight").first).to_be_visible()
-            await expect(page.get_by_text(".github/workflows/ci.yml — changed")).to_be_visible()
+            changed = page.locator("summary", has_text=".github/workflows/ci.yml — changed")
+            await changed.click()  # the diff opens from the keyboard or the mouse; it is closed at first
+            await expect(page.locator("details[open] .code", has_text="name: old")).to_be_visible()
             await shot(page, "06-pipeline")
             async with page.expect_download() as download_info:
                 await page.get_by_role("link", name="Download (.zip)").click()
