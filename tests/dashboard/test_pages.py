@@ -242,6 +242,7 @@ async def test_plain_members_see_no_dead_letters_and_cannot_requeue(
     assert "Dead-letter queue" not in jobs.text  # ...but not the DLQ controls
     refused = await browser.post(f"/jobs/{job_id}/requeue")
     assert refused.status_code == 403
+    assert "Only organization owners and admins" in refused.text
 
     admin = await sign_in(dash_client, database, owner)
     assert "Dead-letter queue" in (await admin.get(f"/orgs/{owner.organization_id}/jobs")).text
@@ -251,6 +252,20 @@ async def test_plain_members_see_no_dead_letters_and_cannot_requeue(
         job = (await connection.execute(select(Job.state, Job.attempts).where(Job.id == job_id))).one()
     assert job.state == "pending"
     assert job.attempts == 0
+
+    async with pg_admin.begin() as connection:
+        await connection.execute(
+            text("UPDATE jobs SET state = 'dead_letter', attempts = 3 WHERE id = :id"), {"id": job_id}
+        )
+    member_again = await sign_in(dash_client, database, member)
+    refused_all = await member_again.post(f"/orgs/{owner.organization_id}/dead-letters/requeue")
+    assert refused_all.status_code == 403
+    assert "Only organization owners and admins" in refused_all.text
+    admin = await sign_in(dash_client, database, owner)
+    requeued_all = await admin.post(f"/orgs/{owner.organization_id}/dead-letters/requeue")
+    assert requeued_all.status_code == 303
+    async with pg_admin.connect() as connection:
+        assert (await connection.scalar(select(Job.state).where(Job.id == job_id))) == "pending"
 
 
 ANALYSIS_RESULT = {

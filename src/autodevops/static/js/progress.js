@@ -106,6 +106,12 @@
       loadResult();
     }
   }
+  source.onerror = function () {
+    // The browser retries dropped connections by itself; a refused one (signed out, gone) closes for good.
+    if (source.readyState === EventSource.CLOSED) {
+      statusLine.textContent = "Live updates stopped. Reload the page to see the current state.";
+    }
+  };
   stages.forEach(function (stage) {
     source.addEventListener(stage, function (event) { handle(stage, event); });
   });
