@@ -50,6 +50,8 @@ TIMEOUT_MS = 60_000
 
 pytestmark = [
     pytest.mark.usefixtures("clean_db"),
+    pytest.mark.slow,
+    pytest.mark.timeout(300),  # a browser, a server, a worker and three jobs on a shared machine
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 
