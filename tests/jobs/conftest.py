@@ -37,6 +37,8 @@ DB_NAME = f"{test_database_name()}_jobs"
 APP_URL = f"postgresql+asyncpg://autodevops_app:autodevops_app@127.0.0.1:5432/{DB_NAME}"
 ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
 QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
+# Queue keys are namespaced by the database too, so two runs sharing Redis database 13 never take each other's jobs.
+KEY_PREFIX = f"adtest-{DB_NAME}"
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
 
 # What these tests change in the shared test settings (tests/conftest.py): their own database, the queue on
@@ -45,7 +47,7 @@ JOBS_SETTINGS: dict[str, Any] = {
     "database_url": APP_URL,
     "database_admin_url": ADMIN_URL,
     "queue_redis_url": QUEUE_REDIS_URL,
-    "jobs_key_prefix": "adtest",
+    "jobs_key_prefix": KEY_PREFIX,
     "jobs_time_scale": 0.01,
     "jobs_lock_duration_ms": 1500,
     "jobs_stalled_interval_ms": 500,

@@ -14,7 +14,7 @@ from autodevops.jobs.broker import Broker
 from autodevops.jobs.reconciler import Reconciler
 from autodevops.jobs.service import enqueue_job
 
-from .conftest import Jobs
+from .conftest import KEY_PREFIX, Jobs
 
 
 class Boom(Exception):
@@ -31,7 +31,7 @@ async def test_a_rolled_back_request_queues_nothing(jobs: Jobs, redis_sync: redi
 
     with pytest.raises(Boom):
         await request_that_fails()
-    assert redis_sync.llen("adtest:analysis:wait") == 0
+    assert redis_sync.llen(f"{KEY_PREFIX}:analysis:wait") == 0
     async with jobs.admin.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM jobs")) == 0
 
@@ -48,8 +48,8 @@ async def test_a_committed_job_is_queued_with_ids_only(jobs: Jobs, redis_sync: r
             correlation_id="req-123",
         )
         # Not before COMMIT.
-        assert redis_sync.llen("adtest:sync:wait") == 0
-    assert redis_sync.lrange("adtest:sync:wait", 0, -1) == [str(job.id)]
+        assert redis_sync.llen(f"{KEY_PREFIX}:sync:wait") == 0
+    assert redis_sync.lrange(f"{KEY_PREFIX}:sync:wait", 0, -1) == [str(job.id)]
     expected = {"job_id": str(job.id), "organization_id": str(jobs.org), "correlation_id": "req-123"}
     assert await jobs.runtime.broker.message("sync", str(job.id)) == expected
 
@@ -75,7 +75,7 @@ async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay
         assert await broker.state("analysis", str(pending)) == "waiting"
         assert await broker.state("analysis", str(retrying)) == "delayed"
         assert await broker.state("analysis", str(finished)) is None
-        delay_ms = int(redis_sync.hget(f"adtest:analysis:{retrying}", "delay") or 0)
+        delay_ms = int(redis_sync.hget(f"{KEY_PREFIX}:analysis:{retrying}", "delay") or 0)
         assert 0 < delay_ms <= 1200
         # Running it again changes nothing: the jobs are known to Redis now.
         assert (await Reconciler(settings, jobs.database, broker).run_once(min_age_s=0)).requeued == []

@@ -19,7 +19,7 @@ from autodevops.jobs.reconciler import job_message
 from autodevops.jobs.runner import uuid_lock_key
 from autodevops.jobs.service import requeue_dead_letter
 
-from .conftest import Jobs, Workers, eventually
+from .conftest import DB_NAME, KEY_PREFIX, Jobs, Workers, eventually
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ async def test_after_redis_loses_everything_the_reconciler_restores_every_job(
     running = await jobs.enqueue("testing.record", "analysis", {"sleep_s": 1.5})
     await jobs.wait_state(running, "active")
     waiting = [await jobs.enqueue("testing.record", "analysis") for _ in range(3)]
-    assert redis_sync.llen("adtest:analysis:wait") == 3
+    assert redis_sync.llen(f"{KEY_PREFIX}:analysis:wait") == 3
 
     redis_sync.flushdb()  # the queue Redis restarted without persistence
 
@@ -227,4 +227,4 @@ async def test_an_unknown_task_goes_straight_to_the_dead_letter_queue(jobs: Jobs
 
 async def test_effects_table_is_private_to_the_test_database(jobs: Jobs) -> None:
     async with jobs.admin.connect() as conn:
-        assert await conn.scalar(text("SELECT current_database()")) == "autodevops_test_jobs"
+        assert await conn.scalar(text("SELECT current_database()")) == DB_NAME
