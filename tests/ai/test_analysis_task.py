@@ -18,6 +18,7 @@ from autodevops.ai import service as ai_service
 from autodevops.analysis import tasks as analysis_tasks
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
+from autodevops.jobs.events import STAGES
 from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext
 from autodevops.models import Analysis, Repository
@@ -65,7 +66,9 @@ async def add_repository(database: Database, organization_id: uuid.UUID, url: st
     return repository.id
 
 
-async def run_analysis(database: Database, organization_id: uuid.UUID, repository_id: uuid.UUID) -> uuid.UUID:
+async def run_analysis(
+    database: Database, organization_id: uuid.UUID, repository_id: uuid.UUID, stages: list[str] | None = None
+) -> uuid.UUID:
     async with tenant_session(database, organization_id=organization_id) as session:
         analysis = Analysis(
             id=uuid.uuid4(), organization_id=organization_id, repository_id=repository_id, status="pending"
@@ -73,7 +76,8 @@ async def run_analysis(database: Database, organization_id: uuid.UUID, repositor
         session.add(analysis)
 
     async def report(stage: str, **data: Any) -> None:
-        return None
+        if stages is not None:
+            stages.append(stage)
 
     async with tenant_session(database, organization_id=organization_id) as session:
         context = JobContext(
@@ -102,7 +106,11 @@ async def test_analysis_is_reviewed_then_cached(
 ) -> None:
     tenant = await make_tenant()
     repository_id = await add_repository(database, tenant.organization_id, sample_repo)
-    first = await run_analysis(database, tenant.organization_id, repository_id)
+    stages: list[str] = []
+    first = await run_analysis(database, tenant.organization_id, repository_id, stages)
+    # Every stage the job reports is one the event stream accepts, and the AI step shows as its own stage.
+    assert set(stages) <= set(STAGES)
+    assert stages.index("analyzing") < stages.index("reviewing")
     [call] = fake_ai.calls
     sent = call.body["contents"][0]["parts"][0]["text"]
     assert '"path":"pyproject.toml"' in sent  # the child's digest, with the manifest excerpt

@@ -68,12 +68,15 @@ async def _review_with_ai(ctx: JobContext, analysis: Analysis, digest: dict[str,
     quota and attempts remain (see `autodevops.ai.service`)."""
     settings = get_settings()
     spec = get_task(NAME)
+    router = router_for(settings)
+    if router is not None:
+        await ctx.progress("reviewing", 90)
     await review_analysis(
         ctx.session,
         settings,
         analysis,
         digest,
-        router=router_for(settings),
+        router=router,
         last_attempt=spec is None or ctx.attempt >= spec.max_attempts,
     )
 
