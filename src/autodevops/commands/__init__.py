@@ -1,1 +1,26 @@
 """CLI command groups, registered on the root app by `autodevops.cli`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from autodevops.config import Settings
+
+
+def checked_settings() -> Settings:
+    """The `AUTODEVOPS_*` settings, refused (exit status 2, reason on stderr) when `Settings.check` fails.
+
+    Settings are imported here, not at module level: `autodevops analyze` must not load the platform's stack.
+    """
+    from autodevops.config import ConfigError, get_settings
+
+    settings = get_settings()
+    try:
+        settings.check()
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    return settings

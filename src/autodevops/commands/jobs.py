@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from autodevops.commands import checked_settings
+
 if TYPE_CHECKING:
-    from autodevops.config import Settings
     from autodevops.db import Database
     from autodevops.jobs.service import JobsRuntime
 
@@ -28,18 +29,6 @@ def register(app: typer.Typer) -> None:
     """Attach `worker` and `dlq` to the root app."""
     app.command("worker")(worker)
     app.add_typer(dlq_app, name="dlq")
-
-
-def _settings() -> Settings:
-    from autodevops.config import ConfigError, get_settings
-
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    return settings
 
 
 def worker(
@@ -63,14 +52,14 @@ def worker(
     if unknown:
         typer.echo(f"error: unknown queue(s) {', '.join(unknown)}; queues: {', '.join(QUEUE_NAMES)}", err=True)
         raise typer.Exit(2)
-    main(queues=chosen or QUEUE_NAMES, concurrency=concurrency, metrics_port=metrics_port, settings=_settings())
+    main(queues=chosen or QUEUE_NAMES, concurrency=concurrency, metrics_port=metrics_port, settings=checked_settings())
 
 
 def _run(action: Callable[[Database, JobsRuntime], Awaitable[T]]) -> T:
     from autodevops.db import Database
     from autodevops.jobs.service import JobsRuntime
 
-    settings = _settings()
+    settings = checked_settings()
 
     async def go() -> T:
         database = Database(settings.database_url.get_secret_value(), pool_size=2, max_overflow=0)

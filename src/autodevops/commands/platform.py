@@ -7,27 +7,14 @@ connect as the app role, like the API, so they obey the same row-level security.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from autodevops.config import Settings
+from autodevops.commands import checked_settings
 
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
-
-
-def _settings() -> Settings:
-    from autodevops.config import ConfigError, get_settings
-
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    return settings
 
 
 def _fail(message: str) -> typer.Exit:
@@ -41,7 +28,7 @@ def migrate() -> None:
     from autodevops.migrate import migrate as run_migrate
 
     try:
-        report = asyncio.run(run_migrate(_settings()))
+        report = asyncio.run(run_migrate(checked_settings()))
     except MigrationError as error:
         raise _fail(str(error)) from error
     if report.role_created:
@@ -64,7 +51,7 @@ def create_user(
     from autodevops.errors import AppError
 
     async def run() -> str:
-        database = Database.from_settings(_settings())
+        database = Database.from_settings(checked_settings())
         try:
             async with tenant_session(database) as session:
                 user = await service.create_user(session, email, name=name, is_admin=admin)
@@ -90,7 +77,7 @@ def create_token(
     from autodevops.errors import AppError
 
     async def run() -> str:
-        database = Database.from_settings(_settings())
+        database = Database.from_settings(checked_settings())
         try:
             async with tenant_session(database) as session:
                 user = await service.get_user_by_email(session, email)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from autodevops.commands import checked_settings
+
 
 def register(app: typer.Typer) -> None:
     """Attach the `serve` command to the root app."""
@@ -20,14 +22,7 @@ def register(app: typer.Typer) -> None:
         """Run the API and dashboard (settings from AUTODEVOPS_* environment variables)."""
         import uvicorn
 
-        from autodevops.config import ConfigError, get_settings
-
-        settings = get_settings()
-        try:
-            settings.check()
-        except ConfigError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from exc
+        settings = checked_settings()
         if reload and settings.env == "production":
             typer.echo("--reload is refused in production", err=True)
             raise typer.Exit(2)

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from autodevops.commands import checked_settings
+
 sessions_app = typer.Typer(help="Revoke or refuse users' browser sessions.", no_args_is_help=True)
 
 Email = Annotated[str, typer.Argument(help="The user's email address.")]
@@ -21,16 +23,10 @@ Email = Annotated[str, typer.Argument(help="The user's email address.")]
 def _apply(email: str, action: str) -> None:
     from autodevops.auth import service as auth_service
     from autodevops.auth import sessions
-    from autodevops.config import ConfigError, get_settings
     from autodevops.db import Database, tenant_session
     from autodevops.errors import AppError
 
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
+    settings = checked_settings()
 
     async def run() -> None:
         database = Database.from_settings(settings)
