@@ -33,8 +33,11 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
+
+from autodevops.errors import Conflict
 
 if TYPE_CHECKING:
     from autodevops.config import Settings
@@ -144,6 +147,19 @@ def after_commit(session: AsyncSession, callback: AfterCommitCallback) -> None:
     the others (the data is committed by then; the durable `jobs` row lets a sweeper re-enqueue).
     """
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+async def add_or_conflict(session: AsyncSession, instance: object, conflict: str) -> None:
+    """Insert `instance` now; `Conflict(conflict)` if the database refuses it (a unique constraint, typically).
+
+    The insert runs in a savepoint, so the refusal leaves the request's or job's transaction usable.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(instance)
+            await session.flush()
+    except IntegrityError as error:
+        raise Conflict(conflict) from error
 
 
 async def commit(session: AsyncSession) -> None:

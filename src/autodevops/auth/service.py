@@ -6,14 +6,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit.service import record
 from autodevops.auth import queries, tokens
 from autodevops.auth.schemas import normalize_email
-from autodevops.db import bind_tenant
-from autodevops.errors import Conflict, NotFound, Unauthorized
+from autodevops.db import add_or_conflict, bind_tenant
+from autodevops.errors import NotFound, Unauthorized
 from autodevops.models import APIToken, User, utcnow
 
 _BAD_TOKEN = "invalid or expired token"  # noqa: S105 - an error message
@@ -22,12 +21,7 @@ _BAD_TOKEN = "invalid or expired token"  # noqa: S105 - an error message
 async def create_user(session: AsyncSession, email: str, *, name: str | None = None, is_admin: bool = False) -> User:
     """A new user. `Conflict` if the email is taken."""
     user = User(email=normalize_email(email), name=name, is_admin=is_admin)
-    try:
-        async with session.begin_nested():
-            session.add(user)
-            await session.flush()
-    except IntegrityError as error:
-        raise Conflict(f"a user with email {user.email} already exists") from error
+    await add_or_conflict(session, user, f"a user with email {user.email} already exists")
     return user
 
 

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.analysis import tasks as analysis_tasks
 from autodevops.audit.service import record
 from autodevops.auth import oauth
 from autodevops.crypto import CryptoError, Keyring
-from autodevops.db import bind_tenant
+from autodevops.db import add_or_conflict, bind_tenant
 from autodevops.engine.source import RepoSource
 from autodevops.errors import AppError, Conflict, NotFound
 from autodevops.github import pr_body, queries
@@ -152,12 +151,7 @@ async def connect_repository(
         default_branch=found.default_branch,
         created_by_id=user.id,
     )
-    try:
-        async with session.begin_nested():
-            session.add(repository)
-            await session.flush()
-    except IntegrityError as error:
-        raise Conflict("this repository is already connected to the organization") from error
+    await add_or_conflict(session, repository, repository_service.ALREADY_CONNECTED)
     session.add(
         GitHubRepositoryLink(
             repository_id=repository.id,

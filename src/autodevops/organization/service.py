@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit import queries as audit_queries
 from autodevops.audit.service import record
 from autodevops.auth import queries as auth_queries
+from autodevops.db import add_or_conflict
 from autodevops.errors import Conflict, Forbidden, NotFound
 from autodevops.models import AuditEvent, Organization, OrganizationMember, User
 from autodevops.organization import queries
@@ -147,12 +147,7 @@ async def add_member(
     if target is None:
         raise NotFound("user not found")
     member = OrganizationMember(organization_id=organization_id, user_id=target.id, role=role)
-    try:
-        async with session.begin_nested():
-            session.add(member)
-            await session.flush()
-    except IntegrityError as error:
-        raise Conflict("already a member of this organization") from error
+    await add_or_conflict(session, member, "already a member of this organization")
     await record(
         session,
         "member.added",

@@ -6,15 +6,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit.service import record
-from autodevops.errors import Conflict, NotFound
+from autodevops.db import add_or_conflict
+from autodevops.errors import NotFound
 from autodevops.models import Repository, User
 from autodevops.organization.service import require_manager
 from autodevops.repository import queries
 from autodevops.repository.git_url import validate_git_url
+
+ALREADY_CONNECTED = "this repository is already connected to the organization"
 
 
 async def connect_repository(
@@ -37,12 +39,7 @@ async def connect_repository(
         default_branch=default_branch,
         created_by_id=user.id,
     )
-    try:
-        async with session.begin_nested():
-            session.add(repository)
-            await session.flush()
-    except IntegrityError as error:
-        raise Conflict("this repository is already connected to the organization") from error
+    await add_or_conflict(session, repository, ALREADY_CONNECTED)
     await record(
         session,
         "repository.connected",
