@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -352,49 +352,37 @@ class GitHubClient:
 
     async def list_user_installations(self, token: str) -> list[Installation]:
         """The App's installations the user can access."""
-        out: list[Installation] = []
-        gh = self.as_user(token)
-        page = 1
-        while True:
-            with _translated("list the user's GitHub App installations"):
-                resp = await gh.rest.apps.async_list_installations_for_authenticated_user(per_page=_PAGE, page=page)
-            items = _json(resp).get("installations", [])
-            out += [_installation(item) for item in items]
-            if len(items) < _PAGE:
-                return out
-            page += 1
+        gh = self.as_user(token)  # namespaces hold the client weakly: keep it alive while paging
+        items = await _all_pages(
+            "list the user's GitHub App installations",
+            "installations",
+            lambda page: gh.rest.apps.async_list_installations_for_authenticated_user(per_page=_PAGE, page=page),
+        )
+        return [_installation(item) for item in items]
 
     async def list_user_installation_repositories(self, token: str, installation_id: int) -> list[GitHubRepository]:
         """The repositories of one installation that the user can access."""
-        out: list[GitHubRepository] = []
-        gh = self.as_user(token)
-        page = 1
-        while True:
-            with _translated("list the repositories of a GitHub App installation"):
-                resp = await gh.rest.apps.async_list_installation_repos_for_authenticated_user(
-                    installation_id, per_page=_PAGE, page=page
-                )
-            items = _json(resp).get("repositories", [])
-            out += [_repository(item) for item in items]
-            if len(items) < _PAGE:
-                return out
-            page += 1
+        gh = self.as_user(token)  # namespaces hold the client weakly: keep it alive while paging
+        items = await _all_pages(
+            "list the repositories of a GitHub App installation",
+            "repositories",
+            lambda page: gh.rest.apps.async_list_installation_repos_for_authenticated_user(
+                installation_id, per_page=_PAGE, page=page
+            ),
+        )
+        return [_repository(item) for item in items]
 
     # ---- as an installation -----------------------------------------------------------------------
 
     async def list_installation_repositories(self, installation_id: int) -> list[GitHubRepository]:
         """Every repository the installation was granted (for `installation*` webhook syncs)."""
-        out: list[GitHubRepository] = []
-        gh = self.as_installation(installation_id)
-        page = 1
-        while True:
-            with _translated("list an installation's repositories"):
-                resp = await gh.rest.apps.async_list_repos_accessible_to_installation(per_page=_PAGE, page=page)
-            items = _json(resp).get("repositories", [])
-            out += [_repository(item) for item in items]
-            if len(items) < _PAGE:
-                return out
-            page += 1
+        gh = self.as_installation(installation_id)  # kept alive while paging (see above)
+        items = await _all_pages(
+            "list an installation's repositories",
+            "repositories",
+            lambda page: gh.rest.apps.async_list_repos_accessible_to_installation(per_page=_PAGE, page=page),
+        )
+        return [_repository(item) for item in items]
 
     async def get_repository(self, installation_id: int, owner: str, repo: str) -> GitHubRepository:
         check_repo_name(owner, repo)
@@ -524,6 +512,20 @@ class GitHubClient:
             created=created,
             committed=committed,
         )
+
+
+async def _all_pages(what: str, key: str, fetch: Callable[[int], Awaitable[Any]]) -> list[dict[str, Any]]:
+    """The `key` items of every page `fetch(page)` returns, from page 1 until a page holds fewer than `_PAGE`."""
+    items: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        with _translated(what):
+            resp = await fetch(page)
+        batch = _json(resp).get(key, [])
+        items += batch
+        if len(batch) < _PAGE:
+            return items
+        page += 1
 
 
 def _json(resp: Any) -> Any:
