@@ -10,14 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from autodevops.db import Database, tenant_session
 from autodevops.jobs import queries, service
 from autodevops.jobs.service import JobsRuntime
 from autodevops.models import Job, utcnow
 
-_IN_STATES = text("SELECT id, organization_id FROM app_jobs_in_states(:states, :before, :limit)")
 MAX_ROWS = 10_000
 
 
@@ -50,7 +47,9 @@ class DeadLetter:
 
 async def _dead_ids(database: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
     async with database.sessionmaker() as session:
-        rows = await session.execute(_IN_STATES, {"states": ["dead_letter"], "before": utcnow(), "limit": MAX_ROWS})
+        rows = await queries.in_states_across_organizations(
+            session, ["dead_letter"], created_before=utcnow(), limit=MAX_ROWS
+        )
         result = [(row.id, row.organization_id) for row in rows]
         await session.rollback()
     return result

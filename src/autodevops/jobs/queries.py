@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import Job, OrganizationMember, utcnow
 
 # `failed` is an attempt that failed with attempts left: it becomes `active` again when its retry starts.
 UNFINISHED_STATES = ("pending", "active", "failed")
+_IN_STATES = text("SELECT id, organization_id, queue, state FROM app_jobs_in_states(:states, :before, :limit)")
 
 
 async def insert(
@@ -85,22 +86,16 @@ async def list_for_organizations(
     return list(rows.scalars())
 
 
-async def list_unfinished(session: AsyncSession, *, created_before: datetime, limit: int = 1000) -> list[Job]:
-    """Unfinished jobs (pending, active, failed awaiting a retry) visible to the session, oldest first."""
-    rows = await session.execute(
-        select(Job)
-        .where(Job.state.in_(UNFINISHED_STATES), Job.created_at < created_before)
-        .order_by(Job.created_at)
-        .limit(limit)
-    )
-    return list(rows.scalars())
+async def in_states_across_organizations(
+    session: AsyncSession, states: Sequence[str], *, created_before: datetime, limit: int
+) -> Sequence[Row[uuid.UUID, uuid.UUID, str, str]]:
+    """(id, organization_id, queue, state) of every organization's jobs in `states`, oldest first.
 
-
-async def list_dead_letters(session: AsyncSession, *, limit: int = 1000) -> list[Job]:
-    rows = await session.execute(
-        select(Job).where(Job.state == "dead_letter").order_by(Job.finished_at.desc(), Job.id).limit(limit)
-    )
-    return list(rows.scalars())
+    Through `app_jobs_in_states`, a narrow security-definer lookup: operator tools find jobs across tenants
+    with it, then read and change each one in a session bound to its organization.
+    """
+    rows = await session.execute(_IN_STATES, {"states": list(states), "before": created_before, "limit": limit})
+    return rows.all()
 
 
 async def claim(session: AsyncSession, job_id: uuid.UUID) -> Row[Any] | None:

@@ -17,8 +17,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.jobs import metrics, queries
@@ -33,8 +31,6 @@ log = get_logger(__name__)
 # Jobs younger than this are left alone: their enqueue may still be on its way (it runs after COMMIT).
 MIN_AGE_S = 5.0
 BATCH = 1000
-
-_UNFINISHED = text("SELECT id, organization_id, queue, state FROM app_jobs_in_states(:states, :before, :limit)")
 
 
 @dataclass(slots=True)
@@ -56,11 +52,9 @@ class Reconciler:
         age = MIN_AGE_S * self.scale if min_age_s is None else min_age_s
         before = utcnow() - timedelta(seconds=age)
         async with self.database.sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    _UNFINISHED, {"states": list(queries.UNFINISHED_STATES), "before": before, "limit": BATCH}
-                )
-            ).all()
+            rows = await queries.in_states_across_organizations(
+                session, queries.UNFINISHED_STATES, created_before=before, limit=BATCH
+            )
             await session.rollback()
         report = ReconcileReport(checked=len(rows))
         for job_id, organization_id, queue, _state in rows:
