@@ -38,3 +38,14 @@ async def get_for_user(session: AsyncSession, user_id: uuid.UUID, analysis_id: u
         select(Analysis).where(Analysis.id == analysis_id, Analysis.organization_id.in_(mine))
     )
     return result
+
+
+async def latest_succeeded(session: AsyncSession, repository_id: uuid.UUID) -> Analysis | None:
+    """The repository's most recent successful analysis, if any."""
+    analysis: Analysis | None = await session.scalar(
+        select(Analysis)
+        .where(Analysis.repository_id == repository_id, Analysis.status == "succeeded")
+        .order_by(Analysis.created_at.desc())
+        .limit(1)
+    )
+    return analysis

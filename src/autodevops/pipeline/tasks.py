@@ -10,9 +10,9 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.analysis import queries as analysis_queries
 from autodevops.errors import Conflict
 from autodevops.jobs.child import run_child
 from autodevops.jobs.queues import CI_GENERATION
@@ -29,20 +29,9 @@ def pipeline_id_for(job_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_PIPELINE_ID_NAMESPACE, str(job_id))
 
 
-async def latest_analysis(session: AsyncSession, repository_id: uuid.UUID) -> Analysis | None:
-    statement = (
-        select(Analysis)
-        .where(Analysis.repository_id == repository_id, Analysis.status == "succeeded")
-        .order_by(Analysis.created_at.desc())
-        .limit(1)
-    )
-    analysis: Analysis | None = (await session.execute(statement)).scalar_one_or_none()
-    return analysis
-
-
 async def submit(session: AsyncSession, runtime: JobsRuntime, repository: Repository) -> Job:
     """Queue generation from the repository's latest successful analysis (409 if it has none yet)."""
-    analysis = await latest_analysis(session, repository.id)
+    analysis = await analysis_queries.latest_succeeded(session, repository.id)
     if analysis is None:
         raise Conflict("The repository has no successful analysis yet: analyze it first.")
     return await enqueue_job(
