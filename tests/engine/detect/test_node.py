@@ -105,6 +105,15 @@ def test_test_runner_from_script(tmp_path: Path, script: str, deps: dict[str, st
     assert stack.test_tool == expected
 
 
+def test_a_test_script_that_only_lints_is_a_lint_command(tmp_path: Path) -> None:
+    pkg = {"scripts": {"test": "pnpm prettier:check", "prettier:check": "prettier --check ."}}
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "pnpm-lock.yaml": ""})
+    assert stack.test_tool == "none"
+    assert stack.test_commands == []
+    assert stack.lint_tools == ["prettier"]
+    assert stack.lint_commands == ["pnpm test"]
+
+
 def test_referenced_scripts_are_followed(tmp_path: Path) -> None:
     pkg = {"scripts": {"test": "npm run test:unit && npm run test:types", "test:unit": "jest", "test:types": "tsc"}}
     (stack,), _ = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}"})

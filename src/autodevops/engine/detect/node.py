@@ -490,6 +490,10 @@ def _test(b: _B, root: str, pkg: dict[str, Any], scripts: dict[str, str], all_de
                 break
         if tool is None:
             tool = next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in all_deps), None)
+            if tool is None and any(pattern.search(expanded) for pattern, _ in LINT_COMMANDS):
+                # `"test": "prettier --check ."`: the test script only checks style; there is no test runner.
+                b.set("lint_commands", [_run(pm, "test")], 0.7, ev, why="the test script runs only linters")
+                return
             if tool is None:
                 tool = "other"
             b.set("test_tool", tool, 0.6, ev, why="the test script's runner, from the installed packages")
@@ -599,7 +603,8 @@ def _lint(b: _B, root: str, scripts: dict[str, str], pm: str) -> None:
         if n in scripts
     ]
     if commands:
-        b.set("lint_commands", commands, 0.8, Evidence(file=manifest, key="scripts"))
+        merged = unique([*b.stack.lint_commands, *commands])
+        b.set("lint_commands", merged, 0.8, Evidence(file=manifest, key="scripts"))
 
 
 def _runner_not_installed(b: _B, root: str, all_deps: set[str]) -> None:
