@@ -20,6 +20,15 @@ def test_jaccard_normalizes_x_suffix_and_empty_sets() -> None:
     assert bench.jaccard(["3.11", "3.12"], ["3.12", "3.13"]) == pytest.approx(1 / 3)
 
 
+def test_jaccard_compares_release_lines_not_patch_releases() -> None:
+    assert bench.jaccard(["1.96.0", "stable"], ["1.96", "stable"]) == 1.0
+    assert bench.jaccard(["3.4.6", "v2.x"], ["3.4", "2"]) == 1.0
+    assert bench.jaccard(["3.4.6"], ["3.5"]) == 0.0
+    assert bench.jaccard(["3.14t", "pypy3.11", "nightly-2026-05-04"], ["3.14", "pypy3.11", "nightly"]) == pytest.approx(
+        1 / 5
+    )
+
+
 def test_f1_both_empty_is_one() -> None:
     assert bench.f1([], []) == 1.0
     assert bench.f1(["ruff"], []) == 0.0

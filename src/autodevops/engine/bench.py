@@ -129,11 +129,19 @@ class BenchResult:
 # ---- scoring -------------------------------------------------------------------------------------------------
 
 
+_PATCH_LEVEL = re.compile(r"(\d+\.\d+)\.\d+")
+
+
 def _norm_version(v: str) -> str:
+    """A version as the release line it names: `3.12.x`, `3.12.4` and `v3.12` are all `3.12` (SCHEMA.md's
+    `3.12` = `3.12.x`: the patch is a wildcard); `24.x` is `24`; names like `stable` stay as they are."""
     v = str(v).strip().lower()
     while v.endswith(".x"):
         v = v[:-2]
-    return v
+    if v[:1] == "v" and v[1:2].isdigit():
+        v = v[1:]
+    patch = _PATCH_LEVEL.fullmatch(v)
+    return patch.group(1) if patch else v
 
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
