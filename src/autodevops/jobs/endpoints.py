@@ -26,6 +26,7 @@ from autodevops.jobs.queues import QUEUE_NAMES
 from autodevops.jobs.schemas import DeadLetterResult, JobRead, JobState
 from autodevops.jobs.service import JobsRuntime
 from autodevops.models import Job, User
+from autodevops.organization.service import MANAGERS
 from autodevops.pagination import Page, Pagination, to_page
 from autodevops.repository import service as repository_service
 
@@ -65,7 +66,7 @@ async def _scope(session: DBSession, user: User) -> dict[uuid.UUID, str]:
 
 
 def _admin_orgs(roles: dict[uuid.UUID, str]) -> list[uuid.UUID]:
-    return [org for org, role in roles.items() if role in service.ADMIN_ROLES]
+    return [org for org, role in roles.items() if role in MANAGERS]
 
 
 def _accepted(response: Response, job: Job) -> JobRead:

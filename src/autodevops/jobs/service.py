@@ -23,10 +23,9 @@ from autodevops.jobs.queues import get_queue
 from autodevops.jobs.reconciler import job_message
 from autodevops.logging import get_logger, get_request_id
 from autodevops.models import Job
+from autodevops.organization.service import MANAGERS
 
 log = get_logger(__name__)
-
-ADMIN_ROLES = ("owner", "admin")
 
 
 @dataclass
@@ -107,7 +106,7 @@ async def list_jobs(
 
 def require_admin_role(role: str) -> None:
     """Dead-letter management is for owners and admins."""
-    if role not in ADMIN_ROLES:
+    if role not in MANAGERS:
         raise Forbidden("Only organization owners and admins manage the dead-letter queue.")
 
 
