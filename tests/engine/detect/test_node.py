@@ -180,12 +180,45 @@ def test_nvmrc_pin_and_engines_conflict(tmp_path: Path) -> None:
     [
         ({".node-version": "lts/*\n"}, ["lts/*"]),
         ({".tool-versions": "nodejs 24.3.0\n"}, ["24"]),
-        ({}, []),
     ],
 )
 def test_version_pins(tmp_path: Path, files: dict[str, str | dict[str, Any]], expected: list[str]) -> None:
     (stack,), _ = detect(tmp_path, {"package.json": {"scripts": {"test": "jest"}}, **files})
     assert stack.versions == expected
+
+
+def test_nothing_declared_means_the_supported_lts_lines_marked_uncertain(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"package.json": {"scripts": {"test": "jest"}}})
+    assert stack.versions == ["22", "24", "26"]  # on 2026-11-26
+    assert stack.provenance["versions"].confidence < 0.5
+
+
+def test_engines_floor_through_newest_lts_with_an_end_of_life_floor_reported(tmp_path: Path) -> None:
+    pkg = {"engines": {"node": ">=18"}, "scripts": {"test": "mocha"}}
+    (stack,), ctx = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}"})
+    assert stack.versions == ["18", "20", "22", "24", "26"]
+    finding = next(f for f in ctx.findings if f.code == "eol-runtime")
+    assert "18, 20" in finding.message
+
+
+def test_nested_packages_run_on_their_enclosing_projects_node(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"engines": {"node": ">=22"}, "scripts": {"test": "jest"}},
+        "package-lock.json": "{}",
+        "tools/bundle/package.json": {"private": True, "scripts": {"test": "node --test"}},
+        "tools/bundle/package-lock.json": "{}",
+        "scripts/release/package.json": {
+            "private": True,
+            "engines": {"node": ">=20"},
+            "scripts": {"test": "node --test"},
+        },
+        "scripts/release/package-lock.json": "{}",
+    }
+    stacks, _ = detect(tmp_path, files)
+    versions = {s.path: s.versions for s in stacks}
+    assert versions["."] == ["22", "24", "26"]
+    assert versions["tools/bundle"] == []  # nothing declared: the root's Node.js
+    assert versions["scripts/release"] == ["20"]  # private tooling: the lowest line it allows
 
 
 def test_volta_pin(tmp_path: Path) -> None:

@@ -377,9 +377,6 @@ def _lock_pm(path: str) -> str:
 
 # ---- versions ------------------------------------------------------------------------------------------------
 
-# Node lines that went end-of-life this recently stay in a matrix the project still declares (see python.py).
-EOL_GRACE_DAYS = 400
-
 
 def _pin(ctx: Context, root: str, pkg: dict[str, Any]) -> tuple[str | None, Evidence | None]:
     for name in (".nvmrc", ".node-version"):
@@ -407,6 +404,16 @@ def _normalize_pin(value: str) -> str:
     if cycle and re.fullmatch(r"\d+(?:\.[\dx*]+)*", v):
         return cycle
     return value.strip()
+
+
+def _inside_node_project(ctx: Context, root: str) -> bool:
+    """True when a directory above `root` has its own package.json."""
+    parent = root
+    while parent not in (".", ""):
+        parent = Context.dirname(parent)
+        if ctx.exists(Context.join(parent, "package.json")):
+            return True
+    return False
 
 
 def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
@@ -440,25 +447,42 @@ def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
         return
     if engine and eng_ev:
         try:
-            current = runtimes.supported_versions("node", engine, today)
             declared = runtimes.supported_versions("node", engine, today, include_eol=True)
         except ValueError as exc:
             b.finding("invalid-version-range", "warning", f"{eng_ev.cite()}: {exc}", eng_ev)
             return
-        recent = {
-            r.cycle
-            for r in runtimes.releases("node")
-            if r.eol is not None and r.eol <= today and (today - r.eol).days <= EOL_GRACE_DAYS
-        }
-        lines = [c for c in declared if c in current or c in recent]
-        if lines:
-            b.set("versions", lines, 0.75, eng_ev, why=f"engines.node intersected with LTS lines supported on {today}")
+        if declared and pkg.get("private") is True and _inside_node_project(ctx, root):
+            # Private tooling inside a larger project (release scripts, internal plugins) is not published for
+            # others to run on many versions: it needs to work on the lowest line it allows.
+            b.set("versions", declared[:1], 0.6, eng_ev, why="private package inside another project: its floor")
             return
         if declared:
-            b.finding("eol-runtime", "warning", f"{eng_ev.cite()} allows only end-of-life Node.js lines", eng_ev)
-            b.set("versions", declared[-1:], 0.5, eng_ev)
+            # A project tests every LTS line it claims to support, from its floor up: an end-of-life floor
+            # stays in the matrix (the claim is only true if it is tested) and is reported so it gets raised.
+            b.set("versions", declared, 0.75, eng_ev, why=f"engines.node: the LTS lines it allows, up to {today}")
+            expired = [c for c in declared if runtimes.is_eol("node", c, today)]
+            if expired:
+                b.finding(
+                    "eol-runtime",
+                    "warning",
+                    f"{eng_ev.cite()} ({engine}) still admits end-of-life Node.js {', '.join(expired)} on {today}; "
+                    "raise the minimum",
+                    eng_ev,
+                )
             return
-    # Nothing declared: the matrix stays empty (unpinned), and a pipeline uses the current LTS line.
+    manifest = Context.join(root, "package.json")
+    if _inside_node_project(ctx, root):
+        return  # a nested package runs on its enclosing project's Node.js
+    current = runtimes.supported_versions("node", None, today)
+    if current:
+        # Nothing declared: the LTS lines supported today, marked uncertain for a person (or the AI) to confirm.
+        b.set(
+            "versions",
+            current,
+            0.4,
+            Evidence(file=manifest, key="engines.node", excerpt="(not declared)"),
+            why=f"no Node.js version declared; the LTS lines supported on {today}",
+        )
 
 
 # ---- tests, lint ---------------------------------------------------------------------------------------------
