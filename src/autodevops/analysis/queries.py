@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from autodevops.models import Analysis, OrganizationMember
+from autodevops.models import Analysis
+from autodevops.organization.queries import member_organization_ids
 
 
 async def list_for_user(
@@ -21,7 +22,7 @@ async def list_for_user(
     limit: int,
     offset: int,
 ) -> Sequence[Analysis]:
-    mine = select(OrganizationMember.organization_id).where(OrganizationMember.user_id == user_id)
+    mine = member_organization_ids(user_id)
     # Lists leave out the (large) result document; the detail endpoint returns it.
     query = select(Analysis).options(defer(Analysis.result)).where(Analysis.organization_id.in_(mine))
     if repository_id is not None:
@@ -33,7 +34,7 @@ async def list_for_user(
 
 
 async def get_for_user(session: AsyncSession, user_id: uuid.UUID, analysis_id: uuid.UUID) -> Analysis | None:
-    mine = select(OrganizationMember.organization_id).where(OrganizationMember.user_id == user_id)
+    mine = member_organization_ids(user_id)
     result: Analysis | None = await session.scalar(
         select(Analysis).where(Analysis.id == analysis_id, Analysis.organization_id.in_(mine))
     )

@@ -5,10 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import Organization, OrganizationMember, User
+
+
+def member_organization_ids(user_id: uuid.UUID) -> Select[uuid.UUID]:
+    """The ids of the organizations `user_id` is a member of, as a subquery for `IN (...)` scoping."""
+    return select(OrganizationMember.organization_id).where(OrganizationMember.user_id == user_id)
 
 
 async def list_for_user(

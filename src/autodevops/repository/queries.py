@@ -10,11 +10,7 @@ from sqlalchemy import Integer, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import OrganizationMember, Repository
-
-
-def _visible_to(user_id: uuid.UUID) -> Select[uuid.UUID]:
-    """The organizations `user_id` is a member of."""
-    return select(OrganizationMember.organization_id).where(OrganizationMember.user_id == user_id)
+from autodevops.organization.queries import member_organization_ids
 
 
 async def list_for_user(
@@ -25,7 +21,7 @@ async def list_for_user(
     limit: int,
     offset: int,
 ) -> Sequence[Repository]:
-    query = select(Repository).where(Repository.organization_id.in_(_visible_to(user_id)))
+    query = select(Repository).where(Repository.organization_id.in_(member_organization_ids(user_id)))
     if organization_id is not None:
         query = query.where(Repository.organization_id == organization_id)
     query = query.order_by(Repository.created_at.desc(), Repository.id).limit(limit).offset(offset)
@@ -86,7 +82,9 @@ async def list_rows_for_user(
 
 async def get_for_user(session: AsyncSession, user_id: uuid.UUID, repository_id: uuid.UUID) -> Repository | None:
     result: Repository | None = await session.scalar(
-        select(Repository).where(Repository.id == repository_id, Repository.organization_id.in_(_visible_to(user_id)))
+        select(Repository).where(
+            Repository.id == repository_id, Repository.organization_id.in_(member_organization_ids(user_id))
+        )
     )
     return result
 
