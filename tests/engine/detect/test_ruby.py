@@ -119,6 +119,25 @@ def test_no_declared_version_proposes_every_supported_line(tmp_path: Path) -> No
     assert stack.provenance["versions"].confidence == 0.5
 
 
+def test_a_nested_bundle_without_a_ruby_of_its_own_takes_the_enclosing_matrix(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "gem 'minitest'\nif RUBY_ENGINE == 'jruby'\n  gem 'jruby-openssl'\nend\n",
+            "root.gemspec": "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 3.2'\nend\n",
+            "contrib/Gemfile": "gem 'rspec'\n",
+            "contrib/spec/a_spec.rb": "",
+            "pinned/Gemfile": "ruby '3.4.1'\ngem 'rspec'\n",
+            "pinned/spec/a_spec.rb": "",
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert by_path["."].versions == ["3.2", "3.3", "3.4", "4.0", "jruby"]
+    assert by_path["contrib"].versions == by_path["."].versions
+    assert by_path["contrib"].provenance["versions"].evidence[0].file == "root.gemspec"
+    assert by_path["pinned"].versions == ["3.4.1"]  # its own declaration wins
+
+
 def test_a_nested_bundle_with_nothing_to_test_is_not_a_stack(tmp_path: Path) -> None:
     stacks, _ = analyze(
         tmp_path,

@@ -31,7 +31,7 @@ from autodevops.engine.detect.builder import (
     tool_pin,
 )
 from autodevops.engine.detect.services import DRIVER_WORDS
-from autodevops.engine.model import Evidence, Stack
+from autodevops.engine.model import Evidence, Provenance, Stack
 
 _GEM = re.compile(r"""^\s*gem\s*\(?\s*["']([^"']+)["']""", re.M)
 _RUBY = re.compile(r"""^\s*ruby\b\s*\(?(.*)$""", re.M)
@@ -52,6 +52,10 @@ FRAMEWORKS = {
 }
 
 
+# The confidence of a matrix guessed from the supported Ruby lines because nothing declares one.
+UNDECLARED_CONFIDENCE = 0.5
+
+
 def detect(ctx: Context) -> list[Stack]:
     gemfiles = [p for name in ("Gemfile", "gems.rb") for p in ctx.find(name) if is_project_path(p)]
     dirs: dict[str, str] = {}
@@ -63,6 +67,7 @@ def detect(ctx: Context) -> list[Stack]:
         if is_project_path(spec) and d not in dirs and not any(is_under(d, o) for o in dirs):
             dirs[d] = spec
     stacks = [_stack(ctx, d, manifest) for d, manifest in sorted(dirs.items())]
+    _inherit_versions(stacks)
     # A bundle with nothing to test is not a project CI tests: nested ones are benchmarks or helpers, and one
     # of only tooling gems (a Jekyll site, fastlane or CocoaPods for a mobile app) serves another ecosystem.
     return [
@@ -70,6 +75,29 @@ def detect(ctx: Context) -> list[Stack]:
         for s in stacks
         if s.test_tool != "none" or ((s.path == "." or s.lint_tools) and not _tooling_only(ctx, dirs[s.path]))
     ]
+
+
+def _inherit_versions(stacks: list[Stack]) -> None:
+    """A nested bundle that declares no Ruby of its own runs on its enclosing project's matrix (sibling gems
+    released together, like a framework and its contrib gems, are tested on the same interpreters)."""
+    by_path = {s.path: s for s in stacks}
+    for stack in stacks:
+        own = stack.provenance.get("versions")
+        if stack.path == "." or own is None or own.confidence > UNDECLARED_CONFIDENCE:
+            continue
+        parent = stack.path
+        while parent != ".":
+            parent = Context.dirname(parent)
+            outer = by_path.get(parent)
+            if outer is not None and outer.versions:
+                stack.versions = list(outer.versions)
+                inherited = outer.provenance.get("versions")
+                stack.provenance["versions"] = Provenance(
+                    evidence=list(inherited.evidence) if inherited else [],
+                    confidence=min(own.confidence, inherited.confidence if inherited else own.confidence),
+                    justification=f"declares no Ruby version: runs on the matrix of the enclosing project {parent}",
+                )
+                break
 
 
 def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
@@ -177,7 +205,7 @@ def _versions(
         if matrix(b, "ruby", spec, spec_ev, flavor="gem", label=f"ruby {spec!r}"):
             break
     else:
-        matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=0.5)
+        matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=UNDECLARED_CONFIDENCE)
     for engine, engine_ev in _engines(_gemfiles(ctx, manifest, gemfile)):
         b.add("versions", [engine], 0.6, engine_ev, why="the Gemfile provides for this Ruby implementation")
 
