@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.auth import queries
 from autodevops.auth import service as auth_service
 from autodevops.config import Settings
 from autodevops.crypto import Keyring, aad
 from autodevops.db import bind_tenant
 from autodevops.errors import AppError, Conflict
+from autodevops.github import queries as github_queries
 from autodevops.github.client import GitHubUser, OAuthToken
 from autodevops.models import GitHubAccount, User, utcnow
 from autodevops.organization import service as organization_service
@@ -117,7 +118,7 @@ async def sign_in(session: AsyncSession, keyring: Keyring, gh_user: GitHubUser, 
 
     Leaves `session` bound to that user and stores the user's GitHub tokens, encrypted.
     """
-    found = await session.scalar(select(func.app_find_user_by_github_id(gh_user.id)))
+    found = await queries.find_user_by_github_id(session, gh_user.id)
     if found is None:
         user = await _create_user(session, gh_user)
         await bind_tenant(session, user_id=user.id)
@@ -125,10 +126,9 @@ async def sign_in(session: AsyncSession, keyring: Keyring, gh_user: GitHubUser, 
         account = GitHubAccount(id=uuid.uuid4(), user_id=user.id, github_user_id=gh_user.id, login=gh_user.login)
         session.add(account)
     else:
-        user_id = uuid.UUID(str(found))
-        await bind_tenant(session, user_id=user_id)
-        existing_user = await session.get(User, user_id)
-        existing = await session.scalar(select(GitHubAccount).where(GitHubAccount.user_id == user_id))
+        await bind_tenant(session, user_id=found)
+        existing_user = await queries.get_user(session, found)
+        existing = await github_queries.get_account(session, found)
         if existing_user is None or existing is None:
             raise SignInError("sign-in failed: the linked account no longer exists")
         user, account = existing_user, existing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import APIToken, User
@@ -22,6 +22,15 @@ async def authenticate_token(session: AsyncSession, prefix: str, token_hash: str
     """
     result: User | None = (await session.scalars(_AUTHENTICATE, {"prefix": prefix, "hash": token_hash})).one_or_none()
     return result
+
+
+async def find_user_by_github_id(session: AsyncSession, github_user_id: int) -> uuid.UUID | None:
+    """The platform user linked to a GitHub account, if any.
+
+    Through `app_find_user_by_github_id` (SECURITY DEFINER): at sign-in no user context exists yet.
+    """
+    found = await session.scalar(select(func.app_find_user_by_github_id(github_user_id)))
+    return None if found is None else uuid.UUID(str(found))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
