@@ -77,7 +77,6 @@ class RequestContextMiddleware:
             return
         supplied = _header(scope, _REQUEST_ID_KEY)
         request_id = supplied if supplied is not None and is_well_formed_request_id(supplied) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         bind_request_id(request_id)
         status = 500

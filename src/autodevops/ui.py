@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
 from autodevops.errors import AppError, ValidationFailed
-from autodevops.logging import get_logger
+from autodevops.logging import get_logger, get_request_id
 from autodevops.models import User
 from autodevops.organization import service as organization_service
 
@@ -173,7 +173,7 @@ def error_page(request: Request, status_code: int, message: str, details: list[s
         "title": _TITLES.get(status_code, "Error"),
         "message": message,
         "details": details or [],
-        "request_id": getattr(request.state, "request_id", None),
+        "request_id": get_request_id(),
     }
     return render(request, "error.html", context, status_code=status_code)
 
