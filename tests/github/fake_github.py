@@ -57,6 +57,7 @@ class FakeRepo:
     default_branch: str
     installation_id: int
     private: bool = True
+    visibility: str | None = None  # "internal" on GitHub Enterprise; otherwise follows `private`
     refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> commit sha
     pulls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -222,6 +223,7 @@ class FakeGitHub:
             "full_name": repo.full_name,
             "owner": {"login": repo.owner, "type": "User"},
             "private": repo.private,
+            "visibility": repo.visibility or ("private" if repo.private else "public"),
             "default_branch": repo.default_branch,
             "html_url": f"{self.base_url}/{repo.full_name}",
         }

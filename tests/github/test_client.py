@@ -13,6 +13,8 @@ import pytest
 from autodevops.engine.source import RepoSource, SourceError
 from autodevops.github.client import PR_BRANCH, GitHubClient, GitHubError, GitHubNotFound, GitHubRateLimited
 from autodevops.github.source import GitHubSource
+from autodevops.models import GitHubRepositoryLink
+from autodevops.repository import tasks as repository_tasks
 
 from .conftest import settings_for
 from .fake_github import FakeGitHub
@@ -221,3 +223,19 @@ def test_enterprise_base_url_with_a_path_prefix(fake_github: FakeGitHub) -> None
     with pytest.raises(SourceError, match="not found"):
         GitHubSource(client, iid, "octo", "app").files()
     assert any(path.startswith("/api/v3/") for _, path in fake_github.requests)
+
+
+async def test_repository_sync_reads_branch_head_and_visibility(
+    fake_github: FakeGitHub, github_client: GitHubClient
+) -> None:
+    iid = _seed(fake_github)
+    head = fake_github.push("octo/app", "main", {"README.md": "# app\n"})
+    link = GitHubRepositoryLink(installation_id=iid, full_name="octo/app")
+
+    metadata = await repository_tasks.github_metadata(github_client, link)
+    assert metadata == repository_tasks.RemoteMetadata("main", head, "private")
+
+    fake_github.repos["octo/app"].private = False
+    assert (await repository_tasks.github_metadata(github_client, link)).visibility == "public"
+    fake_github.repos["octo/app"].visibility = "internal"
+    assert (await repository_tasks.github_metadata(github_client, link)).visibility == "internal"

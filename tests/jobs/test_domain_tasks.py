@@ -116,12 +116,13 @@ async def test_a_failing_analysis_is_dead_lettered_and_marked_failed(
         assert stored.error == final.last_error
 
 
-async def test_sync_reads_the_default_branch_from_the_remote(
+async def test_sync_reads_the_default_branch_latest_commit_and_visibility_from_the_remote(
     jobs: Jobs, workers: Workers, sample_repo: tuple[str, str]
 ) -> None:
-    url, _head = sample_repo
+    url, head = sample_repo
     repository_id = await _add_repository(jobs, url, default_branch="main")
     workers.start("sync")
+    queued_at = models.utcnow()
     async with tenant_session(jobs.database, organization_id=jobs.org) as session:
         repository = await session.get(models.Repository, repository_id)
         assert repository is not None
@@ -131,6 +132,10 @@ async def test_sync_reads_the_default_branch_from_the_remote(
         repository = await session.get(models.Repository, repository_id)
         assert repository is not None
         assert repository.default_branch == "trunk"
+        assert repository.latest_commit_sha == head  # `git rev-parse HEAD` of the remote
+        assert repository.visibility == "public"  # read without credentials
+        assert repository.synced_at is not None
+        assert repository.synced_at >= queued_at
 
 
 def test_ls_remote_output_is_parsed() -> None:

@@ -119,6 +119,8 @@ class GitHubRepository(BaseModel):
     name: str
     owner_login: str
     private: bool
+    # "public", "private" or "internal" (GitHub Enterprise); derived from `private` when GitHub omits it.
+    visibility: str
     default_branch: str
     html_url: str | None = None
 
@@ -391,6 +393,14 @@ class GitHubClient:
             resp = await gh.rest.repos.async_get(owner, repo)
         return _repository(_json(resp))
 
+    async def get_branch_head(self, installation_id: int, owner: str, repo: str, branch: str) -> str:
+        """The commit SHA `branch` of `owner/repo` points at now."""
+        check_repo_name(owner, repo)
+        with _translated(f"resolve {branch!r} in {owner}/{repo}"):
+            gh = self.as_installation(installation_id)
+            resp = await gh.rest.repos.async_get_commit(owner, repo, branch, per_page=1)
+        return str(_json(resp)["sha"])
+
     # Synchronous reads for `GitHubSource`: the engine is synchronous and runs in a worker thread.
 
     def resolve_commit(self, installation_id: int, owner: str, repo: str, ref: str | None) -> tuple[str, str]:
@@ -545,12 +555,17 @@ def _installation(item: dict[str, Any]) -> Installation:
 
 
 def _repository(item: dict[str, Any]) -> GitHubRepository:
+    private = bool(item.get("private", False))
+    visibility = item.get("visibility")
+    if visibility not in ("public", "private", "internal"):
+        visibility = "private" if private else "public"
     return GitHubRepository(
         id=item["id"],
         full_name=item["full_name"],
         name=item["name"],
         owner_login=(item.get("owner") or {}).get("login", item["full_name"].split("/")[0]),
-        private=bool(item.get("private", False)),
+        private=private,
+        visibility=visibility,
         default_branch=item.get("default_branch") or "main",
         html_url=item.get("html_url"),
     )

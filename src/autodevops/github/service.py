@@ -149,6 +149,7 @@ async def connect_repository(
         clone_url=f"{client.web_url}/{found.full_name}.git",
         github_full_name=found.full_name,
         default_branch=found.default_branch,
+        visibility=found.visibility,
         created_by_id=user.id,
     )
     await add_or_conflict(session, repository, repository_service.ALREADY_CONNECTED)
@@ -389,6 +390,7 @@ async def sync_installation(
         if repository is not None:
             repository.github_full_name = current.full_name
             repository.default_branch = current.default_branch
+            repository.visibility = current.visibility
     await session.flush()
 
 

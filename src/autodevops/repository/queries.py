@@ -41,6 +41,9 @@ def _read_statement(*, one_organization: bool) -> Select[Any]:
         table.c.clone_url,
         table.c.github_full_name,
         table.c.default_branch,
+        table.c.visibility,
+        table.c.latest_commit_sha,
+        table.c.synced_at,
         table.c.created_at,
         table.c.updated_at,
     ).where(

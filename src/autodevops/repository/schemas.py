@@ -46,5 +46,9 @@ class RepositoryRead(BaseModel):
     clone_url: str
     github_full_name: str | None
     default_branch: str | None
+    # Set by the last metadata sync; null until the repository was synced once.
+    visibility: Literal["public", "private", "internal"] | None
+    latest_commit_sha: str | None
+    synced_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -1,6 +1,9 @@
-"""`repository.sync`: refresh a repository's metadata from its remote (default branch and latest commit).
+"""`repository.sync`: refresh a repository's metadata (default branch, visibility, latest commit).
 
-Asks the remote with `git ls-remote --symref URL HEAD` (no clone), in a subprocess the job's timeout kills.
+A repository connected through the GitHub App is asked through the GitHub API as its installation (the
+repository may be private; the API also says whether it is). Any other repository is asked with
+`git ls-remote --symref URL HEAD` (no clone), in a subprocess the job's timeout kills: it runs without
+credentials, so a remote that answers is readable by anyone, i.e. public.
 Idempotent by nature: it overwrites the same fields with what the remote says now.
 """
 
@@ -15,10 +18,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.config import get_settings
+from autodevops.github.client import GitHubClient
 from autodevops.jobs.queues import SYNC
 from autodevops.jobs.registry import JobContext, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
-from autodevops.models import Job, Repository
+from autodevops.models import GitHubRepositoryLink, Job, Repository, utcnow
 
 NAME = "repository.sync"
 _GIT_ENV = {
@@ -38,6 +43,15 @@ class RemoteError(Exception):
 class RemoteHead:
     default_branch: str | None
     commit_sha: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteMetadata:
+    """What a sync learns about a repository: its default branch, where that branch points, who may read it."""
+
+    default_branch: str | None
+    commit_sha: str | None
+    visibility: str
 
 
 def parse_ls_remote(output: str) -> RemoteHead:
@@ -93,14 +107,39 @@ async def submit(session: AsyncSession, runtime: JobsRuntime, repository: Reposi
     )
 
 
+async def github_metadata(client: GitHubClient, link: GitHubRepositoryLink) -> RemoteMetadata:
+    """Metadata of a GitHub App connected repository, read as its installation."""
+    owner, _, name = link.full_name.partition("/")
+    found = await client.get_repository(link.installation_id, owner, name)
+    sha = await client.get_branch_head(link.installation_id, owner, name, found.default_branch)
+    return RemoteMetadata(found.default_branch, sha, found.visibility)
+
+
+async def git_metadata(url: str) -> RemoteMetadata:
+    """Metadata of a plain git URL; readable without credentials, so public."""
+    head = await ls_remote_head(url)
+    return RemoteMetadata(head.default_branch, head.commit_sha, "public")
+
+
 @task(NAME, queue=SYNC.name)
 async def sync(ctx: JobContext) -> None:
     repository = await ctx.session.get(Repository, uuid.UUID(ctx.payload["repository_id"]), with_for_update=True)
     if repository is None:
         return
     await ctx.progress("syncing", 20)
-    head = await ls_remote_head(repository.clone_url)
-    if head.default_branch:
-        repository.default_branch = head.default_branch
+    link = await ctx.session.get(GitHubRepositoryLink, repository.id)
+    if link is not None:
+        metadata = await github_metadata(GitHubClient(get_settings()), link)
+    else:
+        metadata = await git_metadata(repository.clone_url)
+    if metadata.default_branch:
+        repository.default_branch = metadata.default_branch
+    repository.latest_commit_sha = metadata.commit_sha
+    repository.visibility = metadata.visibility
+    repository.synced_at = utcnow()
     await ctx.session.flush()
-    await ctx.progress("storing", 90, message=f"default branch {head.default_branch}, commit {head.commit_sha}")
+    await ctx.progress(
+        "storing",
+        90,
+        message=f"default branch {metadata.default_branch}, commit {metadata.commit_sha}, {metadata.visibility}",
+    )
