@@ -26,6 +26,7 @@ from autodevops.jobs.queues import QUEUE_NAMES
 from autodevops.jobs.schemas import DeadLetterResult, JobRead, JobState
 from autodevops.jobs.service import JobsRuntime
 from autodevops.models import Job, User
+from autodevops.organization import queries as organization_queries
 from autodevops.organization.service import MANAGERS
 from autodevops.pagination import Page, Pagination, to_page
 from autodevops.repository import service as repository_service
@@ -62,7 +63,7 @@ def jobs_runtime(request: Request) -> JobsRuntime:
 
 
 async def _scope(session: DBSession, user: User) -> dict[uuid.UUID, str]:
-    return await queries.memberships(session, user.id)
+    return await organization_queries.roles_by_organization(session, user.id)
 
 
 def _admin_orgs(roles: dict[uuid.UUID, str]) -> list[uuid.UUID]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autodevops.models import Job, OrganizationMember, utcnow
+from autodevops.models import Job, utcnow
 
 # `failed` is an attempt that failed with attempts left: it becomes `active` again when its retry starts.
 UNFINISHED_STATES = ("pending", "active", "failed")
@@ -167,11 +167,3 @@ async def delete_dead_letters(session: AsyncSession, job_ids: Sequence[uuid.UUID
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def memberships(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    """The user's organizations and their role in each."""
-    rows = await session.execute(
-        select(OrganizationMember.organization_id, OrganizationMember.role).where(OrganizationMember.user_id == user_id)
-    )
-    return {row.organization_id: row.role for row in rows}

@@ -16,6 +16,14 @@ def member_organization_ids(user_id: uuid.UUID) -> Select[uuid.UUID]:
     return select(OrganizationMember.organization_id).where(OrganizationMember.user_id == user_id)
 
 
+async def roles_by_organization(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The user's organizations and their role in each."""
+    rows = await session.execute(
+        select(OrganizationMember.organization_id, OrganizationMember.role).where(OrganizationMember.user_id == user_id)
+    )
+    return {row.organization_id: row.role for row in rows}
+
+
 async def list_for_user(
     session: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int
 ) -> Sequence[Row[Organization, str]]:
