@@ -20,11 +20,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from redis.asyncio import Redis
 
 from autodevops.ai import metrics
+
+if TYPE_CHECKING:
+    from autodevops.config import Settings
 
 Decision = Literal["closed", "open", "trial"]
 
@@ -89,6 +92,16 @@ class BreakerConfig:
     window_s: float
     cooldown_s: float
     trial_lease_s: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BreakerConfig:
+        """The configured breaker; a half-open trial call holds its lease for two call timeouts."""
+        return cls(
+            failures=settings.ai_breaker_failures,
+            window_s=settings.ai_breaker_window_s,
+            cooldown_s=settings.ai_breaker_cooldown_s,
+            trial_lease_s=settings.ai_timeout_s * 2,
+        )
 
 
 @dataclass(frozen=True, slots=True)

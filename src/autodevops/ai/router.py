@@ -154,12 +154,7 @@ class Router:
             max_wait_s=settings.ai_quota_max_wait_s,
             sleep=sleep,
         )
-        config = BreakerConfig(
-            failures=settings.ai_breaker_failures,
-            window_s=settings.ai_breaker_window_s,
-            cooldown_s=settings.ai_breaker_cooldown_s,
-            trial_lease_s=settings.ai_timeout_s * 2,
-        )
+        config = BreakerConfig.from_settings(settings)
         self.breakers = {
             e.key: CircuitBreaker(
                 self.redis, prefix=prefix, provider=e.provider, model=e.model, config=config, clock=clock

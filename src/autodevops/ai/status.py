@@ -81,12 +81,7 @@ async def ai_status(
     """The AI layer's state for a member of `organization_id` (404 for anyone else)."""
     await get_membership(session, user, organization_id)
     enabled = enabled_providers(settings)
-    config = BreakerConfig(
-        failures=settings.ai_breaker_failures,
-        window_s=settings.ai_breaker_window_s,
-        cooldown_s=settings.ai_breaker_cooldown_s,
-        trial_lease_s=settings.ai_timeout_s * 2,  # as the router sets it; reading the state never uses it
-    )
+    config = BreakerConfig.from_settings(settings)  # the router's; reading the state never uses the lease
     entries: list[EntryStatus] = []
     for item in settings.ai_models:
         provider, _, model = item.partition(":")
