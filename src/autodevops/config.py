@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
 
+    @property
+    def effective_log_json(self) -> bool:
+        """`log_json`, or when unset: JSON everywhere but development."""
+        return self.log_json if self.log_json is not None else self.env != "development"
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

@@ -187,10 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the platform's ASGI app. Refuses unsafe settings (production with default secrets) at once."""
     settings = settings or get_settings()
     settings.check()
-    configure_logging(
-        level=settings.log_level,
-        json=settings.log_json if settings.log_json is not None else settings.env != "development",
-    )
+    configure_logging(level=settings.log_level, json=settings.effective_log_json)
     if settings.sentry_dsn is not None and settings.sentry_dsn.get_secret_value():  # empty = unset (compose)
         import sentry_sdk  # imported only when enabled: it instruments libraries on import
 

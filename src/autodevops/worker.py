@@ -66,8 +66,5 @@ def main(
     """Entry point of `autodevops worker`: check settings, configure logging, run until told to stop."""
     settings = settings or get_settings()
     settings.check()
-    configure_logging(
-        level=settings.log_level,
-        json=settings.log_json if settings.log_json is not None else settings.env != "development",
-    )
+    configure_logging(level=settings.log_level, json=settings.effective_log_json)
     asyncio.run(serve(settings, queues=queues, concurrency=concurrency, metrics_port=metrics_port))
