@@ -44,7 +44,6 @@ from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
 
 log = get_logger(__name__)
 
-API_PREFIX = "/api/v1"
 DOCS_URL = "/docs"
 OPENAPI_URL = "/openapi.json"
 # GitHub webhook deliveries may be much larger than API requests; they get their own body limit.

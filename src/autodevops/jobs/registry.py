@@ -114,10 +114,6 @@ def get_task(name: str) -> TaskSpec | None:
     return _TASKS.get(name)
 
 
-def all_tasks() -> dict[str, TaskSpec]:
-    return dict(_TASKS)
-
-
 def load_task_modules(extra: tuple[str, ...] = ()) -> None:
     """Import every module that registers tasks."""
     for module in (*TASK_MODULES, *extra):

@@ -13,8 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from autodevops.models.base import Base, CreatedAtMixin, IDMixin
 
-AI_REVIEW_STATUSES = ("applied", "rules_only")
-
 
 class AIReviewRecord(IDMixin, CreatedAtMixin, Base):
     """The AI review of one analysis: applied (with what was accepted and rejected) or rules only, and why.

@@ -12,8 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from autodevops.models.base import Base, CreatedAtMixin, IDMixin
 
-ANALYSIS_STATUSES = ("pending", "running", "succeeded", "failed")
-
 
 class Analysis(IDMixin, CreatedAtMixin, Base):
     """One run of the engine over a repository at a ref. `result` is the engine's `Analysis` as JSON."""

@@ -75,9 +75,6 @@ class GitHubRepositoryLink(CreatedAtMixin, Base):
     full_name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
 
 
-PULL_REQUEST_STATES = ("open", "closed", "merged")
-
-
 class GitHubPullRequest(IDMixin, TimestampMixin, Base):
     """The pull request that adds a generated pipeline to a repository, and what became of it."""
 

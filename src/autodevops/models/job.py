@@ -12,8 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from autodevops.models.base import Base, IDMixin, TimestampMixin
 
-JOB_STATES = ("pending", "active", "completed", "failed", "dead_letter")
-
 
 class Job(IDMixin, TimestampMixin, Base):
     """A job named `domain.verb`, acting for one organization. `payload` carries ids only, never secrets."""
