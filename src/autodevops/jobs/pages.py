@@ -34,7 +34,7 @@ async def jobs_page(
     jobs = await service.list_jobs(
         viewer.session, [organization_id], states=[state] if state else None, limit=JOBS_PAGE
     )
-    is_admin = membership.role in organization_service.MANAGERS
+    is_admin = membership.can_manage
     dead = (
         await service.list_jobs(viewer.session, [organization_id], states=["dead_letter"], limit=DEAD_LETTERS_PAGE)
         if is_admin
@@ -58,7 +58,7 @@ async def job_page(request: Request, job_id: uuid.UUID, viewer: PageViewer) -> H
     context = {
         "job": job,
         "progress": progress_context(job, next_url=next_url),
-        "is_admin": membership.role in organization_service.MANAGERS,
+        "is_admin": membership.can_manage,
     }
     return render(request, "job.html", context, viewer=viewer, organization=membership)
 
@@ -68,7 +68,7 @@ async def requeue(request: Request, job_id: uuid.UUID, viewer: PageViewer) -> Re
     """Requeue one dead letter (owners and admins of its organization), then follow it live."""
     organization_ids = [m.organization.id for m in viewer.memberships]
     job = await service.get_job(viewer.session, job_id, organization_ids)
-    admin_of = [m.organization.id for m in viewer.memberships if m.role in organization_service.MANAGERS]
+    admin_of = [m.organization.id for m in viewer.memberships if m.can_manage]
     service.require_admin(job, admin_of)
     await service.requeue_dead_letter(viewer.session, jobs_runtime(request), job)
     return redirect(f"/jobs/{job.id}")

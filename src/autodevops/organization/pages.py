@@ -24,7 +24,7 @@ async def settings_page(request: Request, organization_id: uuid.UUID, viewer: Pa
     members = [{"member": member, "user": user} for member, user in rows]
     context = {
         "members": members,
-        "can_manage": membership.role in service.MANAGERS,
+        "can_manage": membership.can_manage,
         "role": membership.role,
         "roles": ROLES,
     }

@@ -32,6 +32,11 @@ class Membership:
     organization: Organization
     role: str
 
+    @property
+    def can_manage(self) -> bool:
+        """Owners and admins manage the organization: members, repositories, pull requests, dead letters."""
+        return self.role in MANAGERS
+
 
 async def create_organization(session: AsyncSession, user: User, name: str) -> Membership:
     """A new organization with `user` as its owner."""
@@ -70,7 +75,7 @@ async def get_membership(session: AsyncSession, user: User, organization_id: uui
 async def require_manager(session: AsyncSession, user: User, organization_id: uuid.UUID) -> Membership:
     """The organization if `user` is an owner or admin of it; `Forbidden` for a plain member."""
     membership = await get_membership(session, user, organization_id)
-    if membership.role not in MANAGERS:
+    if not membership.can_manage:
         raise Forbidden("only owners and admins may do this")
     return membership
 
@@ -185,7 +190,7 @@ async def change_role(
     session: AsyncSession, actor: User, organization_id: uuid.UUID, user_id: uuid.UUID, role: str
 ) -> tuple[OrganizationMember, User]:
     membership, member, owners = await _target_member(session, actor, organization_id, user_id)
-    if membership.role not in MANAGERS:
+    if not membership.can_manage:
         raise Forbidden("only owners and admins may change roles")
     if "owner" in (role, member.role) and membership.role != "owner":
         raise Forbidden("only owners may grant or change the owner role")
@@ -212,7 +217,7 @@ async def remove_member(session: AsyncSession, actor: User, organization_id: uui
     """Remove a member. Managers remove others (only owners remove owners); anyone may remove themselves."""
     membership, member, owners = await _target_member(session, actor, organization_id, user_id)
     if user_id != actor.id:
-        if membership.role not in MANAGERS:
+        if not membership.can_manage:
             raise Forbidden("only owners and admins may remove members")
         if member.role == "owner" and membership.role != "owner":
             raise Forbidden("only owners may remove an owner")

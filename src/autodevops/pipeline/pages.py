@@ -68,7 +68,7 @@ async def pipeline_page(request: Request, repository_id: uuid.UUID, viewer: Page
         ],
         "pull_requests": await github_service.list_pull_requests(viewer.session, viewer.user, repository.id),
         "is_github": repository.source == "github",
-        "can_manage": membership.role in organization_service.MANAGERS,
+        "can_manage": membership.can_manage,
     }
     return render(request, "pipeline.html", context, viewer=viewer, organization=membership)
 

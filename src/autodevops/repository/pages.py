@@ -53,7 +53,7 @@ async def repositories_page(request: Request, organization_id: uuid.UUID, viewer
     context = {
         "repositories": repositories,
         "latest": _latest_by_repository(list(analyses)),
-        "can_manage": membership.role in organization_service.MANAGERS,
+        "can_manage": membership.can_manage,
     }
     return render(request, "repositories.html", context, viewer=viewer, organization=membership)
 
@@ -137,7 +137,7 @@ async def repository_page(request: Request, repository_id: uuid.UUID, viewer: Pa
         "result": latest_done.result if latest_done else None,
         "review": await analysis_review(viewer.session, viewer.user, latest_done.id) if latest_done else None,
         "drift": await github_service.list_drift(viewer.session, viewer.user, repository.id),
-        "can_manage": membership.role in organization_service.MANAGERS,
+        "can_manage": membership.can_manage,
     }
     return render(request, "repository.html", context, viewer=viewer, organization=membership)
 
