@@ -10,6 +10,12 @@ if TYPE_CHECKING:
     from autodevops.config import Settings
 
 
+def fail(message: str) -> typer.Exit:
+    """Print `error: message` on stderr; the caller raises the returned exit (status 1)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
 def checked_settings() -> Settings:
     """The `AUTODEVOPS_*` settings, refused (exit status 2, reason on stderr) when `Settings.check` fails.
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from autodevops.commands import checked_settings
+from autodevops.commands import checked_settings, fail
 
 if TYPE_CHECKING:
     from autodevops.db import Database
@@ -108,8 +108,7 @@ def dlq_show(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None
     target = _job_id(job_id)
     letter = _run(lambda db, _rt: show_dead_letter(db, target))
     if letter is None:
-        typer.echo(f"error: no dead letter {job_id}", err=True)
-        raise typer.Exit(1)
+        raise fail(f"no dead letter {job_id}")
     typer.echo(json.dumps(asdict(letter), default=str, indent=2))
 
 
@@ -126,8 +125,7 @@ def dlq_requeue(
     typer.echo(f"requeued {len(done)} job(s)")
     if targets is not None and len(done) < len(targets):
         missing = sorted(str(t) for t in set(targets) - set(done))
-        typer.echo(f"error: not in the dead-letter queue: {', '.join(missing)}", err=True)
-        raise typer.Exit(1)
+        raise fail(f"not in the dead-letter queue: {', '.join(missing)}")
 
 
 @dlq_app.command("purge")

@@ -17,12 +17,9 @@ from typing import Annotated
 
 import typer
 
+from autodevops.commands import fail
+
 keys_app = typer.Typer(help="Rotate the token encryption key and the GitHub webhook secret.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 @keys_app.command("generate")
@@ -35,7 +32,7 @@ def generate(
     try:
         key = Key.generate(key_id or "k" + datetime.now(UTC).strftime("%Y%m%d"))
     except CryptoError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     typer.echo(key.spec())
 
 
@@ -55,7 +52,7 @@ def rotate(
         settings.check()
         keyring = Keyring.from_settings(settings)
     except (ConfigError, CryptoError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
     async def run() -> None:
         # The owner role: rotation must reach every user's row, which RLS hides from the app role.
@@ -71,7 +68,7 @@ def rotate(
             f"{report.current} already current, {report.changed} rewritten meanwhile by the service"
         )
         if report.failed:
-            raise _fail(f"{len(report.failed)} accounts could not be decrypted: {', '.join(report.failed[:20])}")
+            raise fail(f"{len(report.failed)} accounts could not be decrypted: {', '.join(report.failed[:20])}")
 
     asyncio.run(run())
 
@@ -101,12 +98,12 @@ def apply_webhook_secret() -> None:
 
     settings = get_settings()
     if settings.github_webhook_secret is None:
-        raise _fail("AUTODEVOPS_GITHUB_WEBHOOK_SECRET is not set")
+        raise fail("AUTODEVOPS_GITHUB_WEBHOOK_SECRET is not set")
     secret = settings.github_webhook_secret.get_secret_value()
     try:
         asyncio.run(GitHubClient(settings).set_app_webhook_secret(secret))
     except AppError as error:
-        raise _fail(error.message) from error
+        raise fail(error.message) from error
     typer.echo("the GitHub App now signs webhooks with AUTODEVOPS_GITHUB_WEBHOOK_SECRET")
 
 

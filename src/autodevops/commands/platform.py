@@ -11,15 +11,10 @@ from typing import Annotated
 
 import typer
 
-from autodevops.commands import checked_settings
+from autodevops.commands import checked_settings, fail
 
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def migrate() -> None:
@@ -30,7 +25,7 @@ def migrate() -> None:
     try:
         report = asyncio.run(run_migrate(checked_settings()))
     except MigrationError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     if report.role_created:
         typer.echo(f"created app role {report.app_role}")
     if report.revision_before == report.revision_after:
@@ -62,7 +57,7 @@ def create_user(
     try:
         typer.echo(asyncio.run(run()))
     except (AppError, ValueError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
 
 @tokens_app.command("create")
@@ -90,7 +85,7 @@ def create_token(
     try:
         typer.echo(asyncio.run(run()))
     except (AppError, ValueError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from autodevops.commands import checked_settings
+from autodevops.commands import checked_settings, fail
 
 sessions_app = typer.Typer(help="Revoke or refuse users' browser sessions.", no_args_is_help=True)
 
@@ -46,8 +46,7 @@ def _apply(email: str, action: str) -> None:
     try:
         asyncio.run(run())
     except AppError as error:
-        typer.echo(f"error: {error.message}", err=True)
-        raise typer.Exit(1) from error
+        raise fail(error.message) from error
 
 
 @sessions_app.command("revoke")
