@@ -1,9 +1,9 @@
-"""Fixtures for the job-system tests: a migrated database of their own, Redis database 13, real workers.
+"""Fixtures for the job-system tests: the shared test database, Redis database 13, real workers.
 
-Other test suites use Redis database 0 concurrently, so these tests only ever FLUSHDB database 13 (the queue
-Redis here), and they use their own PostgreSQL database (overriding `pg_settings` of tests/conftest.py, so
-the shared fixtures — `database`, `pg_admin`, `clean_db`, `make_tenant` — all point at it). Workers are
-real subprocesses (`tests/jobs/worker_main.py`), configured through the `AUTODEVOPS_*` environment.
+Other test suites use Redis database 0, so these tests only ever FLUSHDB database 13 (the queue Redis here).
+They use the shared test database of tests/conftest.py (its session-scoped `database`, `pg_admin`,
+`clean_db`, `make_tenant`), plus two tables of their own for observing side effects. Workers are real
+subprocesses (`tests/jobs/worker_main.py`), configured through the `AUTODEVOPS_*` environment.
 """
 
 from __future__ import annotations
@@ -29,23 +29,19 @@ from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.models import Job
-from platform_support import migrate_fresh, platform_settings, test_database_name
+from platform_support import platform_settings, test_database_name
 
 from .sample_tasks import EFFECTS_DDL
 
-DB_NAME = f"{test_database_name()}_jobs"
-APP_URL = f"postgresql+asyncpg://autodevops_app:autodevops_app@127.0.0.1:5432/{DB_NAME}"
-ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
+DB_NAME = test_database_name()
 QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
 # Queue keys are namespaced by the database too, so two runs sharing Redis database 13 never take each other's jobs.
 KEY_PREFIX = f"adtest-{DB_NAME}"
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
 
-# What these tests change in the shared test settings (tests/conftest.py): their own database, the queue on
-# Redis database 13, and a time scale of 0.01.
+# What these tests change in the shared test settings (tests/conftest.py): the queue on Redis database 13,
+# and a time scale of 0.01.
 JOBS_SETTINGS: dict[str, Any] = {
-    "database_url": APP_URL,
-    "database_admin_url": ADMIN_URL,
     "queue_redis_url": QUEUE_REDIS_URL,
     "jobs_key_prefix": KEY_PREFIX,
     "jobs_time_scale": 0.01,
@@ -57,11 +53,9 @@ JOBS_SETTINGS: dict[str, Any] = {
 
 
 @pytest.fixture(scope="session")
-async def pg_settings() -> Settings:
-    """The shared fixtures' settings, pointed at this suite's own database (created and migrated here)."""
-    settings = platform_settings(**JOBS_SETTINGS)
-    await migrate_fresh(settings)
-    engine = create_async_engine(ADMIN_URL)
+async def effects_tables(pg_settings: Settings) -> None:
+    """The tables sample tasks write their side effects to, in the shared test database."""
+    engine = create_async_engine(pg_settings.database_admin_url.get_secret_value())
     try:
         async with engine.begin() as conn:
             for ddl in EFFECTS_DDL:
@@ -70,12 +64,12 @@ async def pg_settings() -> Settings:
             await conn.execute(text("GRANT USAGE ON SEQUENCE test_job_effects_seq_seq TO autodevops_app"))
     finally:
         await engine.dispose()
-    return settings
 
 
 @pytest.fixture(scope="session")
-def settings(pg_settings: Settings) -> Settings:
-    return pg_settings
+def settings(pg_settings: Settings, effects_tables: None) -> Settings:
+    """The shared test settings with the job system's test values."""
+    return platform_settings(**JOBS_SETTINGS)
 
 
 def worker_env(settings: Settings, **overrides: str) -> dict[str, str]:
@@ -83,7 +77,7 @@ def worker_env(settings: Settings, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTODEVOPS_")}
     env["AUTODEVOPS_ENV"] = "test"
     env["AUTODEVOPS_LOG_JSON"] = "true"
-    for name in JOBS_SETTINGS:
+    for name in (*JOBS_SETTINGS, "database_url", "database_admin_url"):
         value = getattr(settings, name)
         env[f"AUTODEVOPS_{name.upper()}"] = str(value.get_secret_value() if isinstance(value, SecretStr) else value)
     env.update(overrides)
