@@ -1,6 +1,7 @@
 """Fixtures for the job-system tests: the shared test database, Redis database 13, real workers.
 
-Other test suites use Redis database 0, so these tests only ever FLUSHDB database 13 (the queue Redis here).
+The queue lives on Redis database 13 under a key prefix of this run's own; "Redis lost everything" is
+simulated by deleting every key under that prefix (`forget_queue`), so parallel runs never disturb each other.
 They use the shared test database of tests/conftest.py (its session-scoped `database`, `pg_admin`,
 `clean_db`, `make_tenant`), plus two tables of their own for observing side effects. Workers are real
 subprocesses (`tests/jobs/worker_main.py`), configured through the `AUTODEVOPS_*` environment.
@@ -38,6 +39,14 @@ QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
 # Queue keys are namespaced by the database too, so two runs sharing Redis database 13 never take each other's jobs.
 KEY_PREFIX = f"adtest-{DB_NAME}"
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
+
+
+def forget_queue(client: redis.Redis) -> None:
+    """Everything this run keeps in the queue Redis is gone, as after a restart without persistence."""
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
 
 # What these tests change in the shared test settings (tests/conftest.py): the queue on Redis database 13,
 # and a time scale of 0.01.
@@ -87,7 +96,7 @@ def worker_env(settings: Settings, **overrides: str) -> dict[str, str]:
 @pytest.fixture
 def redis_sync() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(QUEUE_REDIS_URL, decode_responses=True)
-    client.flushdb()
+    forget_queue(client)
     yield client
     client.close()
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from autodevops.db import tenant_session
 from autodevops.models import Repository
 
-from .conftest import JOBS_SETTINGS, Jobs, Workers
+from .conftest import JOBS_SETTINGS, Jobs, Workers, forget_queue
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +208,7 @@ async def test_sse_for_a_finished_job_whose_events_are_gone_reports_how_it_ended
     job_id = await jobs.enqueue("testing.record", "analysis")
     async with jobs.admin.begin() as conn:
         await conn.execute(text("UPDATE jobs SET state = 'dead_letter' WHERE id = :i"), {"i": job_id})
-    redis_sync.flushdb()  # the events expired or Redis was lost
+    forget_queue(redis_sync)  # the events expired or Redis was lost
 
     response = await client.get(
         f"/api/v1/jobs/{job_id}/events", headers={**alice.headers, "Last-Event-ID": "not-an-id"}

@@ -14,7 +14,7 @@ from autodevops.jobs.broker import Broker
 from autodevops.jobs.reconciler import Reconciler
 from autodevops.jobs.service import enqueue_job
 
-from .conftest import KEY_PREFIX, Jobs
+from .conftest import KEY_PREFIX, Jobs, forget_queue
 
 
 class Boom(Exception):
@@ -66,7 +66,7 @@ async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay
             text("UPDATE jobs SET state = 'failed', attempts = 2, updated_at = now() WHERE id = :i"), {"i": retrying}
         )
         await conn.execute(text("UPDATE jobs SET state = 'completed' WHERE id = :i"), {"i": finished})
-    redis_sync.flushdb()
+    forget_queue(redis_sync)
 
     broker = Broker(settings.effective_queue_redis_url, prefix=settings.jobs_key_prefix)
     try:

@@ -19,7 +19,7 @@ from autodevops.jobs.reconciler import job_message
 from autodevops.jobs.runner import uuid_lock_key
 from autodevops.jobs.service import requeue_dead_letter
 
-from .conftest import DB_NAME, KEY_PREFIX, Jobs, Workers, eventually
+from .conftest import DB_NAME, KEY_PREFIX, Jobs, Workers, eventually, forget_queue
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,7 @@ async def test_after_redis_loses_everything_the_reconciler_restores_every_job(
     waiting = [await jobs.enqueue("testing.record", "analysis") for _ in range(3)]
     assert redis_sync.llen(f"{KEY_PREFIX}:analysis:wait") == 3
 
-    redis_sync.flushdb()  # the queue Redis restarted without persistence
+    forget_queue(redis_sync)  # the queue Redis restarted without persistence
 
     for job_id in [running, *waiting]:
         assert (await jobs.wait_state(job_id, "completed")).state == "completed"
