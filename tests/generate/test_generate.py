@@ -148,6 +148,25 @@ def test_lint_goes_through_the_projects_entry_point(generated: dict[str, Generat
     assert [s.get("run") for s in pnpm["steps"]][-1] == "pnpm run lint"
 
 
+def test_golangci_lint_runs_through_its_action_not_a_bare_command() -> None:
+    # Runners do not ship golangci-lint: a bare `golangci-lint run` step would fail on every push.
+    go = analysis(
+        stack(
+            language="go",
+            package_manager="go",
+            test_tool="go-test",
+            lint_tools=["golangci-lint"],
+            lint_commands=["golangci-lint run"],
+            manifests=["go.mod"],
+        )
+    )
+    steps = workflows(generate(go))[".github/workflows/ci.yml"]["jobs"]["go-lint"]["steps"]
+    assert [s["uses"].split("@")[0] for s in steps if "golangci" in s.get("uses", "")] == [
+        "golangci/golangci-lint-action"
+    ]
+    assert not [s for s in steps if "golangci-lint" in s.get("run", "")]
+
+
 def test_setup_actions_cache_dependencies(generated: dict[str, Generated]) -> None:
     def setup(name: str, action: str, job: str) -> dict[str, Any]:
         wf = workflows(generated[name])[".github/workflows/ci.yml"]

@@ -625,6 +625,10 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     test_commands = _safe(stack.test_commands, plan)
     lint_commands = _safe(stack.lint_commands, plan)
     build_commands = _safe(stack.build_commands, plan)
+    if toolchain == "go" and any(c.split()[:1] == ["golangci-lint"] for c in lint_commands):
+        # golangci-lint is not installed on the runners: its own action installs, caches and runs it.
+        plan.golangci = True
+        lint_commands = [c for c in lint_commands if c.split()[:1] != ["golangci-lint"]]
 
     # Test.
     if test_commands:
