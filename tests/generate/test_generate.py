@@ -167,6 +167,28 @@ def test_golangci_lint_runs_through_its_action_not_a_bare_command() -> None:
     assert not [s for s in steps if "golangci-lint" in s.get("run", "")]
 
 
+def test_third_party_cargo_subcommands_are_installed_before_use() -> None:
+    rust = analysis(
+        stack(
+            language="rust",
+            package_manager="cargo",
+            test_tool="cargo-nextest",
+            test_commands=["cargo nextest run --workspace"],
+            lint_tools=["clippy", "other"],
+            lint_commands=["cargo clippy --workspace -- -D warnings", "cargo deny check"],
+            manifests=["Cargo.toml"],
+        )
+    )
+    jobs = workflows(generate(rust))[".github/workflows/ci.yml"]["jobs"]
+    for job, crate, command in (
+        ("rust-test", "cargo-nextest", "cargo nextest run"),
+        ("rust-lint", "cargo-deny", "cargo deny check"),
+    ):
+        lines = [line for s in jobs[job]["steps"] for line in s.get("run", "").splitlines()]
+        install = lines.index(f"cargo install --locked {crate}")
+        assert install < next(i for i, line in enumerate(lines) if line.startswith(command))
+
+
 def test_setup_actions_cache_dependencies(generated: dict[str, Generated]) -> None:
     def setup(name: str, action: str, job: str) -> dict[str, Any]:
         wf = workflows(generated[name])[".github/workflows/ci.yml"]

@@ -161,6 +161,22 @@ class Command:
     comment: str | None = None
 
 
+# Cargo subcommands the runners do not ship, by subcommand: the crate that provides each.
+_CARGO_SUBCOMMAND_CRATES = {"nextest": "cargo-nextest", "deny": "cargo-deny"}
+
+
+def _install_cargo_subcommands(commands: list[Command]) -> list[Command]:
+    """`commands` preceded by an install step for each third-party cargo subcommand they use."""
+    text = "\n".join(c.run for c in commands)
+    crates: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        crate = _CARGO_SUBCOMMAND_CRATES.get(words[1]) if words[:1] == ["cargo"] and len(words) > 1 else None
+        if crate and crate not in crates and f"cargo install --locked {crate}" not in text:
+            crates.append(crate)
+    return [Command(f"Install {c}", f"cargo install --locked {c}") for c in crates] + commands
+
+
 @dataclass
 class StackPlan:
     """Everything the emitters need for one stack."""
@@ -678,6 +694,10 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         # Without a dev extra or group to install, tools run by bare name are installed next to the project.
         plan.py_tools = _pip_tools(plan.test, ["pytest"])
         plan.lint_py_tools = _pip_tools(plan.lint, list(_PY_LINT))
+
+    if toolchain == "rust":
+        plan.test = _install_cargo_subcommands(plan.test)
+        plan.lint = _install_cargo_subcommands(plan.lint)
 
     # Build.
     if build_commands:
