@@ -5,21 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from detect_fixtures import run_detector
+
 from autodevops.engine.detect import elixir
 from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
-from autodevops.engine.source import LocalDir
 
 TODAY = dt.date(2026, 11, 26)  # Elixir 1.16-1.20 receive security fixes
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    ctx = Context(LocalDir(root), TODAY)
-    return elixir.detect(ctx), ctx
+    return run_detector(elixir.detect, root, files, TODAY)
 
 
 MIX = """defmodule Shop.MixProject do

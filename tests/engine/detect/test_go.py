@@ -5,21 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from detect_fixtures import run_detector
+
 from autodevops.engine.detect import go
 from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
-from autodevops.engine.source import LocalDir
 
 TODAY = dt.date(2026, 11, 26)  # supported Go releases in the runtime table: 1.26 and 1.27
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    ctx = Context(LocalDir(root), TODAY)
-    return go.detect(ctx), ctx
+    return run_detector(go.detect, root, files, TODAY)
 
 
 GO_MOD = (

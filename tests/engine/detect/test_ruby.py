@@ -5,21 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from detect_fixtures import run_detector
+
 from autodevops.engine.detect import ruby
 from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
-from autodevops.engine.source import LocalDir
 
 TODAY = dt.date(2026, 11, 26)  # Ruby 3.3, 3.4 and 4.0 are supported; 3.2 ended in March 2026
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    ctx = Context(LocalDir(root), TODAY)
-    return ruby.detect(ctx), ctx
+    return run_detector(ruby.detect, root, files, TODAY)
 
 
 def test_an_end_of_life_required_ruby_version_stays_in_the_matrix_with_a_finding(tmp_path: Path) -> None:

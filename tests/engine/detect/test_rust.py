@@ -5,21 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from detect_fixtures import run_detector
+
 from autodevops.engine.detect import rust
 from autodevops.engine.detect.base import Context
 from autodevops.engine.model import Stack
-from autodevops.engine.source import LocalDir
 
 TODAY = dt.date(2026, 11, 26)
 
 
 def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    ctx = Context(LocalDir(root), TODAY)
-    return rust.detect(ctx), ctx
+    return run_detector(rust.detect, root, files, TODAY)
 
 
 def crate(name: str, extra: str = "") -> str:
