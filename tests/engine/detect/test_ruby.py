@@ -115,6 +115,30 @@ def test_no_declared_version_proposes_every_supported_line(tmp_path: Path) -> No
     assert stack.provenance["versions"].confidence == 0.5
 
 
+def test_gems_gated_on_ruby_version_reveal_the_oldest_line_the_bundle_runs_on(tmp_path: Path) -> None:
+    gemfile = (
+        "gem 'rspec'\n"
+        "gem 'simplecov' if RUBY_VERSION >= '3.2'\n"
+        "gem 'ruby-lsp' if RUBY_VERSION >= \"3.0\"  # not on 2.x\n"
+        "# gem 'old' if RUBY_VERSION < '2.5'\n"
+    )
+    (stack,), ctx = analyze(tmp_path, {"Gemfile": gemfile})
+    # Resolved on Rubies older than 3.0 too: 2.7 is the line before it.
+    assert stack.versions == ["2.7", "3.0", "3.1", "3.2", "3.3", "3.4", "4.0"]
+    provenance = stack.provenance["versions"]
+    assert provenance.confidence == 0.6
+    assert (provenance.evidence[0].file, provenance.evidence[0].line) == ("Gemfile", 3)
+    assert any(f.code == "eol-runtime" for f in ctx.findings)
+
+
+def test_an_inclusive_upper_gate_or_a_declared_floor_decides_instead(tmp_path: Path) -> None:
+    (gated,), _ = analyze(tmp_path / "gated", {"Gemfile": "gem 'rspec'\ngem 'x' if RUBY_VERSION <= '3.1'\n"})
+    assert gated.versions == ["3.1", "3.2", "3.3", "3.4", "4.0"]
+    declared = {"Gemfile": "ruby '>= 3.3'\ngem 'rspec'\ngem 'x' if RUBY_VERSION >= '3.0'\n"}
+    (stack,), _ = analyze(tmp_path / "declared", declared)
+    assert stack.versions == ["3.3", "3.4", "4.0"]
+
+
 def test_a_nested_bundle_without_a_ruby_of_its_own_takes_the_enclosing_matrix(tmp_path: Path) -> None:
     stacks, _ = analyze(
         tmp_path,

@@ -2,8 +2,9 @@
 
 Versions: a pinned interpreter (`.ruby-version`, `ruby` in `.tool-versions`, an exact `ruby "3.3.0"` in the
 Gemfile) wins; otherwise every Ruby line from the declared floor (Gemfile `ruby ">= 3.1"`, gemspec
-`required_ruby_version`) through the newest, end-of-life floors included and reported; with no floor, the lines
-supported on the analysis date. JRuby/TruffleRuby join that matrix when the Gemfile provides for them.
+`required_ruby_version`) through the newest, end-of-life floors included and reported. With no declared floor, a
+Gemfile that gates gems on `RUBY_VERSION` still tells which old lines it runs on; with neither, the lines supported
+on the analysis date. JRuby/TruffleRuby join that matrix when the Gemfile provides for them.
 
 Tests: RSpec (`.rspec`, `spec/`, the rspec gem) or Minitest (`test/`, the minitest gem); the entry point is
 `bundle exec rake` when a Rakefile exists (its default task is the project's test run), else the runner itself.
@@ -11,8 +12,10 @@ Tests: RSpec (`.rspec`, `spec/`, the rspec gem) or Minitest (`test/`, the minite
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
@@ -201,13 +204,46 @@ def _versions(
             check_pin(b, "ruby", version, pin_ev, spec, spec_ev, flavor="gem")
         pinned(b, "ruby", version, pin_ev)
         return
+    gemfiles = _gemfiles(ctx, manifest, gemfile)
     for spec, spec_ev in requirements:
         if matrix(b, "ruby", spec, spec_ev, flavor="gem", label=f"ruby {spec!r}"):
             break
     else:
-        matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=UNDECLARED_CONFIDENCE)
-    for engine, engine_ev in _engines(_gemfiles(ctx, manifest, gemfile)):
+        gate = _version_gate_floor(gemfiles, ctx.today)
+        if not (gate and matrix(b, "ruby", f">= {gate[0]}", gate[1], flavor="gem", label=gate[2], confidence=0.6)):
+            matrix(b, "ruby", None, ev(manifest), label="no declared Ruby version", confidence=UNDECLARED_CONFIDENCE)
+    for engine, engine_ev in _engines(gemfiles):
         b.add("versions", [engine], 0.6, engine_ev, why="the Gemfile provides for this Ruby implementation")
+
+
+_RUBY_VERSION_GATE = re.compile(
+    r"""RUBY_VERSION\)?\s*(>=|<=|>|<)\s*(?:Gem::Version\.new\(\s*)?["'](\d+\.\d+)(?:\.\d+)*["']"""
+)
+
+
+def _version_gate_floor(gemfiles: list[tuple[str, str]], today: dt.date) -> tuple[str, Evidence, str] | None:
+    """The oldest Ruby line a Gemfile provides for when nothing declares a floor: a gem gated on
+    `RUBY_VERSION >= '3.0'` (or `< '3.0'`) means the bundle is also resolved on Rubies older than 3.0, so the
+    line just before the lowest such threshold is supported (for `> '3.0'` or `<= '3.0'`, 3.0 itself). Returns
+    the floor, its evidence and a label for findings."""
+    best: tuple[tuple[int, ...], str, Evidence, str] | None = None
+    for path, text in gemfiles:
+        for i, line in enumerate(text.splitlines(), 1):
+            code = line.split("#")[0]
+            for m in _RUBY_VERSION_GATE.finditer(code):
+                operator, threshold = m.group(1), m.group(2)
+                if operator in (">", "<="):
+                    floor: str | None = threshold
+                else:
+                    older = runtimes.supported_versions("ruby", f"< {threshold}", today, include_eol=True, flavor="gem")
+                    floor = older[-1] if older else None
+                if floor is None:
+                    continue
+                key = tuple(int(part) for part in floor.split("."))
+                if best is None or key < best[0]:
+                    evidence = ev(path, key="RUBY_VERSION", line=i, excerpt=code.strip())
+                    best = (key, floor, evidence, f"a gem gated on RUBY_VERSION {operator} {threshold!r}")
+    return best[1:] if best else None
 
 
 # Other Ruby implementations a bundle provides for, by the names ruby/setup-ruby installs them under (the
