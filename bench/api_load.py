@@ -6,6 +6,10 @@ log level warning, no access log). The platform runs with `AUTODEVOPS_ENV=produc
 stack, rate limiting on Redis (limits raised so they never trigger, but still counted), bearer-token
 authentication and row-level security, against a fresh database seeded through the API.
 
+A third server, `api_floor.py`, does the same I/O as the platform's endpoint (rate limits in Redis, token
+authentication and the page under row-level security in one transaction) with no framework at all: the
+throughput no implementation of this request can beat on the machine, measured in the same run.
+
 The load generator is a small keep-alive HTTP/1.1 client on asyncio (uvloop when installed): each of
 `--connections` connections sends one request at a time for `--duration` seconds. Rounds alternate between
 the two servers to even out noise on a shared machine. It prints requests/s, latency percentiles and the
@@ -44,6 +48,9 @@ BIN = Path(sys.executable).parent
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROWS = 50
+API = "GET /api/v1/repositories (auth)"
+BARE = "GET /hello (bare FastAPI)"
+FLOOR = "same I/O, no framework (floor)"
 
 
 def hello() -> FastAPI:
@@ -65,10 +72,15 @@ class Result:
     errors: int = 0
     elapsed: float = 0.0
     server_cpu: float = 0.0  # CPU seconds the server process used while measured
+    postgres_cpu: float = 0.0  # CPU seconds PostgreSQL used while measured
+    redis_cpu: float = 0.0  # and Redis
+
+    def ms_per_request(self, cpu: float) -> float:
+        return cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
 
     @property
     def cpu_ms_per_request(self) -> float:
-        return self.server_cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
+        return self.ms_per_request(self.server_cpu)
 
     @property
     def rps(self) -> float:
@@ -126,6 +138,20 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def services_cpu_seconds() -> dict[tuple[str, int], float]:
+    """CPU time of every PostgreSQL and Redis process on the machine, by (name, pid): backends come and go."""
+    out: dict[tuple[str, int], float] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                name = (proc / "comm").read_text().strip()
+                if name in ("postgres", "redis-server"):
+                    out[(name, int(proc.name))] = process_cpu_seconds(int(proc.name))
+            except OSError:
+                continue
+    return out
+
+
 async def run_load(
     name: str, port: int, path: str, headers: dict[str, str], duration: float, connections: int, pid: int
 ) -> Result:
@@ -135,12 +161,19 @@ async def run_load(
     result = Result(name)
     warm_up = time.perf_counter() + min(2.0, duration / 4)
     await asyncio.gather(*(_connection(port, request, warm_up, result, False) for _ in range(connections)))
-    cpu_before = process_cpu_seconds(pid)
+    cpu_before, services_before = process_cpu_seconds(pid), services_cpu_seconds()
     started = time.perf_counter()
     deadline = started + duration
     await asyncio.gather(*(_connection(port, request, deadline, result, True) for _ in range(connections)))
     result.elapsed = time.perf_counter() - started
     result.server_cpu = process_cpu_seconds(pid) - cpu_before
+    services_after = services_cpu_seconds()
+    for (name, pid_), cpu in services_after.items():
+        used = cpu - services_before.get((name, pid_), 0.0)
+        if name == "postgres":
+            result.postgres_cpu += used
+        else:
+            result.redis_cpu += used
     return result
 
 
@@ -189,7 +222,7 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
-def platform_env(database: str, role: str, password: str, key_prefix: str) -> dict[str, str]:
+def platform_env(database: str, role: str, password: str, key_prefix: str, connections: int = 16) -> dict[str, str]:
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     env = {name: value for name, value in os.environ.items() if not name.startswith("AUTODEVOPS_")}
     env.update(
@@ -201,6 +234,8 @@ def platform_env(database: str, role: str, password: str, key_prefix: str) -> di
             "AUTODEVOPS_REDIS_URL": REDIS_URL,
             "AUTODEVOPS_TOKEN_ENCRYPTION_KEY": f"bench:{key}",
             "AUTODEVOPS_LOG_LEVEL": "WARNING",
+            # A connection per concurrent request: overflow connections would be opened and closed per request.
+            "AUTODEVOPS_DATABASE_POOL_SIZE": str(max(10, connections)),
             # Counted on every request, never reached: the benchmark measures the cost, not the refusal.
             "AUTODEVOPS_RATE_LIMIT_PER_USER": "100000000/minute",
             "AUTODEVOPS_RATE_LIMIT_PER_IP": "100000000/minute",
@@ -238,26 +273,31 @@ def seed(port: int, token: str) -> None:
 def report(results: dict[str, list[Result]]) -> None:
     print(
         f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}"
-        f" {'server CPU ms/req':>18}"
+        f" {'CPU ms/req: server':>18} {'PostgreSQL':>10} {'Redis':>6}"
     )
     summary: dict[str, Result] = {}
     for name, rounds in results.items():
         merged = Result(name, [x for r in rounds for x in r.latencies], sum(r.errors for r in rounds))
         merged.elapsed = sum(r.elapsed for r in rounds)
         merged.server_cpu = sum(r.server_cpu for r in rounds)
+        merged.postgres_cpu = sum(r.postgres_cpu for r in rounds)
+        merged.redis_cpu = sum(r.redis_cpu for r in rounds)
         summary[name] = merged
         print(
             f"{name:<34} {merged.rps:>9.0f} {merged.percentile(0.50):>8.2f} {merged.percentile(0.99):>8.2f}"
             f" {merged.errors:>7} {len(merged.latencies):>9} {merged.cpu_ms_per_request:>18.2f}"
+            f" {merged.ms_per_request(merged.postgres_cpu):>10.2f} {merged.ms_per_request(merged.redis_cpu):>6.2f}"
         )
         per_round = ", ".join(f"{r.rps:.0f}" for r in rounds)
         print(f"{'':<34} rounds req/s: {per_round}")
-    api, bare = summary["GET /api/v1/repositories (auth)"], summary["GET /hello (bare FastAPI)"]
-    ratio = api.rps / bare.rps if bare.rps else 0.0
-    print(f"\nthroughput ratio api/bare: {ratio:.1%} (target >= 50%)")
+    api, bare, floor = summary[API], summary[BARE], summary[FLOOR]
+    print(f"\nthroughput ratio api/bare: {api.rps / bare.rps:.1%} (target >= 50%)")
+    print(f"throughput ratio floor/bare: {floor.rps / bare.rps:.1%} (the same I/O without a framework)")
+    print(f"throughput ratio api/floor: {api.rps / floor.rps:.1%}")
     # On a shared machine throughput follows the CPU share each server happened to get; CPU per request
-    # does not, so this second ratio is the one to compare across runs.
+    # does not, so these ratios are the ones to compare across runs.
     print(f"server CPU per request ratio bare/api: {bare.cpu_ms_per_request / api.cpu_ms_per_request:.1%}")
+    print(f"server CPU per request ratio floor/api: {floor.cpu_ms_per_request / api.cpu_ms_per_request:.1%}")
 
 
 def main() -> None:
@@ -270,8 +310,8 @@ def main() -> None:
     run_id = uuid.uuid4().hex[:8]
     database, role, password = f"autodevops_bench_{run_id}", f"autodevops_bench_app_{run_id}", secrets.token_hex(16)
     key_prefix = f"bench-ratelimit-{run_id}"
-    env = platform_env(database, role, password, key_prefix)
-    api_port, hello_port = free_port(), free_port()
+    env = platform_env(database, role, password, key_prefix, args.connections)
+    api_port, hello_port, floor_port = free_port(), free_port(), free_port()
     uvicorn_options = ["--log-level", "warning", "--no-access-log"]
 
     asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
@@ -284,19 +324,25 @@ def main() -> None:
             sys.executable, "-m", "uvicorn", "--factory", "api_load:hello", "--app-dir", str(ROOT / "bench"),
             "--host", "127.0.0.1", "--port", str(hello_port), *uvicorn_options,
         ]  # fmt: skip
+        floor_command = [
+            sys.executable, "-m", "uvicorn", "--factory", "api_floor:app", "--app-dir", str(ROOT / "bench"),
+            "--host", "127.0.0.1", "--port", str(floor_port), *uvicorn_options,
+        ]  # fmt: skip
         with (
             server(api_command, env, api_port, "/health") as api_pid,
             server(hello_command, env, hello_port, "/hello") as hello_pid,
+            server(floor_command, env, floor_port, "/health") as floor_pid,
         ):
             seed(api_port, token)
             auth = {"Authorization": f"Bearer {token}"}
-            results: dict[str, list[Result]] = {"GET /api/v1/repositories (auth)": [], "GET /hello (bare FastAPI)": []}
+            results: dict[str, list[Result]] = {API: [], BARE: [], FLOOR: []}
 
             async def measure() -> None:
                 for _ in range(args.rounds):
                     for name, port, pid, path, headers in (
-                        ("GET /hello (bare FastAPI)", hello_port, hello_pid, "/hello", {}),
-                        ("GET /api/v1/repositories (auth)", api_port, api_pid, "/api/v1/repositories", auth),
+                        (BARE, hello_port, hello_pid, "/hello", {}),
+                        (API, api_port, api_pid, "/api/v1/repositories", auth),
+                        (FLOOR, floor_port, floor_pid, "/api/v1/repositories", auth),
                     ):
                         results[name].append(
                             await run_load(name, port, path, headers, args.duration, args.connections, pid)

@@ -23,7 +23,8 @@ How the policies decide (functions created by `create_rls_functions()` in the fi
   background organization. It is `SECURITY DEFINER` (runs as the owner role, which bypasses RLS) so a policy
   on `organization_members` can read memberships without recursing into itself. Policies call it as
   `(SELECT app_organization_ids())::uuid[]`, a scalar sub-select that PostgreSQL evaluates once per
-  statement (an InitPlan), not once per row.
+  statement (an InitPlan), not once per row. Migration 0008 rewrites it in PL/pgSQL, which keeps its query
+  plan per connection (a SQL-language function that cannot be inlined is planned again on every call).
 
 The owner role that runs migrations must be a superuser or have BYPASSRLS (`autodevops migrate` checks it):
 the definer functions rely on it.

@@ -205,6 +205,18 @@ async def test_sql_organization_context_sees_exactly_that_organization(database:
             await session.execute(text(FORGED_INSERTS["jobs"]), {"org": a.tenant.organization_id})
 
 
+async def test_sql_user_and_organization_contexts_see_the_union_once(database: Database, two_tenants: Any) -> None:
+    a, b = two_tenants
+    visible = text("SELECT app_organization_ids()")
+    async with tenant_session(database, user_id=a.tenant.user_id, organization_id=b.tenant.organization_id) as session:
+        assert sorted(await session.scalar(visible)) == sorted([a.tenant.organization_id, b.tenant.organization_id])
+        orgs = set((await session.scalars(text("SELECT organization_id FROM repositories"))).all())
+        assert orgs == {a.tenant.organization_id, b.tenant.organization_id}
+    # The user's own organization as the background one too: listed once.
+    async with tenant_session(database, user_id=a.tenant.user_id, organization_id=a.tenant.organization_id) as session:
+        assert await session.scalar(visible) == [a.tenant.organization_id]
+
+
 async def test_sql_cannot_join_another_organization_as_first_owner(database: Database, two_tenants: Any) -> None:
     # The bootstrap policy only lets a creator become owner of an organization that has no member yet.
     a, b = two_tenants
