@@ -118,8 +118,8 @@ def test_no_declared_version_proposes_every_supported_line(tmp_path: Path) -> No
 def test_gems_gated_on_ruby_version_reveal_the_oldest_line_the_bundle_runs_on(tmp_path: Path) -> None:
     gemfile = (
         "gem 'rspec'\n"
-        "gem 'simplecov' if RUBY_VERSION >= '3.2'\n"
-        "gem 'ruby-lsp' if RUBY_VERSION >= \"3.0\"  # not on 2.x\n"
+        "gem 'ruby-lsp' if Gem::Version.new(RUBY_VERSION) >= Gem::Version.new('3.0.0')  # not on 2.x\n"
+        "gem 'simplecov' if RUBY_VERSION >= \"3.2\"\n"
         "# gem 'old' if RUBY_VERSION < '2.5'\n"
     )
     (stack,), ctx = analyze(tmp_path, {"Gemfile": gemfile})
@@ -127,7 +127,7 @@ def test_gems_gated_on_ruby_version_reveal_the_oldest_line_the_bundle_runs_on(tm
     assert stack.versions == ["2.7", "3.0", "3.1", "3.2", "3.3", "3.4", "4.0"]
     provenance = stack.provenance["versions"]
     assert provenance.confidence == 0.6
-    assert (provenance.evidence[0].file, provenance.evidence[0].line) == ("Gemfile", 3)
+    assert (provenance.evidence[0].file, provenance.evidence[0].line) == ("Gemfile", 2)
     assert any(f.code == "eol-runtime" for f in ctx.findings)
 
 
