@@ -119,6 +119,17 @@ def test_projects_without_a_solution_form_one_stack(tmp_path: Path) -> None:
     assert stack.build_commands == ["dotnet build src/App/App.csproj --configuration Release"]
 
 
+def test_a_sample_solution_in_a_test_directory_is_test_data(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "tests/syntax-tests/source/XML/console.csproj": csproj("<TargetFramework>net9.0</TargetFramework>"),
+            "tests/syntax-tests/source/XML/solution.slnx": '<Solution><Project Path="console.csproj" /></Solution>',
+        },
+    )
+    assert stacks == []
+
+
 def test_local_tools_declare_the_formatter(tmp_path: Path) -> None:
     (stack,), _ = analyze(
         tmp_path,

@@ -79,6 +79,22 @@ def test_every_module_is_a_stack_but_fixtures_and_vendored_code_are_not(tmp_path
     assert demo.build_commands == []  # an example program is not a deliverable
 
 
+def test_sample_projects_in_test_directories_are_test_data(tmp_path: Path) -> None:
+    # A language tool's tests read sample projects; none of them is built by CI on its own.
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "go.mod": "module example.com/tool\n\ngo 1.25\n",
+            "tests/syntax-tests/source/Go/go.mod": "module hugeparam\n\ngo 1.25\n",
+            "tests/syntax-tests/source/Go/main.go": "package main\n",
+            "test/e2e/go.mod": "module e2e\n\ngo 1.25\n",
+            "integration_test/go.mod": "module example.com/tool/integration\n\ngo 1.25\n",
+            "integration_test/main_test.go": "package integration\n",
+        },
+    )
+    assert sorted(s.path for s in stacks) == [".", "integration_test"]
+
+
 def test_go_work_makes_one_stack_of_the_modules_it_uses(tmp_path: Path) -> None:
     stacks, _ = analyze(
         tmp_path,

@@ -3,7 +3,8 @@
 - `StackBuilder` sets a `Stack` field together with its provenance, so no value is ever recorded without the
   file and key it came from.
 - `is_project_path` decides which manifests can be project roots: manifests inside vendored code, test
-  fixtures or dependency caches are somebody else's project, not this repository's.
+  fixtures, test directories or dependency caches are somebody else's project (or a sample of one), not this
+  repository's.
 - `matrix` turns a declared range into the version matrix through the runtime table; `pinned` records a pin;
   `check_pin` reports a pin the declared range excludes; end-of-life versions become findings.
 - `index` holds per-analysis lookups (source files by extension, directories containing them) so that no
@@ -72,13 +73,25 @@ NON_PROJECT_DIRS = frozenset(
     }
 )
 
+# Test directories: a manifest inside one is test data (a sample project a test reads, a fixture for a language
+# tool), not a project CI builds on its own. The Python and Node detectors apply the same rule to theirs.
+# Exact names only: `integration_test/`, `test_suite/` or `maven-tests/` hold real projects.
+TEST_DIRS = frozenset({"test", "tests", "spec", "specs", "__tests__"})
+
 # Path segments that mark template sources (cookiecutter, generator templates) rather than real projects.
 _TEMPLATE_MARKERS = ("{{", "{%", "$")
 
 
-def is_project_path(path: str, *, extra: Iterable[str] = ()) -> bool:
-    """Whether the manifest at `path` may be a project root (not vendored, not a fixture, not a cache)."""
-    return _project_dir(path.rpartition("/")[0] or ".", frozenset(extra))
+def is_project_path(path: str, *, extra: Iterable[str] = (), allow_test_dirs: bool = False) -> bool:
+    """Whether the manifest at `path` may be a project root: not vendored, not a fixture, not a cache and,
+    unless `allow_test_dirs` (ecosystems whose test projects live in `tests/`), not inside a test directory."""
+    directory = path.rpartition("/")[0] or "."
+    return _project_dir(directory, frozenset(extra)) and (allow_test_dirs or not in_test_dir(path))
+
+
+def in_test_dir(path: str) -> bool:
+    """Whether repo path `path` lies inside a test directory (`tests/`, `spec/`, ...)."""
+    return any(part.lower() in TEST_DIRS for part in path.split("/")[:-1])
 
 
 @functools.lru_cache(maxsize=65536)
@@ -265,7 +278,8 @@ class _Index:
         for e in ctx.entries:
             dot = e.path.rfind(".")
             ext = e.path[dot:].lower() if dot > 0 else ""
-            if ext in INDEXED_EXTS and is_project_path(e.path):
+            # Source files of test directories count (they are the project's tests); only manifests do not.
+            if ext in INDEXED_EXTS and _project_dir(e.path.rpartition("/")[0] or ".", frozenset()):
                 self.by_ext[ext].append(e)
         for entries in self.by_ext.values():
             entries.sort(key=lambda e: e.path)

@@ -20,6 +20,7 @@ from autodevops.engine.detect.builder import (
     ancestors,
     ev,
     files_under,
+    in_test_dir,
     is_project_path,
     is_under,
     join,
@@ -42,7 +43,8 @@ def _local(tag: str) -> str:
 
 
 def detect(ctx: Context) -> list[Stack]:
-    projects = [p for p in ctx.find_matching(_PROJECT) if is_project_path(p)]
+    # Test projects live in `tests/`; a solution there is a sample a test reads.
+    projects = [p for p in ctx.find_matching(_PROJECT) if is_project_path(p, allow_test_dirs=True)]
     if not projects:
         return []
     solutions = [p for p in ctx.find_matching(_SOLUTION) if is_project_path(p)]
@@ -64,7 +66,9 @@ def detect(ctx: Context) -> list[Stack]:
         covered[sln] = members
         claimed.update(members)
     stacks = [_stack(ctx, Context.dirname(sln), sln, members) for sln, members in covered.items()]
-    rest = [p for p in projects if p not in claimed]
+    # Outside a solution, a project in a test directory counts only when it is named as a test project:
+    # anything else there is test data (a sample project a test reads, often not even well-formed).
+    rest = [p for p in projects if p not in claimed and (not in_test_dir(p) or _named_as_test(p))]
     if rest:
         common = posixpath.commonpath([Context.dirname(p) for p in rest]) if len(rest) > 1 else Context.dirname(rest[0])
         stacks.append(_stack(ctx, common or ".", None, rest))
@@ -138,11 +142,16 @@ class _Project:
             return True
         if any(p in TEST_PACKAGES or p.startswith(("xunit.", "nunit3", "mstest.")) for p in self.packages):
             return True
-        name = posixpath.basename(self.path).rsplit(".", 1)[0].lower()
-        # By name only as a last resort, and never for fuzzing or benchmark harnesses named "...Tests".
-        if "fuzz" in name or "benchmark" in name:
-            return False
-        return name.endswith((".tests", ".test", ".unittests", ".integrationtests", "tests"))
+        # By name only as a last resort.
+        return _named_as_test(self.path)
+
+
+def _named_as_test(path: str) -> bool:
+    """`App.Tests.csproj`, `AppTests.fsproj`...; never fuzzing or benchmark harnesses named "...Tests"."""
+    name = posixpath.basename(path).rsplit(".", 1)[0].lower()
+    if "fuzz" in name or "benchmark" in name:
+        return False
+    return name.endswith((".tests", ".test", ".unittests", ".integrationtests", "tests"))
 
 
 def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) -> Stack:

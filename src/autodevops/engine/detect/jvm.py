@@ -87,7 +87,8 @@ _SOURCE_SET = re.compile(r"(^|/)src/(main|test|it|integrationTest|testFixtures)/
 
 
 def _is_build_root(path: str) -> bool:
-    return is_project_path(path) and not _SOURCE_SET.search(path)
+    # Gradle and Maven builds may keep test modules in `tests/`: they are part of the build, not test data.
+    return is_project_path(path, allow_test_dirs=True) and not _SOURCE_SET.search(path)
 
 
 # ---- Maven -------------------------------------------------------------------------------------------------
