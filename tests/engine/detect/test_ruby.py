@@ -191,10 +191,12 @@ def test_a_bundle_of_mobile_or_docs_tooling_is_not_a_ruby_project(tmp_path: Path
     stacks, _ = analyze(
         tmp_path,
         {
-            "Gemfile": "source 'https://rubygems.org'\ngem 'fastlane'\ngem 'cocoapods'\n",
+            # A Swift library's bundle: CocoaPods and its documentation generator.
+            "Gemfile": 'source "https://rubygems.org"\n\ngem "cocoapods"\ngem "jazzy"\n',
             "Gemfile.lock": "",
             "docs/Gemfile": "gem 'github-pages'\ngem 'jekyll-feed'\n",
             "ios/Podfile": "",
+            "app/Gemfile": "source 'https://rubygems.org'\ngem 'fastlane'\ngem 'cocoapods'\n",
         },
     )
     assert stacks == []

@@ -177,7 +177,20 @@ def _gemfiles(ctx: Context, manifest: str, text: str) -> list[tuple[str, str]]:
 
 
 TOOLING_GEMS = frozenset(
-    {"jekyll", "github-pages", "fastlane", "cocoapods", "danger", "xcpretty", "xcodeproj", "slather", "license_finder"}
+    {
+        "jekyll",
+        "github-pages",
+        "fastlane",
+        "cocoapods",
+        "danger",
+        "xcpretty",
+        "xcodeproj",
+        "slather",
+        "license_finder",
+        "jazzy",
+        "xcode-install",
+        "xcov",
+    }
 )
 _TOOLING_PREFIXES = ("jekyll-", "fastlane-plugin-", "danger-", "cocoapods-")
 
