@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 
-from autodevops.ratelimit import _ACQUIRE_AND_COUNT
+from autodevops.ratelimit import ACQUIRE_AND_COUNT
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,7 +55,7 @@ class Floor:
         size = int(os.environ["AUTODEVOPS_DATABASE_POOL_SIZE"])
         self.pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size)
         self.redis = aioredis.from_url(os.environ["AUTODEVOPS_REDIS_URL"])
-        self.acquire = self.redis.register_script(_ACQUIRE_AND_COUNT.encode())
+        self.acquire = self.redis.register_script(ACQUIRE_AND_COUNT.encode())
 
     async def hit(self, key: str) -> None:
         await self.acquire([f"{self.prefix}:{key}"], [repr(time.time()), _LIMIT, _WINDOW_SECONDS])

@@ -61,7 +61,7 @@ class LimitState:
 # (`moving_window`: how many entries are still in the window, and the oldest of them), in a single script.
 # Returns {allowed (0/1), entries in the window, oldest entry's timestamp as a string (Lua numbers are
 # truncated to integers on the way out)}.
-_ACQUIRE_AND_COUNT = """
+ACQUIRE_AND_COUNT = """
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
@@ -110,7 +110,7 @@ class RateLimiter:
         )
         self.strategy = MovingWindowRateLimiter(self.storage)
         bridge = cast(RedispyBridge, self.storage.bridge)
-        self._acquire = bridge.get_connection().register_script(_ACQUIRE_AND_COUNT.encode())
+        self._acquire = bridge.get_connection().register_script(ACQUIRE_AND_COUNT.encode())
         self.per_ip = parse(settings.rate_limit_per_ip)
         self.per_user = parse(settings.rate_limit_per_user)
         self.enabled = settings.rate_limit_enabled
