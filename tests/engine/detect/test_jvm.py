@@ -101,6 +101,28 @@ def test_compiler_plugin_release_is_read(tmp_path: Path) -> None:
     assert stack.versions == ["17"]
 
 
+def enforced(release: str, jdks: str) -> str:
+    return pom(
+        f"<artifactId>lib</artifactId><properties><maven.compiler.release>{release}</maven.compiler.release>"
+        "</properties><build><plugins><plugin><artifactId>maven-enforcer-plugin</artifactId><executions><execution>"
+        f"<configuration><rules><requireJavaVersion><version>{jdks}</version></requireJavaVersion></rules>"
+        "</configuration></execution></executions></plugin></plugins></build>"
+    )
+
+
+def test_an_enforcer_rule_refusing_the_release_jdk_decides_which_jdks_build(tmp_path: Path) -> None:
+    # Compiled for Java 8, but the build's plugins need JDK 17 to 21: a Java 8 job could never build it.
+    (bounded,), _ = analyze(tmp_path / "bounded", {"pom.xml": enforced("8", "[17,22)")})
+    assert bounded.versions == ["17", "21"]
+    assert bounded.provenance["versions"].evidence[0].key == "maven-enforcer-plugin.requireJavaVersion"
+    # An open range: the lowest JDK it accepts.
+    (open_range,), _ = analyze(tmp_path / "open", {"pom.xml": enforced("1.8", "[11,)")})
+    assert open_range.versions == ["11"]
+    # A rule the release's own JDK satisfies ("at least the Java we compile for") changes nothing.
+    (floor,), _ = analyze(tmp_path / "floor", {"pom.xml": enforced("17", "17")})
+    assert floor.versions == ["17"]
+
+
 def test_gradle_kotlin_build_with_included_build_logic(tmp_path: Path) -> None:
     stacks, ctx = analyze(
         tmp_path,

@@ -10,6 +10,8 @@ Versions: the Java release the build compiles for (`maven.compiler.release/sourc
 `JavaLanguageVersion.of`, `jvmToolchain`, `JavaVersion.VERSION_x`, `jvmTarget`, in the build scripts, the
 version catalog or the convention plugins of `buildSrc`/`build-logic`), else `.java-version`, `.sdkmanrc`, or a
 `java` pin for asdf or mise. A build that declares none gets the Java releases supported on the analysis date.
+A Maven enforcer `requireJavaVersion` rule that refuses the JDK of that release wins: CI builds on the supported
+releases inside its range (a library compiled for Java 8 whose build needs `[17,22)` is built on 17 and 21).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element
 
+from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
@@ -192,6 +195,7 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
     all_plugins: list[tuple[str, str]] = []  # (artifactId, pom)
     deps: list[tuple[str, str]] = []  # ("group:artifact", pom)
     version: tuple[str, Evidence] | None = None
+    required_jdk: tuple[str, Evidence] | None = None
     root_props = _props(root)
     # The aggregator first: its properties are inherited by the modules, and its Java release governs them.
     for m in sorted(members, key=lambda x: x != pom):
@@ -210,6 +214,8 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
                 deps.append((f"{_resolve(gid, props) or gid}:{aid}", m))
         if version is None:
             version = _maven_java(el, props, m)
+        if required_jdk is None:
+            required_jdk = _enforced_jdk(el, props, m)
     parent = _child(root, "parent")
     parent_id = f"{_text(_child(parent, 'groupId'))}:{_text(_child(parent, 'artifactId'))}"
 
@@ -229,9 +235,12 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
             why="the verify lifecycle packages the application",
         )
     version = _reconcile(b, version, _version_files(ctx, directory))
-    if version:
+    enforced = required_jdk is not None and _set_enforced_jdks(
+        b, *required_jdk, release=version[0] if version else None
+    )
+    if not enforced and version:
         _set_java(b, *version)
-    elif root is not None:
+    elif not enforced and root is not None:
         _undeclared_java(b, ev(pom))
     services_from_deps(b, "java", [d for d, _ in deps], pom, confidence=0.6)
     _frameworks(b, [d for d, _ in deps] + [parent_id], pom)
@@ -267,6 +276,63 @@ def _maven_java(root: Element, props: dict[str, str], pom: str) -> tuple[str, Ev
                     if value:
                         return value, ev(pom, key="maven-toolchains-plugin.jdk.version", excerpt=value)
     return None
+
+
+def _enforced_jdk(root: Element, props: dict[str, str], pom: str) -> tuple[str, Evidence] | None:
+    """The JDK range a `maven-enforcer-plugin` `requireJavaVersion` rule accepts (`[17,22)`, `11`)."""
+    for plugin in _plugins(root):
+        if _text(_child(plugin, "artifactId")) != "maven-enforcer-plugin":
+            continue
+        for el in plugin.iter():
+            if _local(el.tag) == "requireJavaVersion":
+                value = _resolve(_text(_child(el, "version")), props)
+                if value:
+                    return value, ev(pom, key="maven-enforcer-plugin.requireJavaVersion", excerpt=value)
+    return None
+
+
+# One Maven version range: `[17,22)`, `(,11]`, `[21,)`, or a bare version (that version or newer).
+_MAVEN_RANGE = re.compile(r"([\[(])\s*([^,\])]*)\s*,\s*([^\])]*)\s*([\])])|([^,\[\]()]+)")
+
+
+def _in_maven_range(line: int, spec: str) -> bool:
+    """Whether Java release `line` satisfies a Maven version range spec (a union of ranges)."""
+    for m in _MAVEN_RANGE.finditer(spec):
+        if m.group(5):
+            low = _java_line(m.group(5))
+            if low is not None and line >= int(low):
+                return True
+            continue
+        opening, low_text, high_text, closing = m.group(1), m.group(2), m.group(3), m.group(4)
+        low, high = _java_line(low_text) if low_text else None, _java_line(high_text) if high_text else None
+        if low is not None and (line < int(low) or (opening == "(" and line == int(low))):
+            continue
+        if high is not None and (line > int(high) or (closing == ")" and line == int(high))):
+            continue
+        return True
+    return False
+
+
+def _set_enforced_jdks(b: StackBuilder, spec: str, evidence: Evidence, *, release: str | None) -> bool:
+    """When the build's enforcer rule refuses the JDK of the release it compiles for (a library compiled for
+    Java 8 whose plugins need JDK 17), CI must build on the JDKs the rule accepts: every supported release of a
+    bounded range (`[17,22)`: 17 and 21), or the lowest one of an open range. False, changing nothing, when the
+    release's own JDK is accepted or no supported release is."""
+    line = _java_line(release) if release else None
+    if line is not None and _in_maven_range(int(line), spec):
+        return False
+    accepted = [v for v in runtimes.supported_versions("java", None, b.ctx.today) if _in_maven_range(int(v), spec)]
+    if not accepted:
+        return False
+    bounded = all(m.group(5) is None and bool(m.group(3)) for m in _MAVEN_RANGE.finditer(spec))
+    b.set(
+        "versions",
+        accepted if bounded else accepted[:1],
+        0.8,
+        evidence,
+        why="the supported JDKs the build's enforcer rule accepts (it refuses to build on any other)",
+    )
+    return True
 
 
 # ---- Gradle ------------------------------------------------------------------------------------------------
