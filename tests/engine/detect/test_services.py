@@ -52,6 +52,20 @@ def test_service_from_image(image: str, expected: str | None) -> None:
     assert svc.service_from_image(image) == expected
 
 
+def test_store_defaults_nothing_selects_are_not_a_use() -> None:
+    # A Laravel skeleton's .env.example: the stores are the database; Redis and Memcached are only listed.
+    skeleton = (
+        "DB_CONNECTION=sqlite\nSESSION_DRIVER=database\nQUEUE_CONNECTION=database\nCACHE_STORE=database\n"
+        "MEMCACHED_HOST=127.0.0.1\nREDIS_CLIENT=phpredis\nREDIS_HOST=127.0.0.1\nREDIS_PORT=6379\n"
+    )
+    assert svc.services_from_env(skeleton) == []
+    # Once a store selects Redis, or a URL points at it, it is used.
+    assert svc.services_from_env(skeleton.replace("CACHE_STORE=database", "CACHE_STORE=redis")) == [
+        ("redis", "REDIS_CLIENT")
+    ]
+    assert svc.services_from_env(skeleton + "REDIS_URL=redis://cache:6379/0\n") == [("redis", "REDIS_CLIENT")]
+
+
 def test_services_from_env() -> None:
     text = (
         "# comment: redis://ignored\n"

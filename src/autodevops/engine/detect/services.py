@@ -436,19 +436,33 @@ _URL = re.compile(r"\b([a-z][a-z0-9+]*)://", re.I)
 _ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)\s*[=:]\s*(.*)$")
 
 
+# Stores an application switches between by configuration (`CACHE_STORE=redis`, `SESSION_DRIVER=memcached`):
+# their connection keys are often listed with defaults whether or not anything selects them.
+_SELECTABLE: frozenset[Service] = frozenset({"redis", "memcached"})
+_STORE_SELECTOR = re.compile(r"^(?:CACHE|SESSION|QUEUE|BROADCAST)_(?:STORE|DRIVER|CONNECTION|BACKEND)$")
+
+
 def services_from_env(text: str) -> list[tuple[Service, str]]:
     """(service, the line's key or URL scheme) from a dotenv-style or settings text.
 
     Recognizes URLs by scheme (`postgres://`, `redis://`, `amqp://`...), variables by prefix (`REDIS_HOST`,
-    `POSTGRES_DB`...), and driver names assigned to `DB_CONNECTION`/`DATABASE_ENGINE`-like keys.
+    `POSTGRES_DB`...), and driver names assigned to `DB_CONNECTION`/`DATABASE_ENGINE`-like keys. When the file
+    selects its cache, session and queue stores (`CACHE_STORE=database`) and none of them is Redis or Memcached,
+    their `REDIS_HOST`/`MEMCACHED_HOST` defaults are not a use of them (a Laravel `.env.example` lists both).
     """
     out: list[tuple[Service, str]] = []
     seen: set[Service] = set()
+    by_prefix_only: set[Service] = set()
+    selected: list[str] = []
 
-    def add(service: Service, why: str) -> None:
+    def add(service: Service, why: str, *, prefix: bool = False) -> None:
         if service not in seen:
             seen.add(service)
             out.append((service, why))
+            if prefix:
+                by_prefix_only.add(service)
+        elif not prefix:
+            by_prefix_only.discard(service)
 
     for raw in text.splitlines():
         line = raw.strip()
@@ -464,10 +478,15 @@ def services_from_env(text: str) -> list[tuple[Service, str]]:
         key, value = m2.group(1), m2.group(2).strip().strip("'\"").lower()
         for prefix, service in ENV_PREFIXES:
             if key.startswith(prefix) or key == prefix.rstrip("_"):
-                add(service, key)
+                add(service, key, prefix=True)
                 break
+        if _STORE_SELECTOR.match(key) and value:
+            selected.append(value)
         if key.endswith(("_CONNECTION", "_ENGINE", "_DRIVER", "_ADAPTER")) and value:
             word = value.rsplit(".", 1)[-1]
             if word in DRIVER_WORDS:
                 add(DRIVER_WORDS[word], key)
+    if selected:
+        unused = {s for s in by_prefix_only & _SELECTABLE if not any(s in value for value in selected)}
+        out = [(service, why) for service, why in out if service not in unused]
     return out
