@@ -199,6 +199,33 @@ def test_makefile_without_tox_dependency_means_pytest(tmp_path: Path) -> None:
     assert stack.test_commands == ["python -m pytest"]
 
 
+def test_a_makefile_test_target_is_the_entry_point(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ndev = ['pytest']\n"
+    makefile = "BIN = .venv/bin\n\nsetup:\n\tpip install -e .\n\ntest: setup services\n\t$(BIN)/pytest -q\n"
+    (stack,), _ = detect(tmp_path / "pytest", {"pyproject.toml": pyproject, "Makefile": makefile})
+    assert (stack.test_tool, stack.test_commands) == ("pytest", ["make test"])
+    assert (stack.provenance["test_tool"].evidence[0].file, stack.provenance["test_tool"].evidence[0].line) == (
+        "Makefile",
+        6,
+    )
+    # The runner may sit in a prerequisite's recipe; with uv the project's environment must be on PATH.
+    makefile = ".PHONY: test unit\ntest: unit\nunit:\n\tpython runtests.py\n"
+    files = {"pyproject.toml": "[project]\nname='x'\n", "uv.lock": "", "Makefile": makefile}
+    (django_lib,), _ = detect(tmp_path / "uv", files)
+    assert (django_lib.test_tool, django_lib.test_commands) == ("unittest", ["uv run make test"])
+
+
+def test_a_makefile_test_target_running_something_else_is_not_taken(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ndev = ['pytest']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "Makefile": "test:\n\t./scripts/check.sh\n"})
+    assert (stack.test_tool, stack.test_commands) == ("pytest", ["python -m pytest"])
+
+
+def test_a_runtests_script_is_a_django_library_entry_point(tmp_path: Path) -> None:
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "runtests.py": ""})
+    assert (stack.test_tool, stack.test_commands) == ("unittest", ["python runtests.py"])
+
+
 def test_noxfile_means_nox(tmp_path: Path) -> None:
     (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": ""})
     assert (stack.test_tool, stack.test_commands) == ("nox", ["nox"])

@@ -18,7 +18,7 @@ from typing import Any
 from autodevops.engine import runtimes
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
-from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack
+from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
 
 ROOT_MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml")
 # Directories whose Python manifests are never independently tested projects of this repository.
@@ -762,6 +762,39 @@ def _runner_prefix(pm: str) -> str:
     }.get(pm, "")
 
 
+_MAKE_RULE = re.compile(r"^([A-Za-z0-9_.%/-]+(?:[ \t]+[A-Za-z0-9_.%/-]+)*)[ \t]*:(?![=:])([^\n]*)$", re.M)
+
+
+def _make_test_runner(ctx: Context, makefile: str, *, pytest: bool) -> tuple[TestTool, Evidence] | None:
+    """The test runner a Makefile's `test` target runs (its recipe, or one of its prerequisites'), when it is
+    pytest or a unittest-based runner (`runtests.py`, `manage.py test`); None for anything else (tox and nox
+    have their own configuration). `pytest`: whether pytest is installed, for runner scripts that may use it."""
+    text = ctx.text(makefile) or ""
+    recipes: dict[str, tuple[str, str, int]] = {}  # target -> (prerequisites, recipe, line)
+    lines = text.splitlines()
+    for m in _MAKE_RULE.finditer(text):
+        line = text.count("\n", 0, m.start())
+        body = []
+        for following in lines[line + 1 :]:
+            if not following.startswith("\t"):
+                break
+            body.append(following)
+        for target in m.group(1).split():
+            recipes.setdefault(target, (m.group(2), "\n".join(body), line + 1))
+    if "test" not in recipes:
+        return None
+    prerequisites, recipe, line = recipes["test"]
+    run = " ".join([recipe, *(recipes[p][1] for p in prerequisites.split("|")[0].split() if p in recipes)])
+    evidence = Evidence(file=makefile, key="test", line=line)
+    if re.search(r"\b(?:tox|nox)\b", run):
+        return None
+    if re.search(r"\bpy(?:\.)?test\b", run):
+        return "pytest", evidence
+    if re.search(r"runtests\.py|manage\.py\s+test\b|\bunittest\b", run):
+        return ("pytest" if pytest and "runtests" in run else "unittest"), evidence
+    return None
+
+
 def _tox_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
     path = Context.join(root, "tox.ini")
     if ctx.exists(path):
@@ -824,6 +857,7 @@ def _test(
         b.set("test_commands", ["nox"], 0.7, ev)
         return
     makefile = ctx.exists(j("Makefile"))
+    make_test = _make_test_runner(ctx, j("Makefile"), pytest=bool(pytest_cfg or pytest_dep)) if makefile else None
     if tox_cfg and (tox_dep or not makefile):
         conf = 0.85 if tox_dep else 0.65
         evidence = [tox_cfg] + ([tox_dep] if tox_dep else [])
@@ -836,12 +870,24 @@ def _test(
         )
         b.set("test_commands", [f"{prefix}tox" if pm == "uv" and tox_dep else "tox"], conf, *evidence)
         return
+    if make_test:
+        # The project's own entry point: it prepares what the runner needs (fixtures, settings, services).
+        runner, make_ev = make_test
+        b.set("test_tool", runner, 0.75, make_ev, why=f"the Makefile's `test` target runs {runner}")
+        b.set("test_commands", [f"{prefix}make test"], 0.75, make_ev)
+        return
     if pytest_cfg or pytest_dep:
         evidence = [e for e in (pytest_cfg, pytest_dep) if e]
         conf = 0.9 if pytest_cfg and pytest_dep else 0.75
         b.set("test_tool", "pytest", conf, *evidence, why="pytest configuration/dependency")
         cmd = f"{prefix}pytest" if prefix else "python -m pytest"
         b.set("test_commands", [cmd], conf, *evidence)
+        return
+    if ctx.exists(j("runtests.py")):
+        # The Django-library convention: a script that configures settings, then runs Django's test runner.
+        ev = Evidence(file=j("runtests.py"))
+        b.set("test_tool", "unittest", 0.6, ev, why="runtests.py runs Django's (unittest) test runner")
+        b.set("test_commands", [f"{prefix}python runtests.py"], 0.6, ev)
         return
     if ctx.exists(j("manage.py")):
         ev = Evidence(file=j("manage.py"))
