@@ -226,6 +226,17 @@ def test_a_runtests_script_is_a_django_library_entry_point(tmp_path: Path) -> No
     assert (stack.test_tool, stack.test_commands) == ("unittest", ["python runtests.py"])
 
 
+def test_a_django_project_template_is_not_a_project(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='cms'\n[project.optional-dependencies]\ntesting = ['pytest']\n",
+        "cms/project_template/manage.py-tpl": "",
+        "cms/project_template/requirements.txt": "cms>=7\n",
+        "cms/project_template/home/tests.py": "",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.path == "."
+
+
 def test_noxfile_means_nox(tmp_path: Path) -> None:
     (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": ""})
     assert (stack.test_tool, stack.test_commands) == ("nox", ["nox"])

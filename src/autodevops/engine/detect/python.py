@@ -194,7 +194,7 @@ def _roots(ctx: Context) -> list[str]:
         parts = d.split("/")
         if any(p in NON_PROJECT_PARTS or p.startswith(".") for p in parts):
             continue
-        if d in members or not _is_python_root(ctx, d):
+        if d in members or not _is_python_root(ctx, d) or _is_project_template(ctx, d):
             continue
         # A nested project is a separate stack only if it is tested on its own.
         if not _has_own_tests(ctx, d):
@@ -228,6 +228,12 @@ def _is_python_root(ctx: Context, d: str) -> bool:
 def _has_python_sources(ctx: Context, d: str) -> bool:
     prefix = "" if d == "." else d + "/"
     return any(p.startswith(prefix) and p.endswith(".py") for p in ctx.sizes)
+
+
+def _is_project_template(ctx: Context, d: str) -> bool:
+    """A Django `startproject`/`startapp` template (`manage.py-tpl`, `*.py-tpl` files): rendered into projects,
+    never run as one."""
+    return any(name.endswith(".py-tpl") for name in ctx.listdir(d))
 
 
 def _has_own_tests(ctx: Context, d: str) -> bool:
