@@ -94,6 +94,21 @@ def test_services_from_env_example_and_devcontainer(tmp_path: Path) -> None:
     assert a.stacks[0].services == ["rabbitmq", "postgres"]
 
 
+def test_a_front_end_beside_a_back_end_does_not_get_its_database(tmp_path: Path) -> None:
+    package = {"private": True, "scripts": {"test": "jest", "build": "webpack"}, "devDependencies": {"jest": "29"}}
+    a = run(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname='app'\ndependencies=['psycopg2', 'flask']\n",
+            "package.json": json.dumps(package),
+            "package-lock.json": "{}",
+            "docker-compose.yml": "services:\n  db:\n    image: postgres:17\n  cache:\n    image: redis:7\n",
+        },
+    )
+    services = {s.language: s.services for s in a.stacks}
+    assert services == {"python": ["postgres", "redis"], "javascript": []}
+
+
 def test_deploy_hints_and_monorepo(tmp_path: Path) -> None:
     a = run(
         tmp_path,

@@ -233,9 +233,14 @@ def attach_services(ctx: Context, stacks: list[Stack], docker: DockerInfo) -> No
 
     Detectors add driver-based services themselves (they know their dependency lists); this pass adds what the
     repository's environment files say. A compose file counts for the stack whose root (or `.devcontainer`,
-    `docker/`...) holds it; env examples count for the stack at their directory.
+    `docker/`...) holds it; env examples count for the stack at their directory. When several stacks share a
+    root and some of them use database or cache clients, the services are theirs: a front end built beside a
+    back end (a JavaScript stack next to a Python one) does not get the back end's database.
     """
+    with_clients = {stack.path for stack in stacks if stack.services}
     for stack in stacks:
+        if not stack.services and stack.path in with_clients:
+            continue
         found: dict[Service, Evidence] = {}
         for cf in docker.compose_files:
             directory = Context.dirname(cf.path)
