@@ -79,7 +79,7 @@ def test_every_module_is_a_stack_but_fixtures_and_vendored_code_are_not(tmp_path
     assert demo.build_commands == []  # an example program is not a deliverable
 
 
-def test_sample_projects_in_test_directories_are_test_data(tmp_path: Path) -> None:
+def test_sample_projects_in_test_and_documentation_directories_are_not_stacks(tmp_path: Path) -> None:
     # A language tool's tests read sample projects; none of them is built by CI on its own.
     stacks, _ = analyze(
         tmp_path,
@@ -90,6 +90,10 @@ def test_sample_projects_in_test_directories_are_test_data(tmp_path: Path) -> No
             "test/e2e/go.mod": "module e2e\n\ngo 1.25\n",
             "integration_test/go.mod": "module example.com/tool/integration\n\ngo 1.25\n",
             "integration_test/main_test.go": "package integration\n",
+            # A documentation site built with Hugo modules, and a snippet project of the docs.
+            "docs/go.mod": "module example.com/tool/docs\n\ngo 1.25\n",
+            "website/snippets/demo/go.mod": "module demo\n\ngo 1.25\n",
+            "website/snippets/demo/main.go": "package main\n",
         },
     )
     assert sorted(s.path for s in stacks) == [".", "integration_test"]

@@ -3,8 +3,8 @@
 - `StackBuilder` sets a `Stack` field together with its provenance, so no value is ever recorded without the
   file and key it came from.
 - `is_project_path` decides which manifests can be project roots: manifests inside vendored code, test
-  fixtures, test directories or dependency caches are somebody else's project (or a sample of one), not this
-  repository's.
+  fixtures, test or documentation directories or dependency caches are somebody else's project (or a sample of
+  one), not this repository's.
 - `matrix` turns a declared range into the version matrix through the runtime table; `pinned` records a pin;
   `check_pin` reports a pin the declared range excludes; end-of-life versions become findings.
 - `index` holds per-analysis lookups (source files by extension, directories containing them) so that no
@@ -77,16 +77,25 @@ NON_PROJECT_DIRS = frozenset(
 # tool), not a project CI builds on its own. The Python and Node detectors apply the same rule to theirs.
 # Exact names only: `integration_test/`, `test_suite/` or `maven-tests/` hold real projects.
 TEST_DIRS = frozenset({"test", "tests", "spec", "specs", "__tests__"})
+# Documentation directories: their manifests belong to code snippets and documentation sites (a Hugo module, a
+# Writerside snippet project), which CI does not build as projects either. (`examples/` do count.)
+DOC_DIRS = frozenset({"docs", "doc", "documentation", "website", "snippets"})
 
 # Path segments that mark template sources (cookiecutter, generator templates) rather than real projects.
 _TEMPLATE_MARKERS = ("{{", "{%", "$")
 
 
 def is_project_path(path: str, *, extra: Iterable[str] = (), allow_test_dirs: bool = False) -> bool:
-    """Whether the manifest at `path` may be a project root: not vendored, not a fixture, not a cache and,
-    unless `allow_test_dirs` (ecosystems whose test projects live in `tests/`), not inside a test directory."""
+    """Whether the manifest at `path` may be a project root: not vendored, not a fixture, not a cache, not in a
+    documentation directory and, unless `allow_test_dirs` (ecosystems whose test projects live in `tests/`), not
+    inside a test directory."""
     directory = path.rpartition("/")[0] or "."
-    return _project_dir(directory, frozenset(extra)) and (allow_test_dirs or not in_test_dir(path))
+    parts = {part.lower() for part in path.split("/")[:-1]}
+    return (
+        _project_dir(directory, frozenset(extra))
+        and not parts & DOC_DIRS
+        and (allow_test_dirs or not parts & TEST_DIRS)
+    )
 
 
 def in_test_dir(path: str) -> bool:
