@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,6 +110,30 @@ def test_a_front_end_beside_a_back_end_does_not_get_its_database(tmp_path: Path)
     )
     services = {s.language: s.services for s in a.stacks}
     assert services == {"python": ["postgres", "redis"], "javascript": []}
+
+
+def test_the_analysis_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    # Sets of names must never decide an order: generated pipelines are compared byte for byte.
+    package = {
+        "scripts": {"test": "jest"},
+        "dependencies": {"pg": "8", "ioredis": "5", "kafkajs": "2", "mongodb": "6", "amqplib": "0.10"},
+        "devDependencies": {"jest": "29"},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\ndependencies=['psycopg', 'redis', 'pymongo']\n")
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-m", "autodevops", "analyze", "--json", str(tmp_path)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(outputs) == 1
+    (node,) = [s for s in json.loads(outputs.pop())["stacks"] if s["language"] == "javascript"]
+    assert node["services"] == ["rabbitmq", "redis", "kafka", "mongodb", "postgres"]
 
 
 def test_deploy_hints_and_monorepo(tmp_path: Path) -> None:

@@ -241,7 +241,8 @@ def _stack(ctx: Context, root: str, members: set[str]) -> Stack | None:
             Evidence(file=j(has_bundler[0])),
             why="bundler configuration (low confidence)",
         )
-    found = svc.services_from_dependencies("node", deps)
+    # Sorted: `deps` is a set, and its order would follow the interpreter's hash seed from run to run.
+    found = svc.services_from_dependencies("node", sorted(deps))
     if found:
         services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
         b.set("services", services, 0.55, *(Evidence(file=manifest, key=f"dependencies.{n}") for _, n in found))
