@@ -237,6 +237,16 @@ def test_a_django_project_template_is_not_a_project(tmp_path: Path) -> None:
     assert stack.path == "."
 
 
+def test_a_requirements_file_of_tools_in_another_languages_repository_is_not_a_project(tmp_path: Path) -> None:
+    files = {"go.mod": "module x\n\ngo 1.25\n", "main.go": "package main\n", "requirements.txt": "codespell==2.4\n"}
+    stacks, _ = detect(tmp_path / "tools", files)
+    assert stacks == []
+    # With a real dependency, or with Python code to run, it is one.
+    (app,), _ = detect(tmp_path / "app", {**files, "requirements.txt": "codespell==2.4\nrequests\n"})
+    (script,), _ = detect(tmp_path / "script", {**files, "check.py": "import sys\n"})
+    assert app.path == script.path == "."
+
+
 def test_noxfile_means_nox(tmp_path: Path) -> None:
     (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": ""})
     assert (stack.test_tool, stack.test_commands) == ("nox", ["nox"])

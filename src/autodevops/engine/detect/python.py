@@ -222,7 +222,21 @@ def _is_python_root(ctx: Context, d: str) -> bool:
         cp = ctx.ini(Context.join(d, "setup.cfg"))
         if cp is not None and not (cp.has_section("metadata") or cp.has_section("options")):
             return _has_python_sources(ctx, d) and d == "."
-    return True
+    return not _tooling_requirements_only(ctx, d)
+
+
+# Tools a repository in another language installs with pip for its own CI (spelling, docs, hooks, linters).
+_TOOLING = frozenset({*LINT_PACKAGES, "codespell", "yamllint", "mdformat", "gitlint", "reuse", "mkdocs", "sphinx"})
+
+
+def _tooling_requirements_only(ctx: Context, d: str) -> bool:
+    """Whether `d` has nothing Python but a requirements file of tools (a Go repository's `codespell` pin) and
+    no Python sources: the tools serve another language's project."""
+    if any(ctx.exists(Context.join(d, n)) for n in (*ROOT_MANIFESTS, "manage.py")) or _has_python_sources(ctx, d):
+        return False
+    text = ctx.text(Context.join(d, "requirements.txt")) or ""
+    names = [name for line in text.splitlines() if (name := req_name(line))]
+    return bool(names) and all(n in _TOOLING or n.startswith(("mkdocs-", "sphinx-")) for n in names)
 
 
 def _has_python_sources(ctx: Context, d: str) -> bool:
