@@ -452,6 +452,20 @@ def ancestors(directory: str) -> list[str]:
     return out
 
 
+def nearest_file(ctx: Context, directory: str, names: Iterable[str], *, boundary: str | None = None) -> str | None:
+    """The nearest of `names` in `directory` or above it, as tools that search upward for their configuration
+    find it. With `boundary` (a manifest name), the search stops below an ancestor holding one: that
+    directory belongs to an enclosing project."""
+    names = list(names)
+    for d in [directory, *ancestors(directory)]:
+        if boundary and d != directory and ctx.exists(Context.join(d, boundary)):
+            return None
+        found = files_under(ctx, d, names)
+        if found:
+            return found[0]
+    return None
+
+
 def files_under(ctx: Context, directory: str, names: Iterable[str]) -> list[str]:
     """Existing paths `directory/name` for each of `names`."""
     return [p for n in names if ctx.exists(p := Context.join(directory, n))]

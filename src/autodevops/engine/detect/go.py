@@ -28,6 +28,7 @@ from autodevops.engine.detect.builder import (
     is_project_path,
     line_of,
     matrix,
+    nearest_file,
     pinned,
     services_from_deps,
     tool_pin,
@@ -204,16 +205,8 @@ def _make_target(ctx: Context, directory: str, target: str) -> tuple[str, int] |
 
 
 def _golangci_config(ctx: Context, directory: str) -> str | None:
-    d = directory
-    while True:
-        found = files_under(ctx, d, GOLANGCI_CONFIGS)
-        if found:
-            return found[0]
-        if d in ("", "."):
-            return None
-        d = Context.dirname(d)
-        if ctx.exists(Context.join(d, "go.mod")):
-            return None
+    # golangci-lint searches upward, but never into an enclosing module.
+    return nearest_file(ctx, directory, GOLANGCI_CONFIGS, boundary="go.mod")
 
 
 def _pkg_pattern(root: str, module_dir: str) -> str:

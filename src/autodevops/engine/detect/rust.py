@@ -26,6 +26,7 @@ from autodevops.engine.detect.builder import (
     is_project_path,
     is_under,
     join,
+    nearest_file,
     relpath,
     services_from_deps,
 )
@@ -205,8 +206,8 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
 
     # rustfmt and clippy ship with every toolchain; a config makes their use certain, otherwise they are the
     # standard checks of a Rust project and are proposed with lower confidence.
-    fmt_cfg = _config(ctx, root.dir, ["rustfmt.toml", ".rustfmt.toml"])
-    clippy_cfg = _config(ctx, root.dir, ["clippy.toml", ".clippy.toml"])
+    fmt_cfg = nearest_file(ctx, root.dir, ["rustfmt.toml", ".rustfmt.toml"])
+    clippy_cfg = nearest_file(ctx, root.dir, ["clippy.toml", ".clippy.toml"])
     lints_key = _clippy_lints(members)
     fmt_ev = ev(fmt_cfg) if fmt_cfg else ev(manifest)
     clippy_ev = ev(clippy_cfg) if clippy_cfg else ev(lints_key[0], key=lints_key[1]) if lints_key else ev(manifest)
@@ -219,7 +220,7 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
     b.add("lint_commands", ["cargo fmt --all -- --check"], 0.8, fmt_ev)
     b.add("lint_commands", [f"cargo clippy{ws_flag} --all-targets -- -D warnings"], 0.8, clippy_ev)
     # cargo-deny (advisories, licenses, banned crates) is configured once for the repository.
-    deny = _config(ctx, root.dir, ["deny.toml", ".deny.toml"])
+    deny = nearest_file(ctx, root.dir, ["deny.toml", ".deny.toml"])
     if deny:
         b.add("lint_tools", ["other"], 0.8, ev(deny), why="cargo-deny")
         b.add("lint_commands", ["cargo deny check"], 0.8, ev(deny))
@@ -260,18 +261,6 @@ def _feature_services(data: dict[str, Any]) -> list[tuple[Service, str]]:
                     if any(needle in f for f in features) and (service, name) not in out:
                         out.append((service, name))
     return out
-
-
-def _config(ctx: Context, directory: str, names: list[str]) -> str | None:
-    """The nearest of `names` in `directory` or above (rustfmt and clippy search upward)."""
-    d = directory
-    while True:
-        found = files_under(ctx, d, names)
-        if found:
-            return found[0]
-        if d in ("", "."):
-            return None
-        d = Context.dirname(d)
 
 
 def _clippy_lints(members: list[_Crate]) -> tuple[str, str] | None:
