@@ -20,6 +20,7 @@ import re
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from autodevops.engine import runtimes
@@ -463,6 +464,37 @@ def nearest_file(ctx: Context, directory: str, names: Iterable[str], *, boundary
         found = files_under(ctx, d, names)
         if found:
             return found[0]
+    return None
+
+
+MAKEFILES = ("GNUmakefile", "Makefile", "makefile")  # the order GNU make looks for them
+
+
+@dataclass(frozen=True)
+class MakeRule:
+    """A rule of a project's Makefile: where it is, what it depends on, and its recipe's lines."""
+
+    makefile: str
+    line: int
+    prerequisites: list[str]
+    recipe: str
+
+
+def make_rule(ctx: Context, directory: str, target: str) -> MakeRule | None:
+    """The rule for `target` in the Makefile of `directory` (`target:` or `a target b:`, never an assignment
+    `target := value`), with the tab-indented recipe lines that follow it."""
+    rule = re.compile(rf"^(?:[^\s:#=]+[ \t]+)*{re.escape(target)}(?:[ \t]+[^\s:#=]+)*[ \t]*:(?!=)([^\n]*)$", re.M)
+    for makefile in files_under(ctx, directory, MAKEFILES):
+        text = ctx.text(makefile) or ""
+        m = rule.search(text)
+        if m:
+            recipe = []
+            for following in text[m.end() + 1 :].splitlines():
+                if not following.startswith("\t"):
+                    break
+                recipe.append(following)
+            prerequisites = m.group(1).split("|")[0].split(";")[0].split()
+            return MakeRule(makefile, line_of(text, m.start()), prerequisites, "\n".join(recipe))
     return None
 
 

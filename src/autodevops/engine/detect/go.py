@@ -27,6 +27,7 @@ from autodevops.engine.detect.builder import (
     frameworks_from_deps,
     is_project_path,
     line_of,
+    make_rule,
     matrix,
     nearest_file,
     pinned,
@@ -139,14 +140,13 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
 
     test_cmd = "go test ./..." if not work else "go test " + " ".join(_pkg_pattern(directory, m.dir) for m in members)
     b.set("test_tool", "go-test", 0.95, ev(main.manifest), why="Go's built-in test runner")
-    make_target = _make_target(ctx, directory, "test")
-    if make_target:
-        makefile, line = make_target
+    make_test = make_rule(ctx, directory, "test")
+    if make_test:
         b.set(
             "test_commands",
             ["make test"],
             0.8,
-            ev(makefile, key="test", line=line),
+            ev(make_test.makefile, key="test", line=make_test.line),
             why="the project's own test entry point (build tags, race detector, coverage live there)",
         )
     else:
@@ -164,9 +164,9 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         b.add("lint_tools", ["gofmt", "go-vet"], 0.5, ev(main.manifest), why=why)
         b.add("lint_commands", ['test -z "$(gofmt -l .)"', "go vet ./..."], 0.5, ev(main.manifest), why=why)
 
-    make_lint = _make_target(ctx, directory, "lint")
+    make_lint = make_rule(ctx, directory, "lint")
     if make_lint:
-        b.add("lint_commands", ["make lint"], 0.8, ev(make_lint[0], key="lint", line=make_lint[1]))
+        b.add("lint_commands", ["make lint"], 0.8, ev(make_lint.makefile, key="lint", line=make_lint.line))
     staticcheck = files_under(ctx, directory, ["staticcheck.conf"]) or files_under(ctx, ".", ["staticcheck.conf"])
     if staticcheck:
         b.add("lint_tools", ["staticcheck"], 0.85, ev(staticcheck[0]))
@@ -191,17 +191,6 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         services_from_deps(b, "go", names, m.manifest, confidence=0.5)
         frameworks_from_deps(b, FRAMEWORKS, m.requires, m.manifest)
     return b.build()
-
-
-def _make_target(ctx: Context, directory: str, target: str) -> tuple[str, int] | None:
-    """The Makefile and line defining `target:` in `directory` (not a `target := value` assignment)."""
-    rule = re.compile(rf"^{re.escape(target)}[ \t]*:(?!=)", re.M)
-    for makefile in files_under(ctx, directory, ("GNUmakefile", "Makefile", "makefile")):
-        text = ctx.text(makefile) or ""
-        m = rule.search(text)
-        if m:
-            return makefile, line_of(text, m.start())
-    return None
 
 
 def _golangci_config(ctx: Context, directory: str) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 from autodevops.engine import runtimes
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.detect.builder import make_rule
 from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
 
 ROOT_MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml")
@@ -782,30 +783,16 @@ def _runner_prefix(pm: str) -> str:
     }.get(pm, "")
 
 
-_MAKE_RULE = re.compile(r"^([A-Za-z0-9_.%/-]+(?:[ \t]+[A-Za-z0-9_.%/-]+)*)[ \t]*:(?![=:])([^\n]*)$", re.M)
-
-
-def _make_test_runner(ctx: Context, makefile: str, *, pytest: bool) -> tuple[TestTool, Evidence] | None:
+def _make_test_runner(ctx: Context, root: str, *, pytest: bool) -> tuple[TestTool, Evidence] | None:
     """The test runner a Makefile's `test` target runs (its recipe, or one of its prerequisites'), when it is
     pytest or a unittest-based runner (`runtests.py`, `manage.py test`); None for anything else (tox and nox
     have their own configuration). `pytest`: whether pytest is installed, for runner scripts that may use it."""
-    text = ctx.text(makefile) or ""
-    recipes: dict[str, tuple[str, str, int]] = {}  # target -> (prerequisites, recipe, line)
-    lines = text.splitlines()
-    for m in _MAKE_RULE.finditer(text):
-        line = text.count("\n", 0, m.start())
-        body = []
-        for following in lines[line + 1 :]:
-            if not following.startswith("\t"):
-                break
-            body.append(following)
-        for target in m.group(1).split():
-            recipes.setdefault(target, (m.group(2), "\n".join(body), line + 1))
-    if "test" not in recipes:
+    rule = make_rule(ctx, root, "test")
+    if rule is None:
         return None
-    prerequisites, recipe, line = recipes["test"]
-    run = " ".join([recipe, *(recipes[p][1] for p in prerequisites.split("|")[0].split() if p in recipes)])
-    evidence = Evidence(file=makefile, key="test", line=line)
+    steps = [rule.recipe, *(r.recipe for p in rule.prerequisites if (r := make_rule(ctx, root, p)))]
+    run = " ".join(steps)
+    evidence = Evidence(file=rule.makefile, key="test", line=rule.line)
     if re.search(r"\b(?:tox|nox)\b", run):
         return None
     if re.search(r"\bpy(?:\.)?test\b", run):
@@ -877,7 +864,7 @@ def _test(
         b.set("test_commands", ["nox"], 0.7, ev)
         return
     makefile = ctx.exists(j("Makefile"))
-    make_test = _make_test_runner(ctx, j("Makefile"), pytest=bool(pytest_cfg or pytest_dep)) if makefile else None
+    make_test = _make_test_runner(ctx, root, pytest=bool(pytest_cfg or pytest_dep))
     if tox_cfg and (tox_dep or not makefile):
         conf = 0.85 if tox_dep else 0.65
         evidence = [tox_cfg] + ([tox_dep] if tox_dep else [])
