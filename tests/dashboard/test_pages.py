@@ -89,7 +89,8 @@ async def test_member_walks_the_pages(make_api_client: Any, make_tenant: MakeTen
     settings = await browser.get(f"/orgs/{org}/settings")
     assert tenant.user.email in settings.text
     title = re.search(r"<title>(.*?)</title>", settings.text, re.S)
-    assert title is not None and title.group(1).strip().startswith("Settings · ")
+    assert title is not None
+    assert title.group(1).strip().startswith("Settings · ")
     assert "<" not in title.group(1)  # the owner's Delete section belongs to the page, not its title
     assert settings.text.count('/delete" class="inline"') == 1
     ai = await browser.get(f"/orgs/{org}/ai")
