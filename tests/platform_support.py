@@ -66,6 +66,19 @@ class Tenant:
 MakeTenant = Callable[..., Awaitable[Tenant]]
 
 
+async def forget_redis_keys(prefix: str, url: str = "redis://127.0.0.1:6379/0") -> None:
+    """Delete the Redis keys under `prefix:` that a test's app created (no FLUSHDB: other runs share Redis)."""
+    import redis.asyncio as aioredis
+
+    redis = aioredis.from_url(url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+
+
 async def migrate_fresh(settings: Settings) -> None:
     """Drop the settings' database if it exists, then create and migrate it.
 

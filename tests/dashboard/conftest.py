@@ -12,12 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 
 from autodevops.auth import sessions
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
-from platform_support import Tenant
+from platform_support import Tenant, forget_redis_keys
 
 JOBS_PREFIX = "test-dash"
 AI_PREFIX = "test-dash-ai"
@@ -67,10 +66,4 @@ async def sign_in(client: httpx.AsyncClient, database: Database, tenant: Tenant)
 async def dash_client(make_api_client: Any, clean_db: None) -> AsyncIterator[httpx.AsyncClient]:
     client: httpx.AsyncClient = await make_api_client(**dashboard_overrides())
     yield client
-    redis = aioredis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        keys = [key async for key in redis.scan_iter(match=f"{JOBS_PREFIX}:*", count=1000)]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
+    await forget_redis_keys(JOBS_PREFIX)

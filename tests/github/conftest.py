@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from autodevops.config import Settings
 from autodevops.github.client import GitHubClient
+from platform_support import forget_redis_keys
 
 from .fake_github import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeGitHub, generate_app_key
 
@@ -88,10 +88,4 @@ async def app_client(make_api_client: Any, fake_github: FakeGitHub, clean_db: No
     Jobs it queues go to Redis under their own key prefix, removed afterwards (no worker consumes them here).
     """
     yield await make_api_client(**app_overrides(fake_github, jobs_key_prefix=JOBS_PREFIX))
-    redis = aioredis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        keys = [key async for key in redis.scan_iter(match=f"{JOBS_PREFIX}:*", count=1000)]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
+    await forget_redis_keys(JOBS_PREFIX)
