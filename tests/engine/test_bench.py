@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from autodevops.engine import bench
-from autodevops.engine.model import Analysis, Stack
+from autodevops.engine.model import Analysis, Evidence, Provenance, Stack
+from autodevops.engine.source import LocalDir
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
@@ -112,3 +113,112 @@ def test_corpus_accuracy_threshold() -> None:
     assert result.overall >= 0.85, fields
     assert result.precision >= 0.95, fields
     assert {f: v for f, v in fields.items() if v < 0.70} == {}, fields  # no field below 0.70
+
+
+# ---- full trees ----------------------------------------------------------------------------------------------
+
+
+def test_split_of_is_the_fixed_hash_rule() -> None:
+    # sha256("autodevops-split-v1:" + repo) % 3 == 0 is the test split; these values pin the salt and the rule.
+    assert bench.split_of("o/r") == bench.TEST
+    assert bench.split_of("celery/celery") == bench.TUNING
+    assert bench.split_of("encode/httpx") == bench.TUNING
+    names = [f"owner{i}/repo{i}" for i in range(300)]
+    share = sum(bench.split_of(n) == bench.TEST for n in names) / len(names)
+    assert 0.25 < share < 0.42
+
+
+def test_calibration_judges_confident_facts_of_matched_and_stray_stacks() -> None:
+    def prov(confidence: float) -> Provenance:
+        return Provenance(evidence=[Evidence(file="pyproject.toml")], confidence=confidence)
+
+    expected = {"stacks": [{"path": ".", "language": "python", "package_manager": "uv", "versions": ["3.12"],
+                            "test_tool": "pytest", "lint_tools": ["ruff"], "build_commands": [],
+                            "services": []}]}  # fmt: skip
+    analysis = Analysis(
+        source="x",
+        analyzed_on="2026-11-26",
+        stacks=[
+            Stack(path=".", language="python", package_manager="uv", versions=["3.12", "3.13"], test_tool="pytest",
+                  lint_tools=["ruff"], provenance={"path": prov(0.9), "package_manager": prov(0.95),
+                                                   "versions": prov(0.8), "test_tool": prov(0.5),
+                                                   "test_commands": prov(0.9)}),
+            Stack(path="docs", language="python", provenance={"path": prov(0.85), "package_manager": prov(0.9)}),
+        ],
+    )  # fmt: skip
+    repo = bench.score_repo("r", expected, analysis)
+    assert sorted((f.field, f.right) for f in repo.facts) == [
+        ("package_manager", True),
+        ("stack", False),  # the docs stack matches nothing: its existence is the wrong fact
+        ("stack", True),
+        ("test_tool", True),
+        ("versions", False),  # 3.13 is not tested: a partial Jaccard is not right
+    ]
+    cal = bench.BenchResult(repos=[repo]).calibration()
+    assert (cal.right, cal.total) == (2, 4)  # test_tool's 0.5 is below the threshold
+    assert cal.by_field["versions"] == (0, 1)
+    assert cal.share == 0.5
+    assert bench.BenchResult(repos=[]).calibration().share is None
+
+
+def _full_entry(corpus: Path, repo: str, fetched: str = "2025-06-01") -> Path:
+    entry = corpus / repo.replace("/", "__")
+    entry.mkdir(parents=True)
+    (entry / "source.json").write_text(json.dumps({"repo": repo, "commit": "0" * 40, "fetched": fetched}))
+    expected = {"repo": repo, "stacks": [{"path": ".", "language": "python", "package_manager": "uv",
+                                          "versions": ["3.11", "3.12", "3.13"], "test_tool": "pytest",
+                                          "lint_tools": [], "build_commands": [], "services": []}]}  # fmt: skip
+    (entry / "expected.json").write_text(json.dumps(expected))
+    return entry
+
+
+def _checkout(checkouts: Path, repo: str) -> Path:
+    root = checkouts / repo.replace("/", "__")
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        "[project]\nname='x'\nrequires-python='>=3.11'\n[dependency-groups]\ndev=['pytest']\n"
+    )
+    (root / "uv.lock").write_text("")
+    (root / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("on: push\njobs: {}\n")
+    (root / ".gitlab-ci.yml").write_text("test:\n  script: pytest\n")
+    return root
+
+
+def test_without_ci_hides_ci_files_from_listing_and_reads(tmp_path: Path) -> None:
+    root = _checkout(tmp_path, "o/r")
+    source = bench.WithoutCI(LocalDir(root, name="o__r"))
+    assert [f.path for f in source.files()] == ["pyproject.toml", "tests/test_x.py", "uv.lock"]
+    assert source.read_bytes("uv.lock", 10) == b""
+    with pytest.raises(FileNotFoundError):
+        source.read_bytes(".github/workflows/ci.yml", 100)
+    assert source.name == "o__r"
+
+
+def test_run_full_scores_checkouts_per_split_with_ci_hidden_and_skips_the_rest(tmp_path: Path) -> None:
+    corpus, checkouts = tmp_path / "corpus", tmp_path / "checkouts"
+    test_entry = _full_entry(corpus, "o/r")  # test split
+    _full_entry(corpus, "celery/celery")  # tuning split, no checkout
+    _full_entry(corpus, "encode/httpx")  # tuning split, empty checkout directory
+    (checkouts / "encode__httpx").mkdir(parents=True)
+    _checkout(checkouts, "o/r")
+
+    result = bench.run_full(corpus, checkouts)
+    assert result.splits[bench.TUNING].repos == []
+    [scored] = result.splits[bench.TEST].repos
+    assert scored.name == "o__r"
+    assert scored.score == 1.0  # 3.14 was not yet released on the fetched date
+    assert scored.facts
+    assert [(s.name, s.reason) for s in result.skipped] == [
+        ("celery__celery", f"no checkout at {checkouts / 'celery__celery'}"),
+        ("encode__httpx", f"no checkout at {checkouts / 'encode__httpx'}"),
+    ]
+    _, analysis = bench.run_checkout(test_entry, checkouts / "o__r")
+    assert analysis is not None
+    assert analysis.analyzed_on.isoformat() == "2025-06-01"
+    assert analysis.existing_ci == []  # the CI files were never seen
+    data = result.to_dict()
+    assert data["splits"]["test"]["overall"] == 1.0
+    assert data["splits"]["test"]["calibration"]["total"] > 0
+    assert data["skipped"][0]["name"] == "celery__celery"

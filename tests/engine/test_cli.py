@@ -89,3 +89,48 @@ def test_bench_on_a_missing_corpus_exits_2(tmp_path: Path) -> None:
     result = cli("bench", str(tmp_path / "nope"))
     assert result.returncode == 2
     assert "not a directory" in result.stderr
+
+
+def _full_tree_corpus(tmp_path: Path) -> tuple[Path, Path]:
+    corpus, checkouts = tmp_path / "corpus", tmp_path / "checkouts"
+    for repo in ("o/r", "celery/celery"):  # test split, tuning split (no checkout)
+        entry = corpus / repo.replace("/", "__")
+        entry.mkdir(parents=True)
+        (entry / "source.json").write_text(json.dumps({"repo": repo, "commit": "0" * 40, "fetched": "2025-06-01"}))
+        stack = {"path": ".", "language": "python", "package_manager": "uv", "versions": ["3.12", "3.13"],
+                 "test_tool": "pytest", "lint_tools": [], "build_commands": [], "services": []}  # fmt: skip
+        (entry / "expected.json").write_text(json.dumps({"repo": repo, "stacks": [stack]}))
+    root = checkouts / "o__r"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        "[project]\nname='x'\nrequires-python='>=3.12'\n[dependency-groups]\ndev=['pytest']\n"
+    )
+    (root / "uv.lock").write_text("")
+    return corpus, checkouts
+
+
+def test_bench_with_checkouts_prints_both_splits_and_the_skipped_entries(tmp_path: Path) -> None:
+    corpus, checkouts = _full_tree_corpus(tmp_path)
+    result = cli("bench", str(corpus), "--checkouts", str(checkouts))
+    assert result.returncode == 0, result.stderr
+    assert "Test split, per repository" in result.stdout
+    assert "tuning (0)" in result.stdout
+    assert "test (1)" in result.stdout
+    assert "right when confidence >= 0.8" in result.stdout
+    assert "celery__celery: no checkout at" in result.stdout
+
+    as_json = cli("bench", str(corpus), "--checkouts", str(checkouts), "--json")
+    data = json.loads(as_json.stdout)
+    assert data["splits"]["test"]["repos"][0]["name"] == "o__r"
+    assert data["splits"]["tuning"]["repos"] == []
+    assert [s["name"] for s in data["skipped"]] == ["celery__celery"]
+
+
+def test_bench_on_full_tree_entries_without_checkouts_says_what_to_pass(tmp_path: Path) -> None:
+    corpus, _ = _full_tree_corpus(tmp_path)
+    result = cli("bench", str(corpus))
+    assert result.returncode == 2
+    assert "--checkouts" in result.stderr
+    missing = cli("bench", str(corpus), "--checkouts", str(tmp_path / "nope"))
+    assert missing.returncode == 2
+    assert "not a directory" in missing.stderr

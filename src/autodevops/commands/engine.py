@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from autodevops.engine.bench import BenchResult
+    from rich.console import Console
+
+    from autodevops.engine.bench import BenchResult, FullTreeResult
     from autodevops.engine.model import Analysis
 
 EXIT_BAD_INPUT = 2
@@ -72,22 +76,50 @@ def _register_bench(app: typer.Typer) -> None:
     @app.command("bench")
     def bench_command(
         corpus: Annotated[
-            Path, typer.Argument(help="Corpus directory (entries with tree.txt, files/, expected.json).")
+            Path,
+            typer.Argument(
+                help="Corpus directory: skeleton entries (tree.txt, files/, expected.json), or full-tree entries "
+                "(source.json, expected.json) with --checkouts."
+            ),
         ],
+        checkouts: Annotated[
+            Path | None,
+            typer.Option(
+                "--checkouts",
+                help="Directory of exported trees (OWNER__NAME per entry): analyze each entry's full tree, CI "
+                "hidden, and report the tuning and test splits.",
+            ),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print scores as JSON.")] = False,
         only: Annotated[str | None, typer.Option("--only", help="Only entries whose name contains this.")] = None,
     ) -> None:
         """Score the analyzer against a corpus of hand-read ground truth."""
+        import json
+
         from autodevops.engine import bench
 
         if not corpus.is_dir():
             raise _fail(f"{corpus}: not a directory")
-        if not bench.entries(corpus, only):
+        found = bench.entries(corpus, only)
+        if not found:
             raise _fail(f"{corpus}: no corpus entries" + (f" matching {only!r}" if only else ""))
+        if checkouts is not None:
+            if not checkouts.is_dir():
+                raise _fail(f"--checkouts {checkouts}: not a directory (export each entry's tree to OWNER__NAME in it)")
+            full = bench.run_full(corpus, checkouts, only)
+            if as_json:
+                sys.stdout.write(json.dumps(full.to_dict(), indent=2) + "\n")
+            else:
+                _print_full_bench(full)
+            return
+        bare = [e.name for e in found if not (e / "tree.txt").is_file()]
+        if bare:
+            raise _fail(
+                f"{corpus}: {len(bare)} entries have no tree.txt (e.g. {bare[0]}); full-tree entries need "
+                "--checkouts DIR with each repository's exported tree"
+            )
         result = bench.run(corpus, only)
         if as_json:
-            import json
-
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
             return
         _print_bench(result)
@@ -164,14 +196,18 @@ def _print_analysis(a: Analysis) -> None:
         console.print(t)
 
 
-def _print_bench(result: BenchResult) -> None:
+def _bench_console() -> Console:
     from rich.console import Console
+
+    return Console(width=max(Console().width, 150))
+
+
+def _print_repo_table(console: Console, result: BenchResult, title: str) -> None:
     from rich.table import Table
 
     from autodevops.engine.bench import FIELDS
 
-    console = Console(width=max(Console().width, 150))
-    t = Table(title="Per repository", title_justify="left")
+    t = Table(title=title, title_justify="left")
     t.add_column("repository")
     t.add_column("score", justify="right")
     for f in FIELDS:
@@ -189,6 +225,15 @@ def _print_bench(result: BenchResult) -> None:
             note,
         )
     console.print(t)
+
+
+def _print_bench(result: BenchResult) -> None:
+    from rich.table import Table
+
+    from autodevops.engine.bench import FIELDS
+
+    console = _bench_console()
+    _print_repo_table(console, result, "Per repository")
     s = Table(title="Summary", title_justify="left")
     s.add_column("metric")
     s.add_column("score", justify="right")
@@ -197,3 +242,40 @@ def _print_bench(result: BenchResult) -> None:
     s.add_row("stack precision", f"{result.precision:.3f}")
     s.add_row("[bold]overall[/bold]", f"[bold]{result.overall:.3f}[/bold]")
     console.print(s)
+
+
+def _print_full_bench(full: FullTreeResult) -> None:
+    from rich.table import Table
+
+    from autodevops.engine.bench import CONFIDENT, FIELDS, SPLITS
+
+    console = _bench_console()
+    for name in SPLITS:
+        if full.splits[name].repos:
+            _print_repo_table(console, full.splits[name], f"{name.capitalize()} split, per repository")
+    s = Table(title="Summary (full trees, CI hidden)", title_justify="left")
+    s.add_column("metric")
+    for name in SPLITS:
+        s.add_column(f"{name} ({len(full.splits[name].repos)})", justify="right")
+
+    def calibration(r: BenchResult) -> str:
+        c = r.calibration()
+        return "-" if c.share is None else f"{c.share:.3f} ({c.right}/{c.total})"
+
+    rows: list[tuple[str, Callable[[BenchResult], str]]] = [
+        *((f, partial(_field_cell, name=f)) for f in FIELDS),
+        ("stack precision", lambda r: f"{r.precision:.3f}"),
+        ("[bold]overall[/bold]", lambda r: f"[bold]{r.overall:.3f}[/bold]"),
+        (f"right when confidence >= {CONFIDENT}", calibration),
+    ]
+    for label, cell in rows:
+        s.add_row(label, *(cell(full.splits[n]) if full.splits[n].repos else "-" for n in SPLITS))
+    console.print(s)
+    if full.skipped:
+        console.print(f"Skipped {len(full.skipped)} entries (not scored):")
+        for skipped in full.skipped:
+            console.print(f"  {skipped.name}: {skipped.reason}", markup=False)
+
+
+def _field_cell(result: BenchResult, name: str) -> str:
+    return f"{result.field(name):.3f}"

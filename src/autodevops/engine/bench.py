@@ -12,11 +12,18 @@ The corpus layout and the scoring rules are those of the corpus's `SCHEMA.md`:
 - a repository's score is the mean over its expected stacks of the mean of the seven fields; the overall score
   and each field's score are averaged over repositories. Stack precision (matched predicted stacks over predicted
   stacks) is reported beside it.
+
+A corpus of full-tree entries (`bench/corpus/`: source.json, expected.json and ci/, no skeleton) is scored against
+exported checkouts of the repositories instead (`run_full`): each entry's whole tree is analyzed with its CI
+configuration hidden, and the results are split into a tuning and a test split by a fixed hash of the repository
+name (`split_of`), so the test split is never chosen by looking at scores. Calibration is reported beside the
+scores: of the facts the analyzer states with confidence >= 0.8, the share that the ground truth confirms.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -29,7 +36,7 @@ from typing import Any
 
 from autodevops.engine.analyze import analyze
 from autodevops.engine.model import Analysis, Stack
-from autodevops.engine.source import LocalDir
+from autodevops.engine.source import FileEntry, LocalDir, RepoSource
 
 FIELDS = ("language", "package_manager", "versions", "test_tool", "lint_tools", "build", "services")
 
@@ -43,6 +50,19 @@ _CI_PATH = re.compile(
 def is_ci_path(path: str) -> bool:
     """Whether `path` is existing CI configuration that the skeleton leaves out."""
     return bool(_CI_PATH.search(path))
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One value the analyzer stated with a confidence, and whether the ground truth confirms it.
+
+    `field` is a scored field (`FIELDS`), or `stack` for the stack itself (its `path` provenance): right when
+    the predicted stack matches an expected one.
+    """
+
+    field: str
+    confidence: float
+    right: bool
 
 
 @dataclass
@@ -67,6 +87,7 @@ class RepoScore:
     matched_predicted: int
     unmatched_predicted: list[str] = field(default_factory=list)
     error: str | None = None
+    facts: list[Fact] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -78,6 +99,30 @@ class RepoScore:
     @property
     def precision(self) -> float:
         return self.matched_predicted / self.predicted if self.predicted else 1.0
+
+
+# Facts at or above this confidence are the ones a generated pipeline states without a TODO.
+CONFIDENT = 0.8
+
+
+@dataclass(frozen=True)
+class Calibration:
+    right: int
+    total: int
+    by_field: dict[str, tuple[int, int]]
+
+    @property
+    def share(self) -> float | None:
+        """The share of confident facts that are right; None when there are none."""
+        return self.right / self.total if self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "share": None if self.share is None else round(self.share, 4),
+            "right": self.right,
+            "total": self.total,
+            "fields": {name: {"right": r, "total": t} for name, (r, t) in self.by_field.items() if t},
+        }
 
 
 @dataclass
@@ -94,6 +139,18 @@ class BenchResult:
     @property
     def precision(self) -> float:
         return sum(r.precision for r in self.repos) / len(self.repos) if self.repos else 0.0
+
+    def calibration(self, threshold: float = CONFIDENT) -> Calibration:
+        """Of the facts stated with confidence >= `threshold`, how many the ground truth confirms."""
+        facts = [f for r in self.repos for f in r.facts if f.confidence >= threshold]
+        return Calibration(
+            right=sum(f.right for f in facts),
+            total=len(facts),
+            by_field={
+                name: (sum(f.right for f in facts if f.field == name), sum(f.field == name for f in facts))
+                for name in ("stack", *FIELDS)
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -177,10 +234,28 @@ def score_stack(expected: dict[str, Any], predicted: Stack) -> dict[str, float]:
     }
 
 
+# Provenance keys that name a scored field; `path` is the stack's own existence.
+_SCORED_PROVENANCE = {name: name for name in FIELDS if name != "build"} | {"build_commands": "build", "path": "stack"}
+
+
+def _facts(stack: Stack, fields: dict[str, float] | None) -> list[Fact]:
+    """The confidence-bearing facts of a predicted stack; `fields` are its scores, None when it matched nothing
+    (then only its existence is judged, and it is wrong)."""
+    out = []
+    for key, prov in stack.provenance.items():
+        name = _SCORED_PROVENANCE.get(key)
+        if name == "stack":
+            out.append(Fact(name, prov.confidence, fields is not None))
+        elif name is not None and fields is not None:
+            out.append(Fact(name, prov.confidence, fields[name] == 1.0))
+    return out
+
+
 def score_repo(name: str, expected: dict[str, Any], analysis: Analysis) -> RepoScore:
     """Match expected stacks to predicted ones (path + language) and score them."""
     remaining = list(analysis.stacks)
     scores: list[StackScore] = []
+    facts: list[Fact] = []
     for exp in expected.get("stacks", []):
         path = _norm_path(exp.get("path", "."))
         candidates = [s for s in remaining if _norm_path(s.path) == path and s.language == exp.get("language")]
@@ -190,16 +265,11 @@ def score_repo(name: str, expected: dict[str, Any], analysis: Analysis) -> RepoS
             scores.append(StackScore(path, exp.get("language", ""), False, dict.fromkeys(FIELDS, 0.0), exp, None))
             continue
         remaining.remove(chosen)
-        scores.append(
-            StackScore(
-                path,
-                chosen.language,
-                True,
-                score_stack(exp, chosen),
-                exp,
-                chosen.model_dump(exclude={"provenance"}),
-            )
-        )
+        fields = score_stack(exp, chosen)
+        facts.extend(_facts(chosen, fields))
+        scores.append(StackScore(path, chosen.language, True, fields, exp, chosen.model_dump(exclude={"provenance"})))
+    for stray in remaining:
+        facts.extend(_facts(stray, None))
     predicted = len(analysis.stacks)
     return RepoScore(
         name=name,
@@ -207,6 +277,7 @@ def score_repo(name: str, expected: dict[str, Any], analysis: Analysis) -> RepoS
         predicted=predicted,
         matched_predicted=predicted - len(remaining),
         unmatched_predicted=[f"{s.path} ({s.language})" for s in remaining],
+        facts=facts,
     )
 
 
@@ -270,25 +341,133 @@ def entries(corpus: Path, only: str | None = None) -> list[Path]:
     return out
 
 
+def _source_meta(entry: Path) -> dict[str, Any]:
+    path = entry / "source.json"
+    meta = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _analysis_date(meta: dict[str, Any]) -> dt.date:
+    """The entry's `fetched` date: runtime end-of-life is judged as of the day the truth was read."""
+    fetched = meta.get("fetched")
+    return dt.date.fromisoformat(fetched) if fetched else dt.date.today()
+
+
+def _analyze_and_score(
+    name: str, expected: dict[str, Any], source: RepoSource, today: dt.date
+) -> tuple[RepoScore, Analysis | None]:
+    try:
+        analysis = analyze(source, today=today)
+    except Exception as exc:  # noqa: BLE001 - a crash on one entry is reported and scored 0, not fatal
+        repo = score_repo(name, expected, Analysis(source=name, analyzed_on=today))
+        repo.error = f"{type(exc).__name__}: {exc}"
+        return repo, None
+    return score_repo(name, expected, analysis), analysis
+
+
 def run_entry(entry: Path) -> tuple[RepoScore, Analysis | None]:
     """Lay out, analyze and score one corpus entry."""
     expected = json.loads((entry / "expected.json").read_text("utf-8"))
-    source_meta = json.loads((entry / "source.json").read_text("utf-8")) if (entry / "source.json").exists() else {}
-    fetched = source_meta.get("fetched")
-    today = dt.date.fromisoformat(fetched) if fetched else dt.date.today()
+    today = _analysis_date(_source_meta(entry))
     with tempfile.TemporaryDirectory(prefix="autodevops-bench-", dir=_scratch_dir()) as tmp:
         root = Path(tmp) / "repo"
         root.mkdir()
         layout(entry, root)
-        try:
-            analysis = analyze(LocalDir(root, name=entry.name), today=today)
-        except Exception as exc:  # noqa: BLE001 - a crash on one entry is reported and scored 0, not fatal
-            repo = score_repo(entry.name, expected, Analysis(source=entry.name, analyzed_on=today))
-            repo.error = f"{type(exc).__name__}: {exc}"
-            return repo, None
-    return score_repo(entry.name, expected, analysis), analysis
+        return _analyze_and_score(entry.name, expected, LocalDir(root, name=entry.name), today)
 
 
 def run(corpus: Path, only: str | None = None) -> BenchResult:
     """Score every entry of `corpus` (or those whose name contains `only`)."""
     return BenchResult(repos=[run_entry(e)[0] for e in entries(corpus, only)])
+
+
+# ---- full trees ----------------------------------------------------------------------------------------------
+
+TUNING, TEST = "tuning", "test"
+SPLITS = (TUNING, TEST)
+_SPLIT_SALT = "autodevops-split-v1:"
+
+
+def split_of(repo: str) -> str:
+    """The split a repository (`owner/name`) belongs to: a third of all names, fixed by hash before anyone tunes
+    on them, are the test split."""
+    digest = hashlib.sha256((_SPLIT_SALT + repo).encode()).hexdigest()
+    return TEST if int(digest, 16) % 3 == 0 else TUNING
+
+
+class WithoutCI:
+    """A source with its existing CI configuration hidden: the CI files are the answer key."""
+
+    def __init__(self, inner: LocalDir) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def skipped_reasons(self) -> dict[str, int]:
+        return dict(self.inner.skipped_reasons)
+
+    @property
+    def skipped(self) -> int:
+        return self.inner.skipped
+
+    def files(self) -> list[FileEntry]:
+        return [f for f in self.inner.files() if not is_ci_path(f.path)]
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        if is_ci_path(path):
+            raise FileNotFoundError(f"{path}: CI configuration is hidden from the analyzer")
+        return self.inner.read_bytes(path, limit)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    name: str
+    reason: str
+
+
+@dataclass
+class FullTreeResult:
+    """Scores per split (`SPLITS`), and the entries that could not be scored."""
+
+    splits: dict[str, BenchResult]
+    skipped: list[Skipped]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "splits": {
+                name: result.to_dict() | {"calibration": result.calibration().to_dict()}
+                for name, result in self.splits.items()
+            },
+            "skipped": [{"name": s.name, "reason": s.reason} for s in self.skipped],
+        }
+
+
+def checkout_of(entry: Path, checkouts: Path) -> Path:
+    """Where an entry's exported tree is expected: `checkouts/OWNER__NAME`, the entry's own folder name."""
+    return checkouts / entry.name
+
+
+def run_checkout(entry: Path, checkout: Path) -> tuple[RepoScore, Analysis | None]:
+    """Analyze the full tree at `checkout`, CI hidden, on the entry's `fetched` date, and score it."""
+    expected = json.loads((entry / "expected.json").read_text("utf-8"))
+    today = _analysis_date(_source_meta(entry))
+    return _analyze_and_score(entry.name, expected, WithoutCI(LocalDir(checkout, name=entry.name)), today)
+
+
+def run_full(corpus: Path, checkouts: Path, only: str | None = None) -> FullTreeResult:
+    """Score every entry of a full-tree corpus whose checkout is at hand, split into tuning and test."""
+    splits = {name: BenchResult(repos=[]) for name in SPLITS}
+    skipped: list[Skipped] = []
+    for entry in entries(corpus, only):
+        repo = _source_meta(entry).get("repo")
+        checkout = checkout_of(entry, checkouts)
+        if not isinstance(repo, str) or "/" not in repo:
+            skipped.append(Skipped(entry.name, "source.json names no repository (owner/name)"))
+        elif not checkout.is_dir() or not any(checkout.iterdir()):
+            skipped.append(Skipped(entry.name, f"no checkout at {checkout}"))
+        else:
+            splits[split_of(repo)].repos.append(run_checkout(entry, checkout)[0])
+    return FullTreeResult(splits=splits, skipped=skipped)
