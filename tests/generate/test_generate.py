@@ -135,7 +135,7 @@ def test_python_uv_with_services(generated: dict[str, Generated]) -> None:
     assert "uv sync --locked --all-extras" in runs
     assert "uv run pytest" in runs
     lint = wf["jobs"]["python-lint"]
-    assert [s["run"] for s in lint["steps"] if "run" in s][-2:] == ["uv run ruff check .", "uv run mypy ."]
+    assert [s["run"] for s in lint["steps"] if "run" in s][-2:] == ["uv run ruff check .", "uv run mypy src/app"]
     assert "services" not in lint
 
 

@@ -204,6 +204,20 @@ class Stack(_Model):
         default_factory=list, description="The project's own lint entry points (pre-commit, tox -e lint, npm run lint)."
     )
     build_commands: list[str] = Field(default_factory=list)
+    install_commands: list[str] = Field(
+        default_factory=list,
+        description="The project's own install entry point (scripts/install); empty means the package manager's.",
+    )
+    extras: list[str] = Field(
+        default_factory=list, description="Optional-dependency extras CI installs with the project (test, lint)."
+    )
+    dependency_groups: list[str] = Field(
+        default_factory=list, description="Dependency groups (PEP 735) CI installs: the development ones."
+    )
+    matrix_env: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per version of the matrix, variables its commands read (TOX_FACTOR for `tox run -f`).",
+    )
     services: list[Service] = Field(default_factory=list)
     frameworks: list[str] = Field(default_factory=list)
     manifests: list[str] = Field(default_factory=list, description="Repo-relative manifest files of this stack.")

@@ -67,6 +67,7 @@ class SourceError(Exception):
 class FileEntry:
     path: str  # repo-relative, POSIX separators, no leading "./"
     size: int
+    executable: bool = False  # the owner's execute bit (git's 100755): `scripts/test` runs as itself
 
 
 @runtime_checkable
@@ -156,7 +157,8 @@ class LocalDir:
                         if len(out) >= max_files:
                             skipped[SKIP_TOO_MANY] += 1
                             continue
-                        append(FileEntry(rel_dir + entry.name, entry.stat(follow_symlinks=False).st_size))
+                        st = entry.stat(follow_symlinks=False)
+                        append(FileEntry(rel_dir + entry.name, st.st_size, bool(st.st_mode & stat.S_IXUSR)))
                     elif entry.is_dir(follow_symlinks=False):
                         if entry.name in SKIPPED_DIRS:
                             continue

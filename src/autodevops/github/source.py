@@ -11,6 +11,7 @@ from autodevops.engine.source import MAX_DEPTH, MAX_FILES, SKIPPED_DIRS, FileEnt
 from autodevops.github.client import GitHubClient, GitHubError, TreeEntry, check_repo_name
 
 _SYMLINK_MODE = "120000"
+_EXECUTABLE_MODE = "100755"
 
 
 class GitHubSource:
@@ -115,7 +116,7 @@ class GitHubSource:
                 continue
             if any(part in SKIPPED_DIRS for part in parts[:-1]):
                 continue
-            out.append(FileEntry(entry.path, entry.size or 0))
+            out.append(FileEntry(entry.path, entry.size or 0, entry.mode == _EXECUTABLE_MODE))
         return out[:MAX_FILES]
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from autodevops.engine.analyze import analyze
 from autodevops.engine.detect import deno, node
 from autodevops.engine.detect.base import Context
+from autodevops.engine.generate.plan import build_plan
 from autodevops.engine.model import Stack
 from autodevops.engine.source import LocalDir
 
@@ -135,7 +137,20 @@ def test_lint_tools_from_check_scripts_only(tmp_path: Path) -> None:
     }
     (stack,), _ = detect(tmp_path, {"package.json": pkg, "pnpm-lock.yaml": ""})
     assert stack.lint_tools == ["eslint", "prettier", "tsc", "other"]
-    assert stack.lint_commands == ["pnpm run lint", "pnpm run check", "pnpm run format-check"]
+    assert stack.lint_commands == ["pnpm run lint", "pnpm run check", "pnpm run format-check", "pnpm run spell"]
+
+
+def test_linters_the_test_script_runs_get_no_lint_command_of_their_own(tmp_path: Path) -> None:
+    # xo runs inside `npm test` (the project has no eslint config: `eslint .` would stop at once).
+    pkg = {
+        "scripts": {"test": "xo && npm run build && ava", "build": "tsc"},
+        "devDependencies": {"xo": "1", "ava": "6"},
+    }
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}"})
+    assert stack.lint_tools == ["eslint"]
+    assert stack.lint_commands == []
+    plan = build_plan(analyze(LocalDir(tmp_path), today=TODAY))
+    assert plan.stacks[0].lint == []
 
 
 def test_typescript_when_typescript_sources_dominate(tmp_path: Path) -> None:

@@ -160,8 +160,21 @@ def test_tox_envlist_versions_and_tox_runner(tmp_path: Path) -> None:
     (stack,), _ = detect(tmp_path, {"setup.py": "", "tox.ini": tox})
     assert stack.versions == ["3.11", "3.12"]
     assert stack.test_tool == "tox"
-    assert stack.test_commands == ["tox"]
+    # Each cell runs its own interpreter's environments; the lint environment runs once, in the lint job.
+    assert stack.test_commands == ['tox run -f "$TOX_FACTOR"']
+    assert stack.matrix_env == {"3.11": {"TOX_FACTOR": "py311"}, "3.12": {"TOX_FACTOR": "py312"}}
+    assert stack.lint_commands == ["tox run -e lint"]
     assert "ruff" in stack.lint_tools
+
+
+def test_tox_without_interpreter_factors_runs_its_test_envs_in_each_cell(tmp_path: Path) -> None:
+    tox = "[tox]\nenv_list = tests, docs, typing, format\n[testenv:format]\ncommands = black .\n"
+    pyproject = "[project]\nname='x'\nrequires-python='>=3.12'\n[project.optional-dependencies]\ndev=['tox']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": tox})
+    assert stack.test_commands == ["tox run -e tests"]
+    assert stack.matrix_env == {}
+    # `format` rewrites files: it is a developer's tool, not a check.
+    assert stack.lint_commands == ["tox run -e typing"]
 
 
 def test_tox_envlist_is_the_matrix_when_tox_runs_the_tests(tmp_path: Path) -> None:
@@ -172,7 +185,10 @@ def test_tox_envlist_is_the_matrix_when_tox_runs_the_tests(tmp_path: Path) -> No
     )
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "uv.lock": ""})
     assert stack.test_tool == "tox"
-    assert stack.test_commands == ["uv run tox"]
+    assert stack.test_commands == ['uv run tox run -f "$TOX_FACTOR"']
+    assert stack.matrix_env["3.14t"] == {"TOX_FACTOR": "py3.14t"}
+    assert stack.matrix_env["pypy3.11"] == {"TOX_FACTOR": "pypy3.11"}
+    assert stack.lint_commands == ["uv run tox run -e style,typing"]
     assert stack.versions == ["3.13", "3.14", "3.14t", "pypy3.11"]
     assert stack.provenance["versions"].evidence[0].key == "tool.tox.env_list"
 
@@ -408,3 +424,78 @@ def test_requirement_names() -> None:
     assert python.req_name("Django_Rest.Framework>=3; python_version>'3.8'") == "django-rest-framework"
     assert python.req_name("-r base.txt") is None
     assert python.req_name("# comment") is None
+
+
+CHECK_SCRIPT = """#!/bin/sh -e
+export SOURCE_FILES="pkg tests"
+./scripts/sync-version
+${PREFIX}ruff format $SOURCE_FILES --diff
+${PREFIX}mypy $SOURCE_FILES
+${PREFIX}ruff check $SOURCE_FILES
+"""
+
+
+def test_the_projects_scripts_are_its_entry_points(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='pkg'\n[build-system]\nbuild-backend='hatchling.build'\n",
+        "requirements.txt": "-e .\npytest\nmypy\nruff\ncoverage\n",
+        "scripts/test": '#!/bin/sh\nset -ex\n${PREFIX}coverage run -m pytest "$@"\n',
+        "scripts/check": CHECK_SCRIPT,
+        "scripts/sync-version": "#!/bin/sh -e\ngrep -q version pkg/__init__.py\n",
+        # A fixer for developers: it would pass in CI whatever the code looks like.
+        "scripts/lint": "#!/bin/sh -e\nruff check --fix pkg\nruff format pkg\n",
+        "scripts/install": '#!/bin/sh -e\nPIP="pip"\n"$PIP" install -U pip\n"$PIP" install -r requirements.txt\n',
+        "scripts/build": "#!/bin/sh -e\npython -m build\ntwine check dist/*\n",
+        "pkg/__init__.py": "",
+        "tests/test_pkg.py": "",
+    }
+    for name in ("test", "check", "sync-version", "install", "build"):
+        path = tmp_path / "scripts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files.pop(f"scripts/{name}"))
+        path.chmod(0o755)
+    (stack,), _ = detect(tmp_path, files)
+    assert (stack.test_tool, stack.test_commands) == ("pytest", ["scripts/test"])
+    assert stack.lint_commands == ["scripts/check"]
+    assert stack.lint_tools == ["ruff", "mypy"]
+    assert stack.install_commands == ["scripts/install"]
+    assert stack.build_commands == ["scripts/build"]
+    assert stack.provenance["lint_commands"].evidence[0].file == "scripts/check"
+
+
+def test_a_script_that_is_not_executable_runs_through_its_shebang_with_its_flags(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='pkg'\n",
+        "scripts/check": CHECK_SCRIPT,  # `-e`: stop at the first failing check, as the script expects
+        "scripts/test.sh": "pytest tests\n",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.lint_commands == ["sh -e scripts/check"]
+    assert stack.test_commands == ["sh scripts/test.sh"]
+
+
+@pytest.mark.parametrize(
+    ("files", "mypy"),
+    [
+        # No target in the configuration: the package, not `.` (docs/conf.py, scripts) and never bare `mypy`.
+        (
+            {"pyproject.toml": "[project]\nname='my-pkg'\n[tool.mypy]\nstrict=true\n", "src/my_pkg/__init__.py": ""},
+            "mypy src/my_pkg",
+        ),
+        # Settings for the tests' modules mean the project type-checks its tests too.
+        (
+            {
+                "pyproject.toml": "[project]\nname='pkg'\n[tool.mypy]\n[[tool.mypy.overrides]]\nmodule='tests.*'\n",
+                "pkg/__init__.py": "",
+                "tests/test_a.py": "",
+            },
+            "mypy pkg tests",
+        ),
+        # The configuration names its files: mypy reads them itself.
+        ({"pyproject.toml": "[project]\nname='pkg'\n[tool.mypy]\nfiles=['pkg']\n", "pkg/__init__.py": ""}, "mypy"),
+        ({"setup.py": "", "mypy.ini": "[mypy]\nfiles = lib\n", "lib/__init__.py": ""}, "mypy"),
+    ],
+)
+def test_mypy_gets_the_projects_targets(tmp_path: Path, files: dict[str, str], mypy: str) -> None:
+    (stack,), _ = detect(tmp_path, files)
+    assert mypy in stack.lint_commands

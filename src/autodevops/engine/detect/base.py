@@ -41,6 +41,7 @@ class Context:
         self.today = today
         self.entries: list[FileEntry] = source.files()
         self.sizes: dict[str, int] = {e.path: e.size for e in self.entries}
+        self.executables: frozenset[str] = frozenset(e.path for e in self.entries if e.executable)
         self.by_name: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         for e in self.entries:

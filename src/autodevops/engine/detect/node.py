@@ -92,7 +92,8 @@ LINT_COMMANDS: tuple[tuple[re.Pattern[str], LintTool], ...] = (
 )
 # Scripts that change files or ship things: their tools are not checks.
 NON_CHECK_SCRIPT = re.compile(
-    r"(?:^|[:.-])(?:fix|format|fmt|dev|start|serve|watch|release|publish|version|prepare|docs?|build\w*|bench\w*|clean|postinstall|preinstall|size\w*)$",
+    r"(?:^|[:.-])(?:fix|format|fmt|dev|start|serve|watch|release|publish|version|prepare|docs?|build\w*|bench\w*|clean|postinstall|preinstall|size\w*)$"
+    r"|^(?:build|compile|bundle)(?:[:.-]|$)",
     re.I,
 )
 FRAMEWORKS = {
@@ -611,22 +612,48 @@ def _from_members(b: _B, members: list[str]) -> None:
             b.set("lint_tools", new, 0.6, *evidence, why="linters of the workspace members the root runs")
 
 
+_SCRIPT_REF = re.compile(r"\b(?:npm run|npm run-script|yarn run|yarn|pnpm run|pnpm|bun run)\s+([\w:.-]+)")
+LINT_SCRIPTS = ("lint", "typecheck", "type-check", "check", "format-check", "format:check")
+
+
+def _reached(scripts: dict[str, str], name: str) -> set[str]:
+    """The scripts `npm run NAME` runs: itself, its `pre`/`post` hooks, and the scripts they run in turn."""
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen or current not in scripts:
+            continue
+        seen.add(current)
+        pending += [f"pre{current}", f"post{current}"]
+        pending += [m.group(1) for m in _SCRIPT_REF.finditer(scripts[current])]
+    return seen
+
+
 def _lint(b: _B, root: str, scripts: dict[str, str], pm: str) -> None:
     manifest = Context.join(root, "package.json")
     tools: dict[str, Evidence] = {}
+    linting: list[str] = []  # scripts that run a linter
     for name, body in scripts.items():
         if NON_CHECK_SCRIPT.search(name):
             continue
         for pattern, tool in LINT_COMMANDS:
-            if pattern.search(body) and tool not in tools:
-                tools[tool] = Evidence(file=manifest, key=f"scripts.{name}", excerpt=body)
+            if pattern.search(body):
+                tools.setdefault(tool, Evidence(file=manifest, key=f"scripts.{name}", excerpt=body))
+                if name not in linting:
+                    linting.append(name)
     if tools:
         b.set("lint_tools", list(tools), 0.75, *tools.values(), why="linters the package scripts run")
-    commands = [
-        _run(pm, n)
-        for n in ("lint", "typecheck", "type-check", "check", "format-check", "format:check")
-        if n in scripts
-    ]
+    # The conventional check scripts, then any other script that runs a linter, unless the test script already
+    # runs it (`"test": "xo && ava"`) or a script chosen before runs it (`"lint": "npm run lint:js"`).
+    in_test = _reached(scripts, "test")
+    names = [n for n in LINT_SCRIPTS if n in scripts]
+    names += [n for n in linting if n not in names and n not in in_test]
+    chosen: list[str] = []
+    for n in names:
+        if not any(n in _reached(scripts, c) for c in chosen):
+            chosen.append(n)
+    commands = [_run(pm, n) for n in chosen]
     if commands:
         merged = unique([*b.stack.lint_commands, *commands])
         b.set("lint_commands", merged, 0.8, Evidence(file=manifest, key="scripts"))

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodevops.engine import runtimes
+from autodevops.engine.detect import entrypoints
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
-from autodevops.engine.detect.builder import make_rule
+from autodevops.engine.detect.entrypoints import EntryPoint
 from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
 
 ROOT_MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml")
@@ -168,6 +169,7 @@ class Deps:
         return set(self.main) | set(self.dev) | set(self.extras)
 
 
+_DOCS_GROUP = re.compile(r"doc|sphinx|mkdocs", re.I)
 _DEV_GROUP = re.compile(r"dev|test|lint|check|typing|type|ci|qa|style|mypy|format", re.I)
 
 
@@ -341,11 +343,15 @@ def _stack(ctx: Context, root: str) -> Stack:
         member_tool = member_data.get("tool") if isinstance(member_data.get("tool"), dict) else {}
         deps.merge(_dependencies(ctx, member, member_data, member_tool or {}))
     b.stack.workspace_members = members
+    _install_sets(b, root, data)
     pm = _package_manager(b, root, data, tool)
-    _test(b, root, data, tool, deps, pm, members)
+    points = entrypoints.find(ctx, root, ENTRY_POINT_NAMES)
+    _test(b, root, data, tool, deps, pm, members, points)
     _versions(b, root, data, tool)
-    _lint(b, root, data, tool, deps, pm)
-    _build(b, root, data, pm)
+    _tox_matrix(b, root, tool, pm)
+    _lint(b, root, data, tool, deps, pm, points)
+    _build(b, root, data, pm, points)
+    _install(b, pm, points)
     _services(b, deps)
     frameworks = [fw for name, fw in FRAMEWORKS.items() if name in deps.main]
     if frameworks:
@@ -353,6 +359,22 @@ def _stack(ctx: Context, root: str) -> Stack:
     if ctx.exists(j("manage.py")) and "django" not in b.stack.frameworks:
         b.add("frameworks", ["django"], 0.7, Evidence(file=j("manage.py")))
     return b.stack
+
+
+def _install_sets(b: _B, root: str, data: dict[str, Any]) -> None:
+    """The extras and dependency groups a CI install needs: the development ones (test, lint, typing), never
+    user-facing extras or documentation sets."""
+    pp = Context.join(root, "pyproject.toml")
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    extras = [str(e) for e in ((project or {}).get("optional-dependencies") or {}) if _DEV_GROUP.search(str(e))]
+    groups = data.get("dependency-groups") if isinstance(data.get("dependency-groups"), dict) else {}
+    dev_groups = [str(g) for g in groups or {} if _DEV_GROUP.search(str(g)) and not _DOCS_GROUP.search(str(g))]
+    if extras:
+        evidence = [Evidence(file=pp, key=f"project.optional-dependencies.{e}") for e in extras]
+        b.set("extras", extras, 0.8, *evidence, why="the development extras")
+    if dev_groups:
+        evidence = [Evidence(file=pp, key=f"dependency-groups.{g}") for g in dev_groups]
+        b.set("dependency_groups", dev_groups, 0.8, *evidence, why="the development dependency groups")
 
 
 # ---- dependencies --------------------------------------------------------------------------------------------
@@ -374,7 +396,9 @@ def _dependencies(ctx: Context, root: str, data: dict[str, Any], tool: dict[str,
     groups = data.get("dependency-groups")
     if isinstance(groups, dict):
         for group, reqs in groups.items():
-            deps.add("dev", (req_name(r) for r in _strs(reqs)), Evidence(file=pp, key=f"dependency-groups.{group}"))
+            # A documentation group's tools (black for mkdocstrings' signatures) are not the project's checks.
+            role = "extras" if _DOCS_GROUP.search(str(group)) else "dev"
+            deps.add(role, (req_name(r) for r in _strs(reqs)), Evidence(file=pp, key=f"dependency-groups.{group}"))
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else None
     if isinstance(poetry, dict):
         deps.add(
@@ -465,8 +489,18 @@ def _dependencies(ctx: Context, root: str, data: dict[str, Any], tool: dict[str,
 
 
 def _requirements(ctx: Context, path: str, deps: Deps, role: str) -> None:
+    """A requirements file's names; those under a documentation heading (`# Documentation`) are documentation
+    tools, whatever else the file holds."""
     text = ctx.text(path) or ""
-    deps.add(role, (req_name(line) for line in text.splitlines()), Evidence(file=path))
+    section = role
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            heading = stripped.lstrip("#").strip()
+            if heading and len(heading) < 40:
+                section = "extras" if _DOCS_GROUP.search(heading) else role
+            continue
+        deps.add(section, [req_name(line)], Evidence(file=path))
 
 
 def _strs(value: Any) -> list[str]:
@@ -729,22 +763,38 @@ def _pinned_python(ctx: Context, root: str) -> tuple[str | None, Evidence | None
 _TOX_PY = re.compile(r"(pypy|py)?(\d)\.?(\d{1,2})(t)?")
 
 
+def tox_factor_version(factor: str) -> str | None:
+    """The interpreter a tox factor names: `py312` → 3.12, `py3.14t` → 3.14t, `pypy3.11` → pypy3.11, `3.13` →
+    3.13; None for other factors (`tests`, `django42` is not one: it has no `py` and no dot)."""
+    m = _TOX_PY.fullmatch(factor)
+    if not m or (m.group(1) is None and "." not in factor):
+        return None
+    line = f"{m.group(2)}.{int(m.group(3))}"
+    if m.group(1) == "pypy":
+        return f"pypy{line}"
+    return line + ("t" if m.group(4) else "")
+
+
+def _tox_python_factors(envs: list[str]) -> dict[str, str]:
+    """Each interpreter the env names mention, and the factor spelling it (`3.12` → `py312`)."""
+    found: dict[str, str] = {}
+    for env in envs:
+        for factor in env.split("-"):
+            version = tox_factor_version(factor)
+            if version is not None:
+                found.setdefault(version, factor)
+    return found
+
+
 def _tox_python_versions(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
     """Interpreters the tox envlist names: `py312` → 3.12, `py3.14t` → 3.14t, `pypy3.11` → pypy3.11."""
     envs, ev = _tox_envs(ctx, root, tool)
-    found: list[tuple[int, tuple[int, int], str]] = []
-    for env in envs:
-        for factor in env.split("-"):
-            m = _TOX_PY.fullmatch(factor)
-            if not m or (m.group(1) is None and "." not in factor):
-                continue
-            line = f"{m.group(2)}.{int(m.group(3))}"
-            if m.group(1) == "pypy":
-                found.append((2, (int(m.group(2)), int(m.group(3))), f"pypy{line}"))
-            else:
-                kind = 1 if m.group(4) else 0
-                found.append((kind, (int(m.group(2)), int(m.group(3))), line + ("t" if m.group(4) else "")))
-    return unique(v for _, _, v in sorted(found)), ev
+
+    def order(version: str) -> tuple[int, tuple[int, ...]]:
+        kind = 2 if version.startswith("pypy") else 1 if version.endswith("t") else 0
+        return kind, tuple(int(n) for n in re.findall(r"\d+", version))
+
+    return sorted(_tox_python_factors(envs), key=order), ev
 
 
 def _expand_braces(text: str) -> list[str]:
@@ -757,7 +807,7 @@ def _expand_braces(text: str) -> list[str]:
         pending = [token]
         done: list[str] = []
         while pending:
-            t = pending.pop()
+            t = pending.pop(0)
             m = re.search(r"\{([^{}]*)\}", t)
             if not m:
                 done.append(t)
@@ -783,22 +833,36 @@ def _runner_prefix(pm: str) -> str:
     }.get(pm, "")
 
 
-def _make_test_runner(ctx: Context, root: str, *, pytest: bool) -> tuple[TestTool, Evidence] | None:
-    """The test runner a Makefile's `test` target runs (its recipe, or one of its prerequisites'), when it is
-    pytest or a unittest-based runner (`runtests.py`, `manage.py test`); None for anything else (tox and nox
-    have their own configuration). `pytest`: whether pytest is installed, for runner scripts that may use it."""
-    rule = make_rule(ctx, root, "test")
-    if rule is None:
+# Entry points a Python project's scripts directory or Makefile may have, by what CI uses them for.
+TEST_ENTRY_POINTS = ("test", "tests", "cibuild")
+LINT_ENTRY_POINTS = ("check", "lint", "typecheck", "type-check", "typing", "style")
+BUILD_ENTRY_POINTS = ("build", "dist", "package")
+INSTALL_ENTRY_POINTS = ("install", "bootstrap")
+ENTRY_POINT_NAMES = (*TEST_ENTRY_POINTS, *LINT_ENTRY_POINTS, *BUILD_ENTRY_POINTS, *INSTALL_ENTRY_POINTS)
+
+
+def _named(points: list[EntryPoint], names: tuple[str, ...]) -> list[EntryPoint]:
+    return [p for p in points if p.name in names]
+
+
+def _test_runner_of(body: str, *, pytest: bool) -> TestTool | None:
+    """The Python test runner an entry point runs: pytest or a unittest-based runner (`runtests.py`,
+    `manage.py test`); None for tox and nox, whose own configuration says more, and for anything else.
+    `pytest`: whether pytest is installed, for runner scripts that may use it."""
+    if entrypoints.runs(body, "tox") or entrypoints.runs(body, "nox"):
         return None
-    steps = [rule.recipe, *(r.recipe for p in rule.prerequisites if (r := make_rule(ctx, root, p)))]
-    run = " ".join(steps)
-    evidence = Evidence(file=rule.makefile, key="test", line=rule.line)
-    if re.search(r"\b(?:tox|nox)\b", run):
-        return None
-    if re.search(r"\bpy(?:\.)?test\b", run):
-        return "pytest", evidence
-    if re.search(r"runtests\.py|manage\.py\s+test\b|\bunittest\b", run):
-        return ("pytest" if pytest and "runtests" in run else "unittest"), evidence
+    if re.search(r"\bpy(?:\.)?test\b", body):
+        return "pytest"
+    if re.search(r"runtests\.py|manage\.py\s+test\b|\bunittest\b", body):
+        return "pytest" if pytest and "runtests" in body else "unittest"
+    return None
+
+
+def _test_entry_point(points: list[EntryPoint], *, pytest: bool) -> tuple[EntryPoint, TestTool] | None:
+    for point in _named(points, TEST_ENTRY_POINTS):
+        runner = _test_runner_of(point.body, pytest=pytest)
+        if runner is not None:
+            return point, runner
     return None
 
 
@@ -837,7 +901,14 @@ def _pytest_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidenc
 
 
 def _test(
-    b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str, members: list[str]
+    b: _B,
+    root: str,
+    data: dict[str, Any],
+    tool: dict[str, Any],
+    deps: Deps,
+    pm: str,
+    members: list[str],
+    points: list[EntryPoint],
 ) -> None:
     ctx = b.ctx
     j = functools.partial(Context.join, root)
@@ -858,13 +929,20 @@ def _test(
             f"pytest is configured ({pytest_cfg.cite()}) but no dependency list of {root} installs it",
             pytest_cfg,
         )
+    entry = _test_entry_point(points, pytest=bool(pytest_cfg or pytest_dep))
+    if entry is not None and not (tox_cfg and entry[0].command.startswith("make ") and tox_dep):
+        # The project's own entry point: it prepares what the runner needs (fixtures, settings, services) and
+        # names what to collect.
+        point, runner = entry
+        b.set("test_tool", runner, 0.8, point.evidence, why=f"the project's `{point.command}` runs {runner}")
+        b.set("test_commands", [f"{prefix}{point.command}"], 0.8, point.evidence)
+        return
     if ctx.exists(j("noxfile.py")):
         ev = Evidence(file=j("noxfile.py"))
         b.set("test_tool", "nox", 0.85, ev, why="noxfile.py drives the sessions")
         b.set("test_commands", ["nox"], 0.7, ev)
         return
     makefile = ctx.exists(j("Makefile"))
-    make_test = _make_test_runner(ctx, root, pytest=bool(pytest_cfg or pytest_dep))
     if tox_cfg and (tox_dep or not makefile):
         conf = 0.85 if tox_dep else 0.65
         evidence = [tox_cfg] + ([tox_dep] if tox_dep else [])
@@ -875,13 +953,7 @@ def _test(
             *evidence,
             why="tox environments" + (" and tox in the dev dependencies" if tox_dep else ""),
         )
-        b.set("test_commands", [f"{prefix}tox" if pm == "uv" and tox_dep else "tox"], conf, *evidence)
-        return
-    if make_test:
-        # The project's own entry point: it prepares what the runner needs (fixtures, settings, services).
-        runner, make_ev = make_test
-        b.set("test_tool", runner, 0.75, make_ev, why=f"the Makefile's `test` target runs {runner}")
-        b.set("test_commands", [f"{prefix}make test"], 0.75, make_ev)
+        b.set("test_commands", [f"{_tox_prefix(pm, deps)}tox"], conf, *evidence)
         return
     if pytest_cfg or pytest_dep:
         evidence = [e for e in (pytest_cfg, pytest_dep) if e]
@@ -909,6 +981,60 @@ def _test(
         b.set("test_commands", [f"{prefix}python -m unittest discover"], 0.5, ev)
 
 
+def _tox_prefix(pm: str, deps: Deps) -> str:
+    """`uv run ` when a uv project installs tox itself (its locked version), else nothing (a standalone tox)."""
+    return "uv run " if pm == "uv" and deps.any("tox") else ""
+
+
+# tox environments that are neither tests nor checks: documentation, coverage reports, packaging, development.
+_NON_TEST_ENV = re.compile(r"^(docs?|coverage|cov|report|clean|build|release|publish|dev|develop|watch|bump)", re.I)
+
+
+def _has_python_factor(env: str) -> bool:
+    return any(tox_factor_version(f) is not None for f in env.split("-"))
+
+
+def _tox_matrix(b: _B, root: str, tool: dict[str, Any], pm: str) -> None:
+    """One tox selection per matrix cell, never the whole env_list in every cell.
+
+    With interpreter factors in the env_list (`py312-tests`, `3.13-mypy`), each cell runs the environments of its
+    own interpreter (`tox run -f py312`, the factor read from the env_list); without them, each cell runs the
+    test environments with the cell's interpreter. Lint environments run once, in the lint job (`_lint`)."""
+    if b.stack.test_tool != "tox" or not b.stack.test_commands:
+        return
+    envs, ev = _tox_envs(b.ctx, root, tool)
+    if not envs or ev is None:
+        return
+    prefix = b.stack.test_commands[0].removesuffix("tox")
+    prov = b.stack.provenance.get("test_commands")
+    conf = prov.confidence if prov else 0.7
+    factors = _tox_python_factors(envs)
+    versions = b.stack.versions
+    if versions and all(v in factors for v in versions):
+        b.set("matrix_env", {v: {"TOX_FACTOR": factors[v]} for v in versions}, conf, ev, why="the env_list's factors")
+        b.set("test_commands", [f'{prefix}tox run -f "$TOX_FACTOR"'], conf, ev, why="each cell runs its own factor")
+        return
+    tests = [e for e in envs if not _has_python_factor(e) and not _LINT_ENV.match(e) and not _NON_TEST_ENV.match(e)]
+    if tests:
+        b.set("test_commands", [f"{prefix}tox run -e {','.join(tests)}"], conf, ev, why="the env_list's test envs")
+
+
+def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
+    """The env_list's check environments that name no interpreter (`lint`, `typing`, `pre-commit`), minus those
+    whose commands rewrite files (a `format` env running black without --check)."""
+    envs, ev = _tox_envs(ctx, root, tool)
+    cp = ctx.ini(Context.join(root, "tox.ini")) if ctx.exists(Context.join(root, "tox.ini")) else None
+    out = []
+    for env in envs:
+        if _has_python_factor(env) or not _LINT_ENV.match(env):
+            continue
+        section = f"testenv:{env}"
+        commands = cp.get(section, "commands", fallback="") if cp is not None and cp.has_section(section) else ""
+        if not entrypoints.rewrites_files(commands):
+            out.append(env)
+    return out, ev
+
+
 # ---- lint ----------------------------------------------------------------------------------------------------
 
 _LINT_ENV = re.compile(
@@ -917,10 +1043,45 @@ _LINT_ENV = re.compile(
 )
 
 
-def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str) -> None:
+def _lint_tools_in(body: str) -> list[LintTool]:
+    tools: list[LintTool] = []
+    for name, mapped in LINT_PACKAGES.items():
+        if entrypoints.runs(body, name) and mapped not in tools:
+            tools.append(mapped)
+    return tools
+
+
+def _lint_entry_points(b: _B, points: list[EntryPoint], prefix: str) -> bool:
+    """Lint through the project's own check entry points (`scripts/check`, `make lint`): the ones that run
+    linters in check mode and no tests, each unless an earlier one already runs all of its linters."""
+    chosen: list[tuple[EntryPoint, list[LintTool]]] = []
+    covered: set[str] = set()
+    for point in _named(points, LINT_ENTRY_POINTS):
+        tools = _lint_tools_in(point.body)
+        if not tools or entrypoints.rewrites_files(point.body) or _test_runner_of(point.body, pytest=True):
+            continue
+        if set(tools) <= covered:
+            continue
+        chosen.append((point, tools))
+        covered |= set(tools)
+    if not chosen:
+        return False
+    evidence = [point.evidence for point, _ in chosen]
+    b.set("lint_commands", [f"{prefix}{point.command}" for point, _ in chosen], 0.8, *evidence)
+    b.set(
+        "lint_tools", unique(t for _, tools in chosen for t in tools), 0.8, *evidence, why="what the entry point runs"
+    )
+    return True
+
+
+def _lint(
+    b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: Deps, pm: str, points: list[EntryPoint]
+) -> None:
     ctx = b.ctx
     j = functools.partial(Context.join, root)
     prefix = _runner_prefix(pm)
+    if _lint_entry_points(b, points, prefix):
+        return
     found: dict[str, list[Evidence]] = {}
 
     def add(t: str, ev: Evidence) -> None:
@@ -987,18 +1148,100 @@ def _lint(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], deps: De
             b.add("lint_tools", [lint], 0.5, evidence)
             found.setdefault(lint, [evidence])
         tools = unique([*tools, *(t for t, _ in configured)])
+    tox_lint, tox_ev = _tox_lint_envs(ctx, root, tool) if b.stack.test_tool == "tox" else ([], None)
+    if tox_lint and tox_ev is not None:
+        # The env_list's own check environments, once: what `tox` would run besides the tests.
+        command = f"{_tox_prefix(pm, deps)}tox run -e {','.join(tox_lint)}"
+        b.set("lint_commands", [command], 0.75, tox_ev, why="the env_list's lint environments")
+        return
     direct = [t for t in tools if t in ("ruff", "flake8", "pylint", "black", "isort", "mypy", "pyright")]
     if not any(t == "pre-commit" for t in tools):
+        targets = _type_check_targets(ctx, root, data, tool)
         cmds = {
             "ruff": "ruff check .",
             "flake8": "flake8",
             "pylint": "pylint",
             "black": "black --check .",
             "isort": "isort --check-only .",
-            "mypy": "mypy",
-            "pyright": "pyright",
+            "mypy": f"mypy {targets['mypy']}".rstrip(),
+            "pyright": f"pyright {targets['pyright']}".rstrip(),
         }
         b.add("lint_commands", [f"{prefix}{cmds[t]}" for t in direct], 0.6, *(found[t][0] for t in direct))
+
+
+def _type_check_targets(ctx: Context, root: str, data: dict[str, Any], tool: dict[str, Any]) -> dict[str, str]:
+    """What mypy and pyright check when the project's configuration does not say (no `files`/`packages`, no
+    `include`): its package directory (`src/NAME`, `NAME`), and `tests` when the configuration has settings for
+    the tests' modules. A bare `mypy` stops with "missing target", and `mypy .` checks documentation and scripts
+    the project never type-checks."""
+    mypy_cfg = _mypy_config(ctx, root, tool)
+    pyright = tool.get("pyright") if isinstance(tool.get("pyright"), dict) else None
+    pyright_json = (
+        ctx.json(Context.join(root, "pyrightconfig.json"))
+        if ctx.exists(Context.join(root, "pyrightconfig.json"))
+        else None
+    )
+    pyright_cfg = pyright_json if isinstance(pyright_json, dict) else pyright or {}
+    packages = _package_dirs(ctx, root, data)
+    tests = next(
+        (d for d in ("tests", "test") if ctx.listdir(Context.join(root, d)) or _has_subdirs(ctx, root, d)), None
+    )
+    mypy_targets = list(packages)
+    if tests and re.search(r"\btests?\b", mypy_cfg.get("overrides", "")):
+        mypy_targets.append(tests)
+    mypy = "" if mypy_cfg.get("targets") or not mypy_targets else " ".join(mypy_targets)
+    pyright_target = "" if pyright_cfg.get("include") or not packages else " ".join(packages)
+    return {"mypy": mypy, "pyright": pyright_target}
+
+
+def _has_subdirs(ctx: Context, root: str, d: str) -> bool:
+    prefix = Context.join(root, d) + "/"
+    return any(p.startswith(prefix) for p in _test_modules(ctx))
+
+
+def _mypy_config(ctx: Context, root: str, tool: dict[str, Any]) -> dict[str, str]:
+    """`targets`: the files/packages/modules the configuration names; `overrides`: the modules it has
+    per-module settings for (a text to search)."""
+    mypy = tool.get("mypy") if isinstance(tool.get("mypy"), dict) else None
+    if isinstance(mypy, dict):
+        targets = " ".join(str(mypy.get(k) or "") for k in ("files", "packages", "modules")).strip()
+        overrides: list[Any] = mypy["overrides"] if isinstance(mypy.get("overrides"), list) else []
+        names = " ".join(str(o.get("module", "")) for o in overrides if isinstance(o, dict))
+        return {"targets": targets, "overrides": names}
+    for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+        path = Context.join(root, name)
+        cp = ctx.ini(path) if ctx.exists(path) else None
+        if cp is not None and cp.has_section("mypy"):
+            targets = " ".join(cp.get("mypy", k, fallback="") for k in ("files", "packages", "modules")).strip()
+            sections = " ".join(name.removeprefix("mypy-") for name in cp.sections() if name.startswith("mypy-"))
+            return {"targets": targets, "overrides": sections}
+    return {"targets": "", "overrides": ""}
+
+
+def _package_dirs(ctx: Context, root: str, data: dict[str, Any]) -> list[str]:
+    """The project's import packages, relative to `root`: `src/NAME` or `NAME` for the distribution's name,
+    else the top-level packages (a directory with `__init__.py`) under `src/` or the root."""
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    name = str((project or {}).get("name") or "")
+    module = norm(name).replace("-", "_") if name else ""
+    if module:
+        for candidate in (f"src/{module}", module):
+            if ctx.exists(Context.join(root, f"{candidate}/__init__.py")):
+                return [candidate]
+    for base in ("src", "."):
+        base_dir = Context.join(root, base)
+        prefix = "" if base_dir in ("", ".") else base_dir + "/"
+        found = sorted(
+            {
+                p[len(prefix) :].split("/")[0]
+                for p in ctx.find("__init__.py")
+                if p.startswith(prefix) and p[len(prefix) :].count("/") == 1
+            }
+            - NON_PROJECT_PARTS
+        )
+        if found:
+            return [f"{base}/{f}" if base != "." else f for f in found if not f.startswith(".")]
+    return []
 
 
 ENV_FACTOR_OTHER: dict[str, LintTool] = {"ty": "other", "pyrefly": "other", "codespell": "other", "bandit": "other"}
@@ -1075,9 +1318,33 @@ def _hooks(doc: Any, path: str) -> list[tuple[str, Evidence]]:
 # ---- build and services --------------------------------------------------------------------------------------
 
 
-def _build(b: _B, root: str, data: dict[str, Any], pm: str) -> None:
+_PY_BUILD = re.compile(
+    r"(?:-m\s+build|\b(?:uv|hatch|poetry|pdm|flit)\s+build|\bsetup\.py\s+(?:sdist|bdist)|twine\s+check)"
+)
+_PY_INSTALL = re.compile(
+    r"(?:\$\{?PIP\}?\"?\s+install\b)|\b(?:pip3?\s+install|-m\s+pip\s+install|uv\s+(?:sync|pip\s+install)|poetry\s+install|pdm\s+(?:install|sync)"
+    r"|pipenv\s+(?:install|sync))\b"
+)
+# An install entry point that reaches beyond the project's environment is for a developer's machine, not CI.
+_MACHINE_SETUP = re.compile(r"\b(?:sudo|brew|apt-get|apt|yum|dnf|pacman|port)\s")
+
+
+def _install(b: _B, pm: str, points: list[EntryPoint]) -> None:
+    """The project's own install entry point (`scripts/install`), when it installs the Python environment."""
+    for point in _named(points, INSTALL_ENTRY_POINTS):
+        if _PY_INSTALL.search(point.body) and not _MACHINE_SETUP.search(point.body):
+            b.set("install_commands", [point.command], 0.75, point.evidence, why="the project's install entry point")
+            return
+
+
+def _build(b: _B, root: str, data: dict[str, Any], pm: str, points: list[EntryPoint]) -> None:
     ctx = b.ctx
     j = functools.partial(Context.join, root)
+    for point in _named(points, BUILD_ENTRY_POINTS):
+        if _PY_BUILD.search(point.body):
+            prefix = _runner_prefix(pm)
+            b.set("build_commands", [f"{prefix}{point.command}"], 0.75, point.evidence, why="the build entry point")
+            return
     build = data.get("build-system") if isinstance(data.get("build-system"), dict) else None
     # An application (Django manage.py, no packaging metadata) is deployed, not packaged.
     if ctx.exists(j("manage.py")):

@@ -282,6 +282,11 @@ def _job_comments(plan: StackPlan, kind: str, why: list[str]) -> list[str]:
     return out
 
 
+def _matrix_key(env_name: str) -> str:
+    """`TOX_FACTOR` → `tox-factor`: the matrix key that carries an env variable's per-cell value."""
+    return env_name.lower().replace("_", "-")
+
+
 def _test_job(plan: StackPlan, a: _Actions) -> Map:
     matrix = len(plan.versions) > 1 or len(plan.oses) > 1 or bool(plan.projects)
     version_matrix = len(plan.versions) > 1
@@ -303,13 +308,24 @@ def _test_job(plan: StackPlan, a: _Actions) -> Map:
             m.add(plan.version_key, Flow(list(plan.versions)))
         if len(plan.oses) > 1:
             m.add("os", Flow(list(plan.oses)))
-        if version_matrix and plan.toolchain == "elixir":
+        if version_matrix and (plan.toolchain == "elixir" or plan.cell_env):
+            # Entries that extend each version's cells with what goes with that version.
             include = Seq()
             for v in plan.versions:
-                include.add(Map().add(plan.version_key, v).add("otp-version", ELIXIR_OTP.get(v, "27")))
+                entry = Map().add(plan.version_key, v)
+                if plan.toolchain == "elixir":
+                    entry.add("otp-version", ELIXIR_OTP.get(v, "27"))
+                for name, value in plan.cell_env.get(v, {}).items():
+                    entry.add(_matrix_key(name), value)
+                include.add(entry)
             m.add("include", include)
         job.add("strategy", Map().add("fail-fast", False).add("matrix", m))
     services, env = _services(plan)
+    for name in sorted({n for values in plan.cell_env.values() for n in values}):
+        if version_matrix:
+            env.add(name, f"${{{{ matrix.{_matrix_key(name)} }}}}")
+        elif plan.versions[0] in plan.cell_env:
+            env.add(name, plan.cell_env[plan.versions[0]][name])
     job.add("services", services)
     setup, setup_env = _setup(plan, a, version_matrix)
     env.entries.extend(setup_env.entries)
@@ -322,7 +338,7 @@ def _test_job(plan: StackPlan, a: _Actions) -> Map:
         steps.add(s)
     for s in _apps_step(plan.apps):
         steps.add(s)
-    for c in plan.install:
+    for c in plan.install_for("test"):
         steps.add(_run(c))
     for s in _pip_tools_step(plan.py_tools):
         steps.add(s)
@@ -361,7 +377,7 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
     apps = plan.lint_apps if kind == "lint" else plan.build_apps
     for s in _apps_step(apps):
         steps.add(s)
-    for c in plan.install:
+    for c in plan.install_for(kind):
         steps.add(_run(c))
     for s in _pip_tools_step(plan.lint_py_tools if kind == "lint" else plan.build_py_tools):
         steps.add(s)

@@ -176,12 +176,28 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     job.add("image", image)
     if matrix and var:
         # The elixir image bundles a matching Erlang/OTP, so no OTP pairing is needed here.
-        values = [_image_for(plan, v) for v in plan.versions] if pypy else [_tag(plan, v) for v in plan.versions]
-        entry = Map().add(var, Flow(list(dict.fromkeys(values))))
-        job.add("parallel", Map().add("matrix", Seq().add(entry)))
+        values = {v: _image_for(plan, v) if pypy else _tag(plan, v) for v in plan.versions}
+        cells = Seq()
+        if plan.cell_env:
+            # One entry per version, with the variables that go with it; a version whose image another version
+            # already has (3.14t runs on the 3.14 image) is left out rather than run on the wrong interpreter.
+            first: dict[str, str] = {}
+            for v in plan.versions:
+                first.setdefault(values[v], v)
+            for value, v in first.items():
+                entry = Map().add(var, value)
+                for name, value in plan.cell_env.get(v, {}).items():
+                    entry.add(name, value)
+                cells.add(entry)
+        else:
+            cells.add(Map().add(var, Flow(list(dict.fromkeys(values.values())))))
+        job.add("parallel", Map().add("matrix", cells))
     job.add("rules", _rules(plan, split))
     job.add("needs", Flow([]) if kind != "build" else Flow([plan.job_id("test")]))
     variables = Map()
+    if kind == "test" and not matrix:
+        for name, value in plan.cell_env.get(plan.versions[0], {}).items():
+            variables.add(name, value)
     if kind == "test" and plan.services:
         services = Seq()
         for svc in plan.services:
@@ -204,7 +220,7 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     apps = {"lint": plan.lint_apps, "test": plan.apps, "build": plan.build_apps}[kind]
     py_tools = {"lint": plan.lint_py_tools, "test": plan.py_tools, "build": plan.build_py_tools}[kind]
     before = _setup_script(plan, apps, py_tools)
-    script: list[str] = [c.run for c in plan.install]
+    script: list[str] = [c.run for c in plan.install_for(kind)]
     if precommit_only:
         before = ["python -m pip install pre-commit"] + [line for line in before if line.startswith("cd ")]
         script = []

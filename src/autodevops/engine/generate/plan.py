@@ -48,7 +48,6 @@ ELIXIR_OTP = {
 RUNNERS = {"linux": "ubuntu-latest", "macos": "macos-latest", "windows": "windows-latest"}
 PY_APPS = ("tox", "nox", "pre-commit", "poetry", "pdm", "hatch", "pipenv")
 PY_RUN = {"uv": "uv run ", "poetry": "poetry run ", "pdm": "pdm run ", "pipenv": "pipenv run ", "hatch": "hatch run "}
-NODE_EXEC = {"npm": "npx ", "pnpm": "pnpm exec ", "yarn": "yarn ", "bun": "bunx "}
 NODE_LANGS = {"javascript", "typescript"}
 # Directories whose Dockerfiles are fixtures or tooling, not the project's image.
 NON_IMAGE_DIRS = {
@@ -177,6 +176,10 @@ def _install_cargo_subcommands(commands: list[Command]) -> list[Command]:
     return [Command(f"Install {c}", f"cargo install --locked {c}") for c in crates] + commands
 
 
+# Commands that create the environments they run in.
+_ENV_MANAGER = re.compile(r"^(?:uv run |uvx |pipx run )?(?:tox|nox|pre-commit)(?:\s|$)")
+
+
 @dataclass
 class StackPlan:
     """Everything the emitters need for one stack."""
@@ -207,6 +210,8 @@ class StackPlan:
     golangci: bool = False  # lint through golangci-lint's own action on GitHub
     # Set on a template plan that runs for several identical projects: the matrix over their directories.
     projects: list[str] = field(default_factory=list)
+    # Per version of the matrix: variables the test commands read (TOX_FACTOR), as the emitters pass them.
+    cell_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -217,6 +222,15 @@ class StackPlan:
         """The version single-run jobs (lint, build) use: the newest regular build (not PyPy, not free-threaded)."""
         regular = [v for v in self.versions if not v.startswith("pypy") and not re.fullmatch(r"\d+\.\d+t", v)]
         return (regular or self.versions)[-1]
+
+    def install_for(self, kind: str) -> list[Command]:
+        """The install steps a job needs: none when every command it runs is tox, nox or pre-commit, which
+        build their own environments (installing the project beside them only costs time)."""
+        commands = {"lint": self.lint, "test": self.test, "build": self.build}[kind]
+        lines = [line.strip() for c in commands for line in c.run.splitlines() if line.strip()]
+        if lines and all(_ENV_MANAGER.match(line) for line in lines):
+            return []
+        return self.install
 
     def service_env(self, on_localhost: bool) -> dict[str, str]:
         """Connection variables for the tests: `DATABASE_URL` for the first database, `<NAME>_URL` for others."""
@@ -344,24 +358,6 @@ def _normalize_version(toolchain: str, version: str) -> str:
 # ---- commands per ecosystem -----------------------------------------------------------------------------------
 
 
-_EXTRA_KEY = re.compile(r"project\.optional-dependencies\.([A-Za-z0-9_.-]+)")
-_GROUP_KEY = re.compile(r"dependency-groups\.([A-Za-z0-9_.-]+)")
-
-
-def _python_extras(stack: Stack) -> tuple[list[str], list[str]]:
-    """Optional-dependency extras and PEP 735 groups the analyzer found the tools in."""
-    extras: set[str] = set()
-    groups: set[str] = set()
-    for prov in stack.provenance.values():
-        for ev in prov.evidence:
-            key = ev.key or ""
-            if m := _EXTRA_KEY.fullmatch(key):
-                extras.add(m.group(1))
-            elif m := _GROUP_KEY.fullmatch(key):
-                groups.add(m.group(1))
-    return sorted(extras), sorted(groups)
-
-
 def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
     """Install commands for a Python stack, and the tools its package manager needs first (pipx apps)."""
     pm = stack.package_manager
@@ -385,7 +381,7 @@ def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
     )
     lines += [f"python -m pip install -r {r}" for r in reqs]
     names = _names(stack.manifests)
-    extras, groups = _python_extras(stack)
+    extras, groups = stack.extras, stack.dependency_groups
     if names & {"pyproject.toml", "setup.py", "setup.cfg"}:
         # The extras the test and lint tools were declared in (`[project.optional-dependencies] dev`).
         lines.append(f'python -m pip install -e ".[{",".join(extras)}]"' if extras else "python -m pip install -e .")
@@ -394,16 +390,8 @@ def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
     return [Command("Install dependencies", "\n".join(lines))], []
 
 
-_PY_LINT = {
-    "ruff": "ruff check .",
-    "flake8": "flake8 .",
-    "pylint": "pylint --recursive=y .",
-    "black": "black --check .",
-    "isort": "isort --check-only --diff .",
-    "mypy": "mypy .",
-    "pyright": "pyright",
-}
-_NODE_LINT = {"eslint": "eslint .", "prettier": "prettier --check .", "biome": "biome ci .", "tsc": "tsc --noEmit"}
+# Python linters a plain-pip stack installs next to the project when its lint commands run them by name.
+PY_LINTERS = ("ruff", "flake8", "pylint", "black", "isort", "mypy", "pyright")
 _OTHER_LINT = {
     "gofmt": 'test -z "$(gofmt -l .)"',
     "go-vet": "go vet ./...",
@@ -493,15 +481,34 @@ def _default_test(stack: Stack, toolchain: str) -> list[Command]:
     return []
 
 
-def _lint_default(stack: Stack, toolchain: str, tool: str) -> str | None:
-    pm = stack.package_manager
-    if tool in _PY_LINT and toolchain == "python":
-        return PY_RUN.get(pm, "") + _PY_LINT[tool]
-    if tool in _NODE_LINT:
-        if toolchain == "deno":
-            return {"eslint": None, "prettier": "deno fmt --check", "tsc": "deno check ."}.get(tool)
-        return NODE_EXEC.get(pm, "npx ") + _NODE_LINT[tool]
+def _lint_default(toolchain: str, tool: str) -> str | None:
+    """A linter's conventional invocation, for ecosystems whose detectors name tools but not commands.
+
+    Python and Node detectors decide their own lint commands (a project's scripts, or a tool's invocation only
+    where its configuration makes it valid: `eslint .` stops at once without an eslint config)."""
+    if toolchain in ("python", "node", "bun"):
+        return None
+    if toolchain == "deno":
+        return {"prettier": "deno fmt --check", "tsc": "deno check ."}.get(tool)
     return _OTHER_LINT.get(tool)
+
+
+_RUNNER_PREFIX = re.compile(
+    r"^(?:(?:uv|poetry|pdm|pipenv|hatch) run |uvx |pipx run |npx |pnpm (?:exec |run )?|yarn (?:run )?|bunx |"
+    r"bun run |npm run |bundle exec |python3? -m |sh (?:-\w+ )*|bash (?:-\w+ )*|\./|vendor/bin/)+"
+)
+
+
+def _tool_word(command: str) -> str:
+    """The tool a command runs, for a step's name: `uv run mypy src` → mypy, `npm run lint` → lint."""
+    words = _RUNNER_PREFIX.sub("", command.strip().splitlines()[0] if command.strip() else command).split()
+    if not words:
+        return command
+    if words[0] in ("tox", "nox"):
+        return " ".join(words)[:60]  # the environments or sessions are the point
+    if words[0] in ("make", "just", "cargo", "go", "mix", "dotnet", "deno", "swift") and len(words) > 1:
+        return " ".join(words[:2])
+    return words[0]
 
 
 def _split_apps(commands: list[Command], toolchain: str, pm: str) -> list[str]:
@@ -638,6 +645,15 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     elif toolchain == "elixir":
         plan.install = [Command("Install dependencies", "mix deps.get")]
 
+    if stack.install_commands:
+        # The project's own install entry point replaces the package manager's default invocation.
+        plan.install = [Command("Install dependencies", "\n".join(_safe(stack.install_commands, plan)))]
+    plan.cell_env = {
+        _normalize_version(toolchain, v): dict(values)
+        for v, values in stack.matrix_env.items()
+        if _normalize_version(toolchain, v) in versions
+    }
+
     test_commands = _safe(stack.test_commands, plan)
     lint_commands = _safe(stack.lint_commands, plan)
     build_commands = _safe(stack.build_commands, plan)
@@ -670,7 +686,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
 
     # Lint: the project's own entry points first.
     if lint_commands:
-        plan.lint = [Command("Lint", "\n".join(lint_commands))]
+        # A step per command: each check reports on its own, and the first failure names its tool.
+        plan.lint = [Command(f"Lint ({_tool_word(c)})", c) for c in lint_commands]
         ev = evidence_for(stack, "lint_commands")
         plan.lint_why.append(f"Lint entry point: {ev}" if ev else "Lint through the project's own entry point.")
     elif not stack.lint_commands:
@@ -678,7 +695,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
             if tool == "golangci-lint":
                 plan.golangci = True
                 continue
-            cmd = _lint_default(stack, toolchain, tool)
+            cmd = _lint_default(toolchain, tool)
             if cmd:
                 plan.lint.append(Command(tool, cmd))
     named = [t for t in stack.lint_tools if t != "other"]
@@ -689,11 +706,14 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.lint_why.append("Other linters were found too; add their commands here if CI should run them.")
     plan.lint_apps = _split_apps(plan.lint, toolchain, stack.package_manager)
     plan.apps += [a for a in _split_apps(plan.test, toolchain, stack.package_manager) if a not in plan.apps]
-    extras, groups = _python_extras(stack)
-    if toolchain == "python" and stack.package_manager in ("pip", "none", "conda") and not (extras or groups):
+    if (
+        toolchain == "python"
+        and stack.package_manager in ("pip", "none", "conda")
+        and not (stack.extras or stack.dependency_groups)
+    ):
         # Without a dev extra or group to install, tools run by bare name are installed next to the project.
         plan.py_tools = _pip_tools(plan.test, ["pytest"])
-        plan.lint_py_tools = _pip_tools(plan.lint, list(_PY_LINT))
+        plan.lint_py_tools = _pip_tools(plan.lint, list(PY_LINTERS))
 
     if toolchain == "rust":
         plan.test = _install_cargo_subcommands(plan.test)

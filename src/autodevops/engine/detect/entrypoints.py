@@ -1,0 +1,170 @@
+"""The repository's own entry points: the scripts and Makefile targets that say how it wants to be set up,
+tested, checked and built.
+
+`scripts/test` and `scripts/check` (encode's layout), `script/bootstrap` and `script/cibuild` ("scripts to rule
+them all"), `make test` and `make lint`. They are what the maintainers run, and they know what a conventional
+invocation gets wrong: the type checker's targets (`mypy httpx tests`), the test directory that keeps
+documentation examples out of collection, the files the linter skips. A detector that finds one for its stack
+runs it rather than inventing a command; it still reads the body to tell what the entry point runs (the test
+runner, the linters), and whether it checks or rewrites files.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.builder import make_rule
+from autodevops.engine.model import Evidence
+
+SCRIPT_DIRS = ("scripts", "script")
+SCRIPT_SUFFIXES = ("", ".sh", ".bash")
+# Interpreters a script's shebang may name, and the command that runs them on a CI runner.
+_INTERPRETERS = {"sh": "sh", "bash": "bash", "dash": "sh", "zsh": "zsh", "python": "python", "python3": "python"}
+_SHEBANG = re.compile(r"#!\s*(\S+)(?:[ \t]+([^\n]*))?")
+_MAKE_CALL = re.compile(r"\$[({]MAKE[)}]\s+(?:-\S+\s+)*([\w.-]+)|\bmake\s+(?:-\S+\s+)*([\w.-]+)")
+_SCRIPT_CALL = re.compile(r"(?:^|[\s;&|(])(?:\./)?((?:scripts?)/[\w.-]+)")
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One way the project runs a task: the command CI runs (from the stack's directory) and what it executes."""
+
+    name: str  # the script's or target's name: test, check, lint...
+    command: str  # `scripts/test`, `sh -e scripts/check`, `make lint`
+    body: str  # the script, or the rule's recipe with the recipes it calls; comments removed
+    evidence: Evidence
+
+
+def find(ctx: Context, root: str, names: Iterable[str]) -> list[EntryPoint]:
+    """The entry points named `names` in `root`, scripts first (they are what a Makefile would call), in the
+    order of `names`."""
+    names = list(names)
+    found: list[EntryPoint] = []
+    for name in names:
+        script = _script(ctx, root, name)
+        if script is not None:
+            found.append(script)
+    for name in names:
+        target = _make_target(ctx, root, name)
+        if target is not None:
+            found.append(target)
+    return found
+
+
+def _script(ctx: Context, root: str, name: str) -> EntryPoint | None:
+    for directory in SCRIPT_DIRS:
+        for suffix in SCRIPT_SUFFIXES:
+            path = Context.join(root, f"{directory}/{name}{suffix}")
+            if not ctx.exists(path):
+                continue
+            text = ctx.text(path)
+            if text is None:
+                continue
+            command = _script_command(ctx, root, path, text)
+            if command is None:
+                continue
+            body = strip_comments(text) + "".join(
+                "\n" + strip_comments(ctx.text(called) or "") for called in _called_scripts(ctx, root, text, path)
+            )
+            return EntryPoint(name, command, body, Evidence(file=path))
+    return None
+
+
+def _script_command(ctx: Context, root: str, path: str, text: str) -> str | None:
+    """How a CI step runs the script: as itself when it is executable, else through the interpreter its shebang
+    names (with the shebang's flags: `#!/bin/sh -e` stops at the first failure, and must go on doing so)."""
+    rel = posixpath.relpath(path, root) if root not in ("", ".") else path
+    m = _SHEBANG.match(text)
+    if path in ctx.executables:
+        return rel if "/" in rel else f"./{rel}"
+    if m is None:
+        return f"sh {rel}" if path.endswith(".sh") else None
+    program, args = posixpath.basename(m.group(1)), (m.group(2) or "").split()
+    if program == "env" and args:
+        program, args = args[0], args[1:]
+    interpreter = _INTERPRETERS.get(program)
+    if interpreter is None:
+        return None
+    return " ".join([interpreter, *args, rel])
+
+
+def _called_scripts(ctx: Context, root: str, text: str, path: str) -> list[str]:
+    """Sibling scripts this one runs (`./scripts/sync-version`), one level deep."""
+    out: list[str] = []
+    for m in _SCRIPT_CALL.finditer(strip_comments(text)):
+        called = Context.join(root, m.group(1))
+        if called != path and ctx.exists(called) and called not in out:
+            out.append(called)
+    return out
+
+
+def _make_target(ctx: Context, root: str, target: str) -> EntryPoint | None:
+    rule = make_rule(ctx, root, target)
+    if rule is None or (not rule.recipe.strip() and not rule.prerequisites):
+        return None
+    recipes = [rule.recipe]
+    seen = {target}
+    pending = [*rule.prerequisites, *_make_calls(rule.recipe)]
+    while pending and len(seen) < 12:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        called = make_rule(ctx, root, name)
+        if called is not None:
+            recipes.append(called.recipe)
+            pending += [*called.prerequisites, *_make_calls(called.recipe)]
+    body = "\n".join(strip_comments(r) for r in recipes)
+    return EntryPoint(target, f"make {target}", body, Evidence(file=rule.makefile, key=target, line=rule.line))
+
+
+def _make_calls(recipe: str) -> list[str]:
+    return [m.group(1) or m.group(2) for m in _MAKE_CALL.finditer(recipe)]
+
+
+def strip_comments(text: str) -> str:
+    """Shell or Makefile text without comment lines and trailing comments (a `#` after whitespace)."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.lstrip().lstrip("@-+").lstrip()
+        if stripped.startswith("#"):
+            continue
+        lines.append(re.sub(r"\s+#(?![{!]).*$", "", line))
+    return "\n".join(lines)
+
+
+# ---- what an entry point's body runs ------------------------------------------------------------------------
+
+
+def runs(body: str, program: str) -> bool:
+    """Whether `body` invokes `program` as a command word (`mypy`, `${PREFIX}mypy`, `python -m mypy`,
+    `uv run mypy`), not as an argument of another tool or part of a longer name."""
+    word = re.escape(program)
+    return re.search(rf"(?:^|[\s;&|(`}}/]|-m\s)(?<![-\w.]){word}(?![\w.-]|/)", body, re.M) is not None
+
+
+# Invocations that rewrite files instead of checking them: an entry point made of these is a formatter for
+# developers (encode's `scripts/lint`), and would pass in CI whatever the code looks like.
+_FIXERS = (
+    re.compile(r"(?<![\w-])ruff\s+(?:check\s+)?[^\n]*--fix\b"),
+    re.compile(r"(?<![\w-])ruff\s+format\b(?![^\n]*--(?:check|diff)\b)"),
+    re.compile(r"(?<![\w-])black\b(?![^\n]*--(?:check|diff)\b)[^\n]*$", re.M),
+    re.compile(r"(?<![\w-])isort\b(?![^\n]*--(?:check|check-only|diff|c)\b)[^\n]*$", re.M),
+    re.compile(r"(?<![\w-])prettier\b[^\n]*--write\b"),
+    re.compile(r"(?<![\w-])eslint\b[^\n]*--fix\b"),
+    re.compile(r"(?<![\w-])gofmt\b[^\n]*\s-w\b"),
+    re.compile(r"(?<![\w-])cargo\s+fmt\b(?![^\n]*--check\b)"),
+    re.compile(r"(?<![\w-])rubocop\b[^\n]*\s-[aA]\b"),
+)
+
+
+def rewrites_files(body: str) -> bool:
+    """Whether the body runs a formatter or linter in a mode that rewrites files."""
+    return any(p.search(body) for p in _FIXERS)
+
+
+__all__ = ["EntryPoint", "find", "rewrites_files", "runs", "strip_comments"]
