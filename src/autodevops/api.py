@@ -11,8 +11,17 @@ from autodevops.github.endpoints import router as github_router
 from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.organization.endpoints import router as organization_router
 from autodevops.repository.endpoints import router as repository_router
+from autodevops.sso.endpoints import router as sso_router
 
 api_router = APIRouter(prefix="/api/v1")
-for router in (auth_router, session_router, organization_router, repository_router, analysis_router, github_router):
+for router in (
+    auth_router,
+    session_router,
+    organization_router,
+    sso_router,
+    repository_router,
+    analysis_router,
+    github_router,
+):
     api_router.include_router(router)
 api_router.include_router(jobs_router)

@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     database_admin_url: SecretStr = SecretStr(DEV_DATABASE_ADMIN_URL)
     redis_url: str = "redis://127.0.0.1:6379/0"
     allow_insecure_git_urls: bool = Field(
-        default=False, description="Allow http:// and loopback/private git hosts (development and tests only)."
+        default=False,
+        description="Allow http:// and loopback/private git hosts and identity providers (development and tests only).",
     )
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
@@ -140,6 +141,13 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     # Secure cookies may only be turned off for http://localhost development.
     session_cookie_secure: bool = True
+
+    # ---- enterprise single sign-on (OpenID Connect, configured per organization) -----------------------
+    # Providers' discovery documents and key sets are cached in each process for this long.
+    sso_metadata_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    # An ID token signed with a key the cached key set lacks refetches the set, at most this often per provider.
+    sso_jwks_min_refresh_s: float = Field(default=60.0, ge=0, le=3600)
+    sso_http_timeout_s: float = Field(default=10.0, gt=0, le=60)
 
     # ---- AI layer (refines the rule engine; off when no entry is usable) ------------------------------
     # Ordered "provider:model" entries tried in turn; providers: gemini, openai (any OpenAI-compatible

@@ -1,4 +1,4 @@
-"""Encryption of secrets at rest (OAuth access and refresh tokens) with AES-256-GCM.
+"""Encryption of secrets at rest (OAuth access and refresh tokens, single sign-on client secrets) with AES-256-GCM.
 
 Stored form: ``Base64(len(key id) ‖ key id ‖ IV ‖ ciphertext ‖ tag)`` (standard Base64, ASCII). The key id is
 1-32 ASCII characters `[A-Za-z0-9_-]`, prefixed by its length in one byte; the IV is 12 random bytes drawn for
@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -143,6 +143,17 @@ class Keyring:
     def reencrypt(self, token: str, *, associated_data: bytes) -> str:
         """The same plaintext under the current key (a new IV even when the key is unchanged)."""
         return self.encrypt(self.decrypt(token, associated_data=associated_data), associated_data=associated_data)
+
+
+@dataclass
+class RotationReport:
+    """What one re-encryption pass (`autodevops keys rotate`) did to one kind of stored secret."""
+
+    scanned: int = 0
+    rotated: int = 0
+    current: int = 0  # already under the current key
+    changed: int = 0  # rewritten concurrently by the service; left as the service wrote it
+    failed: list[str] = field(default_factory=list)  # ids whose ciphertext no key in the keyring opens
 
 
 def key_id_of(token: str) -> str:

@@ -49,21 +49,31 @@ AfterCommitCallback = Callable[[], Awaitable[None]]
 _TENANT_KEY = "tenant"
 _AFTER_COMMIT_KEY = "after_commit"
 _SET_CONTEXT = text(
-    "SELECT set_config('app.user_id', :user_id, true), set_config('app.organization_id', :organization_id, true)"
+    "SELECT set_config('app.user_id', :user_id, true), set_config('app.organization_id', :organization_id, true), "
+    "set_config('app.sso_organization_id', :sso_organization_id, true), set_config('app.via_token', :via_token, true)"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class TenantContext:
-    """Who a transaction acts for. Empty (both None) means: no tenant rows are visible."""
+    """Who a transaction acts for. Empty (both None) means: no tenant rows are visible.
+
+    `sso_organization_id` and `via_token` say how the user authenticated (a session that came through that
+    organization's identity provider; a personal API token): an organization that requires single sign-on
+    counts the user's membership only for the credentials it accepts (`app_organization_ids()`).
+    """
 
     user_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
+    sso_organization_id: uuid.UUID | None = None
+    via_token: bool = False
 
     def as_params(self) -> dict[str, str]:
         return {
             "user_id": str(self.user_id) if self.user_id else "",
             "organization_id": str(self.organization_id) if self.organization_id else "",
+            "sso_organization_id": str(self.sso_organization_id) if self.sso_organization_id else "",
+            "via_token": "true" if self.via_token else "",
         }
 
 
@@ -119,6 +129,8 @@ async def bind_tenant(
     *,
     user_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
+    sso_organization_id: uuid.UUID | None = None,
+    via_token: bool = False,
     applied: bool = False,
 ) -> None:
     """Make `session` act for a user and/or an organization, now and in every later transaction.
@@ -128,7 +140,15 @@ async def bind_tenant(
     open transaction already carries exactly this context (set by a database function such as
     `app_authenticate_token`), which saves a round trip.
     """
-    context = TenantContext(user_id=user_id, organization_id=organization_id)
+    await bind_context(
+        session,
+        TenantContext(user_id, organization_id, sso_organization_id=sso_organization_id, via_token=via_token),
+        applied=applied,
+    )
+
+
+async def bind_context(session: AsyncSession, context: TenantContext, *, applied: bool = False) -> None:
+    """`bind_tenant` with a whole context, e.g. a request's (`tenant_of`) carried into a session of its own."""
     session.info[_TENANT_KEY] = context
     if session.in_transaction() and not applied:
         await session.execute(_SET_CONTEXT, context.as_params())
@@ -181,7 +201,11 @@ async def rollback(session: AsyncSession) -> None:
 
 @asynccontextmanager
 async def tenant_session(
-    database: Database, *, user_id: uuid.UUID | None = None, organization_id: uuid.UUID | None = None
+    database: Database,
+    *,
+    user_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    context: TenantContext | None = None,
 ) -> AsyncIterator[AsyncSession]:
     """A session acting for a user and/or an organization, committed when the block exits normally.
 
@@ -190,10 +214,11 @@ async def tenant_session(
         async with tenant_session(database, organization_id=job.organization_id) as session:
             ...  # flush(), never commit()
 
-    An exception rolls back (dropping after-commit callbacks) and propagates.
+    An exception rolls back (dropping after-commit callbacks) and propagates. `context` replaces both
+    keywords: a request's whole context (`tenant_of(request_session)`), how its user authenticated included.
     """
     async with database.sessionmaker() as session:
-        await bind_tenant(session, user_id=user_id, organization_id=organization_id)
+        await bind_context(session, context or TenantContext(user_id, organization_id))
         try:
             yield session
         except BaseException:

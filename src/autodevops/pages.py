@@ -27,6 +27,8 @@ from autodevops.organization.pages import router as organization_pages
 from autodevops.organization.schemas import OrganizationCreate
 from autodevops.pipeline.pages import router as pipeline_pages
 from autodevops.repository.pages import router as repository_pages
+from autodevops.sso import service as sso_service
+from autodevops.sso.pages import router as sso_pages
 from autodevops.ui import (
     STATIC_DIR,
     PageRoute,
@@ -62,7 +64,9 @@ async def home(request: Request) -> Response:
 
 @router.get("/orgs")
 async def organizations(request: Request, viewer: PageViewer) -> HTMLResponse:
-    return render(request, "organizations.html", {"memberships": viewer.memberships}, viewer=viewer)
+    locked = await sso_service.locked_organizations(viewer.session)
+    context = {"memberships": viewer.memberships, "locked": locked}
+    return render(request, "organizations.html", context, viewer=viewer)
 
 
 @router.post("/orgs")
@@ -95,6 +99,7 @@ def install_pages(app: FastAPI, *, dependencies: Sequence[Depends] = ()) -> None
         pipeline_pages,
         jobs_pages,
         ai_pages,
+        sso_pages,
     ):
         app.include_router(page_router, dependencies=list(dependencies))
     htmx_dir = vendor_dir(app.state.settings) / "htmx.org" / "dist"

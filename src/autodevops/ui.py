@@ -36,6 +36,7 @@ from autodevops.errors import AppError, ValidationFailed
 from autodevops.logging import get_logger, get_request_id
 from autodevops.models import User
 from autodevops.organization import service as organization_service
+from autodevops.sso.rules import SSORequired, sign_in_page
 
 log = get_logger(__name__)
 
@@ -202,6 +203,9 @@ def install_error_pages(app: FastAPI) -> None:
             return await _call(json_app_error, request, exc)
         if exc.status_code == 401 and request.method in ("GET", "HEAD"):
             return _sign_in_redirect(request)
+        if isinstance(exc, SSORequired) and request.method in ("GET", "HEAD"):
+            # A member in the wrong kind of session: to the organization's single sign-on, then back here.
+            return RedirectResponse(sign_in_page(exc.slug, request.url.path), status_code=303)
         details = [str(item) for item in exc.detail] if isinstance(exc.detail, list) else None
         response = error_page(request, exc.status_code, exc.message, details)
         if exc.headers and "Retry-After" in exc.headers:

@@ -41,6 +41,7 @@ from autodevops.middleware import (
 from autodevops.ops import router as ops_router
 from autodevops.pages import install_pages
 from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
+from autodevops.sso.login import router as sso_login_router
 
 log = get_logger(__name__)
 
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Browser sign-in and GitHub webhooks authenticate on their own terms (OAuth state, HMAC signature).
     # Sign-in is anonymous by nature, so only the per-IP limit applies to it.
     app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
+    app.include_router(sso_login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(webhook_router)
     _install_docs(app)
     # The dashboard's pages (and HTML error pages for browsers); the API keeps its JSON errors.

@@ -121,7 +121,7 @@ async def test_cli_rotate(pg_settings: Any, database: Database, pg_admin: AsyncE
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "1 accounts, 1 re-encrypted" in done.stdout
+    assert "1 GitHub accounts, 1 re-encrypted" in done.stdout
     assert key_id_of((await stored(pg_admin))[0].access_token_enc) == "k2"
 
 

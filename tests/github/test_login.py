@@ -101,7 +101,7 @@ async def test_missing_replayed_foreign_and_expired_state_are_refused(
     callback = await start_login(app_client)
     state = dict(p.split("=", 1) for p in callback.partition("?")[2].split("&"))["state"]
     redis = app_client._transport.app.state.redis  # type: ignore[attr-defined]
-    key = oauth._KEY_PREFIX + oauth._digest(state)
+    key = oauth._key(oauth.GITHUB_FLOW, state)
     record = json.loads(await redis.get(key))
     record["created"] = time.time() - oauth.STATE_TTL_SECONDS - 1
     await redis.set(key, json.dumps(record), ex=60)

@@ -20,7 +20,8 @@ import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +41,7 @@ from autodevops.organization import service as organization_service
 STATE_TTL_SECONDS = 600
 BROWSER_COOKIE = "autodevops_oauth"
 CALLBACK_PATH = "/auth/github/callback"
-_KEY_PREFIX = "autodevops:oauth-state:"
+GITHUB_FLOW = "oauth"  # the sign-in flow's name in its Redis keys (`autodevops:oauth-state:...`)
 
 
 class SignInError(AppError):
@@ -59,6 +60,7 @@ class LoginStart:
 class LoginGrant:
     code_verifier: str
     next_path: str
+    data: dict[str, str] = field(default_factory=dict)  # what the flow remembered at `begin`
 
 
 def redirect_uri(settings: Settings) -> str:
@@ -81,8 +83,18 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-async def begin(redis: Any, *, next_path: str | None = None) -> LoginStart:
-    """Draw and remember a login attempt. Returns what the authorize redirect and the browser cookie need."""
+def _key(flow: str, state: str) -> str:
+    return f"autodevops:{flow}-state:{_digest(state)}"
+
+
+async def begin(
+    redis: Any, *, next_path: str | None = None, flow: str = GITHUB_FLOW, data: Mapping[str, str] | None = None
+) -> LoginStart:
+    """Draw and remember a login attempt. Returns what the authorize redirect and the browser cookie need.
+
+    `flow` keeps each sign-in kind's states apart (GitHub, single sign-on); `data` is remembered with the
+    state and handed back by `consume` (single sign-on keeps its organization and nonce there).
+    """
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)  # 86 characters, inside RFC 7636's 43..128
     nonce = secrets.token_urlsafe(32)
@@ -91,18 +103,21 @@ async def begin(redis: Any, *, next_path: str | None = None) -> LoginStart:
         "browser": _digest(nonce),
         "next": safe_next(next_path),
         "created": time.time(),
+        "data": dict(data or {}),
     }
-    await redis.set(_KEY_PREFIX + _digest(state), json.dumps(record), ex=STATE_TTL_SECONDS, nx=True)
+    await redis.set(_key(flow, state), json.dumps(record), ex=STATE_TTL_SECONDS, nx=True)
     return LoginStart(state=state, code_challenge=code_challenge(verifier), browser_nonce=nonce)
 
 
-async def consume(redis: Any, *, state: str | None, browser_nonce: str | None, now: float | None = None) -> LoginGrant:
+async def consume(
+    redis: Any, *, state: str | None, browser_nonce: str | None, now: float | None = None, flow: str = GITHUB_FLOW
+) -> LoginGrant:
     """Take a login attempt out of Redis (single use) and check it belongs to this browser and is fresh."""
     if not state:
         raise SignInError("sign-in failed: the state parameter is missing")
     if len(state) > 200:
         raise SignInError("sign-in failed: malformed state")
-    raw = await redis.getdel(_KEY_PREFIX + _digest(state))
+    raw = await redis.getdel(_key(flow, state))
     if raw is None:
         raise SignInError("sign-in failed: unknown, expired or already used state; start again")
     record = json.loads(raw)
@@ -110,7 +125,12 @@ async def consume(redis: Any, *, state: str | None, browser_nonce: str | None, n
         raise SignInError("sign-in failed: the state does not belong to this browser; start again")
     if (now if now is not None else time.time()) - float(record["created"]) > STATE_TTL_SECONDS:
         raise SignInError("sign-in failed: the sign-in took too long; start again")
-    return LoginGrant(code_verifier=str(record["verifier"]), next_path=safe_next(record.get("next")))
+    data = record.get("data") or {}
+    return LoginGrant(
+        code_verifier=str(record["verifier"]),
+        next_path=safe_next(record.get("next")),
+        data={str(key): str(value) for key, value in data.items()},
+    )
 
 
 async def sign_in(session: AsyncSession, keyring: Keyring, gh_user: GitHubUser, token: OAuthToken) -> User:

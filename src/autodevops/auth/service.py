@@ -44,7 +44,7 @@ async def authenticate_bearer(session: AsyncSession, token: str) -> User:
     user = await queries.authenticate_token(session, tokens.prefix_of(token), tokens.hash_token(token))
     if user is None:
         raise Unauthorized(_BAD_TOKEN)
-    await bind_tenant(session, user_id=user.id, applied=True)
+    await bind_tenant(session, user_id=user.id, via_token=True, applied=True)
     return user
 
 

@@ -5,6 +5,9 @@
   `alg: none` or an RS/HS confusion is refused) and requires every one of those claims.
 * The cookie is HttpOnly, SameSite=Lax and Secure; `__Host-` prefixed when Secure (no Domain, Path=/).
   Secure can only be turned off for an http://localhost public URL (`Settings.check`).
+* A session that came through an organization's identity provider carries that organization in `sso`; it is
+  bound into every transaction of the request, so an organization that requires single sign-on is reachable
+  from that session only (`app_organization_ids()`). Renewal keeps it.
 * `user_session_states.session_version` is compared on every request: logout and disabling a user bump it,
   which revokes every cookie issued before at once.
 * Sliding renewal: a cookie past half its lifetime is re-issued (same session id, new `exp`) on the next
@@ -53,6 +56,7 @@ class SessionClaims:
     jti: str
     expires_at: int
     auth_time: int
+    sso_organization_id: uuid.UUID | None = None
 
 
 def cookie_name(settings: Settings) -> str:
@@ -72,11 +76,13 @@ def issue_session_token(
     now: int | None = None,
     jti: str | None = None,
     auth_time: int | None = None,
+    sso_organization_id: uuid.UUID | None = None,
 ) -> str:
     """A signed session JWT for `user_id` at session version `version`.
 
     A renewal passes the session's `jti` (so its CSRF token stays valid) and `auth_time` (the sign-in time,
-    which bounds how long renewals can extend a session).
+    which bounds how long renewals can extend a session). `sso_organization_id`: the organization whose
+    identity provider signed the user in, for a single sign-on session.
     """
     issued = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
@@ -89,6 +95,8 @@ def issue_session_token(
         "exp": issued + settings.session_ttl_seconds,
         "auth_time": issued if auth_time is None else auth_time,
     }
+    if sso_organization_id is not None:
+        claims["sso"] = str(sso_organization_id)
     return jwt.encode(claims, _key(settings, "session"), algorithm=ALGORITHM)
 
 
@@ -103,12 +111,14 @@ def verify_session_token(settings: Settings, token: str) -> SessionClaims:
             issuer=settings.public_url,
             options={"require": _REQUIRED},
         )
+        sso = claims.get("sso")
         return SessionClaims(
             uuid.UUID(str(claims["sub"])),
             int(claims["sv"]),
             str(claims["jti"]),
             int(claims["exp"]),
             int(claims.get("auth_time", claims["iat"])),
+            uuid.UUID(str(sso)) if sso is not None else None,
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         raise Unauthorized("session expired or invalid; sign in again") from None
@@ -131,7 +141,13 @@ def renewed_token(settings: Settings, claims: SessionClaims, *, now: int | None 
     if current - claims.auth_time >= MAX_SESSION_SECONDS:
         return None
     return issue_session_token(
-        settings, claims.user_id, claims.version, now=current, jti=claims.jti, auth_time=claims.auth_time
+        settings,
+        claims.user_id,
+        claims.version,
+        now=current,
+        jti=claims.jti,
+        auth_time=claims.auth_time,
+        sso_organization_id=claims.sso_organization_id,
     )
 
 
@@ -195,12 +211,15 @@ async def session_state(session: AsyncSession, user_id: uuid.UUID) -> UserSessio
     return state
 
 
-async def start_session(session: AsyncSession, settings: Settings, user_id: uuid.UUID) -> str:
-    """A new session token for `user_id` (refused for a disabled user)."""
+async def start_session(
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID, *, sso_organization_id: uuid.UUID | None = None
+) -> str:
+    """A new session token for `user_id` (refused for a disabled user); `sso_organization_id` for a session
+    that came through that organization's identity provider."""
     state = await session_state(session, user_id)
     if state.disabled_at is not None:
         raise Forbidden("this account is disabled")
-    return issue_session_token(settings, user_id, state.session_version)
+    return issue_session_token(settings, user_id, state.session_version, sso_organization_id=sso_organization_id)
 
 
 async def revoke_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -236,7 +255,7 @@ async def session_cookie(request: Request, session: AsyncSession) -> User | None
     if raw is None:
         return None
     claims = verify_session_token(settings, raw)
-    await bind_tenant(session, user_id=claims.user_id)
+    await bind_tenant(session, user_id=claims.user_id, sso_organization_id=claims.sso_organization_id)
     state = await session.get(UserSessionState, claims.user_id)
     if state is None or state.disabled_at is not None or state.session_version != claims.version:
         raise Unauthorized("session revoked; sign in again")

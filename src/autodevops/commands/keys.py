@@ -1,7 +1,8 @@
 """`autodevops keys`: the token encryption keyring and the webhook secret.
 
 * `keys generate` prints a fresh key for `AUTODEVOPS_TOKEN_ENCRYPTION_KEY`.
-* `keys rotate` re-encrypts every stored token under the current key (the service keeps running).
+* `keys rotate` re-encrypts every stored token and client secret under the current key (the service keeps
+  running).
 * `keys webhook-secret` prints a new webhook secret and the settings that accept old and new during a grace
   window; `keys apply-webhook-secret` installs the configured secret on the GitHub App.
 
@@ -40,12 +41,13 @@ def generate(
 def rotate(
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction.")] = 200,
 ) -> None:
-    """Re-encrypt every stored token under the current key. Safe to run while the service runs, and again."""
+    """Re-encrypt every stored token and SSO client secret under the current key. Safe while the service runs."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from autodevops.config import ConfigError, get_settings
     from autodevops.crypto import CryptoError, Keyring
     from autodevops.github.rotation import rotate_tokens
+    from autodevops.sso.rotation import rotate_client_secrets
 
     settings = get_settings()
     try:
@@ -57,18 +59,24 @@ def rotate(
     async def run() -> None:
         # The owner role: rotation must reach every user's row, which RLS hides from the app role.
         engine = create_async_engine(settings.database_admin_url.get_secret_value(), pool_size=1)
+        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         try:
-            report = await rotate_tokens(
-                async_sessionmaker(engine, expire_on_commit=False), keyring, batch_size=batch_size
-            )
+            reports = {
+                "GitHub accounts": await rotate_tokens(sessionmaker, keyring, batch_size=batch_size),
+                "single sign-on connections": await rotate_client_secrets(sessionmaker, keyring, batch_size=batch_size),
+            }
         finally:
             await engine.dispose()
-        typer.echo(
-            f"key {keyring.current.id}: {report.scanned} accounts, {report.rotated} re-encrypted, "
-            f"{report.current} already current, {report.changed} rewritten meanwhile by the service"
-        )
-        if report.failed:
-            raise fail(f"{len(report.failed)} accounts could not be decrypted: {', '.join(report.failed[:20])}")
+        failures = []
+        for what, report in reports.items():
+            typer.echo(
+                f"key {keyring.current.id}: {report.scanned} {what}, {report.rotated} re-encrypted, "
+                f"{report.current} already current, {report.changed} rewritten meanwhile by the service"
+            )
+            if report.failed:
+                failures.append(f"{len(report.failed)} {what} could not be decrypted: {', '.join(report.failed[:20])}")
+        if failures:
+            raise fail("; ".join(failures))
 
     asyncio.run(run())
 

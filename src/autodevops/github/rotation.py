@@ -10,21 +10,11 @@ nothing more. Running services read with current + previous keys throughout, so 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autodevops.crypto import CryptoError, Keyring, aad
+from autodevops.crypto import CryptoError, Keyring, RotationReport, aad
 from autodevops.github import queries
-
-
-@dataclass
-class RotationReport:
-    scanned: int = 0
-    rotated: int = 0
-    current: int = 0  # already under the current key
-    changed: int = 0  # rewritten concurrently by the service; left as the service wrote it
-    failed: list[str] = field(default_factory=list)  # ids whose ciphertext no key in the keyring opens
 
 
 def _moved(keyring: Keyring, value: str | None, row_id: uuid.UUID, purpose: str) -> str | None:

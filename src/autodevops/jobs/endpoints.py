@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.config import Settings
-from autodevops.db import DBSession, get_database, tenant_session
+from autodevops.db import DBSession, get_database, tenant_of, tenant_session
 from autodevops.errors import NotFound, ServiceUnavailable
 from autodevops.jobs import queries, service
 from autodevops.jobs.events import JobEvent, valid_event_id
@@ -160,11 +160,11 @@ async def job_events(
     job = await service.get_job(session, job_id, list(roles))
     runtime = jobs_runtime(request)
     database = get_database(request)
-    user_id = user.id
+    context = tenant_of(session)  # how the user authenticated decides what they reach (single sign-on)
     start = valid_event_id(last_event_id)
 
     async def durable_state() -> str | None:
-        async with tenant_session(database, user_id=user_id) as fresh:
+        async with tenant_session(database, context=context) as fresh:
             row = await queries.get(fresh, job_id)
             return row.state if row is not None else None
 

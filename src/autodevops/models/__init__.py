@@ -21,6 +21,7 @@ from autodevops.models.github import (
 from autodevops.models.job import Job
 from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
 from autodevops.models.repository import Repository
+from autodevops.models.sso import SSOConnection, SSOIdentity
 from autodevops.models.user import APIToken, User
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "Pipeline",
     "Repository",
     "Role",
+    "SSOConnection",
+    "SSOIdentity",
     "User",
     "UserSessionState",
     "utcnow",

@@ -1,4 +1,4 @@
-"""Organization settings pages: members and their roles."""
+"""Organization settings pages: members and their roles, and (for owners) single sign-on."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from autodevops.github.dependencies import AppSettings
 from autodevops.models import ROLES
 from autodevops.organization import service
 from autodevops.organization.schemas import MemberCreate, MemberUpdate, OrganizationUpdate
+from autodevops.sso import service as sso_service
 from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -18,15 +20,23 @@ MEMBERS_PAGE = 200
 
 
 @router.get("/orgs/{organization_id}/settings")
-async def settings_page(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
+async def settings_page(
+    request: Request, organization_id: uuid.UUID, viewer: PageViewer, settings: AppSettings
+) -> HTMLResponse:
     membership = await service.get_membership(viewer.session, viewer.user, organization_id)
     rows = await service.list_members(viewer.session, viewer.user, organization_id, limit=MEMBERS_PAGE, offset=0)
     members = [{"member": member, "user": user} for member, user in rows]
+    sso = None
+    if membership.role == "owner":
+        connection = await sso_service.find_connection(viewer.session, viewer.user, organization_id)
+        sso = sso_service.to_read(connection, settings) if connection else None
     context = {
         "members": members,
         "can_manage": membership.can_manage,
         "role": membership.role,
         "roles": ROLES,
+        "sso": sso,
+        "sso_redirect_uri": sso_service.redirect_uri(settings),
     }
     return render(request, "organization_settings.html", context, viewer=viewer, organization=membership)
 

@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.audit import queries as audit_queries
 from autodevops.audit.service import record
 from autodevops.auth import queries as auth_queries
-from autodevops.db import add_or_conflict
+from autodevops.db import add_or_conflict, tenant_of
 from autodevops.errors import Conflict, Forbidden, NotFound
 from autodevops.models import AuditEvent, Organization, OrganizationMember, User
 from autodevops.organization import queries
+from autodevops.sso import queries as sso_queries
+from autodevops.sso.rules import SSORequired, reaches
 
 MANAGERS = frozenset({"owner", "admin"})
 
@@ -64,11 +66,27 @@ async def list_organizations(
 
 
 async def get_membership(session: AsyncSession, user: User, organization_id: uuid.UUID) -> Membership:
-    """The organization if `user` is a member of it, else `NotFound`."""
+    """The organization if `user` is a member of it, else `NotFound`.
+
+    The one place organization access is decided. A member of an organization that requires single sign-on
+    gets `SSORequired` (403, naming where to sign in) unless they authenticated as it accepts; row-level
+    security hides that organization's rows from such a session too (`app_organization_ids()`).
+    """
     member = await queries.get_membership(session, organization_id, user.id)
     organization = await queries.get_organization(session, organization_id) if member else None
     if member is None or organization is None:
+        for locked_id, name, slug in await sso_queries.locked_organizations(session):
+            if locked_id == organization_id:
+                raise SSORequired(name, slug)
         raise NotFound("organization not found")
+    connection = await sso_queries.get_connection(session, organization_id)
+    if connection is not None and not reaches(
+        organization_id,
+        tenant_of(session),
+        enforced=connection.enforced,
+        allow_personal_tokens=connection.allow_personal_tokens,
+    ):
+        raise SSORequired(organization.name, connection.slug)
     return Membership(organization, member.role)
 
 
