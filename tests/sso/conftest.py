@@ -124,7 +124,8 @@ async def github_session(client: httpx.AsyncClient, database: Database, tenant: 
     settings = app_settings(client)
     async with tenant_session(database, user_id=tenant.user_id) as session:
         token = await sessions.start_session(session, settings, tenant.user_id)
-    client.cookies.set(sessions.cookie_name(settings), token)
+    # The domain httpx gives the app's own cookies: the next session the app sets replaces this one.
+    client.cookies.set(sessions.cookie_name(settings), token, domain="testserver.local")
     return sessions.csrf_token(settings, sessions.verify_session_token(settings, token))
 
 
@@ -135,3 +136,17 @@ def session_claims(client: httpx.AsyncClient) -> sessions.SessionClaims:
     assert values
     assert values[-1] is not None
     return sessions.verify_session_token(settings, values[-1])
+
+
+async def csrf_of(client: httpx.AsyncClient) -> dict[str, str]:
+    """The CSRF header of the client's current session."""
+    return {"X-CSRF-Token": (await client.get("/api/v1/auth/session")).json()["csrf_token"]}
+
+
+async def link_and_sign_in(client: httpx.AsyncClient, database: Database, tenant: Tenant, slug: str = "acme") -> None:
+    """The tenant's user, signed in with a plain session, links the provider's identity and signs in with it."""
+    csrf = await github_session(client, database, tenant)
+    page = await client.post("/auth/sso", data={"identifier": slug, "csrf_token": csrf})
+    done = await client.get(await approve_at_idp(forward_url(page.text)))
+    assert done.status_code == 303, done.text
+    assert session_claims(client).user_id == tenant.user_id
