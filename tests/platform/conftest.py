@@ -1,4 +1,5 @@
-"""Fixtures for the platform-core tests: two tenants, each with a repository, an analysis, a pipeline, a job."""
+"""Fixtures for the platform-core tests: two tenants, each with a repository, an analysis, a pipeline, a job,
+and a single sign-on connection with one linked identity."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from autodevops.db import Database, tenant_session
-from autodevops.models import Analysis, Job, Pipeline, Repository
+from autodevops.models import Analysis, Job, Pipeline, Repository, SSOConnection, SSOIdentity
 
 # A public address literal: connecting needs no DNS, and tests never contact it.
 PUBLIC_GIT_URL = "https://140.82.112.3/acme/widgets.git"
@@ -44,6 +45,28 @@ async def seed_tenant(database: Database, tenant: Any) -> Seeded:
         await session.flush()
         pipeline = Pipeline(organization_id=org_id, repository_id=repository.id, analysis_id=analysis.id, files=[])
         session.add(pipeline)
+        await session.flush()
+        session.add(
+            SSOConnection(
+                organization_id=org_id,
+                slug=f"org-{org_id.hex[:12]}",
+                issuer="https://idp.example",
+                client_id="client",
+                client_secret_enc="not-decrypted-here",
+                allowed_domains=["example.com"],
+                jit_provisioning=True,
+                default_role="member",
+            )
+        )
+        session.add(
+            SSOIdentity(
+                organization_id=org_id,
+                user_id=user_id,
+                issuer="https://idp.example",
+                subject=str(user_id),
+                email="x@y.z",
+            )
+        )
         await session.flush()
     return Seeded(tenant, repository.id, analysis.id, pipeline.id, job.id)
 

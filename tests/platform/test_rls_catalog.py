@@ -153,7 +153,13 @@ async def test_security_definer_functions_belong_to_a_role_that_bypasses_rls(pg_
                 )
             )
         ).all()
-    assert {"app_organization_ids", "app_authenticate_token"} <= {row.proname for row in rows}
+    assert {
+        "app_organization_ids",
+        "app_authenticate_token",
+        "app_sso_locked_organizations",
+        "app_sso_sign_in_candidates",
+        "app_find_user_id_by_email",
+    } <= {row.proname for row in rows}
     for row in rows:
         assert row.bypasses, row.proname
         # A pinned search_path: a definer function must not resolve names through the caller's path.

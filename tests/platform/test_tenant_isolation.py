@@ -98,6 +98,19 @@ async def test_api_cannot_connect_repository_to_other_org(api_client: httpx.Asyn
     assert listing.json()["items"] == []
 
 
+async def test_api_other_org_sso_configuration_is_404(api_client: httpx.AsyncClient, two_tenants: Any) -> None:
+    a, b = two_tenants
+    url = f"/api/v1/organizations/{b.tenant.organization_id}/sso"
+    assert (
+        await api_client.get(f"/api/v1/organizations/{a.tenant.organization_id}/sso", headers=a.tenant.headers)
+    ).status_code == 200
+    body = {"slug": "taken", "issuer": "https://idp.example", "client_id": "c", "allowed_domains": ["example.com"]}
+    for method, kwargs in (("GET", {}), ("PUT", {"json": body}), ("DELETE", {})):
+        response = await api_client.request(method, url, headers=a.tenant.headers, **kwargs)
+        assert response.status_code == 404, (method, response.text)
+    assert (await api_client.get(url, headers=b.tenant.headers)).json()["slug"].startswith("org-")
+
+
 async def test_api_other_users_token_cannot_be_revoked(api_client: httpx.AsyncClient, two_tenants: Any) -> None:
     a, b = two_tenants
     b_tokens = (await api_client.get("/api/v1/tokens", headers=b.tenant.headers)).json()["items"]
@@ -110,7 +123,16 @@ async def test_api_other_users_token_cannot_be_revoked(api_client: httpx.AsyncCl
 
 # ---- directly in SQL, as the app role ------------------------------------------------------------------------
 
-TENANT_TABLES = ["repositories", "analyses", "pipelines", "jobs", "organization_members", "audit_events"]
+TENANT_TABLES = [
+    "repositories",
+    "analyses",
+    "pipelines",
+    "jobs",
+    "organization_members",
+    "audit_events",
+    "sso_connections",
+    "sso_identities",
+]
 
 
 def row_id(seeded: Any, table: str) -> uuid.UUID | None:
@@ -161,6 +183,11 @@ FORGED_INSERTS = {
     "VALUES (gen_random_uuid(), :org, :user, 'owner')",
     "audit_events": "INSERT INTO audit_events (id, organization_id, user_id, action) "
     "VALUES (gen_random_uuid(), :org, :user, 'forged')",
+    "sso_connections": "INSERT INTO sso_connections (id, organization_id, slug, issuer, client_id, client_secret_enc, "
+    "allowed_domains, jit_provisioning, default_role) VALUES (gen_random_uuid(), :org, 'forged', "
+    "'https://idp.example', 'c', 's', ARRAY['example.com'], true, 'admin')",
+    "sso_identities": "INSERT INTO sso_identities (id, organization_id, user_id, issuer, subject, email) "
+    "VALUES (gen_random_uuid(), :org, :user, 'https://idp.example', 'forged', 'x@example.com')",
 }
 
 
