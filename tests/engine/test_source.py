@@ -450,3 +450,26 @@ def test_is_git_url(value: str, expected: bool) -> None:
     if not expected:
         with pytest.raises(SourceError, match="not a git URL"):
             GitClone(value)
+
+
+def test_the_default_branch_comes_from_the_checkouts_git_metadata(tmp_path: Path) -> None:
+    from autodevops.engine.source import git_default_branch
+
+    assert git_default_branch(tmp_path) is None
+    subprocess.run(["git", "init", "-q", "-b", "trunk", str(tmp_path / "origin")], check=True)
+    assert LocalDir(tmp_path / "origin").default_branch == "trunk"
+    subprocess.run(
+        ["git", "-C", str(tmp_path / "origin"), "commit", "-q", "--allow-empty", "-m", "x"],
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "a",
+            "GIT_AUTHOR_EMAIL": "a@b",
+            "GIT_COMMITTER_NAME": "a",
+            "GIT_COMMITTER_EMAIL": "a@b",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    subprocess.run(["git", "clone", "-q", str(tmp_path / "origin"), str(tmp_path / "clone")], check=True)
+    subprocess.run(["git", "-C", str(tmp_path / "clone"), "switch", "-q", "-c", "feature"], check=True)
+    # A clone on a feature branch still knows the remote's default branch.
+    assert git_default_branch(tmp_path / "clone") == "trunk"

@@ -4,7 +4,7 @@ The analysis runs over the files git tracks (what a fresh clone has), not over l
 fixed date so that a runtime reaching end of life does not silently change the expected matrix. When this
 test fails, regenerate and review the change:
 
-    autodevops generate . --force --date 2026-11-26
+    autodevops generate . --force --date 2026-11-26 --default-branch main
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ def _tracked_copy(dest: Path) -> Path:
 @pytest.mark.skipif(not (REPO / ".git").exists(), reason="needs the git checkout")
 def test_committed_workflows_match_the_generator(tmp_path: Path) -> None:
     source = _tracked_copy(tmp_path / "checkout")
-    result = CliRunner().invoke(app, ["generate", str(source), "--out", str(REPO), "--check", "--date", DATE])
+    args = ["generate", str(source), "--out", str(REPO), "--check", "--date", DATE, "--default-branch", "main"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, (
         f"{result.output}\nThe committed CI drifted from the generator: run "
-        f"`autodevops generate . --force --date {DATE}` and commit the result."
+        f"`autodevops generate . --force --date {DATE} --default-branch main` and commit the result."
     )
 
 

@@ -407,3 +407,90 @@ def test_pypy_and_free_threaded_lines() -> None:
     gl = load(result.files[".gitlab-ci.yml"])["python-test"]
     assert gl["image"] == "$PYTHON_IMAGE"
     assert gl["parallel"]["matrix"] == [{"PYTHON_IMAGE": ["pypy:3.11", "python:3.13", "python:3.14"]}]
+
+
+def test_each_tox_cell_runs_its_own_factor_in_both_targets() -> None:
+    tox = stack(
+        language="python",
+        package_manager="pip",
+        versions=["3.12", "3.13"],
+        test_tool="tox",
+        test_commands=['tox run -f "$TOX_FACTOR"'],
+        matrix_env={"3.12": {"TOX_FACTOR": "py312"}, "3.13": {"TOX_FACTOR": "py313"}},
+        manifests=["pyproject.toml", "tox.ini"],
+    )
+    result = generate(analysis(tox), "all")
+    job = workflows(result)[".github/workflows/ci.yml"]["jobs"]["python-test"]
+    assert job["strategy"]["matrix"]["include"] == [
+        {"python-version": "3.12", "tox-factor": "py312"},
+        {"python-version": "3.13", "tox-factor": "py313"},
+    ]
+    assert job["env"]["TOX_FACTOR"] == "${{ matrix.tox-factor }}"
+    # tox builds its own environments: the test job installs tox, not the project.
+    assert [s.get("run") for s in job["steps"] if "run" in s] == ["pipx install tox", 'tox run -f "$TOX_FACTOR"']
+    gitlab = load(result.files[".gitlab-ci.yml"])["python-test"]
+    assert gitlab["parallel"]["matrix"] == [
+        {"PYTHON_VERSION": "3.12", "TOX_FACTOR": "py312"},
+        {"PYTHON_VERSION": "3.13", "TOX_FACTOR": "py313"},
+    ]
+
+
+def test_a_python_line_the_default_runner_lacks_runs_on_an_older_image_or_not_at_all() -> None:
+    old = stack(language="python", package_manager="pip", versions=["3.6", "3.7", "3.12"], test_tool="pytest")
+    result = generate(analysis(old), "github")
+    job = workflows(result)[".github/workflows/ci.yml"]["jobs"]["python-test"]
+    assert job["strategy"]["matrix"]["python-version"] == ["3.7", "3.12"]
+    assert job["strategy"]["matrix"]["include"] == [{"python-version": "3.7", "runner": "ubuntu-22.04"}]
+    assert job["runs-on"] == "${{ matrix.runner || 'ubuntu-latest' }}"
+    assert "version-unavailable" in [f.code for f in result.findings]
+    single = generate(analysis(stack(language="python", versions=["3.7"], test_tool="pytest")), "github")
+    assert workflows(single)[".github/workflows/ci.yml"]["jobs"]["python-test"]["runs-on"] == "ubuntu-22.04"
+
+
+def test_rust_tests_run_on_the_channels_and_the_msrv_is_checked_in_its_own_job() -> None:
+    crate = stack(
+        language="rust",
+        package_manager="cargo",
+        versions=["1.68", "stable", "beta"],
+        test_tool="cargo-test",
+        test_commands=["cargo test"],
+        lint_tools=["clippy"],
+        lint_commands=["cargo clippy --all-targets"],
+    )
+    result = generate(analysis(crate), "all")
+    jobs = workflows(result)[".github/workflows/ci.yml"]["jobs"]
+    assert jobs["rust-test"]["strategy"]["matrix"]["rust"] == ["stable", "beta"]
+    assert jobs["rust-lint"]["env"]["RUST_TOOLCHAIN"] == "stable"  # never the MSRV, never beta
+    assert jobs["rust-msrv"]["env"]["RUST_TOOLCHAIN"] == "1.68"
+    assert [s["run"] for s in jobs["rust-msrv"]["steps"] if "run" in s][-1] == "cargo check"
+    gitlab = load(result.files[".gitlab-ci.yml"])
+    assert (gitlab["rust-msrv"]["image"], gitlab["rust-msrv"]["script"]) == ("rust:1.68", ["cargo check"])
+
+
+def test_a_stack_with_nothing_to_test_gets_no_placeholder_test_job() -> None:
+    root = stack(language="rust", package_manager="cargo", test_tool="cargo-test", test_commands=["cargo test"])
+    fuzz = stack(
+        path="fuzz", language="rust", package_manager="cargo", versions=["stable"], build_commands=["cargo check"]
+    )
+    result = generate(analysis(root, fuzz), "all")
+    fuzz_jobs = workflows(result)[".github/workflows/ci-fuzz-rust.yml"]["jobs"]
+    assert list(fuzz_jobs) == ["fuzz-rust-build"]
+    assert "needs" not in fuzz_jobs["fuzz-rust-build"]
+    gitlab = load(result.files[".gitlab-ci.yml"])
+    assert "fuzz-rust-test" not in gitlab
+    assert gitlab["fuzz-rust-build"]["needs"] == []
+
+
+def test_pushes_trigger_on_the_default_branch_when_it_is_known() -> None:
+    a = analysis(stack(language="python", test_tool="pytest"), default_branch="2.x")
+    assert workflows(generate(a, "github"))[".github/workflows/ci.yml"]["on"]["push"]["branches"] == ["2.x"]
+    unknown = generate(analysis(stack(language="python", test_tool="pytest")), "github")
+    ci = unknown.files[".github/workflows/ci.yml"]
+    assert load(ci)["on"]["push"]["branches"] == ["main", "master"]
+    assert "# The default branch was not known" in ci
+
+
+def test_dependabot_keeps_major_updates_out_of_the_group(generated: dict[str, Generated]) -> None:
+    for update in load(generated["node-npm"].files[".github/dependabot.yml"])["updates"]:
+        (group,) = update["groups"].values()
+        assert group["update-types"] == ["minor", "patch"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
@@ -92,6 +93,13 @@ def _register_generate(app: typer.Typer) -> None:
         date: Annotated[
             str | None, typer.Option("--date", help="Analysis date (YYYY-MM-DD) for runtime end-of-life.")
         ] = None,
+        default_branch: Annotated[
+            str | None,
+            typer.Option(
+                "--default-branch",
+                help="The branch pushes trigger CI on (default: read from the checkout's git metadata).",
+            ),
+        ] = None,
     ) -> None:
         """Analyze a repository and write its CI pipeline (GitHub Actions, Dependabot, GitLab CI)."""
         from autodevops.engine.analyze import analyze
@@ -119,6 +127,10 @@ def _register_generate(app: typer.Typer) -> None:
                 analysis = analyze(LocalDir(path), today)
         except SourceError as exc:
             raise _error(str(exc)) from None
+        if default_branch is not None:
+            if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", default_branch) or ".." in default_branch:
+                raise _error(f"--default-branch: {default_branch!r} is not a branch name")
+            analysis.default_branch = default_branch
         chosen: Target = "all" if target == "all" else ("gitlab" if target == "gitlab" else "github")
         result = generate(analysis, chosen)
         for finding in result.findings:

@@ -57,6 +57,7 @@ def analyze(source: RepoSource, today: dt.date | None = None) -> Analysis:
     analysis = Analysis(
         source=source.name,
         analyzed_on=today,
+        default_branch=getattr(source, "default_branch", None),
         stacks=stacks,
         languages=_languages(ctx),
         docker=docker,

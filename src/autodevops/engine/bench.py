@@ -413,6 +413,10 @@ class WithoutCI:
     def skipped(self) -> int:
         return self.inner.skipped
 
+    @property
+    def default_branch(self) -> str | None:
+        return self.inner.default_branch
+
     def files(self) -> list[FileEntry]:
         return [f for f in self.inner.files() if not is_ci_path(f.path)]
 

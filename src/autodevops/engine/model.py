@@ -296,6 +296,9 @@ class Analysis(_Model):
     schema_version: int = SCHEMA_VERSION
     source: str = Field(description="What was analyzed: a directory or a URL, as given.")
     analyzed_on: dt.date = Field(description="The date runtime end-of-life dates are judged against.")
+    default_branch: str | None = Field(
+        default=None, description="The repository's default branch, when the source knows it (push triggers)."
+    )
     stacks: list[Stack] = Field(default_factory=list)
     languages: list[LanguageShare] = Field(default_factory=list)
     docker: DockerInfo = Field(default_factory=DockerInfo)

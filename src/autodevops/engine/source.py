@@ -9,6 +9,7 @@ A GitHub API source lives with the GitHub integration and implements the same pr
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections import Counter
 from dataclasses import dataclass
@@ -88,6 +89,43 @@ class RepoSource(Protocol):
         ...
 
 
+_BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,200}")
+
+
+def git_default_branch(root: Path) -> str | None:
+    """The default branch of the git checkout at `root`: what `origin/HEAD` points at (the remote's default, as
+    a clone records it), else the branch checked out. None when `root` is not a checkout or the name is odd.
+
+    Only small files inside `.git` are read (`.git` may be a file naming the real git directory, in a worktree
+    or a submodule); git itself is never run."""
+
+    def read(path: Path) -> str | None:
+        try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > 4096:
+                return None
+            return path.read_text("utf-8", "replace").strip()
+        except OSError:
+            return None
+
+    dot_git = root / ".git"
+    git_dir: Path | None = dot_git if dot_git.is_dir() and not dot_git.is_symlink() else None
+    if git_dir is None and (pointer := read(dot_git)) and pointer.startswith("gitdir:"):
+        git_dir = (root / pointer.removeprefix("gitdir:").strip()).resolve()
+    if git_dir is None:
+        return None
+    common = read(git_dir / "commondir")  # a worktree keeps the remote's refs in the main git directory
+    refs_dir = (git_dir / common).resolve() if common else git_dir
+    for path, prefix in (
+        (refs_dir / "refs/remotes/origin/HEAD", "ref: refs/remotes/origin/"),
+        (git_dir / "HEAD", "ref: refs/heads/"),
+    ):
+        value = read(path)
+        if value and value.startswith(prefix):
+            branch = value.removeprefix(prefix)
+            return branch if _BRANCH.fullmatch(branch) and ".." not in branch else None
+    return None
+
+
 class LocalDir:
     """A directory on disk.
 
@@ -124,6 +162,11 @@ class LocalDir:
     def skipped(self) -> int:
         """How many entries were left out of `files()` (symlinks, special files, too deep, unreadable)."""
         return sum(self.skipped_reasons.values())
+
+    @property
+    def default_branch(self) -> str | None:
+        """The branch pipelines trigger on, from the directory's git metadata when it is a checkout."""
+        return git_default_branch(self.root)
 
     def files(self) -> list[FileEntry]:
         if self._files is None:
@@ -330,6 +373,10 @@ class GitClone:
     @property
     def skipped_reasons(self) -> Counter[str]:
         return self._dir.skipped_reasons if self._dir is not None else Counter()
+
+    @property
+    def default_branch(self) -> str | None:
+        return self._dir.default_branch if self._dir is not None else None
 
     def _local(self) -> LocalDir:
         if self._dir is None:

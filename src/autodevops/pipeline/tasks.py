@@ -56,8 +56,13 @@ async def generate(ctx: JobContext) -> None:
     async def on_stage(stage: str, percent: int | None) -> None:
         await ctx.progress(stage, percent)
 
+    stored: dict[str, Any] = dict(analysis.result)
+    if not stored.get("default_branch"):
+        # A source read through an API has no git metadata: the repository row knows the branch to trigger on.
+        repository = await ctx.session.get(Repository, analysis.repository_id)
+        stored["default_branch"] = repository.default_branch if repository is not None else None
     result: dict[str, Any] = await run_child(
-        "autodevops.pipeline.child", [], stdin=json.dumps(analysis.result).encode(), on_stage=on_stage
+        "autodevops.pipeline.child", [], stdin=json.dumps(stored).encode(), on_stage=on_stage
     )
     ctx.session.add(
         Pipeline(

@@ -209,3 +209,32 @@ def test_database_toolkit_features_select_the_service(tmp_path: Path) -> None:
     )
     assert stack.services == ["postgres"]
     assert stack.provenance["services"].evidence[0].key == "sqlx.features"
+
+
+def test_clippy_warnings_fail_only_where_the_project_denies_them(tmp_path: Path) -> None:
+    (plain,), _ = analyze(tmp_path / "plain", {"Cargo.toml": crate("a"), "src/lib.rs": "pub fn f() {}\n"})
+    assert "cargo clippy --all-targets" in plain.lint_commands
+    files = {"Cargo.toml": crate("b"), "src/lib.rs": "#![deny(missing_docs, warnings)]\npub fn f() {}\n"}
+    (denied,), _ = analyze(tmp_path / "attr", files)
+    assert "cargo clippy --all-targets -- -D warnings" in denied.lint_commands
+    assert denied.provenance["lint_commands"].evidence[-1].file == "src/lib.rs"
+    files = {"Cargo.toml": crate("c"), ".cargo/config.toml": '[build]\nrustflags = ["-D", "warnings"]\n'}
+    (flags,), _ = analyze(tmp_path / "flags", files)
+    assert "cargo clippy --all-targets -- -D warnings" in flags.lint_commands
+    (lints,), _ = analyze(tmp_path / "lints", {"Cargo.toml": crate("d", '[lints.rust]\nwarnings = "deny"\n')})
+    assert "cargo clippy --all-targets -- -D warnings" in lints.lint_commands
+
+
+def test_a_helper_crate_without_tests_is_built_not_tested(tmp_path: Path) -> None:
+    files = {
+        "Cargo.toml": crate("log"),
+        "src/lib.rs": "#[cfg(test)]\nmod tests {}\n",
+        "test_max_level_features/Cargo.toml": crate("optimized", '[dependencies]\nlog = { path = ".." }\n'),
+        "test_max_level_features/src/main.rs": "fn main() {}\n",
+    }
+    stacks, _ = analyze(tmp_path, files)
+    by_path = {s.path: s for s in stacks}
+    assert by_path["."].test_tool == "cargo-test"
+    helper = by_path["test_max_level_features"]
+    assert (helper.test_tool, helper.test_commands) == ("none", [])
+    assert helper.build_commands == ["cargo build"]

@@ -26,11 +26,12 @@ from autodevops.engine.detect.builder import (
     is_project_path,
     is_under,
     join,
+    line_of,
     nearest_file,
     relpath,
     services_from_deps,
 )
-from autodevops.engine.model import Service, Stack
+from autodevops.engine.model import Evidence, Service, Stack
 
 FRAMEWORKS = {
     "axum": "axum",
@@ -196,7 +197,11 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
         return b.build()
 
     nextest = files_under(ctx, root.dir, [".config/nextest.toml"]) or files_under(ctx, ".", [".config/nextest.toml"])
-    if nextest:
+    if root.dir != "." and not _has_tests(ctx, members):
+        # A helper crate beside the main one (a feature-combination harness, a code generator) that holds no
+        # tests: `cargo test` would run nothing. It is built.
+        b.set("test_tool", "none", 0.6, ev(manifest), why="no tests/ directory and no #[test] in its sources")
+    elif nextest:
         b.set("test_tool", "cargo-nextest", 0.9, ev(nextest[0]))
         b.set("test_commands", [f"cargo nextest run{ws_flag}"], 0.85, ev(nextest[0]))
     else:
@@ -218,7 +223,11 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
         "lint_tools", ["clippy"], 0.9 if configured_clippy else 0.5, clippy_ev, why=None if configured_clippy else why
     )
     b.add("lint_commands", ["cargo fmt --all -- --check"], 0.8, fmt_ev)
-    b.add("lint_commands", [f"cargo clippy{ws_flag} --all-targets -- -D warnings"], 0.8, clippy_ev)
+    # Warnings fail the job only where the project makes them errors itself: otherwise a new clippy release's
+    # lints would turn a project red that its maintainers keep green.
+    denied = _denies_warnings(ctx, root, members)
+    deny_flag = " -- -D warnings" if denied else ""
+    b.add("lint_commands", [f"cargo clippy{ws_flag} --all-targets{deny_flag}"], 0.8, denied or clippy_ev)
     # cargo-deny (advisories, licenses, banned crates) is configured once for the repository.
     deny = nearest_file(ctx, root.dir, ["deny.toml", ".deny.toml"])
     if deny:
@@ -235,6 +244,56 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
             for service, crate_name in _feature_services(c.data):
                 b.add("services", [service], 0.5, ev(c.manifest, key=f"{crate_name}.features"))
     return b.build()
+
+
+_TEST_ATTR = re.compile(r"#\[(?:cfg\(test\)|test\b|tokio::test|rstest|test_case|quickcheck)")
+_MAX_SOURCES_SCANNED = 200
+
+
+def _has_tests(ctx: Context, members: list[_Crate]) -> bool:
+    """Whether the crates hold tests: a `tests/` directory, or a test attribute in their Rust sources (the first
+    few hundred files: a crate with tests shows them long before that)."""
+    scanned = 0
+    for crate in members:
+        prefix = "" if crate.dir == "." else crate.dir + "/"
+        for path in ctx.sizes:
+            if not path.startswith(prefix) or not path.endswith(".rs"):
+                continue
+            if path[len(prefix) :].startswith(("tests/", "benches/")):
+                return True
+            if scanned >= _MAX_SOURCES_SCANNED:
+                return True  # too large to read through: assume it tests, as most crates do
+            scanned += 1
+            if _TEST_ATTR.search(ctx.text(path) or ""):
+                return True
+    return False
+
+
+_DENY_WARNINGS_ATTR = re.compile(r"#!\[deny\([^)]*\bwarnings\b")
+_DENY_WARNINGS_FLAG = re.compile(r"-D\s*\"?\s*,?\s*\"?warnings|-Dwarnings")
+
+
+def _denies_warnings(ctx: Context, root: _Crate, members: list[_Crate]) -> Evidence | None:
+    """Where the project turns warnings into errors: `#![deny(warnings)]` at a crate root, a `warnings = "deny"`
+    lint level, or `-D warnings` in the Cargo configuration's rustflags."""
+    for crate in members:
+        for name in ("src/lib.rs", "src/main.rs"):
+            path = Context.join(crate.dir, name)
+            text = ctx.text(path) if ctx.exists(path) else None
+            if text and (m := _DENY_WARNINGS_ATTR.search(text)):
+                return ev(path, line=line_of(text, m.start()), excerpt=m.group(0))
+        for table, key in ((crate.data.get("lints"), "lints.rust"), (crate.workspace, "workspace.lints.rust")):
+            lints = table.get("lints") if key.startswith("workspace") and isinstance(table, dict) else table
+            rust = lints.get("rust") if isinstance(lints, dict) else None
+            level = rust.get("warnings") if isinstance(rust, dict) else None
+            level = level.get("level") if isinstance(level, dict) else level
+            if level in ("deny", "forbid"):
+                return ev(crate.manifest, key=f"{key}.warnings")
+    config = nearest_file(ctx, root.dir, [".cargo/config.toml", ".cargo/config"])
+    text = ctx.text(config) if config else None
+    if config and text and (m := _DENY_WARNINGS_FLAG.search(text)):
+        return ev(config, line=line_of(text, m.start()))
+    return None
 
 
 # Database toolkits choose their backend by Cargo feature (`sqlx = { features = ["postgres"] }`).

@@ -167,12 +167,13 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     pypy = matrix and plan.toolchain == "python" and any(v.startswith("pypy") for v in plan.versions)
     if pypy:
         var = "PYTHON_IMAGE"  # CPython and PyPy lines differ in image, not only in tag
-    image = f"${var}" if pypy else (_image(plan, var) if matrix else _image_for(plan, plan.latest))
+    single = plan.msrv if kind == "msrv" and plan.msrv else plan.latest
+    image = f"${var}" if pypy else (_image(plan, var) if matrix else _image_for(plan, single))
     if golangci:
         image = "golangci/golangci-lint:latest"
     elif precommit_only:
         image = "python:3.13"
-    job = Map().add("stage", kind)
+    job = Map().add("stage", "test" if kind == "msrv" else kind)
     job.add("image", image)
     if matrix and var:
         # The elixir image bundles a matching Erlang/OTP, so no OTP pairing is needed here.
@@ -193,7 +194,7 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
             cells.add(Map().add(var, Flow(list(dict.fromkeys(values.values())))))
         job.add("parallel", Map().add("matrix", cells))
     job.add("rules", _rules(plan, split))
-    job.add("needs", Flow([]) if kind != "build" else Flow([plan.job_id("test")]))
+    job.add("needs", Flow([plan.job_id("test")]) if kind == "build" and plan.has_test_job else Flow([]))
     variables = Map()
     if kind == "test" and not matrix:
         for name, value in plan.cell_env.get(plan.versions[0], {}).items():
@@ -217,8 +218,8 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
         job.add("variables", variables)
     if cache is not None:
         job.add("cache", cache)
-    apps = {"lint": plan.lint_apps, "test": plan.apps, "build": plan.build_apps}[kind]
-    py_tools = {"lint": plan.lint_py_tools, "test": plan.py_tools, "build": plan.build_py_tools}[kind]
+    apps = {"lint": plan.lint_apps, "test": plan.apps, "build": plan.build_apps, "msrv": []}[kind]
+    py_tools = {"lint": plan.lint_py_tools, "test": plan.py_tools, "build": plan.build_py_tools, "msrv": []}[kind]
     before = _setup_script(plan, apps, py_tools)
     script: list[str] = [c.run for c in plan.install_for(kind)]
     if precommit_only:
@@ -226,7 +227,7 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
         script = []
     if py_tools:
         script.append("python -m pip install " + " ".join(py_tools))
-    commands = {"lint": plan.lint, "test": plan.test, "build": plan.build}[kind]
+    commands = {"lint": plan.lint, "test": plan.test, "build": plan.build, "msrv": plan.msrv_check}[kind]
     if golangci:
         script = ["golangci-lint run"]
     script += [c.run for c in commands]
@@ -305,16 +306,21 @@ def render_gitlab(plan: Plan) -> str:
         job.add("script", _seq(['echo "AutoDevOps found no project to build or test."']))
         jobs.append(("check", job, ["TODO: no language stack was recognised; add the build and test jobs here."]))
     for sp in plan.stacks:
+        todos = [f"TODO: {t}" for t in sp.todos]
         if sp.lint or sp.golangci:
+            why = [f"Lint the {sp.title} project.", *sp.lint_why, *(todos if sp.todo_job == "lint" else [])]
+            jobs.append((sp.job_id("lint"), _job(sp, "lint", plan.split), why))
+        if sp.has_test_job:
+            why = [f"Test the {sp.title} project.", *sp.test_why, *todos]
+            jobs.append((sp.job_id("test"), _job(sp, "test", plan.split), why))
+        if sp.msrv:
+            why = [f"The minimum supported Rust ({sp.msrv}) still builds the crates (dev-dependencies aside)."]
             jobs.append(
-                (sp.job_id("lint"), _job(sp, "lint", plan.split), [f"Lint the {sp.title} project.", *sp.lint_why])
+                (sp.job_id("msrv"), _job(sp, "msrv", plan.split), why + (todos if sp.todo_job == "msrv" else []))
             )
-        why = [f"Test the {sp.title} project."] + sp.test_why + [f"TODO: {t}" for t in sp.todos]
-        jobs.append((sp.job_id("test"), _job(sp, "test", plan.split), why))
         if sp.build:
-            jobs.append(
-                (sp.job_id("build"), _job(sp, "build", plan.split), [f"Build the {sp.title} project.", *sp.build_why])
-            )
+            why = [f"Build the {sp.title} project.", *sp.build_why, *(todos if sp.todo_job == "build" else [])]
+            jobs.append((sp.job_id("build"), _job(sp, "build", plan.split), why))
     for name, job, comments in jobs:
         doc.add(name, job, comments=comments)
     docker = Map()

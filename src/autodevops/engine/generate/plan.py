@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from autodevops.engine import runtimes
+from autodevops.engine import runners, runtimes
 from autodevops.engine.generate.yamlout import UNPRINTABLE
 from autodevops.engine.model import Analysis, Evidence, Finding, Stack
 
@@ -212,6 +212,11 @@ class StackPlan:
     projects: list[str] = field(default_factory=list)
     # Per version of the matrix: variables the test commands read (TOX_FACTOR), as the emitters pass them.
     cell_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Versions the default runner image cannot provide, and the older image their cells run on.
+    cell_runner: dict[str, str] = field(default_factory=dict)
+    # Rust: the minimum supported version, compile-checked in a job of its own (tests run on the channels).
+    msrv: str | None = None
+    msrv_check: list[Command] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -220,13 +225,30 @@ class StackPlan:
     @property
     def latest(self) -> str:
         """The version single-run jobs (lint, build) use: the newest regular build (not PyPy, not free-threaded)."""
+        if "stable" in self.versions:
+            return "stable"  # a channel (Rust, Go): the current release, never the MSRV or beta
         regular = [v for v in self.versions if not v.startswith("pypy") and not re.fullmatch(r"\d+\.\d+t", v)]
         return (regular or self.versions)[-1]
+
+    @property
+    def todo_job(self) -> str:
+        """The job whose comments carry the stack's TODOs: the test job, else the first job the stack has."""
+        if self.has_test_job:
+            return "test"
+        if self.lint or self.golangci:
+            return "lint"
+        return "msrv" if self.msrv else "build"
+
+    @property
+    def has_test_job(self) -> bool:
+        """A stack with nothing to test and something else to run (a fuzz crate's compile check) gets no test
+        job: a job that only echoes a warning would say nothing and still look green."""
+        return bool(self.test) or not (self.build or self.lint or self.golangci or self.msrv)
 
     def install_for(self, kind: str) -> list[Command]:
         """The install steps a job needs: none when every command it runs is tox, nox or pre-commit, which
         build their own environments (installing the project beside them only costs time)."""
-        commands = {"lint": self.lint, "test": self.test, "build": self.build}[kind]
+        commands = {"lint": self.lint, "test": self.test, "build": self.build, "msrv": self.msrv_check}[kind]
         lines = [line.strip() for c in commands for line in c.run.splitlines() if line.strip()]
         if lines and all(_ENV_MANAGER.match(line) for line in lines):
             return []
@@ -396,7 +418,7 @@ _OTHER_LINT = {
     "gofmt": 'test -z "$(gofmt -l .)"',
     "go-vet": "go vet ./...",
     "staticcheck": "go run honnef.co/go/tools/cmd/staticcheck@latest ./...",
-    "clippy": "cargo clippy --workspace --all-targets -- -D warnings",
+    "clippy": "cargo clippy --workspace --all-targets",
     "rustfmt": "cargo fmt --all --check",
     "rubocop": "bundle exec rubocop",
     "standardrb": "bundle exec standardrb",
@@ -603,6 +625,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         oses=oses,
         services=services,
     )
+    if oses == [RUNNERS["linux"]]:
+        _place_on_runners(plan, new_findings)
     if services and oses != [RUNNERS["linux"]]:
         plan.oses = [RUNNERS["linux"]]
         plan.test_why.append(
@@ -718,6 +742,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     if toolchain == "rust":
         plan.test = _install_cargo_subcommands(plan.test)
         plan.lint = _install_cargo_subcommands(plan.lint)
+        _rust_msrv(plan)
 
     # Build.
     if build_commands:
@@ -736,6 +761,47 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         if f.stack == stack.path and f.severity in ("warning", "error"):
             plan.todos.append(f"{f.code}: {f.message}")
     return plan
+
+
+def _place_on_runners(plan: StackPlan, new_findings: list[Finding]) -> None:
+    """Run each version on an image that provides it: an older image where `ubuntu-latest` cannot, and no cell at
+    all (with a finding) where no hosted image can; a cell whose setup step fails is red on every push."""
+    kept: list[str] = []
+    for version in plan.versions:
+        runner = runners.linux_runner(plan.toolchain, version)
+        if runner is None:
+            message = (
+                f"{plan.stack.language} {version} is not available on any GitHub-hosted runner: the {version} "
+                f"cell is left out of the matrix of `{plan.stack.path}`."
+            )
+            plan.todos.append(message)
+            new_findings.append(
+                Finding(code="version-unavailable", severity="warning", message=message, stack=plan.stack.path)
+            )
+            continue
+        if runner != runners.DEFAULT:
+            plan.cell_runner[version] = runner
+            plan.test_why.append(f"{version} runs on {runner}: {runners.DEFAULT} does not provide it.")
+        kept.append(version)
+    if kept:
+        plan.versions = kept
+
+
+def _rust_msrv(plan: StackPlan) -> None:
+    """Beside release channels, a numeric version is the minimum supported Rust: check that the crates build on
+    it, and test on the channels. `cargo test` on the MSRV also builds the dev-dependencies, which routinely need
+    a newer compiler than the library promises (maintainers check the MSRV the same way)."""
+    numeric = [v for v in plan.versions if v[:1].isdigit()]
+    if not numeric or len(numeric) == len(plan.versions):
+        return
+    # A workspace builds as a whole only from its highest member minimum.
+    plan.msrv = max(numeric, key=version_key_tuple)
+    plan.versions = [v for v in plan.versions if v not in numeric]
+    workspace = " --workspace" if plan.stack.workspace_members else ""
+    plan.msrv_check = [Command("Check (MSRV)", f"cargo check{workspace}")]
+    plan.test_why.append(
+        f"MSRV {plan.msrv}: the library is compile-checked in its own job; tests run on {', '.join(plan.versions)}."
+    )
 
 
 def _images(analysis: Analysis) -> list[DockerImage]:
