@@ -271,3 +271,51 @@ async def test_a_secret_copied_to_another_row_does_not_decrypt(
     # AES-GCM's associated data binds the secret to its row: a copied value fails instead of authenticating.
     response = await sso_client.get("/auth/sso/beta")
     assert response.status_code == 500
+
+
+async def test_the_settings_page_configures_it(
+    sso_client: httpx.AsyncClient, make_tenant: MakeTenant, idp: FakeIdP, database: Database, pg_admin: AsyncEngine
+) -> None:
+    owner = await make_tenant(organization="Acme")
+    csrf = await github_session(sso_client, database, owner)
+    html_headers = {"Accept": "text/html"}
+    settings_url = f"/orgs/{owner.organization_id}/settings"
+    page = await sso_client.get(settings_url, headers=html_headers)
+    assert "Single sign-on" in page.text
+    assert "http://localhost:8000/auth/sso/callback" in page.text
+    form = {
+        "csrf_token": csrf,
+        "slug": "acme",
+        "issuer": idp.issuer,
+        "client_id": "autodevops-test-client",
+        "client_secret": CLIENT_SECRET,
+        "allowed_domains": "example.com, corp.example",
+        "default_role": "admin",
+        "allow_personal_tokens": "on",  # checked; jit_provisioning and enforced unchecked (absent)
+    }
+    saved = await sso_client.post(f"/orgs/{owner.organization_id}/sso", data=form, headers=html_headers)
+    assert saved.status_code == 303, saved.text
+    read = (await sso_client.get(f"/api/v1/organizations/{owner.organization_id}/sso")).json()
+    assert read["allowed_domains"] == ["example.com", "corp.example"]
+    assert (read["jit_provisioning"], read["enforced"], read["allow_personal_tokens"]) == (False, False, True)
+    page = await sso_client.get(settings_url, headers=html_headers)
+    assert CLIENT_SECRET not in page.text
+    assert "http://localhost:8000/auth/sso/acme" in page.text
+
+    # An empty secret keeps the stored one; a bad form is an error page naming the field.
+    before = await stored(pg_admin)
+    form.update(client_secret="", jit_provisioning="on")
+    assert (
+        await sso_client.post(f"/orgs/{owner.organization_id}/sso", data=form, headers=html_headers)
+    ).status_code == 303
+    assert (await stored(pg_admin)).client_secret_enc == before.client_secret_enc
+    bad = await sso_client.post(
+        f"/orgs/{owner.organization_id}/sso", data={**form, "allowed_domains": "not a domain"}, headers=html_headers
+    )
+    assert bad.status_code == 422
+    assert "allowed_domains" in bad.text
+    removed = await sso_client.post(
+        f"/orgs/{owner.organization_id}/sso/delete", data={"csrf_token": csrf}, headers=html_headers
+    )
+    assert removed.status_code == 303
+    assert (await sso_client.get(f"/api/v1/organizations/{owner.organization_id}/sso")).status_code == 404
