@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, jobs, keys, platform, serve, sessions
+from autodevops.commands import engine, generate, jobs, keys, platform, serve, sessions, sso
 
 app = typer.Typer(
     name="autodevops",
@@ -24,6 +24,7 @@ platform.register(app)
 jobs.register(app)
 keys.register(app)
 sessions.register(app)
+sso.register(app)
 
 
 def main() -> None:

@@ -4,7 +4,12 @@ organization of theirs stays reachable as before."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -191,3 +196,30 @@ async def test_the_dashboard_sends_the_member_to_single_sign_on(
     sign_in = await sso_client.get(page.headers["location"], headers={"Accept": "text/html"})
     assert 'value="acme"' in sign_in.text
     assert "You are signed in as <strong>mia@example.com</strong>" in sign_in.text
+
+
+async def test_the_operator_can_lift_the_requirement(
+    sso_client: httpx.AsyncClient, world: World, database: Database, pg_settings: Any, pg_admin: AsyncEngine
+) -> None:
+    # The provider is down and nobody can reach the organization: `autodevops sso unenforce` lets them back in.
+    env = {
+        **os.environ,
+        "AUTODEVOPS_ENV": "test",
+        "AUTODEVOPS_DATABASE_URL": pg_settings.database_url.get_secret_value(),
+        "AUTODEVOPS_DATABASE_ADMIN_URL": pg_settings.database_admin_url.get_secret_value(),
+    }
+    command = [str(Path(sys.executable).parent / "autodevops"), "sso", "unenforce", str(world.acme)]
+    done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    await github_session(sso_client, database, world.member)
+    assert (await reach(sso_client, world))["acme"] == 200
+    async with pg_admin.connect() as connection:
+        data = await connection.scalar(
+            text("SELECT data FROM audit_events WHERE organization_id = :o AND action = 'sso.updated'"),
+            {"o": world.acme},
+        )
+    assert data == {"changed": {"enforced": {"from": True, "to": False}}, "via": "autodevops sso unenforce"}
+    unknown = [*command[:-1], str(uuid.uuid4())]
+    missing = await asyncio.to_thread(subprocess.run, unknown, env=env, capture_output=True, text=True, timeout=120)
+    assert missing.returncode != 0
+    assert "no single sign-on configured" in missing.stderr

@@ -200,3 +200,23 @@ async def delete_connection(session: AsyncSession, user: User, organization_id: 
         data={"slug": connection.slug, "issuer": connection.issuer},
     )
     await queries.delete_connection(session, connection)
+
+
+async def lift_enforcement(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """Stop requiring single sign-on (`autodevops sso unenforce`): the operator's recovery when the provider
+    is unusable. `session` acts for the organization (no user). Audited."""
+    connection = await queries.get_connection(session, organization_id)
+    if connection is None:
+        raise NotFound("this organization has no single sign-on configured")
+    if connection.enforced:
+        connection.enforced = False
+        await session.flush()
+        await record(
+            session,
+            "sso.updated",
+            user_id=None,
+            organization_id=organization_id,
+            target_type="sso_connection",
+            target_id=connection.id,
+            data={"changed": {"enforced": {"from": True, "to": False}}, "via": "autodevops sso unenforce"},
+        )
