@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, jobs, keys, platform, serve, sessions, sso
+from autodevops.commands import engine, generate, jobs, keys, platform, serve, sessions, sso, verify
 
 app = typer.Typer(
     name="autodevops",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 engine.register(app)
 generate.register(app)
+verify.register(app)
 serve.register(app)
 platform.register(app)
 jobs.register(app)
