@@ -66,12 +66,26 @@ def test_file_commands_carry_between_steps(run_workflow: RunWorkflow) -> None:
                   git log --oneline | grep -q .   # a working copy with a commit
               - if: steps.produce.outputs.version == '1.2.3' && env.LEVEL == 'workflow'
                 run: echo conditions see outputs and env
+          nested:
+            runs-on: ubuntu-latest
+            defaults:
+              run:
+                working-directory: pkg
+                shell: bash
+            steps:
+              - working-directory: .
+                run: mkdir -p pkg/sub
+              - run: test "$(basename "$PWD")" = pkg && false | true   # pipefail with an explicit bash
+                continue-on-error: true
+              - run: test "$(basename "$PWD")" = sub
+                working-directory: pkg/sub
         """
     )
-    [job] = report.jobs
+    job, nested = report.jobs
     assert job.status == GREEN, [(s.name, s.status, s.reason, s.tail) for s in job.steps]
     assert [s.status for s in job.steps] == [GREEN, GREEN, GREEN]
     assert (Path(report.logs_dir) / "ci-build" / "summary.md").read_text() == "## summary\n"
+    assert [s.status for s in nested.steps] == [GREEN, RED, GREEN]
 
 
 def test_failure_runs_only_failure_steps_and_reports_the_command(run_workflow: RunWorkflow) -> None:
@@ -268,6 +282,35 @@ def test_service_without_a_local_server_blocks_the_job(run_workflow: RunWorkflow
     assert f"127.0.0.1:{port}" in job.reason
     assert job.steps == []
     assert report.exit_code() == 3
+
+
+def test_postgres_service_gets_the_database_its_image_would_create(run_workflow: RunWorkflow) -> None:
+    database = f"verify_service_{os.getpid()}"
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc"]
+    try:
+        report = run_workflow(
+            f"""
+            on: push
+            jobs:
+              test:
+                runs-on: ubuntu-latest
+                services:
+                  db:
+                    image: postgres:16
+                    env:
+                      POSTGRES_USER: postgres
+                      POSTGRES_DB: {database}
+                    ports: ["5432:5432"]
+                env:
+                  DATABASE_URL: postgresql://postgres@localhost:${{{{ job.services.db.ports['5432'] }}}}/{database}
+                steps:
+                  - run: psql "$DATABASE_URL" -tAc 'select current_database()' | grep -qx {database}
+            """
+        )
+        [job] = report.jobs
+        assert job.status == GREEN, [(s.name, s.status, s.reason, s.tail) for s in job.steps]
+    finally:
+        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database}"], check=False, capture_output=True)
 
 
 def test_docker_and_unknown_actions_are_blocked_and_named(run_workflow: RunWorkflow) -> None:

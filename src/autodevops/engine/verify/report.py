@@ -109,6 +109,8 @@ def render_text(report: Report, tail_lines: int = 20) -> str:
         out.append(f"{_MARK[job.status]} {title}  [{_status_text(job.status, job.cause)}, {job.seconds:.0f}s]")
         if job.reason and job.status != GREEN:
             out.append(f"    {job.reason}")
+        if job.workdir:
+            out.append(f"    kept: {job.workdir}")
         for step in job.steps:
             name = step.name if len(step.name) <= width else step.name[: width - 1] + "…"
             line = f"    {_MARK[step.status]} {step.number:>2} {name:<{width}}  {_status_text(step.status, step.cause)}"
