@@ -144,6 +144,12 @@ def test_needs_chain_skips_dependents_of_a_red_job(run_workflow: RunWorkflow) ->
             runs-on: ubuntu-latest
             steps:
               - run: echo deploy
+          after-skip:
+            needs: [test]
+            if: always()
+            runs-on: ubuntu-latest
+            steps:
+              - run: test "${{ needs.test.result }}" = skipped
           report:
             needs: [lint, test]
             if: always()
@@ -158,6 +164,7 @@ def test_needs_chain_skips_dependents_of_a_red_job(run_workflow: RunWorkflow) ->
     assert by_id["test"].reason == "needs lint, which is red"
     assert by_id["deploy"].status == SKIPPED
     assert by_id["deploy"].reason == "needs test, which was skipped"
+    assert by_id["after-skip"].status == GREEN
     assert by_id["report"].status == GREEN
 
 

@@ -271,14 +271,15 @@ class _WorkflowRun:
             "inputs": {},
             "secrets": {},
         }
-        scope = Scope(contexts, status="failure" if need_status != "success" else "success")
+        # A skipped dependency makes success() and failure() both false: only always() still runs the job.
+        scope = Scope(contexts, status=need_status)
         try:
             wanted = condition(job.raw.get("if"), scope)
         except ExpressionError as exc:
             result = self._skipped(job, job.id, "")
             result.status, result.reason = RED, f"job if: {exc}"
             return [result]
-        if not wanted or need_status == "skipped":
+        if not wanted:
             reason = why or f"if: {to_string(job.raw.get('if'))} is false"
             return [self._skipped(job, job.id, reason)]
         try:
