@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python bench/green_rate.py bench/green_rate.example.toml --checkouts /work/checkouts \\
-        [--jobs 1] [--timeout 900] [--only OWNER/NAME] [--logs DIR] [--json]
+        [--jobs 1] [--timeout 900] [--only OWNER/NAME] [--logs DIR] [--json] [--python X.Y=PATH] [--node N=PATH]
 
 The list file (TOML) names repositories at fixed commits:
 
@@ -79,15 +79,27 @@ def load_list(path: Path) -> list[Entry]:
 
 
 def prepared_copy(checkout: Path, into: Path) -> Path:
-    """A copy of the checkout without its CI configuration (the repository as a new user would have it)."""
+    """A copy of the checkout without its CI configuration (the repository as a new user would have it).
+
+    A clone keeps its history (tags matter to git-derived versions); the removal is committed there, so a
+    checkout with `fetch-depth: 0` sees the same tree as one without.
+    """
     dest = into / checkout.name
-    shutil.copytree(checkout, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    shutil.copytree(checkout, dest, symlinks=True)
     for rel in CI_PATHS:
         target = dest / rel
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         elif target.exists() or target.is_symlink():
             target.unlink()
+    if (dest / ".git").exists():
+        identity = ["-c", "user.name=green-rate", "-c", "user.email=green-rate@autodevops.invalid"]
+        subprocess.run(["git", "-C", str(dest), "add", "-A"], check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(dest), *identity, "commit", "-q", "--allow-empty", "-m", "Remove CI configuration"],
+            check=True,
+            capture_output=True,
+        )
     return dest
 
 
@@ -118,6 +130,9 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
             command += ["--cache-dir", str(args.cache_dir)]
         if args.date:
             command += ["--date", args.date]
+        for option in ("python", "node"):
+            for value in getattr(args, option):
+                command += [f"--{option}", value]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         outcome = Outcome(entry, ecosystem, seconds=time.monotonic() - started)
         try:
@@ -213,6 +228,8 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, help="where step logs go (default: a temporary directory)")
     parser.add_argument("--cache-dir", type=Path, help="verify's tools and download cache")
     parser.add_argument("--date", help="analysis date YYYY-MM-DD for generation")
+    parser.add_argument("--python", action="append", default=[], help="X.Y=PATH, passed to verify (repeatable)")
+    parser.add_argument("--node", action="append", default=[], help="MAJOR=PATH, passed to verify (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args()
     if args.jobs < 1:
