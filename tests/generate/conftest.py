@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autodevops.engine.generate import Generated, generate
-from autodevops.engine.validate import Problem, actionlint, schema_problems, zizmor
+from autodevops.engine.validate import Problem, actionlint, schema_problems, shellcheck, zizmor
 
 from .fixtures import FIXTURES
 
@@ -38,7 +38,7 @@ def validate_many(root: Path, files: list[str]) -> list[Problem]:
     """Like `validate_tree` over many generated trees at once: one run of each external validator."""
     workflows = [root / f for f in files if "/.github/workflows/" in f]
     dependabot = [root / f for f in files if f.endswith("/.github/dependabot.yml")]
-    problems = actionlint(workflows) + zizmor(workflows + dependabot)
+    problems = actionlint(workflows) + shellcheck(workflows) + zizmor(workflows + dependabot)
     for f in files:
         text = (root / f).read_text(encoding="utf-8")
         if f.endswith("/.gitlab-ci.yml"):

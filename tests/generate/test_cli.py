@@ -115,3 +115,37 @@ def test_a_git_url_is_cloned_and_needs_out(tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", url, "--out", str(out), "--date", "2026-11-26"])
     assert result.exit_code == 0, result.output
     assert "pytest" in (out / ".github/workflows/ci.yml").read_text()
+
+
+def test_unreadable_manifests_and_nothing_recognised_is_an_error_not_a_checkout_only_pipeline(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text("[project\nname = 'broken'\n")
+    result = runner.invoke(app, ["generate", str(repo), "--date", "2026-11-26"])
+    assert result.exit_code == 2
+    assert "pyproject.toml: invalid TOML" in result.output
+    assert "no project was recognised" in result.output
+    assert not (repo / ".github").exists()
+
+
+def test_a_symlinked_directory_never_takes_the_pipeline_out_of_the_repository(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (repo / ".github").symlink_to(elsewhere)
+    result = runner.invoke(app, ["generate", str(repo), "--date", "2026-11-26"])
+    assert result.exit_code == 2
+    assert "leads outside" in result.output
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_workflow_that_already_runs_the_tests_is_pointed_out(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    workflows = repo / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "tests.yaml").write_text("on: push\njobs:\n  t:\n    steps:\n      - run: python -m pytest -q\n")
+    (workflows / "release.yaml").write_text("on: push\njobs:\n  r:\n    steps:\n      - run: python -m build\n")
+    result = runner.invoke(app, ["generate", str(repo), "--date", "2026-11-26"])
+    assert result.exit_code == 0, result.output
+    assert "tests.yaml already runs `pytest`" in result.output
+    assert "release.yaml" not in result.output

@@ -15,9 +15,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+if TYPE_CHECKING:
+    from autodevops.engine.model import Analysis
 
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
@@ -50,6 +53,16 @@ def write_atomic(path: Path, content: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _check_inside(out: Path, rel_paths: list[str]) -> None:
+    """Refuse a target whose directory is reached through a symlink that leaves `out` (`.github -> /elsewhere`):
+    the pipeline belongs in the repository, and a link planted there must not make us write anywhere else."""
+    root = out.resolve()
+    for rel in rel_paths:
+        directory = (out / rel).parent
+        if directory.resolve() != root and not directory.resolve().is_relative_to(root):
+            raise _error(f"refusing to write {rel}: {directory} leads outside {out} through a symbolic link")
 
 
 def _check_writable(out: Path, rel_paths: list[str]) -> None:
@@ -131,15 +144,57 @@ def _register_generate(app: typer.Typer) -> None:
             if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", default_branch) or ".." in default_branch:
                 raise _error(f"--default-branch: {default_branch!r} is not a branch name")
             analysis.default_branch = default_branch
+        unreadable = [f for f in analysis.findings if f.code == "parse-error"]
+        if not analysis.stacks and unreadable:
+            # Nothing was recognised because the manifests could not be read: a checkout-only pipeline would
+            # look like success. Say what to fix instead.
+            for finding in unreadable:
+                typer.echo(f"error: {finding.message}", err=True)
+            raise _error("no project was recognised: fix the files above and run `autodevops generate` again")
         chosen: Target = "all" if target == "all" else ("gitlab" if target == "gitlab" else "github")
         result = generate(analysis, chosen)
         for finding in result.findings:
             typer.echo(f"warning: {finding.message}", err=True)
+        if not remote:
+            for warning in existing_test_workflows(Path(path), analysis, result.files):
+                typer.echo(f"warning: {warning}", err=True)
         code = _apply(result.files, out or Path(path), force=force, check=check, diff=diff)
         raise typer.Exit(code)
 
 
+def existing_test_workflows(root: Path, analysis: Analysis, generated: dict[str, str]) -> list[str]:
+    """Workflows the repository already has, beside the ones generated, that run the same tests: committing
+    both would run every test twice (and report it twice)."""
+    from autodevops.engine.generate.plan import build_plan, tool_word
+
+    words: set[str] = set()
+    for line in (line.strip() for sp in build_plan(analysis).stacks for c in sp.test for line in c.run.splitlines()):
+        word = tool_word(line) if line else ""
+        if word.split()[:1] in (["tox"], ["nox"]):
+            word = word.split()[0]  # the environments differ; tox itself running is what matters
+        elif word in ("npm", "pnpm", "yarn", "bun"):
+            word = line  # `npm test`, not every `npm` line
+        if word:
+            words.add(word)
+    warnings: list[str] = []
+    for ci in analysis.existing_ci:
+        if ci.provider != "github-actions" or ci.path in generated:
+            continue
+        try:
+            text = (root / ci.path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        runs = sorted(w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text))
+        if runs:
+            warnings.append(
+                f"{ci.path} already runs {', '.join(f'`{w}`' for w in runs)}: with the generated workflow the tests "
+                "would run twice; remove one of them, or merge what the old one adds"
+            )
+    return warnings
+
+
 def _apply(files: dict[str, str], out: Path, *, force: bool, check: bool, diff: bool) -> int:
+    _check_inside(out, list(files))
     if not (check or diff):
         _check_writable(out, list(files))
     states: dict[str, Literal["new", "same", "changed"]] = {}

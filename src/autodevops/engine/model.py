@@ -214,6 +214,10 @@ class Stack(_Model):
     dependency_groups: list[str] = Field(
         default_factory=list, description="Dependency groups (PEP 735) CI installs: the development ones."
     )
+    version_from_git: bool = Field(
+        default=False,
+        description="The build derives its version from git tags (setuptools-scm, hatch-vcs, git describe...).",
+    )
     matrix_env: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="Per version of the matrix, variables its commands read (TOX_FACTOR for `tox run -f`).",

@@ -17,7 +17,14 @@ from typing import Any
 
 from autodevops.engine.generate import generate
 from autodevops.engine.model import Analysis
-from autodevops.engine.validate import Problem, ValidatorUnavailable, actionlint, schema_problems, zizmor
+from autodevops.engine.validate import (
+    Problem,
+    ValidatorUnavailable,
+    actionlint,
+    schema_problems,
+    shellcheck,
+    zizmor,
+)
 from autodevops.jobs.child import emit_result, report_stage
 
 _SCHEMAS = {".gitlab-ci.yml": "gitlab-ci", ".github/dependabot.yml": "dependabot"}
@@ -38,6 +45,7 @@ def validate(files: dict[str, str]) -> dict[str, Any]:
         checks: list[tuple[str, Callable[[], list[Problem]]]] = []
         if workflows:
             checks.append(("actionlint", lambda: actionlint(workflows)))
+            checks.append(("shellcheck", lambda: shellcheck(workflows)))
         if audited:
             checks.append(("zizmor", lambda: zizmor(audited)))
         for path, content in files.items():

@@ -72,7 +72,7 @@ def test_every_set_field_has_evidence_in_the_repository(repo: Path, name: str) -
     assert stacks, f"{name} found no stack in the polyglot fixture"
     for stack in stacks:
         values = stack.model_dump(exclude={"provenance"})
-        set_fields = [f for f, v in values.items() if v not in ([], {}, "none", None)]
+        set_fields = [f for f, v in values.items() if v not in ([], {}, "none", None) and v is not False]
         assert set_fields, stack
         for field in set_fields:
             prov = stack.provenance.get(field)

@@ -499,3 +499,18 @@ def test_a_script_that_is_not_executable_runs_through_its_shebang_with_its_flags
 def test_mypy_gets_the_projects_targets(tmp_path: Path, files: dict[str, str], mypy: str) -> None:
     (stack,), _ = detect(tmp_path, files)
     assert mypy in stack.lint_commands
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        "[build-system]\nrequires = ['setuptools>=64', 'setuptools-scm>=8']\n",
+        "[build-system]\nrequires = ['hatchling', 'hatch-vcs']\n[tool.hatch.version]\nsource = 'vcs'\n",
+        "[tool.hatch.version]\nsource = 'vcs'\n",
+    ],
+)
+def test_a_version_read_from_git_tags_is_noticed(tmp_path: Path, pyproject: str) -> None:
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\ndynamic=['version']\n" + pyproject})
+    assert stack.version_from_git is True
+    (plain,), _ = detect(tmp_path / "plain", {"pyproject.toml": "[project]\nname='x'\nversion='1.0'\n"})
+    assert plain.version_from_git is False

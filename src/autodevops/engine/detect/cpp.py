@@ -155,7 +155,7 @@ def _lint(ctx: Context, b: StackBuilder, directory: str) -> None:
         if cfg.endswith(".clang-format"):
             b.add(
                 "lint_commands",
-                ["clang-format --dry-run --Werror $(git ls-files '*.c' '*.cc' '*.cpp' '*.h' '*.hpp')"],
+                ["git ls-files -z '*.c' '*.cc' '*.cpp' '*.h' '*.hpp' | xargs -0 clang-format --dry-run --Werror"],
                 0.5,
                 ev(cfg),
             )

@@ -352,6 +352,7 @@ def _stack(ctx: Context, root: str) -> Stack:
     _lint(b, root, data, tool, deps, pm, points)
     _build(b, root, data, pm, points)
     _install(b, pm, points)
+    _version_from_git(b, root, data, tool, points)
     _services(b, deps)
     frameworks = [fw for name, fw in FRAMEWORKS.items() if name in deps.main]
     if frameworks:
@@ -1327,6 +1328,36 @@ _PY_INSTALL = re.compile(
 )
 # An install entry point that reaches beyond the project's environment is for a developer's machine, not CI.
 _MACHINE_SETUP = re.compile(r"\b(?:sudo|brew|apt-get|apt|yum|dnf|pacman|port)\s")
+
+
+# Build plugins that derive the package version from git tags.
+_SCM_PLUGINS = re.compile(
+    r"^(?:setuptools[-_]scm|hatch[-_]vcs|versioningit|poetry[-_]dynamic[-_]versioning|dunamai|pbr|"
+    r"setuptools[-_]git[-_]versioning|uv[-_]dynamic[-_]versioning)\b",
+    re.I,
+)
+
+
+def _version_from_git(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any], points: list[EntryPoint]) -> None:
+    """Whether the build reads its version from git tags, so CI must clone them: a build-system plugin
+    (setuptools-scm, hatch-vcs...), its configuration table, versioneer, or `git describe` in an entry point."""
+    j = functools.partial(Context.join, root)
+    build = data.get("build-system") if isinstance(data.get("build-system"), dict) else {}
+    requires = [r for r in (build or {}).get("requires", []) if isinstance(r, str)]
+    hatch_version = (tool.get("hatch") or {}).get("version") if isinstance(tool.get("hatch"), dict) else None
+    evidence: Evidence | None = None
+    if plugin := next((r for r in requires if _SCM_PLUGINS.match(r.strip())), None):
+        evidence = Evidence(file=j("pyproject.toml"), key="build-system.requires", excerpt=plugin)
+    elif "setuptools_scm" in tool or "versioningit" in tool or "poetry-dynamic-versioning" in tool:
+        evidence = Evidence(file=j("pyproject.toml"), key="tool.setuptools_scm")
+    elif isinstance(hatch_version, dict) and hatch_version.get("source") == "vcs":
+        evidence = Evidence(file=j("pyproject.toml"), key="tool.hatch.version.source")
+    elif b.ctx.exists(j("versioneer.py")):
+        evidence = Evidence(file=j("versioneer.py"))
+    elif point := next((p for p in points if "git describe" in p.body), None):
+        evidence = point.evidence
+    if evidence is not None:
+        b.set("version_from_git", True, 0.85, evidence, why="the version is read from git tags")
 
 
 def _install(b: _B, pm: str, points: list[EntryPoint]) -> None:

@@ -40,9 +40,13 @@ class _Actions:
             step.add("with", with_)
         return step
 
-    def checkout(self) -> Map:
+    def checkout(self, plan: StackPlan | None = None) -> Map:
         # The token is not left in .git/config: later steps (tests, installs) cannot read or misuse it.
-        return self.step("Check out", "actions/checkout", Map().add("persist-credentials", False))
+        with_ = Map().add("persist-credentials", False)
+        if plan is not None and plan.stack.version_from_git:
+            # The version comes from git tags: a shallow clone without them builds 0.1.dev1 or fails.
+            with_.add("fetch-depth", 0)
+        return self.step("Check out", "actions/checkout", with_)
 
 
 def _run(command: Command, name: str | None = None) -> Map:
@@ -341,7 +345,7 @@ def _test_job(plan: StackPlan, a: _Actions) -> Map:
         job.add("env", env)
     job.add("defaults", _defaults(plan, "windows-latest" in plan.oses))
     steps = Seq()
-    steps.add(a.checkout())
+    steps.add(a.checkout(plan))
     for s in setup:
         steps.add(s)
     for s in _apps_step(plan.apps):
@@ -379,7 +383,7 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
         job.add("env", env)
     job.add("defaults", _defaults(plan, False))
     steps = Seq()
-    steps.add(a.checkout())
+    steps.add(a.checkout(plan))
     for s in setup:
         steps.add(s)
     apps = plan.lint_apps if kind == "lint" else plan.build_apps

@@ -212,6 +212,8 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
         job.add("services", services)
         for k, v in plan.service_env(on_localhost=False).items():
             variables.add(k, v)
+    if plan.stack.version_from_git:
+        variables.add("GIT_DEPTH", 0)  # the version comes from git tags: a full clone, tags included
     cache, cache_vars = _cache(plan)
     variables.entries.extend(cache_vars.entries)
     if variables.entries:

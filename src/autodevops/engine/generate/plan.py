@@ -521,7 +521,7 @@ _RUNNER_PREFIX = re.compile(
 )
 
 
-def _tool_word(command: str) -> str:
+def tool_word(command: str) -> str:
     """The tool a command runs, for a step's name: `uv run mypy src` → mypy, `npm run lint` → lint."""
     words = _RUNNER_PREFIX.sub("", command.strip().splitlines()[0] if command.strip() else command).split()
     if not words:
@@ -711,7 +711,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     # Lint: the project's own entry points first.
     if lint_commands:
         # A step per command: each check reports on its own, and the first failure names its tool.
-        plan.lint = [Command(f"Lint ({_tool_word(c)})", c) for c in lint_commands]
+        plan.lint = [Command(f"Lint ({tool_word(c)})", c) for c in lint_commands]
         ev = evidence_for(stack, "lint_commands")
         plan.lint_why.append(f"Lint entry point: {ev}" if ev else "Lint through the project's own entry point.")
     elif not stack.lint_commands:
