@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from autodevops.auth import sessions
 from autodevops.db import Database, TenantContext, tenant_session
 from autodevops.models import Repository
 from platform_support import MakeTenant, Tenant
 
-from .conftest import configure, github_session, link_and_sign_in
+from .conftest import app_settings, configure, github_session, link_and_sign_in, session_claims
 from .fake_idp import FakeIdP, Person
 
 
@@ -223,3 +225,28 @@ async def test_the_operator_can_lift_the_requirement(
     missing = await asyncio.to_thread(subprocess.run, unknown, env=env, capture_output=True, text=True, timeout=120)
     assert missing.returncode != 0
     assert "no single sign-on configured" in missing.stderr
+
+
+async def test_a_renewed_session_still_came_through_the_provider(
+    sso_client: httpx.AsyncClient, world: World, database: Database
+) -> None:
+    await link_and_sign_in(sso_client, database, world.member)
+    settings = app_settings(sso_client)
+    claims = session_claims(sso_client)
+    now = int(time.time())
+    aged = sessions.issue_session_token(
+        settings,
+        claims.user_id,
+        claims.version,
+        now=now - 2400,
+        jti=claims.jti,
+        auth_time=now - 2400,
+        sso_organization_id=claims.sso_organization_id,
+    )
+    sso_client.cookies.clear()
+    sso_client.cookies.set(sessions.cookie_name(settings), aged, domain="testserver.local")
+    renewed = await sso_client.get(f"/api/v1/organizations/{world.acme}")
+    assert renewed.status_code == 200
+    assert "set-cookie" in renewed.headers
+    assert session_claims(sso_client).sso_organization_id == world.acme
+    assert (await sso_client.get(f"/api/v1/organizations/{world.acme}")).status_code == 200
