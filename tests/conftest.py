@@ -19,8 +19,10 @@ Heavy imports happen inside fixtures, so engine-only test runs never load the pl
 
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +110,36 @@ def make_tenant(database: Database, clean_db: None) -> MakeTenant:
         return Tenant(user, membership.organization, token, {"Authorization": f"Bearer {token}"})
 
     return make
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """The port of a TCP server that accepts connections and never answers (a stalled git server)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
 
 
 MakeAPIClient = Callable[..., Awaitable["httpx.AsyncClient"]]

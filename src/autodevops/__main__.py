@@ -57,7 +57,8 @@ def _fast_analyze_args(argv: list[str]) -> tuple[str, dt.date | None] | None:
 
 def _analyze_json(path: str, today: dt.date | None) -> int:
     from autodevops.engine.analyze import analyze
-    from autodevops.engine.source import GitClone, LocalDir, SourceError, is_git_url
+    from autodevops.engine.clone import GitClone
+    from autodevops.engine.source import LocalDir, SourceError, is_git_url
 
     try:
         if is_git_url(path):

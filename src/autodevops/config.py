@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     allow_insecure_git_urls: bool = Field(
         default=False,
-        description="Allow http:// and loopback/private git hosts and identity providers (development and tests only).",
+        description="Allow http:// git URLs, and http:// or loopback/private identity providers (development "
+        "and tests only; refused in production).",
     )
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
@@ -58,6 +59,24 @@ class Settings(BaseSettings):
         description="The npm `node_modules` holding the dashboard's front-end packages (htmx.org); unset: the "
         "source checkout's `.tmp/node/node_modules` (`make setup`). Without them the dashboard works without HTMX.",
     )
+
+    # ---- git (connected repositories: URL checks, clones, ls-remote) ---------------------------------------
+    # ADDRESS:PORT (or CIDR:PORT, [IPv6]:PORT) of internal git servers that may be cloned although their
+    # address is private; every other private, loopback or link-local address stays refused.
+    git_private_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    git_timeout_s: float = Field(default=120.0, gt=0, le=3600, description="Timeout of one git ls-remote.")
+    git_max_transfer_bytes: int = Field(default=1024**3, ge=1024 * 1024)
+    git_max_checkout_bytes: int = Field(default=2 * 1024**3, ge=1024 * 1024)
+    git_max_files: int = Field(default=250_000, ge=100)
+
+    @field_validator("git_private_servers")
+    @classmethod
+    def _valid_private_servers(cls, value: list[str]) -> list[str]:
+        from autodevops.repository.git_url import parse_private_server
+
+        for entry in value:
+            parse_private_server(entry)  # ValueError names the entry and the expected form
+        return value
 
     # ---- data layer -----------------------------------------------------------------------------------
     database_pool_size: int = Field(default=10, ge=1, le=200)
@@ -84,7 +103,7 @@ class Settings(BaseSettings):
         """`log_json`, or when unset: JSON everywhere but development."""
         return self.log_json if self.log_json is not None else self.env != "development"
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "git_private_servers", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,7 +1,8 @@
 """The worker process: `autodevops worker [--queues ...] [--concurrency N]`.
 
 Runs the job `Runner` for the chosen queues until SIGTERM or SIGINT, then stops taking jobs, lets the running
-ones finish within `AUTODEVOPS_JOBS_SHUTDOWN_GRACE_S` and releases the rest back to the queue. Optionally
+ones finish within `AUTODEVOPS_JOBS_SHUTDOWN_GRACE_S` and releases the rest back to the queue. At start it
+removes the clone directories that dead workers left behind. Optionally
 serves Prometheus metrics (job durations, failures, retries, queue depth) on `--metrics-port`.
 """
 
@@ -12,6 +13,7 @@ import signal
 
 from autodevops.config import Settings, get_settings
 from autodevops.db import Database
+from autodevops.engine.clone import sweep_stale_clone_dirs
 from autodevops.jobs.queues import QUEUE_NAMES
 from autodevops.logging import configure_logging, get_logger
 
@@ -31,6 +33,10 @@ async def serve(
     from autodevops.jobs.runner import Runner
 
     load_task_modules()
+    # Clone directories of workers that died (kill -9, OOM) while cloning: their lock is free.
+    removed = await asyncio.to_thread(sweep_stale_clone_dirs)
+    if removed:
+        log.info("removed clone directories of dead workers", count=len(removed))
     database = Database(
         settings.database_url.get_secret_value(),
         # Each running job may hold three connections: its advisory lock, its claim and its work session.

@@ -3,8 +3,8 @@ Redis, the fake Gemini server. The AI refines the analysis and never fails it.""
 
 from __future__ import annotations
 
-import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,28 +22,27 @@ from autodevops.jobs.events import STAGES
 from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext
 from autodevops.models import Analysis, Repository
+from git_server import GitHTTPServer, make_repository
 
 pytestmark = pytest.mark.slow
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
-def sample_repo(tmp_path: Path) -> str:
-    repo = tmp_path / "sample"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    (repo / "pyproject.toml").write_text(
-        '[project]\nname = "sample"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
-        '[project.optional-dependencies]\ndev = ["pytest"]\n'
+def sample_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A small Python project on a local git server the analysis child is allowed to clone."""
+    make_repository(
+        tmp_path,
+        "sample",
+        {
+            "pyproject.toml": '[project]\nname = "sample"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+            '[project.optional-dependencies]\ndev = ["pytest"]\n',
+            "tests/test_x.py": "def test_x():\n    assert True\n",
+        },
     )
-    (repo / "tests").mkdir()
-    (repo / "tests" / "test_x.py").write_text("def test_x():\n    assert True\n")
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
-    return f"file://{repo}"
+    with GitHTTPServer(tmp_path) as server:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        yield f"{server.base}/smart/sample.git"
 
 
 @pytest.fixture

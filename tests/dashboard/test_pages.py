@@ -46,7 +46,9 @@ async def test_signed_out_pages_redirect_to_sign_in_and_home_offers_it(dash_clie
 
 
 async def test_member_walks_the_pages(make_api_client: Any, make_tenant: MakeTenant, database: Database) -> None:
-    client = await make_api_client(**dashboard_overrides(allow_insecure_git_urls=True))
+    client = await make_api_client(
+        **dashboard_overrides(allow_insecure_git_urls=True, git_private_servers=["127.0.0.1:9"])
+    )
     tenant = await make_tenant(organization="Acme")
     browser = await sign_in(client, database, tenant)
     org = tenant.organization_id

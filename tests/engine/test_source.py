@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from autodevops.engine.clone import GitClone
 from autodevops.engine.detect.base import MAX_MANIFEST_BYTES, Context
 from autodevops.engine.source import (
     SKIP_SPECIAL,
@@ -20,7 +18,6 @@ from autodevops.engine.source import (
     SKIP_TOO_DEEP,
     SKIP_UNREADABLE,
     FileEntry,
-    GitClone,
     LocalDir,
     RepoSource,
     SourceError,
@@ -388,40 +385,10 @@ def test_unreachable_url_fails_without_prompting() -> None:
         pass
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
-
-
-def test_stalled_server_times_out_with_a_source_error(silent_server: int) -> None:
+def test_stalled_server_times_out_with_a_source_error(silent_port: int) -> None:
     with (
         pytest.raises(SourceError, match="timed out"),
-        GitClone(f"http://127.0.0.1:{silent_server}/owner/repo.git", timeout=1.5),
+        GitClone(f"http://127.0.0.1:{silent_port}/owner/repo.git", timeout=1.5),
     ):
         pass
 

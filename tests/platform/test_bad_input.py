@@ -175,23 +175,27 @@ async def test_public_https_url_is_accepted_and_normalized(api_client: httpx.Asy
     assert_error(again, 409, "conflict")
 
 
-async def test_insecure_setting_allows_http_and_loopback(make_api_client: Any, make_tenant: Any) -> None:
-    client = await make_api_client(allow_insecure_git_urls=True)
+async def test_insecure_setting_allows_http_and_listed_private_servers_only(
+    make_api_client: Any, make_tenant: Any
+) -> None:
+    client = await make_api_client(allow_insecure_git_urls=True, git_private_servers=["127.0.0.1:8080"])
     tenant = await make_tenant()
-    for url in ("http://127.0.0.1:8080/a/b.git", "https://localhost/x/y"):
-        response = await client.post(
+
+    async def connect(url: str) -> httpx.Response:
+        return await client.post(
             "/api/v1/repositories",
             json={"organization_id": str(tenant.organization_id), "url": url},
             headers=tenant.headers,
         )
-        assert response.status_code == 201, response.text
+
+    assert (await connect("http://127.0.0.1:8080/a/b.git")).status_code == 201
+    # Allowing http:// does not open loopback: only the listed address and port are.
+    for url in ("https://localhost/x/y", "http://127.0.0.1:8081/a/b.git", "http://169.254.169.254:8080/a/b"):
+        response = await connect(url)
+        assert_error(response, 422, "validation_error")
+        assert "is not a public address" in response.text
     # Credentials stay refused even then.
-    response = await client.post(
-        "/api/v1/repositories",
-        json={"organization_id": str(tenant.organization_id), "url": "http://u:p@127.0.0.1/a/b"},
-        headers=tenant.headers,
-    )
-    assert_error(response, 422, "validation_error")
+    assert_error(await connect("http://u:p@127.0.0.1:8080/a/b"), 422, "validation_error")
 
 
 async def test_every_resolved_address_must_be_public() -> None:
@@ -211,6 +215,17 @@ async def test_every_resolved_address_must_be_public() -> None:
         ("224.0.0.1", False),
         ("198.18.0.1", False),
         ("240.0.0.1", False),
+        # Private IPv4 addresses tunnelled in IPv6 forms that Python's `is_global` calls global.
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254
+        ("2001:0:7f00:1::", False),  # Teredo
+        ("::7f00:1", False),  # IPv4-compatible ::127.0.0.1
+        ("::ffff:0:a00:1", False),  # IPv4-translated ::ffff:0:10.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b:1::8c52:7003", False),  # local-use NAT64: whatever the network's translator reaches
+        ("fec0::1", False),  # site-local
+        ("192.88.99.1", False),  # 6to4 relay anycast
+        ("64:ff9b::8c52:7003", True),  # NAT64 of a public address: how IPv6-only networks reach GitHub
     ],
 )
 def test_public_address_classification(address: str, public: bool) -> None:

@@ -7,6 +7,7 @@ duplicate delivery cannot store a second result.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.ai.service import review_analysis, router_for
 from autodevops.config import get_settings
+from autodevops.engine.clone import CloneDir
 from autodevops.jobs.child import run_child
 from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext, get_task, task
@@ -91,19 +93,25 @@ async def run(ctx: JobContext) -> None:
         return
     analysis.status = "running"
     analysis.started_at = analysis.started_at or utcnow()
-    child = "autodevops.analysis.child"
-    args = [repository.clone_url, "--timeout", f"{max(1.0, ctx.deadline_s):.0f}"]
-    link = await ctx.session.get(GitHubRepositoryLink, repository.id)
-    if link is not None:  # connected through the GitHub App: read over its API, no clone, no token in git
-        child = "autodevops.github.analysis_child"
-        args = ["--installation", str(link.installation_id), "--repo", link.full_name]
-    if analysis.ref:
-        args += ["--ref", analysis.ref]
 
     async def on_stage(stage: str, percent: int | None) -> None:
         await _on_stage(ctx, stage, percent)
 
-    result: dict[str, Any] = await run_child(child, args, on_stage=on_stage)
+    ref = [f"--ref={analysis.ref}"] if analysis.ref else []
+    link = await ctx.session.get(GitHubRepositoryLink, repository.id)
+    if link is not None:  # connected through the GitHub App: read over its API, no clone, no token in git
+        args = ["--installation", str(link.installation_id), "--repo", link.full_name, *ref]
+        result: dict[str, Any] = await run_child("autodevops.github.analysis_child", args, on_stage=on_stage)
+    else:
+        # The worker owns the clone directory, not the child: however the child ends (killed at the job's
+        # timeout included), the directory goes with this block.
+        workdir = CloneDir()
+        try:
+            args = [repository.clone_url, "--workdir", workdir.path, *ref]
+            args += ["--timeout", f"{max(1.0, ctx.deadline_s):.0f}"]
+            result = await run_child("autodevops.analysis.child", args, on_stage=on_stage)
+        finally:
+            await asyncio.shield(asyncio.to_thread(workdir.close))  # a large checkout takes a while to remove
     analysis.result = result["analysis"]
     analysis.commit_sha = result.get("commit_sha")
     await _review_with_ai(ctx, analysis, result.get("ai_digest"))

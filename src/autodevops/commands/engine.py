@@ -55,7 +55,8 @@ def _register_analyze(app: typer.Typer) -> None:
     ) -> None:
         """Analyze a repository: stacks, versions, commands, services, findings."""
         from autodevops.engine.analyze import analyze
-        from autodevops.engine.source import GitClone, LocalDir, SourceError, is_git_url
+        from autodevops.engine.clone import GitClone
+        from autodevops.engine.source import LocalDir, SourceError, is_git_url
 
         today = _parse_date(date)
         try:

@@ -116,8 +116,9 @@ def _register_generate(app: typer.Typer) -> None:
     ) -> None:
         """Analyze a repository and write its CI pipeline (GitHub Actions, Dependabot, GitLab CI)."""
         from autodevops.engine.analyze import analyze
+        from autodevops.engine.clone import GitClone
         from autodevops.engine.generate import Target, generate
-        from autodevops.engine.source import GitClone, LocalDir, SourceError, is_git_url
+        from autodevops.engine.source import LocalDir, SourceError, is_git_url
 
         if target not in ("github", "gitlab", "all"):
             raise _error(f"--target must be github, gitlab or all, got {target!r}")

@@ -2,7 +2,7 @@
 
 The engine only ever sees a `RepoSource`: a list of files with their sizes, and a way to read one of them.
 `LocalDir` walks a directory (never following symlinks, so loops and links out of the root are harmless);
-`GitClone` makes a shallow, blob-filtered clone into a temporary directory and reads it like a `LocalDir`.
+`GitClone` (in `clone.py`) makes a shallow clone into a temporary directory and reads it like a `LocalDir`.
 A GitHub API source lives with the GitHub integration and implements the same protocol.
 """
 
@@ -15,11 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
-
-if TYPE_CHECKING:
-    import subprocess
+from typing import Protocol, runtime_checkable
 
 # Directories that are never part of the project's own source: VCS metadata and dependency caches. Walking
 # them would cost time on large checkouts and could only mislead detection (a vendored package.json is not
@@ -61,7 +57,15 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 class SourceError(Exception):
-    """The source cannot be read at all (missing directory, unreachable URL). Callers exit with status 2."""
+    """The source cannot be read at all (missing directory, unreachable URL). Callers exit with status 2.
+
+    `permanent` is true when trying again cannot help (not found, authentication required, a transport or
+    address that is not allowed, a size limit, an empty repository): a job fails at once instead of retrying.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,157 +255,6 @@ def _split(path: str) -> list[str]:
     if not parts or ".." in parts:
         raise ValueError(f"path escapes the repository: {path!r}")
     return parts
-
-
-class GitClone:
-    """A shallow, blob-filtered clone of a git URL into a temporary directory, removed on close.
-
-    Use as a context manager. Only `https://`, `http://`, `ssh://`, `git://`, `git@host:` and `file://` URLs
-    are accepted. The clone never prompts (no terminal, no askpass, ssh in batch mode), runs no hooks, skips
-    LFS downloads, gives up when the transfer stalls, and is killed with all its helpers after `timeout`.
-    """
-
-    def __init__(self, url: str, *, ref: str | None = None, timeout: float = 300.0) -> None:
-        if not is_git_url(url):
-            raise SourceError(f"{url}: not a git URL")
-        self.url = url
-        self.ref = ref
-        self.timeout = timeout
-        self._tmp: str | None = None
-        self._dir: LocalDir | None = None
-
-    def __enter__(self) -> Self:
-        import tempfile  # here, not at the top: most analyses never clone, and start-up time counts
-
-        self._tmp = tempfile.mkdtemp(prefix="autodevops-clone-")
-        target = os.path.join(self._tmp, "repo")
-        try:
-            self._clone(target)
-        except BaseException:
-            self.close()
-            raise
-        self._dir = LocalDir(target, name=self.url)
-        return self
-
-    def _clone(self, target: str) -> None:
-        import subprocess
-
-        cmd = [
-            "git",
-            # Stalled transfers fail on their own instead of waiting for the overall timeout.
-            "-c",
-            "http.lowSpeedLimit=1000",
-            "-c",
-            "http.lowSpeedTime=30",
-            "-c",
-            "core.fsmonitor=false",
-            "-c",
-            "advice.detachedHead=false",
-            "clone",
-            "--depth=1",
-            "--filter=blob:none",
-            "--no-tags",
-            "--single-branch",
-            "--quiet",
-            "--template=",  # no hooks copied from the local template directory
-        ]
-        if self.ref:
-            cmd += ["--branch", self.ref]
-        cmd += ["--", self.url, target]
-        env = {
-            **os.environ,
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ASKPASS": "true",
-            "SSH_ASKPASS": "true",
-            "GCM_INTERACTIVE": "never",
-            "GIT_LFS_SKIP_SMUDGE": "1",
-            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=20",
-        }
-        try:
-            # A new session so that a timeout kills git's transport helpers too: they hold the output pipes,
-            # and killing only `git` would leave us waiting on them.
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=env,
-                start_new_session=True,
-            )
-        except FileNotFoundError:
-            raise SourceError("git is not installed") from None
-        try:
-            _, err = proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise SourceError(f"{self.url}: git clone timed out after {self.timeout:g}s") from None
-        except BaseException:
-            _kill_group(proc)
-            raise
-        if proc.returncode != 0:
-            lines = [ln for ln in err.decode("utf-8", "replace").strip().splitlines() if ln.strip()]
-            detail = lines[-1] if lines else f"exit status {proc.returncode}"
-            raise SourceError(f"{self.url}: git clone failed: {detail}")
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Remove the clone. Safe to call more than once."""
-        if self._tmp is not None:
-            import shutil
-
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-        self._dir = None
-
-    @property
-    def path(self) -> str | None:
-        """Where the clone is while the source is open (for diagnostics and tests)."""
-        return self._tmp
-
-    @property
-    def name(self) -> str:
-        return self.url
-
-    @property
-    def skipped(self) -> int:
-        return self._dir.skipped if self._dir is not None else 0
-
-    @property
-    def skipped_reasons(self) -> Counter[str]:
-        return self._dir.skipped_reasons if self._dir is not None else Counter()
-
-    @property
-    def default_branch(self) -> str | None:
-        return self._dir.default_branch if self._dir is not None else None
-
-    def _local(self) -> LocalDir:
-        if self._dir is None:
-            raise RuntimeError("GitClone must be entered (`with GitClone(url) as src:`) before use")
-        return self._dir
-
-    def files(self) -> list[FileEntry]:
-        return self._local().files()
-
-    def read_bytes(self, path: str, limit: int) -> bytes:
-        return self._local().read_bytes(path, limit)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    import contextlib
-    import signal
-    import subprocess
-
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    try:
-        proc.communicate(timeout=10)  # reap it and close the pipe
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def is_git_url(value: str) -> bool:

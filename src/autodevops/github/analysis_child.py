@@ -19,7 +19,7 @@ from autodevops.engine.source import SourceError
 from autodevops.errors import AppError
 from autodevops.github.client import GitHubClient
 from autodevops.github.source import GitHubSource
-from autodevops.jobs.child import emit_result, report_stage
+from autodevops.jobs.child import EXIT_PERMANENT, emit_result, report_stage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         result = analyze(source)
     except (SourceError, AppError, ValueError) as exc:
         sys.stderr.write(f"{exc}\n")
-        return 2
+        return EXIT_PERMANENT if isinstance(exc, SourceError) and exc.permanent else 2
     report_stage("storing", 90)
     ai_digest = child_digest(result, source)
     emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit, "ai_digest": ai_digest})

@@ -8,7 +8,7 @@ pinned to the commit resolved at the start so a push during an analysis cannot m
 from __future__ import annotations
 
 from autodevops.engine.source import MAX_DEPTH, MAX_FILES, SKIPPED_DIRS, FileEntry, SourceError
-from autodevops.github.client import GitHubClient, GitHubError, TreeEntry, check_repo_name
+from autodevops.github.client import GitHubClient, GitHubError, GitHubNotFound, TreeEntry, check_repo_name
 
 _SYMLINK_MODE = "120000"
 _EXECUTABLE_MODE = "100755"
@@ -124,4 +124,4 @@ def _source_error(exc: GitHubError) -> SourceError:
     # A rate limit is already a SourceError and keeps its retry_after for the job system.
     if isinstance(exc, SourceError):
         return exc
-    return SourceError(exc.message)
+    return SourceError(exc.message, permanent=isinstance(exc, GitHubNotFound))

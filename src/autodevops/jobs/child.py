@@ -4,7 +4,9 @@ The engine is synchronous and CPU-bound (and `git clone` is a subprocess of its 
 neither be cancelled at the job's timeout nor kept from starving the worker's event loop, which must keep
 renewing job locks. So tasks run it as `python -m <module>` in its own process group: stdout carries one JSON
 document (the result), stderr lines `stage <name> <percent>` report progress, and cancelling the awaiting
-coroutine (timeout, shutdown) kills the whole group.
+coroutine (timeout, shutdown) kills the child with everything it started (git runs in a session of its own,
+so killing the child's process group alone would leave it running). A child that exits with `EXIT_PERMANENT`
+says that trying again cannot help.
 """
 
 from __future__ import annotations
@@ -12,20 +14,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from autodevops.engine.processes import kill_process_tree
+
 MAX_OUTPUT = 64 * 1024 * 1024
 STAGE_PREFIX = "stage "
+EXIT_PERMANENT = 3  # the child's exit status for "failed, and would fail again" (not found, too large...)
 
 StageCallback = Callable[[str, int | None], Awaitable[None]]
 
 
 class ChildFailed(Exception):
-    """The child exited with an error; the message is its last stderr line."""
+    """The child exited with an error; the message is its last stderr line.
+
+    `permanent` (the child exited with `EXIT_PERMANENT`) tells the job runner not to retry.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 def report_stage(stage: str, percent: int | None = None) -> None:
@@ -74,7 +84,8 @@ async def run_child(
             await asyncio.shield(proc.wait())
         raise
     if code != 0:
-        raise ChildFailed(errors[-1] if errors else f"{module} exited with status {code}")
+        message = errors[-1] if errors else f"{module} exited with status {code}"
+        raise ChildFailed(message, permanent=code == EXIT_PERMANENT)
     try:
         return json.loads(stdout)
     except ValueError as exc:
@@ -93,8 +104,7 @@ async def _communicate(proc: asyncio.subprocess.Process, stdin: bytes | None) ->
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        kill_process_tree(proc.pid)
 
 
 def emit_result(result: Any) -> None:

@@ -276,6 +276,7 @@ class Runner:
         timeout_s = spec.timeout_s * self.scale
         started = time.perf_counter()
         error: str | None = None
+        permanent = False
         outcome = "completed"
         try:
             async with tenant_session(self.database, organization_id=organization_id) as session:
@@ -317,8 +318,11 @@ class Runner:
             self._releasing.discard(key)
             outcome = "released"
         except Exception as exc:  # noqa: BLE001 - any handler error is a failed attempt
-            error = f"{type(exc).__name__}: {exc}"[:ERROR_MESSAGE_MAX]
-            log.warning("job attempt failed", job_id=key, error=error)
+            # An error that says it is permanent (`permanent = True`: not found, too large...) fails the job
+            # now, with its own message: retrying would only repeat it and delay the answer.
+            permanent = getattr(exc, "permanent", False) is True
+            error = (str(exc) if permanent else f"{type(exc).__name__}: {exc}")[:ERROR_MESSAGE_MAX]
+            log.warning("job attempt failed", job_id=key, error=error, permanent=permanent)
         if outcome == "released":
             await self._release(delivery, job_id, organization_id, queue, started)
             return
@@ -326,17 +330,25 @@ class Runner:
             metrics.JOB_DURATION.labels(queue, "completed").observe(time.perf_counter() - started)
             return
         metrics.JOB_FAILURES.labels(queue).inc()
-        await self._fail(delivery, job_id, organization_id, queue, error, started)
+        await self._fail(delivery, job_id, organization_id, queue, error, started, permanent=permanent)
 
     async def _fail(
-        self, delivery: Delivery, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str, error: str, started: float
+        self,
+        delivery: Delivery,
+        job_id: uuid.UUID,
+        organization_id: uuid.UUID,
+        queue: str,
+        error: str,
+        started: float,
+        *,
+        permanent: bool = False,
     ) -> None:
         key = str(job_id)
         async with tenant_session(self.database, organization_id=organization_id) as session:
             row = await queries.get(session, job_id, for_update=True)
             if row is None:
                 return
-            retry = row.attempts < row.max_attempts
+            retry = not permanent and row.attempts < row.max_attempts
             if retry:
                 delay_s = retry_delay_s(row.attempts + 1, time_scale=self.scale, rng=self.rng)
                 await queries.mark_retry(session, row, error)

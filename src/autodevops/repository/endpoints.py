@@ -12,6 +12,7 @@ from autodevops.config import Settings
 from autodevops.db import DBSession
 from autodevops.pagination import Page, Pagination, page_response
 from autodevops.repository import service
+from autodevops.repository.git_url import GitURLPolicy
 from autodevops.repository.schemas import RepositoryCreate, RepositoryRead, RepositoryUpdate
 
 router = APIRouter(prefix="/repositories", tags=["repositories"])
@@ -30,7 +31,7 @@ async def connect_repository(
         body.organization_id,
         body.url,
         default_branch=body.default_branch,
-        allow_insecure_urls=settings.allow_insecure_git_urls,
+        url_policy=GitURLPolicy.from_settings(settings),
     )
     return RepositoryRead.model_validate(repository)
 

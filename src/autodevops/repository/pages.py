@@ -20,6 +20,7 @@ from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.models import Analysis
 from autodevops.organization import service as organization_service
 from autodevops.repository import service
+from autodevops.repository.git_url import GitURLPolicy
 from autodevops.repository.schemas import RepositoryCreate
 from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
 
@@ -71,7 +72,7 @@ async def connect_by_url(request: Request, organization_id: uuid.UUID, viewer: P
         body.organization_id,
         body.url,
         default_branch=body.default_branch,
-        allow_insecure_urls=settings.allow_insecure_git_urls,
+        url_policy=GitURLPolicy.from_settings(settings),
     )
     return redirect(f"/repositories/{repository.id}")
 

@@ -14,7 +14,7 @@ from autodevops.errors import NotFound
 from autodevops.models import Repository, User
 from autodevops.organization.service import require_manager
 from autodevops.repository import queries
-from autodevops.repository.git_url import validate_git_url
+from autodevops.repository.git_url import GitURLPolicy, validate_git_url
 
 ALREADY_CONNECTED = "this repository is already connected to the organization"
 
@@ -26,11 +26,11 @@ async def connect_repository(
     url: str,
     *,
     default_branch: str | None,
-    allow_insecure_urls: bool,
+    url_policy: GitURLPolicy,
 ) -> Repository:
     """Connect a public git repository by URL. `ValidationFailed` for an unacceptable URL."""
     await require_manager(session, user, organization_id)
-    git_url = await validate_git_url(url, allow_insecure=allow_insecure_urls)
+    git_url = await validate_git_url(url, policy=url_policy)
     repository = Repository(
         organization_id=organization_id,
         name=git_url.name,

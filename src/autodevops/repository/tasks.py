@@ -2,41 +2,31 @@
 
 A repository connected through the GitHub App is asked through the GitHub API as its installation (the
 repository may be private; the API also says whether it is). Any other repository is asked with
-`git ls-remote --symref URL HEAD` (no clone), in a subprocess the job's timeout kills: it runs without
-credentials, so a remote that answers is readable by anyone, i.e. public.
+`git ls-remote --symref URL HEAD` (no clone), with the URL checked again and pinned right before, a timeout of
+its own (`AUTODEVOPS_GIT_TIMEOUT_S`, within the job's) and its whole process tree killed if the job is
+cancelled: it runs without credentials, so a remote that answers is readable by anyone, i.e. public.
 Idempotent by nature: it overwrites the same fields with what the remote says now.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.config import get_settings
+from autodevops.engine.clone import NetworkGuard
+from autodevops.engine.git import run_git_async
 from autodevops.github.client import GitHubClient
 from autodevops.jobs.queues import SYNC
 from autodevops.jobs.registry import JobContext, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.models import GitHubRepositoryLink, Job, Repository, utcnow
+from autodevops.repository.git_url import GitURLPolicy, network_guard
 
 NAME = "repository.sync"
-_GIT_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_ASKPASS": "true",
-    "SSH_ASKPASS": "true",
-    "GCM_INTERACTIVE": "never",
-    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=20",
-}
-
-
-class RemoteError(Exception):
-    """The remote could not be asked (unreachable, not a repository, access denied)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,29 +59,12 @@ def parse_ls_remote(output: str) -> RemoteHead:
     return RemoteHead(branch, sha)
 
 
-async def ls_remote_head(url: str) -> RemoteHead:
-    proc = await asyncio.create_subprocess_exec(
-        "git",
-        "ls-remote",
-        "--symref",
-        "--",
-        url,
-        "HEAD",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **_GIT_ENV},
-        start_new_session=True,
+async def ls_remote_head(url: str, *, guard: NetworkGuard, limit_s: float) -> RemoteHead:
+    """Where the remote's HEAD points. `SourceError` (permanent when retrying cannot help) on failure."""
+    network = await asyncio.to_thread(guard, url)  # resolves the host: not on the event loop
+    out = await run_git_async(
+        ["ls-remote", "--symref", "--", url, "HEAD"], url=url, action="ls-remote", limit_s=limit_s, network=network
     )
-    try:
-        out, err = await proc.communicate()
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    if proc.returncode != 0:
-        lines = [ln for ln in err.decode("utf-8", "replace").splitlines() if ln.strip()]
-        raise RemoteError(lines[-1] if lines else f"git ls-remote exited with status {proc.returncode}")
     return parse_ls_remote(out.decode("utf-8", "replace"))
 
 
@@ -115,9 +88,9 @@ async def github_metadata(client: GitHubClient, link: GitHubRepositoryLink) -> R
     return RemoteMetadata(found.default_branch, sha, found.visibility)
 
 
-async def git_metadata(url: str) -> RemoteMetadata:
+async def git_metadata(url: str, *, guard: NetworkGuard, limit_s: float) -> RemoteMetadata:
     """Metadata of a plain git URL; readable without credentials, so public."""
-    head = await ls_remote_head(url)
+    head = await ls_remote_head(url, guard=guard, limit_s=limit_s)
     return RemoteMetadata(head.default_branch, head.commit_sha, "public")
 
 
@@ -128,10 +101,13 @@ async def sync(ctx: JobContext) -> None:
         return
     await ctx.progress("syncing", 20)
     link = await ctx.session.get(GitHubRepositoryLink, repository.id)
+    settings = get_settings()
     if link is not None:
-        metadata = await github_metadata(GitHubClient(get_settings()), link)
+        metadata = await github_metadata(GitHubClient(settings), link)
     else:
-        metadata = await git_metadata(repository.clone_url)
+        guard = network_guard(GitURLPolicy.from_settings(settings))
+        limit_s = max(1.0, min(settings.git_timeout_s, ctx.deadline_s))
+        metadata = await git_metadata(repository.clone_url, guard=guard, limit_s=limit_s)
     if metadata.default_branch:
         repository.default_branch = metadata.default_branch
     repository.latest_commit_sha = metadata.commit_sha
