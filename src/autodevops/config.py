@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_per_ip: str = "300/minute"
     rate_limit_per_user: str = "120/minute"
+    rate_limit_webhooks_per_ip: str = "600/minute"
     rate_limit_key_prefix: str = Field(default="autodevops-ratelimit", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     ready_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # JSON log lines; unset means JSON everywhere but development, which gets readable console lines.
@@ -110,7 +111,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("rate_limit_per_ip", "rate_limit_per_user")
+    @field_validator("rate_limit_per_ip", "rate_limit_per_user", "rate_limit_webhooks_per_ip")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # raises ValueError with a readable message on bad notation
@@ -149,6 +150,10 @@ class Settings(BaseSettings):
     github_webhook_secret_previous: SecretStr | None = None
     github_webhook_secret_previous_until: datetime | None = None
     github_webhook_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Webhook bodies received at once per process before their signature is known; more answer 429.
+    github_webhook_concurrency: int = Field(default=4, ge=1, le=256)
+    # The same signed body under another delivery id within this window is a replay.
+    github_webhook_replay_window_s: int = Field(default=86_400, ge=60)
     # A GitHub rate limit that resets within this many seconds is waited out; a longer one fails clearly.
     github_rate_limit_max_wait: float = Field(default=60.0, ge=0)
     # Public URL of this service, used for OAuth redirect URIs: https://autodevops.example.com

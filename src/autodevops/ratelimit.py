@@ -1,8 +1,10 @@
 """Rate limiting on Redis with the `limits` library (async storage, moving window).
 
 Two limits apply to every limited route: one per client IP (always; it also bounds credential guessing) and
-one per user when the request is authenticated. Limits come from settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`,
-`AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation: "120/minute", "10 per second"...).
+one per user when the request is authenticated. GitHub webhooks have a per-IP limit of their own
+(`AUTODEVOPS_RATE_LIMIT_WEBHOOKS_PER_IP`), counted before the signature is looked at. Limits come from
+settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`, `AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation:
+"120/minute", "10 per second"...).
 
 Responses of limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
 (epoch seconds) for the tightest limit; a refused request is a 429 with `Retry-After` as well. When Redis is
@@ -111,8 +113,11 @@ class RateLimiter:
         self.strategy = MovingWindowRateLimiter(self.storage)
         bridge = cast(RedispyBridge, self.storage.bridge)
         self._acquire = bridge.get_connection().register_script(ACQUIRE_AND_COUNT.encode())
-        self.per_ip = parse(settings.rate_limit_per_ip)
-        self.per_user = parse(settings.rate_limit_per_user)
+        self.items = {
+            "ip": parse(settings.rate_limit_per_ip),
+            "user": parse(settings.rate_limit_per_user),
+            "webhook": parse(settings.rate_limit_webhooks_per_ip),
+        }
         self.enabled = settings.rate_limit_enabled
 
     async def _hit(self, item: RateLimitItem, *identifiers: str) -> LimitState:
@@ -125,14 +130,14 @@ class RateLimiter:
         return LimitState(item=item, allowed=bool(allowed), remaining=item.amount - int(count), reset_at=reset_at)
 
     async def hit(self, kind: str, identifier: str) -> LimitState | None:
-        """Count one request of `identifier` against the `kind` ("ip" or "user") limit.
+        """Count one request of `identifier` against the `kind` ("ip", "user" or "webhook") limit.
 
         Raises `RateLimited` (429 with `Retry-After` and `X-RateLimit-*`) when the limit is exceeded;
         returns where the caller stands otherwise, or None when rate limiting is switched off.
         """
         if not self.enabled:
             return None
-        item = self.per_user if kind == "user" else self.per_ip
+        item = self.items[kind]
         try:
             state = await self._hit(item, kind, identifier)
         except RedisError as error:
@@ -168,10 +173,19 @@ def _limiter(request: Request) -> RateLimiter | None:
 async def limit_by_ip(request: Request, response: Response) -> None:
     """Route dependency: count the request against the client IP's limit. Runs before authentication, so
     credential guessing is limited too. Behind a proxy the IP is the forwarded one only for trusted proxies."""
+    await _hit_ip(request, response, "ip")
+
+
+async def limit_webhooks_by_ip(request: Request, response: Response) -> None:
+    """Route dependency of the webhook receiver: its own per-IP limit, counted before the signature."""
+    await _hit_ip(request, response, "webhook")
+
+
+async def _hit_ip(request: Request, response: Response, kind: str) -> None:
     limiter = _limiter(request)
     if limiter is not None:
         client = request.client
-        _report(request, response, await limiter.hit("ip", client.host if client else "unknown"))
+        _report(request, response, await limiter.hit(kind, client.host if client else "unknown"))
 
 
 Principal = Callable[..., Awaitable[str | None]]

@@ -6,6 +6,7 @@ kept on `app.state`, so each app instance (a server process, a test) owns and di
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=OPENAPI_URL,
     )
     app.state.settings = settings
+    app.state.webhook_slots = asyncio.Semaphore(settings.github_webhook_concurrency)
 
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

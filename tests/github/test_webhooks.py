@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from autodevops.github import service
 from autodevops.github.client import PR_BRANCH, GitHubClient
 from autodevops.github.signature import sign
 from autodevops.models import GitHubInstallation, GitHubPullRequest, GitHubRepositoryLink, Repository
+from platform_support import forget_redis_keys
 
 from .conftest import WEBHOOK_SECRET, app_overrides, settings_for
 from .fake_github import FakeGitHub
@@ -245,3 +248,100 @@ async def test_our_pull_request_closed_records_the_outcome(
         assert stored.state == "merged"
         assert stored.merged_at is not None
         assert stored.merged_at.isoformat() == "2026-01-02T03:04:05+00:00"
+
+
+# ---- hardening: unsigned work, rate limits, nesting, replays ---------------------------------------------
+
+
+class Tripwire:
+    """A request body that records how much of it the server pulled, and can hold the upload open."""
+
+    def __init__(self, chunks: int, *, hold: asyncio.Event | None = None) -> None:
+        self.chunks = chunks
+        self.hold = hold
+        self.sent = 0
+        self.holding = asyncio.Event()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(self.chunks):
+            if self.hold is not None and self.sent == 1:
+                self.holding.set()
+                await self.hold.wait()
+            self.sent += 1
+            yield b"x" * 65536
+
+
+def unsigned_headers(**extra: str) -> dict[str, str]:
+    return {"X-GitHub-Event": "push", "X-GitHub-Delivery": str(uuid.uuid4()), **extra}
+
+
+async def test_a_missing_or_malformed_signature_is_refused_before_the_body_is_read(
+    app_client: httpx.AsyncClient,
+) -> None:
+    # The assessment: the route buffered 25 MiB before looking at the signature.
+    for header in ({}, {"X-Hub-Signature-256": "sha256=nothex"}, {"X-Hub-Signature-256": "sha1=" + "0" * 40}):
+        body = Tripwire(400)  # 25 MiB if it were read
+        response = await app_client.post(URL, content=body, headers=unsigned_headers(**header))
+        assert response.status_code == 401
+        assert body.sent <= 1
+
+
+async def test_unsigned_bodies_received_at_once_are_capped(make_api_client: Any, fake_github: FakeGitHub) -> None:
+    # The assessment: 12 concurrent unsigned 25 MB posts took the API from 148 MB to 584 MB.
+    client = await make_api_client(**app_overrides(fake_github, github_webhook_concurrency=1))
+    release = asyncio.Event()
+    slow = Tripwire(4, hold=release)
+    forged = {"X-Hub-Signature-256": sign("guessed", b"")}
+    first = asyncio.create_task(client.post(URL, content=slow, headers=unsigned_headers(**forged)))
+    await asyncio.wait_for(slow.holding.wait(), 30)  # the first upload holds the only slot
+    second = await client.post(URL, content=b"{}", headers=unsigned_headers(**forged))
+    assert second.status_code == 429
+    assert second.headers["retry-after"] == "1"
+    release.set()
+    assert (await first).status_code == 401
+    assert (await client.post(URL, content=b"{}", headers=unsigned_headers(**forged))).status_code == 401
+
+
+async def test_the_webhook_route_is_rate_limited_per_ip_before_the_signature(
+    make_api_client: Any, fake_github: FakeGitHub
+) -> None:
+    # The assessment: a rate-limited IP still got 401s, never 429.
+    prefix = f"test-webhook-{uuid.uuid4().hex[:8]}"
+    client = await make_api_client(
+        **app_overrides(
+            fake_github, rate_limit_enabled=True, rate_limit_key_prefix=prefix, rate_limit_webhooks_per_ip="2/minute"
+        )
+    )
+    try:
+        codes = [(await client.post(URL, content=b"{}", headers=unsigned_headers())).status_code for _ in range(3)]
+        assert codes == [401, 401, 429]
+        body = b'{"zen": "x"}'
+        assert (await client.post(URL, content=body, headers=headers(body, "ping"))).status_code == 429
+    finally:
+        await forget_redis_keys(prefix)
+
+
+@pytest.mark.parametrize("depth", [100, 100_000])
+async def test_deeply_nested_json_is_a_400(app_client: httpx.AsyncClient, depth: int) -> None:
+    # The assessment: a signed body nested 100k levels deep raised RecursionError: a 500.
+    body = ('{"a":' + "[" * depth + "]" * depth + "}").encode()
+    response = await app_client.post(URL, content=body, headers=headers(body, "push"))
+    assert response.status_code == 400
+    assert response.json() == {"error": "bad_request", "detail": "webhook body nests deeper than 64 levels"}
+
+
+async def test_the_same_signed_body_under_a_new_delivery_id_is_a_replay(
+    app_client: httpx.AsyncClient, pg_admin: Any
+) -> None:
+    body = json.dumps({"zen": "Half measures are as bad as nothing at all.", "hook_id": 7}).encode()
+    first = await app_client.post(URL, content=body, headers=headers(body, "ping"))
+    assert first.json()["outcome"] == "pong"
+    replayed = await app_client.post(URL, content=body, headers=headers(body, "ping"))
+    assert (replayed.status_code, replayed.json()["outcome"]) == (202, "duplicate")
+    other = json.dumps({"zen": "Speak like a human.", "hook_id": 7}).encode()
+    assert (await app_client.post(URL, content=other, headers=headers(other, "ping"))).json()["outcome"] == "pong"
+    # Outside the replay window the body is a new delivery again.
+    async with pg_admin.begin() as conn:
+        await conn.execute(text("UPDATE github_webhook_deliveries SET received_at = now() - interval '2 days'"))
+    again = await app_client.post(URL, content=body, headers=headers(body, "ping"))
+    assert again.json()["outcome"] == "pong"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -108,3 +109,42 @@ async def test_token_list_is_paginated(api_client: httpx.AsyncClient, make_tenan
     assert len(rest["items"]) == 2
     assert rest["next_offset"] is None
     assert {t["id"] for t in first["items"]}.isdisjoint({t["id"] for t in rest["items"]})
+
+
+async def test_disabling_a_user_stops_their_tokens_and_token_minting(
+    api_client: httpx.AsyncClient, make_tenant: Any, database: Database, pg_admin: AsyncEngine
+) -> None:
+    # The assessment: after `autodevops sessions disable USER` the user's bearer tokens still worked and
+    # could mint new tokens.
+    from autodevops.auth import service as auth_service
+    from autodevops.auth import sessions
+    from autodevops.errors import Forbidden
+
+    tenant = await make_tenant()
+    other = await make_tenant()
+    async with tenant_session(database, user_id=tenant.user_id) as session:
+        await sessions.disable_user(session, tenant.user_id)
+
+    for request in (
+        api_client.get("/api/v1/users/me", headers=tenant.headers),
+        api_client.post("/api/v1/tokens", json={"name": "escape"}, headers=tenant.headers),
+    ):
+        response = await request
+        assert response.status_code == 401
+        assert response.json() == {"error": "unauthorized", "detail": "invalid or expired token"}
+    async with tenant_session(database, user_id=tenant.user_id) as session:
+        with pytest.raises(Forbidden, match="this account is disabled"):
+            await auth_service.create_token(session, tenant.user, "cli")
+    async with pg_admin.connect() as connection:
+        live = await connection.scalar(
+            text("SELECT count(*) FROM api_tokens WHERE user_id = :u AND revoked_at IS NULL"), {"u": tenant.user_id}
+        )
+    assert live == 0  # revoked, so enabling the user again does not bring them back
+    # Even a token that is not revoked (written behind the service's back) is refused while disabled.
+    async with pg_admin.begin() as connection:
+        await connection.execute(
+            text("UPDATE api_tokens SET revoked_at = NULL WHERE user_id = :u"), {"u": tenant.user_id}
+        )
+    assert (await api_client.get("/api/v1/users/me", headers=tenant.headers)).status_code == 401
+    # Nobody else is affected.
+    assert (await api_client.get("/api/v1/users/me", headers=other.headers)).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import APIToken, User
@@ -58,3 +58,10 @@ async def get_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UU
         select(APIToken).where(APIToken.id == token_id, APIToken.user_id == user_id)
     )
     return result
+
+
+async def revoke_all_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every live token of `user_id` (the session must act for them)."""
+    await session.execute(
+        update(APIToken).where(APIToken.user_id == user_id, APIToken.revoked_at.is_(None)).values(revoked_at=func.now())
+    )

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit.service import record
-from autodevops.auth import queries, tokens
+from autodevops.auth import queries, sessions, tokens
 from autodevops.auth.schemas import normalize_email
 from autodevops.db import add_or_conflict, bind_tenant
-from autodevops.errors import NotFound, Unauthorized
+from autodevops.errors import Forbidden, NotFound, Unauthorized
 from autodevops.models import APIToken, User, utcnow
 
 _BAD_TOKEN = "invalid or expired token"  # noqa: S105 - an error message
@@ -51,7 +51,12 @@ async def authenticate_bearer(session: AsyncSession, token: str) -> User:
 async def create_token(
     session: AsyncSession, user: User, name: str, *, expires_in_days: int | None = None
 ) -> tuple[APIToken, str]:
-    """A new token for `user` (the session must act for them). Returns the row and the secret, shown once."""
+    """A new token for `user` (the session must act for them). Returns the row and the secret, shown once.
+
+    `Forbidden` for a disabled user: disabling must not be undone by minting a new credential.
+    """
+    if await sessions.is_disabled(session, user.id):
+        raise Forbidden("this account is disabled")
     new = tokens.generate_token()
     token = APIToken(
         user_id=user.id,

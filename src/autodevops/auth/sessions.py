@@ -33,6 +33,7 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from autodevops.auth import queries as auth_queries
 from autodevops.config import Settings
 from autodevops.db import bind_tenant
 from autodevops.errors import Forbidden, Unauthorized
@@ -230,15 +231,22 @@ async def revoke_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
 
 
 async def disable_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Refuse the user's sessions from now on, including those already issued."""
+    """Refuse every credential of the user from now on: sessions already issued and new ones, and personal
+    API tokens (all revoked now; the token lookup also refuses a disabled user's, whatever their state)."""
     state = await session_state(session, user_id)
     state.session_version += 1
     state.disabled_at = utcnow()
+    await auth_queries.revoke_all_tokens(session, user_id)
     await session.flush()
 
 
+async def is_disabled(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    state = await session.get(UserSessionState, user_id)
+    return state is not None and state.disabled_at is not None
+
+
 async def enable_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Let a disabled user sign in again (sessions revoked by disabling stay revoked)."""
+    """Let a disabled user sign in again (sessions and tokens revoked by disabling stay revoked)."""
     state = await session_state(session, user_id)
     state.disabled_at = None
     await session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -99,12 +99,39 @@ async def list_pull_requests(session: AsyncSession, repository_id: uuid.UUID) ->
 
 
 async def record_delivery(
-    session: AsyncSession, delivery_id: str, event: str, action: str | None, received_at: datetime
+    session: AsyncSession,
+    delivery_id: str,
+    event: str,
+    action: str | None,
+    received_at: datetime,
+    *,
+    body_sha256: str,
+    replay_window: timedelta,
 ) -> bool:
-    """Remember a webhook delivery; False when it was already received (a redelivery or a replay)."""
+    """Remember a webhook delivery; False when it was already received: the same delivery id (a redelivery or
+    a replay), or the same signed body under another delivery id within `replay_window` (a replay)."""
+    # One delivery of a given body at a time, so two concurrent replays cannot both find no earlier copy.
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(body_sha256, 0))))
+    seen = await session.scalar(
+        select(GitHubWebhookDelivery.delivery_id)
+        .where(
+            GitHubWebhookDelivery.body_sha256 == body_sha256,
+            GitHubWebhookDelivery.received_at > received_at - replay_window,
+        )
+        .limit(1)
+    )
+    if seen is not None:
+        return False
     statement = (
         insert(GitHubWebhookDelivery)
-        .values(delivery_id=delivery_id, event=event, action=action, outcome="received", received_at=received_at)
+        .values(
+            delivery_id=delivery_id,
+            event=event,
+            action=action,
+            outcome="received",
+            received_at=received_at,
+            body_sha256=body_sha256,
+        )
         .on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(GitHubWebhookDelivery.delivery_id)
     )

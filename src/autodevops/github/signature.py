@@ -1,14 +1,15 @@
 """GitHub webhook signatures: `X-Hub-Signature-256: sha256=HEX(HMAC-SHA256(secret, raw body))`.
 
-Verification runs over the exact bytes received (never a re-serialized JSON document) and compares in
-constant time. During a webhook-secret rotation more than one secret is accepted; each is tried in full so the
-time taken does not reveal which one matched.
+Verification runs over the exact bytes received (never a re-serialized JSON document), incrementally while the
+body streams in (`Verifier`), and compares in constant time. During a webhook-secret rotation more than one
+secret is accepted; each is tried in full so the time taken does not reveal which one matched.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -23,17 +24,42 @@ def sign(secret: str | bytes, body: bytes) -> str:
     return PREFIX + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
+_HEADER = re.compile(r"^sha256=[0-9a-f]{64}$")
+
+
+def well_formed(header: str | None) -> bool:
+    """Whether `header` can be a signature at all: checked before a byte of the body is read."""
+    return header is not None and bool(_HEADER.match(header.strip()))
+
+
+class Verifier:
+    """HMACs of the body under every accepted secret, fed chunk by chunk as the body arrives."""
+
+    def __init__(self, secrets: Iterable[str], header: str | None) -> None:
+        self._given = (header or "").strip().encode("ascii", "replace")
+        self._macs = [hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256) for secret in secrets]
+
+    def update(self, chunk: bytes) -> None:
+        for mac in self._macs:
+            mac.update(chunk)
+
+    def valid(self) -> bool:
+        """True when the header is a valid signature of everything fed so far under one of the secrets."""
+        if not well_formed(self._given.decode("ascii")):
+            return False
+        matched = False
+        for mac in self._macs:
+            # compare_digest on equal-length ASCII bytes: constant time for the comparison itself.
+            if hmac.compare_digest((PREFIX + mac.hexdigest()).encode("ascii"), self._given):
+                matched = True
+        return matched
+
+
 def verify(secrets: Iterable[str], body: bytes, header: str | None) -> bool:
     """True when `header` is a valid signature of `body` under one of `secrets`."""
-    if not header or not header.startswith(PREFIX):
-        return False
-    given = header.strip().encode("ascii", "replace")
-    matched = False
-    for secret in secrets:
-        # compare_digest on equal-length ASCII bytes: constant time for the comparison itself.
-        if hmac.compare_digest(sign(secret, body).encode("ascii"), given):
-            matched = True
-    return matched
+    verifier = Verifier(secrets, header)
+    verifier.update(body)
+    return verifier.valid()
 
 
 def active_secrets(settings: Settings, *, now: datetime | None = None) -> list[str]:

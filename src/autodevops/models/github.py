@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -104,12 +104,15 @@ class GitHubWebhookDelivery(Base):
     """
 
     __tablename__ = "github_webhook_deliveries"
+    __table_args__ = (Index("ix_github_webhook_deliveries_body_sha256_received_at", "body_sha256", "received_at"),)
 
     delivery_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     event: Mapped[str] = mapped_column(String(100), nullable=False)
     action: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100), nullable=False)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # SHA-256 of the signed body: the same body under a new delivery id is a replay (within a window).
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class CIDriftFinding(IDMixin, CreatedAtMixin, Base):
