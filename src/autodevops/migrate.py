@@ -14,6 +14,7 @@ Grants are re-applied on every run, so a table added by a later migration is usa
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,7 +106,17 @@ async def _ensure_app_role(connection: AsyncConnection, role: str, password: str
     if password:
         attributes += f" PASSWORD {_quote_literal(password)}"
     verb = "ALTER" if exists else "CREATE"
-    await connection.execute(text(f"{verb} ROLE {_quote_ident(role)} {attributes}"))
+    # Roles are cluster-wide: two migrations of different databases on one server (parallel test runs) can
+    # alter the role at the same moment, and PostgreSQL refuses the second ("tuple concurrently updated").
+    for attempt in range(5):
+        try:
+            async with connection.begin_nested():
+                await connection.execute(text(f"{verb} ROLE {_quote_ident(role)} {attributes}"))
+            break
+        except DBAPIError as error:
+            if "tuple concurrently updated" not in str(error.orig) or attempt == 4:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
     return not exists
 
 
