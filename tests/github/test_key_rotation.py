@@ -133,15 +133,16 @@ async def test_webhook_secret_rotation_with_grace_window(make_api_client: Any, f
     assert fake_github.hook_secret == "new-secret"
 
     # ...while the service accepts both until the grace window ends.
-    body = json.dumps({"zen": "Approachable is better than simple."}).encode()
-
-    def signed(secret: str) -> dict[str, str]:
-        return {
+    # A new body per delivery: the same signed body again would be refused as a replay.
+    def delivery(secret: str) -> dict[str, Any]:
+        body = json.dumps({"zen": "Approachable is better than simple.", "hook_id": uuid.uuid4().int}).encode()
+        headers = {
             "Content-Type": "application/json",
             "X-GitHub-Event": "ping",
             "X-GitHub-Delivery": str(uuid.uuid4()),
             "X-Hub-Signature-256": sign(secret, body),
         }
+        return {"content": body, "headers": headers}
 
     until = datetime.now(UTC) + timedelta(hours=1)
     rolling = await make_api_client(
@@ -153,7 +154,7 @@ async def test_webhook_secret_rotation_with_grace_window(make_api_client: Any, f
         )
     )
     for secret in ("old-secret", "new-secret"):
-        assert (await rolling.post("/api/v1/github/webhooks", content=body, headers=signed(secret))).status_code == 200
+        assert (await rolling.post("/api/v1/github/webhooks", **delivery(secret))).status_code == 200
     after = await make_api_client(
         **app_overrides(
             fake_github,
@@ -162,5 +163,5 @@ async def test_webhook_secret_rotation_with_grace_window(make_api_client: Any, f
             github_webhook_secret_previous_until=datetime.now(UTC) - timedelta(seconds=1),
         )
     )
-    assert (await after.post("/api/v1/github/webhooks", content=body, headers=signed("old-secret"))).status_code == 401
-    assert (await after.post("/api/v1/github/webhooks", content=body, headers=signed("new-secret"))).status_code == 200
+    assert (await after.post("/api/v1/github/webhooks", **delivery("old-secret"))).status_code == 401
+    assert (await after.post("/api/v1/github/webhooks", **delivery("new-secret"))).status_code == 200

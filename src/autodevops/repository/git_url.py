@@ -174,7 +174,9 @@ def _parse(raw: str, policy: GitURLPolicy, *, what: str = "repository URL", allo
         raise _reject(str(error), what) from error
     scheme = parts.scheme.lower()
     if scheme not in policy.schemes:
-        raise _reject(f"only {' or '.join(f'{s}://' for s in policy.schemes)} URLs are accepted", what)
+        raise _reject(
+            "only http(s):// URLs are accepted" if policy.allow_insecure else "only https:// URLs are accepted", what
+        )
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise _reject("credentials in the URL are not accepted", what)
     if (parts.query and not allow_query) or parts.fragment:
