@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -371,12 +372,13 @@ def test_git_clone_of_a_branch(origin: Path) -> None:
         assert "extra.txt" in paths(src)
 
 
-def test_git_clone_failure_is_a_source_error_and_cleans_up(tmp_path: Path) -> None:
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("autodevops-clone-*"))
+def test_git_clone_failure_is_a_source_error_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"  # this test's own temporary directory: other tests clone in parallel
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with pytest.raises(SourceError, match="git clone failed"), GitClone((tmp_path / "missing").as_uri()):
         pass
-    after = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("autodevops-clone-*"))
-    assert after <= before
+    assert list(scratch.glob("autodevops-clone-*")) == []
 
 
 def test_unreachable_url_fails_without_prompting() -> None:
