@@ -7,13 +7,15 @@ refuses to run in production with default or missing secrets, listing every prob
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from limits import parse as parse_rate_limit
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -22,6 +24,11 @@ Environment = Literal["development", "test", "production"]
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - a known-bad default, refused in production
 DEV_DATABASE_URL = "postgresql+asyncpg://autodevops_app:autodevops_app@127.0.0.1:5432/autodevops"
 DEV_DATABASE_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/autodevops"
+# Passwords of the development and compose examples: production refuses them in any database URL.
+DEV_DATABASE_PASSWORDS = frozenset({"autodevops_app", "choose-a-password", "postgres", "password"})
+MIN_DISTINCT_SECRET_CHARACTERS = 10
+MIN_DISTINCT_KEY_BYTES = 16
+MIN_PRODUCTION_HSTS_MAX_AGE = 31_536_000
 
 
 AI_PROVIDERS = ("gemini", "openai", "anthropic")
@@ -109,6 +116,14 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url", "database_admin_url", mode="before")
+    @classmethod
+    def _asyncpg_url(cls, value: object, info: ValidationInfo) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            return SecretStr(asyncpg_url(raw, str(info.field_name).upper()))
         return value
 
     @field_validator("rate_limit_per_ip", "rate_limit_per_user", "rate_limit_webhooks_per_ip")
@@ -245,10 +260,33 @@ class Settings(BaseSettings):
                 problems.append("AUTODEVOPS_DATABASE_URL must be set (the default is for development)")
             if self.database_admin_url.get_secret_value() == DEV_DATABASE_ADMIN_URL:
                 problems.append("AUTODEVOPS_DATABASE_ADMIN_URL must be set (the default is for development)")
+            elif _weak(self.secret_key.get_secret_value()):
+                problems.append("AUTODEVOPS_SECRET_KEY is not random (too few different characters); generate one")
+            for name, url in (("DATABASE_URL", self.database_url), ("DATABASE_ADMIN_URL", self.database_admin_url)):
+                password = urlsplit(url.get_secret_value()).password
+                if password is not None and unquote(password) in DEV_DATABASE_PASSWORDS:
+                    problems.append(f"AUTODEVOPS_{name} uses the development password; set a random one")
             if self.allow_insecure_git_urls:
                 problems.append("AUTODEVOPS_ALLOW_INSECURE_GIT_URLS is refused in production")
             if self.token_encryption_key is None:
                 problems.append("AUTODEVOPS_TOKEN_ENCRYPTION_KEY must be set (KEY_ID:BASE64URL of 32 random bytes)")
+            for name, keys in (
+                ("TOKEN_ENCRYPTION_KEY", self.token_encryption_key),
+                ("TOKEN_ENCRYPTION_PREVIOUS_KEYS", self.token_encryption_previous_keys),
+            ):
+                if keys is not None and any(_weak_key(key) for key in keys.get_secret_value().split(",")):
+                    problems.append(f"AUTODEVOPS_{name} holds a key that is not random (e.g. all zeros); generate one")
+            if "*" in self.trusted_proxies:
+                problems.append(
+                    "AUTODEVOPS_TRUSTED_PROXIES='*' is refused in production (anyone could forge X-Forwarded-For and "
+                    "escape the per-IP limits); list the proxies"
+                )
+            if urlsplit(self.public_url).scheme != "https":
+                problems.append("AUTODEVOPS_PUBLIC_URL must be an https:// URL in production")
+            if self.hsts_max_age < MIN_PRODUCTION_HSTS_MAX_AGE:
+                problems.append(
+                    f"AUTODEVOPS_HSTS_MAX_AGE must be at least {MIN_PRODUCTION_HSTS_MAX_AGE} (a year) in production"
+                )
             if not self.session_cookie_secure:
                 problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is refused in production")
             if "*" in self.cors_origins:
@@ -257,6 +295,33 @@ class Settings(BaseSettings):
             problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is only allowed for an http://localhost public URL")
         if problems:
             raise ConfigError("refusing to start:\n  - " + "\n  - ".join(problems))
+
+
+def _weak(secret: str) -> bool:
+    """A secret that cannot be random: too few different characters (`'a' * 32`, `'abab...'`)."""
+    return len(set(secret)) < MIN_DISTINCT_SECRET_CHARACTERS
+
+
+def _weak_key(entry: str) -> bool:
+    """A `KEY_ID:BASE64URL` key whose bytes cannot be random (all zeros, one repeated byte...)."""
+    _, _, encoded = entry.strip().partition(":")
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (ValueError, binascii.Error):
+        return False  # malformed keys are refused where the keyring is loaded, with their own message
+    return len(set(raw)) < MIN_DISTINCT_KEY_BYTES
+
+
+def asyncpg_url(value: str, setting: str) -> str:
+    """`postgresql://` and `postgres://` (what hosting providers hand out) as `postgresql+asyncpg://`; any other
+    scheme is refused with one line naming the setting."""
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme in ("postgresql", "postgres", "postgresql+asyncpg"):
+        return f"postgresql+asyncpg://{rest}"
+    raise ValueError(
+        f"AUTODEVOPS_{setting} must be a postgresql:// (or postgres://, postgresql+asyncpg://) URL, "
+        f"not {scheme + '://' if sep else 'this'}"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -277,3 +277,20 @@ def test_every_inferred_field_has_provenance(tmp_path: Path) -> None:
                 assert prov is not None, (stack.path, name)
                 assert prov.evidence, (stack.path, name)
                 assert 0 < prov.confidence <= 1
+
+
+def test_a_result_keeps_bounded_lists_and_counts_what_it_left_out(tmp_path: Path) -> None:
+    # The assessment: 100,000 identical Dockerfiles (a 168 KB repository) made a 9.6 MB result.
+    from autodevops.engine.bounds import MAX_LIST_ITEMS
+
+    count = MAX_LIST_ITEMS + 300
+    for i in range(count):
+        (tmp_path / f"svc{i:04d}").mkdir()
+        (tmp_path / f"svc{i:04d}" / "Dockerfile").write_text("FROM python:3.12-slim\nEXPOSE 8000\n")
+    result = analyze(LocalDir(tmp_path), dt.date(2026, 1, 1))
+    assert len(result.docker.dockerfiles) == MAX_LIST_ITEMS
+    assert result.docker.dockerfiles[0].path == "svc0000/Dockerfile"  # the first ones, in path order
+    truncated = [f.message for f in result.findings if f.code == "result-truncated"]
+    assert f"docker.dockerfiles: 300 more entries than the {MAX_LIST_ITEMS} a result keeps were left out" in truncated
+    assert len(result.findings) <= MAX_LIST_ITEMS
+    assert len(result.model_dump_json()) < 200_000

@@ -55,6 +55,17 @@ async def test_malformed_json_is_422(api_client: httpx.AsyncClient, make_tenant:
             {"organization_id": "{org}", "url": "https://140.82.112.3/a/b", "default_branch": "a..b"},
             "default_branch",
         ),
+        # A branch that git would read as an option (`--upload-pack=...`, `-x`).
+        (
+            "/api/v1/repositories",
+            {"organization_id": "{org}", "url": "https://140.82.112.3/a/b", "default_branch": "--upload-pack=id"},
+            "default_branch",
+        ),
+        (
+            "/api/v1/repositories",
+            {"organization_id": "{org}", "url": "https://140.82.112.3/a/b", "default_branch": "-x"},
+            "default_branch",
+        ),
     ],
 )
 async def test_wrong_types_and_unknown_fields_are_422(

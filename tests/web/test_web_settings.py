@@ -75,3 +75,67 @@ def test_sentry_is_enabled_only_with_a_dsn(make_settings: Callable[..., Settings
     finally:
         sentry_sdk.get_client().close(timeout=0)
         sentry_sdk.init()  # back to a disabled client for the rest of the run
+
+
+# A production configuration that passes: every later test changes one thing and expects that one refused.
+STRONG = {
+    "env": "production",
+    "secret_key": "k3Jd9-xQ2vLp8ZrT4mNw7YbC1hFg6sAe",
+    "database_url": "postgresql://autodevops_app:Zq8vN3xLp2Rw@db:5432/autodevops",
+    "database_admin_url": "postgresql://postgres:Hy7cK2mT9wQs@db:5432/autodevops",
+    "token_encryption_key": "k1:Jq3-9hTz0aXw2LrV8bNc5YmQ1dKf7sGe6uPi4oHj0Zk",
+    "public_url": "https://autodevops.example.com",
+    "trusted_proxies": ["10.0.0.2"],
+}
+
+
+def test_a_strong_production_configuration_passes() -> None:
+    Settings(**STRONG).check()
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"secret_key": "a" * 32}, "AUTODEVOPS_SECRET_KEY is not random"),
+        ({"secret_key": "abab" * 10}, "AUTODEVOPS_SECRET_KEY is not random"),
+        (
+            {"database_url": "postgresql://autodevops_app:autodevops_app@db:5432/autodevops"},
+            "AUTODEVOPS_DATABASE_URL uses the development password",
+        ),
+        ({"token_encryption_key": "k1:" + "A" * 43}, "AUTODEVOPS_TOKEN_ENCRYPTION_KEY holds a key that is not random"),
+        (
+            {"token_encryption_previous_keys": "k0:" + "A" * 43},
+            "AUTODEVOPS_TOKEN_ENCRYPTION_PREVIOUS_KEYS holds a key that is not random",
+        ),
+        ({"trusted_proxies": ["*"]}, "AUTODEVOPS_TRUSTED_PROXIES='*' is refused in production"),
+        ({"public_url": "http://autodevops.example.com"}, "AUTODEVOPS_PUBLIC_URL must be an https:// URL"),
+        ({"hsts_max_age": 0}, "AUTODEVOPS_HSTS_MAX_AGE must be at least 31536000"),
+    ],
+)
+def test_production_refuses_weak_settings(change: dict[str, object], refusal: str) -> None:
+    # The assessment: each of these passed the production check.
+    with pytest.raises(ConfigError) as refused:
+        Settings(**(STRONG | change)).check()
+    assert refusal in str(refused.value)
+    assert str(refused.value).count("\n  - ") == 1  # only the weakened setting is named
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+asyncpg"])
+def test_database_urls_as_hosts_hand_them_out_use_asyncpg(scheme: str) -> None:
+    settings = Settings(database_url=f"{scheme}://u:p@db:5432/x", database_admin_url=f"{scheme}://o@db/x")
+    assert settings.database_url.get_secret_value() == "postgresql+asyncpg://u:p@db:5432/x"
+    assert settings.database_admin_url.get_secret_value() == "postgresql+asyncpg://o@db/x"
+
+
+def test_another_database_scheme_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The assessment: postgresql:// failed with a traceback (No module named 'psycopg').
+    monkeypatch.setenv("AUTODEVOPS_DATABASE_URL", "mysql://u:p@db/x")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["migrate"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.output == (
+        "AUTODEVOPS_DATABASE_URL must be a postgresql:// (or postgres://, postgresql+asyncpg://) URL, not mysql://\n"
+    )

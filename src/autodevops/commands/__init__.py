@@ -21,9 +21,19 @@ def checked_settings() -> Settings:
 
     Settings are imported here, not at module level: `autodevops analyze` must not load the platform's stack.
     """
+    from pydantic import ValidationError
+
     from autodevops.config import ConfigError, get_settings
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        # One line per bad setting, named as it is set (no traceback, no pydantic boilerplate).
+        for problem in error.errors(include_url=False):
+            field = "_".join(str(part) for part in problem["loc"]).upper()
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            typer.echo(message if message.startswith("AUTODEVOPS_") else f"AUTODEVOPS_{field}: {message}", err=True)
+        raise typer.Exit(2) from None
     try:
         settings.check()
     except ConfigError as error:

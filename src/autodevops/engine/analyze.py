@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from autodevops.engine.bounds import bound_lists
 from autodevops.engine.detect import DETECTORS
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
@@ -72,6 +73,7 @@ def analyze(source: RepoSource, today: dt.date | None = None) -> Analysis:
         files_read=ctx.files_read,
         skipped=int(getattr(source, "skipped", 0) or 0),
     )
+    bound_lists(analysis)
     return analysis
 
 

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from autodevops.schemas import Input
 
 # A branch name, conservatively: what `git check-ref-format --branch` accepts, minus a few exotic forms.
-_BRANCH_RE = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)(?!.*@\{)[^\s~^:?*\[\\\x00-\x1f\x7f]+(?<![/.])$")
+_BRANCH_RE = re.compile(r"^(?![/-])(?!.*\.\.)(?!.*//)(?!.*@\{)[^\s~^:?*\[\\\x00-\x1f\x7f]+(?<![/.])$")
 
 
 def _branch(value: str) -> str:
