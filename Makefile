@@ -55,11 +55,14 @@ shellcheck:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } || \
 	  { echo "shellcheck is required (apt-get install shellcheck)" >&2; exit 1; }
 
-## Debian's Chromium, driven by the dashboard's browser tests (installed with apt-get, as root, when missing).
+## Debian's Chromium, driven by the dashboard's browser tests (installed with apt-get, as root, when no
+## Chromium-based browser is there: a CI runner image's Chrome, or the one CHROMIUM names, serves as well).
 browser:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && echo "installing chromium" >&2 && apt-get update -qq && \
+	@for b in "$$CHROMIUM" /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome; do \
+	  [ -n "$$b" ] && [ -x "$$b" ] && exit 0; done; \
+	  { [ "$$(id -u)" = 0 ] && echo "installing chromium" >&2 && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "browser: /usr/bin/chromium is required (apt-get install chromium)" >&2; exit 1; }
+	  { echo "browser: Chromium is required (apt-get install chromium)" >&2; exit 1; }
 
 ## The test database, the app role and the row-level security policies, migrated (needs services).
 testdb: setup services

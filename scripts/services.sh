@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer on 127.0.0.1, starting (or installing) them when they do not.
+# DATABASE_URL and REDIS_URL, when set (a CI runner's service containers), name servers that are already up:
+# nothing is installed or started then.
 set -euo pipefail
+
+given_up() {
+  [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ] || return 1
+  pg_isready -q -d "$DATABASE_URL" 2>/dev/null || return 1
+  local hostport=${REDIS_URL#*://}
+  hostport=${hostport##*@}
+  hostport=${hostport%%/*}
+  timeout 2 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport##*:}" 2>/dev/null
+}
+if given_up; then
+  exit 0
+fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]; }

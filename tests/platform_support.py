@@ -11,13 +11,36 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 if TYPE_CHECKING:
     from autodevops.config import Settings
     from autodevops.models import Organization, User
 
-PG_SERVER = "127.0.0.1:5432"
 APP_ROLE = "autodevops_app"
+
+
+def _server(variable: str, default: str) -> SplitResult:
+    """The server a service URL names: the test suite honours the standard DATABASE_URL and REDIS_URL a CI
+    service container comes with (a password, another host) and defaults to this machine's servers."""
+    return urlsplit(os.environ.get(variable) or default)
+
+
+_PG = _server("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_REDIS = _server("REDIS_URL", "redis://127.0.0.1:6379/0")
+PG_SERVER = f"{_PG.hostname}:{_PG.port or 5432}"
+# The owner role: the URL's user (and password), which can create databases and roles.
+PG_ADMIN = f"{_PG.username or 'postgres'}" + (f":{_PG.password}" if _PG.password else "") + f"@{PG_SERVER}"
+
+
+def admin_url(database: str) -> str:
+    """An owner-role URL for `database` on the test PostgreSQL server."""
+    return f"postgresql+asyncpg://{PG_ADMIN}/{database}"
+
+
+def redis_url(db: int = 0) -> str:
+    """A URL for Redis database `db` on the test Redis server."""
+    return f"redis://{_REDIS.hostname}:{_REDIS.port or 6379}/{db}"
 
 
 def test_database_name() -> str:
@@ -34,8 +57,8 @@ def platform_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",
         "database_url": f"postgresql+asyncpg://{APP_ROLE}:{APP_ROLE}@{PG_SERVER}/{name}",
-        "database_admin_url": f"postgresql+asyncpg://postgres@{PG_SERVER}/{name}",
-        "redis_url": "redis://127.0.0.1:6379/0",
+        "database_admin_url": admin_url(name),
+        "redis_url": redis_url(0),
         "rate_limit_enabled": False,
         "rate_limit_key_prefix": f"test-{name}",
         "log_json": True,
@@ -66,11 +89,11 @@ class Tenant:
 MakeTenant = Callable[..., Awaitable[Tenant]]
 
 
-async def forget_redis_keys(prefix: str, url: str = "redis://127.0.0.1:6379/0") -> None:
+async def forget_redis_keys(prefix: str, url: str | None = None) -> None:
     """Delete the Redis keys under `prefix:` that a test's app created (no FLUSHDB: other runs share Redis)."""
     import redis.asyncio as aioredis
 
-    redis = aioredis.from_url(url)
+    redis = aioredis.from_url(url or redis_url(0))
     try:
         keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
         if keys:

@@ -15,8 +15,9 @@ from redis.asyncio import Redis
 
 from ai.fake_server import FakeAI, ServerThread
 from autodevops.config import Settings
+from platform_support import redis_url
 
-AI_REDIS_URL = "redis://127.0.0.1:6379/12"
+AI_REDIS_URL = redis_url(12)
 
 
 @pytest.fixture(scope="session")

@@ -32,9 +32,22 @@ from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.models import Repository
 from github.fake_github import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeGitHub, generate_app_key
-from platform_support import MakeTenant
+from platform_support import MakeTenant, redis_url
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium here; on a CI runner image whatever Chromium-based browser it ships (CHROMIUM names another).
+CHROMIUM = next(
+    (
+        Path(p)
+        for p in (
+            os.environ.get("CHROMIUM", ""),
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        )
+        if p and Path(p).is_file()
+    ),
+    Path("/usr/bin/chromium"),
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -175,7 +188,7 @@ async def platform(
         yield base, stack
     finally:
         stack.stop()
-        redis = aioredis.from_url("redis://127.0.0.1:6379/0")
+        redis = aioredis.from_url(redis_url(0))
         keys = [key async for key in redis.scan_iter(match=f"{JOBS_PREFIX}*", count=1000)]
         if keys:
             await redis.delete(*keys)

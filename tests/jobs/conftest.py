@@ -30,12 +30,12 @@ from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.models import Job
-from platform_support import platform_settings, test_database_name
+from platform_support import platform_settings, redis_url, test_database_name
 
 from .sample_tasks import EFFECTS_DDL
 
 DB_NAME = test_database_name()
-QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
+QUEUE_REDIS_URL = redis_url(13)
 # Queue keys are namespaced by the database too, so two runs sharing Redis database 13 never take each other's jobs.
 KEY_PREFIX = f"adtest-{DB_NAME}"
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")

@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from autodevops.config import Settings
 from autodevops.migrate import MigrationError, migrate
-
-SERVER = "127.0.0.1:5432"
+from platform_support import PG_SERVER, admin_url
 
 
 @pytest.fixture
@@ -29,11 +28,11 @@ async def scratch() -> AsyncIterator[tuple[Settings, str, str]]:
     database, role = f"autodevops_scratch_{suffix}", f"autodevops_app_{suffix}"
     settings = Settings(
         env="test",
-        database_url=f"postgresql+asyncpg://{role}:secret-{suffix}@{SERVER}/{database}",
-        database_admin_url=f"postgresql+asyncpg://postgres@{SERVER}/{database}",
+        database_url=f"postgresql+asyncpg://{role}:secret-{suffix}@{PG_SERVER}/{database}",
+        database_admin_url=admin_url(database),
     )
     yield settings, database, role
-    engine = create_async_engine(f"postgresql+asyncpg://postgres@{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    engine = create_async_engine(admin_url("postgres"), isolation_level="AUTOCOMMIT")
     async with engine.connect() as connection:
         await connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         await connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
@@ -87,7 +86,7 @@ async def test_migrate_creates_database_and_keeps_app_role_restricted(scratch: A
 
 
 async def test_migrate_refuses_the_admin_role_as_app_role() -> None:
-    url = f"postgresql+asyncpg://postgres@{SERVER}/autodevops_never_created"
+    url = admin_url("autodevops_never_created")
     with pytest.raises(MigrationError, match="different role"):
         await migrate(Settings(env="test", database_url=url, database_admin_url=url))
 

@@ -16,8 +16,9 @@ from fastapi import FastAPI
 
 from autodevops.config import Settings
 from autodevops.web import create_app
+from platform_support import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url(0)
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from autodevops.config import Settings
 from autodevops.web import create_app
+from platform_support import admin_url
 
 # Readiness only needs a server that answers SELECT 1; the maintenance database always exists.
-REACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+REACHABLE_DATABASE = admin_url("postgres")
 
 
 def closed_port() -> int:
