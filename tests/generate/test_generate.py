@@ -435,23 +435,23 @@ def test_each_tox_cell_runs_its_own_factor_in_both_targets() -> None:
         package_manager="pip",
         versions=["3.12", "3.13"],
         test_tool="tox",
-        test_commands=['tox run -f "$TOX_FACTOR"'],
-        matrix_env={"3.12": {"TOX_FACTOR": "py312"}, "3.13": {"TOX_FACTOR": "py313"}},
+        test_commands=['tox run -e "$TOX_ENV"'],
+        matrix_env={"3.12": {"TOX_ENV": "py312"}, "3.13": {"TOX_ENV": "py313"}},
         manifests=["pyproject.toml", "tox.ini"],
     )
     result = generate(analysis(tox), "all")
     job = workflows(result)[".github/workflows/ci.yml"]["jobs"]["python-test"]
     assert job["strategy"]["matrix"]["include"] == [
-        {"python-version": "3.12", "tox-factor": "py312"},
-        {"python-version": "3.13", "tox-factor": "py313"},
+        {"python-version": "3.12", "tox-env": "py312"},
+        {"python-version": "3.13", "tox-env": "py313"},
     ]
-    assert job["env"]["TOX_FACTOR"] == "${{ matrix.tox-factor }}"
+    assert job["env"]["TOX_ENV"] == "${{ matrix.tox-env }}"
     # tox builds its own environments: the test job installs tox, not the project.
-    assert [s.get("run") for s in job["steps"] if "run" in s] == ["pipx install tox", 'tox run -f "$TOX_FACTOR"']
+    assert [s.get("run") for s in job["steps"] if "run" in s] == ["pipx install tox", 'tox run -e "$TOX_ENV"']
     gitlab = load(result.files[".gitlab-ci.yml"])["python-test"]
     assert gitlab["parallel"]["matrix"] == [
-        {"PYTHON_VERSION": "3.12", "TOX_FACTOR": "py312"},
-        {"PYTHON_VERSION": "3.13", "TOX_FACTOR": "py313"},
+        {"PYTHON_VERSION": "3.12", "TOX_ENV": "py312"},
+        {"PYTHON_VERSION": "3.13", "TOX_ENV": "py313"},
     ]
 
 

@@ -220,7 +220,7 @@ class Stack(_Model):
     )
     matrix_env: dict[str, dict[str, str]] = Field(
         default_factory=dict,
-        description="Per version of the matrix, variables its commands read (TOX_FACTOR for `tox run -f`).",
+        description="Per version of the matrix, variables its commands read (TOX_ENV for `tox run -e`, NOX_PYTHON).",
     )
     services: list[Service] = Field(default_factory=list)
     frameworks: list[str] = Field(default_factory=list)

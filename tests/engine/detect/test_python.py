@@ -161,8 +161,8 @@ def test_tox_envlist_versions_and_tox_runner(tmp_path: Path) -> None:
     assert stack.versions == ["3.11", "3.12"]
     assert stack.test_tool == "tox"
     # Each cell runs its own interpreter's environments; the lint environment runs once, in the lint job.
-    assert stack.test_commands == ['tox run -f "$TOX_FACTOR"']
-    assert stack.matrix_env == {"3.11": {"TOX_FACTOR": "py311"}, "3.12": {"TOX_FACTOR": "py312"}}
+    assert stack.test_commands == ['tox run -e "$TOX_ENV"']
+    assert stack.matrix_env == {"3.11": {"TOX_ENV": "py311-django"}, "3.12": {"TOX_ENV": "py312-django"}}
     assert stack.lint_commands == ["tox run -e lint"]
     assert "ruff" in stack.lint_tools
 
@@ -185,9 +185,9 @@ def test_tox_envlist_is_the_matrix_when_tox_runs_the_tests(tmp_path: Path) -> No
     )
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "uv.lock": ""})
     assert stack.test_tool == "tox"
-    assert stack.test_commands == ['uv run tox run -f "$TOX_FACTOR"']
-    assert stack.matrix_env["3.14t"] == {"TOX_FACTOR": "py3.14t"}
-    assert stack.matrix_env["pypy3.11"] == {"TOX_FACTOR": "pypy3.11"}
+    assert stack.test_commands == ['uv run tox run -e "$TOX_ENV"']
+    assert stack.matrix_env["3.14t"] == {"TOX_ENV": "py3.14t"}
+    assert stack.matrix_env["pypy3.11"] == {"TOX_ENV": "pypy3.11"}
     assert stack.lint_commands == ["uv run tox run -e style,typing"]
     assert stack.versions == ["3.13", "3.14", "3.14t", "pypy3.11"]
     assert stack.provenance["versions"].evidence[0].key == "tool.tox.env_list"
@@ -265,7 +265,7 @@ def test_a_requirements_file_of_tools_in_another_languages_repository_is_not_a_p
 
 def test_noxfile_means_nox(tmp_path: Path) -> None:
     (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": ""})
-    assert (stack.test_tool, stack.test_commands) == ("nox", ["nox"])
+    assert (stack.test_tool, stack.test_commands) == ("nox", ['nox --force-python "$NOX_PYTHON"'])
 
 
 def test_django_manage_py(tmp_path: Path) -> None:
@@ -514,3 +514,29 @@ def test_a_version_read_from_git_tags_is_noticed(tmp_path: Path, pyproject: str)
     assert stack.version_from_git is True
     (plain,), _ = detect(tmp_path / "plain", {"pyproject.toml": "[project]\nname='x'\nversion='1.0'\n"})
     assert plain.version_from_git is False
+
+
+def test_a_matrix_version_the_env_list_does_not_name_runs_toxs_generated_environment(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\nclassifiers=['Programming Language :: Python :: Implementation :: PyPy']\n"
+    tox = "[tox]\nenvlist = py313-{a,b},pypy3\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": tox, "requirements-dev.txt": "tox\n"})
+    assert stack.matrix_env == {"3.13": {"TOX_ENV": "py313-a,py313-b"}, "pypy3.11": {"TOX_ENV": "pypy3"}}
+    # tox generates an environment for any interpreter, spelled as the env_list spells them.
+    by_version = {"3.13": ["py313"]}
+    assert python._tox_envs_for("3.14", by_version, "py313") == ["py314"]
+    assert python._tox_envs_for("3.14", by_version, "py3.13") == ["py3.14"]
+    assert python._tox_envs_for("3.14", by_version, "3.13") == ["3.14"]
+
+
+def test_nox_runs_the_test_sessions_on_each_cells_interpreter(tmp_path: Path) -> None:
+    noxfile = (
+        "import nox\n\n"
+        "@nox.session(python=['3.12', '3.13'], default=False)\ndef tests(session): ...\n\n"
+        "@nox.session(python='3.12')\ndef lint(session): ...\n\n"
+        "@nox.session(name='docs-build')\ndef docs(session): ...\n"
+    )
+    pyproject = "[project]\nname='x'\nrequires-python='>=3.12'\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "noxfile.py": noxfile})
+    assert stack.test_commands == ['nox -s tests --force-python "$NOX_PYTHON"']
+    assert stack.matrix_env["3.13"] == {"NOX_PYTHON": "3.13"}
+    assert python.nox_sessions(noxfile) == [("tests", False), ("lint", True), ("docs-build", True)]

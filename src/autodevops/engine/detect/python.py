@@ -349,6 +349,10 @@ def _stack(ctx: Context, root: str) -> Stack:
     _test(b, root, data, tool, deps, pm, members, points)
     _versions(b, root, data, tool)
     _tox_matrix(b, root, tool, pm)
+    if b.stack.test_tool == "nox" and b.stack.versions:
+        ev = b.stack.provenance["test_tool"].evidence[0]
+        cells = {v: {"NOX_PYTHON": v} for v in b.stack.versions}
+        b.set("matrix_env", cells, 0.7, ev, why="nox runs each cell's interpreter")
     _lint(b, root, data, tool, deps, pm, points)
     _build(b, root, data, pm, points)
     _install(b, pm, points)
@@ -901,6 +905,38 @@ def _pytest_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidenc
     return None
 
 
+_NOX_TEST_SESSION = re.compile(r"^(?:tests?|unit(?:_?tests)?|pytest|test[-_]\w+)$")
+
+
+def nox_sessions(text: str) -> list[tuple[str, bool]]:
+    """The sessions a noxfile declares, each with whether it runs by default (`@nox.session(default=False)`
+    does not); read from the syntax tree, never executed."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    out: list[tuple[str, bool]] = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            call = decorator if isinstance(decorator, ast.Call) else None
+            target = call.func if call else decorator
+            name = (
+                target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+            )
+            if name != "session":
+                continue
+            keywords = {k.arg: k.value for k in call.keywords} if call else {}
+            named = keywords.get("name")
+            default = keywords.get("default")
+            session = named.value if isinstance(named, ast.Constant) and isinstance(named.value, str) else node.name
+            out.append((session, not (isinstance(default, ast.Constant) and default.value is False)))
+    return out
+
+
 def _test(
     b: _B,
     root: str,
@@ -941,7 +977,14 @@ def _test(
     if ctx.exists(j("noxfile.py")):
         ev = Evidence(file=j("noxfile.py"))
         b.set("test_tool", "nox", 0.85, ev, why="noxfile.py drives the sessions")
-        b.set("test_commands", ["nox"], 0.7, ev)
+        # A test session kept out of the defaults (`default=False`, so a bare local `nox` lints only) is still
+        # the one CI runs.
+        sessions = nox_sessions(ctx.text(j("noxfile.py")) or "")
+        tests = [n for n, _ in sessions if _NOX_TEST_SESSION.match(n)]
+        # Each matrix cell runs the test sessions on its own interpreter (`--force-python` runs a session on an
+        # interpreter its `python=` list may not name); without a test-named session, the default sessions.
+        selection = f"-s {' '.join(tests)} " if tests else ""
+        b.set("test_commands", [f'nox {selection}--force-python "$NOX_PYTHON"'], 0.7, ev)
         return
     makefile = ctx.exists(j("Makefile"))
     if tox_cfg and (tox_dep or not makefile):
@@ -999,8 +1042,10 @@ def _tox_matrix(b: _B, root: str, tool: dict[str, Any], pm: str) -> None:
     """One tox selection per matrix cell, never the whole env_list in every cell.
 
     With interpreter factors in the env_list (`py312-tests`, `3.13-mypy`), each cell runs the environments of its
-    own interpreter (`tox run -f py312`, the factor read from the env_list); without them, each cell runs the
-    test environments with the cell's interpreter. Lint environments run once, in the lint job (`_lint`)."""
+    own interpreter (`tox run -e py312-tests,py312-mypy`); a matrix version the env_list does not name runs
+    tox's generated environment for it, spelled the env_list's way (`py314`). Without interpreter factors, each
+    cell runs the test environments with the cell's interpreter. Lint environments run once, in the lint job
+    (`_lint`)."""
     if b.stack.test_tool != "tox" or not b.stack.test_commands:
         return
     envs, ev = _tox_envs(b.ctx, root, tool)
@@ -1009,15 +1054,43 @@ def _tox_matrix(b: _B, root: str, tool: dict[str, Any], pm: str) -> None:
     prefix = b.stack.test_commands[0].removesuffix("tox")
     prov = b.stack.provenance.get("test_commands")
     conf = prov.confidence if prov else 0.7
-    factors = _tox_python_factors(envs)
+    by_version = _tox_envs_by_version(envs)
     versions = b.stack.versions
-    if versions and all(v in factors for v in versions):
-        b.set("matrix_env", {v: {"TOX_FACTOR": factors[v]} for v in versions}, conf, ev, why="the env_list's factors")
-        b.set("test_commands", [f'{prefix}tox run -f "$TOX_FACTOR"'], conf, ev, why="each cell runs its own factor")
+    if versions and by_version:
+        spelled = next(iter(_tox_python_factors(envs).values()))
+        cells = {v: {"TOX_ENV": ",".join(_tox_envs_for(v, by_version, spelled))} for v in versions}
+        b.set("matrix_env", cells, conf, ev, why="the env_list's environments of each interpreter")
+        b.set("test_commands", [f'{prefix}tox run -e "$TOX_ENV"'], conf, ev, why="each cell runs its own envs")
         return
     tests = [e for e in envs if not _has_python_factor(e) and not _LINT_ENV.match(e) and not _NON_TEST_ENV.match(e)]
     if tests:
         b.set("test_commands", [f"{prefix}tox run -e {','.join(tests)}"], conf, ev, why="the env_list's test envs")
+
+
+def _tox_envs_by_version(envs: list[str]) -> dict[str, list[str]]:
+    """The env_list's environments per interpreter they name (`pypy3` names every PyPy 3 line)."""
+    found: dict[str, list[str]] = {}
+    for env in envs:
+        for factor in env.split("-"):
+            version = tox_factor_version(factor) or ("pypy3" if factor == "pypy3" else None)
+            if version is not None:
+                found.setdefault(version, []).append(env)
+    return found
+
+
+def _tox_envs_for(version: str, by_version: dict[str, list[str]], spelled: str) -> list[str]:
+    """The environments a cell of `version` runs; tox generates `py314` (or `3.14`, `py3.14`: the env_list's own
+    spelling, taken from `spelled`) for an interpreter the env_list does not name."""
+    if version in by_version:
+        return by_version[version]
+    if version.startswith("pypy3") and "pypy3" in by_version:
+        return by_version["pypy3"]
+    if version.startswith("pypy"):
+        return [version if "." in spelled else version.replace(".", "")]
+    digits = version.replace(".", "")
+    if spelled.startswith("py") and "." in spelled:
+        return [f"py{version}"]
+    return [version] if not spelled.startswith("py") else [f"py{digits}"]
 
 
 def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:

@@ -287,7 +287,7 @@ def _job_comments(plan: StackPlan, kind: str, why: list[str]) -> list[str]:
 
 
 def _matrix_key(env_name: str) -> str:
-    """`TOX_FACTOR` → `tox-factor`: the matrix key that carries an env variable's per-cell value."""
+    """`TOX_ENV` → `tox-env`: the matrix key that carries an env variable's per-cell value."""
     return env_name.lower().replace("_", "-")
 
 

@@ -210,7 +210,7 @@ class StackPlan:
     golangci: bool = False  # lint through golangci-lint's own action on GitHub
     # Set on a template plan that runs for several identical projects: the matrix over their directories.
     projects: list[str] = field(default_factory=list)
-    # Per version of the matrix: variables the test commands read (TOX_FACTOR), as the emitters pass them.
+    # Per version of the matrix: variables the test commands read (TOX_ENV), as the emitters pass them.
     cell_env: dict[str, dict[str, str]] = field(default_factory=dict)
     # Versions the default runner image cannot provide, and the older image their cells run on.
     cell_runner: dict[str, str] = field(default_factory=dict)
