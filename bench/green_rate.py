@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python bench/green_rate.py bench/green_rate.example.toml --checkouts /work/checkouts \\
         [--jobs 1] [--timeout 900] [--only OWNER/NAME] [--logs DIR] [--json] [--python X.Y=PATH] [--node N=PATH]
+        [--matrix KEY=VALUE]
 
 The list file (TOML) names repositories at fixed commits:
 
@@ -130,7 +131,7 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
             command += ["--cache-dir", str(args.cache_dir)]
         if args.date:
             command += ["--date", args.date]
-        for option in ("python", "node"):
+        for option in ("python", "node", "matrix"):
             for value in getattr(args, option):
                 command += [f"--{option}", value]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -230,6 +231,12 @@ def main() -> None:
     parser.add_argument("--date", help="analysis date YYYY-MM-DD for generation")
     parser.add_argument("--python", action="append", default=[], help="X.Y=PATH, passed to verify (repeatable)")
     parser.add_argument("--node", action="append", default=[], help="MAJOR=PATH, passed to verify (repeatable)")
+    parser.add_argument(
+        "--matrix",
+        action="append",
+        default=[],
+        help="KEY=VALUE, passed to verify: of the cells with KEY, only those with VALUE run (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args()
     if args.jobs < 1:

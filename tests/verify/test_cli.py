@@ -46,6 +46,8 @@ def test_generated_pipeline_goes_green(tmp_path: Path, verify_cache: Path) -> No
         str(repo),
         "--python",
         f"{PYTHON_VERSION}={sys.executable}",
+        "--job",
+        "python-test",
         "--matrix",
         f"python-version={PYTHON_VERSION}",
         "--logs",

@@ -61,7 +61,7 @@ def verify_command(
     ] = None,
     job: Annotated[list[str] | None, typer.Option("--job", help="Run only this job id (repeatable).")] = None,
     matrix: Annotated[
-        list[str] | None, typer.Option("--matrix", help="KEY=VALUE: run only matrix cells with this value.")
+        list[str] | None, typer.Option("--matrix", help="KEY=VALUE: of the cells with KEY, run only those with VALUE.")
     ] = None,
     python: Annotated[
         list[str] | None, typer.Option("--python", help="X.Y=PATH: the interpreter for Python X.Y.")
