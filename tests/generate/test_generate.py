@@ -524,3 +524,14 @@ def test_a_version_from_git_tags_gets_a_full_clone() -> None:
         checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
         assert checkout["with"]["fetch-depth"] == 0
     assert load(result.files[".gitlab-ci.yml"])["python-build"]["variables"]["GIT_DEPTH"] == 0
+
+
+def test_lint_and_build_use_a_line_that_has_been_out_a_while() -> None:
+    # 3.15 came out on 2026-10-01, 56 days before the fixtures' date: the matrix tests it, lint waits.
+    fresh = stack(
+        language="python", versions=["3.13", "3.14", "3.15"], test_tool="pytest", lint_commands=["ruff check ."]
+    )
+    jobs = workflows(generate(analysis(fresh), "github"))[".github/workflows/ci.yml"]["jobs"]
+    assert jobs["python-test"]["strategy"]["matrix"]["python-version"] == ["3.13", "3.14", "3.15"]
+    setup = next(s for s in jobs["python-lint"]["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    assert setup["with"]["python-version"] == "3.14"

@@ -222,11 +222,17 @@ class StackPlan:
     def path(self) -> str:
         return self.stack.path
 
+    # The version single-run jobs (lint, build) use, when the matrix's newest line is too new for them.
+    settled: str | None = None
+
     @property
     def latest(self) -> str:
-        """The version single-run jobs (lint, build) use: the newest regular build (not PyPy, not free-threaded)."""
+        """The version single-run jobs (lint, build) use: the newest regular build (not PyPy, not free-threaded)
+        that has been out long enough for the tools to support it."""
         if "stable" in self.versions:
             return "stable"  # a channel (Rust, Go): the current release, never the MSRV or beta
+        if self.settled in self.versions:
+            return self.settled
         regular = [v for v in self.versions if not v.startswith("pypy") and not re.fullmatch(r"\d+\.\d+t", v)]
         return (regular or self.versions)[-1]
 
@@ -627,6 +633,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     )
     if oses == [RUNNERS["linux"]]:
         _place_on_runners(plan, new_findings)
+    plan.settled = _settled(toolchain, plan.versions, analysis.analyzed_on)
     if services and oses != [RUNNERS["linux"]]:
         plan.oses = [RUNNERS["linux"]]
         plan.test_why.append(
@@ -761,6 +768,27 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         if f.stack == stack.path and f.severity in ("warning", "error"):
             plan.todos.append(f"{f.code}: {f.message}")
     return plan
+
+
+# A release line this new is tested in the matrix but not used for lint and build: linters, type checkers and
+# compiled dependencies often publish support for it weeks after its release.
+SETTLING_DAYS = 90
+
+
+def _settled(toolchain: str, versions: list[str], today: dt.date) -> str | None:
+    """The newest matrix line released at least SETTLING_DAYS before `today` (None when the runtimes table does
+    not know the toolchain, or no line is that old)."""
+    language = RUNTIME_LANGUAGE.get(toolchain)
+    if language is None:
+        return None
+    settled = [
+        v
+        for v in versions
+        if re.fullmatch(r"\d+(?:\.\d+)*(?:\.x)?", v)  # a regular build: not PyPy, not free-threaded
+        and (release := runtimes.release(language, v)) is not None
+        and (today - release.released).days >= SETTLING_DAYS
+    ]
+    return max(settled, key=version_key_tuple) if settled else None
 
 
 def _place_on_runners(plan: StackPlan, new_findings: list[Finding]) -> None:
