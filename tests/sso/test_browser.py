@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS, Stack, _env, _free_port
-from platform_support import MakeTenant
+from platform_support import MakeTenant, test_database_name
 
 from .conftest import connection_body
 from .fake_idp import FakeIdP, Person
@@ -42,7 +42,7 @@ async def app_url(pg_settings: object, tmp_path: Path) -> AsyncIterator[str]:
         rate_limit_enabled="false",
         log_json="true",
         log_level="WARNING",
-        jobs_key_prefix="test-sso-browser",
+        jobs_key_prefix=f"test-sso-browser-{test_database_name()}",
     )
     stack = Stack(env, tmp_path)
     stack.spawn(
