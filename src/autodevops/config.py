@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     allow_insecure_git_urls: bool = Field(
         default=False,
-        description="Allow http:// git URLs, and http:// or loopback/private identity providers (development "
-        "and tests only; refused in production).",
+        description="Allow http:// git URLs and identity providers (development and tests only; refused in "
+        "production). Private addresses still need `git_private_servers`.",
     )
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     )
 
     # ---- git (connected repositories: URL checks, clones, ls-remote) ---------------------------------------
-    # ADDRESS:PORT (or CIDR:PORT, [IPv6]:PORT) of internal git servers that may be cloned although their
-    # address is private; every other private, loopback or link-local address stays refused.
+    # ADDRESS:PORT (or CIDR:PORT, [IPv6]:PORT) of internal git servers (and identity providers) that may be
+    # reached although their address is private; every other private, loopback or link-local address stays refused.
     git_private_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     git_timeout_s: float = Field(default=120.0, gt=0, le=3600, description="Timeout of one git ls-remote.")
     git_max_transfer_bytes: int = Field(default=1024**3, ge=1024 * 1024)

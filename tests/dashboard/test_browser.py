@@ -27,12 +27,13 @@ import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
+import platform_support
 from ai.fake_server import FakeAI, ServerThread
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.models import Repository
 from github.fake_github import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeGitHub, generate_app_key
-from platform_support import MakeTenant, redis_url, test_database_name
+from platform_support import MakeTenant, redis_url
 
 # Debian's Chromium here; on a CI runner image whatever Chromium-based browser it ships (CHROMIUM names another).
 CHROMIUM = next(
@@ -60,7 +61,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 # Redis is shared by every test run on the machine: a prefix of this run's own keeps another run's worker
 # from taking (and dropping) this run's jobs.
-JOBS_PREFIX = f"test-dash-browser-{test_database_name()}"
+JOBS_PREFIX = f"test-dash-browser-{platform_support.test_database_name()}"
 TIMEOUT_MS = 60_000
 
 pytestmark = [

@@ -1,7 +1,8 @@
 """Fixtures of the single sign-on tests: a local OpenID provider, and the real app pointed at it.
 
-The app reaches the provider on loopback over http, which `allow_insecure_git_urls` (the insecure-development
-setting) allows; the production client is used unchanged.
+The app reaches the provider over http (`allow_insecure_git_urls`, the insecure-development setting) on
+loopback, listed in `git_private_servers` like an internal git server; the production client is used
+unchanged, address checks and pinning included.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from .fake_idp import CLIENT_ID, CLIENT_SECRET, FakeIdP, IdPServer
 PUBLIC_URL = "http://localhost:8000"
 
 
-def sso_overrides(**extra: Any) -> dict[str, Any]:
+def private_server(idp: FakeIdP) -> str:
+    """The provider's `ADDRESS:PORT`, listed as a private server the platform may reach (it is on loopback)."""
+    return idp.base_url.removeprefix("http://")
+
+
+def sso_overrides(idp: FakeIdP | None = None, **extra: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "public_url": PUBLIC_URL,
         "session_cookie_secure": False,
-        "allow_insecure_git_urls": True,
+        "allow_insecure_git_urls": True,  # the local provider speaks http
+        "git_private_servers": [private_server(idp)] if idp else [],
         "sso_jwks_min_refresh_s": 60.0,
     }
     values.update(extra)
@@ -47,8 +54,8 @@ def idp() -> Iterator[FakeIdP]:
 
 
 @pytest.fixture
-async def sso_client(make_api_client: Any, clean_db: None) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = await make_api_client(**sso_overrides())
+async def sso_client(make_api_client: Any, clean_db: None, idp: FakeIdP) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = await make_api_client(**sso_overrides(idp))
     return client
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+import platform_support
 from dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS, Stack, _env, _free_port
-from platform_support import MakeTenant, test_database_name
+from platform_support import MakeTenant
 
-from .conftest import connection_body
+from .conftest import connection_body, private_server
 from .fake_idp import FakeIdP, Person
 
 pytestmark = [
@@ -30,7 +31,7 @@ pytestmark = [
 
 
 @pytest.fixture
-async def app_url(pg_settings: object, tmp_path: Path) -> AsyncIterator[str]:
+async def app_url(pg_settings: object, tmp_path: Path, idp: FakeIdP) -> AsyncIterator[str]:
     port = _free_port()
     base = f"http://localhost:{port}"
     env = _env(
@@ -38,11 +39,12 @@ async def app_url(pg_settings: object, tmp_path: Path) -> AsyncIterator[str]:
         env="test",
         public_url=base,
         session_cookie_secure="false",
-        allow_insecure_git_urls="true",  # the provider listens on loopback, over http
+        allow_insecure_git_urls="true",  # the provider speaks http, on loopback (listed as a private server)
+        git_private_servers=private_server(idp),
         rate_limit_enabled="false",
         log_json="true",
         log_level="WARNING",
-        jobs_key_prefix=f"test-sso-browser-{test_database_name()}",
+        jobs_key_prefix=f"test-sso-browser-{platform_support.test_database_name()}",
     )
     stack = Stack(env, tmp_path)
     stack.spawn(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from autodevops.crypto import Key, Keyring, key_id_of
 from autodevops.db import Database
+from autodevops.repository.git_url import GitURLPolicy
 from autodevops.sso.provider import CheckedTransport, ProviderError
 from autodevops.sso.rotation import rotate_client_secrets, secret_aad
 from platform_support import MakeTenant
@@ -153,6 +154,7 @@ async def test_the_issuer_gets_the_ssrf_checks_of_git_urls(
 ) -> None:
     # Without the insecure-development setting: https only, and no loopback, private or metadata address.
     client = await make_api_client(**sso_overrides(allow_insecure_git_urls=False))
+    loose = await make_api_client(**sso_overrides(allow_insecure_git_urls=True))
     owner = await make_tenant(organization="Acme")
     url = f"/api/v1/organizations/{owner.organization_id}/sso"
     for issuer, expected in [
@@ -165,13 +167,17 @@ async def test_the_issuer_gets_the_ssrf_checks_of_git_urls(
         response = await client.put(url, json=connection_body(idp, issuer=issuer), headers=owner.headers)
         assert response.status_code == 422, (issuer, response.text)
         assert expected in response.json()["detail"], (issuer, response.text)
+    # http alone does not open the private network: the provider's address must be listed, as for git servers.
+    unlisted = await loose.put(url, json=connection_body(idp), headers=owner.headers)
+    assert unlisted.status_code == 422
+    assert "is not a public address (127.0.0.1)" in unlisted.json()["detail"]
     assert idp.requests == []
 
 
 async def test_every_request_to_a_provider_is_checked_where_it_is_sent() -> None:
     # Discovery names the token endpoint and key set: each request is checked again when it is sent, so a
     # document (or DNS) pointing at an internal address is refused before any connection is made.
-    transport = CheckedTransport(allow_insecure=False)
+    transport = CheckedTransport(GitURLPolicy())
     async with httpx2.AsyncClient(transport=transport) as client:
         for target in (
             "https://169.254.169.254/latest/meta-data",

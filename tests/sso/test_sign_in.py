@@ -296,7 +296,7 @@ async def test_unsigned_and_hmac_tokens_are_refused(
 async def test_key_rotation_refetches_the_key_set(
     make_api_client: Any, clean_db: None, make_tenant: MakeTenant, idp: FakeIdP
 ) -> None:
-    client = await make_api_client(**sso_overrides(sso_jwks_min_refresh_s=0))
+    client = await make_api_client(**sso_overrides(idp, sso_jwks_min_refresh_s=0))
     owner = await make_tenant(organization="Acme")
     await configure(client, owner, idp)
     assert (await sso_sign_in(client)).status_code == 303

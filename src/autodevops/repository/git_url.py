@@ -252,20 +252,18 @@ async def validate_git_url(
 async def validate_public_url(
     raw: str,
     *,
-    allow_insecure: bool = False,
+    policy: GitURLPolicy,
     what: str = "URL",
     allow_query: bool = False,
     resolver: Resolver = system_resolver,
 ) -> PublicURL:
-    """Check a URL the platform will fetch from inside its network (an identity provider's): `https://` (or
-    `http://` when insecure URLs are allowed, which also lifts the address rule for a local provider), no
-    credentials, a valid host whose every address is public. `what` names the URL in the error."""
-    policy = GitURLPolicy(allow_insecure=allow_insecure)
+    """Check a URL the platform will fetch from inside its network (an identity provider's) by the rules of git
+    URLs: the policy's schemes, no credentials, a valid host whose every address is public or one of the
+    policy's private servers. `what` names the URL in the error. The addresses approved are returned so the
+    caller can connect to exactly those."""
     parsed = _parse(raw, policy, what=what, allow_query=allow_query)
-    addresses: list[IPAddress] = []
-    if not allow_insecure:
-        addresses = await _resolve_async(parsed, resolver)
-        _check_addresses(parsed, addresses, policy)
+    addresses = await _resolve_async(parsed, resolver)
+    _check_addresses(parsed, addresses, policy)
     url = urlunsplit((parsed.scheme, urlsplit(raw.strip()).netloc.lower(), parsed.path, parsed.query, ""))
     return PublicURL(url, parsed.scheme, parsed.url.host, parsed.port, parsed.path, tuple(addresses))
 

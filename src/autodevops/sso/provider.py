@@ -3,9 +3,10 @@ validation of ID tokens. Authlib speaks OAuth (authorization URL, token request,
 `CodeIDToken` claim rules); joserfc, on which Authlib is built, verifies JWS signatures and reads JWK sets.
 
 * **Every request is checked where it is sent.** The transport validates each URL with the platform's SSRF
-  rules (`repository.git_url.validate_public_url`: https, no credentials, every address public) right before
-  the request, then connects to the address that check approved (TLS still verifies the host name), so DNS
-  cannot send the request elsewhere in between. No redirects are followed, proxies from the environment are
+  rules for git URLs (`repository.git_url.validate_public_url` under the deployment's `GitURLPolicy`: https,
+  no credentials, every address public or a listed private server) right before the request, then connects
+  to the address that check approved (TLS still verifies the host name), so DNS cannot send the request
+  elsewhere in between. No redirects are followed, proxies from the environment are
   ignored, and a response larger than `MAX_RESPONSE_BYTES` is cut off.
 * **Discovery** (`{issuer}/.well-known/openid-configuration`) must name the configured issuer exactly, and its
   endpoints must pass the same scheme rule. It is cached per process (`sso_metadata_ttl_s`).
@@ -41,7 +42,7 @@ from joserfc.jwk import KeySet
 
 from autodevops.config import Settings
 from autodevops.errors import AppError, ValidationFailed
-from autodevops.repository.git_url import validate_public_url
+from autodevops.repository.git_url import GitURLPolicy, validate_public_url
 
 # Asymmetric signatures only: `none` and HS* (whose key would be the client secret) are refused outright.
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -167,22 +168,21 @@ class _BoundedStream(httpx2.AsyncByteStream):
 class CheckedTransport(httpx2.AsyncBaseTransport):
     """Validates each request's URL right before sending it, and connects to the address it approved."""
 
-    def __init__(self, *, allow_insecure: bool, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
-        self._allow_insecure = allow_insecure
+    def __init__(self, policy: GitURLPolicy, *, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        self._policy = policy
         self._max_bytes = max_bytes
         self._inner = httpx2.AsyncHTTPTransport(retries=0, trust_env=False)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
             checked = await validate_public_url(
-                str(request.url), allow_insecure=self._allow_insecure, what="identity provider URL", allow_query=True
+                str(request.url), policy=self._policy, what="identity provider URL", allow_query=True
             )
         except ValidationFailed as error:
             raise ProviderError(error.message) from None
-        if checked.addresses:
-            # Connect to the approved address; SNI and certificate verification keep using the host name.
-            request.extensions = {**request.extensions, "sni_hostname": request.url.host}
-            request.url = request.url.copy_with(host=str(checked.addresses[0]))
+        # Connect to the approved address; SNI and certificate verification keep using the host name.
+        request.extensions = {**request.extensions, "sni_hostname": request.url.host}
+        request.url = request.url.copy_with(host=str(checked.addresses[0]))
         response = await self._inner.handle_async_request(request)
         assert isinstance(response.stream, httpx2.AsyncByteStream)
         return httpx2.Response(
@@ -200,7 +200,7 @@ class Providers:
     """Every organization's provider, as seen by one process. Kept on `app.state` (`dependencies.providers`)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._allow_insecure = settings.allow_insecure_git_urls
+        self.policy = GitURLPolicy.from_settings(settings)
         self._timeout = settings.sso_http_timeout_s
         self._min_refresh_s = settings.sso_jwks_min_refresh_s
         self._metadata: _Cache[ProviderMetadata] = _Cache(settings.sso_metadata_ttl_s)
@@ -210,7 +210,7 @@ class Providers:
     def _client_options(self) -> dict[str, Any]:
         # A fresh transport per operation: a pooled connection is never reused for another host on one address.
         return {
-            "transport": CheckedTransport(allow_insecure=self._allow_insecure),
+            "transport": CheckedTransport(self.policy),
             "trust_env": False,
             "follow_redirects": False,
             "timeout": self._timeout,
@@ -235,10 +235,10 @@ class Providers:
 
     def _endpoint(self, document: dict[str, Any], name: str) -> str:
         value = document.get(name)
-        allowed = ("https://", "http://") if self._allow_insecure else ("https://",)
+        allowed = tuple(f"{scheme}://" for scheme in self.policy.schemes)
         if not isinstance(value, str) or not value.lower().startswith(allowed) or len(value) > 2048:
-            scheme = "an http(s)" if self._allow_insecure else "an https"
-            raise ProviderError(f"the discovery document's {name} is missing or not {scheme} URL")
+            kind = "an http(s)" if self.policy.allow_insecure else "an https"
+            raise ProviderError(f"the discovery document's {name} is missing or not {kind} URL")
         return value
 
     # ---- discovery ----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """An organization's single sign-on configuration: owners only, secret encrypted, every change audited.
 
-Saving checks the issuer as a URL the platform will fetch (`validate_public_url`: https, public addresses)
+Saving checks the issuer as a URL the platform will fetch, by the rules of git URLs (`validate_public_url`)
 and then fetches its discovery document, so a typo is an error on the form rather than at the next sign-in.
 Requiring single sign-on can only be switched on from a session that came through the organization's own
 provider: the owner has just proven the provider works, and cannot lock everyone out with a broken one.
@@ -111,8 +111,8 @@ async def locked_organizations(session: AsyncSession) -> list[LockedOrganization
     return [LockedOrganization(org_id, name, sign_in_page(slug)) for org_id, name, slug in rows]
 
 
-async def _check_issuer(issuer: str, providers: Providers, settings: Settings) -> None:
-    await validate_public_url(issuer, allow_insecure=settings.allow_insecure_git_urls, what="issuer URL")
+async def _check_issuer(issuer: str, providers: Providers) -> None:
+    await validate_public_url(issuer, policy=providers.policy, what="issuer URL")
     try:
         await providers.metadata(issuer, refresh=True)
     except ProviderError as error:
@@ -144,7 +144,7 @@ async def save_connection(
             f"sign in through {membership.organization.name}'s identity provider before requiring single "
             "sign-on: that proves the provider works, so nobody is locked out"
         )
-    await _check_issuer(body.issuer, providers, settings)
+    await _check_issuer(body.issuer, providers)
 
     connection = existing or SSOConnection(id=uuid.uuid4(), organization_id=organization_id)
     before = _snapshot(existing) if existing is not None else None
