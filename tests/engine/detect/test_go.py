@@ -191,3 +191,16 @@ def test_a_mise_tools_pin_is_read(tmp_path: Path) -> None:
     (stack,), _ = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.26\n", "mise.toml": '[tools]\ngo = "1.27.1"\n'})
     assert stack.versions == ["1.27"]
     assert stack.provenance["versions"].evidence[0].key == "tools.go"
+
+
+def test_platform_specific_sources_put_those_systems_in_the_test_matrix(tmp_path: Path) -> None:
+    files = {
+        "go.mod": "module example.com/tool\n\ngo 1.26\n",
+        "main.go": "package main\n",
+        "term_windows.go": "package main\n",
+        "term_unix.go": "package main\n",
+        "my_windows_helper.go": "package main\n",  # not a GOOS suffix: built everywhere
+    }
+    (stack,), _ = analyze(tmp_path, files)
+    assert stack.operating_systems == ["linux", "windows"]
+    assert stack.provenance["operating_systems"].evidence[0].file == "term_windows.go"

@@ -540,3 +540,17 @@ def test_nox_runs_the_test_sessions_on_each_cells_interpreter(tmp_path: Path) ->
     assert stack.test_commands == ['nox -s tests --force-python "$NOX_PYTHON"']
     assert stack.matrix_env["3.13"] == {"NOX_PYTHON": "3.13"}
     assert python.nox_sessions(noxfile) == [("tests", False), ("lint", True), ("docs-build", True)]
+
+
+def test_windows_and_macos_classifiers_are_platforms_the_tests_run_on(tmp_path: Path) -> None:
+    pyproject = (
+        "[project]\nname='x'\nclassifiers=['Programming Language :: Python :: 3.13', "
+        "'Operating System :: Microsoft :: Windows', 'Operating System :: MacOS :: MacOS X']\n"
+    )
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tests/test_x.py": ""})
+    assert stack.operating_systems == ["linux", "macos", "windows"]
+    (independent,), _ = detect(
+        tmp_path / "any",
+        {"pyproject.toml": "[project]\nname='x'\nclassifiers=['Operating System :: OS Independent']\n"},
+    )
+    assert independent.operating_systems == []

@@ -238,3 +238,16 @@ def test_a_helper_crate_without_tests_is_built_not_tested(tmp_path: Path) -> Non
     helper = by_path["test_max_level_features"]
     assert (helper.test_tool, helper.test_commands) == ("none", [])
     assert helper.build_commands == ["cargo build"]
+
+
+def test_a_program_with_windows_only_code_is_tested_on_windows_and_macos_too(tmp_path: Path) -> None:
+    files = {
+        "Cargo.toml": crate("cli"),
+        "src/main.rs": "fn main() {}\n#[cfg(windows)]\nfn console() {}\n#[cfg(test)]\nmod tests {}\n",
+    }
+    (stack,), _ = analyze(tmp_path / "cli", files)
+    assert stack.operating_systems == ["linux", "macos", "windows"]
+    assert stack.provenance["operating_systems"].evidence[0].file == "src/main.rs"
+    library = {"Cargo.toml": crate("lib"), "src/lib.rs": "#[cfg(windows)]\npub fn f() {}\n"}
+    (lib,), _ = analyze(tmp_path / "lib", library)
+    assert lib.operating_systems == []  # a library's platform code is its users' to test

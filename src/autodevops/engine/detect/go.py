@@ -34,7 +34,7 @@ from autodevops.engine.detect.builder import (
     services_from_deps,
     tool_pin,
 )
-from autodevops.engine.model import Evidence, Stack
+from autodevops.engine.model import OS, Evidence, Stack
 
 GOLANGCI_CONFIGS = (".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json")
 FRAMEWORKS = {
@@ -116,6 +116,32 @@ def _ignored_by_go(path: str) -> bool:
     return any(part.startswith((".", "_")) for part in path.split("/")[:-1])
 
 
+# Go builds `name_GOOS.go` and `name_GOOS_GOARCH.go` only on that system (and their `_test` forms).
+_PLATFORM_SOURCE = re.compile(r"\w+_(windows|darwin)(?:_(?:amd64|arm64|386|arm))?(?:_test)?\.go")
+
+
+def _platforms(b: StackBuilder, ctx: Context, members: list[_Module]) -> None:
+    """Code built only on Windows or macOS (`_windows.go`, `_darwin_arm64.go` files) is code the maintainers
+    test there: the test job gets those runners beside Linux."""
+    sources = ctx.memo("go.platform_sources", lambda: ctx.find_matching(_PLATFORM_SOURCE))
+    found: dict[str, str] = {}
+    for m in members:
+        prefix = "" if m.dir == "." else m.dir + "/"
+        for path in sources:
+            if path.startswith(prefix) and is_project_path(path):
+                match = _PLATFORM_SOURCE.fullmatch(posixpath.basename(path))
+                if match:
+                    found.setdefault("windows" if match.group(1) == "windows" else "macos", path)
+    if not found:
+        return
+    oses: list[OS] = ["linux"]
+    if "macos" in found:
+        oses.append("macos")
+    if "windows" in found:
+        oses.append("windows")
+    b.set("operating_systems", oses, 0.6, *(ev(p) for p in found.values()), why="platform-specific sources")
+
+
 def _stack(ctx: Context, directory: str, members: list[_Module], work: str | None) -> Stack:
     main = next((m for m in members if m.dir == directory), members[0])
     anchor = work or main.manifest
@@ -185,6 +211,7 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
     if program and not _is_example(directory):
         b.set("build_commands", ["go build ./..."], 0.7, ev(program))
 
+    _platforms(b, ctx, members)
     for m in members:
         # A client library's own tests need its server: the module's own path counts like a dependency.
         names = [m.path, *m.requires]

@@ -20,7 +20,7 @@ from autodevops.engine.detect import entrypoints
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.entrypoints import EntryPoint
-from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
+from autodevops.engine.model import OS, Evidence, LintTool, Provenance, Service, Stack, TestTool
 
 ROOT_MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml")
 # Directories whose Python manifests are never independently tested projects of this repository.
@@ -667,6 +667,7 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
             pin_ev,
             spec_ev,
         )
+    _platforms(b, all_classifiers, cls_ev)
     has_pypy = any(v.startswith("pypy") for v in b.stack.versions)
     if b.stack.versions and not has_pypy and any("Implementation :: PyPy" in c for c in all_classifiers):
         pypy = [r.cycle for r in runtimes.releases("pypy") if r.is_released(today)]
@@ -686,6 +687,17 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
         b.finding(
             "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
         )
+
+
+def _platforms(b: _B, classifiers: list[str], evidence: Evidence) -> None:
+    """Windows and macOS in the classifiers are platforms the project promises: the tests run there too."""
+    oses: list[OS] = ["linux"]
+    if any(c.startswith("Operating System :: MacOS") for c in classifiers):
+        oses.append("macos")
+    if any(c.startswith("Operating System :: Microsoft :: Windows") for c in classifiers):
+        oses.append("windows")
+    if len(oses) > 1:
+        b.set("operating_systems", oses, 0.7, evidence, why="the operating systems the classifiers name")
 
 
 def _released_interpreter(version: str, released: set[str], today: Any) -> bool:

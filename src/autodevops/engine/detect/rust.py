@@ -31,7 +31,7 @@ from autodevops.engine.detect.builder import (
     relpath,
     services_from_deps,
 )
-from autodevops.engine.model import Evidence, Service, Stack
+from autodevops.engine.model import OS, Evidence, Service, Stack
 
 FRAMEWORKS = {
     "axum": "axum",
@@ -234,6 +234,8 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
         b.add("lint_tools", ["other"], 0.8, ev(deny), why="cargo-deny")
         b.add("lint_commands", ["cargo deny check"], 0.8, ev(deny))
 
+    if _has_binary(ctx, members):
+        _platforms(b, ctx, members)
     for c in members:
         deps = _deps(c.data)
         frameworks_from_deps(b, FRAMEWORKS, deps, c.manifest)
@@ -267,6 +269,34 @@ def _has_tests(ctx: Context, members: list[_Crate]) -> bool:
             if _TEST_ATTR.search(ctx.text(path) or ""):
                 return True
     return False
+
+
+_PLATFORM_CFG = re.compile(r"cfg\((?:[^)]*\b)?(windows|target_os\s*=\s*\"(?:windows|macos)\")")
+
+
+def _platforms(b: StackBuilder, ctx: Context, members: list[_Crate]) -> None:
+    """A program with Windows- or macOS-only code (`#[cfg(windows)]`, `cfg(target_os = "macos")`) is tested
+    there by its maintainers: the test job gets those runners beside Linux."""
+    found: dict[str, str] = {}
+    scanned = 0
+    for crate in members:
+        prefix = "" if crate.dir == "." else crate.dir + "/"
+        for path in ctx.sizes:
+            if scanned >= _MAX_SOURCES_SCANNED or len(found) == 2:
+                break
+            if not path.startswith(prefix) or not path.endswith(".rs") or not is_project_path(path):
+                continue
+            scanned += 1
+            for m in _PLATFORM_CFG.finditer(ctx.text(path) or ""):
+                found.setdefault("macos" if "macos" in m.group(1) else "windows", path)
+    if not found:
+        return
+    oses: list[OS] = ["linux"]
+    if "windows" in found:
+        oses += ["macos", "windows"]  # Windows code sits beside Unix code that macOS runs differently
+    elif "macos" in found:
+        oses.append("macos")
+    b.set("operating_systems", oses, 0.6, *(ev(p) for p in found.values()), why="platform-specific code")
 
 
 _DENY_WARNINGS_ATTR = re.compile(r"#!\[deny\([^)]*\bwarnings\b")
