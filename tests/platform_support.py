@@ -122,3 +122,14 @@ async def migrate_fresh(settings: Settings) -> None:
     finally:
         await maintenance.dispose()
     await migrate(settings)
+
+
+async def add_member(database: Any, owner: Tenant, member: Tenant, role: str) -> None:
+    """Arrange: `member` belongs to `owner`'s organization with `role` (as if they had accepted an invitation)."""
+    from autodevops.db import tenant_session
+    from autodevops.organization import service as organization_service
+
+    async with tenant_session(database, user_id=owner.user_id) as session:
+        await organization_service.add_member(
+            session, owner.user, owner.organization_id, user_id=member.user_id, email=None, role=role
+        )

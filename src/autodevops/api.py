@@ -8,6 +8,7 @@ from autodevops.analysis.endpoints import router as analysis_router
 from autodevops.auth.endpoints import router as auth_router
 from autodevops.auth.login import api_router as session_router
 from autodevops.github.endpoints import router as github_router
+from autodevops.invitation.endpoints import router as invitation_router
 from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.organization.endpoints import router as organization_router
 from autodevops.repository.endpoints import router as repository_router
@@ -18,6 +19,7 @@ for router in (
     auth_router,
     session_router,
     organization_router,
+    invitation_router,
     sso_router,
     repository_router,
     analysis_router,

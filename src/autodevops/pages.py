@@ -21,6 +21,7 @@ from autodevops.analysis.pages import router as analysis_pages
 from autodevops.auth.pages import router as auth_pages
 from autodevops.auth.sessions import cookie_name
 from autodevops.config import Settings
+from autodevops.invitation.pages import router as invitation_pages
 from autodevops.jobs.pages import router as jobs_pages
 from autodevops.organization import service as organization_service
 from autodevops.organization.pages import router as organization_pages
@@ -94,6 +95,7 @@ def install_pages(app: FastAPI, *, dependencies: Sequence[Depends] = ()) -> None
         router,
         auth_pages,
         organization_pages,
+        invitation_pages,
         repository_pages,
         analysis_pages,
         pipeline_pages,

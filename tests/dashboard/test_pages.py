@@ -3,11 +3,13 @@ page shows what the services return."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import uuid
 import zipfile
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -397,11 +399,21 @@ async def test_managers_add_members_change_roles_and_rename(
     colleague = await make_tenant()
     browser = await sign_in(dash_client, database, owner)
     org = owner.organization_id
-    added = await browser.post(f"/orgs/{org}/members", {"email": colleague.user.email, "role": "member"})
-    assert added.status_code == 303
-    again = await browser.post(f"/orgs/{org}/members", {"email": colleague.user.email, "role": "member"})
-    assert again.status_code == 409
-    assert "already a member" in again.text
+    invited = await browser.post(f"/orgs/{org}/invitations", {"email": colleague.user.email, "role": "member"})
+    assert invited.status_code == 200
+    link = re.search(r'id="invitation-link" class="secret" readonly value="([^"]+)"', invited.text)
+    assert link is not None
+    assert colleague.user.email in invited.text  # listed as pending
+    # The colleague follows the link, sees what it is for, and accepts.
+    url = urlsplit(html.unescape(link.group(1)))
+    guest = await sign_in(dash_client, database, colleague)  # the client's cookie is now the colleague's
+    landing = await guest.get(f"{url.path}?{url.query}")
+    assert landing.status_code == 200
+    assert "Accept the invitation" in landing.text
+    joined = await guest.post("/invitations/accept", {"token": parse_qs(url.query)["token"][0]})
+    assert joined.status_code == 303
+    assert joined.headers["location"] == f"/orgs/{org}/repositories"
+    browser = await sign_in(dash_client, database, owner)
     promoted = await browser.post(f"/orgs/{org}/members/{colleague.user_id}/role", {"role": "admin"})
     assert promoted.status_code == 303
     renamed = await browser.post(f"/orgs/{org}/rename", {"name": "Acme Labs"})

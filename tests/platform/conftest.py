@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from autodevops.db import Database, tenant_session
+from autodevops.invitation import service as invitation_service
 from autodevops.models import Analysis, Job, Pipeline, Repository, SSOConnection, SSOIdentity
 
 # A public address literal: connecting needs no DNS, and tests never contact it.
@@ -46,6 +47,7 @@ async def seed_tenant(database: Database, tenant: Any) -> Seeded:
         pipeline = Pipeline(organization_id=org_id, repository_id=repository.id, analysis_id=analysis.id, files=[])
         session.add(pipeline)
         await session.flush()
+        await invitation_service.invite(session, tenant.user, org_id, f"invitee-{org_id.hex[:8]}@example.com", "member")
         session.add(
             SSOConnection(
                 organization_id=org_id,

@@ -132,6 +132,7 @@ TENANT_TABLES = [
     "audit_events",
     "sso_connections",
     "sso_identities",
+    "organization_invitations",
 ]
 
 
@@ -186,6 +187,9 @@ FORGED_INSERTS = {
     "sso_connections": "INSERT INTO sso_connections (id, organization_id, slug, issuer, client_id, client_secret_enc, "
     "allowed_domains, jit_provisioning, default_role) VALUES (gen_random_uuid(), :org, 'forged', "
     "'https://idp.example', 'c', 's', ARRAY['example.com'], true, 'admin')",
+    "organization_invitations": "INSERT INTO organization_invitations (id, organization_id, organization_name, "
+    "email, role, token_hash, expires_at) VALUES (gen_random_uuid(), :org, 'forged', 'x@example.com', 'owner', "
+    "'forged', now() + interval '1 day')",
     "sso_identities": "INSERT INTO sso_identities (id, organization_id, user_id, issuer, subject, email) "
     "VALUES (gen_random_uuid(), :org, :user, 'https://idp.example', 'forged', 'x@example.com')",
 }

@@ -21,7 +21,7 @@ from autodevops.db import Database
 from autodevops.repository.git_url import GitURLPolicy
 from autodevops.sso.provider import CheckedTransport, ProviderError
 from autodevops.sso.rotation import rotate_client_secrets, secret_aad
-from platform_support import MakeTenant
+from platform_support import MakeTenant, add_member
 
 from .conftest import configure, connection_body, csrf_of, github_session, link_and_sign_in, sso_overrides
 from .fake_idp import CLIENT_SECRET, FakeIdP, Person
@@ -97,9 +97,7 @@ async def test_only_owners_configure(
     owner = await make_tenant(organization="Acme")
     admin = await make_tenant(organization="Elsewhere")
     stranger = await make_tenant(organization="Stranger Co")
-    members = f"/api/v1/organizations/{owner.organization_id}/members"
-    added = await sso_client.post(members, json={"user_id": str(admin.user_id), "role": "admin"}, headers=owner.headers)
-    assert added.status_code == 201
+    await add_member(database, owner, admin, "admin")
     url = f"/api/v1/organizations/{owner.organization_id}/sso"
     refused = await sso_client.put(url, json=connection_body(idp), headers=admin.headers)
     assert refused.status_code == 403

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from autodevops.auth import sessions
 from autodevops.db import Database, TenantContext, tenant_session
 from autodevops.models import Repository
-from platform_support import MakeTenant, Tenant
+from platform_support import MakeTenant, Tenant, add_member
 
 from .conftest import app_settings, configure, github_session, link_and_sign_in, session_claims
 from .fake_idp import FakeIdP, Person
@@ -68,12 +68,7 @@ async def world(
 ) -> World:
     owner = await make_tenant(email="owner@example.com", organization="Acme")
     member = await make_tenant(email="mia@example.com", organization="Mia's own")
-    added = await sso_client.post(
-        f"/api/v1/organizations/{owner.organization_id}/members",
-        json={"user_id": str(member.user_id), "role": "member"},
-        headers=owner.headers,
-    )
-    assert added.status_code == 201
+    await add_member(database, owner, member, "member")
     await configure(sso_client, owner, idp)
     acme_repo = await add_repository(database, owner, owner.organization_id, "acme-app")
     personal_repo = await add_repository(database, member, member.organization_id, "side-project")
@@ -151,12 +146,7 @@ async def test_a_session_from_another_organizations_provider_does_not_reach_it(
 ) -> None:
     other = await make_tenant(organization="Beta")
     await configure(sso_client, other, idp, slug="beta")
-    added = await sso_client.post(
-        f"/api/v1/organizations/{other.organization_id}/members",
-        json={"user_id": str(world.member.user_id), "role": "member"},
-        headers=other.headers,
-    )
-    assert added.status_code == 201
+    await add_member(database, other, world.member, "member")
     await link_and_sign_in(sso_client, database, world.member, slug="beta")
     seen = await reach(sso_client, world)
     assert seen["acme"] == 403

@@ -18,6 +18,7 @@ from autodevops.models.github import (
     GitHubWebhookDelivery,
     UserSessionState,
 )
+from autodevops.models.invitation import OrganizationInvitation
 from autodevops.models.job import Job
 from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
 from autodevops.models.repository import Repository
@@ -40,6 +41,7 @@ __all__ = [
     "GitHubWebhookDelivery",
     "Job",
     "Organization",
+    "OrganizationInvitation",
     "OrganizationMember",
     "Pipeline",
     "Repository",

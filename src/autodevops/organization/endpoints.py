@@ -1,4 +1,4 @@
-"""`/api/v1/organizations`: organizations and their members."""
+"""`/api/v1/organizations`: organizations and their members (people join by invitation: `invitation`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
 from autodevops.organization import service
 from autodevops.organization.schemas import (
-    MemberCreate,
     MemberRead,
     MemberUpdate,
     OrganizationCreate,
@@ -77,16 +76,6 @@ async def list_members(
 ) -> Page[MemberRead]:
     rows = await service.list_members(session, user, organization_id, limit=page.limit + 1, offset=page.offset)
     return to_page(rows, page, _member)
-
-
-@router.post("/{organization_id}/members", response_model=MemberRead, status_code=status.HTTP_201_CREATED)
-async def add_member(
-    organization_id: OrganizationID, body: MemberCreate, user: CurrentUser, session: DBSession
-) -> MemberRead:
-    row = await service.add_member(
-        session, user, organization_id, user_id=body.user_id, email=body.email, role=body.role
-    )
-    return _member(row)
 
 
 @router.get("/{organization_id}/members/{user_id}", response_model=MemberRead)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from autodevops.github.dependencies import AppSettings
+from autodevops.invitation import service as invitation_service
 from autodevops.models import ROLES
 from autodevops.organization import service
-from autodevops.organization.schemas import MemberCreate, MemberUpdate, OrganizationUpdate
+from autodevops.organization.schemas import MemberUpdate, OrganizationUpdate
 from autodevops.sso import service as sso_service
 from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
 
@@ -21,8 +22,13 @@ MEMBERS_PAGE = 200
 
 @router.get("/orgs/{organization_id}/settings")
 async def settings_page(
-    request: Request, organization_id: uuid.UUID, viewer: PageViewer, settings: AppSettings
+    request: Request,
+    organization_id: uuid.UUID,
+    viewer: PageViewer,
+    settings: AppSettings,
+    invitation_link: str | None = None,
 ) -> HTMLResponse:
+    """Members, pending invitations (with a new invitation's link, shown once) and, for owners, SSO."""
     membership = await service.get_membership(viewer.session, viewer.user, organization_id)
     rows = await service.list_members(viewer.session, viewer.user, organization_id, limit=MEMBERS_PAGE, offset=0)
     members = [{"member": member, "user": user} for member, user in rows]
@@ -30,8 +36,15 @@ async def settings_page(
     if membership.role == "owner":
         connection = await sso_service.find_connection(viewer.session, viewer.user, organization_id)
         sso = sso_service.to_read(connection, settings) if connection else None
+    invitations = (
+        await invitation_service.list_for_organization(viewer.session, viewer.user, organization_id)
+        if membership.can_manage
+        else []
+    )
     context = {
         "members": members,
+        "invitations": invitations,
+        "invitation_link": invitation_link,
         "can_manage": membership.can_manage,
         "role": membership.role,
         "roles": ROLES,
@@ -39,15 +52,6 @@ async def settings_page(
         "sso_redirect_uri": sso_service.redirect_uri(settings),
     }
     return render(request, "organization_settings.html", context, viewer=viewer, organization=membership)
-
-
-@router.post("/orgs/{organization_id}/members")
-async def add_member(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> Response:
-    body = parse_form(MemberCreate, await form_data(request))
-    await service.add_member(
-        viewer.session, viewer.user, organization_id, user_id=body.user_id, email=body.email, role=body.role
-    )
-    return redirect(f"/orgs/{organization_id}/settings")
 
 
 @router.post("/orgs/{organization_id}/members/{user_id}/role")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from autodevops.auth.schemas import Email
 from autodevops.models import Role
 from autodevops.schemas import Input
 
@@ -32,20 +31,6 @@ class OrganizationRead(BaseModel):
     role: Role
     created_at: datetime
     updated_at: datetime
-
-
-class MemberCreate(Input):
-    """Add an existing user, named by id or by email (exactly one)."""
-
-    user_id: uuid.UUID | None = None
-    email: Email | None = None
-    role: Role = "member"
-
-    @model_validator(mode="after")
-    def _one_identifier(self) -> Self:
-        if (self.user_id is None) == (self.email is None):
-            raise ValueError("give exactly one of user_id or email")
-        return self
 
 
 class MemberUpdate(Input):

@@ -1,0 +1,58 @@
+"""Invitation pages: managers invite from the organization's settings; the invitee accepts on `/invitations`
+or by following the invitation's link (`/invitations/accept?token=...`, which asks before joining)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from autodevops.github.dependencies import AppSettings
+from autodevops.invitation import service
+from autodevops.invitation.schemas import InvitationAccept, InvitationCreate
+from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.post("/orgs/{organization_id}/invitations")
+async def invite(request: Request, organization_id: uuid.UUID, viewer: PageViewer, settings: AppSettings) -> Response:
+    """Create the invitation and show its link once, on the organization's settings page."""
+    from autodevops.organization.pages import settings_page
+
+    body = parse_form(InvitationCreate, await form_data(request))
+    _invitation, token = await service.invite(viewer.session, viewer.user, organization_id, body.email, body.role)
+    link = service.accept_url(settings.public_url, token)
+    return await settings_page(request, organization_id, viewer, settings, invitation_link=link)
+
+
+@router.post("/orgs/{organization_id}/invitations/{invitation_id}/revoke")
+async def revoke(organization_id: uuid.UUID, invitation_id: uuid.UUID, viewer: PageViewer) -> Response:
+    await service.revoke(viewer.session, viewer.user, organization_id, invitation_id)
+    return redirect(f"/orgs/{organization_id}/settings")
+
+
+@router.get("/invitations")
+async def my_invitations(request: Request, viewer: PageViewer) -> HTMLResponse:
+    invitations = await service.list_mine(viewer.session, viewer.user)
+    return render(request, "invitations.html", {"invitations": invitations, "token": None}, viewer=viewer)
+
+
+@router.get("/invitations/accept")
+async def accept_page(request: Request, viewer: PageViewer, token: str = "") -> HTMLResponse:
+    """The link's landing page: what the link is for and a button to join (a GET never joins anything)."""
+    return render(request, "invitations.html", {"invitations": [], "token": token}, viewer=viewer)
+
+
+@router.post("/invitations/accept")
+async def accept_by_token(request: Request, viewer: PageViewer) -> Response:
+    body = parse_form(InvitationAccept, await form_data(request))
+    membership = await service.accept(viewer.session, viewer.user, token=body.token)
+    return redirect(f"/orgs/{membership.organization.id}/repositories")
+
+
+@router.post("/invitations/{invitation_id}/accept")
+async def accept(invitation_id: uuid.UUID, viewer: PageViewer) -> Response:
+    membership = await service.accept(viewer.session, viewer.user, invitation_id=invitation_id)
+    return redirect(f"/orgs/{membership.organization.id}/repositories")
