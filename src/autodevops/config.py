@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     # JSON log lines; unset means JSON everywhere but development, which gets readable console lines.
     log_json: bool | None = None
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    # When set, /metrics answers only `Authorization: Bearer <token>` (scrapers outside a private network).
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
 
     @property
     def effective_log_json(self) -> bool:

@@ -7,6 +7,7 @@ orchestrators and scrapers, not API clients.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable
 from typing import Any
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from autodevops.errors import ServiceUnavailable
+from autodevops.errors import ServiceUnavailable, Unauthorized
 from autodevops.logging import get_logger
 from autodevops.metrics import render_latest
 
@@ -64,7 +65,17 @@ async def ready(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Prometheus exposition of the process's metrics."""
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition of the process's metrics; behind `AUTODEVOPS_METRICS_TOKEN` when it is set."""
+    expected = request.app.state.settings.metrics_token
+    if expected is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        valid = scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), expected.get_secret_value().encode()
+        )
+        if not valid:
+            error = Unauthorized("metrics need `Authorization: Bearer <AUTODEVOPS_METRICS_TOKEN>`")
+            error.headers = {"WWW-Authenticate": "Bearer"}
+            raise error
     body, content_type = render_latest()
     return Response(body, media_type=content_type)

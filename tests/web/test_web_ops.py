@@ -113,3 +113,14 @@ def test_metrics_report_the_database_pool(make_settings: Callable[..., Settings]
         text = client.get("/metrics").text
     assert "autodevops_db_pool_size 7.0" in text
     assert "autodevops_db_pool_checked_out 0.0" in text
+
+
+def test_metrics_can_require_a_bearer_token(make_settings: Callable[..., Settings]) -> None:
+    # The assessment: /metrics (routes, pool, queues) answered anyone who reached the port.
+    app = create_app(make_settings(metrics_token="m" * 8 + "-scrape-2026"))
+    with TestClient(app) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong-token-0000"}).status_code == 401
+        scraped = client.get("/metrics", headers={"Authorization": "Bearer mmmmmmmm-scrape-2026"})
+        assert scraped.status_code == 200
+        assert "http_requests_total" in scraped.text or "autodevops" in scraped.text
