@@ -67,6 +67,7 @@ class Outcome:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    own_jobs: list[dict[str, Any]] | None = None  # the maintainers' own CI at the same commit (--compare)
 
 
 def load_list(path: Path) -> list[Entry]:
@@ -125,15 +126,15 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
         copy = prepared_copy(checkout, Path(tmp))
         ecosystem = ecosystem_of(entry, copy)
         logs = args.logs / checkout.name
-        command = [sys.executable, "-m", "autodevops", "verify", str(copy), "--json", "--logs", str(logs)]
-        command += ["--timeout", str(args.timeout)]
+        options = ["--timeout", str(args.timeout)]
         if args.cache_dir:
-            command += ["--cache-dir", str(args.cache_dir)]
-        if args.date:
-            command += ["--date", args.date]
+            options += ["--cache-dir", str(args.cache_dir)]
         for option in ("python", "node", "matrix"):
             for value in getattr(args, option):
-                command += [f"--{option}", value]
+                options += [f"--{option}", value]
+        command = [sys.executable, "-m", "autodevops", "verify", str(copy), "--json", "--logs", str(logs), *options]
+        if args.date:
+            command += ["--date", args.date]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         outcome = Outcome(entry, ecosystem, seconds=time.monotonic() - started)
         try:
@@ -142,7 +143,37 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
             outcome.error = f"verify exited {done.returncode}: {done.stderr.strip()[-500:]}"
             return outcome
         outcome.jobs = report["jobs"]
+        if args.compare and any(j["status"] == "red" for j in outcome.jobs):
+            outcome.own_jobs = own_ci_jobs(checkout, Path(tmp), options, logs.with_name(f"{logs.name}-own"))
         return outcome
+
+
+def own_ci_jobs(checkout: Path, tmp: Path, options: list[str], logs: Path) -> list[dict[str, Any]]:
+    """The repository's own workflows run by verify at the same commit, with the same options: a job that is
+    red there too is red because of the repository (a dependency's new release, a test that needs the
+    network), not because of the pipeline we generated."""
+    copy = tmp / "own" / checkout.name
+    shutil.copytree(checkout, copy, symlinks=True)
+    workflows = sorted((copy / ".github" / "workflows").glob("*.y*ml"))
+    if not workflows:
+        return []
+    command = [sys.executable, "-m", "autodevops", "verify", str(copy), "--json", "--logs", str(logs), *options]
+    command += [a for w in workflows for a in ("--workflow", str(w))]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        return list(json.loads(done.stdout)["jobs"])
+    except (json.JSONDecodeError, KeyError):
+        return []
+
+
+def maintainers_verdict(own_jobs: list[dict[str, Any]] | None) -> str:
+    """How the maintainers' own CI fared at the same commit: `red too`, `green`, or why it says nothing."""
+    if own_jobs is None:
+        return "not compared"
+    statuses = {j["status"] for j in own_jobs}
+    if "red" in statuses:
+        return "red too"
+    return "green" if "green" in statuses else "not run here (blocked)"
 
 
 def job_ecosystem(job: dict[str, Any], fallback: str) -> str:
@@ -177,6 +208,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
                         "command": step["command"] if step else None,
                         "reason": step["reason"] if step else job["reason"],
                         "log": step["log"] if step else None,
+                        "maintainers_ci": maintainers_verdict(outcome.own_jobs),
                     }
                 )
     table = {
@@ -212,6 +244,7 @@ def render(summary: dict[str, Any], outcomes: list[Outcome]) -> str:
             command = (red["command"] or "").strip().splitlines()
             shown = command[0] + (" …" if len(command) > 1 else "") if command else ""
             lines.append(f"  {red['repo']} › {red['job']} › {red['step']}: {red['reason']}")
+            lines.append(f"      maintainers' own CI at this commit: {red['maintainers_ci']}")
             if shown:
                 lines.append(f"      $ {shown}")
     for error in summary["errors"]:
@@ -238,6 +271,11 @@ def main() -> None:
         help="KEY=VALUE, passed to verify: of the cells with KEY, only those with VALUE run (repeatable)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="for a repository with a red job, also run its own workflows and say whether they are red too",
+    )
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")

@@ -262,6 +262,28 @@ def test_setup_python_gives_a_clean_private_interpreter(run_workflow: RunWorkflo
     assert job.status == GREEN, [(s.name, s.status, s.reason, s.tail) for s in job.steps]
 
 
+def test_setup_uv_makes_its_python_findable_by_version_for_tools_that_ask_uv_again(
+    run_workflow: RunWorkflow,
+) -> None:
+    # tox-uv runs `uv venv -p cpython3.12`: on a hosted runner uv downloads it, here it must find the local one.
+    report = run_workflow(
+        f"""
+        on: push
+        jobs:
+          test:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: astral-sh/setup-uv@v7
+                with:
+                  python-version: "{PYTHON_VERSION}"
+              - run: case "$(command -v python{PYTHON_VERSION})" in */toolbin-uv-python/*) ;; *) exit 1 ;; esac
+              - run: test "$UV_PYTHON" != ""
+        """
+    )
+    [job] = report.jobs
+    assert job.status == GREEN, [(s.name, s.status, s.reason, s.tail) for s in job.steps]
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

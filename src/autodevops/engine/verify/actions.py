@@ -172,8 +172,13 @@ def _setup_uv(ref: str, inputs: Mapping[str, str], ctx: ActionContext) -> Action
         prefix = toolchains.python_prefix(
             interp, ctx.config, ctx.job.home.parent / "python" / ".".join(map(str, interp.version))
         )
-        # uv would download a managed Python it cannot find; the local one is named by path instead.
+        # uv would download a managed Python it cannot find; the local one is named by path instead, and is
+        # findable by its versioned name (`python3.12`) for tools that ask uv for it again (tox-uv's
+        # `uv venv -p cpython3.12`), without shadowing the runner's own `python` and `python3`.
         setup.env["UV_PYTHON"] = str(prefix / "bin" / "python")
+        versioned = ctx.job.toolbin.parent / "toolbin-uv-python"
+        toolchains._link(prefix / "bin" / "python", versioned / f"python{interp.version[0]}.{interp.version[1]}")
+        setup.path.append(str(versioned))
         setup.note += f", {interp.label}"
     if _truthy(inputs.get("activate-environment")):
         setup.path.insert(0, str(ctx.job.workspace / ".venv" / "bin"))
