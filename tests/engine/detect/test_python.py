@@ -554,3 +554,19 @@ def test_windows_and_macos_classifiers_are_platforms_the_tests_run_on(tmp_path: 
         {"pyproject.toml": "[project]\nname='x'\nclassifiers=['Operating System :: OS Independent']\n"},
     )
     assert independent.operating_systems == []
+
+
+def test_development_requirement_files_are_installed_and_feature_extras_are_not(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": (
+            "[project]\nname='client'\n[project.optional-dependencies]\n"
+            "circuit_breaker = ['pybreaker']\ntest = ['pytest']\n"
+        ),
+        "dev_requirements.txt": "pytest\npytest-asyncio\n",
+        "requirements/docs.txt": "sphinx\n",
+        "requirements/test.txt": "hypothesis\n",
+        "tests/test_client.py": "",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.extras == ["test"]  # `circuit_breaker` holds `ci` only inside a word
+    assert stack.manifests == ["pyproject.toml", "dev_requirements.txt", "requirements/test.txt"]

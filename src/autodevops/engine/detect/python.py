@@ -170,7 +170,15 @@ class Deps:
 
 
 _DOCS_GROUP = re.compile(r"doc|sphinx|mkdocs", re.I)
-_DEV_GROUP = re.compile(r"dev|test|lint|check|typing|type|ci|qa|style|mypy|format", re.I)
+# A development set's name, word by word (`dev`, `test-requirements`, `typing`), never a part of a word: the
+# `circuit_breaker` extra is a feature users pick, not a `ci` set.
+_DEV_GROUP = re.compile(
+    r"(?:^|[-_.])(?:dev\w*|tests?|testing|lint\w*|check\w*|typ(?:e|es|ing|echeck)|ci|qa|style|mypy|format\w*)(?:$|[-_.])",
+    re.I,
+)
+# Requirement files at a project's root: `requirements.txt`, `requirements-dev.txt`, `dev_requirements.txt`.
+_REQUIREMENTS_FILE = re.compile(r"(?:\w+[-_])?requirements(?:[-_.][\w.-]+)?\.(?:txt|in)")
+REQUIREMENTS_DIRS = ("requirements", "requirements.d", "reqs")
 
 
 def detect(ctx: Context) -> list[Stack]:
@@ -330,6 +338,7 @@ def _stack(ctx: Context, root: str) -> Stack:
     data: dict[str, Any] = pyproject or {}
     tool: dict[str, Any] = data.get("tool") if isinstance(data.get("tool"), dict) else {}  # type: ignore[assignment]
     manifests = [j(n) for n in (*ROOT_MANIFESTS, "requirements.txt", "manage.py") if ctx.exists(j(n))]
+    manifests += _dev_requirement_files(ctx, root)
     b.stack.manifests = manifests
     first = manifests[0] if manifests else j("pyproject.toml")
     b.stack.provenance["language"] = Provenance(evidence=[Evidence(file=first)], confidence=0.95)
@@ -445,10 +454,10 @@ def _dependencies(ctx: Context, root: str, data: dict[str, Any], tool: dict[str,
     # requirements files: the root's own, and a requirements/ directory.
     prefix = "" if root == "." else root + "/"
     for name in ctx.listdir(root):
-        if name.startswith("requirements") and name.endswith((".txt", ".in")):
-            role = "dev" if _DEV_GROUP.search(name) else "main"
+        if _REQUIREMENTS_FILE.fullmatch(name):
+            role = "dev" if _DEV_GROUP.search(name.removesuffix(".txt").removesuffix(".in")) else "main"
             _requirements(ctx, prefix + name, deps, role)
-    for sub in ("requirements", "requirements.d", "reqs"):
+    for sub in REQUIREMENTS_DIRS:
         for name in ctx.listdir(prefix + sub):
             if name.endswith((".txt", ".in")):
                 _requirements(ctx, f"{prefix}{sub}/{name}", deps, "dev" if _DEV_GROUP.search(name) else "main")
@@ -491,6 +500,21 @@ def _dependencies(ctx: Context, root: str, data: dict[str, Any], tool: dict[str,
                     names.extend(req_name(r) for r in _strs(item.get("pip")))
             deps.add("main", names, Evidence(file=prefix + env, key="dependencies"))
     return deps
+
+
+def _dev_requirement_files(ctx: Context, root: str) -> list[str]:
+    """The development requirement files CI installs beside `requirements.txt`: `requirements-dev.txt`,
+    `dev_requirements.txt`, `requirements/test.txt` (not documentation sets, not `.in` sources of a lock)."""
+    out: list[str] = []
+    for directory in (root, *(Context.join(root, d) for d in REQUIREMENTS_DIRS)):
+        for name in sorted(ctx.listdir(directory)):
+            stem = name.removesuffix(".txt")
+            if name == "requirements.txt" or stem == name or _DOCS_GROUP.search(stem):
+                continue
+            in_dir = directory != root
+            if (in_dir or _REQUIREMENTS_FILE.fullmatch(name)) and _DEV_GROUP.search(stem):
+                out.append(Context.join(directory, name))
+    return out
 
 
 def _requirements(ctx: Context, path: str, deps: Deps, role: str) -> None:

@@ -386,6 +386,12 @@ def _normalize_version(toolchain: str, version: str) -> str:
 # ---- commands per ecosystem -----------------------------------------------------------------------------------
 
 
+# Requirement files the analyzer lists as a stack's manifests: the main one and its development sets.
+_REQUIREMENTS_MANIFEST = re.compile(
+    r"(?:^|/)(?:\w+[-_])?requirements[^/]*\.txt$|(?:^|/)(?:requirements|requirements\.d|reqs)/[^/]+\.txt$"
+)
+
+
 def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
     """Install commands for a Python stack, and the tools its package manager needs first (pipx apps)."""
     pm = stack.package_manager
@@ -404,7 +410,7 @@ def _python_install(stack: Stack) -> tuple[list[Command], list[str]]:
         return [], ["hatch"]
     lines = ["python -m pip install --upgrade pip"]
     reqs = sorted(
-        (_rel(stack, m) for m in stack.manifests if re.fullmatch(r"requirements.*\.txt", posixpath.basename(m))),
+        (_rel(stack, m) for m in stack.manifests if _REQUIREMENTS_MANIFEST.search(m)),
         key=lambda p: (p.count("/"), p),
     )
     lines += [f"python -m pip install -r {r}" for r in reqs]
