@@ -18,6 +18,9 @@ from autodevops.engine.verify.classify import classify
         ("src/x.c:1:10: fatal error: zlib.h: No such file or directory\n    1 | #include <zlib.h>", "environment"),
         ("/tmp/step.sh: line 2: gh: command not found", "environment"),
         ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "docker"),
+        # The registry mirror here lags behind the public registries.
+        ("npm error notarget No matching version found for cbor2@^2.4.0.", "environment"),
+        ("ERROR: No matching distribution found for anyio==4.99.0", "environment"),
     ],
 )
 def test_machine_failures(log: str, cause: str) -> None:

@@ -1,8 +1,9 @@
 """Telling a failing pipeline from a failing machine, by evidence in the step's log.
 
 A red step is reclassified only on a clear line: the network refused for a host that is not a package registry
-(this machine reaches the registries and nothing else), a shared library or header that a runner image has, a
-command that GitHub's ubuntu image ships, or the Docker daemon. The line is quoted in the report, so a person
+(this machine reaches the registries and nothing else), a release the registry mirror here does not have yet, a
+shared library or header that a runner image has, a command that GitHub's ubuntu image ships, or the Docker
+daemon. The line is quoted in the report, so a person
 can check the judgement. Anything less clear stays red.
 """
 
@@ -36,6 +37,12 @@ _HOST_PATTERNS = (
     re.compile(r"lookup ([A-Za-z0-9.-]+)"),
     re.compile(r"Failed to resolve '([^']+)'"),
     re.compile(r"https?://([A-Za-z0-9.-]+)"),
+)
+# The registries this machine reaches are mirrors that can lag behind: a release the project asks for that is
+# newer than the mirror's copy is missing here, and present on a hosted runner.
+_REGISTRY_LAG = re.compile(
+    r"No matching version found for (\S+)|No matching distribution found for (\S+)|"
+    r"Could not find a version that satisfies the requirement (\S+)"
 )
 _SHARED_LIBRARY = re.compile(r"error while loading shared libraries: \S+: cannot open shared object file")
 _HEADER = re.compile(r"fatal error: [\w./+-]+\.h: No such file or directory")
@@ -135,6 +142,9 @@ def classify(log: str) -> Evidence | None:
                 return Evidence("environment", line[:300])
         if _SHARED_LIBRARY.search(line):
             return Evidence("environment", line[:300])
+        if m := _REGISTRY_LAG.search(line):
+            wanted = next(g for g in m.groups() if g)
+            return Evidence("environment", f"{line[:240]} (the registry mirror here has no {wanted})")
         # A missing header counts only when the compiler shows a system include (<...>), not the project's own.
         if _HEADER.search(line) and any("#include <" in following for following in lines[index + 1 : index + 4]):
             return Evidence("environment", line[:300])
