@@ -29,6 +29,9 @@ print(f"postgresql+asyncpg://{owner}@{server}/{db}")
 print(f"postgresql+asyncpg://autodevops_app:autodevops_app@{server}/{db}")
 PY
 )
+# A test database starts empty, as the fixtures' does (tests/platform_support.migrate_fresh): one migrated by
+# another checkout may be at a revision this one does not have, which migrate rightly refuses.
+PGOPTIONS="-c client_min_messages=warning" psql "$server" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
 AUTODEVOPS_ENV=test \
 AUTODEVOPS_DATABASE_ADMIN_URL="$(sed -n 1p <<<"$urls")" \
 AUTODEVOPS_DATABASE_URL="$(sed -n 2p <<<"$urls")" \

@@ -21,6 +21,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
@@ -156,6 +157,19 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _check_known(connection: Connection, config: Config) -> None:
+    """Refuse, with what to do, a database migrated by a version of AutoDevOps that has revisions this one lacks."""
+    current = MigrationContext.configure(connection).get_current_heads()
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    unknown = [revision for revision in current if revision not in known]
+    if unknown:
+        raise MigrationError(
+            f"the database is at revision {', '.join(unknown)}, which this version of AutoDevOps does not have: "
+            "it was migrated by a newer or different version. Run that version (or a newer one), or restore a "
+            "backup taken before it migrated"
+        )
+
+
 def _upgrade(connection: Connection, config: Config) -> None:
     config.attributes["connection"] = connection
     # "heads": migrations added in parallel branches all apply, instead of failing on "multiple heads".
@@ -189,6 +203,7 @@ async def migrate(settings: Settings) -> MigrationReport:
             created = await _ensure_app_role(connection, role, app_url.password)
             before = await connection.run_sync(_current_revision)
             config = alembic_config()
+            await connection.run_sync(_check_known, config)
             await connection.run_sync(_upgrade, config)
             after = await connection.run_sync(_current_revision)
             await _grant(connection, role, database)

@@ -85,6 +85,20 @@ async def test_migrate_creates_database_and_keeps_app_role_restricted(scratch: A
         await admin.dispose()
 
 
+async def test_migrate_refuses_a_database_a_newer_version_migrated(scratch: Any) -> None:
+    """A revision this checkout lacks (a newer release migrated first) is named, with what to do, not a traceback."""
+    settings, _, _ = scratch
+    await migrate(settings)
+    admin = create_async_engine(settings.database_admin_url.get_secret_value())
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    finally:
+        await admin.dispose()
+    with pytest.raises(MigrationError, match=r"revision 0099_from_the_future, which this version .* does not have"):
+        await migrate(settings)
+
+
 async def test_migrate_refuses_the_admin_role_as_app_role() -> None:
     url = admin_url("autodevops_never_created")
     with pytest.raises(MigrationError, match="different role"):
