@@ -7,9 +7,12 @@ Test modules import these by this module's unique name (`from platform_support i
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -133,3 +136,15 @@ async def add_member(database: Any, owner: Tenant, member: Tenant, role: str) ->
         await organization_service.add_member(
             session, owner.user, owner.organization_id, user_id=member.user_id, email=None, role=role
         )
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `autodevops` command against the settings' databases."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTODEVOPS_")}
+    env["AUTODEVOPS_ENV"] = "test"
+    env["AUTODEVOPS_DATABASE_URL"] = settings.database_url.get_secret_value()
+    env["AUTODEVOPS_DATABASE_ADMIN_URL"] = settings.database_admin_url.get_secret_value()
+    env["AUTODEVOPS_PUBLIC_URL"] = settings.public_url
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("autodevops")), *args], env=env, capture_output=True, text=True, timeout=60
+    )

@@ -20,7 +20,11 @@ from autodevops.ai.pages import router as ai_pages
 from autodevops.analysis.pages import router as analysis_pages
 from autodevops.auth.pages import router as auth_pages
 from autodevops.auth.sessions import cookie_name
+from autodevops.auth.signin_pages import router as sign_in_pages
+from autodevops.auth.signin_pages import sign_in_methods
 from autodevops.config import Settings
+from autodevops.db import DBSession
+from autodevops.github.dependencies import GitHub
 from autodevops.invitation.pages import router as invitation_pages
 from autodevops.jobs.pages import router as jobs_pages
 from autodevops.organization import service as organization_service
@@ -56,10 +60,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    """Signed in: the first organization's repositories. Otherwise the sign-in page (no database needed)."""
+async def home(request: Request, session: DBSession, github: GitHub) -> Response:
+    """Signed in: the organizations. Otherwise what the product does and the sign-in methods offered here."""
     if request.cookies.get(cookie_name(request.app.state.settings)) is None:
-        return render(request, "home.html")
+        return render(request, "home.html", {"methods": await sign_in_methods(session, github), "next": "/orgs"})
     return redirect("/orgs")
 
 
@@ -93,6 +97,7 @@ def install_pages(app: FastAPI, *, dependencies: Sequence[Depends] = ()) -> None
     """
     for page_router in (
         router,
+        sign_in_pages,
         auth_pages,
         organization_pages,
         invitation_pages,

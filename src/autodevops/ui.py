@@ -43,7 +43,7 @@ log = get_logger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
-SIGN_IN_PATH = "/auth/github/login"
+SIGN_IN_PATH = "/sign-in"  # lists the sign-in methods this installation offers
 # Organizations listed in the switcher; a user in more sees the rest on the organizations page.
 SWITCHER_LIMIT = 50
 

@@ -47,6 +47,8 @@ class FakeUser:
     login: str
     name: str
     email: str
+    # What `GET /user/emails` lists: `{"email", "primary", "verified"}`; None answers 403 (no permission).
+    emails: list[dict[str, Any]] | None = field(default_factory=list)
 
 
 @dataclass
@@ -332,6 +334,15 @@ class FakeGitHub:
             return JSONResponse(
                 {"id": user.id, "login": user.login, "name": user.name, "email": user.email, "type": "User"}
             )
+
+        @app.get("/user/emails")
+        async def user_emails(request: Request) -> Response:
+            user = self._user(request)
+            if user is None:
+                return bad_creds
+            if user.emails is None:
+                return JSONResponse({"message": "Resource not accessible by integration"}, status_code=403)
+            return JSONResponse([{**item, "visibility": None} for item in user.emails])
 
         @app.get("/user/installations")
         async def user_installations(request: Request) -> Response:

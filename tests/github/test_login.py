@@ -19,6 +19,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from autodevops.auth import oauth, sessions
+from autodevops.auth import service as auth_service
 from autodevops.crypto import Key, Keyring, aad
 from autodevops.db import tenant_session
 
@@ -65,6 +66,58 @@ async def test_full_login_creates_user_and_personal_org_then_reuses_them(
     assert [o["name"] for o in orgs["items"]] == ["mona"]
     async with pg_admin.connect() as conn:
         assert (await conn.scalar(text("SELECT count(*) FROM users"))) == 1
+
+
+async def test_github_links_an_existing_user_by_verified_primary_email_only(
+    app_client: httpx.AsyncClient, fake_github: FakeGitHub, database: Any, pg_admin: Any
+) -> None:
+    async with tenant_session(database) as session:
+        sam = await auth_service.create_user(session, "sam@example.com")
+        pat = await auth_service.create_user(session, "pat@example.com")
+        kim = await auth_service.create_user(session, "kim@example.com")
+    # Verified primary address of an existing user: the GitHub account joins that user, no new organization.
+    samgh = fake_github.add_user("samgh")
+    samgh.emails = [{"email": "Sam@Example.com", "primary": True, "verified": True}]
+    await sign_in(app_client, fake_github, samgh)
+    assert (await app_client.get("/api/v1/auth/session")).json()["user_id"] == str(sam.id)
+    assert (await app_client.get("/api/v1/organizations")).json()["items"] == []
+
+    # Unverified, or verified but not primary: a user of its own (GitHub's no-reply address, the other is taken).
+    app_client.cookies.clear()
+    patgh = fake_github.add_user("patgh")
+    patgh.emails = [
+        {"email": "pat@example.com", "primary": True, "verified": False},
+        {"email": "kim@example.com", "primary": False, "verified": True},
+    ]
+    patgh.email = "pat@example.com"  # the public profile address proves nothing either
+    await sign_in(app_client, fake_github, patgh)
+    me = (await app_client.get("/api/v1/auth/session")).json()
+    assert me["user_id"] not in (str(pat.id), str(kim.id))
+    assert me["email"] == f"{patgh.id}+patgh@users.noreply.github.com"
+
+    # The App may not read email addresses (403): no linking, sign-in still works.
+    app_client.cookies.clear()
+    kimgh = fake_github.add_user("kimgh")
+    kimgh.emails = None
+    kimgh.email = None  # type: ignore[assignment]
+    await sign_in(app_client, fake_github, kimgh)
+    assert (await app_client.get("/api/v1/auth/session")).json()["user_id"] != str(kim.id)
+
+    # A user already linked to one GitHub account is never taken over by a second one with the same address.
+    app_client.cookies.clear()
+    other = fake_github.add_user("samsecond")
+    other.emails = [{"email": "sam@example.com", "primary": True, "verified": True}]
+    await sign_in(app_client, fake_github, other)
+    assert (await app_client.get("/api/v1/auth/session")).json()["user_id"] != str(sam.id)
+
+    async with pg_admin.connect() as conn:
+        linked = (
+            await conn.scalars(
+                text("SELECT data->>'login' FROM audit_events WHERE action = 'user.github_linked' AND user_id = :u"),
+                {"u": sam.id},
+            )
+        ).all()
+    assert linked == ["samgh"]
 
 
 async def test_missing_replayed_foreign_and_expired_state_are_refused(

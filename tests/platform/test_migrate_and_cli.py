@@ -3,12 +3,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from autodevops.config import Settings
 from autodevops.migrate import MigrationError, migrate
-from platform_support import PG_SERVER, admin_url
+from platform_support import PG_SERVER, admin_url, run_cli
 
 
 @pytest.fixture
@@ -103,16 +99,6 @@ async def test_migrate_refuses_the_admin_role_as_app_role() -> None:
     url = admin_url("autodevops_never_created")
     with pytest.raises(MigrationError, match="different role"):
         await migrate(Settings(env="test", database_url=url, database_admin_url=url))
-
-
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTODEVOPS_")}
-    env["AUTODEVOPS_ENV"] = "test"
-    env["AUTODEVOPS_DATABASE_URL"] = settings.database_url.get_secret_value()
-    env["AUTODEVOPS_DATABASE_ADMIN_URL"] = settings.database_admin_url.get_secret_value()
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("autodevops")), *args], env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.mark.slow

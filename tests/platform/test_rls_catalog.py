@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from autodevops.config import Settings
 
 # Tenant tables without an `organization_id` column (the tenant itself; per-user rows).
-EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens"}
+EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens", "login_links"}
 
 
 def app_role(settings: Settings) -> str:
@@ -159,6 +159,8 @@ async def test_security_definer_functions_belong_to_a_role_that_bypasses_rls(pg_
         "app_sso_locked_organizations",
         "app_sso_sign_in_candidates",
         "app_find_user_id_by_email",
+        "app_consume_login_link",
+        "app_sso_configured",
     } <= {row.proname for row in rows}
     for row in rows:
         assert row.bypasses, row.proname

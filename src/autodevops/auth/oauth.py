@@ -7,8 +7,9 @@ holding the nonce: a missing, unknown, replayed, expired or foreign state is ref
 anything. The verifier never leaves the server until the code exchange, where GitHub checks it against the
 challenge it saw at authorize time.
 
-The first sign-in of a GitHub account creates the user and their personal organization; every sign-in stores
-the user's GitHub tokens encrypted (`autodevops.crypto`).
+The first sign-in of a GitHub account links it to the existing user with its verified primary email, or else
+creates the user and their personal organization; every sign-in stores the user's GitHub tokens encrypted
+(`autodevops.crypto`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.audit.service import record
 from autodevops.auth import queries
 from autodevops.auth import service as auth_service
+from autodevops.auth.schemas import normalize_email
 from autodevops.config import Settings
 from autodevops.crypto import Keyring, aad
 from autodevops.db import bind_tenant
@@ -133,18 +136,41 @@ async def consume(
     )
 
 
-async def sign_in(session: AsyncSession, keyring: Keyring, gh_user: GitHubUser, token: OAuthToken) -> User:
-    """The platform user of a GitHub account, created with a personal organization on first sign-in.
+async def sign_in(
+    session: AsyncSession,
+    keyring: Keyring,
+    gh_user: GitHubUser,
+    token: OAuthToken,
+    *,
+    verified_email: str | None = None,
+) -> User:
+    """The platform user of a GitHub account. Leaves `session` bound to that user and stores the user's GitHub
+    tokens, encrypted.
 
-    Leaves `session` bound to that user and stores the user's GitHub tokens, encrypted.
+    An account GitHub has not been linked to before is linked to the existing user whose email is the
+    account's verified primary address (`verified_email`), if that user has no GitHub account yet: someone
+    created with `autodevops users create`, or signed in by single sign-on, keeps one account. Otherwise it
+    gets a new user and a personal organization.
     """
     found = await queries.find_user_by_github_id(session, gh_user.id)
     if found is None:
-        user = await _create_user(session, gh_user)
-        await bind_tenant(session, user_id=user.id)
-        await organization_service.create_organization(session, user, gh_user.login[:100])
+        user = await _existing_user_to_link(session, verified_email)
+        if user is None:
+            user = await _create_user(session, gh_user, verified_email)
+            await bind_tenant(session, user_id=user.id)
+            await organization_service.create_organization(session, user, gh_user.login[:100])
         account = GitHubAccount(id=uuid.uuid4(), user_id=user.id, github_user_id=gh_user.id, login=gh_user.login)
+        store_tokens(keyring, account, token)
         session.add(account)
+        await session.flush()
+        await record(
+            session,
+            "user.github_linked",
+            user_id=user.id,
+            target_type="github_account",
+            target_id=account.id,
+            data={"login": gh_user.login, "github_user_id": gh_user.id},
+        )
     else:
         await bind_tenant(session, user_id=found)
         existing_user = await queries.get_user(session, found)
@@ -153,8 +179,26 @@ async def sign_in(session: AsyncSession, keyring: Keyring, gh_user: GitHubUser, 
             raise SignInError("sign-in failed: the linked account no longer exists")
         user, account = existing_user, existing
         account.login = gh_user.login
-    store_tokens(keyring, account, token)
+        store_tokens(keyring, account, token)
     await session.flush()
+    return user
+
+
+async def _existing_user_to_link(session: AsyncSession, verified_email: str | None) -> User | None:
+    """The user a new GitHub account joins: theirs by verified primary email, unless already linked to
+    another GitHub account (the session is then bound to that user)."""
+    if not verified_email:
+        return None
+    try:
+        email = normalize_email(verified_email)
+    except ValueError:
+        return None
+    user = await queries.get_user_by_email(session, email)
+    if user is None:
+        return None
+    await bind_tenant(session, user_id=user.id)
+    if await github_queries.get_account(session, user.id) is not None:
+        return None
     return user
 
 
@@ -189,14 +233,15 @@ def refresh_token(keyring: Keyring, account: GitHubAccount) -> str | None:
     )
 
 
-async def _create_user(session: AsyncSession, gh_user: GitHubUser) -> User:
-    # GitHub's public email is not proof of ownership of an existing platform account: never link by email.
+async def _create_user(session: AsyncSession, gh_user: GitHubUser, verified_email: str | None) -> User:
+    # GitHub's public profile email is not proof of ownership, so it never links; it only names a new user.
     # When the address is taken (or absent) the user gets GitHub's no-reply address instead.
     noreply = f"{gh_user.id}+{gh_user.login}@users.noreply.github.com"
     name = (gh_user.name or gh_user.login)[:200]
-    if gh_user.email:
-        try:
-            return await auth_service.create_user(session, gh_user.email, name=name)
-        except Conflict:
-            pass
+    for email in (verified_email, gh_user.email):
+        if email:
+            try:
+                return await auth_service.create_user(session, email, name=name)
+            except (Conflict, ValueError):
+                pass
     return await auth_service.create_user(session, noreply, name=name)

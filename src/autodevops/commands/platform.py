@@ -1,4 +1,4 @@
-"""Platform administration commands: `migrate`, `users create`, `tokens create`.
+"""Platform administration commands: `migrate`, `users create`, `users login-link`, `tokens create`.
 
 They read the same `AUTODEVOPS_*` settings as the server. `migrate` uses the admin (owner) URL; the others
 connect as the app role, like the API, so they obey the same row-level security.
@@ -58,6 +58,42 @@ def create_user(
         typer.echo(asyncio.run(run()))
     except (AppError, ValueError) as error:
         raise fail(str(error)) from error
+
+
+@users_app.command("login-link")
+def login_link(
+    email: Annotated[str, typer.Argument(help="Whose link: the user's email address.")],
+    expires_in_minutes: Annotated[
+        int, typer.Option(help="How long the link works, in minutes (at most 1440).", min=1, max=1440)
+    ] = 15,
+) -> None:
+    """Print a one-time sign-in URL for the dashboard (no GitHub or SSO needed). It works once, then expires."""
+    from datetime import timedelta
+
+    from autodevops.auth import login_links, service
+    from autodevops.db import Database, bind_tenant, tenant_session
+    from autodevops.errors import AppError
+
+    async def run() -> tuple[str, str]:
+        settings = checked_settings()
+        database = Database.from_settings(settings)
+        try:
+            async with tenant_session(database) as session:
+                user = await service.get_user_by_email(session, email)
+                await bind_tenant(session, user_id=user.id)
+                url, expires_at = await login_links.create_link(
+                    session, settings, user, ttl=timedelta(minutes=expires_in_minutes)
+                )
+            return url, expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        finally:
+            await database.dispose()
+
+    try:
+        url, expires = asyncio.run(run())
+    except (AppError, ValueError) as error:
+        raise fail(str(error)) from error
+    typer.echo(url)
+    typer.echo(f"Open it in a browser before {expires}; it works once.", err=True)
 
 
 @tokens_app.command("create")

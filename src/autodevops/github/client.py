@@ -352,6 +352,23 @@ class GitHubClient:
             resp = await gh.rest.users.async_get_authenticated()
         return GitHubUser.model_validate(_json(resp))
 
+    async def get_verified_primary_email(self, token: str) -> str | None:
+        """The user's primary email address if GitHub has verified it; None when there is none, or when the
+        App may not read email addresses (its "Email addresses" permission, or an OAuth app's `user:email`)."""
+        gh = self.as_user(token)  # namespaces hold the client weakly: keep it alive
+        try:
+            with _translated("read the signed-in GitHub user's email addresses"):
+                resp = await gh.rest.users.async_list_emails_for_authenticated_user(per_page=100)
+        except GitHubError as error:
+            if error.upstream_status in (403, 404):
+                return None
+            raise
+        for item in _json(resp):
+            email = item.get("email") if isinstance(item, dict) else None
+            if isinstance(email, str) and item.get("primary") is True and item.get("verified") is True:
+                return email
+        return None
+
     async def list_user_installations(self, token: str) -> list[Installation]:
         """The App's installations the user can access."""
         gh = self.as_user(token)  # namespaces hold the client weakly: keep it alive while paging

@@ -23,7 +23,7 @@ from autodevops.models.job import Job
 from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
 from autodevops.models.repository import Repository
 from autodevops.models.sso import SSOConnection, SSOIdentity
-from autodevops.models.user import APIToken, User
+from autodevops.models.user import APIToken, LoginLink, User
 
 __all__ = [
     "ROLES",
@@ -40,6 +40,7 @@ __all__ = [
     "GitHubRepositoryLink",
     "GitHubWebhookDelivery",
     "Job",
+    "LoginLink",
     "Organization",
     "OrganizationInvitation",
     "OrganizationMember",

@@ -34,3 +34,15 @@ class APIToken(IDMixin, CreatedAtMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginLink(IDMixin, CreatedAtMixin, Base):
+    """A one-time sign-in link (`autodevops users login-link`). Only a SHA-256 hash of its secret is stored;
+    `app_consume_login_link` is the only way to use it (once, before `expires_at`, for an enabled user)."""
+
+    __tablename__ = "login_links"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -92,3 +92,8 @@ async def swap_secret(session: AsyncSession, connection_id: uuid.UUID, *, old: s
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def any_connection(session: AsyncSession) -> bool:
+    """Whether any organization has single sign-on (`app_sso_configured`: asked before anyone signs in)."""
+    return bool(await session.scalar(select(func.app_sso_configured())))
