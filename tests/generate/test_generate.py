@@ -476,6 +476,7 @@ def test_rust_tests_run_on_the_channels_and_the_msrv_is_checked_in_its_own_job()
         test_commands=["cargo test"],
         lint_tools=["clippy"],
         lint_commands=["cargo clippy --all-targets"],
+        lockfiles=["Cargo.lock"],
     )
     result = generate(analysis(crate), "all")
     jobs = workflows(result)[".github/workflows/ci.yml"]["jobs"]
@@ -485,6 +486,18 @@ def test_rust_tests_run_on_the_channels_and_the_msrv_is_checked_in_its_own_job()
     assert [s["run"] for s in jobs["rust-msrv"]["steps"] if "run" in s][-1] == "cargo check"
     gitlab = load(result.files[".gitlab-ci.yml"])
     assert (gitlab["rust-msrv"]["image"], gitlab["rust-msrv"]["script"]) == ("rust:1.68", ["cargo check"])
+
+
+def test_a_library_without_a_lockfile_is_checked_on_its_msrv_with_dependencies_the_msrv_can_build() -> None:
+    """No committed Cargo.lock: the MSRV's own cargo would take releases that need a newer compiler."""
+    library = stack(language="rust", package_manager="cargo", versions=["1.60", "stable"], test_tool="cargo-test")
+    result = generate(analysis(library), "all")
+    runs = [s["run"] for s in workflows(result)[".github/workflows/ci.yml"]["jobs"]["rust-msrv"]["steps"] if "run" in s]
+    assert "CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo +stable generate-lockfile" in runs[-2]
+    assert runs[-1] == "cargo check --locked"
+    script = load(result.files[".gitlab-ci.yml"])["rust-msrv"]["script"]
+    assert script[-1] == "cargo check --locked"
+    assert "generate-lockfile" in script[-2]
 
 
 def test_a_stack_with_nothing_to_test_gets_no_placeholder_test_job() -> None:

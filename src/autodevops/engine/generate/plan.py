@@ -833,6 +833,19 @@ def _rust_msrv(plan: StackPlan) -> None:
     plan.versions = [v for v in plan.versions if v not in numeric]
     workspace = " --workspace" if plan.stack.workspace_members else ""
     plan.msrv_check = [Command("Check (MSRV)", f"cargo check{workspace}")]
+    if not any(posixpath.basename(lock) == "Cargo.lock" for lock in plan.stack.lockfiles):
+        # Without a committed lockfile, the MSRV's cargo would take each dependency's newest release, which may
+        # need a newer compiler than the crate promises (cargo before 1.84 ignores `rust-version` when
+        # resolving). Stable cargo resolves to releases the MSRV can build, and the MSRV checks exactly those.
+        plan.msrv_check.insert(
+            0,
+            Command(
+                "Resolve dependencies for the MSRV",
+                "rustup toolchain install stable --profile minimal\n"
+                "CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo +stable generate-lockfile",
+            ),
+        )
+        plan.msrv_check[-1] = Command("Check (MSRV)", f"cargo check{workspace} --locked")
     plan.test_why.append(
         f"MSRV {plan.msrv}: the library is compile-checked in its own job; tests run on {', '.join(plan.versions)}."
     )
