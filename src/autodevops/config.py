@@ -183,6 +183,19 @@ class Settings(BaseSettings):
     # Secure cookies may only be turned off for http://localhost development.
     session_cookie_secure: bool = True
 
+    # ---- GitLab (gitlab.com or a self-managed instance) -------------------------------------------------
+    # The instance's base URL; the REST API is under /api/v4 and browsers sign in under /oauth. Every request
+    # to it follows the git URL policy (https, public addresses or AUTODEVOPS_GIT_PRIVATE_SERVERS).
+    gitlab_url: str = "https://gitlab.com"
+    gitlab_client_id: str | None = None
+    gitlab_client_secret: SecretStr | None = None
+    gitlab_http_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    # A GitLab rate limit that resets within this many seconds is waited out; a longer one fails clearly.
+    gitlab_rate_limit_max_wait: float = Field(default=60.0, ge=0)
+    gitlab_webhook_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # A rotated webhook secret keeps being accepted for this long after the rotation.
+    gitlab_webhook_secret_grace_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
+
     # ---- enterprise single sign-on (OpenID Connect, configured per organization) -----------------------
     # Providers' discovery documents and key sets are cached in each process for this long.
     sso_metadata_ttl_s: int = Field(default=3600, ge=60, le=86400)

@@ -149,16 +149,18 @@ class _Cache(Generic[T]):
 
 # ---- HTTP: every request checked, pinned and bounded ----------------------------------------------------------
 class _BoundedStream(httpx2.AsyncByteStream):
-    def __init__(self, stream: httpx2.AsyncByteStream, limit: int) -> None:
+    def __init__(self, stream: httpx2.AsyncByteStream, limit: int, error: type[AppError], who: str) -> None:
         self._stream = stream
         self._limit = limit
+        self._error = error
+        self._who = who
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         total = 0
         async for chunk in self._stream:
             total += len(chunk)
             if total > self._limit:
-                raise ProviderError(f"the identity provider's answer is larger than {self._limit} bytes")
+                raise self._error(f"{self._who}'s answer is larger than {self._limit} bytes")
             yield chunk
 
     async def aclose(self) -> None:
@@ -166,20 +168,33 @@ class _BoundedStream(httpx2.AsyncByteStream):
 
 
 class CheckedTransport(httpx2.AsyncBaseTransport):
-    """Validates each request's URL right before sending it, and connects to the address it approved."""
+    """Validates each request's URL right before sending it, and connects to the address it approved.
 
-    def __init__(self, policy: GitURLPolicy, *, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+    Shared by every client of a server outside the platform's control (identity providers, GitLab): `who`
+    names that server in errors, which are raised as `error`.
+    """
+
+    def __init__(
+        self,
+        policy: GitURLPolicy,
+        *,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        who: str = "the identity provider",
+        error: type[AppError] = ProviderError,
+    ) -> None:
         self._policy = policy
         self._max_bytes = max_bytes
+        self._who = who
+        self._error = error
         self._inner = httpx2.AsyncHTTPTransport(retries=0, trust_env=False)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
             checked = await validate_public_url(
-                str(request.url), policy=self._policy, what="identity provider URL", allow_query=True
+                str(request.url), policy=self._policy, what=f"{self._who.removeprefix('the ')} URL", allow_query=True
             )
         except ValidationFailed as error:
-            raise ProviderError(error.message) from None
+            raise self._error(error.message) from None
         # Connect to the approved address; SNI and certificate verification keep using the host name.
         request.extensions = {**request.extensions, "sni_hostname": request.url.host}
         request.url = request.url.copy_with(host=str(checked.addresses[0]))
@@ -188,7 +203,7 @@ class CheckedTransport(httpx2.AsyncBaseTransport):
         return httpx2.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_BoundedStream(response.stream, self._max_bytes),
+            stream=_BoundedStream(response.stream, self._max_bytes, self._error, self._who),
             extensions=response.extensions,
         )
 
