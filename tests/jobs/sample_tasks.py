@@ -4,10 +4,13 @@ transaction, so "the work happened exactly once" is a row count."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sys
 
 from sqlalchemy import text
 
+from autodevops.engine.processes import tracked
 from autodevops.jobs.registry import JobContext, task
 
 EFFECTS_DDL = (
@@ -57,3 +60,21 @@ async def fail_until_switched(ctx: JobContext) -> None:
 async def hang(ctx: JobContext) -> None:
     await ctx.progress("analyzing", 5)
     await asyncio.sleep(3600)
+
+
+# 30 s before the time scale: 0.3 s in the tests.
+@task("testing.stubborn", queue="analysis", timeout_s=30.0)
+async def stubborn(ctx: JobContext) -> None:
+    """Waits on a long subprocess and swallows cancellation, as code that loses a cancellation does; then
+    records its effect as if it had succeeded."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(3600)", str(ctx.job_id), start_new_session=True
+    )
+    with tracked(proc.pid):
+        while proc.returncode is None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await proc.wait()
+    await ctx.session.execute(
+        text("INSERT INTO test_job_effects (job_id, attempt, pid) VALUES (:j, :a, :p)"),
+        {"j": ctx.job_id, "a": ctx.attempt, "p": os.getpid()},
+    )

@@ -85,14 +85,16 @@ async def _review_with_ai(ctx: JobContext, analysis: Analysis, digest: dict[str,
 
 @task(NAME, queue=ANALYSIS.name, on_dead_letter=mark_failed)
 async def run(ctx: JobContext) -> None:
-    analysis = await ctx.session.get(Analysis, uuid.UUID(ctx.payload["analysis_id"]), with_for_update=True)
+    analysis_id = uuid.UUID(ctx.payload["analysis_id"])
+    # No row lock while the repository is fetched (minutes): it is taken below, around the write.
+    analysis = await ctx.session.get(Analysis, analysis_id)
     if analysis is None or analysis.status == "succeeded":
         return  # deleted with its repository, or a duplicate delivery of finished work
     repository = await ctx.session.get(Repository, analysis.repository_id)
     if repository is None:
         return
-    analysis.status = "running"
-    analysis.started_at = analysis.started_at or utcnow()
+    # Written with the result: an UPDATE now would take the row lock for the whole fetch.
+    started_at = analysis.started_at or utcnow()
 
     async def on_stage(stage: str, percent: int | None) -> None:
         await _on_stage(ctx, stage, percent)
@@ -112,6 +114,11 @@ async def run(ctx: JobContext) -> None:
             result = await run_child("autodevops.analysis.child", args, on_stage=on_stage)
         finally:
             await asyncio.shield(asyncio.to_thread(workdir.close))  # a large checkout takes a while to remove
+    analysis = await ctx.session.get(Analysis, analysis_id, with_for_update=True, populate_existing=True)
+    if analysis is None or analysis.status == "succeeded":
+        return  # deleted meanwhile, or stored by another delivery
+    analysis.status = "running"
+    analysis.started_at = started_at
     analysis.result = result["analysis"]
     analysis.commit_sha = result.get("commit_sha")
     await _review_with_ai(ctx, analysis, result.get("ai_digest"))

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autodevops.engine.processes import kill_process_tree
+from autodevops.engine.processes import kill_process_tree, tracked
 from autodevops.engine.source import SourceError
 
 # No prompt can ever block a worker; LFS files are not downloaded.
@@ -208,8 +208,9 @@ async def run_git_async(args: list[str], *, url: str, action: str, limit_s: floa
         start_new_session=True,
     )
     try:
-        async with asyncio.timeout(limit_s):
-            out, err = await proc.communicate()
+        with tracked(proc.pid):
+            async with asyncio.timeout(limit_s):
+                out, err = await proc.communicate()
     except BaseException as error:
         kill_process_tree(proc.pid)
         with contextlib.suppress(Exception):

