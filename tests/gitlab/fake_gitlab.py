@@ -15,6 +15,7 @@ project). Rate limits can be injected per path prefix.
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import itertools
 import json
@@ -98,6 +99,7 @@ class FakeGitLab:
         self.requests: list[tuple[str, str]] = []
         self.bytes_sent = 0
         self._ids = itertools.count(1001)
+        self._listings: dict[str, list[dict[str, Any]]] = {}
         self.app = self._build_app()
 
     # ---- scenario building ---------------------------------------------------------------------------------
@@ -396,13 +398,11 @@ class FakeGitLab:
             headers["Link"] = f'<{self.base_url}/api/v4/projects?{query}>; rel="next"'
         return JSONResponse(items, headers=headers)
 
-    def _tree(self, request: Request, project: FakeProject) -> Response:
-        q = request.query_params
-        commit = self._resolve(project, q.get("ref", project.default_branch or ""))
-        if commit is None:
-            return JSONResponse({"message": "404 Tree Not Found"}, status_code=404)
-        if q.get("recursive") != "true" or q.get("pagination") != "keyset":
-            return JSONResponse({"message": "this fake lists recursive keyset pages only"}, status_code=400)
+    def _tree_listing(self, commit: FakeCommit) -> list[dict[str, Any]]:
+        """Every entry of the commit's tree, directories included, in path order (cached per commit)."""
+        cached = self._listings.get(commit.sha)
+        if cached is not None:
+            return cached
         entries: dict[str, dict[str, Any]] = {}
         for path in commit.files:
             pieces = path.split("/")
@@ -412,10 +412,20 @@ class FakeGitLab:
                 entries[directory]["mode"] = "040000"
             mode = commit.modes.get(path, "100644")
             entries[path] = {"id": "1" * 40, "name": pieces[-1], "type": "blob", "path": path, "mode": mode}
-        ordered = [entries[k] for k in sorted(entries)]
+        listing = self._listings[commit.sha] = [entries[k] for k in sorted(entries)]
+        return listing
+
+    def _tree(self, request: Request, project: FakeProject) -> Response:
+        q = request.query_params
+        commit = self._resolve(project, q.get("ref", project.default_branch or ""))
+        if commit is None:
+            return JSONResponse({"message": "404 Tree Not Found"}, status_code=404)
+        if q.get("recursive") != "true" or q.get("pagination") != "keyset":
+            return JSONResponse({"message": "this fake lists recursive keyset pages only"}, status_code=400)
+        ordered = self._tree_listing(commit)
         per_page = min(int(q.get("per_page", 20)), 100)
         after = q.get("page_token")
-        start = 0 if after is None else next((i + 1 for i, e in enumerate(ordered) if e["path"] == after), len(ordered))
+        start = 0 if after is None else bisect.bisect_right([e["path"] for e in ordered], after)
         page = ordered[start : start + per_page]
         headers = {}
         if start + per_page < len(ordered):

@@ -285,8 +285,10 @@ class GitLabClient:
     ) -> httpx2.Response:
         """One call, with GitLab's rate limits waited out and reads retried once on a 5xx. `limit` reads at most
         that many bytes of the body plus one (the caller learns the file is larger)."""
-        if not url.startswith(self.api_url + "/") and not url.startswith(self.base_url + "/oauth/"):
+        if url.startswith("/"):
             url = self.api_url + url
+        elif not url.startswith(self.base_url + "/"):
+            raise GitLabError(f"refusing to send a GitLab token outside {self.base_url}")
         headers = {"Accept": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
