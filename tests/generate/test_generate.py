@@ -548,3 +548,13 @@ def test_lint_and_build_use_a_line_that_has_been_out_a_while() -> None:
     assert jobs["python-test"]["strategy"]["matrix"]["python-version"] == ["3.13", "3.14", "3.15"]
     setup = next(s for s in jobs["python-lint"]["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["python-version"] == "3.14"
+
+
+def test_a_justfile_entry_point_gets_just_installed_before_it_runs() -> None:
+    uv = stack(language="python", package_manager="uv", test_tool="pytest", test_commands=["uv run just test"])
+    result = generate(analysis(uv), "all")
+    steps = workflows(result)[".github/workflows/ci.yml"]["jobs"]["python-test"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert "pipx install rust-just" in runs
+    assert runs.index("pipx install rust-just") < runs.index("uv run just test")
+    assert "python -m pip install uv rust-just" in load(result.files[".gitlab-ci.yml"])["python-test"]["before_script"]

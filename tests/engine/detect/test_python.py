@@ -570,3 +570,21 @@ def test_development_requirement_files_are_installed_and_feature_extras_are_not(
     (stack,), _ = detect(tmp_path, files)
     assert stack.extras == ["test"]  # `circuit_breaker` holds `ci` only inside a word
     assert stack.manifests == ["pyproject.toml", "dev_requirements.txt", "requirements/test.txt"]
+
+
+def test_a_justfile_recipe_is_the_entry_point_when_it_runs_without_arguments(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\n[dependency-groups]\ndev = ['pytest']\n"
+    justfile = (
+        'set shell := ["bash", "-uc"]\nalias t := test\n\n'
+        "# the suite\ntest *args='': install\n    uv run pytest tests {{args}}\n\ninstall:\n    uv sync\n"
+    )
+    (stack,), _ = detect(tmp_path / "runs", {"pyproject.toml": pyproject, "uv.lock": "", "justfile": justfile})
+    assert (stack.test_tool, stack.test_commands) == ("pytest", ["uv run just test"])
+    assert (stack.provenance["test_tool"].evidence[0].file, stack.provenance["test_tool"].evidence[0].line) == (
+        "justfile",
+        5,
+    )
+    # A recipe that needs an argument would stop at "got 0 arguments": the conventional command instead.
+    needs_argument = "test target:\n    pytest {{target}}\n"
+    (stack,), _ = detect(tmp_path / "argument", {"pyproject.toml": pyproject, "Justfile": needs_argument})
+    assert stack.test_commands == ["python -m pytest"]

@@ -1,9 +1,9 @@
-"""The repository's own entry points: the scripts and Makefile targets that say how it wants to be set up,
-tested, checked and built.
+"""The repository's own entry points: the scripts, Makefile targets and justfile recipes that say how it wants
+to be set up, tested, checked and built.
 
 `scripts/test` and `scripts/check` (encode's layout), `script/bootstrap` and `script/cibuild` ("scripts to rule
-them all"), `make test` and `make lint`. They are what the maintainers run, and they know what a conventional
-invocation gets wrong: the type checker's targets (`mypy httpx tests`), the test directory that keeps
+them all"), `make test` and `make lint`, `just test`. They are what the maintainers run, and they know what a
+conventional invocation gets wrong: the type checker's targets (`mypy httpx tests`), the test directory that keeps
 documentation examples out of collection, the files the linter skips. A detector that finds one for its stack
 runs it rather than inventing a command; it still reads the body to tell what the entry point runs (the test
 runner, the linters), and whether it checks or rewrites files.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ _INTERPRETERS = {"sh": "sh", "bash": "bash", "dash": "sh", "zsh": "zsh", "python
 _SHEBANG = re.compile(r"#!\s*(\S+)(?:[ \t]+([^\n]*))?")
 _MAKE_CALL = re.compile(r"\$[({]MAKE[)}]\s+(?:-\S+\s+)*([\w.-]+)|\bmake\s+(?:-\S+\s+)*([\w.-]+)")
 _SCRIPT_CALL = re.compile(r"(?:^|[\s;&|(])(?:\./)?((?:scripts?)/[\w.-]+)")
+JUSTFILES = ("justfile", "Justfile", ".justfile")  # the names `just` looks for
+# A recipe's first line: `name params: dependencies` (never an assignment `name := value`), `@` for a quiet one.
+_JUST_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*)((?:[ \t]+[^:\n]*?)?)[ \t]*:(?!=)([^\n]*)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ def find(ctx: Context, root: str, names: Iterable[str]) -> list[EntryPoint]:
         target = _make_target(ctx, root, name)
         if target is not None:
             found.append(target)
+    for name in names:
+        recipe = _just_recipe(ctx, root, name)
+        if recipe is not None:
+            found.append(recipe)
     return found
 
 
@@ -120,6 +128,55 @@ def _make_target(ctx: Context, root: str, target: str) -> EntryPoint | None:
             pending += [*called.prerequisites, *_make_calls(called.recipe)]
     body = "\n".join(strip_comments(r) for r in recipes)
     return EntryPoint(target, f"make {target}", body, Evidence(file=rule.makefile, key=target, line=rule.line))
+
+
+def _just_recipe(ctx: Context, root: str, name: str) -> EntryPoint | None:
+    """`just NAME`, when the justfile has a recipe NAME that runs without arguments, with the bodies of the
+    recipes it depends on (what `just` runs first)."""
+    for justfile in (p for n in JUSTFILES if ctx.exists(p := Context.join(root, n))):
+        recipes = _just_recipes(ctx.text(justfile) or "")
+        recipe = recipes.get(name)
+        if recipe is None:
+            continue
+        line, params, _, _ = recipe
+        # A parameter without a default (`version`, `+files`) makes the bare recipe fail: "got 0 arguments".
+        if any("=" not in p and not p.startswith("*") for p in params):
+            return None
+        bodies: list[str] = []
+        seen: set[str] = set()
+        pending = [name]
+        while pending and len(seen) < 12:
+            current = pending.pop(0)
+            if current in seen or current not in recipes:
+                continue
+            seen.add(current)
+            bodies.append(recipes[current][3])
+            pending += recipes[current][2]
+        body = "\n".join(strip_comments(b) for b in bodies)
+        return EntryPoint(name, f"just {name}", body, Evidence(file=justfile, key=name, line=line))
+    return None
+
+
+def _just_recipes(text: str) -> dict[str, tuple[int, list[str], list[str], str]]:
+    """Each recipe of a justfile: its line, parameters, the recipes it depends on, and its indented body."""
+    recipes: dict[str, tuple[int, list[str], list[str], str]] = {}
+    lines = text.splitlines()
+    for m in _JUST_RECIPE.finditer(text):
+        start = text.count("\n", 0, m.start())
+        body = []
+        for following in lines[start + 1 :]:
+            if following.strip() and not following[:1].isspace():
+                break
+            body.append(following.strip())
+        # Dependencies are bare names or `(name args)`; `&&` starts the ones run after the recipe.
+        unquoted = re.sub(r"(['\"]).*?\1", "", m.group(3)).split("#", 1)[0]
+        deps = re.findall(r"\(?\s*([A-Za-z_][\w-]*)", unquoted)
+        try:
+            params = shlex.split(m.group(2))
+        except ValueError:
+            params = m.group(2).split()
+        recipes.setdefault(m.group(1), (start + 1, [p.lstrip("$") for p in params], deps, "\n".join(body).strip()))
+    return recipes
 
 
 def _make_calls(recipe: str) -> list[str]:

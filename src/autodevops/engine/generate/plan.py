@@ -47,6 +47,9 @@ ELIXIR_OTP = {
 }
 RUNNERS = {"linux": "ubuntu-latest", "macos": "macos-latest", "windows": "windows-latest"}
 PY_APPS = ("tox", "nox", "pre-commit", "poetry", "pdm", "hatch", "pipenv")
+# Command runners a runner image lacks, by the command: the Python package that provides it, installed like the
+# apps above (`just` is published as a binary wheel).
+RUNNER_APPS = {"just": "rust-just"}
 PY_RUN = {"uv": "uv run ", "poetry": "poetry run ", "pdm": "pdm run ", "pipenv": "pipenv run ", "hatch": "hatch run "}
 NODE_LANGS = {"javascript", "typescript"}
 # Directories whose Dockerfiles are fixtures or tooling, not the project's image.
@@ -546,13 +549,17 @@ def tool_word(command: str) -> str:
 
 
 def _split_apps(commands: list[Command], toolchain: str, pm: str) -> list[str]:
-    """Standalone Python CLIs the commands start with (tox, nox, pre-commit...), to install before running."""
+    """Standalone CLIs the commands start with (tox, nox, pre-commit, just...), to install before running."""
     apps: list[str] = []
     for c in commands:
         for line in c.run.splitlines():
             first = line.strip().split(" ", 1)[0]
             if first in PY_APPS and first not in apps and not (toolchain == "python" and first == pm):
                 apps.append(first)
+            # `uv run just test` finds `just` on PATH, so the runner is installed beside the environment.
+            runner = line.strip().removeprefix(PY_RUN.get(pm, "")).split(" ", 1)[0]
+            if runner in RUNNER_APPS and RUNNER_APPS[runner] not in apps:
+                apps.append(RUNNER_APPS[runner])
     return apps
 
 
