@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from autodevops.ai.endpoints import router as ai_router
 from autodevops.analysis.endpoints import router as analysis_router
 from autodevops.auth.endpoints import router as auth_router
 from autodevops.auth.login import api_router as session_router
@@ -11,11 +12,13 @@ from autodevops.github.endpoints import router as github_router
 from autodevops.invitation.endpoints import router as invitation_router
 from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.organization.endpoints import router as organization_router
+from autodevops.pipeline.endpoints import router as pipeline_router
 from autodevops.repository.endpoints import router as repository_router
 from autodevops.sso.endpoints import router as sso_router
 
-api_router = APIRouter(prefix="/api/v1")
-for router in (
+API_PREFIX = "/api/v1"
+# Every router of the JSON API, in the order they are mounted.
+ROUTERS = (
     auth_router,
     session_router,
     organization_router,
@@ -23,7 +26,11 @@ for router in (
     sso_router,
     repository_router,
     analysis_router,
+    pipeline_router,
+    ai_router,
     github_router,
-):
+    jobs_router,
+)
+api_router = APIRouter(prefix=API_PREFIX)
+for router in ROUTERS:
     api_router.include_router(router)
-api_router.include_router(jobs_router)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from autodevops.db import Database, tenant_session
+from autodevops.models import AIReviewRecord
 
 # ---- through the API ---------------------------------------------------------------------------------------
 
@@ -119,6 +120,44 @@ async def test_api_other_users_token_cannot_be_revoked(api_client: httpx.AsyncCl
     response = await api_client.delete(f"/api/v1/tokens/{b_tokens[0]['id']}", headers=a.tenant.headers)
     assert response.status_code == 404
     assert (await api_client.get("/api/v1/users/me", headers=b.tenant.headers)).status_code == 200
+
+
+async def test_api_other_orgs_results_are_404(
+    api_client: httpx.AsyncClient, two_tenants: Any, database: Database
+) -> None:
+    """Pipelines (latest, by id, history, archives) and the AI layer's state and reviews of another
+    organization are 404, while the owner reads each of them."""
+    a, b = two_tenants
+    async with tenant_session(database, user_id=b.tenant.user_id) as session:
+        session.add(
+            AIReviewRecord(
+                organization_id=b.tenant.organization_id,
+                analysis_id=b.analysis_id,
+                status="rules_only",
+                reason="not-configured",
+                prompt_version="review-v1",
+            )
+        )
+    urls = [
+        "/api/v1/repositories/{repo}/pipeline",
+        "/api/v1/repositories/{repo}/pipeline/download",
+        "/api/v1/repositories/{repo}/pipelines",
+        "/api/v1/pipelines/{pipeline}",
+        "/api/v1/pipelines/{pipeline}?compare=true",
+        "/api/v1/pipelines/{pipeline}/download",
+        "/api/v1/organizations/{org}/ai",
+        "/api/v1/analyses/{analysis}/ai-review",
+    ]
+    for template in urls:
+        url = template.format(
+            repo=b.repository_id, pipeline=b.pipeline_id, org=b.tenant.organization_id, analysis=b.analysis_id
+        )
+        assert (await api_client.get(url, headers=b.tenant.headers)).status_code == 200, url
+        other = await api_client.get(url, headers=a.tenant.headers)
+        assert other.status_code == 404, url
+        assert other.json()["error"] == "not_found"
+    own = await api_client.get(f"/api/v1/repositories/{a.repository_id}/pipelines", headers=a.tenant.headers)
+    assert [item["id"] for item in own.json()["items"]] == [str(a.pipeline_id)]
 
 
 # ---- directly in SQL, as the app role ------------------------------------------------------------------------

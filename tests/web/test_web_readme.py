@@ -26,3 +26,29 @@ def test_readme_leads_with_the_two_commands() -> None:
     text = README.read_text()
     assert text.index("make demo") < text.index("## The engine")
     assert text.index("make test") < text.index("## The engine")
+
+
+def documented_error_codes() -> set[str]:
+    return set(re.findall(r"^\| `([a-z_]+)` \| \d{3} \|", README.read_text(), re.MULTILINE))
+
+
+def test_every_error_code_is_documented() -> None:
+    """Each `AppError` code the platform can answer, plus the ones its edge writes itself, is in the README."""
+    import importlib
+    import pkgutil
+
+    import autodevops
+    from autodevops.errors import AppError
+
+    for module in pkgutil.walk_packages(autodevops.__path__, "autodevops."):
+        if not module.name.startswith(("autodevops.engine", "autodevops.__main__")):
+            importlib.import_module(module.name)
+    codes = {AppError.error}
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            codes.add(subclass.error)
+            pending.append(subclass)
+    codes |= {"internal_error", "method_not_allowed"}  # the error middleware and routing write these
+    assert sorted(codes - documented_error_codes()) == []
+    assert sorted(documented_error_codes() - codes) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -61,3 +62,13 @@ async def organization_cost(session: AsyncSession, organization_id: uuid.UUID, s
         )
     )
     return Decimal(total or 0)
+
+
+async def usage_since(session: AsyncSession, organization_id: uuid.UUID, since: date) -> Sequence[AIUsageDaily]:
+    """The organization's daily usage rows from `since` (inclusive), oldest first."""
+    query = (
+        select(AIUsageDaily)
+        .where(AIUsageDaily.organization_id == organization_id, AIUsageDaily.day >= since)
+        .order_by(AIUsageDaily.day)
+    )
+    return (await session.scalars(query)).all()

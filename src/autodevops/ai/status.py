@@ -7,11 +7,13 @@ AI step records, so what the page shows is what every worker sees.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from fastapi import Request
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -22,7 +24,7 @@ from autodevops.ai.breaker import BreakerConfig, CircuitBreaker
 from autodevops.ai.entries import enabled_providers
 from autodevops.analysis import service as analysis_service
 from autodevops.config import Settings
-from autodevops.models import AIReviewRecord, User
+from autodevops.models import AIReviewRecord, AIUsageDaily, User
 from autodevops.organization.service import get_membership
 from autodevops.ratelimit import limits_storage_uri
 
@@ -68,6 +70,15 @@ class QuotaReader:
         return max(0, limit - stats.remaining)
 
 
+def app_quota_reader(request: Request) -> QuotaReader:
+    """The app's quota reader (one Redis pool per app, made on first use)."""
+    reader: QuotaReader | None = getattr(request.app.state, "ai_quota_reader", None)
+    if reader is None:
+        reader = QuotaReader(request.app.state.settings)
+        request.app.state.ai_quota_reader = reader
+    return reader
+
+
 async def ai_status(
     session: AsyncSession,
     user: User,
@@ -109,3 +120,11 @@ async def analysis_review(session: AsyncSession, user: User, analysis_id: uuid.U
     """The AI review of an analysis the user can read (None before or without one); 404 otherwise."""
     analysis = await analysis_service.get_analysis(session, user, analysis_id)
     return await queries.review_of(session, analysis.id)
+
+
+async def organization_usage(
+    session: AsyncSession, user: User, organization_id: uuid.UUID, since: date
+) -> Sequence[AIUsageDaily]:
+    """A member's view of the organization's AI usage per day from `since` (404 for anyone else)."""
+    await get_membership(session, user, organization_id)
+    return await queries.usage_since(session, organization_id, since)

@@ -22,7 +22,11 @@ def normalize_email(value: str) -> str:
     return email
 
 
-Email = Annotated[str, AfterValidator(normalize_email)]
+Email = Annotated[
+    str,
+    AfterValidator(normalize_email),
+    Field(description="An email address (one @, a dot in the domain), at most 320 characters; case-insensitive."),
+]
 TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

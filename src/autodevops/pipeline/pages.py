@@ -3,9 +3,7 @@ download, generation, and the pull request that adds the pipeline."""
 
 from __future__ import annotations
 
-import io
 import uuid
-import zipfile
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,7 +14,6 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from autodevops.errors import NotFound
 from autodevops.github import service as github_service
 from autodevops.github.dependencies import GitHub
 from autodevops.jobs.endpoints import jobs_runtime
@@ -83,17 +80,11 @@ async def generate(request: Request, repository_id: uuid.UUID, viewer: PageViewe
 @router.get("/repositories/{repository_id}/pipeline/download")
 async def download(repository_id: uuid.UUID, viewer: PageViewer) -> Response:
     """The generated files as a zip, laid out as they go into the repository."""
-    pipeline = await service.latest_pipeline(viewer.session, viewer.user, repository_id)
-    if pipeline is None:
-        raise NotFound("this repository has no generated pipeline yet")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in pipeline.files:
-            archive.writestr(str(file["path"]), str(file["content"]))
+    pipeline = await service.require_latest_pipeline(viewer.session, viewer.user, repository_id)
     return Response(
-        buffer.getvalue(),
+        service.archive(pipeline),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="pipeline-{pipeline.id}.zip"'},
+        headers={"Content-Disposition": f'attachment; filename="{service.archive_name(pipeline)}"'},
     )
 
 

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import io
 import uuid
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.analysis import queries as analysis_queries
 from autodevops.engine.source import SourceError
-from autodevops.errors import AppError
+from autodevops.errors import AppError, NotFound
 from autodevops.github import queries as github_queries
 from autodevops.github.client import GitHubClient
 from autodevops.github.source import GitHubSource
-from autodevops.models import Pipeline, Repository, User
+from autodevops.models import Analysis, Pipeline, Repository, User
+from autodevops.pipeline import queries
 from autodevops.repository import service as repository_service
 
 MAX_CI_FILE = 1024 * 1024
@@ -28,6 +35,50 @@ async def latest_pipeline(session: AsyncSession, user: User, repository_id: uuid
     """The repository's most recently generated pipeline (None before the first); 404 for another tenant's."""
     repository = await repository_service.get_repository(session, user, repository_id)
     return await github_queries.latest_pipeline(session, repository.id)
+
+
+async def require_latest_pipeline(session: AsyncSession, user: User, repository_id: uuid.UUID) -> Pipeline:
+    """`latest_pipeline`, or `NotFound` saying none was generated yet."""
+    pipeline = await latest_pipeline(session, user, repository_id)
+    if pipeline is None:
+        raise NotFound("this repository has no generated pipeline yet; generate one first")
+    return pipeline
+
+
+async def get_pipeline(session: AsyncSession, user: User, pipeline_id: uuid.UUID) -> Pipeline:
+    """A pipeline of one of the user's organizations; `NotFound` otherwise (another tenant's too)."""
+    pipeline = await queries.get_for_user(session, user.id, pipeline_id)
+    if pipeline is None:
+        raise NotFound("pipeline not found")
+    return pipeline
+
+
+async def list_pipelines(
+    session: AsyncSession, user: User, repository_id: uuid.UUID, *, limit: int, offset: int
+) -> Sequence[Row[Any]]:
+    """The repository's pipelines, newest first (paths and validity, no contents); 404 for another tenant's."""
+    repository = await repository_service.get_repository(session, user, repository_id)
+    return await queries.list_for_repository(session, repository.id, limit=limit, offset=offset)
+
+
+async def source_analysis(session: AsyncSession, user: User, pipeline: Pipeline) -> Analysis | None:
+    """The analysis `pipeline` was generated from, if it still exists."""
+    if pipeline.analysis_id is None:
+        return None
+    return await analysis_queries.get_for_user(session, user.id, pipeline.analysis_id)
+
+
+def archive(pipeline: Pipeline) -> bytes:
+    """The generated files as a zip, laid out as they go into the repository."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for file in pipeline.files:
+            zipped.writestr(str(file["path"]), str(file["content"]))
+    return buffer.getvalue()
+
+
+def archive_name(pipeline: Pipeline) -> str:
+    return f"pipeline-{pipeline.id}.zip"
 
 
 @dataclass(frozen=True, slots=True)

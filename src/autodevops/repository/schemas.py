@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from autodevops.schemas import Input
 
@@ -22,7 +22,10 @@ def _branch(value: str) -> str:
 
 
 BranchName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(_branch)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(_branch),
+    Field(description="A git branch name as `git check-ref-format --branch` accepts it (no spaces, `..`, `~^:?*[\\`)."),
 ]
 
 

@@ -48,8 +48,16 @@ def _unique_domains(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Slug = Annotated[str, AfterValidator(normalize_slug)]
-Domain = Annotated[str, AfterValidator(normalize_domain)]
+Slug = Annotated[
+    str,
+    AfterValidator(normalize_slug),
+    Field(description="1 to 63 letters, digits and inner hyphens (lower-cased); not callback, start, login, logout."),
+]
+Domain = Annotated[
+    str,
+    AfterValidator(normalize_domain),
+    Field(description="A DNS name with at least two labels (example.com), no wildcard."),
+]
 Domains = Annotated[
     list[Domain],
     BeforeValidator(_split_domains),
