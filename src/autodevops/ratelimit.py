@@ -8,7 +8,8 @@ settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`, `AUTODEVOPS_RATE_LIMIT_PER_USER`, in t
 
 Responses of limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
 (epoch seconds) for the tightest limit; a refused request is a 429 with `Retry-After` as well. When Redis is
-unreachable the limits are not enforced (logged), rather than failing every request.
+unreachable (or does not answer within `AUTODEVOPS_REDIS_TIMEOUT_S`, reconnects included) the limits are not
+enforced (logged), rather than failing every request.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from redis.exceptions import RedisError
 from autodevops.config import Settings
 from autodevops.errors import RateLimited
 from autodevops.logging import get_logger
+from autodevops.redis_clients import bounded
 
 log = get_logger(__name__)
 
@@ -119,6 +121,7 @@ class RateLimiter:
             "webhook": parse(settings.rate_limit_webhooks_per_ip),
         }
         self.enabled = settings.rate_limit_enabled
+        self.timeout_s = settings.redis_timeout_s
 
     async def _hit(self, item: RateLimitItem, *identifiers: str) -> LimitState:
         # Equivalent to `strategy.hit(...)` then `strategy.get_window_stats(...)`, in one round trip.
@@ -139,7 +142,7 @@ class RateLimiter:
             return None
         item = self.items[kind]
         try:
-            state = await self._hit(item, kind, identifier)
+            state = await bounded(self._hit(item, kind, identifier), self.timeout_s)
         except RedisError as error:
             # Fail open: an unreachable Redis must not take the API down with it; /ready reports the outage.
             log.warning("rate limit not enforced: redis unavailable", error=type(error).__name__, limit=kind)

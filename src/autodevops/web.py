@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
-import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -42,6 +41,7 @@ from autodevops.middleware import (
 from autodevops.ops import router as ops_router
 from autodevops.pages import install_pages
 from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
+from autodevops.redis_clients import request_client
 from autodevops.sso.login import router as sso_login_router
 
 log = get_logger(__name__)
@@ -81,9 +81,7 @@ def _include_api(app: FastAPI) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Create the shared clients on start-up, dispose of them on shutdown."""
     settings: Settings = app.state.settings
-    app.state.redis = aioredis.from_url(
-        settings.redis_url, socket_connect_timeout=settings.ready_timeout_s, socket_timeout=5.0
-    )
+    app.state.redis = request_client(settings.redis_url, timeout_s=settings.redis_timeout_s)
     app.state.rate_limiter = RateLimiter(settings, connection_pool=app.state.redis.connection_pool)
     app.state.database = Database.from_settings(settings)
     DB_POOL.bind(app.state.database.engine)

@@ -215,3 +215,30 @@ async def test_sse_for_a_finished_job_whose_events_are_gone_reports_how_it_ended
     )
     events = _parse_sse(response.text)
     assert [(e["event"], e["data"]["state"]) for e in events] == [("failed", "dead_letter")]
+
+
+async def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_job(
+    client: httpx.AsyncClient, make_tenant: Any, jobs: Jobs
+) -> None:
+    alice = await make_tenant(organization="A")
+    repository_id = await _repository(jobs, alice)
+    url = f"/api/v1/repositories/{repository_id}/analyses"
+    headers = {**alice.headers, "Idempotency-Key": "retry-7f3a"}
+
+    first = await client.post(url, headers=headers)
+    again = await client.post(url, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    async with jobs.admin.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM analyses WHERE repository_id = :r"), {"r": repository_id}) == 1
+        assert await conn.scalar(text("SELECT count(*) FROM jobs")) == 1
+
+    # The same key for another kind of job is another request: refused, nothing created.
+    other = await client.post(f"/api/v1/repositories/{repository_id}/sync", headers=headers)
+    assert other.status_code == 409
+    assert other.json()["error"] == "conflict"
+    # Without a key, every POST is a new job.
+    assert (await client.post(url, headers=alice.headers)).json()["id"] != first.json()["id"]
+    # A malformed key is refused at the edge.
+    bad = await client.post(url, headers={**alice.headers, "Idempotency-Key": "has space"})
+    assert bad.status_code == 422

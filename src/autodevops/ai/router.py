@@ -47,6 +47,7 @@ from autodevops.ai.quota import QuotaExceeded, QuotaManager
 from autodevops.ai.schemas import REPAIR_PROMPT, SYSTEM_PROMPT, AIReview, json_schema
 from autodevops.config import Settings
 from autodevops.logging import get_logger
+from autodevops.redis_clients import background_client
 
 log = get_logger(__name__)
 
@@ -137,7 +138,7 @@ class Router:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
-        self.redis = redis if redis is not None else Redis.from_url(settings.redis_url)
+        self.redis = redis if redis is not None else background_client(settings.redis_url, decode=False)
         self._own_redis = redis is None
         self.providers = providers if providers is not None else configured_providers(settings)
         self.entries = [Entry(*e.split(":", 1)) for e in settings.ai_models if e.split(":", 1)[0] in self.providers]

@@ -26,7 +26,12 @@ NAME = "analysis.run"
 
 
 async def submit(
-    session: AsyncSession, runtime: JobsRuntime, repository: Repository, *, ref: str | None = None
+    session: AsyncSession,
+    runtime: JobsRuntime,
+    repository: Repository,
+    *,
+    ref: str | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Job, Analysis]:
     """Create a pending analysis of `repository` and the job that runs it (queued after COMMIT)."""
     analysis_id = uuid.uuid4()
@@ -37,6 +42,7 @@ async def submit(
         queue=ANALYSIS.name,
         name=NAME,
         payload={"repository_id": str(repository.id), "analysis_id": str(analysis_id)},
+        idempotency_key=idempotency_key,
     )
     analysis = Analysis(
         id=analysis_id,

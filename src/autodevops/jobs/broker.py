@@ -24,6 +24,7 @@ from bullmq import DelayedError, Job, Queue, Worker
 
 from autodevops.jobs.queues import QUEUE_NAMES
 from autodevops.logging import get_logger
+from autodevops.redis_clients import background_client
 
 log = get_logger(__name__)
 
@@ -32,17 +33,9 @@ LIVE_STATES = frozenset({"waiting", "wait", "active", "delayed", "prioritized", 
 COUNTED_STATES = ("waiting", "active", "delayed", "prioritized", "failed")
 
 
-# Longer than any blocking command we send (BZPOPMIN up to 5 s, SSE's XREAD up to 15 s): redis-py's default
-# socket timeout (5 s) would cut those off and count as connection errors.
-SOCKET_TIMEOUT_S = 30.0
-
-
 def redis_client(url: str) -> aioredis.Redis:
-    """A pooled client in the shape bullmq's Lua scripts expect (decoded strings)."""
-    client: aioredis.Redis = aioredis.from_url(
-        url, decode_responses=True, health_check_interval=30, socket_timeout=SOCKET_TIMEOUT_S
-    )
-    return client
+    """A pooled background client in the shape bullmq's Lua scripts expect (decoded strings)."""
+    return background_client(url)
 
 
 @dataclass(slots=True)
@@ -70,10 +63,10 @@ class Delivery:
 class Broker:
     """Enqueue, inspect and remove jobs on the queue Redis. One per process; close it on shutdown."""
 
-    def __init__(self, redis_url: str, *, prefix: str) -> None:
+    def __init__(self, redis_url: str, *, prefix: str, client: aioredis.Redis | None = None) -> None:
         self.redis_url = redis_url
         self.prefix = prefix
-        self.client = redis_client(redis_url)
+        self.client = client if client is not None else redis_client(redis_url)
         self._queues: dict[str, Queue] = {}
 
     def _queue(self, name: str) -> Queue:

@@ -76,38 +76,79 @@ def _accepted(response: Response, job: Job) -> JobRead:
 
 
 # ---- starting work ----------------------------------------------------------------------------------------
+# A client that retries a POST below with the same key gets the job its first request created.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description="Retrying with the same key returns the job the first request created (printable ASCII, "
+        "up to 255 characters, unique per organization).",
+    ),
+]
+
+
 @router.post("/repositories/{repository_id}/analyses", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
 async def start_analysis(
-    repository_id: uuid.UUID, request: Request, response: Response, user: CurrentUser, session: DBSession
+    repository_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: DBSession,
+    idempotency_key: IdempotencyKey = None,
 ) -> JobRead:
     """Analyze the repository in the background. Follow the returned job (or its `/events`)."""
-    from autodevops.analysis.tasks import submit
+    from autodevops.analysis.tasks import NAME, submit
 
     repository = await repository_service.get_repository(session, user, repository_id)
-    job, _analysis = await submit(session, jobs_runtime(request), repository)
+    job = await service.replayed_job(
+        session, repository.organization_id, idempotency_key, name=NAME, repository_id=repository.id
+    )
+    if job is None:
+        job, _analysis = await submit(session, jobs_runtime(request), repository, idempotency_key=idempotency_key)
     return _accepted(response, job)
 
 
 @router.post("/repositories/{repository_id}/pipelines", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
 async def start_pipeline_generation(
-    repository_id: uuid.UUID, request: Request, response: Response, user: CurrentUser, session: DBSession
+    repository_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: DBSession,
+    idempotency_key: IdempotencyKey = None,
 ) -> JobRead:
     """Generate the pipeline from the repository's latest successful analysis (409 without one)."""
-    from autodevops.pipeline.tasks import submit
+    from autodevops.pipeline.tasks import NAME, submit
 
     repository = await repository_service.get_repository(session, user, repository_id)
-    return _accepted(response, await submit(session, jobs_runtime(request), repository))
+    job = await service.replayed_job(
+        session, repository.organization_id, idempotency_key, name=NAME, repository_id=repository.id
+    )
+    if job is None:
+        job = await submit(session, jobs_runtime(request), repository, idempotency_key=idempotency_key)
+    return _accepted(response, job)
 
 
 @router.post("/repositories/{repository_id}/sync", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
 async def start_sync(
-    repository_id: uuid.UUID, request: Request, response: Response, user: CurrentUser, session: DBSession
+    repository_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: DBSession,
+    idempotency_key: IdempotencyKey = None,
 ) -> JobRead:
     """Refresh the repository's metadata (default branch) from its remote."""
-    from autodevops.repository.tasks import submit
+    from autodevops.repository.tasks import NAME, submit
 
     repository = await repository_service.get_repository(session, user, repository_id)
-    return _accepted(response, await submit(session, jobs_runtime(request), repository))
+    job = await service.replayed_job(
+        session, repository.organization_id, idempotency_key, name=NAME, repository_id=repository.id
+    )
+    if job is None:
+        job = await submit(session, jobs_runtime(request), repository, idempotency_key=idempotency_key)
+    return _accepted(response, job)
 
 
 # ---- reading jobs -------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.db import add_or_conflict
 from autodevops.models import Job, utcnow
 
 # `failed` is an attempt that failed with attempts left: it becomes `active` again when its retry starts.
@@ -30,6 +31,7 @@ async def insert(
     payload: dict[str, Any],
     max_attempts: int,
     correlation_id: str | None,
+    idempotency_key: str | None = None,
 ) -> Job:
     job_id = uuid.uuid4()
     job = Job(
@@ -43,9 +45,22 @@ async def insert(
         max_attempts=max_attempts,
         correlation_id=correlation_id,
         bullmq_job_id=str(job_id),
+        idempotency_key=idempotency_key,
     )
-    session.add(job)
-    await session.flush()
+    if idempotency_key is None:
+        session.add(job)
+        await session.flush()
+    else:
+        # Two requests with the same key at once: the second one's insert is refused, it retries and replays.
+        await add_or_conflict(
+            session, job, "A request with this Idempotency-Key is being processed; retry it in a moment."
+        )
+    return job
+
+
+async def by_idempotency_key(session: AsyncSession, organization_id: uuid.UUID, key: str) -> Job | None:
+    statement = select(Job).where(Job.organization_id == organization_id, Job.idempotency_key == key)
+    job: Job | None = (await session.execute(statement)).scalar_one_or_none()
     return job
 
 

@@ -28,6 +28,9 @@ from autodevops.models import utcnow
 
 log = get_logger(__name__)
 
+# The PostgreSQL channel on which a process that committed a job but could not push it hands it over
+# (payload: "<job id> <organization id>"); every worker listens and queues it at once.
+HANDOVER_CHANNEL = "autodevops_job_handover"
 # Jobs younger than this are left alone: their enqueue may still be on its way (it runs after COMMIT).
 MIN_AGE_S = 5.0
 BATCH = 1000
@@ -46,6 +49,29 @@ class Reconciler:
         self.database = database
         self.broker = broker
         self.scale = settings.jobs_time_scale
+        # Jobs handed over whose push has not succeeded yet: retried on every stalled-job check.
+        self.handed_over: dict[uuid.UUID, uuid.UUID] = {}
+
+    async def take_over(self, payload: str) -> None:
+        """A job another process committed but could not push (`HANDOVER_CHANNEL`): queue it now."""
+        try:
+            job_text, organization_text = payload.split()
+            self.handed_over[uuid.UUID(job_text)] = uuid.UUID(organization_text)
+        except ValueError:
+            log.warning("ignoring a malformed job hand-over", payload=payload[:100])
+            return
+        await self.push_handed_over()
+
+    async def push_handed_over(self) -> None:
+        """Queue the handed-over jobs; those Redis still refuses stay for the next call."""
+        for job_id, organization_id in list(self.handed_over.items()):
+            try:
+                await self._requeue(job_id, organization_id)
+            except Exception as exc:  # noqa: BLE001 - Redis or PostgreSQL away: try again at the next call
+                log.warning("handed-over job not queued yet", job_id=str(job_id), error=str(exc))
+                continue
+            self.handed_over.pop(job_id, None)
+            log.info("handed-over job queued", job_id=str(job_id))
 
     async def run_once(self, *, min_age_s: float | None = None) -> ReconcileReport:
         """One pass over the unfinished jobs. Returns what it did."""

@@ -39,7 +39,7 @@ from autodevops.jobs import metrics, queries
 from autodevops.jobs.broker import Broker, Consumer, Delivery, redis_client
 from autodevops.jobs.events import EventBus
 from autodevops.jobs.queues import in_priority_order
-from autodevops.jobs.reconciler import Reconciler
+from autodevops.jobs.reconciler import HANDOVER_CHANNEL, Reconciler
 from autodevops.jobs.registry import JobContext, TaskSpec, get_task
 from autodevops.jobs.retry import retry_delay_s
 from autodevops.logging import bind_request_id, get_logger
@@ -126,6 +126,7 @@ class Runner:
         background = [
             asyncio.create_task(self._every(self.settings.jobs_stalled_interval_ms / 1000, self._check_stalled)),
             asyncio.create_task(self._every(self.settings.jobs_reconcile_interval_s, self._reconcile, now=True)),
+            asyncio.create_task(self._listen_for_handovers()),
         ]
         log.info("worker started", queues=self.queues, concurrency=self.concurrency)
         try:
@@ -211,9 +212,43 @@ class Runner:
             await asyncio.sleep(interval_s)
 
     async def _check_stalled(self) -> None:
+        await self.reconciler.push_handed_over()
         stalled = await self.consumer.check_stalled()
         if stalled:
             log.warning("stalled jobs returned to the queue", job_ids=stalled)
+
+    async def _listen_for_handovers(self) -> None:
+        """Queue at once the jobs an API process committed but could not push (`HANDOVER_CHANNEL`).
+
+        On a dedicated connection; when it is lost (PostgreSQL restarted) it is opened again.
+        """
+        while True:
+            try:
+                await self._listen_once()
+            except Exception as exc:  # noqa: BLE001 - PostgreSQL away: listen again once it is back
+                log.warning("listening for job hand-overs failed", error=str(exc))
+            await asyncio.sleep(1.0)
+
+    async def _listen_once(self) -> None:
+        lost = asyncio.Event()
+        payloads: asyncio.Queue[str] = asyncio.Queue()
+        async with self.database.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.add_listener(HANDOVER_CHANNEL, lambda *args: payloads.put_nowait(str(args[3])))
+            raw.add_termination_listener(lambda _conn: lost.set())
+            try:
+                while not lost.is_set():
+                    getter = asyncio.ensure_future(payloads.get())
+                    ender = asyncio.ensure_future(lost.wait())
+                    await asyncio.wait({getter, ender}, return_when=asyncio.FIRST_COMPLETED)
+                    ender.cancel()
+                    if getter.done():
+                        await self.reconciler.take_over(getter.result())
+                    else:
+                        getter.cancel()
+            finally:
+                await conn.invalidate()  # never hand a connection with listeners back to the pool
 
     async def _reconcile(self) -> None:
         await self.reconciler.run_once()

@@ -6,43 +6,79 @@ Domains create jobs through `enqueue_job()` only; they never touch the queue lib
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.config import Settings
 from autodevops.db import after_commit
-from autodevops.errors import Forbidden, NotFound
+from autodevops.errors import Conflict, Forbidden, NotFound
 from autodevops.jobs import queries
 from autodevops.jobs.broker import Broker
 from autodevops.jobs.events import EventBus
 from autodevops.jobs.queues import get_queue
-from autodevops.jobs.reconciler import job_message
+from autodevops.jobs.reconciler import HANDOVER_CHANNEL, job_message
 from autodevops.logging import get_logger, get_request_id
 from autodevops.models import Job
 from autodevops.organization.service import MANAGERS
+from autodevops.redis_clients import background_client, bounded, request_client
 
 log = get_logger(__name__)
 
 
 @dataclass
 class JobsRuntime:
-    """The queue-side clients a process needs to enqueue jobs and stream their events."""
+    """The queue-side clients a process needs to enqueue jobs and stream their events.
+
+    `broker` and `bus` are request-path clients: each push is bounded by `timeout_s`. `stream` reads the
+    event streams with blocking reads (SSE) on a client of its own.
+    """
 
     broker: Broker
     bus: EventBus
+    stream: EventBus
+    timeout_s: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JobsRuntime:
         url = settings.effective_queue_redis_url
-        broker = Broker(url, prefix=settings.jobs_key_prefix)
-        return cls(broker=broker, bus=EventBus(broker.client, prefix=settings.jobs_key_prefix))
+        prefix = settings.jobs_key_prefix
+        broker = Broker(url, prefix=prefix, client=request_client(url, timeout_s=settings.redis_timeout_s, decode=True))
+        return cls(
+            broker=broker,
+            bus=EventBus(broker.client, prefix=prefix),
+            stream=EventBus(background_client(url), prefix=prefix),
+            timeout_s=settings.redis_timeout_s,
+        )
 
     async def close(self) -> None:
         await self.broker.close()
+        await self.stream.client.aclose()
+
+
+async def _push(runtime: JobsRuntime, queue: str, job_id: str, name: str, message: dict[str, str]) -> None:
+    with contextlib.suppress(RedisError):  # the "queued" event is a courtesy; the push below is what matters
+        await runtime.bus.publish(job_id, "queued", percent=0)
+    await runtime.broker.enqueue(queue, job_id, name, message)
+
+
+async def hand_over(session: AsyncSession, job_id: uuid.UUID, organization_id: uuid.UUID) -> None:
+    """Ask the workers' reconcilers to queue this committed job now (its push to Redis failed).
+
+    Through PostgreSQL (`NOTIFY`), which just committed the job, so the hand-over does not depend on Redis.
+    Without a listening worker, the periodic reconciliation still finds the job.
+    """
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": HANDOVER_CHANNEL, "payload": f"{job_id} {organization_id}"},
+    )
+    await session.commit()
 
 
 async def enqueue_job(
@@ -55,6 +91,7 @@ async def enqueue_job(
     payload: dict[str, Any],
     max_attempts: int | None = None,
     correlation_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Job:
     """Record a job in the caller's transaction and queue it once that transaction commits.
 
@@ -70,15 +107,37 @@ async def enqueue_job(
         payload=payload,
         max_attempts=max_attempts or spec.max_attempts,
         correlation_id=correlation_id or get_request_id(),
+        idempotency_key=idempotency_key,
     )
     job_id = str(job.id)
     message = job_message(job.id, organization_id, job.correlation_id)
 
     async def push() -> None:
-        await runtime.bus.publish(job_id, "queued", percent=0)
-        await runtime.broker.enqueue(spec.name, job_id, name, message)
+        try:
+            # Retries of a stale connection included, within the request path's Redis bound.
+            await bounded(_push(runtime, spec.name, job_id, name, message), runtime.timeout_s)
+        except RedisError as exc:
+            log.warning("job not queued; handed to the reconciler", job_id=job_id, error=str(exc))
+            await hand_over(session, job.id, organization_id)
 
     after_commit(session, push)
+    return job
+
+
+async def replayed_job(
+    session: AsyncSession, organization_id: uuid.UUID, key: str | None, *, name: str, repository_id: uuid.UUID
+) -> Job | None:
+    """The job an earlier request with this `Idempotency-Key` created, if any (then nothing new is created).
+
+    The key names one request: reusing it for another kind of job or another repository is refused.
+    """
+    if key is None:
+        return None
+    job = await queries.by_idempotency_key(session, organization_id, key)
+    if job is None:
+        return None
+    if job.name != name or job.payload.get("repository_id") != str(repository_id):
+        raise Conflict("This Idempotency-Key was already used for a different request; use a new key.")
     return job
 
 

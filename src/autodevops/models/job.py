@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +21,13 @@ class Job(IDMixin, TimestampMixin, Base):
         CheckConstraint("state IN ('pending', 'active', 'completed', 'failed', 'dead_letter')", name="state"),
         Index("ix_jobs_organization_id_created_at", "organization_id", "created_at"),
         Index("ix_jobs_state", "state"),
+        Index(
+            "uq_jobs_organization_id_idempotency_key",
+            "organization_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -33,5 +40,7 @@ class Job(IDMixin, TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
     bullmq_job_id: Mapped[str | None] = mapped_column(String(200))
+    # The `Idempotency-Key` of the request that created the job (unique per organization).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -29,7 +29,9 @@ def pipeline_id_for(job_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_PIPELINE_ID_NAMESPACE, str(job_id))
 
 
-async def submit(session: AsyncSession, runtime: JobsRuntime, repository: Repository) -> Job:
+async def submit(
+    session: AsyncSession, runtime: JobsRuntime, repository: Repository, *, idempotency_key: str | None = None
+) -> Job:
     """Queue generation from the repository's latest successful analysis (409 if it has none yet)."""
     analysis = await analysis_queries.latest_succeeded(session, repository.id)
     if analysis is None:
@@ -41,6 +43,7 @@ async def submit(session: AsyncSession, runtime: JobsRuntime, repository: Reposi
         queue=CI_GENERATION.name,
         name=NAME,
         payload={"repository_id": str(repository.id), "analysis_id": str(analysis.id)},
+        idempotency_key=idempotency_key,
     )
 
 

@@ -68,7 +68,9 @@ async def ls_remote_head(url: str, *, guard: NetworkGuard, limit_s: float) -> Re
     return parse_ls_remote(out.decode("utf-8", "replace"))
 
 
-async def submit(session: AsyncSession, runtime: JobsRuntime, repository: Repository) -> Job:
+async def submit(
+    session: AsyncSession, runtime: JobsRuntime, repository: Repository, *, idempotency_key: str | None = None
+) -> Job:
     """Queue a metadata refresh of `repository` (after COMMIT)."""
     return await enqueue_job(
         session,
@@ -77,6 +79,7 @@ async def submit(session: AsyncSession, runtime: JobsRuntime, repository: Reposi
         queue=SYNC.name,
         name=NAME,
         payload={"repository_id": str(repository.id)},
+        idempotency_key=idempotency_key,
     )
 
 
