@@ -230,7 +230,8 @@ async def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_jo
     assert first.status_code == again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
     async with jobs.admin.connect() as conn:
-        assert await conn.scalar(text("SELECT count(*) FROM analyses WHERE repository_id = :r"), {"r": repository_id}) == 1
+        analyses = await conn.scalar(text("SELECT count(*) FROM analyses"))
+        assert analyses == 1
         assert await conn.scalar(text("SELECT count(*) FROM jobs")) == 1
 
     # The same key for another kind of job is another request: refused, nothing created.
