@@ -588,3 +588,36 @@ def test_a_justfile_recipe_is_the_entry_point_when_it_runs_without_arguments(tmp
     needs_argument = "test target:\n    pytest {{target}}\n"
     (stack,), _ = detect(tmp_path / "argument", {"pyproject.toml": pyproject, "Justfile": needs_argument})
     assert stack.test_commands == ["python -m pytest"]
+
+
+def test_the_noxfile_lint_sessions_run_once_in_the_lint_job_and_a_formatter_session_does_not(tmp_path: Path) -> None:
+    noxfile = """import nox
+
+@nox.session(python=["3.11", "3.12"])
+def tests(session):
+    session.install("-e", ".", "pytest")
+    session.run("pytest", *session.posargs)
+
+@nox.session(python="3.11")
+def lint(session):
+    session.install("ruff")
+    session.run("ruff", "check", "src")
+
+@nox.session(name="type-check")
+def typing(session):
+    session.run("mypy", "src/pkg")
+
+@nox.session
+def format(session):
+    session.run("ruff", "format", ".")
+
+@nox.session
+def check(session):
+    session.run("pre-commit", "run", "--all-files")
+    typing(session)
+"""
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": noxfile})
+    assert stack.test_tool == "nox"
+    # `check` runs `typing` itself: that session is not named twice.
+    assert stack.lint_commands == ["nox -s lint check --force-python python3"]
+    assert stack.lint_tools == ["ruff", "mypy", "pre-commit"]

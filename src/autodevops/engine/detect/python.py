@@ -9,6 +9,7 @@ or fixtures. Commands are the project's own entry points (`tox`, `nox`, `uv run 
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from collections.abc import Iterable
@@ -947,13 +948,30 @@ _NOX_TEST_SESSION = re.compile(r"^(?:tests?|unit(?:_?tests)?|pytest|test[-_]\w+)
 def nox_sessions(text: str) -> list[tuple[str, bool]]:
     """The sessions a noxfile declares, each with whether it runs by default (`@nox.session(default=False)`
     does not); read from the syntax tree, never executed."""
-    import ast
+    return [(name, default) for name, default, _ in _nox_session_nodes(text)]
 
+
+def nox_session_commands(text: str) -> dict[str, str]:
+    """What each session of a noxfile runs: one line per `session.run(...)`, its literal arguments joined as a
+    shell would see them (`session.run("ruff", "check", ".")` reads `ruff check .`); read, never executed."""
+    out: dict[str, str] = {}
+    for name, _, node in _nox_session_nodes(text):
+        lines = []
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "run":
+                words = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+                if words:
+                    lines.append(" ".join(words))
+        out.setdefault(name, "\n".join(lines))
+    return out
+
+
+def _nox_session_nodes(text: str) -> list[tuple[str, bool, ast.FunctionDef]]:
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return []
-    out: list[tuple[str, bool]] = []
+    out: list[tuple[str, bool, ast.FunctionDef]] = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
@@ -969,8 +987,31 @@ def nox_sessions(text: str) -> list[tuple[str, bool]]:
             named = keywords.get("name")
             default = keywords.get("default")
             session = named.value if isinstance(named, ast.Constant) and isinstance(named.value, str) else node.name
-            out.append((session, not (isinstance(default, ast.Constant) and default.value is False)))
+            out.append((session, not (isinstance(default, ast.Constant) and default.value is False), node))
     return out
+
+
+def _nox_lint_sessions(ctx: Context, root: str) -> tuple[list[str], list[LintTool]]:
+    """The noxfile's check sessions (`lint`, `typing`, `pre-commit`), minus those that rewrite files (a `format`
+    session running black without --check), and the linters they run."""
+    text = ctx.text(Context.join(root, "noxfile.py")) or ""
+    commands = nox_session_commands(text)
+    sessions = [
+        name
+        for name, body in commands.items()
+        if _LINT_ENV.match(name) and body and not entrypoints.rewrites_files(body) and not _NOX_TEST_SESSION.match(name)
+    ]
+    # A session another chosen one calls (`lint` ending with `mypy(session)`) already runs.
+    nodes = {name: node for name, _, node in _nox_session_nodes(text)}
+    by_function = {node.name: name for name, node in nodes.items()}
+    called = {
+        by_function[call.func.id]
+        for name in sessions
+        for call in ast.walk(nodes[name])
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in by_function
+    }
+    tools: list[LintTool] = list(dict.fromkeys(t for name in sessions for t in _lint_tools_in(commands[name])))
+    return [name for name in sessions if name not in called], tools
 
 
 def _test(
@@ -1263,6 +1304,15 @@ def _lint(
         # The env_list's own check environments, once: what `tox` would run besides the tests.
         command = f"{_tox_prefix(pm, deps)}tox run -e {','.join(tox_lint)}"
         b.set("lint_commands", [command], 0.75, tox_ev, why="the env_list's lint environments")
+        return
+    nox_lint, nox_tools = _nox_lint_sessions(ctx, root) if b.stack.test_tool == "nox" else ([], [])
+    if nox_lint:
+        # The noxfile's own check sessions, once, on the lint job's interpreter (a session's `python=` may name
+        # one the job does not set up).
+        noxfile = Evidence(file=j("noxfile.py"))
+        b.set("lint_commands", [f"nox -s {' '.join(nox_lint)} --force-python python3"], 0.75, noxfile)
+        if nox_tools:
+            b.add("lint_tools", nox_tools, 0.75, noxfile)
         return
     direct = [t for t in tools if t in ("ruff", "flake8", "pylint", "black", "isort", "mypy", "pyright")]
     if not any(t == "pre-commit" for t in tools):
