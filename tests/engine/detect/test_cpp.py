@@ -27,7 +27,10 @@ def test_top_level_cmake_project_with_ctest(tmp_path: Path) -> None:
             "tests/CMakeLists.txt": "enable_testing()\nadd_test(NAME unit COMMAND unit)\n",
             "include/json.hpp": "#pragma once\n" * 50,
             "third_party/gtest/CMakeLists.txt": "project(gtest)\n",
+            # Meson and Bazel files for consumers (no Meson tests, no Bazel module): not builds CI keeps
             "meson.build": "project('json', 'cpp')\n",
+            "BUILD.bazel": "cc_library(name = 'json')\n",
+            "WORKSPACE.bazel": "workspace(name = 'json')\n",
             ".clang-tidy": "Checks: '*'\n",
         },
     )
@@ -41,6 +44,32 @@ def test_top_level_cmake_project_with_ctest(tmp_path: Path) -> None:
     assert stack.test_commands == ["ctest --test-dir build --output-on-failure"]
     assert stack.build_commands[0].startswith("cmake -S . -B build")
     assert stack.lint_tools == ["other"]
+
+
+def test_meson_and_bazel_beside_cmake_are_a_second_stack(tmp_path: Path) -> None:
+    cmake, second = analyze(
+        tmp_path,
+        {
+            "CMakeLists.txt": "project(cli CXX)\nset(CMAKE_CXX_STANDARD 17)\nenable_testing()\n",
+            "meson.build": "project('cli', 'cpp')\nsubdir('tests')\n",
+            "tests/meson.build": "test('unit', executable('unit', 'unit.cpp'))\n",
+            "MODULE.bazel": "module(name = 'cli')\n",
+            "BUILD.bazel": "cc_library(name = 'cli')\n",
+            "src/cli.cpp": "int main() {}\n" * 20,
+        },
+    )[0]
+    assert (cmake.package_manager, cmake.test_tool) == ("cmake", "ctest")
+    # one stack for the other build systems at the root, built and tested by each
+    assert (second.path, second.language, second.package_manager) == (".", "cpp", "none")
+    assert second.test_tool == "other"
+    assert second.test_commands == [
+        "meson test -C build-meson --print-errorlogs",
+        "bazel test //... --test_output=errors",
+    ]
+    assert "bazel build //..." in second.build_commands
+    assert second.manifests == ["meson.build", "MODULE.bazel"]
+    # the C++ standard is each build's own choice: the CMake one is not copied
+    assert second.versions == []
 
 
 def test_target_compile_features_standard_and_c_language(tmp_path: Path) -> None:

@@ -101,6 +101,29 @@ def test_compiler_plugin_release_is_read(tmp_path: Path) -> None:
     assert stack.versions == ["17"]
 
 
+def test_bazel_build_beside_maven_is_a_second_stack_on_the_same_jdk(tmp_path: Path) -> None:
+    (maven, bazel), _ = analyze(
+        tmp_path,
+        {
+            "pom.xml": pom(
+                "<artifactId>lib</artifactId><properties><maven.compiler.release>17</maven.compiler.release>"
+                "</properties>"
+            ),
+            "MODULE.bazel": "module(name = 'lib')\n",
+            "src/main/java/Lib.java": "class Lib {}\n",
+        },
+    )
+    assert maven.package_manager == "maven"
+    assert (bazel.path, bazel.language, bazel.package_manager, bazel.test_tool) == (".", "java", "none", "other")
+    assert bazel.test_commands == ["bazel test //... --test_output=errors"]
+    assert bazel.versions == ["17"]
+
+
+def test_no_bazel_files_no_second_stack(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"pom.xml": pom("<artifactId>lib</artifactId>"), "BUILD": "not bazel alone\n"})
+    assert stack.package_manager == "maven"
+
+
 def enforced(release: str, jdks: str) -> str:
     return pom(
         f"<artifactId>lib</artifactId><properties><maven.compiler.release>{release}</maven.compiler.release>"

@@ -264,6 +264,57 @@ def test_workspaces_are_one_stack_and_nested_projects_with_lockfiles_are_separat
     assert stacks[1].test_tool == "node-test"
 
 
+def test_members_of_a_root_that_tests_nothing_are_tested_on_their_own(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"private": True, "workspaces": ["packages/*"]},
+        "package-lock.json": "{}",
+        ".nvmrc": "24\n",
+        "packages/server/package.json": {
+            "scripts": {"compile": "tsc", "format:check": "prettier --check lib", "test": "npm run compile && mocha"}
+        },
+        "packages/emitter/package.json": {"scripts": {"test": "tsx --test test/*.ts"}},
+        "packages/types/package.json": {"name": "types"},
+    }
+    stacks, _ = detect(tmp_path, files)
+    # the root only installs: no stack of its own; the member without tests is not one either
+    assert [s.path for s in stacks] == ["packages/emitter", "packages/server"]
+    emitter, server = stacks
+    assert (server.package_manager, server.versions, server.test_tool) == ("npm", ["24"], "mocha")
+    assert server.build_commands == ["npm run compile"]
+    assert server.lint_tools == ["prettier"]
+    assert emitter.test_tool == "node-test"  # tsx --test runs Node's own test runner
+
+
+def test_members_without_a_version_pin_get_the_supported_lines(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"private": True, "workspaces": ["packages/*"], "scripts": {"lint": "eslint ."}},
+        "package-lock.json": "{}",
+        "packages/a/package.json": {"scripts": {"test": "mocha"}},
+    }
+    stacks, _ = detect(tmp_path, files)
+    # the root still lints, so it stays a stack, without the member it no longer runs
+    assert [s.path for s in stacks] == [".", "packages/a"]
+    assert stacks[0].workspace_members == []
+    assert stacks[1].versions == ["22", "24", "26"]
+
+
+def test_documentation_site_with_its_own_install_is_a_build_only_stack(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "Cargo.toml": "[package]\nname = 'x'\n",
+        "docs/package.json": {"scripts": {"build": "vitepress build", "dev": "vitepress dev"}},
+        "docs/package-lock.json": "{}",
+        "examples/site/package.json": {"scripts": {"build": "vite build"}},
+        "examples/site/package-lock.json": "{}",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.path == "docs"
+    assert stack.build_commands == ["npm run build"]
+    assert stack.test_tool == "none"
+    # a site a hosting service builds from the repository is not CI's to build
+    stacks, _ = detect(tmp_path, {"netlify.toml": "[build]\nbase = 'docs'\n"})
+    assert stacks == []
+
+
 def test_root_that_delegates_to_members_takes_their_runner_linters_and_build(tmp_path: Path) -> None:
     files: dict[str, str | dict[str, Any]] = {
         "package.json": {"workspaces": ["apps/*"], "scripts": {"test": "npm test --workspaces", "lint": "turbo lint"}},

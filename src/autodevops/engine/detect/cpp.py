@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from autodevops.engine.detect import second_build
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
@@ -70,6 +71,9 @@ def detect(ctx: Context) -> list[Stack]:
         if not _covered(p, cmake) and not _python_owned(ctx, p) and _has_sources(ctx, Context.dirname(p))
     ]
     stacks = [_cmake(ctx, p) for p in cmake] + [_meson(ctx, p) for p in meson]
+    stacks += [
+        x for s in stacks[: len(cmake)] if (x := second_build.alongside(ctx, s, meson=True, shares_toolchain=False))
+    ]
     built = cmake + meson
     autotools = [p for p in ctx.find("configure.ac") + ctx.find("configure") if is_project_path(p)]
     makefiles = [p for n in ("Makefile", "GNUmakefile", "makefile") for p in ctx.find(n) if is_project_path(p)]

@@ -4,7 +4,7 @@ A Maven stack is a root `pom.xml` with the modules it aggregates; a Gradle stack
 build script) with its subprojects. Nested Gradle settings inside another Gradle build are included builds
 (`build-logic`, `buildSrc`), not stacks. The same directory may hold both a Maven and a Gradle build: they are
 two stacks (two ways of building one project), and facts the Gradle scripts do not state (Java release, database
-drivers) are taken from the sibling pom.
+drivers) are taken from the sibling pom. A Bazel build beside them is one more stack (see `second_build`).
 
 Versions: the Java release the build compiles for (`maven.compiler.release/source`, `java.version`, toolchains,
 `JavaLanguageVersion.of`, `jvmToolchain`, `JavaVersion.VERSION_x`, `jvmTarget`, in the build scripts, the
@@ -20,6 +20,7 @@ import re
 from xml.etree.ElementTree import Element
 
 from autodevops.engine import runtimes
+from autodevops.engine.detect import second_build
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
     StackBuilder,
@@ -82,7 +83,14 @@ def detect(ctx: Context) -> list[Stack]:
             *(ev(m) for m in manifests),
             stack=dup,
         )
-    return [*maven, *gradle]
+    stacks = [*maven, *gradle]
+    # One Bazel stack per directory, even where Maven and Gradle both build it.
+    firsts: dict[str, Stack] = {}
+    for s in stacks:
+        firsts.setdefault(s.path, s)
+    return stacks + [
+        x for s in firsts.values() if (x := second_build.alongside(ctx, s, meson=False, shares_toolchain=True))
+    ]
 
 
 # Build files under a source set (`src/test/resources/...`, `src/it/...`) are test inputs, not builds.

@@ -2,8 +2,10 @@
 
 A stack is the repository root's package.json when it is a real project (it tests, builds, lints or ships
 something), plus every nested package.json with its own lockfile that is not a workspace member (an asset bundle
-inside a PHP framework, a release tool with its own install). Workspace members are built and tested through
-the root, so they are not separate stacks.
+inside a PHP framework, a release tool with its own install, a top-level documentation site that no hosting
+service builds). Workspace members
+are built and tested through the root, so they are not separate stacks, unless the root runs no tests at all:
+then each member with tests of its own is tested on its own, and is a stack.
 
 The package manager follows Railpack's order: the `packageManager` field, then pnpm-lock.yaml, bun.lock(b),
 .yarnrc.yml, yarn.lock, and npm otherwise. Test, lint and build commands are the project's own scripts
@@ -65,6 +67,8 @@ BUNDLER_CONFIGS = re.compile(
     r"(?:vite|webpack|rollup|esbuild|tsup|rspack|parcel|next|nuxt|astro|svelte|gulpfile|Gulpfile)"
     r"(?:\.config)?\.(?:js|mjs|cjs|ts|mts|cts)"
 )
+# The script that builds the package, by its conventional names.
+BUILD_SCRIPTS = ("build", "compile")
 PLACEHOLDER_TEST = re.compile(r"no test specified|exit 1\s*$")
 
 # Test runners, most specific first: `node ./node_modules/jest/bin/jest.js` is jest, not node:test.
@@ -74,7 +78,8 @@ TEST_RUNNERS: tuple[tuple[re.Pattern[str], TestTool], ...] = (
     (re.compile(r"\bmocha\b"), "mocha"),
     (re.compile(r"\bava\b"), "ava"),
     (re.compile(r"\bnode\b[^&|;]*\s--test\b"), "node-test"),
-    (re.compile(r"\b(?:tap|tape|uvu|jasmine|karma|playwright|cypress|qunit|borp|tsx --test)\b"), "other"),
+    (re.compile(r"\btsx\b[^&|;]*\s--test\b"), "node-test"),  # tsx runs Node's own test runner
+    (re.compile(r"\b(?:tap|tape|uvu|jasmine|karma|playwright|cypress|qunit|borp)\b"), "other"),
 )
 RUNNER_PACKAGES: dict[str, TestTool] = {"vitest": "vitest", "jest": "jest", "mocha": "mocha", "ava": "ava"}
 LINT_COMMANDS: tuple[tuple[re.Pattern[str], LintTool], ...] = (
@@ -118,25 +123,66 @@ FRAMEWORKS = {
 def detect(ctx: Context) -> list[Stack]:
     """One stack per independently installed and tested Node.js project."""
     members = _workspace_members(ctx)
+    # A root that tests nothing itself leaves each member's tests to be run on their own: those members are stacks.
+    separate = {m for m in members if _tests(_member_scripts(ctx, m)[1])} if not _root_tests(ctx) else set()
     stacks: list[Stack] = []
     for path in ctx.find("package.json"):
         root = Context.dirname(path)
-        if root != ".":
-            parts = root.split("/")
-            if any(p in NON_PROJECT_PARTS or p.startswith(".") or _AUXILIARY.search(p) for p in parts):
-                continue
-            if root in members or not any(ctx.exists(Context.join(root, n)) for n in LOCKFILES):
-                continue
-            if _inside_member(root, members):
-                continue
-        stack = _stack(ctx, root, members if root == "." else set())
+        if root != "." and not _nested_project(ctx, root, members, separate):
+            continue
+        # A root whose members are tested on their own is a project only by its own scripts.
+        own_members = members if root == "." and not separate else set()
+        stack = _stack(ctx, root, own_members, tested_alone=root in separate)
         if stack is not None:
             stacks.append(stack)
     return stacks
 
 
+def _nested_project(ctx: Context, root: str, members: set[str], separate: set[str]) -> bool:
+    """Whether the package.json in directory `root` (not the repository root) is a project of its own."""
+    if root in separate:
+        return True
+    own_lockfile = any(ctx.exists(Context.join(root, n)) for n in LOCKFILES)
+    if _docs_site(root) and own_lockfile and not _hosting_builds(ctx, root):
+        return True  # a documentation site installed on its own is built by CI on its own
+    if any(p in NON_PROJECT_PARTS or p.startswith(".") or _AUXILIARY.search(p) for p in root.split("/")):
+        return False
+    return own_lockfile and root not in members and not _inside_member(root, members)
+
+
 def _inside_member(root: str, members: set[str]) -> bool:
     return any(root.startswith(m + "/") for m in members)
+
+
+# Top-level directories that hold a project's documentation site.
+DOCS_SITE_DIRS = frozenset({"docs", "doc", "website", "site"})
+
+
+def _docs_site(root: str) -> bool:
+    return root in DOCS_SITE_DIRS
+
+
+# Hosting services that build a site themselves from the repository (so CI does not).
+HOSTING_CONFIGS = ("netlify.toml", "vercel.json")
+
+
+def _hosting_builds(ctx: Context, root: str) -> bool:
+    return any(ctx.exists(Context.join(d, n)) for d in (root, ".") for n in HOSTING_CONFIGS)
+
+
+def _tests(scripts: dict[str, str]) -> bool:
+    """Whether a package's scripts run tests: a real `test` script, or `test:*` / `test-*` ones."""
+    if "test" in scripts:
+        return not PLACEHOLDER_TEST.search(scripts["test"])
+    return any(n.startswith(("test:", "test-")) for n in scripts)
+
+
+def _root_tests(ctx: Context) -> bool:
+    if not ctx.exists("package.json"):
+        return False
+    raw = ctx.json("package.json")
+    scripts = raw.get("scripts") if isinstance(raw, dict) else None
+    return isinstance(scripts, dict) and _tests({k: v for k, v in scripts.items() if isinstance(v, str)})
 
 
 # ---- workspaces ----------------------------------------------------------------------------------------------
@@ -188,7 +234,7 @@ class _B:
         self.ctx.finding(code, severity, message, *evidence, stack=self.stack.path)  # type: ignore[arg-type]
 
 
-def _stack(ctx: Context, root: str, members: set[str]) -> Stack | None:
+def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = False) -> Stack | None:
     j = functools.partial(Context.join, root)
     manifest = j("package.json")
     raw = ctx.json(manifest)
@@ -222,17 +268,18 @@ def _stack(ctx: Context, root: str, members: set[str]) -> Stack | None:
     b.stack.provenance["path"] = Provenance(evidence=[ev_manifest], confidence=0.9)
     _language(b, root, deps | dev)
     pm = _package_manager(b, root, pkg)
-    _versions(b, root, pkg)
+    _versions(b, root, pkg, tested_alone=tested_alone)
     _test(b, root, pkg, scripts, deps | dev, pm)
     _lint(b, root, scripts, pm)
     if members and _delegates(scripts):
         _from_members(b, sorted(members))
-    if "build" in scripts:
+    build = next((n for n in BUILD_SCRIPTS if n in scripts), None)
+    if build:
         b.set(
             "build_commands",
-            [_run(pm, "build")],
+            [_run(pm, build)],
             0.85,
-            Evidence(file=manifest, key="scripts.build", excerpt=scripts["build"]),
+            Evidence(file=manifest, key=f"scripts.{build}", excerpt=scripts[build]),
         )
     elif has_bundler and raw is None:
         b.set(
@@ -275,7 +322,7 @@ _JS_EXT = (".js", ".jsx", ".mjs", ".cjs")
 # Built, vendored and test-only directories: tests and fixtures are often plain JavaScript even in a TypeScript
 # project, so the project's language is read from the rest.
 _SKIPPED_SOURCE_DIR = re.compile(
-    r"(?:^|/)(?:node_modules|dist|build|coverage|vendor|fixtures|__fixtures__|__tests__|__mocks__|test|tests|e2e"
+    r"(?:^|/)(?:node_modules|(?:[\w-]+-)?dist|build|coverage|vendor|fixtures|__fixtures__|__tests__|__mocks__|test|tests|e2e"
     r"|examples?|types|\.[^/]*)/"
 )
 _CONFIG_SCRIPT = re.compile(r"(?:^|/)(?:eslint\.config|\.eslintrc|prettier\.config)[^/]*$")
@@ -381,6 +428,27 @@ def _lock_pm(path: str) -> str:
 
 
 def _pin(ctx: Context, root: str, pkg: dict[str, Any]) -> tuple[str | None, Evidence | None]:
+    """The Node.js version pinned for `root`: by its own files, else by those of an enclosing directory (nvm, fnm
+    and asdf look upwards; a workspace member runs on the repository root's pin)."""
+    found = _own_pin(ctx, root, pkg)
+    if found[0] is None and root != ".":
+        for parent in _parents(root):
+            raw = ctx.json(Context.join(parent, "package.json")) if parent == "." else None
+            found = _own_pin(ctx, parent, raw if isinstance(raw, dict) else {})
+            if found[0] is not None:
+                break
+    return found
+
+
+def _parents(root: str) -> list[str]:
+    out = []
+    while root not in (".", ""):
+        root = Context.dirname(root)
+        out.append(root)
+    return out
+
+
+def _own_pin(ctx: Context, root: str, pkg: dict[str, Any]) -> tuple[str | None, Evidence | None]:
     for name in (".nvmrc", ".node-version"):
         path = Context.join(root, name)
         if ctx.exists(path):
@@ -418,7 +486,7 @@ def _inside_node_project(ctx: Context, root: str) -> bool:
     return False
 
 
-def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
+def _versions(b: _B, root: str, pkg: dict[str, Any], *, tested_alone: bool) -> None:
     ctx = b.ctx
     today = ctx.today
     pin, pin_ev = _pin(ctx, root, pkg)
@@ -461,7 +529,13 @@ def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
         if declared:
             # A project tests every LTS line it claims to support, from its floor up: an end-of-life floor
             # stays in the matrix (the claim is only true if it is tested) and is reported so it gets raised.
-            b.set("versions", declared, 0.75, eng_ev, why=f"engines.node: the LTS lines it allows, up to {today}")
+            b.set(
+                "versions",
+                declared,
+                0.75,
+                eng_ev,
+                why=f"engines.node: the LTS lines it allows, up to {today}",
+            )
             expired = [c for c in declared if runtimes.is_eol("node", c, today)]
             if expired:
                 b.finding(
@@ -473,7 +547,7 @@ def _versions(b: _B, root: str, pkg: dict[str, Any]) -> None:
                 )
             return
     manifest = Context.join(root, "package.json")
-    if _inside_node_project(ctx, root):
+    if _inside_node_project(ctx, root) and not tested_alone:
         return  # a nested package runs on its enclosing project's Node.js
     current = runtimes.supported_versions("node", None, today)
     if current:
