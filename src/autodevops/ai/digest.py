@@ -35,6 +35,7 @@ EXCERPT_MAX_LINES = 50
 CONFIG_FILES = (
     "pytest.ini",
     "tox.ini",
+    "tox.toml",
     "noxfile.py",
     "setup.cfg",
     "Makefile",

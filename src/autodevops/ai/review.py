@@ -119,7 +119,7 @@ PM_BUILTINS = {"install", "ci", "add", "build", "pack", "publish", "exec", "dlx"
 # tool: (files that configure it, words that name it in a manifest, languages that ship it)
 MARKERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "pytest": (("pytest.ini", "conftest.py"), ("pytest",), ()),
-    "tox": (("tox.ini",), ("tox",), ()),
+    "tox": (("tox.ini", "tox.toml"), ("tox",), ()),
     "nox": (("noxfile.py",), ("nox",), ()),
     "unittest": ((), (), ("python",)),
     "jest": (("jest.config.js", "jest.config.ts", "jest.config.mjs", "jest.config.cjs"), ("jest",), ()),

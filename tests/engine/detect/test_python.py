@@ -193,6 +193,24 @@ def test_tox_envlist_is_the_matrix_when_tox_runs_the_tests(tmp_path: Path) -> No
     assert stack.provenance["versions"].evidence[0].key == "tool.tox.env_list"
 
 
+def test_tox_toml_is_toxs_configuration(tmp_path: Path) -> None:
+    tox_toml = (
+        'env_list = ["3.14", "3.13", "type", "format"]\n'
+        "[env_run_base]\ncommands = [['pytest', 'tests']]\n"
+        "[env.type]\ndependency_groups = ['type']\ncommands = [['mypy', 'src']]\n"
+        "[env.format]\ncommands = [['ruff', 'format', '.']]\n"
+    )
+    pyproject = "[project]\nname='x'\nrequires-python='>=3.10'\n[dependency-groups]\ntest=['pytest']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.toml": tox_toml})
+    assert stack.test_tool == "tox"
+    assert stack.provenance["test_tool"].evidence[0].file == "tox.toml"
+    assert stack.versions == ["3.13", "3.14"]
+    assert stack.matrix_env["3.14"] == {"TOX_ENV": "3.14"}
+    # `type` checks; `format` rewrites files, so it is no check
+    assert stack.lint_commands == ["tox run -e type"]
+    assert "mypy" in stack.lint_tools
+
+
 def test_poetry_classifiers(tmp_path: Path) -> None:
     pyproject = (
         "[tool.poetry]\nname='x'\nclassifiers=['Programming Language :: Python :: 3.8', "

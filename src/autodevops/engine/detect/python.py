@@ -264,7 +264,7 @@ def _is_project_template(ctx: Context, d: str) -> bool:
 
 def _has_own_tests(ctx: Context, d: str) -> bool:
     prefix = d + "/"
-    for name in ("tox.ini", "noxfile.py", "pytest.ini", "conftest.py"):
+    for name in ("tox.ini", "tox.toml", "noxfile.py", "pytest.ini", "conftest.py"):
         if ctx.exists(prefix + name):
             return True
     data = ctx.toml(prefix + "pyproject.toml") if ctx.exists(prefix + "pyproject.toml") else None
@@ -914,8 +914,9 @@ def _tox_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence |
         cp = ctx.ini(path)
         if cp is not None and (cp.has_section("tox") or any(s.startswith("testenv") for s in cp.sections())):
             return Evidence(file=path, key="[tox]")
-    if isinstance(tool.get("tox"), dict):
-        return Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox")
+    native = _tox_toml(ctx, root, tool)
+    if native is not None:
+        return native[1]
     if ctx.exists(Context.join(root, "setup.cfg")):
         cp = ctx.ini(Context.join(root, "setup.cfg"))
         if cp is not None and cp.has_section("tox:tox"):
@@ -1181,6 +1182,8 @@ def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[
             continue
         section = f"testenv:{env}"
         commands = cp.get(section, "commands", fallback="") if cp is not None and cp.has_section(section) else ""
+        if cp is None and (native := _tox_toml(ctx, root, tool)) is not None:
+            commands = _tox_toml_env(native[0], env)
         if not entrypoints.rewrites_files(commands):
             out.append(env)
     return out, ev
@@ -1189,7 +1192,7 @@ def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[
 # ---- lint ----------------------------------------------------------------------------------------------------
 
 _LINT_ENV = re.compile(
-    r"^(lint|linting|style|check|checks|typing|types|typecheck|type-check|mypy|ruff|flake8|pylint|pre-commit|format|fmt|static)",
+    r"^(lint|linting|style|check|checks|typing|types|type|typecheck|type-check|mypy|ruff|flake8|pylint|pre-commit|format|fmt|static)",
     re.I,
 )
 
@@ -1270,6 +1273,18 @@ def _lint(
                             if mapped == "pre-commit" and hosted:
                                 continue
                             add(mapped, Evidence(file=tox_ini, key=section))
+    native = _tox_toml(ctx, root, tool) if not ctx.exists(tox_ini) else None
+    if native is not None:
+        config, native_ev = native
+        envs_table = config.get("env")
+        for env in envs_table if isinstance(envs_table, dict) else {}:
+            if _LINT_ENV.match(env):
+                text = _tox_toml_env(config, env)
+                for name, mapped in LINT_PACKAGES.items():
+                    if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) and not (
+                        mapped == "pre-commit" and hosted
+                    ):
+                        add(mapped, Evidence(file=native_ev.file, key=f"env.{env}"))
     # Environments named after a tool (`lint-ruff`, `3.12-mypy`, `typing-pyright`) run it.
     envs, env_ev = _tox_envs(ctx, root, tool)
     for env in envs:
@@ -1415,11 +1430,40 @@ def _tox_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str],
         if cp is not None and cp.has_section("tox"):
             envlist = cp.get("tox", "envlist", fallback="") or cp.get("tox", "env_list", fallback="")
             return _expand_braces(envlist), Evidence(file=path, key="tox.envlist")
-    elif isinstance(tool.get("tox"), dict):
-        value = tool["tox"].get("env_list") or tool["tox"].get("envlist") or []
+    elif (native := _tox_toml(ctx, root, tool)) is not None:
+        config, ev = native
+        value = config.get("env_list") or config.get("envlist") or []
         envlist = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        return _expand_braces(envlist), Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox.env_list")
+        return _expand_braces(envlist), Evidence(file=ev.file, key=f"{ev.key}.env_list" if ev.key else "env_list")
     return [], None
+
+
+def _tox_toml(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[dict[str, Any], Evidence] | None:
+    """tox's native TOML configuration: `tox.toml` (tox 4.21+), else pyproject.toml's `[tool.tox]` table."""
+    path = Context.join(root, "tox.toml")
+    if ctx.exists(path):
+        data = ctx.toml(path)
+        if isinstance(data, dict):
+            return data, Evidence(file=path)
+    if isinstance(tool.get("tox"), dict):
+        return tool["tox"], Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox")
+    return None
+
+
+def _tox_toml_env(config: dict[str, Any], env: str) -> str:
+    """The commands and dependencies of environment `env` in tox's TOML configuration, as one text."""
+    envs = config.get("env")
+    section = envs.get(env) if isinstance(envs, dict) else None
+    if not isinstance(section, dict):
+        return ""
+    parts: list[str] = []
+    for key in ("commands", "deps", "dependency_groups"):
+        value = section.get(key)
+        items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        for item in items:
+            words = item if isinstance(item, list) else [item]
+            parts.append(" ".join(w for w in words if isinstance(w, str)))
+    return "\n".join(parts)
 
 
 _LINT_CONFIG_FILES: tuple[tuple[str, LintTool], ...] = (
