@@ -9,6 +9,7 @@ from autodevops.analysis.endpoints import router as analysis_router
 from autodevops.auth.endpoints import router as auth_router
 from autodevops.auth.login import api_router as session_router
 from autodevops.github.endpoints import router as github_router
+from autodevops.gitlab.endpoints import router as gitlab_router
 from autodevops.invitation.endpoints import router as invitation_router
 from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.organization.endpoints import router as organization_router
@@ -29,6 +30,7 @@ ROUTERS = (
     pipeline_router,
     ai_router,
     github_router,
+    gitlab_router,
     jobs_router,
 )
 api_router = APIRouter(prefix=API_PREFIX)

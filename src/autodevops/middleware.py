@@ -211,13 +211,27 @@ class BodySizeLimitMiddleware:
     A declared `Content-Length` over the limit is refused before the app runs. Without one (chunked
     uploads) or with a lying one, the body is counted while the app reads it; past the limit the 413 is
     sent at once and the app sees a disconnect, so nothing it sends afterwards reaches the client.
-    `per_path` gives exact paths their own limit (GitHub sends webhook payloads of up to 25 MB).
+    `per_path` gives exact paths their own limit (GitHub sends webhook payloads of up to 25 MB), `per_prefix`
+    the paths under a prefix (GitLab's per-connection webhook URLs).
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        per_path: dict[str, int] | None = None,
+        per_prefix: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.per_path = per_path or {}
+        self.per_prefix = per_prefix or {}
+
+    def limit_of(self, path: str) -> int:
+        if path in self.per_path:
+            return self.per_path[path]
+        return next((limit for prefix, limit in self.per_prefix.items() if path.startswith(prefix)), self.max_bytes)
 
     @staticmethod
     def _error(limit: int) -> dict[str, Any]:
@@ -229,7 +243,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get(scope["path"], self.max_bytes)
+        limit = self.limit_of(scope["path"])
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:

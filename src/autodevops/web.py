@@ -29,6 +29,8 @@ from autodevops.config import Settings, get_settings
 from autodevops.db import Database
 from autodevops.errors import AppError
 from autodevops.github.endpoints import webhook_router
+from autodevops.gitlab.endpoints import WEBHOOK_PREFIX as GITLAB_WEBHOOK_PREFIX
+from autodevops.gitlab.endpoints import webhook_router as gitlab_webhook_router
 from autodevops.logging import configure_logging, get_logger
 from autodevops.metrics import DB_POOL, MetricsMiddleware
 from autodevops.middleware import (
@@ -222,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(sso_login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(webhook_router)
+    app.include_router(gitlab_webhook_router)
     _install_docs(app)
     # The dashboard's pages (and HTML error pages for browsers); the API keeps its JSON errors.
     install_pages(app, dependencies=[Depends(limit_by_ip)])
@@ -248,6 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         per_path={WEBHOOK_PATH: settings.github_webhook_max_bytes},
+        per_prefix={GITLAB_WEBHOOK_PREFIX: settings.gitlab_webhook_max_bytes},
     )
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(MetricsMiddleware)

@@ -6,12 +6,14 @@ like a self-managed instance on a private network: address checks and pinning ru
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from autodevops.config import Settings
+from platform_support import forget_redis_keys
 
 from .fake_gitlab import CLIENT_ID, CLIENT_SECRET, FakeGitLab
 
@@ -45,6 +47,19 @@ def fake_gitlab() -> Iterator[FakeGitLab]:
         yield fake
     finally:
         server.stop()
+
+
+JOBS_PREFIX = "test-gitlab"
+
+
+@pytest.fixture
+async def app(make_api_client: Any, fake_gitlab: FakeGitLab, clean_db: None) -> AsyncIterator[Any]:
+    """A client over the real app (real Postgres and Redis) whose GitLab is the fake.
+
+    Jobs it queues go to Redis under their own key prefix, removed afterwards (no worker consumes them here).
+    """
+    yield await make_api_client(**gitlab_overrides(fake_gitlab, jobs_key_prefix=JOBS_PREFIX))
+    await forget_redis_keys(JOBS_PREFIX)
 
 
 @pytest.fixture

@@ -506,9 +506,9 @@ class FakeGitLab:
             return JSONResponse([{k: v for k, v in h.items() if k != "token"} for h in project.hooks])
         body = await request.json()
         if request.method == "POST" and len(rest) == 1:
-            hook = {"id": next(self._ids), "project_id": project.id, **body}
-            project.hooks.append(hook)
-            return JSONResponse({k: v for k, v in hook.items() if k != "token"}, status_code=201)
+            created = {"id": next(self._ids), "project_id": project.id, **body}
+            project.hooks.append(created)
+            return JSONResponse({k: v for k, v in created.items() if k != "token"}, status_code=201)
         if request.method == "PUT" and len(rest) == 2:
             hook: dict[str, Any] | None = next((h for h in project.hooks if str(h["id"]) == rest[1]), None)
             if hook is None:

@@ -1,5 +1,5 @@
 """Fixtures for the platform-core tests: two tenants, each with a repository, an analysis, a pipeline, a job,
-and a single sign-on connection with one linked identity."""
+a single sign-on connection with one linked identity, and a connected GitLab project with a merge request."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ import pytest
 
 from autodevops.db import Database, tenant_session
 from autodevops.invitation import service as invitation_service
-from autodevops.models import Analysis, Job, Pipeline, Repository, SSOConnection, SSOIdentity
+from autodevops.models import (
+    Analysis,
+    GitLabConnection,
+    GitLabMergeRequest,
+    Job,
+    Pipeline,
+    Repository,
+    SSOConnection,
+    SSOIdentity,
+)
 
 # A public address literal: connecting needs no DNS, and tests never contact it.
 PUBLIC_GIT_URL = "https://140.82.112.3/acme/widgets.git"
@@ -58,6 +67,31 @@ async def seed_tenant(database: Database, tenant: Any) -> Seeded:
                 allowed_domains=["example.com"],
                 jit_provisioning=True,
                 default_role="member",
+            )
+        )
+        gitlab = Repository(
+            organization_id=org_id, name="api", source="gitlab", clone_url=f"https://gitlab.com/acme/api.git?{org_id}"
+        )
+        session.add(gitlab)
+        await session.flush()
+        session.add(
+            GitLabConnection(
+                repository_id=gitlab.id,
+                organization_id=org_id,
+                instance_url="https://gitlab.com",
+                project_id=42,
+                full_path="acme/api",
+                token_enc="not-decrypted-here",
+            )
+        )
+        session.add(
+            GitLabMergeRequest(
+                organization_id=org_id,
+                repository_id=gitlab.id,
+                iid=1,
+                url="https://gitlab.com/acme/api/-/merge_requests/1",
+                source_branch="autodevops/ci",
+                head_sha="c" * 40,
             )
         )
         session.add(

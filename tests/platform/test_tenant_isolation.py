@@ -172,6 +172,8 @@ TENANT_TABLES = [
     "sso_connections",
     "sso_identities",
     "organization_invitations",
+    "gitlab_connections",
+    "gitlab_merge_requests",
 ]
 
 
@@ -202,7 +204,11 @@ async def test_sql_reads_and_writes_see_only_own_organization(database: Database
             ) == 0
         where_b = f"FROM {table} WHERE organization_id = :org"
         assert (await session.scalar(text(f"SELECT count(*) {where_b}"), b_org)) == 0
-        set_clause = "created_at = now()" if table in ("organization_members", "audit_events") else "id = id"
+        set_clause = (
+            "created_at = now()"
+            if table in ("organization_members", "audit_events", "gitlab_connections")
+            else "id = id"
+        )
         updated = await session.execute(text(f"UPDATE {table} SET {set_clause} WHERE organization_id = :org"), b_org)
         assert updated.rowcount == 0  # type: ignore[attr-defined]
         deleted = await session.execute(text(f"DELETE {where_b}"), b_org)
@@ -229,6 +235,10 @@ FORGED_INSERTS = {
     "organization_invitations": "INSERT INTO organization_invitations (id, organization_id, organization_name, "
     "email, role, token_hash, expires_at) VALUES (gen_random_uuid(), :org, 'forged', 'x@example.com', 'owner', "
     "'forged', now() + interval '1 day')",
+    "gitlab_connections": "INSERT INTO gitlab_connections (repository_id, organization_id, instance_url, project_id, "
+    "full_path, token_enc) VALUES (:repo, :org, 'https://gitlab.com', 7, 'x/y', 'forged')",
+    "gitlab_merge_requests": "INSERT INTO gitlab_merge_requests (id, organization_id, repository_id, iid, url, "
+    "source_branch, head_sha) VALUES (gen_random_uuid(), :org, :repo, 9, 'https://x', 'autodevops/ci', 'c')",
     "sso_identities": "INSERT INTO sso_identities (id, organization_id, user_id, issuer, subject, email) "
     "VALUES (gen_random_uuid(), :org, :user, 'https://idp.example', 'forged', 'x@example.com')",
 }

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.ai.service import review_analysis, router_for
 from autodevops.config import get_settings
+from autodevops.crypto import Keyring
 from autodevops.engine.clone import CloneDir
+from autodevops.gitlab.secrets import connection_token
 from autodevops.jobs.child import run_child
 from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext, get_task, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
-from autodevops.models import Analysis, GitHubRepositoryLink, Job, Repository, utcnow
+from autodevops.models import Analysis, GitHubRepositoryLink, GitLabConnection, Job, Repository, utcnow
 
 NAME = "analysis.run"
 
@@ -107,9 +109,16 @@ async def run(ctx: JobContext) -> None:
 
     ref = [f"--ref={analysis.ref}"] if analysis.ref else []
     link = await ctx.session.get(GitHubRepositoryLink, repository.id)
+    gitlab = await ctx.session.get(GitLabConnection, repository.id) if link is None else None
+    result: dict[str, Any]
     if link is not None:  # connected through the GitHub App: read over its API, no clone, no token in git
         args = ["--installation", str(link.installation_id), "--repo", link.full_name, *ref]
-        result: dict[str, Any] = await run_child("autodevops.github.analysis_child", args, on_stage=on_stage)
+        result = await run_child("autodevops.github.analysis_child", args, on_stage=on_stage)
+    elif gitlab is not None:  # a GitLab project: read over its repository API with its token (on stdin)
+        token = connection_token(Keyring.from_settings(get_settings()), gitlab)
+        args = ["--project-id", str(gitlab.project_id), "--path", gitlab.full_path, *ref]
+        stdin = (token + "\n").encode()
+        result = await run_child("autodevops.gitlab.analysis_child", args, stdin=stdin, on_stage=on_stage)
     else:
         # The worker owns the clone directory, not the child: however the child ends (killed at the job's
         # timeout included), the directory goes with this block.

@@ -41,12 +41,14 @@ def generate(
 def rotate(
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction.")] = 200,
 ) -> None:
-    """Re-encrypt every stored token and SSO client secret under the current key. Safe while the service runs."""
+    """Re-encrypt every stored token, SSO client secret and GitLab secret under the current key. Safe while the
+    service runs."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from autodevops.config import ConfigError, get_settings
     from autodevops.crypto import CryptoError, Keyring
     from autodevops.github.rotation import rotate_tokens
+    from autodevops.gitlab.secrets import rotate_connection_secrets
     from autodevops.sso.rotation import rotate_client_secrets
 
     settings = get_settings()
@@ -64,6 +66,7 @@ def rotate(
             reports = {
                 "GitHub accounts": await rotate_tokens(sessionmaker, keyring, batch_size=batch_size),
                 "single sign-on connections": await rotate_client_secrets(sessionmaker, keyring, batch_size=batch_size),
+                "GitLab connections": await rotate_connection_secrets(sessionmaker, keyring, batch_size=batch_size),
             }
         finally:
             await engine.dispose()

@@ -30,10 +30,17 @@ def _evidence(provenance: dict[str, Any], field: str) -> str:
     return " — from " + ", ".join(cites) if cites else ""
 
 
-def render_body(analysis: dict[str, Any] | None, validation: dict[str, Any] | None, paths: list[str]) -> str:
-    """Markdown summary of the analysis, findings and validation for the pull request."""
+def render_body(
+    analysis: dict[str, Any] | None,
+    validation: dict[str, Any] | None,
+    paths: list[str],
+    *,
+    kind: str = "pull request",
+) -> str:
+    """Markdown summary of the analysis, findings and validation for the pull request (`kind`: or the GitLab
+    merge request)."""
     lines = [
-        "This pull request adds the CI pipeline AutoDevOps generated for this repository.",
+        f"This {kind} adds the CI pipeline AutoDevOps generated for this repository.",
         "",
         "### Files",
         *[f"- {_code(p)}" for p in sorted(paths)],
@@ -76,6 +83,6 @@ def render_body(analysis: dict[str, Any] | None, validation: dict[str, Any] | No
         for item in (validation.get("findings") or [])[:50]:
             lines.append(f"- {_code(item) if not isinstance(item, dict) else _code(item.get('message', item))}")
         lines.append("")
-    lines += ["---", "Re-running *Open pull request* updates this pull request instead of opening another."]
+    lines += ["---", f"Re-running *Open {kind}* updates this {kind} instead of opening another."]
     body = "\n".join(lines)
     return body if len(body) <= MAX_BODY else body[: MAX_BODY - 20] + "\n\n*(truncated)*"

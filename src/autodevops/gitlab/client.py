@@ -61,9 +61,10 @@ class GitLabError(AppError):
     status_code = 502
     error = "gitlab_error"
 
-    def __init__(self, message: str, *, upstream_status: int | None = None) -> None:
+    def __init__(self, message: str, *, upstream_status: int | None = None, upstream_message: str = "") -> None:
         super().__init__(message)
         self.upstream_status = upstream_status
+        self.upstream_message = upstream_message  # GitLab's own words, when it gave any
 
 
 class GitLabNotFound(GitLabError):
@@ -208,6 +209,12 @@ def _message(response: httpx2.Response) -> str:
 
 
 def _failure(response: httpx2.Response, what: str) -> GitLabError:
+    error = _failure_of(response, what)
+    error.upstream_message = _message(response)
+    return error
+
+
+def _failure_of(response: httpx2.Response, what: str) -> GitLabError:
     status = response.status_code
     message = _message(response)
     said = f": {message}" if message else ""
@@ -524,3 +531,130 @@ def _project_fields(item: Any) -> dict[str, Any]:
         raise GitLabError("GitLab's project is not an object")
     # A project object without visibility (a restricted API view) is taken as private, the cautious reading.
     return {**item, "visibility": item.get("visibility") or "private"}
+
+
+class GitLabWrites:
+    """Writes to one project with one token: the project hook, and the merge request of `.gitlab-ci.yml`."""
+
+    def __init__(self, client: GitLabClient, token: str, project_id: int) -> None:
+        self.client = client
+        self.token = token
+        self.project_id = check_project_id(project_id)
+        self.base = f"/projects/{self.project_id}"
+
+    # ---- project hook -------------------------------------------------------------------------------------
+    def _hook_body(self, url: str, secret: str) -> dict[str, Any]:
+        return {
+            "url": url,
+            "token": secret,
+            "push_events": True,
+            "merge_requests_events": True,
+            "enable_ssl_verification": url.startswith("https://"),
+        }
+
+    async def create_hook(self, url: str, secret: str) -> int:
+        """Register the project hook that delivers push and merge request events to `url`, signed by `secret`."""
+        data = await self.client._json(
+            "POST", f"{self.base}/hooks", "register the webhook", token=self.token, json=self._hook_body(url, secret)
+        )
+        return int(data["id"])
+
+    async def update_hook(self, hook_id: int, url: str, secret: str) -> None:
+        await self.client._json(
+            "PUT",
+            f"{self.base}/hooks/{int(hook_id)}",
+            "update the webhook's secret",
+            token=self.token,
+            json=self._hook_body(url, secret),
+        )
+
+    # ---- merge request --------------------------------------------------------------------------------------
+    async def _commit(self, ref: str) -> dict[str, Any]:
+        data = await self.client._json(
+            "GET", f"{self.base}/repository/commits/{quote(ref, safe='')}", f"read {ref[:100]!r}", token=self.token
+        )
+        if not isinstance(data, dict):
+            raise GitLabError("GitLab's commit is not an object")
+        return data
+
+    async def _head(self, branch: str) -> str | None:
+        try:
+            return await self.client.branch_head(self.token, self.project_id, branch)
+        except GitLabNotFound:
+            return None
+
+    async def open_or_update_merge_request(
+        self, *, target: str, content: str, title: str, description: str, commit_message: str
+    ) -> MergeRequestResult:
+        """Commit `.gitlab-ci.yml` (and nothing else) on top of `target` to branch `autodevops/ci` and open its
+        merge request, or update the one already open. Re-running with the same content makes no new commit."""
+        check_branch(target)
+        target_sha = await self._head(target)
+        if target_sha is None:
+            raise GitLabNotFound(f"GitLab: the target branch {target!r} does not exist; sync the repository")
+        head = await self._head(MR_BRANCH)
+        committed = True
+        if head is not None:
+            commit = await self._commit(head)
+            if commit.get("parent_ids") == [target_sha]:
+                try:
+                    current = await self.client.read_file(
+                        self.token, self.project_id, CI_FILE, head, limit=len(content.encode()) + 1
+                    )
+                except GitLabNotFound:
+                    current = None
+                committed = current != content.encode()
+        if committed:
+            exists = await self.client.file_exists(self.token, self.project_id, CI_FILE, target_sha)
+            body = {
+                "branch": MR_BRANCH,
+                "start_branch": target,
+                "force": True,  # the branch is ours: rebuilt on the current target each time
+                "commit_message": commit_message,
+                "actions": [{"action": "update" if exists else "create", "file_path": CI_FILE, "content": content}],
+            }
+            try:
+                data = await self.client._json(
+                    "POST", f"{self.base}/repository/commits", f"push branch {MR_BRANCH!r}", token=self.token, json=body
+                )
+            except GitLabPermissionDenied as error:
+                raise GitLabPermissionDenied(
+                    f"GitLab refused to push branch {MR_BRANCH!r} ({_reason(error)}). The token needs the api scope "
+                    f"and at least the Developer role; if {MR_BRANCH!r} is a protected branch, allow Developers to "
+                    "push to it or unprotect it",
+                    upstream_status=error.upstream_status,
+                ) from None
+            head = str(data["id"])
+        assert head is not None  # the existing branch, or the commit just pushed
+
+        listing = await self.client._json(
+            "GET",
+            f"{self.base}/merge_requests",
+            "find the open merge request",
+            token=self.token,
+            params={"state": "opened", "source_branch": MR_BRANCH, "target_branch": target},
+        )
+        fields = {"title": title, "description": description}
+        if isinstance(listing, list) and listing:
+            iid = int(listing[0]["iid"])
+            url = f"{self.base}/merge_requests/{iid}"
+            mr = await self.client._json("PUT", url, "update the merge request", token=self.token, json=fields)
+            created = False
+        else:
+            body = {**fields, "source_branch": MR_BRANCH, "target_branch": target, "remove_source_branch": True}
+            what = "open the merge request"
+            mr = await self.client._json("POST", f"{self.base}/merge_requests", what, token=self.token, json=body)
+            created = True
+        return MergeRequestResult(
+            iid=int(mr["iid"]),
+            web_url=str(mr.get("web_url") or ""),
+            state=str(mr.get("state") or "opened"),
+            source_branch=MR_BRANCH,
+            head_sha=head,
+            created=created,
+            committed=committed,
+        )
+
+
+def _reason(error: GitLabError) -> str:
+    return error.upstream_message or f"HTTP {error.upstream_status}"

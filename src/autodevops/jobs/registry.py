@@ -22,6 +22,7 @@ TASK_MODULES = (
     "autodevops.repository.tasks",
     "autodevops.pipeline.tasks",
     "autodevops.github.tasks",
+    "autodevops.gitlab.tasks",
 )
 
 ProgressFn = Callable[..., Awaitable[None]]

@@ -18,6 +18,7 @@ from autodevops.models.github import (
     GitHubWebhookDelivery,
     UserSessionState,
 )
+from autodevops.models.gitlab import GitLabConnection, GitLabMergeRequest, GitLabWebhookDelivery
 from autodevops.models.invitation import OrganizationInvitation
 from autodevops.models.job import Job
 from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
@@ -39,6 +40,9 @@ __all__ = [
     "GitHubPullRequest",
     "GitHubRepositoryLink",
     "GitHubWebhookDelivery",
+    "GitLabConnection",
+    "GitLabMergeRequest",
+    "GitLabWebhookDelivery",
     "Job",
     "LoginLink",
     "Organization",

@@ -12,12 +12,12 @@ from autodevops.models.base import Base, IDMixin, TimestampMixin
 
 
 class Repository(IDMixin, TimestampMixin, Base):
-    """A source repository: a GitHub repository or a public git URL, owned by one organization."""
+    """A source repository: a GitHub repository, a GitLab project or a public git URL, owned by one organization."""
 
     __tablename__ = "repositories"
     __table_args__ = (
         UniqueConstraint("organization_id", "clone_url", name="uq_repositories_organization_id_clone_url"),
-        CheckConstraint("source IN ('github', 'git')", name="source"),
+        CheckConstraint("source IN ('github', 'gitlab', 'git')", name="source"),
         CheckConstraint("visibility IN ('public', 'private', 'internal')", name="visibility"),
     )
 

@@ -45,7 +45,7 @@ class RepositoryRead(BaseModel):
     id: uuid.UUID
     organization_id: uuid.UUID
     name: str
-    source: Literal["github", "git"]
+    source: Literal["github", "gitlab", "git"]
     clone_url: str
     github_full_name: str | None
     default_branch: str | None

@@ -1,7 +1,8 @@
 """`repository.sync`: refresh a repository's metadata (default branch, visibility, latest commit).
 
 A repository connected through the GitHub App is asked through the GitHub API as its installation (the
-repository may be private; the API also says whether it is). Any other repository is asked with
+repository may be private; the API also says whether it is); a GitLab project through GitLab's API with its
+connection's token. Any other repository is asked with
 `git ls-remote --symref URL HEAD` (no clone), with the URL checked again and pinned right before, a timeout of
 its own (`AUTODEVOPS_GIT_TIMEOUT_S`, within the job's) and its whole process tree killed if the job is
 cancelled: it runs without credentials, so a remote that answers is readable by anyone, i.e. public.
@@ -17,13 +18,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.config import get_settings
+from autodevops.crypto import Keyring
 from autodevops.engine.clone import NetworkGuard
 from autodevops.engine.git import run_git_async
 from autodevops.github.client import GitHubClient
+from autodevops.gitlab.client import GitLabClient
+from autodevops.gitlab.secrets import connection_token
 from autodevops.jobs.queues import SYNC
 from autodevops.jobs.registry import JobContext, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
-from autodevops.models import GitHubRepositoryLink, Job, Repository, utcnow
+from autodevops.models import GitHubRepositoryLink, GitLabConnection, Job, Repository, utcnow
 from autodevops.repository.git_url import GitURLPolicy, network_guard
 
 NAME = "repository.sync"
@@ -107,9 +111,15 @@ async def sync(ctx: JobContext) -> None:
         return
     await ctx.progress("syncing", 20)
     link = await ctx.session.get(GitHubRepositoryLink, repository.id)
+    gitlab = await ctx.session.get(GitLabConnection, repository.id)
     settings = get_settings()
     if link is not None:
         metadata = await github_metadata(GitHubClient(settings), link)
+    elif gitlab is not None:
+        from autodevops.gitlab import service as gitlab_service  # imports this module: not at the top
+
+        token = connection_token(Keyring.from_settings(settings), gitlab)
+        metadata = await gitlab_service.gitlab_metadata(GitLabClient(settings), gitlab, token)
     else:
         guard = network_guard(GitURLPolicy.from_settings(settings))
         limit_s = max(1.0, min(settings.git_timeout_s, ctx.deadline_s))

@@ -1,0 +1,221 @@
+"""Connecting a GitLab project with an access token, through the API: listing, connecting, the stored token,
+the webhook, metadata sync, and the analysis job reading the project over GitLab's API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+
+from autodevops.analysis import tasks as analysis_tasks
+from autodevops.crypto import CryptoError, Keyring, aad
+from autodevops.db import Database, tenant_session
+from autodevops.gitlab import secrets as sealed
+from autodevops.gitlab import service
+from autodevops.gitlab.client import GitLabClient
+from autodevops.jobs.registry import JobContext
+from autodevops.models import Analysis, GitLabConnection
+
+from .conftest import gitlab_overrides, settings_for
+from .fake_gitlab import FakeGitLab, FakeProject
+
+pytestmark = pytest.mark.usefixtures("clean_db")
+
+FILES = {
+    "go.mod": "module example.com/api\n\ngo 1.22\n",
+    "main.go": "package main\n\nfunc main() {}\n",
+}
+
+
+def keyring_of(client: httpx.AsyncClient) -> Keyring:
+    transport: Any = client._transport
+    return Keyring.from_settings(transport.app.state.settings)
+
+
+async def connect(
+    client: httpx.AsyncClient, tenant: Any, fake: FakeGitLab, *, level: int = 40
+) -> tuple[FakeProject, str, dict[str, Any]]:
+    project = fake.add_project("acme/api", files=dict(FILES))
+    token = fake.project_token(project, level=level)
+    body = {"organization_id": str(tenant.organization.id), "project": "acme/api", "token": token}
+    created = await client.post("/api/v1/gitlab/repositories", json=body, headers=tenant.headers)
+    assert created.status_code == 201, created.text
+    return project, token, created.json()
+
+
+async def test_search_lists_only_what_the_token_sees(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    alice, bob = fake_gitlab.add_user("alice"), fake_gitlab.add_user("bob")
+    for n in range(120):
+        fake_gitlab.add_project(f"acme/svc-{n:03}", members={alice: 30})
+    fake_gitlab.add_project("bob/private", members={bob: 40})
+    body: dict[str, Any] = {"token": fake_gitlab.user_token(alice)}
+    first = await app.post("/api/v1/gitlab/projects/search", json=body, headers=tenant.headers)
+    assert first.status_code == 200, first.text
+    assert (len(first.json()["items"]), first.json()["next_page"]) == (100, 2)
+    second = await app.post("/api/v1/gitlab/projects/search", json={**body, "page": 2}, headers=tenant.headers)
+    assert (len(second.json()["items"]), second.json()["next_page"]) == (20, None)
+    found = await app.post("/api/v1/gitlab/projects/search", json={**body, "search": "svc-119"}, headers=tenant.headers)
+    assert [p["path_with_namespace"] for p in found.json()["items"]] == ["acme/svc-119"]
+    revoked = await app.post(
+        "/api/v1/gitlab/projects/search", json={"token": "glpat-revoked-token"}, headers=tenant.headers
+    )
+    assert revoked.status_code == 409
+    assert "give a new token" in revoked.json()["detail"]
+
+
+async def test_connecting_stores_the_token_encrypted_and_registers_the_webhook(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab, database: Database
+) -> None:
+    tenant = await make_tenant()
+    project, token, repository = await connect(app, tenant, fake_gitlab)
+    assert (repository["source"], repository["name"], repository["default_branch"]) == ("gitlab", "api", "main")
+    assert repository["visibility"] == "private"
+
+    read = await app.get(f"/api/v1/repositories/{repository['id']}/gitlab", headers=tenant.headers)
+    assert read.json()["webhook_registered"] is True
+    assert read.json()["full_path"] == "acme/api"
+    [hook] = project.hooks
+    assert hook["url"] == f"http://localhost:8000/api/v1/gitlab/webhooks/{repository['id']}"
+    assert (hook["push_events"], hook["merge_requests_events"]) == (True, True)
+
+    keyring = keyring_of(app)
+    async with tenant_session(database, user_id=tenant.user.id) as session:
+        connection = await session.get(GitLabConnection, uuid.UUID(repository["id"]))
+        assert connection is not None
+        assert token not in connection.token_enc
+        assert sealed.connection_token(keyring, connection) == token
+        assert sealed.unseal(keyring, connection, "webhook_secret") == hook["token"]
+        # Bound to its row and purpose: the same ciphertext read as another row's, or as the secret, fails.
+        with pytest.raises(CryptoError):
+            keyring.decrypt(
+                connection.token_enc, associated_data=aad("gitlab_connections", uuid.uuid4(), "access_token")
+            )
+        with pytest.raises(CryptoError):
+            keyring.decrypt(
+                connection.token_enc,
+                associated_data=aad("gitlab_connections", connection.repository_id, "webhook_secret"),
+            )
+
+    again = await app.post(
+        "/api/v1/gitlab/repositories",
+        json={"organization_id": str(tenant.organization.id), "project": str(project.id), "token": token},
+        headers=tenant.headers,
+    )
+    assert again.status_code == 409
+
+
+async def test_a_developer_token_connects_without_a_webhook_and_says_why(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab, level=30)
+    assert project.hooks == []
+    read = await app.get(f"/api/v1/repositories/{repository['id']}/gitlab", headers=tenant.headers)
+    assert read.json()["webhook_registered"] is False
+    rotated = await app.post(f"/api/v1/repositories/{repository['id']}/gitlab/webhook-secret", headers=tenant.headers)
+    assert rotated.status_code == 403
+    assert "Maintainer" in rotated.json()["detail"]
+
+
+async def test_a_project_the_token_cannot_see_is_not_connected(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    fake_gitlab.add_project("acme/secret", files=dict(FILES))
+    other = fake_gitlab.add_project("acme/other", files=dict(FILES))
+    body = {
+        "organization_id": str(tenant.organization.id),
+        "project": "acme/secret",
+        "token": fake_gitlab.project_token(other),
+    }
+    response = await app.post("/api/v1/gitlab/repositories", json=body, headers=tenant.headers)
+    assert response.status_code == 404
+    assert (await app.get("/api/v1/repositories", headers=tenant.headers)).json()["items"] == []
+
+
+async def test_another_organization_cannot_connect_or_read(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    owner, stranger = await make_tenant(), await make_tenant()
+    _, token, repository = await connect(app, owner, fake_gitlab)
+    body = {"organization_id": str(owner.organization.id), "project": "acme/api", "token": token}
+    assert (await app.post("/api/v1/gitlab/repositories", json=body, headers=stranger.headers)).status_code == 404
+    for method, path in (
+        ("GET", "gitlab"),
+        ("POST", "gitlab/webhook-secret"),
+        ("POST", "merge-request"),
+        ("GET", "merge-requests"),
+    ):
+        url = f"/api/v1/repositories/{repository['id']}/{path}"
+        assert (await app.request(method, url, headers=stranger.headers)).status_code == 404, path
+
+
+async def test_sync_reads_default_branch_head_and_visibility(
+    fake_gitlab: FakeGitLab, database: Database, make_tenant: Any, app: httpx.AsyncClient
+) -> None:
+    tenant = await make_tenant()
+    project, token, repository = await connect(app, tenant, fake_gitlab)
+    head = fake_gitlab.push(project, "trunk", {"README.md": "# api\n"})
+    project.default_branch = "trunk"
+    project.visibility = "internal"
+    client = GitLabClient(settings_for(fake_gitlab))
+    async with tenant_session(database, user_id=tenant.user.id) as session:
+        connection = await session.get(GitLabConnection, uuid.UUID(repository["id"]))
+        assert connection is not None
+        metadata = await service.gitlab_metadata(client, connection, token)
+    assert (metadata.default_branch, metadata.commit_sha, metadata.visibility) == ("trunk", head, "internal")
+
+
+async def test_the_analysis_job_reads_the_project_without_a_clone(
+    app: httpx.AsyncClient,
+    make_tenant: Any,
+    fake_gitlab: FakeGitLab,
+    database: Database,
+    pg_admin: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    started = await app.post(f"/api/v1/repositories/{repository['id']}/analyses", headers=tenant.headers)
+    assert started.status_code in (200, 201, 202), started.text
+    async with pg_admin.connect() as conn:
+        job = (
+            await conn.execute(
+                text("SELECT id, name, payload, organization_id, queue FROM jobs WHERE name = 'analysis.run'")
+            )
+        ).one()
+    # The worker's child reads its settings from the environment: point it at the fake GitLab.
+    for name, value in gitlab_overrides(fake_gitlab).items():
+        monkeypatch.setenv(f"AUTODEVOPS_{name.upper()}", ",".join(value) if isinstance(value, list) else str(value))
+
+    async def report(*_: Any, **__: Any) -> None:
+        return None
+
+    async with tenant_session(database, organization_id=job.organization_id) as session:
+        ctx = JobContext(
+            job_id=job.id,
+            name=job.name,
+            queue=job.queue,
+            organization_id=job.organization_id,
+            payload=job.payload,
+            attempt=1,
+            correlation_id=None,
+            session=session,
+            report=report,
+            deadline_s=60.0,
+        )
+        await analysis_tasks.run(ctx)
+    async with tenant_session(database, organization_id=job.organization_id) as session:
+        analysis = await session.scalar(select(Analysis).where(Analysis.id == uuid.UUID(job.payload["analysis_id"])))
+        assert analysis is not None
+        assert analysis.status == "succeeded", analysis.error
+        assert analysis.commit_sha == project.branches["main"]
+        assert analysis.result is not None
+        assert [s["language"] for s in analysis.result["stacks"]] == ["go"]
+    assert fake_gitlab.count("GET", f"/api/v4/projects/{project.id}/repository/tree") == 1
