@@ -61,6 +61,16 @@ def test_umbrella_apps_are_members_and_other_nested_projects_are_stacks(tmp_path
     assert sorted(by_path) == [".", "installer"]
     assert by_path["."].workspace_members == ["apps/core", "apps/web"]
     assert by_path["."].services == ["postgres"]
+    # the repository's own project is compiled warning-free; a nested installer is only tested
+    assert by_path["."].build_commands == ["mix compile --warnings-as-errors"]
+    assert by_path["installer"].build_commands == []
+
+
+def test_a_client_library_of_a_service_is_tested_against_that_service(tmp_path: Path) -> None:
+    driver = 'defmodule Postgrex.MixProject do\n  def project do\n    [app: :postgrex, deps: [{:jason, "~> 1.0"}]]\n'
+    (stack,), _ = analyze(tmp_path, {"mix.exs": driver + "  end\nend\n"})
+    assert stack.services == ["postgres"]
+    assert stack.provenance["services"].evidence[0].key == "app"
 
 
 def test_an_end_of_life_elixir_requirement_is_tested_and_reported(tmp_path: Path) -> None:

@@ -211,6 +211,16 @@ def test_tox_toml_is_toxs_configuration(tmp_path: Path) -> None:
     assert "mypy" in stack.lint_tools
 
 
+def test_a_client_library_of_a_service_is_tested_against_that_service(tmp_path: Path) -> None:
+    pyproject = "[project]\nname = 'pymongo'\ndependencies = ['dnspython']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject})
+    assert stack.services == ["mongodb"]
+    assert stack.provenance["services"].evidence[0].key == "project.name"
+    # any other project: no service from its own name
+    (other,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname = 'mongo-tools'\n"})
+    assert other.services == []
+
+
 def test_poetry_classifiers(tmp_path: Path) -> None:
     pyproject = (
         "[tool.poetry]\nname='x'\nclassifiers=['Programming Language :: Python :: 3.8', "

@@ -27,11 +27,13 @@ from autodevops.engine.detect.builder import (
     services_from_deps,
     tool_pin,
 )
+from autodevops.engine.detect.services import services_of_package
 from autodevops.engine.model import Stack
 
 _ELIXIR_REQ = re.compile(r"""\belixir:\s*"([^"]+)\"""")
 _APPS_PATH = re.compile(r"""\bapps_path:\s*"([^"]+)\"""")
 _DEP = re.compile(r"\{\s*:(\w+)\s*,")
+_APP = re.compile(r"\bapp:\s*:(\w+)")
 FRAMEWORKS = {"phoenix": "phoenix", "ecto": "ecto", "nerves": "nerves", "plug": "plug", "absinthe": "absinthe"}
 
 
@@ -69,6 +71,17 @@ def _stack(ctx: Context, manifest: str, members: list[str], texts: dict[str, str
     text = texts.get(manifest, "")
     _versions(ctx, b, directory, manifest, text)
 
+    if directory == ".":
+        # The repository's own project compiles warning-free (Elixir reports unused code, undefined functions and
+        # deprecations only as warnings); nested projects such as an installer or an integration-test app are
+        # only tested.
+        b.set(
+            "build_commands",
+            ["mix compile --warnings-as-errors"],
+            0.6,
+            ev(manifest),
+            why="the project's own code compiles without warnings",
+        )
     b.set("test_tool", "mix-test", 0.9, ev(manifest), why="Mix's built-in ExUnit runner")
     b.set("test_commands", ["mix test"], 0.85, ev(manifest))
 
@@ -81,6 +94,16 @@ def _stack(ctx: Context, manifest: str, members: list[str], texts: dict[str, str
     fmt = files_under(ctx, directory, [".formatter.exs"])
     if fmt:
         b.add("lint_commands", ["mix format --check-formatted"], 0.7, ev(fmt[0]))
+    app = _APP.search(text)
+    for service in services_of_package("elixir", app.group(1) if app else None):
+        assert app is not None
+        b.add(
+            "services",
+            [service],
+            0.7,
+            ev(manifest, key="app", line=line_of(text, app.start()), excerpt=app.group(0)),
+            why="the project is this service's client library: its tests talk to a real server",
+        )
     for m in members:
         mdeps = _DEP.findall(texts.get(m, ""))
         services_from_deps(b, "elixir", mdeps, m, confidence=0.6)

@@ -367,7 +367,7 @@ def _stack(ctx: Context, root: str) -> Stack:
     _build(b, root, data, pm, points)
     _install(b, pm, points)
     _version_from_git(b, root, data, tool, points)
-    _services(b, deps)
+    _services(b, root, data, deps)
     frameworks = [fw for name, fw in FRAMEWORKS.items() if name in deps.main]
     if frameworks:
         b.set("frameworks", frameworks, 0.8, *(deps.main[n] for n in FRAMEWORKS if n in deps.main))
@@ -1596,12 +1596,18 @@ def _build(b: _B, root: str, data: dict[str, Any], pm: str, points: list[EntryPo
     b.set("build_commands", [cmd], 0.6, ev, why="a packaged library builds its sdist and wheel")
 
 
-def _services(b: _B, deps: Deps) -> None:
+def _services(b: _B, root: str, data: dict[str, Any], deps: Deps) -> None:
     # Only runtime dependencies count: optional extras name drivers users may pick, not what tests need.
     found = svc.services_from_dependencies("python", deps.main)
     services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
     if services:
         b.add("services", services, 0.55, *(deps.main[n] for _, n in found))
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    own = svc.services_of_package("python", name if isinstance(name, str) else None)
+    if own:
+        evidence = Evidence(file=Context.join(root, "pyproject.toml"), key="project.name", excerpt=name)
+        b.add("services", own, 0.7, evidence)
 
 
 __all__ = ["detect", "norm", "req_name"]

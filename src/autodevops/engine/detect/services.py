@@ -4,6 +4,7 @@ Pure lookups that every ecosystem's detector uses:
 
 - `services_from_dependencies(ecosystem, names)`: database/queue client libraries among a project's dependencies
   (`psycopg` → postgres, `github.com/redis/go-redis/v9` → redis, `org.postgresql:postgresql` → postgres...).
+- `services_of_package(ecosystem, name)`: the service a project is itself the client library of.
 - `service_from_image(image)`: the service a container image provides (`postgres:16-alpine` → postgres).
 - `services_from_env(text)`: service URLs and variables in `.env.example`-style files and settings.
 
@@ -340,6 +341,14 @@ def services_from_dependencies(ecosystem: Ecosystem, names: Iterable[str]) -> li
             seen.add((found, name))
             out.append((found, name))
     return out
+
+
+def services_of_package(ecosystem: Ecosystem, own_name: str | None) -> list[Service]:
+    """The service a project is the client library of (`pymongo` → mongodb, `postgrex` → postgres): its own
+    test suite talks to a real server. Empty for any other project."""
+    if not own_name:
+        return []
+    return list(dict.fromkeys(s for s, _ in services_from_dependencies(ecosystem, [own_name])))
 
 
 def image_repository(image: str) -> str:
