@@ -3,7 +3,7 @@
 Usage:
     .venv/bin/python bench/green_rate.py bench/green_rate.example.toml --checkouts /work/checkouts \\
         [--jobs 1] [--timeout 900] [--only OWNER/NAME] [--logs DIR] [--json] [--python X.Y=PATH] [--node N=PATH]
-        [--matrix KEY=VALUE]
+        [--matrix KEY=VALUE] [--generator PATH] [--compare]
 
 The list file (TOML) names repositories at fixed commits:
 
@@ -135,8 +135,16 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
         command = [sys.executable, "-m", "autodevops", "verify", str(copy), "--json", "--logs", str(logs), *options]
         if args.date:
             command += ["--date", args.date]
+        outcome = Outcome(entry, ecosystem)
+        if args.generator:
+            try:
+                workflows = generated_by(args.generator, copy, Path(tmp), args.date)
+                command += [a for w in workflows for a in ("--workflow", w)]
+            except RuntimeError as exc:
+                outcome.error = str(exc)
+                return outcome
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        outcome = Outcome(entry, ecosystem, seconds=time.monotonic() - started)
+        outcome.seconds = time.monotonic() - started
         try:
             report = json.loads(done.stdout)
         except json.JSONDecodeError:
@@ -146,6 +154,18 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
         if args.compare and any(j["status"] == "red" for j in outcome.jobs):
             outcome.own_jobs = own_ci_jobs(checkout, Path(tmp), options, logs.with_name(f"{logs.name}-own"))
         return outcome
+
+
+def generated_by(generator: Path, copy: Path, tmp: Path, date: str | None) -> list[str]:
+    """The workflows another build of the generator (`--generator`, e.g. an older release's `autodevops`) writes
+    for `copy`, for verify to run as committed files: the same verify judges two generators."""
+    out = tmp / "generated"
+    command = [str(generator), "generate", str(copy), "--target", "github", "--out", str(out), "--force"]
+    done = subprocess.run([*command, *(["--date", date] if date else [])], capture_output=True, text=True, check=False)
+    workflows = sorted(str(w) for w in (out / ".github" / "workflows").glob("*.y*ml"))
+    if done.returncode != 0 or not workflows:
+        raise RuntimeError(f"{generator} generate exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return workflows
 
 
 def own_ci_jobs(checkout: Path, tmp: Path, options: list[str], logs: Path) -> list[dict[str, Any]]:
@@ -269,6 +289,12 @@ def main() -> None:
         action="append",
         default=[],
         help="KEY=VALUE, passed to verify: of the cells with KEY, only those with VALUE run (repeatable)",
+    )
+    parser.add_argument(
+        "--generator",
+        type=Path,
+        help="the `autodevops` executable whose generate writes the pipelines (default: this one), e.g. an older "
+        "build to measure a change before and after with the same verify",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
