@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -105,6 +106,9 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_recycle=1800,
+            # A pooled connection a PostgreSQL restart has closed is replaced before use, so the first request
+            # after an outage does not fail on it.
+            pool_pre_ping=True,
             echo=echo,
         )
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
@@ -225,6 +229,48 @@ async def tenant_session(
             await rollback(session)
             raise
         await commit(session)
+
+
+# What a lost or unreachable PostgreSQL looks like, however deep in a chain of causes it is.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError)
+# asyncpg's own names for the same (by name: asyncpg ships no type information).
+_ASYNCPG_UNAVAILABLE = frozenset(
+    {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "OperatorInterventionError",
+        "TooManyConnectionsError",
+        "InterfaceError",
+    }
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` (or one of its causes) says PostgreSQL cannot be reached, not that a query is wrong.
+
+    A refused or dropped connection, a server shutting down or starting up, a pool with no connection to give:
+    the request can succeed later, so it is answered 503 with `Retry-After`, not 500.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _UNAVAILABLE):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG_UNAVAILABLE:
+            return True
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+        if isinstance(current, BaseExceptionGroup):
+            pending += list(current.exceptions)
+    return False
 
 
 def get_database(request: Request) -> Database:

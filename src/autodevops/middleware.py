@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from autodevops.db import database_unavailable
 from autodevops.errors import AppError, PayloadTooLarge
 from autodevops.logging import bind_request_id, get_logger
 from autodevops.metrics import route_template
@@ -173,8 +174,15 @@ def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable right now; retry after the Retry-After delay."
+DATABASE_RETRY_AFTER_S = 5
+
+
 class ServerErrorMiddleware:
     """Turn any unhandled exception into a 500 in the `{"error", "detail"}` shape, never leaking internals.
+
+    A database outage (PostgreSQL down, restarting, or out of connections) is a 503 `database_unavailable`
+    with `Retry-After` instead: the request may succeed when retried.
 
     It sits inside the security-header and correlation-id middleware so the 500 carries both, and logs the
     exception (with its traceback, redacted) under the request's correlation id.
@@ -197,7 +205,15 @@ class ServerErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
-        except Exception:
+        except Exception as error:
+            if database_unavailable(error):
+                # An outage, not a bug: the client may retry, and nobody needs the traceback of each request.
+                log.warning("database unavailable", method=scope["method"], path=scope["path"], error=str(error))
+                if started:
+                    raise
+                body = {"error": "database_unavailable", "detail": DATABASE_UNAVAILABLE}
+                await send_json(send, 503, body, {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+                return
             log.exception("unhandled error", method=scope["method"], path=scope["path"])
             if started:
                 # Part of the response is out; all that is left is to let the server drop the connection.

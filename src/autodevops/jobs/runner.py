@@ -55,6 +55,8 @@ BUSY_RETRY_S = 10.0
 ERROR_MESSAGE_MAX = 2000
 # How long a cancelled attempt may take to unwind once its subprocesses are killed.
 STOP_GRACE_S = 2.0
+# The first pause of job intake when the database is unreachable (doubles with each failure).
+DATABASE_BACKOFF_S = 1.0
 
 
 class JobFailed(Exception):
@@ -110,6 +112,8 @@ class Runner:
         self._running: set[asyncio.Task[None]] = set()
         self._handlers: dict[str, asyncio.Task[None]] = {}
         self._releasing: set[str] = set()
+        self._database_failures = 0
+        self._paused_until = 0.0
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -161,6 +165,11 @@ class Runner:
         while not self.stopping:
             if await self._until_stopped(slots.acquire()) is None:
                 break
+            paused_s = self._paused_until - time.monotonic()
+            if paused_s > 0:  # the database is down: leave the jobs in Redis until it may be back
+                slots.release()
+                await self._until_stopped(asyncio.sleep(paused_s))
+                continue
             try:
                 fetched = await self.consumer.fetch()
             except Exception as exc:  # noqa: BLE001 - Redis away: keep the worker alive and retry
@@ -271,9 +280,32 @@ class Runner:
                 await self._run_claimed(delivery, spec, job_id, organization_id)
         except (SQLAlchemyError, OSError) as exc:
             # The database is unreachable: the job's record cannot be kept, so it must not run or fail now.
-            # It waits in Redis, without using an attempt, until the database is back.
-            log.warning("job bookkeeping failed; deferring the job", job_id=str(job_id), error=str(exc))
-            raise await delivery.defer(max(1.0, BUSY_RETRY_S * self.scale)) from exc
+            # It waits in Redis, without using an attempt, until the database is back; meanwhile this worker
+            # stops taking jobs for a while that doubles with each failure (see `_database_down`).
+            delay_s = self._database_down(exc)
+            raise await delivery.defer(delay_s) from exc
+        self._database_failures = 0
+
+    def _database_down(self, error: BaseException) -> float:
+        """Note a database outage; returns how long to wait before trying again (1 s doubling, jittered).
+
+        The wait is capped at the stalled-check interval, so jobs resume within one interval of the end of
+        the outage. Fetching pauses for as long, rather than taking jobs only to put them back.
+        """
+        self._database_failures += 1
+        cap_s = max(1.0, self.settings.jobs_stalled_interval_ms / 1000)
+        base_s: float = min(cap_s, DATABASE_BACKOFF_S * 2.0 ** min(self._database_failures - 1, 16))
+        delay_s = base_s * self.rng.uniform(0.8, 1.2)
+        resume_at = time.monotonic() + delay_s
+        if resume_at > self._paused_until:
+            self._paused_until = resume_at
+            log.warning(
+                "database unavailable; pausing job intake",
+                pause_s=round(delay_s, 2),
+                failures=self._database_failures,
+                error=str(error)[:300],
+            )
+        return delay_s
 
     @contextlib.asynccontextmanager
     async def _exclusive(self, job_id: uuid.UUID) -> AsyncIterator[bool]:
