@@ -86,6 +86,7 @@ async def test_workers_back_off_during_a_postgres_outage_and_then_run_every_job_
     with log_path.open("wb") as log:
         worker = _start_worker(settings, log)
         try:
+
             async def paused() -> bool:
                 return "pausing job intake" in log_path.read_text(errors="replace")
 
