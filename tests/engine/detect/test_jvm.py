@@ -188,6 +188,27 @@ def test_gradle_java_version_forms(tmp_path: Path) -> None:
         assert stack.versions == [expected], script
 
 
+def test_a_java_8_target_builds_on_the_jdk_gradle_9_and_android_need(tmp_path: Path) -> None:
+    wrapper = "distributionUrl=https\\://services.gradle.org/distributions/gradle-9.2.1-bin.zip\n"
+    script = "kotlin { jvmTarget.set(JvmTarget.JVM_1_8) }\n"
+    (stack,), _ = analyze(
+        tmp_path / "gradle9",
+        {"build.gradle.kts": script, "gradle/wrapper/gradle-wrapper.properties": wrapper, "src/main/kotlin/A.kt": ""},
+    )
+    assert stack.versions == ["17"]
+    assert stack.provenance["versions"].evidence[0].file == "gradle/wrapper/gradle-wrapper.properties"
+    android = 'plugins { id("com.android.library") }\n' + script
+    (stack,), _ = analyze(tmp_path / "android", {"build.gradle.kts": android, "src/main/kotlin/A.kt": ""})
+    assert stack.versions == ["17"]
+    # Gradle 8 runs on Java 8: the target is the JDK
+    old = wrapper.replace("9.2.1", "8.14.3")
+    (stack,), _ = analyze(
+        tmp_path / "gradle8",
+        {"build.gradle.kts": script, "gradle/wrapper/gradle-wrapper.properties": old, "src/main/kotlin/A.kt": ""},
+    )
+    assert stack.versions == ["8"]
+
+
 def test_maven_and_gradle_in_one_directory_are_two_stacks_sharing_facts(tmp_path: Path) -> None:
     stacks, ctx = analyze(
         tmp_path,

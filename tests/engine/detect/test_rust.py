@@ -85,6 +85,21 @@ def test_an_unstable_feature_adds_nightly_to_the_matrix(tmp_path: Path) -> None:
     assert stack.provenance["versions"].evidence[-1].file == "a/Cargo.toml"
 
 
+def test_a_crate_root_with_a_feature_gate_adds_nightly(tmp_path: Path) -> None:
+    files = {
+        "Cargo.toml": crate("h", 'rust-version = "1.63"\n'),
+        "src/lib.rs": "#![cfg_attr(docsrs, feature(doc_cfg))]\npub fn f() {}\n",
+        "benches/body.rs": "#![feature(test)]\nextern crate test;\n",
+    }
+    (stack,), _ = analyze(tmp_path / "gated", files)
+    assert stack.versions == ["1.63", "stable", "beta", "nightly"]
+    assert stack.provenance["versions"].evidence[-1].file == "benches/body.rs"
+    # a feature only for docs.rs builds (cfg_attr) is no nightly-only code
+    del files["benches/body.rs"]
+    (stack,), _ = analyze(tmp_path / "docs", files)
+    assert stack.versions == ["1.63", "stable", "beta"]
+
+
 def test_an_unpublished_workspace_has_no_msrv_job(tmp_path: Path) -> None:
     # Examples and internal tools are never published: their rust-version is no promise to downstream users.
     (examples,), _ = analyze(

@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 
 from autodevops.engine import runtimes
 from autodevops.engine.detect import second_build
-from autodevops.engine.detect.base import Context
+from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.builder import (
     StackBuilder,
     ev,
@@ -443,10 +443,41 @@ def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
         _set_java(b, *version)
     else:
         _undeclared_java(b, ev(anchor))
+    _raise_to_build_jdk(b, _gradle_jdk_floor(ctx, directory, texts))
     _frameworks(b, deps, anchor)
     if any("com.android" in t for t in texts.values()):
         b.add("frameworks", ["android"], 0.8, ev(anchor))
     return b.build()
+
+
+_WRAPPER_VERSION = re.compile(r"distributionUrl=.*?gradle-(\d+)(?:\.[\d.]+)?-(?:bin|all)\.zip")
+# The oldest JDK that runs the build tools themselves: Gradle 9 needs Java 17, and so does the Android Gradle
+# Plugin since 8.0 (2023). A Java release below it is only the bytecode target (`--release 8` on a newer JDK).
+BUILD_JDK_FLOOR = 17
+
+
+def _gradle_jdk_floor(ctx: Context, directory: str, texts: dict[str, str]) -> tuple[str, Evidence] | None:
+    wrapper = Context.join(directory, "gradle/wrapper/gradle-wrapper.properties")
+    text = ctx.text(wrapper) if ctx.exists(wrapper) else None
+    m = _WRAPPER_VERSION.search(text or "")
+    if m and int(m.group(1)) >= 9:
+        return str(BUILD_JDK_FLOOR), ev(wrapper, key="distributionUrl", line=line_of(text or "", m.start()))
+    android = next((f for f, t in texts.items() if "com.android" in t), None)
+    if android:
+        return str(BUILD_JDK_FLOOR), ev(android, excerpt="com.android")
+    return None
+
+
+def _raise_to_build_jdk(b: StackBuilder, floor: tuple[str, Evidence] | None) -> None:
+    """Java releases below the JDK the build tool needs become that JDK: CI builds on it, for the lower target."""
+    if floor is None or not b.stack.versions:
+        return
+    need, evidence = floor
+    lines = [v for v in b.stack.versions if v.isdigit()]
+    if not lines or min(int(v) for v in lines) >= int(need):
+        return
+    raised = unique(need if v.isdigit() and int(v) < int(need) else v for v in b.stack.versions)
+    b.set("versions", raised, 0.7, evidence, why=f"the build tool runs on Java {need} or newer")
 
 
 # ---- shared ------------------------------------------------------------------------------------------------

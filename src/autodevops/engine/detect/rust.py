@@ -6,7 +6,8 @@ enclosing workspace) or that the enclosing workspace excludes is its own stack.
 
 Versions: a `rust-toolchain(.toml)` pin wins; otherwise the declared MSRV (`rust-version` of the workspace, else
 of each member) plus `stable` and `beta`; no MSRV job when no crate of the stack is published (the minimum is a
-promise to downstream users), and `nightly` too when a crate has an `unstable` feature (nightly-only code). Rust
+promise to downstream users), and `nightly` too when a crate has an `unstable` feature or a crate root (library,
+binary, test, bench, example) with an unconditional `#![feature(...)]`: nightly-only code. Rust
 supports only its latest stable release, so there is no end-of-life table to intersect with.
 """
 
@@ -439,6 +440,41 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
             ev(unstable.manifest, key="features.unstable"),
             why="an `unstable` feature gates code that needs nightly-only language features",
         )
+        return
+    gated = _nightly_only(ctx, members)
+    if gated:
+        b.add("versions", ["nightly"], 0.6, gated, why="a crate root enables nightly-only language features")
+
+
+# Files that can be crate roots (where `#![feature(...)]` must stand), by the directory of their package.
+_CRATE_ROOT = re.compile(r"^(?:(.*)/)?(?:src/(?:lib|main)|tests/[^/]+|benches/[^/]+|examples/[^/]+)\.rs$")
+_FEATURE_GATE = re.compile(r"^#!\[feature\(", re.M)
+
+
+def _crate_roots(ctx: Context) -> dict[str, list[str]]:
+    def compute() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for path in ctx.sizes:
+            m = _CRATE_ROOT.match(path)
+            if m:
+                out.setdefault(m.group(1) or ".", []).append(path)
+        return out
+
+    roots: dict[str, list[str]] = ctx.memo("rust.crate_roots", compute)
+    return roots
+
+
+def _nightly_only(ctx: Context, members: list[_Crate]) -> Evidence | None:
+    """A crate root (library, binary, test, bench or example) with an unconditional `#![feature(...)]`: code that
+    only a nightly compiler builds, so CI runs it on nightly (benches on the unstable `test` crate, for one)."""
+    roots = _crate_roots(ctx)
+    for crate in members:
+        for path in sorted(roots.get(crate.dir, [])):
+            text = ctx.text(path) or ""
+            m = _FEATURE_GATE.search(text)
+            if m:
+                return ev(path, line=line_of(text, m.start()), excerpt=text[m.start() :].split("\n", 1)[0])
+    return None
 
 
 def _unpublished(members: list[_Crate], ws_pkg: Any) -> bool:
