@@ -10,6 +10,7 @@ from autodevops.auth.endpoints import router as auth_router
 from autodevops.auth.login import api_router as session_router
 from autodevops.github.endpoints import router as github_router
 from autodevops.gitlab.endpoints import router as gitlab_router
+from autodevops.gitlab.signin import api_router as gitlab_account_router
 from autodevops.invitation.endpoints import router as invitation_router
 from autodevops.jobs.endpoints import router as jobs_router
 from autodevops.organization.endpoints import router as organization_router
@@ -31,6 +32,7 @@ ROUTERS = (
     ai_router,
     github_router,
     gitlab_router,
+    gitlab_account_router,
     jobs_router,
 )
 api_router = APIRouter(prefix=API_PREFIX)

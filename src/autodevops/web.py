@@ -31,6 +31,7 @@ from autodevops.errors import AppError
 from autodevops.github.endpoints import webhook_router
 from autodevops.gitlab.endpoints import WEBHOOK_PREFIX as GITLAB_WEBHOOK_PREFIX
 from autodevops.gitlab.endpoints import webhook_router as gitlab_webhook_router
+from autodevops.gitlab.signin import router as gitlab_login_router
 from autodevops.logging import configure_logging, get_logger
 from autodevops.metrics import DB_POOL, MetricsMiddleware
 from autodevops.middleware import (
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Sign-in is anonymous by nature, so only the per-IP limit applies to it.
     app.include_router(login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(sso_login_router, dependencies=[Depends(limit_by_ip)])
+    app.include_router(gitlab_login_router, dependencies=[Depends(limit_by_ip)])
     app.include_router(webhook_router)
     app.include_router(gitlab_webhook_router)
     _install_docs(app)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from autodevops.config import Settings
 
 # Tenant tables without an `organization_id` column (the tenant itself; per-user rows).
-EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens", "login_links"}
+EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens", "login_links", "gitlab_accounts"}
 
 
 def app_role(settings: Settings) -> str:

@@ -48,7 +48,7 @@ def rotate(
     from autodevops.config import ConfigError, get_settings
     from autodevops.crypto import CryptoError, Keyring
     from autodevops.github.rotation import rotate_tokens
-    from autodevops.gitlab.secrets import rotate_connection_secrets
+    from autodevops.gitlab.secrets import rotate_account_tokens, rotate_connection_secrets
     from autodevops.sso.rotation import rotate_client_secrets
 
     settings = get_settings()
@@ -67,6 +67,7 @@ def rotate(
                 "GitHub accounts": await rotate_tokens(sessionmaker, keyring, batch_size=batch_size),
                 "single sign-on connections": await rotate_client_secrets(sessionmaker, keyring, batch_size=batch_size),
                 "GitLab connections": await rotate_connection_secrets(sessionmaker, keyring, batch_size=batch_size),
+                "GitLab accounts": await rotate_account_tokens(sessionmaker, keyring, batch_size=batch_size),
             }
         finally:
             await engine.dispose()

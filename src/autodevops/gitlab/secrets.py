@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from autodevops.crypto import CryptoError, Keyring, RotationReport, aad
 from autodevops.errors import AppError
 from autodevops.logging import get_logger
-from autodevops.models import GitLabConnection
+from autodevops.models import GitLabAccount, GitLabConnection
 
 log = get_logger(__name__)
 
@@ -103,4 +103,49 @@ async def rotate_connection_secrets(
                 else:
                     report.changed += 1
             after = connections[-1].repository_id
+            session.expunge_all()
+
+
+async def rotate_account_tokens(
+    sessionmaker: async_sessionmaker[AsyncSession], keyring: Keyring, *, batch_size: int = 200
+) -> RotationReport:
+    """Move every stored "Sign in with GitLab" token to `keyring.current` (same procedure as above)."""
+    report = RotationReport()
+    after: uuid.UUID | None = None
+    columns = {"access_token": "access_token_enc", "refresh_token": "refresh_token_enc"}
+    while True:
+        async with sessionmaker() as session, session.begin():
+            query = select(GitLabAccount).order_by(GitLabAccount.id).limit(batch_size)
+            if after is not None:
+                query = query.where(GitLabAccount.id > after)
+            accounts = (await session.scalars(query)).all()
+            if not accounts:
+                return report
+            for account in accounts:
+                report.scanned += 1
+                old = {purpose: getattr(account, column) for purpose, column in columns.items()}
+                stale = {p: v for p, v in old.items() if v is not None and keyring.needs_rotation(v)}
+                if not stale:
+                    report.current += 1
+                    continue
+                try:
+                    new = {
+                        columns[p]: keyring.reencrypt(v, associated_data=aad("gitlab_accounts", account.id, p))
+                        for p, v in stale.items()
+                    }
+                except CryptoError:
+                    report.failed.append(str(account.id))
+                    continue
+                swap = (
+                    update(GitLabAccount)
+                    .where(GitLabAccount.id == account.id)
+                    .where(*(getattr(GitLabAccount, columns[p]) == v for p, v in stale.items()))
+                    .values(**new)
+                    .execution_options(synchronize_session=False)
+                )
+                if (await session.execute(swap)).rowcount:  # type: ignore[attr-defined]
+                    report.rotated += 1
+                else:
+                    report.changed += 1
+            after = accounts[-1].id
             session.expunge_all()

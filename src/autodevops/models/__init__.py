@@ -18,7 +18,7 @@ from autodevops.models.github import (
     GitHubWebhookDelivery,
     UserSessionState,
 )
-from autodevops.models.gitlab import GitLabConnection, GitLabMergeRequest, GitLabWebhookDelivery
+from autodevops.models.gitlab import GitLabAccount, GitLabConnection, GitLabMergeRequest, GitLabWebhookDelivery
 from autodevops.models.invitation import OrganizationInvitation
 from autodevops.models.job import Job
 from autodevops.models.organization import ROLES, Organization, OrganizationMember, Role
@@ -40,6 +40,7 @@ __all__ = [
     "GitHubPullRequest",
     "GitHubRepositoryLink",
     "GitHubWebhookDelivery",
+    "GitLabAccount",
     "GitLabConnection",
     "GitLabMergeRequest",
     "GitLabWebhookDelivery",

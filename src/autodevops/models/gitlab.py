@@ -69,3 +69,18 @@ class GitLabWebhookDelivery(Base):
     event: Mapped[str] = mapped_column(String(100), nullable=False)
     outcome: Mapped[str] = mapped_column(String(100), nullable=False)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class GitLabAccount(IDMixin, TimestampMixin, Base):
+    """A user's GitLab identity ("Sign in with GitLab") and OAuth tokens. Isolated per user (RLS: only its own
+    user sees the row). Tokens are AES-256-GCM encrypted, bound to this row and purpose
+    (`aad("gitlab_accounts", id, "access_token" | "refresh_token")`)."""
+
+    __tablename__ = "gitlab_accounts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    gitlab_user_id: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
+    username: Mapped[str] = mapped_column(String(255), nullable=False)
+    access_token_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
