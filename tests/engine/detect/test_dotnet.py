@@ -165,12 +165,20 @@ def test_net_framework_targets_run_on_windows(tmp_path: Path) -> None:
     assert portable.operating_systems == []
 
 
-def test_csharp_editorconfig_rules_mean_dotnet_format(tmp_path: Path) -> None:
+def test_csharp_editorconfig_rules_the_project_runs_mean_dotnet_format(tmp_path: Path) -> None:
     files = {"src/App/App.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")}
-    (plain,), _ = analyze(tmp_path / "a", {**files, ".editorconfig": "[*.md]\ntrim_trailing_whitespace = false\n"})
+    hook = {".git-hooks/pre-commit": "#!/bin/sh\ndotnet format ./App.slnx --no-restore\n"}
+    plain_rules = {".editorconfig": "[*.md]\ntrim_trailing_whitespace = false\n"}
+    (plain,), _ = analyze(tmp_path / "a", {**files, **plain_rules, **hook})
     assert plain.lint_tools == []
-    (styled,), _ = analyze(
-        tmp_path / "b", {**files, ".editorconfig": "[*.{cs,vb}]\ndotnet_sort_system_directives_first = true\n"}
-    )
+    csharp_rules = {".editorconfig": "[*.{cs,vb}]\ndotnet_sort_system_directives_first = true\n"}
+    (styled,), _ = analyze(tmp_path / "b", {**files, **csharp_rules, **hook})
     assert styled.lint_tools == ["dotnet-format"]
     assert styled.lint_commands == ["dotnet format --verify-no-changes"]
+    assert styled.provenance["lint_tools"].evidence[1].file == ".git-hooks/pre-commit"
+    # rules kept for editors only: nothing runs dotnet format, so it is not a check CI should block on
+    (editor_only,), _ = analyze(tmp_path / "c", {**files, **csharp_rules})
+    assert editor_only.lint_tools == []
+    guide = {"CONTRIBUTING.md": "Before a pull request, run `dotnet format --verify-no-changes`.\n"}
+    (guided,), _ = analyze(tmp_path / "d", {**files, **csharp_rules, **guide})
+    assert guided.lint_tools == ["dotnet-format"]

@@ -14,6 +14,7 @@ import re
 from xml.etree.ElementTree import Element
 
 from autodevops.engine import runtimes
+from autodevops.engine.detect import entrypoints
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.builder import (
     StackBuilder,
@@ -34,6 +35,7 @@ _SOLUTION = re.compile(r"[^/]+\.slnx?")
 _SLN_ENTRY = re.compile(r'^Project\("[^"]*"\)\s*=\s*"[^"]*",\s*"([^"]+\.(?:cs|fs|vb)proj)"', re.M)
 _TFM = re.compile(r"^net(?:coreapp)?(\d+)\.(\d+)$")
 _CSHARP_RULES = re.compile(r"^\s*(\[[^\]]*\bcs\b[^\]]*\]|dotnet_\w+|csharp_\w+)", re.M)
+_DOTNET_FORMAT = re.compile(r"\bdotnet[ \t]+format\b|\bdotnet-format\b")
 _PROPS = ("TargetFramework", "TargetFrameworks", "IsTestProject", "UseWPF", "UseWindowsForms")
 TEST_PACKAGES = ("microsoft.net.test.sdk", "xunit", "xunit.v3", "nunit", "mstest.testframework", "mstest", "tunit")
 
@@ -200,7 +202,9 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
             b.add("lint_tools", ["other"], 0.85, ev(tools[0], key="tools.csharpier"))
             b.add("lint_commands", ["dotnet csharpier --check ."], 0.8, ev(tools[0]))
 
-    # `dotnet format` ships with the SDK and enforces the C# rules of .editorconfig.
+    # `dotnet format` ships with the SDK and enforces the C# rules of .editorconfig, but many projects keep those
+    # rules for their editors only: it is a check when the project also runs it (a script, a git hook, its
+    # contributor guide).
     editorconfig = next(
         (p for d in [directory, *ancestors(directory)] if ctx.exists(p := Context.join(d, ".editorconfig"))), None
     )
@@ -208,8 +212,9 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
         editorconfig
         and _CSHARP_RULES.search(ctx.text(editorconfig) or "")
         and "dotnet-format" not in b.stack.lint_tools
+        and (used := entrypoints.usage(ctx, directory, _DOTNET_FORMAT)) is not None
     ):
-        b.add("lint_tools", ["dotnet-format"], 0.6, ev(editorconfig), why="C# style rules in .editorconfig")
+        b.add("lint_tools", ["dotnet-format"], 0.6, ev(editorconfig), used, why="C# style rules in .editorconfig")
         b.add("lint_commands", ["dotnet format --verify-no-changes"], 0.6, ev(editorconfig))
 
     for proj in projects:

@@ -194,6 +194,32 @@ def strip_comments(text: str) -> str:
     return "\n".join(lines)
 
 
+# ---- evidence that a tool is used ----------------------------------------------------------------------------
+
+# Where a project says how it runs its tools, besides CI: task runners, build and helper scripts, git hooks, and
+# the instructions for contributors (people and coding agents alike).
+_TASK_FILES = ("Makefile", "GNUmakefile", "makefile", *JUSTFILES, "build.sh", "build.ps1", "build.cmd", "build.cake")
+_HOOK_DIRS = (".git-hooks", ".githooks", ".husky")
+_GUIDES = ("CONTRIBUTING.md", "CONTRIBUTING.rst", "AGENTS.md", "CLAUDE.md", "docs/CONTRIBUTING.md")
+
+
+def usage(ctx: Context, root: str, command: re.Pattern[str]) -> Evidence | None:
+    """Where the project runs `command` outside CI (a Makefile, a script, a git hook, its contributor guide), in
+    `root` or at the repository root: the evidence that a tool it configures is one it really uses."""
+    for directory in dict.fromkeys([root, "."]):
+        candidates = [Context.join(directory, n) for n in (*_TASK_FILES, *_GUIDES)]
+        for sub in (*SCRIPT_DIRS, *_HOOK_DIRS):
+            prefix = Context.join(directory, sub) + "/"
+            candidates += sorted(p for p in ctx.sizes if p.startswith(prefix) and "/" not in p[len(prefix) :])
+        for path in candidates:
+            text = ctx.text(path) if ctx.exists(path) else None
+            m = command.search(text or "")
+            if m and text is not None:
+                line = text.count("\n", 0, m.start()) + 1
+                return Evidence(file=path, line=line, excerpt=text.splitlines()[line - 1].strip()[:120])
+    return None
+
+
 # ---- what an entry point's body runs ------------------------------------------------------------------------
 
 
@@ -224,4 +250,4 @@ def rewrites_files(body: str) -> bool:
     return any(p.search(body) for p in _FIXERS)
 
 
-__all__ = ["EntryPoint", "find", "rewrites_files", "runs", "strip_comments"]
+__all__ = ["EntryPoint", "find", "rewrites_files", "runs", "strip_comments", "usage"]
