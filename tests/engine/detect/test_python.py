@@ -85,6 +85,17 @@ def test_two_lockfiles_are_a_finding(tmp_path: Path) -> None:
     assert {e.file for e in finding.evidence} == {"uv.lock", "poetry.lock"}
 
 
+def test_a_stray_lockfile_does_not_outvote_the_configured_tool(tmp_path: Path) -> None:
+    pyproject = (
+        "[tool.poetry]\nname='x'\n[tool.poetry.dependencies]\npython='^3.9'\n"
+        "[build-system]\nrequires=['poetry-core']\nbuild-backend='poetry.core.masonry.api'\n"
+    )
+    (stack,), ctx = detect(tmp_path, {"pyproject.toml": pyproject, "uv.lock": "", "poetry.lock": ""})
+    assert stack.package_manager == "poetry"
+    assert stack.provenance["package_manager"].evidence[0].file == "poetry.lock"
+    assert "multiple-lockfiles" in codes(ctx)
+
+
 def test_poetry_without_lockfile_is_a_finding(tmp_path: Path) -> None:
     (stack,), ctx = detect(tmp_path, {"pyproject.toml": "[tool.poetry]\nname='x'\n"})
     assert stack.package_manager == "poetry"

@@ -564,11 +564,21 @@ def _package_manager(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any
             *(Evidence(file=j(n)) for n, _ in locks),
         )
     pp = j("pyproject.toml")
+    backend = str((data.get("build-system") or {}).get("build-backend", ""))
+    if len(locks) > 1:
+        # A stray lockfile (someone ran `uv lock` in a Poetry project) does not outvote the tool the project is
+        # configured and built with.
+        configured = _configured_manager(data, tool, backend)
+        chosen = next(((n, pm) for n, pm in locks if pm == configured), None)
+        if chosen:
+            name, pm = chosen
+            why = f"the {pm} lockfile of a project configured for {pm} ([tool.{pm}], build backend {backend or '-'})"
+            b.set("package_manager", pm, 0.85, Evidence(file=j(name)), Evidence(file=pp, key=f"tool.{pm}"), why=why)
+            return pm
     if locks:
         name, pm = locks[0]
-        b.set("package_manager", pm, 0.95, Evidence(file=Context.join(root, name)), why="lockfile")
+        b.set("package_manager", pm, 0.95 if len(locks) == 1 else 0.6, Evidence(file=j(name)), why="lockfile")
         return pm
-    backend = str((data.get("build-system") or {}).get("build-backend", ""))
     checks: list[tuple[bool, str, Evidence, float]] = [
         (
             "poetry" in tool and ("poetry" in backend or "project" not in data),
@@ -613,6 +623,16 @@ def _package_manager(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any
     evidence = Evidence(file=b.stack.manifests[0] if b.stack.manifests else pp)
     b.set("package_manager", "pip", 0.6, evidence, why="no other package manager configured: plain pip")
     return "pip"
+
+
+def _configured_manager(data: dict[str, Any], tool: dict[str, Any], backend: str) -> str | None:
+    """The package manager the project is built with (its build backend) or, failing that, the one it has a
+    configuration table for."""
+    for prefix, pm in (("poetry.", "poetry"), ("pdm.", "pdm"), ("uv_build", "uv")):
+        if backend.startswith(prefix):
+            return pm
+    tables = [pm for pm in ("poetry", "pdm", "uv") if isinstance(tool.get(pm), dict)]
+    return tables[0] if len(tables) == 1 else None
 
 
 # ---- versions ------------------------------------------------------------------------------------------------
