@@ -660,3 +660,28 @@ def check(session):
     # `check` runs `typing` itself: that session is not named twice.
     assert stack.lint_commands == ["nox -s lint check --force-python python3"]
     assert stack.lint_tools == ["ruff", "mypy", "pre-commit"]
+
+
+def test_a_nox_session_running_the_hooks_runs_their_tools_even_with_pre_commit_ci(tmp_path: Path) -> None:
+    noxfile = """import nox
+
+@nox.session(python=["3.12", "3.13"])
+def tests(session):
+    session.run("pytest")
+
+@nox.session(python="3.12")
+def lint(session):
+    session.install("prek")
+    session.run("prek", "run", "--all-files")
+"""
+    hooks = (
+        "ci:\n  autoupdate_schedule: weekly\n"
+        "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: v0.9.0\n"
+        "  hooks:\n  - id: ruff-check\n  - id: ruff-format\n"
+        "- repo: https://github.com/codespell-project/codespell\n  rev: v2.4.1\n  hooks:\n  - id: codespell\n"
+    )
+    files = {"pyproject.toml": "[project]\nname='x'\n", "noxfile.py": noxfile, ".pre-commit-config.yaml": hooks}
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.lint_commands == ["nox -s lint --force-python python3"]
+    # prek is a runner of the same hooks: pre-commit, and the hooks' tools, although pre-commit.ci runs them too
+    assert stack.lint_tools == ["pre-commit", "ruff", "other"]

@@ -76,6 +76,7 @@ LINT_PACKAGES: dict[str, LintTool] = {
     "pyright": "pyright",
     "basedpyright": "pyright",
     "pre-commit": "pre-commit",
+    "prek": "pre-commit",  # a faster runner of the same .pre-commit-config.yaml hooks
 }
 # pre-commit hook ids → lint vocabulary ('other' for real linters outside it; housekeeping hooks are ignored).
 HOOK_TOOLS: dict[str, LintTool] = {
@@ -1012,6 +1013,16 @@ def _nox_session_nodes(text: str) -> list[tuple[str, bool, ast.FunctionDef]]:
     return out
 
 
+def _hook_tools(ctx: Context, precommit: str) -> list[tuple[LintTool, Evidence]]:
+    """The lint tools of the hooks a .pre-commit-config.yaml configures."""
+    out: list[tuple[LintTool, Evidence]] = []
+    for hook_id, ev in _hooks(ctx.yaml(precommit), precommit):
+        tool = HOOK_TOOLS.get(hook_id) or HOOK_TOOLS.get(hook_id.removeprefix("local-"))
+        if tool:
+            out.append((tool, ev))
+    return out
+
+
 def _nox_lint_sessions(ctx: Context, root: str) -> tuple[list[str], list[LintTool]]:
     """The noxfile's check sessions (`lint`, `typing`, `pre-commit`), minus those that rewrite files (a `format`
     session running black without --check), and the linters they run."""
@@ -1269,10 +1280,8 @@ def _lint(
         hosted = isinstance(doc, dict) and isinstance(doc.get("ci"), dict)
         if not hosted:
             add("pre-commit", Evidence(file=precommit))
-            for hook_id, ev in _hooks(doc, precommit):
-                mapped = HOOK_TOOLS.get(hook_id) or HOOK_TOOLS.get(hook_id.removeprefix("local-"))
-                if mapped:
-                    add(mapped, ev)
+            for mapped, ev in _hook_tools(ctx, precommit):
+                add(mapped, ev)
             b.add(
                 "lint_commands",
                 [f"{prefix}pre-commit run --all-files" if prefix else "pre-commit run --all-files"],
@@ -1313,10 +1322,8 @@ def _lint(
                 add(mapped, Evidence(file=env_ev.file, key=f"{env_ev.key}: {env}"))
                 if mapped == "pre-commit" and ctx.exists(precommit) and hosted:
                     # The hooks run through tox too, even though pre-commit.ci is configured.
-                    for hook_id, ev in _hooks(ctx.yaml(precommit), precommit):
-                        hook_tool = HOOK_TOOLS.get(hook_id) or HOOK_TOOLS.get(hook_id.removeprefix("local-"))
-                        if hook_tool:
-                            add(hook_tool, ev)
+                    for hook_tool, ev in _hook_tools(ctx, precommit):
+                        add(hook_tool, ev)
     # Type checkers and linters the project installs are what it runs.
     for name, mapped in LINT_PACKAGES.items():
         # A linter in a runtime requirements file is a development tool all the same.
@@ -1348,6 +1355,10 @@ def _lint(
         b.set("lint_commands", [f"nox -s {' '.join(nox_lint)} --force-python python3"], 0.75, noxfile)
         if nox_tools:
             b.add("lint_tools", nox_tools, 0.75, noxfile)
+        if "pre-commit" in nox_tools and ctx.exists(precommit):
+            # A session runs the hooks (pre-commit or prek), so their tools run too, pre-commit.ci or not.
+            for hook_tool, ev in _hook_tools(ctx, precommit):
+                b.add("lint_tools", [hook_tool], 0.7, ev)
         return
     direct = [t for t in tools if t in ("ruff", "flake8", "pylint", "black", "isort", "mypy", "pyright")]
     if not any(t == "pre-commit" for t in tools):
