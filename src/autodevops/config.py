@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     rate_limit_webhooks_per_ip: str = "600/minute"
     rate_limit_key_prefix: str = Field(default="autodevops-ratelimit", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     ready_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # How long a stopping `serve` lets open requests finish (event streams included) before it ends them.
+    shutdown_grace_s: float = Field(default=10.0, gt=0, le=600)
     # Bound of every Redis call a request makes (connect, command and retries together).
     redis_timeout_s: float = Field(default=1.0, gt=0, le=30)
     # JSON log lines; unset means JSON everywhere but development, which gets readable console lines.

@@ -45,6 +45,7 @@ from autodevops.ops import router as ops_router
 from autodevops.pages import install_pages
 from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
 from autodevops.redis_clients import request_client
+from autodevops.shutdown import watch_for_stop
 from autodevops.sso.login import router as sso_login_router
 
 log = get_logger(__name__)
@@ -87,10 +88,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = request_client(settings.redis_url, timeout_s=settings.redis_timeout_s)
     app.state.rate_limiter = RateLimiter(settings, connection_pool=app.state.redis.connection_pool)
     app.state.database = Database.from_settings(settings)
+    app.state.stopping = asyncio.Event()
     DB_POOL.bind(app.state.database.engine)
     log.info("started", env=settings.env, version=__version__)
     try:
-        yield
+        with watch_for_stop(app.state.stopping):
+            yield
     finally:
         DB_POOL.bind(None)
         await app.state.database.dispose()

@@ -7,16 +7,20 @@ persistence, so a restart comes back empty, as an unpersisted production Redis w
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from autodevops.config import Settings
-from autodevops.db import Database
+from autodevops.db import Database, tenant_session
 from autodevops.jobs.service import JobsRuntime
+from autodevops.models import Repository
 from platform_support import platform_settings
 from throwaway_services import ThrowawayRedis
 
@@ -91,3 +95,37 @@ async def test_a_hung_redis_costs_an_enqueue_only_its_timeout(own_jobs: Jobs, ow
     # The push gave up within the Redis bound (plus the commit and the hand-over); the job is recorded.
     assert elapsed < 10 * REDIS_TIMEOUT_S
     assert (await own_jobs.get(job_id)).state == "pending"
+
+
+@pytest.mark.slow
+async def test_an_event_stream_whose_redis_goes_away_ends_cleanly_with_the_jobs_durable_state(
+    make_api_client: Any, make_tenant: Any, jobs: Jobs, own_redis: ThrowawayRedis
+) -> None:
+    client: httpx.AsyncClient = await make_api_client(
+        **{**JOBS_SETTINGS, "queue_redis_url": own_redis.url(), "redis_timeout_s": REDIS_TIMEOUT_S}
+    )
+    alice = await make_tenant(organization="A")
+    async with tenant_session(jobs.database, user_id=alice.user_id) as session:
+        repository = Repository(
+            organization_id=alice.organization_id, name="w", source="git", clone_url="https://140.82.112.3/a/w.git"
+        )
+        session.add(repository)
+        await session.flush()
+    started = await client.post(f"/api/v1/repositories/{repository.id}/analyses", headers=alice.headers)
+    job_id = started.json()["id"]
+
+    async def kill_redis_soon() -> None:
+        await asyncio.sleep(0.5)  # the stream is waiting for live events by then
+        await asyncio.to_thread(own_redis.stop)
+
+    killer = asyncio.create_task(kill_redis_soon())
+    response = await client.get(f"/api/v1/jobs/{job_id}/events", headers=alice.headers)
+    await killer
+    # Before, the stream died with an unhandled error; now its last message says where the job stands.
+    assert response.status_code == 200
+    last = [block for block in response.text.split("\n\n") if block.startswith("event:")][-1]
+    assert last.startswith("event: unavailable")
+    assert json.loads(last.split("data: ", 1)[1]) == {
+        "state": "pending",
+        "detail": "Live progress is unavailable right now; reconnect to resume.",
+    }

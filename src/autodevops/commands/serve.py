@@ -41,4 +41,7 @@ def register(app: typer.Typer) -> None:
             # Forwarded headers are honoured by the app for AUTODEVOPS_TRUSTED_PROXIES only.
             proxy_headers=False,
             server_header=False,
+            # On SIGTERM, open requests get this long; then they are ended (an event stream would otherwise
+            # keep the process alive until its client gives up).
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
         )

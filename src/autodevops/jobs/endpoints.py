@@ -6,14 +6,16 @@ Dead-letter management is for owners and admins of the job's organization.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from redis.exceptions import RedisError
 
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.config import Settings
@@ -25,11 +27,14 @@ from autodevops.jobs.metrics import QUEUE_DEPTH
 from autodevops.jobs.queues import QUEUE_NAMES
 from autodevops.jobs.schemas import DeadLetterResult, JobRead, JobState
 from autodevops.jobs.service import JobsRuntime
+from autodevops.logging import get_logger
 from autodevops.models import Job, User
 from autodevops.organization import queries as organization_queries
 from autodevops.organization.service import MANAGERS
 from autodevops.pagination import Page, Pagination, to_page
 from autodevops.repository import service as repository_service
+
+log = get_logger(__name__)
 
 
 @asynccontextmanager
@@ -176,6 +181,42 @@ async def get_job(job_id: uuid.UUID, user: CurrentUser, session: DBSession) -> J
     return JobRead.model_validate(await service.get_job(session, job_id, list(roles)))
 
 
+UNAVAILABLE = "Live progress is unavailable right now; reconnect to resume."
+STOPPING = "The server is restarting; reconnect to resume."
+
+
+async def _unless_stopping(request: Request, read: Awaitable[list[JobEvent]]) -> list[JobEvent] | None:
+    """`read`'s events, or None when the server starts stopping first (the read is then cancelled)."""
+    stopping: asyncio.Event | None = getattr(request.app.state, "stopping", None)
+    if stopping is None:
+        return await read
+    reading = asyncio.ensure_future(read)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({reading, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if reading.done():
+        return reading.result()
+    # Not awaited: redis-py may not give up a blocking read when cancelled (it can swallow the cancellation).
+    reading.cancel()
+    reading.add_done_callback(_ignore_outcome)
+    return None
+
+
+def _ignore_outcome(task: asyncio.Future[list[JobEvent]]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _fallback(state: str | None, detail: str) -> str:
+    """The last message of a stream that ends before its job does: how the job ended, or where it stands."""
+    if state in _FINISHED:
+        data = json.dumps({"stage": _FINISHED[state], "state": state, "replayed": False})
+        return f"event: {_FINISHED[state]}\ndata: {data}\n\n"
+    return f"event: unavailable\ndata: {json.dumps({'state': state, 'detail': detail})}\n\n"
+
+
 def _sse(event: JobEvent) -> str:
     return f"id: {event.id}\nevent: {event.stage}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
 
@@ -214,9 +255,22 @@ async def job_events(
         state: str | None = job.state
         yield "retry: 3000\n\n"
         while True:
-            events = await runtime.bus.read(str(job_id), after=after)
-            if not events and state not in _FINISHED:
-                events = await runtime.bus.read(str(job_id), after=after, block_ms=SSE_POLL_MS)
+            try:
+                events = await runtime.stream.read(str(job_id), after=after)
+                if not events and state not in _FINISHED:
+                    waiting = await _unless_stopping(
+                        request, runtime.stream.read(str(job_id), after=after, block_ms=SSE_POLL_MS)
+                    )
+                    if waiting is None:  # the server is stopping: end the stream, the client reconnects elsewhere
+                        yield _fallback(await durable_state(), STOPPING)
+                        return
+                    events = waiting
+            except RedisError as error:
+                # Live events are out of reach (reconnects included): say where the job stands from its durable
+                # record, and end the stream cleanly; the client's reconnect resumes from its last event.
+                log.warning("job events unavailable; ending the stream", job_id=str(job_id), error=str(error))
+                yield _fallback(await durable_state(), UNAVAILABLE)
+                return
             for event in events:
                 yield _sse(event)
                 after = event.id
