@@ -3,7 +3,7 @@
 Usage:
     .venv/bin/python bench/green_rate.py bench/green_rate.example.toml --checkouts /work/checkouts \\
         [--jobs 1] [--timeout 900] [--only OWNER/NAME] [--logs DIR] [--json] [--python X.Y=PATH] [--node N=PATH]
-        [--matrix KEY=VALUE] [--generator PATH] [--compare]
+        [--matrix KEY=VALUE] [--job ID] [--generator PATH] [--compare]
 
 The list file (TOML) names repositories at fixed commits:
 
@@ -129,7 +129,7 @@ def run_one(entry: Entry, args: argparse.Namespace) -> Outcome:
         options = ["--timeout", str(args.timeout)]
         if args.cache_dir:
             options += ["--cache-dir", str(args.cache_dir)]
-        for option in ("python", "node", "matrix"):
+        for option in ("python", "node", "matrix", "job"):
             for value in getattr(args, option):
                 options += [f"--{option}", value]
         command = [sys.executable, "-m", "autodevops", "verify", str(copy), "--json", "--logs", str(logs), *options]
@@ -296,6 +296,7 @@ def main() -> None:
         help="the `autodevops` executable whose generate writes the pipelines (default: this one), e.g. an older "
         "build to measure a change before and after with the same verify",
     )
+    parser.add_argument("--job", action="append", default=[], help="ID, passed to verify: only this job (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--compare",
