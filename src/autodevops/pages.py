@@ -25,6 +25,7 @@ from autodevops.auth.signin_pages import sign_in_methods
 from autodevops.config import Settings
 from autodevops.db import DBSession
 from autodevops.github.dependencies import GitHub
+from autodevops.gitlab.pages import router as gitlab_pages
 from autodevops.invitation.pages import router as invitation_pages
 from autodevops.jobs.pages import router as jobs_pages
 from autodevops.organization import service as organization_service
@@ -107,6 +108,7 @@ def install_pages(app: FastAPI, *, dependencies: Sequence[Depends] = ()) -> None
         jobs_pages,
         ai_pages,
         sso_pages,
+        gitlab_pages,
     ):
         app.include_router(page_router, dependencies=list(dependencies))
     htmx_dir = vendor_dir(app.state.settings) / "htmx.org" / "dist"

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
 from autodevops.web import create_app
+from gitlab.fake_gitlab import FakeGitLab
 from platform_support import MakeTenant, platform_settings
 
 MAX_EXAMPLES = 12
@@ -43,8 +44,19 @@ def _free_port() -> int:
 def live_url(pg_settings: Any) -> Iterator[str]:
     """The app served by uvicorn in a thread (its own event loop), against the migrated test database."""
     port = _free_port()
+    # GitLab is unreachable from tests: a local fake speaking its API stands in (generated tokens are refused
+    # there, as gitlab.com would refuse them).
+    fake_gitlab = FakeGitLab()
+    gitlab_server = fake_gitlab.start()
     # Configured like production: GitHub webhooks have their secret (unsigned calls are a 401, not a 503).
-    app = create_app(platform_settings(github_webhook_secret="schemathesis-webhook-secret"))
+    app = create_app(
+        platform_settings(
+            github_webhook_secret="schemathesis-webhook-secret",
+            gitlab_url=fake_gitlab.base_url,
+            allow_insecure_git_urls=True,
+            git_private_servers=[fake_gitlab.base_url.removeprefix("http://")],
+        )
+    )
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -57,6 +69,7 @@ def live_url(pg_settings: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    gitlab_server.stop()
 
 
 def _schema() -> Any:

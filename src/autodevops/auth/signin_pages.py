@@ -26,10 +26,16 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 class SignInMethods:
     github: bool
     sso: bool
+    gitlab: bool = False
 
 
 async def sign_in_methods(session: AsyncSession, github: GitHub) -> SignInMethods:
-    return SignInMethods(github=github.oauth_configured, sso=await sso_queries.any_connection(session))
+    settings = github.settings
+    return SignInMethods(
+        github=github.oauth_configured,
+        sso=await sso_queries.any_connection(session),
+        gitlab=bool(settings.gitlab_client_id and settings.gitlab_client_secret),
+    )
 
 
 async def sign_in_page(request: Request, session: AsyncSession, github: GitHub, next_path: str | None) -> HTMLResponse:

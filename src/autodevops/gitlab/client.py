@@ -50,6 +50,8 @@ SCOPES = "read_user read_api api"  # api: commits and merge requests on the user
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 _MAX_PAGES = 20_000  # 2,000,000 tree entries: past MAX_FILES anyway
 _MAX_RETRIES = 2
+# What a token may hold: it travels in an HTTP header, so printable ASCII and no spaces.
+TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]{1,255}")
 # GitLab's path rules: namespaces and projects of letters, digits, '_', '-', '.', '/'-separated.
 _FULL_PATH = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}(/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}){1,20}$")
 _BRANCH = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)(?!.*@\{)[^\x00-\x20~^:?*\[\\\x7f]{1,255}(?<![/.])$")
@@ -298,6 +300,8 @@ class GitLabClient:
             raise GitLabError(f"refusing to send a GitLab token outside {self.base_url}")
         headers = {"Accept": "application/json"}
         if token is not None:
+            if not TOKEN_CHARACTERS.fullmatch(token):
+                raise ValidationFailed("a GitLab token is printable ASCII without spaces (as GitLab shows it)")
             headers["Authorization"] = f"Bearer {token}"
         rate_limited = server_errors = 0
         async with self._client() as http:

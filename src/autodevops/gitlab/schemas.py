@@ -6,12 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from autodevops.gitlab.client import TOKEN_CHARACTERS
 from autodevops.schemas import Input
 
+
+def _token_characters(value: SecretStr) -> SecretStr:
+    if not TOKEN_CHARACTERS.fullmatch(value.get_secret_value()):
+        raise ValueError("a GitLab token is printable ASCII without spaces (as GitLab shows it)")
+    return value
+
+
 # A project, group or personal access token, or an OAuth token: GitLab's are 20-100 printable characters.
-AccessToken = Annotated[SecretStr, Field(min_length=8, max_length=255)]
+AccessToken = Annotated[SecretStr, Field(min_length=8, max_length=255), AfterValidator(_token_characters)]
 ProjectRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 

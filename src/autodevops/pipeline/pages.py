@@ -16,6 +16,7 @@ from pygments.util import ClassNotFound
 
 from autodevops.github import service as github_service
 from autodevops.github.dependencies import GitHub
+from autodevops.gitlab import service as gitlab_service
 from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.organization import service as organization_service
 from autodevops.pipeline import service
@@ -65,6 +66,8 @@ async def pipeline_page(request: Request, repository_id: uuid.UUID, viewer: Page
         ],
         "pull_requests": await github_service.list_pull_requests(viewer.session, viewer.user, repository.id),
         "is_github": repository.source == "github",
+        "is_gitlab": repository.source == "gitlab",
+        "merge_requests": await gitlab_service.list_merge_requests(viewer.session, viewer.user, repository.id),
         "can_manage": membership.can_manage,
     }
     return render(request, "pipeline.html", context, viewer=viewer, organization=membership)

@@ -17,7 +17,7 @@ from autodevops.github import service as github_service
 from autodevops.github.dependencies import GitHub, TokenKeyring
 from autodevops.github.schemas import GitHubRepositoryConnect
 from autodevops.jobs.endpoints import jobs_runtime
-from autodevops.models import Analysis
+from autodevops.models import Analysis, GitLabConnection
 from autodevops.organization import service as organization_service
 from autodevops.repository import service
 from autodevops.repository.git_url import GitURLPolicy
@@ -139,6 +139,7 @@ async def repository_page(request: Request, repository_id: uuid.UUID, viewer: Pa
         "review": await analysis_review(viewer.session, viewer.user, latest_done.id) if latest_done else None,
         "drift": await github_service.list_drift(viewer.session, viewer.user, repository.id),
         "can_manage": membership.can_manage,
+        "gitlab": await viewer.session.get(GitLabConnection, repository.id),
     }
     return render(request, "repository.html", context, viewer=viewer, organization=membership)
 
