@@ -266,3 +266,16 @@ def test_a_program_with_windows_only_code_is_tested_on_windows_and_macos_too(tmp
     library = {"Cargo.toml": crate("lib"), "src/lib.rs": "#[cfg(windows)]\npub fn f() {}\n"}
     (lib,), _ = analyze(tmp_path / "lib", library)
     assert lib.operating_systems == []  # a library's platform code is its users' to test
+
+
+def test_a_test_task_running_nextest_means_nextest(tmp_path: Path) -> None:
+    justfile = "toolchain := ''\n\n# Test workspace code.\ntest:\n    cargo {{ toolchain }} nextest run --workspace\n"
+    files = {"Cargo.toml": crate("w", ""), "src/lib.rs": "#[test]\nfn t() {}\n", "justfile": justfile}
+    (stack,), _ = analyze(tmp_path / "just", files)
+    assert stack.test_tool == "cargo-nextest"
+    assert stack.test_commands == ["cargo nextest run"]
+    assert stack.provenance["test_tool"].evidence[0].file == "justfile"
+    # a test task that runs cargo test keeps cargo test
+    files["justfile"] = "test:\n    cargo test --all-features\n"
+    (stack,), _ = analyze(tmp_path / "plain", files)
+    assert stack.test_tool == "cargo-test"

@@ -18,6 +18,7 @@ import posixpath
 import re
 from typing import Any
 
+from autodevops.engine.detect import entrypoints
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.builder import (
     StackBuilder,
@@ -198,6 +199,8 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
         return b.build()
 
     nextest = files_under(ctx, root.dir, [".config/nextest.toml"]) or files_under(ctx, ".", [".config/nextest.toml"])
+    test_entry = next(iter(entrypoints.find(ctx, root.dir, ["test"])), None)
+    runs_nextest = test_entry is not None and _NEXTEST.search(test_entry.body) is not None
     if root.dir != "." and not _has_tests(ctx, members):
         # A helper crate beside the main one (a feature-combination harness, a code generator) that holds no
         # tests: `cargo test` would run nothing. It is built.
@@ -205,6 +208,10 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
     elif nextest:
         b.set("test_tool", "cargo-nextest", 0.9, ev(nextest[0]))
         b.set("test_commands", [f"cargo nextest run{ws_flag}"], 0.85, ev(nextest[0]))
+    elif runs_nextest and test_entry is not None:
+        # The project's own test task (`just test`, `make test`) runs its tests with nextest.
+        b.set("test_tool", "cargo-nextest", 0.8, test_entry.evidence, why=f"`{test_entry.command}` runs cargo nextest")
+        b.set("test_commands", [f"cargo nextest run{ws_flag}"], 0.75, test_entry.evidence)
     else:
         b.set("test_tool", "cargo-test", 0.9, ev(manifest))
         b.set("test_commands", [f"cargo test{ws_flag}"], 0.85, ev(manifest))
@@ -448,6 +455,7 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
 
 # Files that can be crate roots (where `#![feature(...)]` must stand), by the directory of their package.
 _CRATE_ROOT = re.compile(r"^(?:(.*)/)?(?:src/(?:lib|main)|tests/[^/]+|benches/[^/]+|examples/[^/]+)\.rs$")
+_NEXTEST = re.compile(r"\bcargo\b[^\n]*?\bnextest\s+run\b")
 _FEATURE_GATE = re.compile(r"^#!\[feature\(", re.M)
 
 
