@@ -17,7 +17,7 @@ from autodevops.config import get_settings
 from autodevops.engine.analyze import analyze
 from autodevops.engine.clone import CloneLimits, GitClone
 from autodevops.engine.source import SourceError
-from autodevops.jobs.child import EXIT_PERMANENT, emit_result, report_stage
+from autodevops.jobs.child import EXIT_PERMANENT, emit_result, one_line, report_stage
 from autodevops.repository.git_url import GitURLPolicy, network_guard
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             ai_digest = child_digest(result, clone)  # while the files are still on disk
             commit = clone.commit
     except SourceError as exc:
-        sys.stderr.write(f"{exc}\n")
+        sys.stderr.write(f"{one_line(str(exc))}\n")
         return EXIT_PERMANENT if exc.permanent else 2
     report_stage("storing", 90)
     emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit, "ai_digest": ai_digest})

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autodevops.engine.processes import kill_process_tree, tracked
+from autodevops.engine.processes import die_with_parent, kill_process_tree, tracked
 from autodevops.engine.source import SourceError
 
 # No prompt can ever block a worker; LFS files are not downloaded.
@@ -160,6 +160,7 @@ def run_git(
             env=env,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
     except FileNotFoundError:
         raise SourceError("git is not installed", permanent=True) from None
@@ -206,6 +207,7 @@ async def run_git_async(args: list[str], *, url: str, action: str, limit_s: floa
         stderr=asyncio.subprocess.PIPE,
         env=env,
         start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         with tracked(proc.pid):

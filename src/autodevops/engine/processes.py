@@ -8,10 +8,13 @@ misses them leaves them running under PID 1 and the clone growing on disk.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import Any
 
 import psutil
 
@@ -75,3 +78,29 @@ def kill_collected(pids: set[int]) -> int:
     for pid in alive:
         kill_process_tree(pid)
     return len(alive)
+
+
+_PR_SET_PDEATHSIG = 1
+_LIBC: Any = None
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that has the kernel SIGKILL the child when the process that started it dies.
+
+    A worker killed with SIGKILL runs no cleanup, so without this its analysis child (and git under it) would
+    go on under PID 1. Linux only (`PR_SET_PDEATHSIG`); elsewhere None (no `preexec_fn`).
+    """
+    global _LIBC
+    if not sys.platform.startswith("linux"):
+        return None
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before fork: nothing to load in the child
+    libc = _LIBC
+    parent = os.getpid()
+
+    def arm() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import httpx
+
 from autodevops.ai.digest import child_digest
 from autodevops.config import get_settings
 from autodevops.engine.analyze import analyze
@@ -19,7 +21,7 @@ from autodevops.engine.source import SourceError
 from autodevops.errors import AppError
 from autodevops.github.client import GitHubClient
 from autodevops.github.source import GitHubSource
-from autodevops.jobs.child import EXIT_PERMANENT, emit_result, report_stage
+from autodevops.jobs.child import EXIT_PERMANENT, emit_result, one_line, report_stage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,9 +38,18 @@ def main(argv: list[str] | None = None) -> int:
         source.files()
         report_stage("analyzing", 50)
         result = analyze(source)
+    except httpx.HTTPStatusError as exc:
+        # A 4xx other than a timeout or a rate limit answers the same on every attempt.
+        status = exc.response.status_code
+        request = exc.request
+        sys.stderr.write(
+            f"GitHub answered {status} {exc.response.reason_phrase} to {request.method} {request.url.path}\n"
+        )
+        return EXIT_PERMANENT if 400 <= status < 500 and status not in (408, 429) else 2
     except (SourceError, AppError, ValueError) as exc:
-        sys.stderr.write(f"{exc}\n")
-        return EXIT_PERMANENT if isinstance(exc, SourceError) and exc.permanent else 2
+        sys.stderr.write(f"{one_line(str(exc))}\n")
+        permanent = isinstance(exc, ValueError) or (isinstance(exc, SourceError) and exc.permanent)
+        return EXIT_PERMANENT if permanent else 2
     report_stage("storing", 90)
     ai_digest = child_digest(result, source)
     emit_result({"analysis": result.model_dump(mode="json"), "commit_sha": commit, "ai_digest": ai_digest})

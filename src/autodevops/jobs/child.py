@@ -18,7 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from autodevops.engine.processes import kill_process_tree, tracked
+from autodevops.engine.processes import die_with_parent, kill_process_tree, tracked
 
 MAX_OUTPUT = 64 * 1024 * 1024
 STAGE_PREFIX = "stage "
@@ -57,6 +57,7 @@ async def run_child(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=die_with_parent(),  # a worker killed with SIGKILL takes its child along
         limit=MAX_OUTPUT,
     )
     with tracked(proc.pid):  # the job's hard deadline kills it even if this coroutine stops answering
@@ -79,7 +80,7 @@ async def _supervise(
                     await on_stage(parts[0], percent)
             elif line:
                 errors.append(line)
-                del errors[:-20]
+                del errors[:-200]  # enough for a traceback
 
     try:
         stderr_task = asyncio.create_task(read_stderr())
@@ -91,8 +92,7 @@ async def _supervise(
             await asyncio.shield(proc.wait())
         raise
     if code != 0:
-        message = errors[-1] if errors else f"{module} exited with status {code}"
-        raise ChildFailed(message, permanent=code == EXIT_PERMANENT)
+        raise ChildFailed(failure_message(errors, module, code), permanent=code == EXIT_PERMANENT)
     try:
         return json.loads(stdout)
     except ValueError as exc:
@@ -107,6 +107,29 @@ async def _communicate(proc: asyncio.subprocess.Process, stdin: bytes | None) ->
         proc.stdin.close()
     assert proc.stdout is not None
     return await proc.stdout.read()
+
+
+def one_line(message: str) -> str:
+    """A message on one line (the parent keeps a child's last stderr line as the job's error)."""
+    return " ".join(message.split())
+
+
+def failure_message(lines: list[str], module: str, code: int) -> str:
+    """What went wrong, from a failed child's last stderr lines.
+
+    A child reports a handled failure as one line. A crash ends with a traceback whose exception message may
+    span lines (httpx ends its own with "For further information visit ..."): the message is then the whole
+    exception, from the line that names it.
+    """
+    if not lines:
+        return f"{module} exited with status {code}"
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    if not starts:
+        return lines[-1]
+    tail = lines[starts[-1] + 1 :]
+    # Frames are indented; the exception's own lines are not.
+    exception = [line for line in tail if not line.startswith(" ")]
+    return one_line(" ".join(exception)) if exception else lines[-1]
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

@@ -119,7 +119,7 @@ async def claim(session: AsyncSession, job_id: uuid.UUID) -> Row[Any] | None:
     Returns (queue, name, attempts, max_attempts, payload, correlation_id, last_error), or None when the job
     is missing, finished, or out of attempts (the caller then looks at the row to say which).
     """
-    now = func.now()
+    now = func.clock_timestamp()  # the moment itself, not the transaction's start
     statement = (
         update(Job)
         .where(Job.id == job_id, Job.state.in_(UNFINISHED_STATES), Job.attempts < Job.max_attempts)
@@ -133,7 +133,7 @@ async def claim(session: AsyncSession, job_id: uuid.UUID) -> Row[Any] | None:
 
 async def complete(session: AsyncSession, job_id: uuid.UUID) -> None:
     """The running attempt succeeded (one statement; the caller holds the job's advisory lock)."""
-    now = func.now()
+    now = func.clock_timestamp()  # the moment itself, not the transaction's start
     await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == "active")

@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.jobs import metrics, queries
@@ -34,6 +36,8 @@ HANDOVER_CHANNEL = "autodevops_job_handover"
 # Jobs younger than this are left alone: their enqueue may still be on its way (it runs after COMMIT).
 MIN_AGE_S = 5.0
 BATCH = 1000
+# The advisory lock that lets one reconciliation pass run at a time across every worker.
+RECONCILE_LOCK_KEY = 0x6A6F62735F726563  # "jobs_rec"
 
 
 @dataclass(slots=True)
@@ -41,6 +45,7 @@ class ReconcileReport:
     checked: int = 0
     requeued: list[str] = field(default_factory=list)
     dead_lettered: list[str] = field(default_factory=list)
+    skipped: bool = False  # another worker's pass was running
 
 
 class Reconciler:
@@ -74,7 +79,18 @@ class Reconciler:
             log.info("handed-over job queued", job_id=str(job_id))
 
     async def run_once(self, *, min_age_s: float | None = None) -> ReconcileReport:
-        """One pass over the unfinished jobs. Returns what it did."""
+        """One pass over the unfinished jobs, unless another worker's pass is running (`skipped`)."""
+        # Every worker reconciles; one at a time is enough (and spares Redis and PostgreSQL the same work N
+        # times over). The lock is a transaction's: it is freed with the pass, or with a worker that dies.
+        async with self.database.engine.connect() as conn:
+            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RECONCILE_LOCK_KEY))):
+                return ReconcileReport(skipped=True)
+            try:
+                return await self._pass(min_age_s)
+            finally:
+                await conn.rollback()
+
+    async def _pass(self, min_age_s: float | None) -> ReconcileReport:
         age = MIN_AGE_S * self.scale if min_age_s is None else min_age_s
         before = utcnow() - timedelta(seconds=age)
         async with self.database.sessionmaker() as session:
