@@ -17,7 +17,10 @@ server process's CPU time per request for both, and the ratio of the two through
 
     .venv/bin/python bench/api_load.py [--duration 10] [--connections 16] [--rounds 2]
 
-Needs PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379), like the test suite.
+Needs PostgreSQL and Redis: `--postgres` (an owner-role URL of the server, default `AUTODEVOPS_BENCH_POSTGRES`
+or postgresql://postgres@127.0.0.1:5432/postgres) and `--redis-url` (default `AUTODEVOPS_REDIS_URL` or
+redis://127.0.0.1:6379/0). It creates a database and role of its own and Redis keys under a prefix of its own
+(`--key-prefix`), and removes exactly those afterwards: nothing else on either server is touched.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -45,8 +49,8 @@ from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+ADMIN_DSN = os.environ.get("AUTODEVOPS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("AUTODEVOPS_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROWS = 50
 API = "GET /api/v1/repositories (auth)"
 BARE = "GET /hello (bare FastAPI)"
@@ -213,8 +217,8 @@ def server(command: list[str], env: dict[str, str], port: int, health: str) -> I
             process.kill()
 
 
-async def _admin(*statements: str) -> None:
-    connection = await asyncpg.connect(ADMIN_DSN)
+async def _admin(admin_dsn: str, *statements: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
     try:
         for statement in statements:
             await connection.execute(statement)
@@ -222,16 +226,30 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
-def platform_env(database: str, role: str, password: str, key_prefix: str, connections: int = 16) -> dict[str, str]:
+def platform_env(
+    database: str,
+    role: str,
+    password: str,
+    key_prefix: str,
+    connections: int = 16,
+    *,
+    admin_dsn: str = ADMIN_DSN,
+    redis_url: str = REDIS_URL,
+) -> dict[str, str]:
+    server = urlsplit(admin_dsn)
+    host = f"{server.hostname or '127.0.0.1'}:{server.port or 5432}"
+    owner = server.username or "postgres"
+    if server.password:
+        owner += f":{server.password}"
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     env = {name: value for name, value in os.environ.items() if not name.startswith("AUTODEVOPS_")}
     env.update(
         {
             "AUTODEVOPS_ENV": "production",
             "AUTODEVOPS_SECRET_KEY": secrets.token_urlsafe(48),
-            "AUTODEVOPS_DATABASE_URL": f"postgresql+asyncpg://{role}:{password}@127.0.0.1:5432/{database}",
-            "AUTODEVOPS_DATABASE_ADMIN_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
-            "AUTODEVOPS_REDIS_URL": REDIS_URL,
+            "AUTODEVOPS_DATABASE_URL": f"postgresql+asyncpg://{role}:{password}@{host}/{database}",
+            "AUTODEVOPS_DATABASE_ADMIN_URL": f"postgresql+asyncpg://{owner}@{host}/{database}",
+            "AUTODEVOPS_REDIS_URL": redis_url,
             "AUTODEVOPS_TOKEN_ENCRYPTION_KEY": f"bench:{key}",
             "AUTODEVOPS_LOG_LEVEL": "WARNING",
             # A connection per concurrent request: overflow connections would be opened and closed per request.
@@ -305,16 +323,22 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of measurement per round")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per endpoint")
+    parser.add_argument("--postgres", default=ADMIN_DSN, help="owner-role URL of the PostgreSQL server to use")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="Redis for the rate-limit counters")
+    parser.add_argument("--key-prefix", default=None, help="Redis key prefix (default: one of this run's own)")
     args = parser.parse_args()
 
     run_id = uuid.uuid4().hex[:8]
     database, role, password = f"autodevops_bench_{run_id}", f"autodevops_bench_app_{run_id}", secrets.token_hex(16)
-    key_prefix = f"bench-ratelimit-{run_id}"
-    env = platform_env(database, role, password, key_prefix, args.connections)
+    key_prefix = args.key_prefix or f"bench-ratelimit-{run_id}"
+    admin_dsn = args.postgres.replace("postgresql+asyncpg://", "postgresql://")
+    env = platform_env(
+        database, role, password, key_prefix, args.connections, admin_dsn=admin_dsn, redis_url=args.redis_url
+    )
     api_port, hello_port, floor_port = free_port(), free_port(), free_port()
     uvicorn_options = ["--log-level", "warning", "--no-access-log"]
 
-    asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+    asyncio.run(_admin(admin_dsn, f'CREATE DATABASE "{database}"'))
     try:
         cli(env, "migrate")
         cli(env, "users", "create", "bench@example.com")
@@ -362,9 +386,10 @@ def main() -> None:
         )
         report(results)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{role}"'))
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(f"{key_prefix}*"))
+        drop = (f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{role}"')
+        asyncio.run(_admin(admin_dsn, *drop))
+        client = redis.Redis.from_url(args.redis_url)
+        keys = list(client.scan_iter(f"{key_prefix}:*"))
         if keys:
             client.delete(*keys)
         client.close()

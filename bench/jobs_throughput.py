@@ -11,8 +11,14 @@ For 1 and then 4 worker processes (`--concurrency` slots each) it measures:
 * enqueue→start latency: jobs enqueued at a steady rate below capacity, p50/p99 of `started_at - created_at`
   (both recorded in Postgres: the row's creation in the enqueuing transaction, the worker's claim);
 
-and, in the same run and for scale, `redis-benchmark` against the same Redis server. Uses its own database
-(`autodevops_bench`) and Redis database 14; both are emptied first.
+and, with `--redis-benchmark`, `redis-benchmark` against the same Redis server for scale (it writes its own
+keys, `key:*`, `mylist`..., into database 15 of that server: use it on a Redis of your own).
+
+Where: `--postgres` (an owner-role URL of the PostgreSQL server; default `AUTODEVOPS_BENCH_POSTGRES` or
+postgresql://postgres@127.0.0.1:5432/postgres), `--database` (default `autodevops_bench`, created and migrated;
+its `jobs` table is emptied first), `--redis-url` (default `AUTODEVOPS_QUEUE_REDIS_URL`, then
+redis://127.0.0.1:6379/14) and `--key-prefix` (default: one of this run's own). Only the keys under that prefix
+are deleted, before and after; nothing else in Redis is touched.
 """
 
 from __future__ import annotations
@@ -27,19 +33,41 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-DB = "autodevops_bench"
-PG = "127.0.0.1:5432"
-REDIS_DB_URL = "redis://127.0.0.1:6379/14"
-ENV = {
-    "AUTODEVOPS_ENV": "test",
-    "AUTODEVOPS_DATABASE_URL": f"postgresql+asyncpg://autodevops_app:autodevops_app@{PG}/{DB}",
-    "AUTODEVOPS_DATABASE_ADMIN_URL": f"postgresql+asyncpg://postgres@{PG}/{DB}",
-    "AUTODEVOPS_QUEUE_REDIS_URL": REDIS_DB_URL,
-    "AUTODEVOPS_JOBS_KEY_PREFIX": "adbench",
-    "AUTODEVOPS_LOG_LEVEL": "WARNING",
-    "AUTODEVOPS_LOG_JSON": "true",
-}
+POSTGRES = os.environ.get("AUTODEVOPS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("AUTODEVOPS_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def bench_env(postgres: str, database: str, redis_url: str, key_prefix: str) -> dict[str, str]:
+    """The `AUTODEVOPS_*` settings of the enqueuer and of the worker processes."""
+    server = urlsplit(postgres)
+    host = f"{server.hostname or '127.0.0.1'}:{server.port or 5432}"
+    owner = (server.username or "postgres") + (f":{server.password}" if server.password else "")
+    return {
+        "AUTODEVOPS_ENV": "test",
+        "AUTODEVOPS_DATABASE_URL": f"postgresql+asyncpg://autodevops_app:autodevops_app@{host}/{database}",
+        "AUTODEVOPS_DATABASE_ADMIN_URL": f"postgresql+asyncpg://{owner}@{host}/{database}",
+        "AUTODEVOPS_QUEUE_REDIS_URL": redis_url,
+        "AUTODEVOPS_JOBS_KEY_PREFIX": key_prefix,
+        "AUTODEVOPS_LOG_LEVEL": "WARNING",
+        "AUTODEVOPS_LOG_JSON": "true",
+    }
+
+
+async def forget_keys(redis_url: str, key_prefix: str) -> None:
+    """Delete this run's keys (and only them)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{key_prefix}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+    finally:
+        await client.aclose()
+
+
 NOOP = "bench.noop"
 
 
@@ -66,7 +94,6 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def prepare() -> tuple[Any, Any, Any, uuid.UUID]:
-    import redis.asyncio as aioredis
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -82,9 +109,7 @@ async def prepare() -> tuple[Any, Any, Any, uuid.UUID]:
     async with admin.begin() as conn:
         await conn.execute(text("DELETE FROM jobs"))
         await conn.execute(text("INSERT INTO organizations (id, name) VALUES (:i, 'bench')"), {"i": org})
-    flush = aioredis.from_url(REDIS_DB_URL)
-    await flush.flushdb()
-    await flush.aclose()
+    await forget_keys(settings.effective_queue_redis_url, settings.jobs_key_prefix)
     database = Database(settings.database_url.get_secret_value(), pool_size=10)
     return admin, database, JobsRuntime.from_settings(settings), org
 
@@ -135,7 +160,7 @@ async def timings(admin: Any, ids: list[uuid.UUID]) -> list[tuple[float, float, 
 
 
 def start_workers(processes: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, **ENV}
+    env = dict(os.environ)  # the AUTODEVOPS_* settings `main` put there
     return [
         subprocess.Popen(
             [sys.executable, __file__, "--worker", "--concurrency", str(concurrency)],
@@ -191,9 +216,11 @@ async def measure(processes: int, args: argparse.Namespace) -> dict[str, float]:
     }
 
 
-def redis_benchmark() -> dict[str, float]:
+def redis_benchmark(redis_url: str) -> dict[str, float]:
+    server = urlsplit(redis_url)
+    where = ["-h", server.hostname or "127.0.0.1", "-p", str(server.port or 6379), "--dbnum", "15"]
     out = subprocess.run(
-        ["redis-benchmark", "-h", "127.0.0.1", "-p", "6379", "-n", "100000", "-t", "set,get,lpush,zadd", "--csv"],
+        ["redis-benchmark", *where, "-n", "100000", "-t", "set,get,lpush,zadd", "--csv"],
         capture_output=True,
         text=True,
         check=True,
@@ -213,11 +240,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2000, help="Jobs in the throughput run.")
     parser.add_argument("--latency-jobs", type=int, default=300, help="Jobs in the latency run.")
     parser.add_argument("--rate", type=float, default=50.0, help="Enqueue rate (jobs/s) of the latency run.")
+    parser.add_argument("--postgres", default=POSTGRES, help="Owner-role URL of the PostgreSQL server.")
+    parser.add_argument("--database", default="autodevops_bench", help="The benchmark's own database.")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="The queue Redis.")
+    parser.add_argument("--key-prefix", default=None, help="Redis key prefix (default: one of this run's own).")
+    parser.add_argument("--redis-benchmark", action="store_true", help="Also run redis-benchmark (writes keys).")
     args = parser.parse_args()
     if args.worker:
         run_worker(args.concurrency)
         return
-    os.environ.update(ENV)
+    key_prefix = args.key_prefix or f"adbench-{uuid.uuid4().hex[:8]}"
+    os.environ.update(bench_env(args.postgres, args.database, args.redis_url, key_prefix))
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     print(f"machine: {os.cpu_count()} CPUs; {args.jobs} no-op jobs, {args.concurrency} slots per worker process")
     for processes in (1, 4):
@@ -227,7 +260,10 @@ def main() -> None:
             f" first to completion of the last); enqueue->start p50 {result['p50_ms']:.1f} ms,"
             f" p99 {result['p99_ms']:.1f} ms at {args.rate:g} jobs/s; enqueue {result['enqueue_per_s']:.0f} jobs/s"
         )
-    figures = redis_benchmark()
+    asyncio.run(forget_keys(args.redis_url, key_prefix))
+    if not args.redis_benchmark:
+        return
+    figures = redis_benchmark(args.redis_url)
     print("redis-benchmark (same server, 50 clients): " + ", ".join(f"{k} {v:,.0f}/s" for k, v in figures.items()))
 
 
