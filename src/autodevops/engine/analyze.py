@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autodevops.engine.bounds import bound_lists
-from autodevops.engine.detect import DETECTORS
+from autodevops.engine.detect import DETECTORS, file_checkers
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.model import (
@@ -55,12 +55,14 @@ def analyze(source: RepoSource, today: dt.date | None = None) -> Analysis:
 
     docker = detect_docker(ctx)
     attach_services(ctx, stacks, docker)
+    languages = _languages(ctx)
+    file_checkers.attach(ctx, stacks, languages)
     analysis = Analysis(
         source=source.name,
         analyzed_on=today,
         default_branch=getattr(source, "default_branch", None),
         stacks=stacks,
-        languages=_languages(ctx),
+        languages=languages,
         docker=docker,
         existing_ci=detect_existing_ci(ctx),
         deploy=detect_deploy(ctx),
