@@ -28,6 +28,26 @@ How the policies decide (functions created by `create_rls_functions()` in the fi
 
 The owner role that runs migrations must be a superuser or have BYPASSRLS (`autodevops migrate` checks it):
 the definer functions rely on it.
+
+Who may call which function (migration 0017). No function of the schema is executable by PUBLIC (revoked,
+and by default for functions the owner creates later). `autodevops migrate` grants EXECUTE by name:
+
+* the **app role** (API, workers' jobs, CLI) gets `autodevops.migrate.APP_FUNCTIONS`: the context functions
+  the policies call, and the narrow definer lookups the request flows need before a tenant context exists
+  (token authentication, sign-in by GitHub id or email, single sign-on candidates, invitations).
+* the **maintenance role** (`AUTODEVOPS_DATABASE_MAINTENANCE_URL`: the worker's reconciler and `autodevops
+  dlq`) gets only `MAINTENANCE_FUNCTIONS`, the lookups that cross tenants (`app_jobs_in_states()`), and no
+  table at all: it finds ids, then the app role reads and changes each row bound to its organization.
+
+Why a role and not a setting: anything a request connection can run, SQL injection in a request can run too,
+and any role can `set_config` a custom setting, so a function that checks a GUC would guard nothing. A
+separate login role with its own password, given to the worker only, is a boundary PostgreSQL enforces: the
+API's credentials cannot list every organization's jobs. A new function must be added to one of the two lists
+(`tests/platform/test_database_privileges.py` fails otherwise).
+
+`users` (migration 0017) is isolated too: a user sees their own row and those of the members of the
+organizations the context may see, and inserts, changes or deletes only their own. The app role has no
+privilege on `users.is_admin` (column grants in `autodevops migrate`): only the owner role sets it.
 """
 
 from __future__ import annotations
@@ -69,6 +89,16 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS {TENANT_POLICY} ON {table}")
     op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def revoke_functions_from_public() -> None:
+    """No function of the schema is executable by PUBLIC, now or when the owner role creates one later.
+
+    Default privileges are revoked globally (not `IN SCHEMA`), the only form that removes PostgreSQL's built-in
+    EXECUTE for PUBLIC. `autodevops migrate` grants each role its functions by name.
+    """
+    op.execute("REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC")
+    op.execute("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC")
 
 
 def create_rls_functions() -> None:

@@ -130,12 +130,11 @@ async def migrate_fresh(settings: Settings) -> None:
 async def add_member(database: Any, owner: Tenant, member: Tenant, role: str) -> None:
     """Arrange: `member` belongs to `owner`'s organization with `role` (as if they had accepted an invitation)."""
     from autodevops.db import tenant_session
-    from autodevops.organization import service as organization_service
+    from autodevops.models import OrganizationMember
 
     async with tenant_session(database, user_id=owner.user_id) as session:
-        await organization_service.add_member(
-            session, owner.user, owner.organization_id, user_id=member.user_id, email=None, role=role
-        )
+        session.add(OrganizationMember(organization_id=owner.organization_id, user_id=member.user_id, role=role))
+        await session.flush()
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     database_url: SecretStr = SecretStr(DEV_DATABASE_URL)
     database_admin_url: SecretStr = SecretStr(DEV_DATABASE_ADMIN_URL)
+    database_maintenance_url: SecretStr | None = Field(
+        default=None,
+        description="The maintenance role: the only one that may list jobs across organizations (the worker's "
+        "reconciler, `autodevops dlq`). Give it to workers and operators, never to the API. Unset outside "
+        "production: the app URL with the user `<app role>_maintenance`.",
+    )
     redis_url: str = "redis://127.0.0.1:6379/0"
     allow_insecure_git_urls: bool = Field(
         default=False,
@@ -124,13 +130,31 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("database_url", "database_admin_url", mode="before")
+    @field_validator("database_url", "database_admin_url", "database_maintenance_url", mode="before")
     @classmethod
     def _asyncpg_url(cls, value: object, info: ValidationInfo) -> object:
+        if info.field_name == "database_maintenance_url" and value in (None, ""):
+            return None  # unset (an empty variable, as compose passes an unset one)
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         if isinstance(raw, str):
             return SecretStr(asyncpg_url(raw, str(info.field_name).upper()))
         return value
+
+    @property
+    def effective_database_maintenance_url(self) -> str:
+        """`database_maintenance_url`, or outside production the app URL with the user `<app role>_maintenance`
+        (same password: a development convenience that production refuses)."""
+        if self.database_maintenance_url is not None:
+            return self.database_maintenance_url.get_secret_value()
+        if self.env == "production":
+            raise ConfigError(
+                "AUTODEVOPS_DATABASE_MAINTENANCE_URL must be set in production for workers, `autodevops migrate` "
+                "and `autodevops dlq` (the maintenance role, with its own password)"
+            )
+        from sqlalchemy.engine import make_url
+
+        app = make_url(self.database_url.get_secret_value())
+        return app.set(username=f"{app.username}_maintenance").render_as_string(hide_password=False)
 
     @field_validator("rate_limit_per_ip", "rate_limit_per_user", "rate_limit_webhooks_per_ip")
     @classmethod
@@ -269,8 +293,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"AI model entries are provider:model with provider in {AI_PROVIDERS}, got {entry!r}")
         return value
 
-    def check(self) -> None:
-        """Raise `ConfigError` listing every setting that is unsafe for the current environment."""
+    def check(self, *, maintenance: bool = False) -> None:
+        """Raise `ConfigError` listing every setting that is unsafe for the current environment.
+
+        `maintenance`: this process uses the maintenance role (worker, `migrate`, `dlq`), which production
+        requires to be set; the API runs without it.
+        """
         problems: list[str] = []
         if self.env == "production":
             if self.secret_key.get_secret_value() in ("", DEV_SECRET_KEY) or len(self.secret_key) < 32:
@@ -281,10 +309,16 @@ class Settings(BaseSettings):
                 problems.append("AUTODEVOPS_DATABASE_ADMIN_URL must be set (the default is for development)")
             elif _weak(self.secret_key.get_secret_value()):
                 problems.append("AUTODEVOPS_SECRET_KEY is not random (too few different characters); generate one")
-            for name, url in (("DATABASE_URL", self.database_url), ("DATABASE_ADMIN_URL", self.database_admin_url)):
-                password = urlsplit(url.get_secret_value()).password
+            for name, url in (
+                ("DATABASE_URL", self.database_url),
+                ("DATABASE_ADMIN_URL", self.database_admin_url),
+                ("DATABASE_MAINTENANCE_URL", self.database_maintenance_url),
+            ):
+                password = urlsplit(url.get_secret_value()).password if url is not None else None
                 if password is not None and unquote(password) in DEV_DATABASE_PASSWORDS:
                     problems.append(f"AUTODEVOPS_{name} uses the development password; set a random one")
+            if maintenance or self.database_maintenance_url is not None:
+                problems.extend(self._maintenance_url_problems())
             if self.allow_insecure_git_urls:
                 problems.append("AUTODEVOPS_ALLOW_INSECURE_GIT_URLS is refused in production")
             if self.token_encryption_key is None:
@@ -314,6 +348,21 @@ class Settings(BaseSettings):
             problems.append("AUTODEVOPS_SESSION_COOKIE_SECURE=false is only allowed for an http://localhost public URL")
         if problems:
             raise ConfigError("refusing to start:\n  - " + "\n  - ".join(problems))
+
+    def _maintenance_url_problems(self) -> list[str]:
+        """Production: the maintenance role has a URL of its own, with a user and password the API's lacks."""
+        if self.database_maintenance_url is None:
+            return [
+                "AUTODEVOPS_DATABASE_MAINTENANCE_URL must be set in production for workers, `autodevops migrate` "
+                "and `autodevops dlq` (the maintenance role, with its own password; never give it to the API)"
+            ]
+        app = urlsplit(self.database_url.get_secret_value())
+        maintenance = urlsplit(self.database_maintenance_url.get_secret_value())
+        if maintenance.username in (app.username, urlsplit(self.database_admin_url.get_secret_value()).username):
+            return ["AUTODEVOPS_DATABASE_MAINTENANCE_URL must use its own role, not the app's or the admin's"]
+        if maintenance.password is not None and maintenance.password == app.password:
+            return ["AUTODEVOPS_DATABASE_MAINTENANCE_URL must not reuse the app role's password"]
+        return []
 
 
 def _weak(secret: str) -> bool:

@@ -124,6 +124,15 @@ class Database:
             max_overflow=settings.database_max_overflow,
         )
 
+    @classmethod
+    def maintenance(cls, settings: Settings) -> Database:
+        """The maintenance role's database: only the cross-tenant lookups (`app_jobs_in_states()`), no table.
+
+        Workers and operator commands find ids with it, then use the app-role database bound to each row's
+        organization. The API never opens it (see `migrations/rls.py`).
+        """
+        return cls(settings.effective_database_maintenance_url, pool_size=1, max_overflow=1)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

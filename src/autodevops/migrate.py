@@ -6,7 +6,11 @@ Two roles (see README "Database roles"):
   a superuser or have BYPASSRLS, because the `SECURITY DEFINER` membership lookups rely on it.
 * the **app role** (the user of `AUTODEVOPS_DATABASE_URL`) is what the API and workers connect as. It is
   created here if missing and always reset to `NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`; it owns
-  nothing and gets only SELECT/INSERT/UPDATE/DELETE on the tables — never TRUNCATE, which ignores RLS.
+  nothing and gets only SELECT/INSERT/UPDATE/DELETE on the tables — never TRUNCATE, which ignores RLS — minus
+  the columns only the owner writes (`users.is_admin`), and EXECUTE on `APP_FUNCTIONS`.
+* the **maintenance role** (the user of `AUTODEVOPS_DATABASE_MAINTENANCE_URL`) is created and reset the same
+  way; it gets no table, only EXECUTE on `MAINTENANCE_FUNCTIONS` (the lookups across organizations). Why a
+  separate role: `migrations/rls.py`.
 
 Grants are re-applied on every run, so a table added by a later migration is usable by the app after the next
 `autodevops migrate`. Concurrent runs serialize on an advisory lock.
@@ -33,6 +37,34 @@ from autodevops.config import Settings
 _LOCK_KEY = 0x6D69677261746531
 
 _APP_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+
+# Columns the app role may read but never write (column privileges): only the owner role sets them.
+OWNER_WRITTEN_COLUMNS = {"users": ("is_admin",)}
+
+# Every function of the schema, by who may execute it (PUBLIC may execute none, migration 0017). A function a
+# migration adds goes into one list; the privileges test fails for a function in neither.
+APP_FUNCTIONS = (
+    "app_current_user_id()",
+    "app_current_organization_id()",
+    "app_current_sso_organization_id()",
+    "app_current_via_token()",
+    "app_organization_ids()",
+    "app_organization_has_no_members(uuid)",
+    "app_authenticate_token(text, text)",
+    "app_find_user_by_github_id(bigint)",
+    "app_find_user_id_by_email(text)",
+    "app_current_user_email()",
+    "app_github_repository_targets(bigint)",
+    "app_github_installation_organizations(bigint)",
+    "app_sso_locked_organizations()",
+    "app_sso_sign_in_candidates(text, text)",
+    "app_accept_invitation(uuid, text)",
+    "app_consume_login_link(text)",
+    "app_sso_configured()",
+    "app_gitlab_connection_organization(uuid)",
+    "app_find_user_by_gitlab_id(bigint)",
+)
+MAINTENANCE_FUNCTIONS = ("app_jobs_in_states(text[], timestamptz, integer)",)
 
 
 class MigrationError(Exception):
@@ -101,7 +133,8 @@ async def ensure_database(admin_url: str) -> bool:
     return True
 
 
-async def _ensure_app_role(connection: AsyncConnection, role: str, password: str | None) -> bool:
+async def _ensure_role(connection: AsyncConnection, role: str, password: str | None) -> bool:
+    """Create or reset a login role the platform connects as: no superuser, no BYPASSRLS, nothing else."""
     exists = await connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
     attributes = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION"
     if password:
@@ -121,8 +154,8 @@ async def _ensure_app_role(connection: AsyncConnection, role: str, password: str
     return not exists
 
 
-async def _grant(connection: AsyncConnection, role: str, database: str) -> None:
-    r = _quote_ident(role)
+async def _grant(connection: AsyncConnection, role: str, maintenance: str, database: str) -> None:
+    r, m = _quote_ident(role), _quote_ident(maintenance)
     for statement in (
         f"GRANT CONNECT, TEMPORARY ON DATABASE {_quote_ident(database)} TO {r}",
         f"GRANT USAGE ON SCHEMA public TO {r}",
@@ -130,11 +163,34 @@ async def _grant(connection: AsyncConnection, role: str, database: str) -> None:
         f"GRANT {_APP_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {r}",
         f"REVOKE ALL ON TABLE alembic_version FROM {r}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}",
+        f"GRANT CONNECT ON DATABASE {_quote_ident(database)} TO {m}",
+        f"GRANT USAGE ON SCHEMA public TO {m}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {m}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {m}",
+        # Again on every run: a function created by another role would otherwise be PUBLIC's.
+        f"REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC, {r}, {m}",
     ):
         await connection.execute(text(statement))
+    for table, protected in OWNER_WRITTEN_COLUMNS.items():
+        columns = (
+            await connection.scalars(
+                text(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = :t ORDER BY ordinal_position"
+                ),
+                {"t": table},
+            )
+        ).all()
+        writable = ", ".join(_quote_ident(column) for column in columns if column not in protected)
+        await connection.execute(text(f"REVOKE INSERT, UPDATE ON TABLE {table} FROM {r}"))
+        await connection.execute(text(f"GRANT INSERT ({writable}), UPDATE ({writable}) ON TABLE {table} TO {r}"))
+    for grantee, functions in ((r, APP_FUNCTIONS), (m, MAINTENANCE_FUNCTIONS)):
+        for function in functions:
+            await connection.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {grantee}"))
 
 
 async def _verify(connection: AsyncConnection, role: str) -> None:
+    """Refuse a role that could sidestep row-level security (an existing role altered by hand, say)."""
     row = (
         await connection.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role})
     ).one()
@@ -181,11 +237,16 @@ async def migrate(settings: Settings) -> MigrationReport:
     admin_url = settings.database_admin_url.get_secret_value()
     app_url = make_url(settings.database_url.get_secret_value())
     admin = make_url(admin_url)
-    role = app_url.username
+    maintenance_url = make_url(settings.effective_database_maintenance_url)
+    role, maintenance = app_url.username, maintenance_url.username
     if not role:
         raise MigrationError("AUTODEVOPS_DATABASE_URL has no user name (the app role)")
     if role == admin.username:
         raise MigrationError("AUTODEVOPS_DATABASE_URL must use a different role than the admin URL")
+    if not maintenance or maintenance in (role, admin.username):
+        raise MigrationError(
+            "AUTODEVOPS_DATABASE_MAINTENANCE_URL must name a role of its own (not the app's or the admin's)"
+        )
     database = admin.database or ""
 
     await ensure_database(admin_url)
@@ -200,14 +261,16 @@ async def migrate(settings: Settings) -> MigrationReport:
             ).one()
             if not (owner.rolsuper or owner.rolbypassrls):
                 raise MigrationError("the admin role must be a superuser or have BYPASSRLS (see migrations/rls.py)")
-            created = await _ensure_app_role(connection, role, app_url.password)
+            created = await _ensure_role(connection, role, app_url.password)
+            await _ensure_role(connection, maintenance, maintenance_url.password)
             before = await connection.run_sync(_current_revision)
             config = alembic_config()
             await connection.run_sync(_check_known, config)
             await connection.run_sync(_upgrade, config)
             after = await connection.run_sync(_current_revision)
-            await _grant(connection, role, database)
+            await _grant(connection, role, maintenance, database)
             await _verify(connection, role)
+            await _verify(connection, maintenance)
             tables = (
                 await connection.scalars(
                     text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")

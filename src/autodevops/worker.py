@@ -71,6 +71,6 @@ def main(
 ) -> None:
     """Entry point of `autodevops worker`: check settings, configure logging, run until told to stop."""
     settings = settings or get_settings()
-    settings.check()
+    settings.check(maintenance=True)  # the reconciler lists jobs across organizations as the maintenance role
     configure_logging(level=settings.log_level, json=settings.effective_log_json)
     asyncio.run(serve(settings, queues=queues, concurrency=concurrency, metrics_port=metrics_port))

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from autodevops.db import Database, tenant_session
 from autodevops.models import Job, Organization, Repository
 from autodevops.organization import service as organization_service
-from platform_support import MakeTenant
+from platform_support import MakeTenant, add_member
 
 from .conftest import HTML, dashboard_overrides, sign_in
 
@@ -231,10 +231,7 @@ async def test_plain_members_see_no_dead_letters_and_cannot_requeue(
 ) -> None:
     owner = await make_tenant(organization="Acme")
     member = await make_tenant()
-    async with tenant_session(database, user_id=owner.user_id) as session:
-        await organization_service.add_member(
-            session, owner.user, owner.organization_id, user_id=member.user_id, email=None, role="member"
-        )
+    await add_member(database, owner, member, "member")
     job_id = uuid.uuid4()
     async with pg_admin.begin() as connection:
         await connection.execute(

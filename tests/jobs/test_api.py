@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from autodevops.db import tenant_session
 from autodevops.models import Repository
+from platform_support import add_member
 
 from .conftest import JOBS_SETTINGS, Jobs, Workers, forget_queue
 
@@ -165,14 +166,10 @@ async def test_dead_letters_are_listed_requeued_and_purged_by_admins(
 async def test_a_plain_member_sees_jobs_but_cannot_manage_dead_letters(
     client: httpx.AsyncClient, make_tenant: Any, jobs: Jobs, workers: Workers
 ) -> None:
-    from autodevops.organization import service as organization_service
 
     alice = await make_tenant(organization="A")
     bob = await make_tenant(organization="B")
-    async with tenant_session(jobs.database, user_id=alice.user_id) as session:
-        await organization_service.add_member(
-            session, alice.user, alice.organization_id, user_id=bob.user_id, email=None, role="member"
-        )
+    await add_member(jobs.database, alice, bob, "member")
     jobs.org = alice.organization_id
     workers.start("analysis")
     dead = await jobs.enqueue("testing.fail_until_switched", "analysis", max_attempts=1)

@@ -69,8 +69,9 @@ async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay
     forget_queue(redis_sync)
 
     broker = Broker(settings.effective_queue_redis_url, prefix=settings.jobs_key_prefix)
+    reconciler = Reconciler(settings, jobs.database, broker)
     try:
-        report = await Reconciler(settings, jobs.database, broker).run_once(min_age_s=0)
+        report = await reconciler.run_once(min_age_s=0)
         assert sorted(report.requeued) == sorted([str(pending), str(retrying)])
         assert await broker.state("analysis", str(pending)) == "waiting"
         assert await broker.state("analysis", str(retrying)) == "delayed"
@@ -78,6 +79,7 @@ async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay
         delay_ms = int(redis_sync.hget(f"{KEY_PREFIX}:analysis:{retrying}", "delay") or 0)
         assert 0 < delay_ms <= 1200
         # Running it again changes nothing: the jobs are known to Redis now.
-        assert (await Reconciler(settings, jobs.database, broker).run_once(min_age_s=0)).requeued == []
+        assert (await reconciler.run_once(min_age_s=0)).requeued == []
     finally:
+        await reconciler.close()
         await broker.close()

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from autodevops.db import Database, tenant_session
+from platform_support import add_member
 
 
 def invitations_url(tenant: Any) -> str:
@@ -116,14 +117,10 @@ async def test_the_link_joins_its_addressee(api_client: httpx.AsyncClient, make_
 async def test_only_owners_invite_owners_and_members_do_not_invite(
     api_client: httpx.AsyncClient, make_tenant: Any, database: Database
 ) -> None:
-    from autodevops.organization import service as organization_service
 
     owner, admin, member = await make_tenant(), await make_tenant(), await make_tenant()
-    async with tenant_session(database, user_id=owner.user_id) as session:
-        for tenant, role in ((admin, "admin"), (member, "member")):
-            await organization_service.add_member(
-                session, owner.user, owner.organization_id, user_id=tenant.user_id, email=None, role=role
-            )
+    for tenant, role in ((admin, "admin"), (member, "member")):
+        await add_member(database, owner, tenant, role)
     body = {"email": "new@example.com", "role": "owner"}
     assert (await api_client.post(invitations_url(owner), json=body, headers=admin.headers)).status_code == 403
     assert (

@@ -19,7 +19,7 @@ from platform_support import PG_SERVER, admin_url, run_cli
 
 @pytest.fixture
 async def scratch() -> AsyncIterator[tuple[Settings, str, str]]:
-    """Settings for a database and an app role that do not exist yet; both dropped afterwards."""
+    """Settings for a database, an app role and a maintenance role that do not exist yet; all dropped afterwards."""
     suffix = uuid.uuid4().hex[:8]
     database, role = f"autodevops_scratch_{suffix}", f"autodevops_app_{suffix}"
     settings = Settings(
@@ -32,6 +32,7 @@ async def scratch() -> AsyncIterator[tuple[Settings, str, str]]:
     async with engine.connect() as connection:
         await connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         await connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        await connection.execute(text(f'DROP ROLE IF EXISTS "{role}_maintenance"'))
     await engine.dispose()
 
 

@@ -14,6 +14,7 @@ from autodevops.db import Database, tenant_session
 from autodevops.errors import Conflict
 from autodevops.models import OrganizationMember
 from autodevops.organization import service as organization_service
+from platform_support import add_member
 
 
 async def add(client: httpx.AsyncClient, owner: Any, member: Any, role: str) -> httpx.Response:
@@ -178,10 +179,7 @@ async def test_audit_trail_is_for_managers_of_the_organization(api_client: httpx
 
 async def test_two_owners_stepping_down_at_once_leave_one_owner(make_tenant: Any, database: Database) -> None:
     first, second = await make_tenant(), await make_tenant()
-    async with tenant_session(database, user_id=first.user_id) as session:
-        await organization_service.add_member(
-            session, first.user, first.organization_id, user_id=second.user_id, email=None, role="owner"
-        )
+    await add_member(database, first, second, "owner")
     first_locked = asyncio.Event()
     release_first = asyncio.Event()
 

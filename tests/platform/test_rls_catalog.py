@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autodevops.config import Settings
 
-# Tenant tables without an `organization_id` column (the tenant itself; per-user rows).
-EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens", "login_links", "gitlab_accounts"}
+# Tenant tables without an `organization_id` column (the tenant itself; per-user rows; users).
+EXTRA_ISOLATED_TABLES = {"organizations", "api_tokens", "login_links", "gitlab_accounts", "users"}
 
 
 def app_role(settings: Settings) -> str:

@@ -39,6 +39,12 @@ def test_compose_app_services_share_production_settings() -> None:
             assert re.fullmatch(r"\$\{" + name + r":\?[^}]+\}", environment[name])
         assert "autodevops_app:" in environment["AUTODEVOPS_DATABASE_URL"]
         assert "postgres:" in environment["AUTODEVOPS_DATABASE_ADMIN_URL"]
+        # The maintenance role lists every organization's jobs: the worker and migrate have it, the API never.
+        maintenance = environment.get("AUTODEVOPS_DATABASE_MAINTENANCE_URL")
+        if role == "api":
+            assert maintenance is None
+        else:
+            assert "autodevops_maintenance:${MAINTENANCE_DB_PASSWORD:?" in maintenance
 
 
 def test_queue_redis_never_evicts() -> None:

@@ -86,11 +86,21 @@ STRONG = {
     "token_encryption_key": "k1:Jq3-9hTz0aXw2LrV8bNc5YmQ1dKf7sGe6uPi4oHj0Zk",
     "public_url": "https://autodevops.example.com",
     "trusted_proxies": ["10.0.0.2"],
+    "database_maintenance_url": "postgresql://autodevops_maintenance:Wp4sD8nX1cVb@db:5432/autodevops",
 }
 
 
 def test_a_strong_production_configuration_passes() -> None:
-    Settings(**STRONG).check()
+    Settings(**STRONG).check(maintenance=True)
+
+
+def test_the_api_runs_without_the_maintenance_url_and_workers_do_not() -> None:
+    api = {key: value for key, value in STRONG.items() if key != "database_maintenance_url"}
+    Settings(**api).check()  # the API never holds the maintenance role's password
+    with pytest.raises(ConfigError, match="AUTODEVOPS_DATABASE_MAINTENANCE_URL must be set in production"):
+        Settings(**api).check(maintenance=True)
+    with pytest.raises(ConfigError, match="AUTODEVOPS_DATABASE_MAINTENANCE_URL must be set in production"):
+        _ = Settings(**api).effective_database_maintenance_url
 
 
 @pytest.mark.parametrize(
@@ -110,12 +120,20 @@ def test_a_strong_production_configuration_passes() -> None:
         ({"trusted_proxies": ["*"]}, "AUTODEVOPS_TRUSTED_PROXIES='*' is refused in production"),
         ({"public_url": "http://autodevops.example.com"}, "AUTODEVOPS_PUBLIC_URL must be an https:// URL"),
         ({"hsts_max_age": 0}, "AUTODEVOPS_HSTS_MAX_AGE must be at least 31536000"),
+        (
+            {"database_maintenance_url": "postgresql://autodevops_maintenance:Zq8vN3xLp2Rw@db:5432/autodevops"},
+            "AUTODEVOPS_DATABASE_MAINTENANCE_URL must not reuse the app role's password",
+        ),
+        (
+            {"database_maintenance_url": "postgresql://autodevops_app:Wp4sD8nX1cVb@db:5432/autodevops"},
+            "AUTODEVOPS_DATABASE_MAINTENANCE_URL must use its own role",
+        ),
     ],
 )
 def test_production_refuses_weak_settings(change: dict[str, object], refusal: str) -> None:
     # The assessment: each of these passed the production check.
     with pytest.raises(ConfigError) as refused:
-        Settings(**(STRONG | change)).check()
+        Settings(**(STRONG | change)).check(maintenance=True)
     assert refusal in str(refused.value)
     assert str(refused.value).count("\n  - ") == 1  # only the weakened setting is named
 

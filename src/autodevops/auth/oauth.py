@@ -193,13 +193,14 @@ async def _existing_user_to_link(session: AsyncSession, verified_email: str | No
         email = normalize_email(verified_email)
     except ValueError:
         return None
-    user = await queries.get_user_by_email(session, email)
-    if user is None:
+    # Found through a SECURITY DEFINER lookup: row-level security shows no one's row before sign-in.
+    user_id = await queries.find_user_id_by_email(session, email)
+    if user_id is None:
         return None
-    await bind_tenant(session, user_id=user.id)
-    if await github_queries.get_account(session, user.id) is not None:
+    await bind_tenant(session, user_id=user_id)
+    if await github_queries.get_account(session, user_id) is not None:
         return None
-    return user
+    return await queries.get_user(session, user_id)
 
 
 def store_tokens(keyring: Keyring, account: GitHubAccount, token: OAuthToken) -> None:

@@ -37,9 +37,14 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    result: User | None = await session.scalar(select(User).where(User.email == email))
-    return result
+async def find_user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
+    """The id of the user with `email` (already normalized), if any.
+
+    Through `app_find_user_id_by_email` (SECURITY DEFINER): row-level security shows only the context's own
+    user and co-members, and operator commands start with no context.
+    """
+    found = await session.scalar(select(func.app_find_user_id_by_email(email)))
+    return None if found is None else uuid.UUID(str(found))
 
 
 async def list_tokens(session: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int) -> Sequence[APIToken]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,22 +12,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.audit.service import record
 from autodevops.auth import queries, sessions, tokens
 from autodevops.auth.schemas import normalize_email
-from autodevops.db import add_or_conflict, bind_tenant
+from autodevops.db import add_or_conflict, bind_context, bind_tenant, tenant_of
 from autodevops.errors import Forbidden, NotFound, Unauthorized
 from autodevops.models import APIToken, User, utcnow
 
 _BAD_TOKEN = "invalid or expired token"  # noqa: S105 - an error message
 
 
-async def create_user(session: AsyncSession, email: str, *, name: str | None = None, is_admin: bool = False) -> User:
-    """A new user. `Conflict` if the email is taken."""
-    user = User(email=normalize_email(email), name=name, is_admin=is_admin)
-    await add_or_conflict(session, user, f"a user with email {user.email} already exists")
+async def create_user(session: AsyncSession, email: str, *, name: str | None = None) -> User:
+    """A new user (never a platform administrator: only the owner role sets that). `Conflict` if the email is
+    taken. The session's context is unchanged afterwards."""
+    user = User(id=uuid.uuid4(), email=normalize_email(email), name=name)
+    context = tenant_of(session)
+    # Row-level security lets a user insert and read back only their own row: act as the new user meanwhile.
+    await bind_context(session, replace(context, user_id=user.id))
+    try:
+        await add_or_conflict(session, user, f"a user with email {user.email} already exists")
+    finally:
+        await bind_context(session, context)
     return user
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User:
-    user = await queries.get_user_by_email(session, normalize_email(email))
+    """The user with `email`, with `session` bound to them from now on (operator commands act as the user).
+
+    Found through `app_find_user_id_by_email` (SECURITY DEFINER): row-level security shows no one else's row.
+    """
+    user_id = await queries.find_user_id_by_email(session, normalize_email(email))
+    if user_id is None:
+        raise NotFound("user not found")
+    await bind_tenant(session, user_id=user_id)
+    user = await queries.get_user(session, user_id)
     if user is None:
         raise NotFound("user not found")
     return user

@@ -16,8 +16,10 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def checked_settings() -> Settings:
+def checked_settings(*, maintenance: bool = False) -> Settings:
     """The `AUTODEVOPS_*` settings, refused (exit status 2, reason on stderr) when `Settings.check` fails.
+
+    `maintenance`: the command uses the maintenance role (`migrate`, `dlq`), whose URL production requires.
 
     Settings are imported here, not at module level: `autodevops analyze` must not load the platform's stack.
     """
@@ -35,7 +37,7 @@ def checked_settings() -> Settings:
             typer.echo(message if message.startswith("AUTODEVOPS_") else f"AUTODEVOPS_{field}: {message}", err=True)
         raise typer.Exit(2) from None
     try:
-        settings.check()
+        settings.check(maintenance=maintenance)
     except ConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from error

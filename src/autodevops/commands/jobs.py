@@ -17,7 +17,7 @@ import typer
 from autodevops.commands import checked_settings, fail
 
 if TYPE_CHECKING:
-    from autodevops.db import Database
+    from autodevops.jobs.operations import Databases
     from autodevops.jobs.service import JobsRuntime
 
 T = TypeVar("T")
@@ -55,20 +55,25 @@ def worker(
     main(queues=chosen or QUEUE_NAMES, concurrency=concurrency, metrics_port=metrics_port, settings=checked_settings())
 
 
-def _run(action: Callable[[Database, JobsRuntime], Awaitable[T]]) -> T:
+def _run(action: Callable[[Databases, JobsRuntime], Awaitable[T]]) -> T:
     from autodevops.db import Database
+    from autodevops.jobs.operations import Databases
     from autodevops.jobs.service import JobsRuntime
 
-    settings = checked_settings()
+    settings = checked_settings(maintenance=True)
 
     async def go() -> T:
-        database = Database(settings.database_url.get_secret_value(), pool_size=2, max_overflow=0)
+        databases = Databases(
+            app=Database(settings.database_url.get_secret_value(), pool_size=2, max_overflow=0),
+            maintenance=Database.maintenance(settings),
+        )
         runtime = JobsRuntime.from_settings(settings)
         try:
-            return await action(database, runtime)
+            return await action(databases, runtime)
         finally:
             await runtime.close()
-            await database.dispose()
+            await databases.app.dispose()
+            await databases.maintenance.dispose()
 
     return asyncio.run(go())
 

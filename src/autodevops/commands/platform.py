@@ -1,12 +1,15 @@
 """Platform administration commands: `migrate`, `users create`, `users login-link`, `tokens create`.
 
 They read the same `AUTODEVOPS_*` settings as the server. `migrate` uses the admin (owner) URL; the others
-connect as the app role, like the API, so they obey the same row-level security.
+connect as the app role, like the API, so they obey the same row-level security. Making a user a platform
+administrator is the one write the app role may not do (it has no privilege on `users.is_admin`): `users create
+--admin` does it with the admin URL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Annotated
 
 import typer
@@ -23,7 +26,7 @@ def migrate() -> None:
     from autodevops.migrate import migrate as run_migrate
 
     try:
-        report = asyncio.run(run_migrate(checked_settings()))
+        report = asyncio.run(run_migrate(checked_settings(maintenance=True)))
     except MigrationError as error:
         raise fail(str(error)) from error
     if report.role_created:
@@ -46,13 +49,16 @@ def create_user(
     from autodevops.errors import AppError
 
     async def run() -> str:
-        database = Database.from_settings(checked_settings())
+        settings = checked_settings()
+        database = Database.from_settings(settings)
         try:
             async with tenant_session(database) as session:
-                user = await service.create_user(session, email, name=name, is_admin=admin)
-            return str(user.id)
+                user = await service.create_user(session, email, name=name)
         finally:
             await database.dispose()
+        if admin:
+            await _make_platform_admin(settings.database_admin_url.get_secret_value(), user.id)
+        return str(user.id)
 
     try:
         typer.echo(asyncio.run(run()))
@@ -96,6 +102,18 @@ def login_link(
     typer.echo(f"Open it in a browser before {expires}; it works once.", err=True)
 
 
+async def _make_platform_admin(admin_url: str, user_id: uuid.UUID) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(admin_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE users SET is_admin = true WHERE id = :id"), {"id": user_id})
+    finally:
+        await engine.dispose()
+
+
 @tokens_app.command("create")
 def create_token(
     email: Annotated[str, typer.Argument(help="Whose token: the user's email address.")],
@@ -104,15 +122,14 @@ def create_token(
 ) -> None:
     """Create a personal API token and print it. It is shown only this once."""
     from autodevops.auth import service
-    from autodevops.db import Database, bind_tenant, tenant_session
+    from autodevops.db import Database, tenant_session
     from autodevops.errors import AppError
 
     async def run() -> str:
         database = Database.from_settings(checked_settings())
         try:
             async with tenant_session(database) as session:
-                user = await service.get_user_by_email(session, email)
-                await bind_tenant(session, user_id=user.id)
+                user = await service.get_user_by_email(session, email)  # binds the session to the user
                 _, secret = await service.create_token(session, user, name, expires_in_days=expires_in_days)
             return secret
         finally:

@@ -106,8 +106,9 @@ async def in_states_across_organizations(
 ) -> Sequence[Row[uuid.UUID, uuid.UUID, str, str]]:
     """(id, organization_id, queue, state) of every organization's jobs in `states`, oldest first.
 
-    Through `app_jobs_in_states`, a narrow security-definer lookup: operator tools find jobs across tenants
-    with it, then read and change each one in a session bound to its organization.
+    Through `app_jobs_in_states`, a narrow security-definer lookup that only the maintenance role may execute
+    (`session` is of `Database.maintenance`): the reconciler and operator tools find jobs across tenants with
+    it, then read and change each one in an app-role session bound to its organization.
     """
     rows = await session.execute(_IN_STATES, {"states": list(states), "before": created_before, "limit": limit})
     return rows.all()

@@ -49,9 +49,13 @@ class ReconcileReport:
 
 
 class Reconciler:
+    """Lists unfinished jobs through the maintenance role (its own small pool, `close()` it), then reads and
+    changes each job as the app role bound to the job's organization."""
+
     def __init__(self, settings: Settings, database: Database, broker: Broker) -> None:
         self.settings = settings
         self.database = database
+        self.maintenance = Database.maintenance(settings)
         self.broker = broker
         self.scale = settings.jobs_time_scale
         # Jobs handed over whose push has not succeeded yet: retried on every stalled-job check.
@@ -78,6 +82,9 @@ class Reconciler:
             self.handed_over.pop(job_id, None)
             log.info("handed-over job queued", job_id=str(job_id))
 
+    async def close(self) -> None:
+        await self.maintenance.dispose()
+
     async def run_once(self, *, min_age_s: float | None = None) -> ReconcileReport:
         """One pass over the unfinished jobs, unless another worker's pass is running (`skipped`)."""
         # Every worker reconciles; one at a time is enough (and spares Redis and PostgreSQL the same work N
@@ -93,7 +100,7 @@ class Reconciler:
     async def _pass(self, min_age_s: float | None) -> ReconcileReport:
         age = MIN_AGE_S * self.scale if min_age_s is None else min_age_s
         before = utcnow() - timedelta(seconds=age)
-        async with self.database.sessionmaker() as session:
+        async with self.maintenance.sessionmaker() as session:
             rows = await queries.in_states_across_organizations(
                 session, queries.UNFINISHED_STATES, created_before=before, limit=BATCH
             )

@@ -141,6 +141,7 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self.consumer.close()
+            await self.reconciler.close()
             await self.broker.close()
             await self.bus.client.aclose()
             log.info("worker stopped")

@@ -19,7 +19,9 @@ class User(IDMixin, TimestampMixin, Base):
     # Stored lower-cased (see `auth.service.normalize_email`), so a plain unique index is case-insensitive.
     email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
     name: Mapped[str | None] = mapped_column(String(200))
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # Written only by the owner role (`autodevops users create --admin`): the app role has no privilege on this
+    # column, so the ORM must leave it out of its INSERT (no Python default) and reads the server's default back.
+    is_admin: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
 
 
 class APIToken(IDMixin, CreatedAtMixin, Base):

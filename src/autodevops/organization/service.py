@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.audit import queries as audit_queries
 from autodevops.audit.service import record
 from autodevops.auth import queries as auth_queries
-from autodevops.db import add_or_conflict, tenant_of
+from autodevops.db import tenant_of
 from autodevops.errors import Conflict, Forbidden, NotFound
 from autodevops.models import AuditEvent, Organization, OrganizationMember, User
 from autodevops.organization import queries
@@ -148,38 +148,6 @@ async def get_member(
     target = await auth_queries.get_user(session, user_id) if member else None
     if member is None or target is None:
         raise NotFound("member not found")
-    return member, target
-
-
-async def add_member(
-    session: AsyncSession,
-    actor: User,
-    organization_id: uuid.UUID,
-    *,
-    user_id: uuid.UUID | None,
-    email: str | None,
-    role: str,
-) -> tuple[OrganizationMember, User]:
-    membership = await require_manager(session, actor, organization_id)
-    if role == "owner" and membership.role != "owner":
-        raise Forbidden("only owners may add owners")
-    if user_id is not None:
-        target = await auth_queries.get_user(session, user_id)
-    else:
-        target = await auth_queries.get_user_by_email(session, email or "")
-    if target is None:
-        raise NotFound("user not found")
-    member = OrganizationMember(organization_id=organization_id, user_id=target.id, role=role)
-    await add_or_conflict(session, member, "already a member of this organization")
-    await record(
-        session,
-        "member.added",
-        user_id=actor.id,
-        organization_id=organization_id,
-        target_type="user",
-        target_id=target.id,
-        data={"role": role},
-    )
     return member, target
 
 

@@ -42,12 +42,6 @@ async def sign_in_candidates(
     return result.all()
 
 
-async def find_user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
-    """The user with this (normalized) email, through a SECURITY DEFINER lookup: no user context exists yet."""
-    found = await session.scalar(select(func.app_find_user_id_by_email(email)))
-    return None if found is None else uuid.UUID(str(found))
-
-
 async def get_identity(
     session: AsyncSession, organization_id: uuid.UUID, issuer: str, subject: str
 ) -> SSOIdentity | None:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit.service import record
 from autodevops.auth import oauth, sessions
+from autodevops.auth import queries as auth_queries
 from autodevops.auth import service as auth_service
 from autodevops.auth.schemas import normalize_email
 from autodevops.config import Settings
@@ -240,7 +241,7 @@ async def _resolve_user(
     elif link_user is not None:
         user_id, linked = link_user, True
     else:
-        existing = await queries.find_user_id_by_email(session, email)
+        existing = await auth_queries.find_user_id_by_email(session, email)
         if existing is None:
             if not connection.jit_provisioning:
                 raise SignInError("you have no account here; ask an owner of the organization to add you")
