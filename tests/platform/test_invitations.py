@@ -64,6 +64,34 @@ async def test_inviting_answers_the_same_whether_or_not_the_address_has_an_accou
     assert sorted(i["email"] for i in pending) == sorted(["nobody-here@example.com", registered.user.email])
 
 
+async def test_inviting_a_member_answers_as_for_a_stranger_and_changes_no_role(
+    api_client: httpx.AsyncClient, make_tenant: Any, database: Database
+) -> None:
+    # Whether an address already belongs to the organization is not told by inviting it, and an invitation to
+    # a lower role cannot demote (nor one to a higher role promote) someone who is already a member.
+    owner, admin = await make_tenant(), await make_tenant()
+    await add_member(database, owner, admin, "admin")
+    answers = [
+        await api_client.post(invitations_url(owner), json={"email": email}, headers=admin.headers)
+        for email in (owner.user.email, "stranger@example.com")
+    ]
+    assert [r.status_code for r in answers] == [201, 201]
+    assert sorted(answers[0].json()) == sorted(answers[1].json())
+    assert [r.json()["role"] for r in answers] == ["member", "member"]
+    accepted = await api_client.post(
+        "/api/v1/invitations/accept", json={"token": token_of(answers[0])}, headers=owner.headers
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["role"] == "owner"
+    members = (
+        await api_client.get(f"/api/v1/organizations/{owner.organization_id}/members", headers=owner.headers)
+    ).json()
+    assert {m["user_id"]: m["role"] for m in members["items"]} == {
+        str(owner.user_id): "owner",
+        str(admin.user_id): "admin",
+    }
+
+
 async def test_the_invitee_accepts_in_the_dashboard_list_and_joins_with_the_invited_role(
     api_client: httpx.AsyncClient, make_tenant: Any
 ) -> None:
