@@ -97,6 +97,20 @@ def test_services_from_env_example_and_devcontainer(tmp_path: Path) -> None:
     assert a.stacks[0].services == ["rabbitmq", "postgres"]
 
 
+def test_the_env_example_of_a_test_suite_names_the_services_its_tests_use(tmp_path: Path) -> None:
+    a = run(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "integration-tests/.env.example": 'PG_URL="postgres://localhost:55432/t"\nMYSQL_URL="mysql://127.0.0.1/t"\n',
+            # an example application's settings are not the test suite's
+            "examples/shop/.env.example": "REDIS_URL=redis://localhost:6379\n",
+        },
+    )
+    assert a.stacks[0].services == ["postgres", "mysql"]
+    assert a.stacks[0].provenance["services"].evidence[0].file == "integration-tests/.env.example"
+
+
 def test_a_front_end_beside_a_back_end_does_not_get_its_database(tmp_path: Path) -> None:
     package = {"private": True, "scripts": {"test": "jest", "build": "webpack"}, "devDependencies": {"jest": "29"}}
     a = run(

@@ -229,6 +229,27 @@ def _is_vendored(path: str) -> bool:
 
 # Where dotenv-style files that describe the services a project expects live.
 _ENV_FILES = (".env.example", ".env.sample", ".env.dist", ".env.template", ".env.test", ".env.testing", ".env.ci")
+# Directories of a stack's test suites: environment examples there say what the tests connect to.
+_TEST_SUITE_DIR = re.compile(r"(?:^|[-_])(?:tests?|spec|e2e)(?:$|[-_])", re.I)
+
+
+def _env_files(ctx: Context, stack: Stack) -> list[str]:
+    """Environment examples of a stack: at its root, and in its test-suite directories (`tests/`,
+    `integration-tests/`) just below it, workspace members included."""
+    every: list[str] = ctx.memo(
+        "analyze.env_files", lambda: [p for p in ctx.sizes if p.rsplit("/", 1)[-1] in _ENV_FILES]
+    )
+    dirs = [stack.path]
+    prefix = "" if stack.path == "." else stack.path + "/"
+    for path in every:
+        rest = path[len(prefix) :] if path.startswith(prefix) else None
+        if rest and rest.count("/") == 1 and rest.rsplit("/", 1)[1] in _ENV_FILES:
+            sub = rest.split("/", 1)[0]
+            if _TEST_SUITE_DIR.search(sub):
+                dirs.append(Context.join(stack.path, sub))
+    return [Context.join(d, n) for d in dict.fromkeys(dirs) for n in _ENV_FILES]
+
+
 # Compose files whose services belong to the development/test environment, not only to deployment.
 _COMPOSE_DIRS = ("", ".devcontainer", "docker", ".docker", "dev", "tests", "test")
 
@@ -238,7 +259,8 @@ def attach_services(ctx: Context, stacks: list[Stack], docker: DockerInfo) -> No
 
     Detectors add driver-based services themselves (they know their dependency lists); this pass adds what the
     repository's environment files say. A compose file counts for the stack whose root (or `.devcontainer`,
-    `docker/`...) holds it; env examples count for the stack at their directory. When several stacks share a
+    `docker/`...) holds it; env examples count for the stack at their directory or whose test suites they
+    configure (`integration-tests/.env.example`). When several stacks share a
     root and some of them use database or cache clients, the services are theirs: a front end built beside a
     back end (a JavaScript stack next to a Python one) does not get the back end's database.
     """
@@ -254,8 +276,7 @@ def attach_services(ctx: Context, stacks: list[Stack], docker: DockerInfo) -> No
             for cs in cf.services:
                 if cs.kind is not None and cs.kind not in found:
                     found[cs.kind] = Evidence(file=cf.path, key=f"services.{cs.name}", excerpt=cs.image)
-        for name in _ENV_FILES:
-            path = Context.join(stack.path, name)
+        for path in _env_files(ctx, stack):
             if not ctx.exists(path):
                 continue
             text = ctx.text(path) or ""
