@@ -100,6 +100,10 @@ return {allowed, found + 1, redis.call('lindex', key, found)}
 """
 
 
+# After Redis fails a rate-limit check, limits are not enforced for this long (then Redis is tried again).
+SKIP_AFTER_FAILURE_S = 5.0
+
+
 class RateLimiter:
     """Moving-window limits per IP and per user, stored in Redis under `key_prefix`."""
 
@@ -122,6 +126,7 @@ class RateLimiter:
         }
         self.enabled = settings.rate_limit_enabled
         self.timeout_s = settings.redis_timeout_s
+        self._skip_until = 0.0
 
     async def _hit(self, item: RateLimitItem, *identifiers: str) -> LimitState:
         # Equivalent to `strategy.hit(...)` then `strategy.get_window_stats(...)`, in one round trip.
@@ -141,10 +146,15 @@ class RateLimiter:
         if not self.enabled:
             return None
         item = self.items[kind]
+        if time.monotonic() < self._skip_until:
+            return None  # Redis failed a moment ago: do not make every request wait for it again
         try:
             state = await bounded(self._hit(item, kind, identifier), self.timeout_s)
         except RedisError as error:
             # Fail open: an unreachable Redis must not take the API down with it; /ready reports the outage.
+            # For the next few seconds requests skip it, so a hung Redis costs one request its bound, not
+            # every request (and every limit of a request) the same bound again.
+            self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_S
             log.warning("rate limit not enforced: redis unavailable", error=type(error).__name__, limit=kind)
             return None
         if not state.allowed:
