@@ -74,7 +74,7 @@ async def test_connecting_stores_the_token_encrypted_and_registers_the_webhook(
 ) -> None:
     tenant = await make_tenant()
     project, token, repository = await connect(app, tenant, fake_gitlab)
-    assert (repository["source"], repository["name"], repository["default_branch"]) == ("gitlab", "api", "main")
+    assert (repository["source"], repository["name"], repository["default_branch"]) == ("gitlab", "acme/api", "main")
     assert repository["visibility"] == "private"
 
     read = await app.get(f"/api/v1/repositories/{repository['id']}/gitlab", headers=tenant.headers)

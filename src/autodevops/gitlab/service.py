@@ -88,7 +88,7 @@ async def connect_project(
     repository = Repository(
         id=uuid.uuid4(),
         organization_id=organization_id,
-        name=found.name,
+        name=found.path_with_namespace[:200],  # shown as the repository's name: group/project, like GitHub's
         source="gitlab",
         clone_url=found.http_url_to_repo or f"{client.base_url}/{found.path_with_namespace}.git",
         default_branch=found.default_branch,
