@@ -685,3 +685,15 @@ def lint(session):
     assert stack.lint_commands == ["nox -s lint --force-python python3"]
     # prek is a runner of the same hooks: pre-commit, and the hooks' tools, although pre-commit.ci runs them too
     assert stack.lint_tools == ["pre-commit", "ruff", "other"]
+
+
+def test_a_format_check_target_is_a_lint_entry_point_and_the_formatting_target_is_not(tmp_path: Path) -> None:
+    makefile = (
+        "run := poetry run\n\n.PHONY: typecheck\ntypecheck:\n\t$(run) mypy src/pkg\n\n"
+        ".PHONY: format\nformat:\n\t$(run) black src\n\n"
+        ".PHONY: format-check\nformat-check:\n\t$(run) black --check src\n"
+    )
+    pyproject = "[tool.poetry]\nname='pkg'\n[tool.poetry.group.dev.dependencies]\nblack='*'\nmypy='*'\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "poetry.lock": "", "Makefile": makefile})
+    assert stack.lint_commands == ["poetry run make typecheck", "poetry run make format-check"]
+    assert stack.lint_tools == ["mypy", "black"]

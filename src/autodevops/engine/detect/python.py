@@ -898,7 +898,17 @@ def _runner_prefix(pm: str) -> str:
 
 # Entry points a Python project's scripts directory or Makefile may have, by what CI uses them for.
 TEST_ENTRY_POINTS = ("test", "tests", "cibuild")
-LINT_ENTRY_POINTS = ("check", "lint", "typecheck", "type-check", "typing", "style")
+LINT_ENTRY_POINTS = (
+    "check",
+    "lint",
+    "typecheck",
+    "type-check",
+    "typing",
+    "style",
+    "format-check",
+    "fmt-check",
+    "check-format",
+)
 BUILD_ENTRY_POINTS = ("build", "dist", "package")
 INSTALL_ENTRY_POINTS = ("install", "bootstrap")
 ENTRY_POINT_NAMES = (*TEST_ENTRY_POINTS, *LINT_ENTRY_POINTS, *BUILD_ENTRY_POINTS, *INSTALL_ENTRY_POINTS)
