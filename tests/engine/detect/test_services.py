@@ -23,6 +23,11 @@ from autodevops.engine.detect import services as svc
             ["org.postgresql:postgresql", "mysql-connector-j"],
             [("postgres", "org.postgresql:postgresql"), ("mysql", "mysql-connector-j")],
         ),
+        (
+            "java",  # Quarkus Dev Services start these servers in containers for the tests
+            ["io.quarkus:quarkus-jdbc-postgresql", "io.quarkus:quarkus-mongodb-panache", "io.quarkus:quarkus-rest"],
+            [("postgres", "io.quarkus:quarkus-jdbc-postgresql"), ("mongodb", "io.quarkus:quarkus-mongodb-panache")],
+        ),
         ("ruby", ["pg", "sidekiq"], [("postgres", "pg"), ("redis", "sidekiq")]),
         ("php", ["predis/predis", "ext-pdo_pgsql"], [("redis", "predis/predis"), ("postgres", "ext-pdo_pgsql")]),
         ("dotnet", ["Npgsql.EntityFrameworkCore.PostgreSQL"], [("postgres", "Npgsql.EntityFrameworkCore.PostgreSQL")]),
