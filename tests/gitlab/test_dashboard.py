@@ -61,7 +61,10 @@ async def test_the_whole_gitlab_flow_in_the_dashboard(
         )
         db.add(analysis)
         await db.flush()
-        files = [{"path": ".gitlab-ci.yml", "content": "test:\n  script: [go test ./...]\n"}]
+        files = [
+            {"path": ".gitlab-ci.yml", "content": "test:\n  script: [go test ./...]\n"},
+            {"path": ".github/workflows/ci.yml", "content": "on: push\n"},
+        ]
         db.add(
             Pipeline(
                 organization_id=analysis.organization_id,
@@ -73,6 +76,9 @@ async def test_the_whole_gitlab_flow_in_the_dashboard(
 
     pipeline = await app.get(f"{repository_path}/pipeline", headers=HTML)
     assert "Open merge request" in pipeline.text
+    # Compared with the project's default branch, read through GitLab's API: only the file GitLab runs.
+    assert "<code>.gitlab-ci.yml</code> — new file" in pipeline.text
+    assert "<code>.github/workflows/ci.yml</code> —" not in pipeline.text
     assert "Open pull request" not in pipeline.text
     opened = await app.post(f"{repository_path}/merge-request", data={"csrf_token": csrf}, headers=HTML)
     assert opened.status_code == 303, opened.text

@@ -90,7 +90,7 @@ async def test_latest_pipeline_with_files_validation_analysis_and_archive(
     assert compared.json()["files"][0]["content"].endswith("# 0\n")
     assert compared.json()["comparison"] == {
         "files": [],
-        "problem": "Comparing needs a repository connected through GitHub.",
+        "problem": "Comparing needs a repository connected through GitHub or GitLab.",
     }
 
     for url in (f"/api/v1/repositories/{repository_id}/pipeline/download", f"/api/v1/pipelines/{ids[-1]}/download"):

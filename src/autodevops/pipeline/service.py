@@ -19,12 +19,17 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.analysis import queries as analysis_queries
-from autodevops.engine.source import SourceError
+from autodevops.config import Settings
+from autodevops.crypto import Keyring
+from autodevops.engine.source import RepoSource, SourceError
 from autodevops.errors import AppError, NotFound
 from autodevops.github import queries as github_queries
 from autodevops.github.client import GitHubClient
 from autodevops.github.source import GitHubSource
-from autodevops.models import Analysis, Pipeline, Repository, User
+from autodevops.gitlab.client import CI_FILE, GitLabClient
+from autodevops.gitlab.secrets import connection_token
+from autodevops.gitlab.source import GitLabSource
+from autodevops.models import Analysis, GitLabConnection, Pipeline, Repository, User
 from autodevops.pipeline import queries
 from autodevops.repository import service as repository_service
 
@@ -108,7 +113,7 @@ def _unified(path: str, current: str, generated: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _compare(source: GitHubSource, files: dict[str, str]) -> list[FileDiff]:
+def _compare(source: RepoSource, files: dict[str, str]) -> list[FileDiff]:
     present = {entry.path for entry in source.files()}
     result: list[FileDiff] = []
     for path, generated in sorted(files.items()):
@@ -128,13 +133,37 @@ async def compare_with_repository(
 
     Repositories connected by git URL are not cloned for this: the comparison says so instead.
     """
+    files = {str(f["path"]): str(f["content"]) for f in pipeline.files}
+    gitlab = await session.get(GitLabConnection, repository.id) if repository.source == "gitlab" else None
+    if gitlab is not None:
+        return await _compare_on_gitlab(client.settings, gitlab, repository, files)
     link = await github_queries.get_link(session, repository.id)
     if link is None:
-        return CIComparison([], "Comparing needs a repository connected through GitHub.")
+        return CIComparison([], "Comparing needs a repository connected through GitHub or GitLab.")
     owner, _, name = link.full_name.partition("/")
     source = GitHubSource(client, link.installation_id, owner, name, ref=repository.default_branch)
-    files = {str(f["path"]): str(f["content"]) for f in pipeline.files}
     try:
         return CIComparison(await asyncio.to_thread(_compare, source, files))
+    except (SourceError, AppError) as error:
+        return CIComparison([], f"The repository's current CI could not be read: {error}")
+
+
+async def _compare_on_gitlab(
+    settings: Settings, connection: GitLabConnection, repository: Repository, files: dict[str, str]
+) -> CIComparison:
+    """The GitLab project's `.gitlab-ci.yml` against the generated one (GitLab runs no other CI file)."""
+    ci = {path: content for path, content in files.items() if path == CI_FILE}
+
+    def compare() -> list[FileDiff]:
+        token = connection_token(Keyring.from_settings(settings), connection)
+        ref = repository.default_branch
+        # GitLabSource runs its own event loop: it lives and dies in this worker thread.
+        with GitLabSource(
+            GitLabClient(settings), token, connection.project_id, connection.full_path, ref=ref
+        ) as source:
+            return _compare(source, ci)
+
+    try:
+        return CIComparison(await asyncio.to_thread(compare))
     except (SourceError, AppError) as error:
         return CIComparison([], f"The repository's current CI could not be read: {error}")
