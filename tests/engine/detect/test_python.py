@@ -697,3 +697,25 @@ def test_a_format_check_target_is_a_lint_entry_point_and_the_formatting_target_i
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "poetry.lock": "", "Makefile": makefile})
     assert stack.lint_commands == ["poetry run make typecheck", "poetry run make format-check"]
     assert stack.lint_tools == ["mypy", "black"]
+
+
+def test_setup_py_and_setup_cfg_classifiers_are_read_like_project_classifiers(tmp_path: Path) -> None:
+    setup_py = """from setuptools import setup
+setup(
+    name="pkg",
+    python_requires=">=3.12",
+    classifiers=[
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        'Programming Language :: Python :: Implementation :: PyPy',
+        "Operating System :: Microsoft :: Windows",
+    ],
+)
+"""
+    (stack,), _ = detect(tmp_path / "py", {"setup.py": setup_py})
+    assert stack.versions == ["3.12", "3.13", "pypy3.11"]
+    assert stack.provenance["versions"].evidence[0].file == "setup.py"
+    assert "windows" in stack.operating_systems
+    setup_cfg = "[metadata]\nname = pkg\nclassifiers =\n    Programming Language :: Python :: 3.13\n"
+    (stack,), _ = detect(tmp_path / "cfg", {"setup.cfg": setup_cfg, "setup.py": "from setuptools import setup\n"})
+    assert stack.versions == ["3.13"]

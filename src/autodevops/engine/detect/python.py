@@ -675,13 +675,16 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
 
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
     all_classifiers = _strs(project.get("classifiers")) or _strs((poetry or {}).get("classifiers"))
+    cls_ev = Evidence(file=pp, key="project.classifiers")
+    if not all_classifiers:
+        all_classifiers, legacy_ev = _legacy_classifiers(ctx, root)
+        cls_ev = legacy_ev or cls_ev
     classifiers = [m.group(1) for c in all_classifiers if (m := _PY_CLASSIFIER.search(c))]
     pinned, pin_ev = _pinned_python(ctx, root)
     tox_versions, tox_ev = _tox_python_versions(ctx, root, tool)
 
     today = ctx.today
     released = {r.cycle for r in runtimes.releases("python") if r.is_released(today)}
-    cls_ev = Evidence(file=pp, key="project.classifiers")
     listed = [c for c in classifiers if c in released and (spec is None or runtimes.matches("python", c, spec))]
     tox_listed = [v for v in tox_versions if _released_interpreter(v, released, today)]
     if b.stack.test_tool == "tox" and tox_listed and tox_ev:
@@ -733,6 +736,24 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
         b.finding(
             "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
         )
+
+
+_CLASSIFIER_LITERAL = re.compile(r"""["']((?:Programming Language|Operating System) :: [^"'\n]+)["']""")
+
+
+def _legacy_classifiers(ctx: Context, root: str) -> tuple[list[str], Evidence | None]:
+    """Trove classifiers of a project without [project] metadata: setup.cfg's `[metadata] classifiers`, else the
+    string literals of setup.py (`classifiers=[...]`)."""
+    cfg = Context.join(root, "setup.cfg")
+    cp = ctx.ini(cfg) if ctx.exists(cfg) else None
+    value = cp.get("metadata", "classifiers", fallback="") if cp is not None else ""
+    found = [line.strip() for line in value.splitlines() if line.strip()]
+    if found:
+        return found, Evidence(file=cfg, key="metadata.classifiers")
+    setup = Context.join(root, "setup.py")
+    text = ctx.text(setup) if ctx.exists(setup) else None
+    found = [m.group(1).strip() for m in _CLASSIFIER_LITERAL.finditer(text or "")]
+    return found, (Evidence(file=setup, key="classifiers") if found else None)
 
 
 def _platforms(b: _B, classifiers: list[str], evidence: Evidence) -> None:
