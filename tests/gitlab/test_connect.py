@@ -219,3 +219,43 @@ async def test_the_analysis_job_reads_the_project_without_a_clone(
         assert analysis.result is not None
         assert [s["language"] for s in analysis.result["stacks"]] == ["go"]
     assert fake_gitlab.count("GET", f"/api/v4/projects/{project.id}/repository/tree") == 1
+
+
+async def test_the_sync_job_refreshes_a_gitlab_repository(
+    app: httpx.AsyncClient,
+    make_tenant: Any,
+    fake_gitlab: FakeGitLab,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autodevops.models import Repository
+    from autodevops.repository import tasks as repository_tasks
+
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    head = fake_gitlab.push(project, "main", {"README.md": "# api\n"})
+    project.visibility = "public"
+    # The job reads the process's settings: those of a worker pointed at the fake GitLab.
+    monkeypatch.setattr("autodevops.repository.tasks.get_settings", lambda: settings_for(fake_gitlab))
+
+    async def report(*_: Any, **__: Any) -> None:
+        return None
+
+    async with tenant_session(database, organization_id=tenant.organization.id) as session:
+        ctx = JobContext(
+            job_id=uuid.uuid4(),
+            name=repository_tasks.NAME,
+            queue="sync",
+            organization_id=tenant.organization.id,
+            payload={"repository_id": repository["id"]},
+            attempt=1,
+            correlation_id=None,
+            session=session,
+            report=report,
+            deadline_s=30.0,
+        )
+        await repository_tasks.sync(ctx)
+    async with tenant_session(database, organization_id=tenant.organization.id) as session:
+        synced = await session.get(Repository, uuid.UUID(repository["id"]))
+        assert synced is not None
+        assert (synced.latest_commit_sha, synced.visibility, synced.default_branch) == (head, "public", "main")
