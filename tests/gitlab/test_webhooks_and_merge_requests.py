@@ -255,3 +255,25 @@ async def test_keys_rotate_moves_gitlab_secrets_to_the_new_key(
         async_sessionmaker(pg_admin, expire_on_commit=False), Keyring(new, [old])
     )
     assert (again.rotated, again.current) == (0, 1)
+
+
+async def test_delivery_ids_count_per_connection(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab, pg_admin: AsyncEngine
+) -> None:
+    first_project, _, first = await connect(app, await make_tenant(), fake_gitlab)
+    other = fake_gitlab.add_project("other/api", files={"go.mod": "module y\n"})
+    tenant = await make_tenant()
+    body = {
+        "organization_id": str(tenant.organization.id),
+        "project": "other/api",
+        "token": fake_gitlab.project_token(other),
+    }
+    second = (await app.post("/api/v1/gitlab/repositories", json=body, headers=tenant.headers)).json()
+    # The same id sent to one connection first (by anyone holding its secret) does not silence the other's.
+    for project, repository in ((first_project, first), (other, second)):
+        after = fake_gitlab.push(project, "main", {"a": "b"})
+        answer = await deliver(
+            app, repository, push(project, after), token=fake_gitlab.hook_token(project), Idempotency_Key="same-id"
+        )
+        assert answer.json()["outcome"] == "queued 1 analysis"
+    assert await jobs_named(pg_admin, "analysis.run") == 2

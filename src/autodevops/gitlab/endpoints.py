@@ -3,6 +3,7 @@ request (under `/api/v1`, authenticated), and the webhook receiver (authenticate
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import uuid
@@ -173,16 +174,18 @@ async def receive_webhook(
         raise Unauthorized("missing or invalid X-Gitlab-Token")
 
     payload = parse_payload(await _read_body(request, settings.gitlab_webhook_max_bytes))
+    # Recorded per connection: ids come from the sender, so one connection's cannot shadow another's.
+    key = hashlib.sha256(f"{repository_id}:{delivery}".encode()).hexdigest()
     inserted = await session.execute(
         insert(GitLabWebhookDelivery)
-        .values(delivery_id=delivery, event=event[:100], outcome="received", received_at=utcnow())
+        .values(delivery_id=key, event=event[:100], outcome="received", received_at=utcnow())
         .on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(GitLabWebhookDelivery.delivery_id)
     )
     if inserted.scalar_one_or_none() is None:
         return GitLabWebhookAccepted(delivery=delivery, outcome="duplicate")
     outcome = await webhooks.dispatch(session, jobs, connection, event, payload)
-    row = await session.get(GitLabWebhookDelivery, delivery)
+    row = await session.get(GitLabWebhookDelivery, key)
     if row is not None:
         row.outcome = outcome[:100]
     return GitLabWebhookAccepted(delivery=delivery, outcome=outcome)

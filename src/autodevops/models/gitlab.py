@@ -60,8 +60,9 @@ class GitLabMergeRequest(IDMixin, TimestampMixin, Base):
 
 
 class GitLabWebhookDelivery(Base):
-    """One received GitLab webhook delivery (its `Idempotency-Key`, else `X-Gitlab-Event-UUID`), so a retry is
-    recognised and does nothing. Routing facts only, never the payload: not tenant data."""
+    """One received GitLab webhook delivery, so a retry is recognised and does nothing. `delivery_id` is the
+    SHA-256 of the connection's id and the delivery's `Idempotency-Key` (else `X-Gitlab-Event-UUID`): the sender
+    picks those ids, so they only count within one connection. Routing facts only, never the payload."""
 
     __tablename__ = "gitlab_webhook_deliveries"
 
