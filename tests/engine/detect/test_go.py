@@ -99,6 +99,20 @@ def test_sample_projects_in_test_and_documentation_directories_are_not_stacks(tm
     assert sorted(s.path for s in stacks) == [".", "integration_test"]
 
 
+def test_an_integration_test_module_of_the_project_is_a_stack(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "go.mod": "module go.uber.org/log\n\ngo 1.25\n",
+            # named under the root module: the project's own test module, which `go test ./...` does not reach
+            "grpc/internal/test/go.mod": "module go.uber.org/log/grpc/internal/test\n\ngo 1.25\n",
+            "grpc/internal/test/grpc_test.go": "package test\n",
+            "test/e2e/go.mod": "module e2e\n\ngo 1.25\n",
+        },
+    )
+    assert sorted(s.path for s in stacks) == [".", "grpc/internal/test"]
+
+
 def test_go_work_makes_one_stack_of_the_modules_it_uses(tmp_path: Path) -> None:
     stacks, _ = analyze(
         tmp_path,

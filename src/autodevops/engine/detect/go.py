@@ -25,6 +25,7 @@ from autodevops.engine.detect.builder import (
     files_under,
     first_under,
     frameworks_from_deps,
+    in_test_dir,
     is_project_path,
     line_of,
     make_rule,
@@ -84,7 +85,9 @@ def _strip_comments(text: str) -> str:
 
 
 def detect(ctx: Context) -> list[Stack]:
-    modules = [_Module(ctx, p) for p in ctx.find("go.mod") if is_project_path(p) and not _ignored_by_go(p)]
+    candidates = [_Module(ctx, p) for p in ctx.find("go.mod") if is_project_path(p, allow_test_dirs=True)]
+    root_path = next((m.path for m in candidates if m.dir == "."), "")
+    modules = [m for m in candidates if not _ignored_by_go(m.manifest) and _own_module(m, root_path)]
     if not modules:
         return []
     works = [p for p in ctx.find("go.work") if is_project_path(p)]
@@ -109,6 +112,16 @@ def detect(ctx: Context) -> list[Stack]:
         if m.manifest not in claimed:
             stacks.append(_stack(ctx, m.dir, [m], None))
     return stacks
+
+
+def _own_module(module: _Module, root_path: str) -> bool:
+    """Whether a module is one of the repository's own. Inside a test directory, only a module named under the
+    root module's path is: an integration-test module `go test ./...` at the root never reaches, so CI tests it on
+    its own; other modules there are sample inputs of the tests (Go keeps fixtures in `testdata/`, excluded
+    anyway)."""
+    if not in_test_dir(module.manifest):
+        return True
+    return bool(root_path) and module.path.startswith(root_path + "/")
 
 
 def _ignored_by_go(path: str) -> bool:
