@@ -289,6 +289,15 @@ class Lab:
             once = states["dead_letter"]
             lost = len(phase.created) - states["dead_letter"]
         duplicated = sum(1 for job_id in phase.created if runs[job_id] > 1)
+        from sqlalchemy import text
+
+        async with self.admin.connect() as conn:
+            extra = await conn.scalar(
+                text("SELECT coalesce(sum(attempts - 1), 0) FROM jobs WHERE id = ANY(:i) AND attempts > 1"),
+                {"i": phase.created},
+            )
+        if extra:
+            phase.notes.append(f"attempts used beyond the first: {extra}")
         recovered = "never" if recovered_s is None else f"{recovered_s:.1f}s" if phase.created else "-"
         label = "completed once" if phase.expected == "completed" else "timed out     "
         print(

@@ -113,3 +113,58 @@ async def test_workers_back_off_during_a_postgres_outage_and_then_run_every_job_
     # Three seconds down with the backoff capped at 1 s: a handful of pauses, where postponing each of the
     # 20 jobs every second made about 60 warnings.
     assert pauses <= 8
+
+
+async def test_an_attempt_cut_short_by_a_postgres_outage_is_not_counted(
+    migrated: Settings, own_postgres: ThrowawayPostgres, tmp_path: Path
+) -> None:
+    prefix = f"adfault-{uuid.uuid4().hex[:8]}"
+    queue = {"queue_redis_url": redis_url(13), "jobs_key_prefix": prefix}
+    settings = own_settings(own_postgres, **{**JOBS_SETTINGS, **queue})
+    org = await _arrange(settings)
+    database = Database.from_settings(settings)
+    runtime = JobsRuntime.from_settings(settings)
+    admin = create_async_engine(settings.database_admin_url.get_secret_value(), pool_pre_ping=True)
+    log_path = tmp_path / "worker.log"
+
+    async def state() -> tuple[str, int]:
+        async with admin.connect() as conn:
+            row = (await conn.execute(text("SELECT state, attempts FROM jobs WHERE id = :i"), {"i": job_id})).one()
+        return str(row[0]), int(row[1])
+
+    try:
+        async with tenant_session(database, organization_id=org) as session:
+            job = await enqueue_job(
+                session, runtime, organization_id=org, queue="analysis", name="testing.record", payload={"sleep_s": 2}
+            )
+            job_id = job.id
+        with log_path.open("wb") as log:
+            worker = _start_worker(settings, log)
+            try:
+
+                async def running() -> bool:
+                    return (await state())[0] == "active"
+
+                await eventually(running, within=30, what="the job to start")
+                own_postgres.stop()  # while it runs, and until after it tries to write
+                await asyncio.sleep(3.0)
+                own_postgres.start()
+
+                async def completed() -> bool:
+                    return (await state())[0] == "completed"
+
+                await eventually(completed, within=30, what="the job to complete")
+            finally:
+                worker.kill()
+                worker.wait(10)
+        assert await state() == ("completed", 1)  # before, the interrupted run used up an attempt
+        assert "job attempt interrupted by a database outage" in log_path.read_text(errors="replace")
+    finally:
+        await admin.dispose()
+        await runtime.close()
+        await database.dispose()
+        client = redis.Redis.from_url(redis_url(13))
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

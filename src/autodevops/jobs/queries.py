@@ -132,6 +132,16 @@ async def claim(session: AsyncSession, job_id: uuid.UUID) -> Row[Any] | None:
     return row
 
 
+async def give_back_attempt(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """An attempt a database outage cut short does not count: back to `pending`, attempts - 1."""
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "active", Job.attempts > 0)
+        .values(state="pending", attempts=Job.attempts - 1, updated_at=func.clock_timestamp())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def complete(session: AsyncSession, job_id: uuid.UUID) -> None:
     """The running attempt succeeded (one statement; the caller holds the job's advisory lock)."""
     now = func.clock_timestamp()  # the moment itself, not the transaction's start

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from autodevops.config import Settings
-from autodevops.db import Database, after_commit, tenant_session
+from autodevops.db import Database, after_commit, database_unavailable, tenant_session
 from autodevops.engine.processes import collect_processes, kill_collected
 from autodevops.jobs import metrics, queries
 from autodevops.jobs.broker import Broker, Consumer, Delivery, redis_client
@@ -114,6 +114,8 @@ class Runner:
         self._releasing: set[str] = set()
         self._database_failures = 0
         self._paused_until = 0.0
+        # Jobs whose attempt a database outage interrupted in this worker (their attempt is given back).
+        self._interrupted: set[uuid.UUID] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -279,7 +281,9 @@ class Runner:
                     log.info("job is running elsewhere; looking again later", job_id=str(job_id))
                     raise await delivery.defer(max(0.05, BUSY_RETRY_S * self.scale))
                 await self._run_claimed(delivery, spec, job_id, organization_id)
-        except (SQLAlchemyError, OSError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, (SQLAlchemyError, OSError)) and not database_unavailable(exc):
+                raise
             # The database is unreachable: the job's record cannot be kept, so it must not run or fail now.
             # It waits in Redis, without using an attempt, until the database is back; meanwhile this worker
             # stops taking jobs for a while that doubles with each failure (see `_database_down`).
@@ -324,6 +328,9 @@ class Runner:
     ) -> None:
         key = str(job_id)
         async with tenant_session(self.database, organization_id=organization_id) as session:
+            if job_id in self._interrupted:
+                # Its last attempt here was cut short by a database outage: that attempt does not count.
+                await queries.give_back_attempt(session, job_id)
             claimed = await queries.claim(session, job_id) if spec is not None else None
             if claimed is not None:
                 verdict = "run"
@@ -350,6 +357,7 @@ class Runner:
                 verdict = "dead"
                 queue, max_attempts, attempt = row.queue, row.max_attempts, row.attempts
                 payload, correlation_id, last_error = dict(row.payload), row.correlation_id, row.last_error
+        self._interrupted.discard(job_id)  # committed: the attempt was given back
         if verdict == "dead":
             metrics.JOB_DEAD_LETTERS.labels(queue).inc()
             await self._publish(key, "failed", error=last_error, attempts=attempt)
@@ -385,7 +393,13 @@ class Runner:
                 raise
             self._releasing.discard(key)
             outcome = "released"
-        except Exception as exc:  # noqa: BLE001 - any handler error is a failed attempt
+        except Exception as exc:
+            if database_unavailable(exc):
+                # ...but the database going away under it: not the job's fault, and nothing can be recorded
+                # now. The job waits for the database; its attempt is given back when it next runs here.
+                self._interrupted.add(job_id)
+                log.warning("job attempt interrupted by a database outage", job_id=key, error=str(exc)[:300])
+                raise
             # An error that says it is permanent (`permanent = True`: not found, too large...) fails the job
             # now, with its own message: retrying would only repeat it and delay the answer.
             permanent = getattr(exc, "permanent", False) is True
