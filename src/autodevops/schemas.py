@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import typing
 import unicodedata
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+
+# What `_reject_unstorable` accepts, as JSON Schema patterns (ECMA-262), so that the OpenAPI document says what
+# the validator enforces: no control character but tab and newline (a lone surrogate, which JSON can carry but
+# UTF-8 cannot, is refused too; patterns cannot name it portably). A field that strips
+# whitespace first may carry any whitespace at its ends. A field with a pattern of its own excludes them itself
+# (`CONTROL` is the class to leave out).
+CONTROL = "\\x00-\\x1f\\x7f-\\x9f"
+_CLEAN = "[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]"
+_EDGE = "[^\\s\\x00-\\x1f\\x7f-\\x9f]"  # the first and last character left after trimming
+STORABLE_PATTERN = f"^{_CLEAN}*$"
+
+
+def stripped_pattern(min_length: int) -> str:
+    """What a trimmed field accepts: any whitespace at the ends, and at least `min_length` characters between
+    its first and last non-space ones."""
+    if min_length >= 2:
+        return f"^\\s*{_EDGE}{_CLEAN}{{{min_length - 2},}}{_EDGE}\\s*$"
+    optional = "?" if min_length == 0 else ""
+    return f"^\\s*(?:{_EDGE}(?:{_CLEAN}*{_EDGE})?){optional}\\s*$"
 
 
 def _reject_unstorable(value: str) -> str:
@@ -18,10 +38,36 @@ def _reject_unstorable(value: str) -> str:
     return value
 
 
-class Input(BaseModel):
-    """Base of every request body: unknown fields are an error, and no string may hold control characters."""
+def _strips(annotation: Any) -> bool:
+    """Whether a field's type strips whitespace before validating (`StringConstraints(strip_whitespace=True)`)."""
+    return any(
+        (isinstance(arg, StringConstraints) and bool(arg.strip_whitespace)) or (arg is not annotation and _strips(arg))
+        for arg in typing.get_args(annotation)
+    )
 
-    model_config = ConfigDict(extra="forbid")
+
+def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plain string schemas of a property (itself, or the branches of an optional one)."""
+    if schema.get("type") == "string" and "format" not in schema and "enum" not in schema:
+        return [schema]
+    return [branch for option in schema.get("anyOf", []) for branch in _string_schemas(option)]
+
+
+def _document_storable_strings(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    properties = schema.get("properties", {})
+    for name, field in model.model_fields.items():
+        stripped = _strips(field.annotation) or any(
+            isinstance(item, StringConstraints) and item.strip_whitespace for item in field.metadata
+        )
+        for string in _string_schemas(properties.get(field.alias or name, {})):
+            string.setdefault("pattern", stripped_pattern(string.get("minLength", 0)) if stripped else STORABLE_PATTERN)
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields are an error, and no string may hold control characters
+    (the OpenAPI document says so too, as a pattern on every string field)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_storable_strings)
 
     @field_validator("*", mode="after")
     @classmethod

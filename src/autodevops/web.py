@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from autodevops import __version__
 from autodevops.api import api_router
@@ -114,12 +115,36 @@ async def _app_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse(exc.to_json(), status_code=exc.status_code, headers=exc.headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, for `Allow`.
+
+    The router's own 405 names only the first route whose path matched, and a path served by separate GET and
+    POST routes is two routes: its `Allow` would miss one. So each method is asked of the routes in turn, in a
+    fresh scope (the request's carries the router's matching state).
+    """
+    allowed = ["OPTIONS"]
+    for method in _METHODS:
+        probe = {"type": "http", "method": method, "path": request.url.path, "root_path": "", "path_params": {}}
+        if any(route.matches(dict(probe))[0] is Match.FULL for route in request.app.routes):
+            allowed.append(method)
+    return ", ".join(sorted(allowed))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    headers = exc.headers
+    if exc.status_code == 405:
+        allow = _allowed_methods(request)
+        if request.method == "OPTIONS":  # the path exists: say what it supports (RFC 9110, 9.3.7)
+            return Response(status_code=204, headers={"Allow": allow})
+        headers = {**(headers or {}), "Allow": allow}
     body = {"error": _error_slug(exc.status_code), "detail": exc.detail}
     if exc.status_code < 200 or exc.status_code in (204, 304):
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return Response(status_code=exc.status_code, headers=headers)
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

@@ -31,6 +31,8 @@ CHECKS = [
     checks.content_type_conformance,
     checks.response_headers_conformance,
     checks.response_schema_conformance,
+    # ST202: what the schema allows, the validators accept (a generated id that does not exist is a 404).
+    checks.positive_data_acceptance,
 ]
 
 

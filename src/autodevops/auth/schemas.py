@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from autodevops.schemas import CONTROL
 from autodevops.schemas import Input as Input  # re-exported: request bodies of every domain derive from it
 
 _EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+$")
@@ -22,10 +23,17 @@ def normalize_email(value: str) -> str:
     return email
 
 
+# `_EMAIL_RE` after trimming, for the OpenAPI document.
+EMAIL_PATTERN = f"^\\s*[^@\\s{CONTROL}]+@[^@\\s{CONTROL}]+\\.[^@\\s.{CONTROL}]+\\s*$"
+
 Email = Annotated[
     str,
     AfterValidator(normalize_email),
-    Field(description="An email address (one @, a dot in the domain), at most 320 characters; case-insensitive."),
+    Field(
+        description="An email address (one @, a dot in the domain), at most 320 characters; case-insensitive.",
+        max_length=320,
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    ),
 ]
 TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

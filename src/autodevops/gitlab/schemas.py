@@ -19,7 +19,11 @@ def _token_characters(value: SecretStr) -> SecretStr:
 
 
 # A project, group or personal access token, or an OAuth token: GitLab's are 20-100 printable characters.
-AccessToken = Annotated[SecretStr, Field(min_length=8, max_length=255), AfterValidator(_token_characters)]
+AccessToken = Annotated[
+    SecretStr,
+    Field(min_length=8, max_length=255, json_schema_extra={"pattern": "^[\\x21-\\x7e]*$"}),
+    AfterValidator(_token_characters),
+]
 ProjectRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 

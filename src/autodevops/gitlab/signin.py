@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -229,12 +230,10 @@ async def my_projects(
     session: DBSession,
     gitlab: GitLab,
     keyring: TokenKeyring,
-    search: str | None = None,
-    page: int = 1,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> GitLabProjectPage:
     """One page (100) of the GitLab projects the signed-in user (Sign in with GitLab) is a member of."""
-    if (search is not None and len(search) > 100) or not 1 <= page <= 10_000:
-        raise AppError("search is at most 100 characters and page between 1 and 10000", 422)
     token = await user_token(session, keyring, gitlab, user)
     found = await gitlab.list_projects(token, search=search or None, page=page)
     return GitLabProjectPage(

@@ -6,14 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from autodevops.models import Role
-from autodevops.schemas import Input
+from autodevops.schemas import CONTROL, Input
 
-# Printable, no control characters; surrounding whitespace trimmed.
+# Printable, no control characters; surrounding whitespace trimmed. The document's pattern says the same of
+# the untrimmed value (with `Input`'s rule: nor C1 controls or surrogates).
 OrganizationName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    Field(json_schema_extra={"pattern": f"^\\s*[^\\s{CONTROL}](?:[^{CONTROL}]*[^\\s{CONTROL}])?\\s*$"}),
 ]
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from autodevops.schemas import Input
+from autodevops.schemas import CONTROL, Input
 
 # A branch name, conservatively: what `git check-ref-format --branch` accepts, minus a few exotic forms.
 _BRANCH_RE = re.compile(r"^(?![/-])(?!.*\.\.)(?!.*//)(?!.*@\{)[^\s~^:?*\[\\\x00-\x1f\x7f]+(?<![/.])$")
@@ -21,11 +21,20 @@ def _branch(value: str) -> str:
     return value
 
 
+# `_branch` as a JSON Schema pattern (the value is trimmed first), for the OpenAPI document.
+BRANCH_PATTERN = (
+    r"^\s*(?![/-])(?!\S*\.\.)(?!\S*//)(?!\S*@\{)(?!@\s*$)(?!\S*\.lock\s*$)"
+    f"[^\\s~^:?*\\[\\\\{CONTROL}]+(?<![/.])\\s*$"
+)
+
 BranchName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
     AfterValidator(_branch),
-    Field(description="A git branch name as `git check-ref-format --branch` accepts it (no spaces, `..`, `~^:?*[\\`)."),
+    Field(
+        description="A git branch name as `git check-ref-format --branch` accepts it (no spaces, `..`, `~^:?*[\\`).",
+        json_schema_extra={"pattern": BRANCH_PATTERN},
+    ),
 ]
 
 

@@ -48,15 +48,34 @@ def _unique_domains(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# `normalize_slug` and `normalize_domain` as JSON Schema patterns (values are trimmed and lower-cased first).
+_ALNUM = "[a-zA-Z0-9]"
+_LABEL_PATTERN = f"{_ALNUM}(?:[a-zA-Z0-9-]{{0,61}}{_ALNUM})?"
+SLUG_PATTERN = (
+    "^\\s*(?!(?:" + "|".join(_any_case(word) for word in sorted(RESERVED_SLUGS)) + f")\\s*$){_LABEL_PATTERN}\\s*$"
+)
+DOMAIN_PATTERN = f"^\\s*(?:{_LABEL_PATTERN}\\.)+{_LABEL_PATTERN}\\.?\\s*$"
+
 Slug = Annotated[
     str,
     AfterValidator(normalize_slug),
-    Field(description="1 to 63 letters, digits and inner hyphens (lower-cased); not callback, start, login, logout."),
+    Field(
+        description="1 to 63 letters, digits and inner hyphens (lower-cased); not callback, start, login, logout.",
+        json_schema_extra={"pattern": SLUG_PATTERN},
+    ),
 ]
 Domain = Annotated[
     str,
     AfterValidator(normalize_domain),
-    Field(description="A DNS name with at least two labels (example.com), no wildcard."),
+    Field(
+        description="A DNS name with at least two labels (example.com), no wildcard.",
+        max_length=253,
+        json_schema_extra={"pattern": DOMAIN_PATTERN},
+    ),
 ]
 Domains = Annotated[
     list[Domain],
