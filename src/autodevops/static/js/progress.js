@@ -102,6 +102,8 @@
       bar.value = 100;
       errorLine.hidden = true;
       if (next) { next.hidden = false; }
+      var nextStep = document.getElementById("next-step");  // the page's next action, e.g. "Generate pipeline"
+      if (nextStep && root.dataset.result) { nextStep.hidden = false; }
       setBadge(root.dataset.doneLabel || "succeeded", "succeeded");
       loadResult();
     }
