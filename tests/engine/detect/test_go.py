@@ -218,3 +218,17 @@ def test_platform_specific_sources_put_those_systems_in_the_test_matrix(tmp_path
     (stack,), _ = analyze(tmp_path, files)
     assert stack.operating_systems == ["linux", "windows"]
     assert stack.provenance["operating_systems"].evidence[0].file == "term_windows.go"
+
+
+def test_a_matrix_inferred_from_the_go_directive_is_stated_for_review(tmp_path: Path) -> None:
+    # Which releases from the minimum on CI really runs is the project's choice: below the confidence that
+    # needs no review. A nested module's existence as a stack is also less sure than the root module's.
+    stacks, _ = analyze(
+        tmp_path,
+        {"go.mod": "module example.com/lib\n\ngo 1.25\n", "tools/go.mod": "module example.com/lib/tools\n\ngo 1.25\n"},
+    )
+    root, tools = sorted(stacks, key=lambda s: s.path)
+    assert root.provenance["versions"].confidence < 0.8
+    assert root.provenance["path"].confidence >= 0.8
+    assert tools.provenance["path"].confidence < 0.8
+    assert tools.provenance["language"].confidence >= 0.8

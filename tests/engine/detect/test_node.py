@@ -262,6 +262,8 @@ def test_workspaces_are_one_stack_and_nested_projects_with_lockfiles_are_separat
     assert stacks[0].workspace_members == ["packages/a", "packages/b"]
     assert stacks[1].package_manager == "yarn"
     assert stacks[1].test_tool == "node-test"
+    # a nested package that tests itself is surely a stack; one with only a build is less sure
+    assert stacks[1].provenance["path"].confidence >= 0.8
 
 
 def test_members_of_a_root_that_tests_nothing_are_tested_on_their_own(tmp_path: Path) -> None:
@@ -310,6 +312,7 @@ def test_documentation_site_with_its_own_install_is_a_build_only_stack(tmp_path:
     assert stack.path == "docs"
     assert stack.build_commands == ["npm run build"]
     assert stack.test_tool == "none"
+    assert stack.provenance["path"].confidence < 0.8
     # a site a hosting service builds from the repository is not CI's to build
     stacks, _ = detect(tmp_path, {"netlify.toml": "[build]\nbase = 'docs'\n"})
     assert stacks == []

@@ -204,13 +204,15 @@ def matrix(
     *,
     flavor: runtimes.RangeFlavor = "npm",
     label: str,
-    confidence: float = 0.8,
+    confidence: float = 0.7,
 ) -> bool:
     """Set `versions` to the matrix a declared `spec` implies, and return whether it did.
 
     Maintainers test the whole range they claim to support: every release line from the declared floor through
     the newest release on the analysis date, end-of-life lines included (dropping them would ship a package
-    that claims support nobody tests). An end-of-life floor stays in the matrix and becomes an `eol-runtime`
+    that claims support nobody tests). Below the confidence that needs no review: which lines inside its range
+    a project's CI really runs (all, or the ends) is its own choice, and measured on real CI it is the whole
+    range only a third of the time. An end-of-life floor stays in the matrix and becomes an `eol-runtime`
     finding recommending to raise it. A spec without a floor (`< 4`, `>= 0`, none at all) says nothing about
     old lines, so it gets the lines that are still supported. Returns False (with a finding for an unreadable
     spec) when no known release satisfies the spec."""

@@ -159,6 +159,9 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
     main = next((m for m in members if m.dir == directory), members[0])
     anchor = work or main.manifest
     b = StackBuilder(ctx, directory, "go", ev(anchor), 0.95)
+    if directory != ".":
+        # A nested module may be an example, a tool or a generator that CI never tests on its own.
+        b.stack.provenance["path"].confidence = 0.7
     b.set("package_manager", "go", 0.95, ev(anchor))
     b.add("manifests", [*([work] if work else []), *(m.manifest for m in members)], 0.95, ev(anchor))
     if work:
@@ -196,7 +199,8 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
     # Without one, the toolchain's own checks are the baseline.
     cfg = _golangci_config(ctx, directory)
     if cfg:
-        b.add("lint_tools", ["golangci-lint"], 0.95, ev(cfg))
+        # golangci-lint is run; CI often runs more checkers beside it (formatters, spell checkers): for review.
+        b.add("lint_tools", ["golangci-lint"], 0.75, ev(cfg))
         b.add("lint_commands", ["golangci-lint run"], 0.9, ev(cfg))
     else:
         why = "standard checks shipped with the Go toolchain"

@@ -535,7 +535,8 @@ def _undeclared_java(b: StackBuilder, evidence: Evidence) -> None:
 def _set_java(b: StackBuilder, value: str, evidence: Evidence) -> None:
     line = _java_line(value)
     if line:
-        pinned(b, "java", line, evidence, confidence=0.85)
+        # The release the build targets; the JDKs CI builds it on may be newer or several, so it is for review.
+        pinned(b, "java", line, evidence, confidence=0.7)
 
 
 def _version_files(ctx: Context, directory: str) -> tuple[str, Evidence] | None:

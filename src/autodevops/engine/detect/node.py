@@ -265,7 +265,9 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
     b.stack.lockfiles = lockfiles
     b.stack.workspace_members = sorted(members)
     ev_manifest = Evidence(file=manifest)
-    b.stack.provenance["path"] = Provenance(evidence=[ev_manifest], confidence=0.9)
+    # A nested package with its own install (an asset bundle, a site) is often built only through its parent.
+    confident = root == "." or tested_alone or real_test
+    b.stack.provenance["path"] = Provenance(evidence=[ev_manifest], confidence=0.9 if confident else 0.6)
     _language(b, root, deps | dev)
     pm = _package_manager(b, root, pkg)
     _versions(b, root, pkg, tested_alone=tested_alone)
@@ -496,7 +498,8 @@ def _versions(b: _B, root: str, pkg: dict[str, Any], *, tested_alone: bool) -> N
     eng_ev = Evidence(file=Context.join(root, "package.json"), key="engines.node", excerpt=engine) if engine else None
     if pin and pin_ev:
         version = _normalize_pin(pin)
-        b.set("versions", [version], 0.85, pin_ev, why="the Node.js version the project pins")
+        # The developers' version; CI often tests other LTS lines beside it, so it is stated for review.
+        b.set("versions", [version], 0.7, pin_ev, why="the Node.js version the project pins")
         if runtimes.is_eol("node", version, today):
             b.finding(
                 "eol-runtime", "warning", f"{pin_ev.cite()} pins Node.js {pin}, past end of life on {today}", pin_ev

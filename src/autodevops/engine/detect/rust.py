@@ -160,6 +160,9 @@ def detect(ctx: Context) -> list[Stack]:
 def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
     manifest = root.manifest
     b = StackBuilder(ctx, root.dir, "rust", ev(manifest), 0.95)
+    if root.dir != ".":
+        # A package outside the root workspace (fuzz targets, a sample) may be one CI never builds on its own.
+        b.stack.provenance["path"].confidence = 0.7
     b.set("package_manager", "cargo", 0.95, ev(manifest))
     b.add("manifests", [c.manifest for c in members], 0.95, ev(manifest))
     member_dirs = [c.dir for c in members if c is not root]
@@ -434,7 +437,8 @@ def _versions(ctx: Context, b: StackBuilder, root: _Crate, members: list[_Crate]
     b.set(
         "versions",
         [*declared, "stable", "beta"],
-        0.8 if declared else 0.6,
+        # Channels beside the MSRV are the project's choice (nightly or not, beta or not): for review.
+        0.65 if declared else 0.6,
         *evidence,
         why="the declared minimum supported Rust versions, the current stable release and the upcoming beta",
     )
