@@ -309,10 +309,10 @@ class Lab:
         return {"created": len(phase.created), "once": once, "lost": lost, "duplicated": duplicated}
 
 
-async def api_probe(lab: Lab, until: float, path: str = "/api/v1/repositories") -> tuple[Counter[int], float]:
-    """Call the API in a loop until `until`; status counts and the slowest answer (s)."""
+async def api_probe(lab: Lab, until: float, path: str = "/api/v1/repositories") -> tuple[Counter[int], list[float]]:
+    """Call the API in a loop until `until`; status counts and the answers' durations (s), slowest first."""
     statuses: Counter[int] = Counter()
-    slowest = 0.0
+    durations: list[float] = []
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{lab.api_port}", timeout=60) as client:
         while time.monotonic() < until:
             started = time.monotonic()
@@ -321,9 +321,13 @@ async def api_probe(lab: Lab, until: float, path: str = "/api/v1/repositories") 
                 statuses[response.status_code] += 1
             except httpx.TransportError:
                 statuses[0] += 1
-            slowest = max(slowest, time.monotonic() - started)
+            durations.append(time.monotonic() - started)
             await asyncio.sleep(0.05)
-    return statuses, slowest
+    return statuses, sorted(durations, reverse=True)
+
+
+def _slowest(durations: list[float]) -> str:
+    return ", ".join(f"{d:.2f}s" for d in durations[:3]) or "none"
 
 
 def _statuses(statuses: Counter[int]) -> str:
@@ -358,9 +362,10 @@ async def fault_redis_hang(lab: Lab, count: int) -> Phase:
     refused = await lab.enqueue_spread(phase, count // 2, 3.0)
     lab.redis.resume()
     phase.fault_ended = time.monotonic()
-    statuses, slowest = await probe
+    statuses, durations = await probe
     phase.notes.append(
-        f"API during the hang: {_statuses(statuses)}; slowest {slowest:.2f}s (Redis bound {REDIS_TIMEOUT_S:g}s);"
+        f"API during the hang: {_statuses(statuses)}; slowest {_slowest(durations)}"
+        f" (Redis bound {REDIS_TIMEOUT_S:g}s);"
         f" enqueues refused {refused}"
     )
     return phase
@@ -409,13 +414,14 @@ async def fault_postgres_down(lab: Lab, count: int) -> Phase:
     down_until = time.monotonic() + 3.0
     probe = asyncio.create_task(api_probe(lab, down_until))
     refused = await lab.enqueue_spread(phase, count // 4, 3.0)
-    statuses, slowest = await probe
+    statuses, durations = await probe
     await asyncio.to_thread(lab.postgres.start)
     phase.fault_ended = time.monotonic()
     after, _ = await api_probe(lab, time.monotonic() + 0.5)
     phase.notes.append(
-        f"API while down: {_statuses(statuses)} (slowest {slowest:.2f}s); first requests after: {_statuses(after)};"
-        f" enqueues refused while down {refused} (the caller was told; nothing half-created)"
+        f"API while down: {_statuses(statuses)} (slowest {_slowest(durations)});"
+        f" first requests after: {_statuses(after)}; enqueues refused while down {refused}"
+        " (the caller was told; nothing half-created)"
     )
     return phase
 

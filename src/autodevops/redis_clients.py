@@ -74,9 +74,27 @@ def background_client(url: str, *, decode: bool = True) -> aioredis.Redis:
 
 
 async def bounded(call: Awaitable[T], timeout_s: float) -> T:
-    """`call`, retries included, within `timeout_s`; `RedisTimeoutError` past it."""
+    """`call`, retries included, within `timeout_s`; `RedisTimeoutError` past it.
+
+    The call runs as a task of its own that is abandoned (cancelled, not awaited) at the bound: redis-py can
+    swallow a cancellation and go on reading until its socket timeout, retries included, so waiting for it
+    to acknowledge would not bound anything.
+    """
+    task = asyncio.ensure_future(call)
     try:
-        async with asyncio.timeout(timeout_s):
-            return await call
-    except TimeoutError:
-        raise RedisTimeoutError(f"Redis did not answer within {timeout_s:g}s") from None
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        task.add_done_callback(_collect)
+        raise
+    if task in done:
+        return task.result()
+    task.cancel()
+    task.add_done_callback(_collect)
+    raise RedisTimeoutError(f"Redis did not answer within {timeout_s:g}s")
+
+
+def _collect(task: asyncio.Future[T]) -> None:
+    """Retrieve an abandoned call's outcome (asyncio would report it as never retrieved)."""
+    if not task.cancelled():
+        task.exception()
