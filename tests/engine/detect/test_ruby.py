@@ -18,6 +18,19 @@ def analyze(root: Path, files: dict[str, str]) -> tuple[list[Stack], Context]:
     return run_detector(ruby.detect, root, files, TODAY)
 
 
+def test_a_floor_of_an_old_ruby_line_starts_the_matrix_there(tmp_path: Path) -> None:
+    # Long-lived gems still promise Ruby 2.3: the matrix starts at the line they name, not at the table's oldest.
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\ngemspec\n",
+            "rake.gemspec": "Gem::Specification.new do |s|\n"
+            '  s.required_ruby_version = Gem::Requirement.new(">= 2.3")\nend\n',
+        },
+    )
+    assert stack.versions[:2] == ["2.3", "2.4"]
+
+
 def test_an_end_of_life_required_ruby_version_stays_in_the_matrix_with_a_finding(tmp_path: Path) -> None:
     (stack,), ctx = analyze(
         tmp_path,
