@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
 from autodevops.errors import AppError, ValidationFailed
+from autodevops.jobs.explain import readable_error, status_word
 from autodevops.logging import get_logger, get_request_id
 from autodevops.models import User
 from autodevops.organization import service as organization_service
@@ -61,6 +62,18 @@ def _duration(start: datetime | None, end: datetime | None) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _ago(value: datetime | None, now: datetime | None = None) -> str:
+    """A relative time ("3 min ago"); the exact time goes in the element's title."""
+    if value is None:
+        return "—"
+    seconds = max(0, int(((now or datetime.now(UTC)) - value).total_seconds()))
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if unit == 'day' and count > 1 else ''} ago"
+    return "just now"
+
+
 def _http_url(value: str | None) -> str:
     """`value` if it is an http(s) URL, else "#": links from outside (GitHub) never become `javascript:`."""
     return value if value and value.lower().startswith(("https://", "http://")) else "#"
@@ -75,6 +88,9 @@ templates = Environment(
 templates.filters["datetime"] = _datetime
 templates.filters["http_url"] = _http_url
 templates.globals["duration"] = _duration
+templates.filters["job_status"] = status_word
+templates.filters["ago"] = _ago
+templates.filters["readable_error"] = readable_error
 
 
 @dataclass

@@ -424,3 +424,38 @@ async def test_managers_add_members_change_roles_and_rename(
     refused = await member.post(f"/orgs/{org}/delete")
     assert refused.status_code == 403
     assert "only owners may delete" in refused.text
+
+
+async def test_a_failed_job_reads_as_words_with_cause_fix_and_the_raw_error_folded(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database, pg_admin: AsyncEngine
+) -> None:
+    owner = await make_tenant(organization="Acme")
+    repository_id = await add_repository(database, owner.user_id, owner.organization_id, name="api")
+    job_id = uuid.uuid4()
+    raw = "ChildFailed: GitHub answered 403 while trying to resolve 'main' in acme/api: Resource not accessible"
+    async with pg_admin.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO jobs (id, organization_id, queue, name, payload, state, attempts, max_attempts, "
+                "last_error, created_at, updated_at) VALUES (:id, :org, 'analysis', 'analysis.run', "
+                "jsonb_build_object('repository_id', CAST(:repo AS text)), 'dead_letter', 3, 3, :raw, "
+                "now() - interval '5 minutes', now())"
+            ),
+            {"id": job_id, "org": owner.organization_id, "repo": str(repository_id), "raw": raw},
+        )
+    browser = await sign_in(dash_client, database, owner)
+    listing = (await browser.get(f"/orgs/{owner.organization_id}/jobs")).text
+    assert f'<a href="/jobs/{job_id}">Analysis of api</a>' in listing
+    assert '<td data-label="Type">Analysis</td>' in listing
+    assert '<td data-label="Repository">api</td>' in listing
+    assert ">Dead letter</span>" in listing
+    assert ">5 min ago</time>" in listing
+
+    page = (await browser.get(f"/jobs/{job_id}")).text
+    assert "<h1>Analysis of api" in page
+    assert "GitHub refused access to the repository." in page
+    assert "Check that the GitHub App is still installed" in page
+    # The raw error is there, folded, without the worker's exception class.
+    assert "<details><summary>Raw error</summary>" in page
+    assert "GitHub answered 403 while trying to resolve &#39;main&#39;" in page
+    assert "ChildFailed" not in page

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, get_args
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from autodevops.jobs import service
+from autodevops.jobs import explain, service
 from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.jobs.progress import progress_context
 from autodevops.jobs.schemas import JobState
+from autodevops.models import Job
 from autodevops.organization import service as organization_service
+from autodevops.repository import service as repository_service
 from autodevops.ui import PageRoute, PageViewer, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -21,6 +24,26 @@ JOBS_PAGE = 100
 DEAD_LETTERS_PAGE = 100
 REQUEUE_ALL_LIMIT = 10_000
 STATES: tuple[str, ...] = get_args(JobState)
+
+
+def _repository_id(job: Job) -> uuid.UUID | None:
+    value = job.payload.get("repository_id")
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+async def _titles(viewer: PageViewer, jobs: Sequence[Job]) -> dict[uuid.UUID, dict[str, str | None]]:
+    """Per job: its human title, kind and repository name ("Analysis of acme/api")."""
+    ids = {rid for rid in (_repository_id(job) for job in jobs) if rid is not None}
+    names = await repository_service.repository_names(viewer.session, sorted(ids))
+    result: dict[uuid.UUID, dict[str, str | None]] = {}
+    for job in jobs:
+        rid = _repository_id(job)
+        name = names.get(rid) if rid is not None else None
+        result[job.id] = {"title": explain.title(job, name), "kind": explain.kind(job), "repository": name}
+    return result
 
 
 @router.get("/orgs/{organization_id}/jobs")
@@ -40,7 +63,14 @@ async def jobs_page(
         if is_admin
         else []
     )
-    context = {"jobs": jobs, "dead_letters": dead, "is_admin": is_admin, "state": state, "states": STATES}
+    context = {
+        "jobs": jobs,
+        "dead_letters": dead,
+        "is_admin": is_admin,
+        "state": state,
+        "states": STATES,
+        "titles": await _titles(viewer, [*jobs, *dead]),
+    }
     return render(request, "jobs.html", context, viewer=viewer, organization=membership)
 
 
@@ -57,6 +87,9 @@ async def job_page(request: Request, job_id: uuid.UUID, viewer: PageViewer) -> H
         next_url = f"/analyses/{uuid.UUID(job.payload['analysis_id'])}"
     context = {
         "job": job,
+        "title": (await _titles(viewer, [job]))[job.id]["title"],
+        "explanation": explain.explain(job.last_error) if job.state in ("failed", "dead_letter") else None,
+        "readable_error": explain.readable_error(job.last_error),
         "progress": progress_context(job, next_url=next_url),
         "is_admin": membership.can_manage,
     }

@@ -94,3 +94,13 @@ async def get_for_user(session: AsyncSession, user_id: uuid.UUID, repository_id:
 
 async def delete_repository(session: AsyncSession, repository_id: uuid.UUID) -> None:
     await session.execute(delete(Repository).where(Repository.id == repository_id))
+
+
+async def names_by_id(session: AsyncSession, repository_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The display names (`owner/name` when known) of the visible repositories among `repository_ids`."""
+    if not repository_ids:
+        return {}
+    rows = await session.execute(
+        select(Repository.id, Repository.github_full_name, Repository.name).where(Repository.id.in_(repository_ids))
+    )
+    return {row.id: row.github_full_name or row.name for row in rows}

@@ -98,3 +98,8 @@ async def delete_repository(session: AsyncSession, user: User, repository_id: uu
         data={"url": repository.clone_url},
     )
     await queries.delete_repository(session, repository.id)
+
+
+async def repository_names(session: AsyncSession, repository_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Display names of repositories the session may see (row-level security hides the others)."""
+    return await queries.names_by_id(session, repository_ids)
