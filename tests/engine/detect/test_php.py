@@ -182,3 +182,16 @@ def test_composer_lint_scripts_are_the_lint_entry_points(tmp_path: Path) -> None
     )
     assert stack.lint_tools == ["phpstan"]
     assert stack.lint_commands[0] == "composer analyse"
+
+
+def test_laravel_pint_is_a_style_check_unless_styleci_runs_it(tmp_path: Path) -> None:
+    files = {
+        "composer.json": '{"require-dev": {"laravel/pint": "^1.0", "pestphp/pest": "^3.0"}}',
+        "pint.json": '{"preset": "laravel"}',
+        "tests/Pest.php": "<?php\n",
+    }
+    (stack,), _ = analyze(tmp_path / "pint", files)
+    assert "other" in stack.lint_tools
+    assert "vendor/bin/pint --test" in stack.lint_commands
+    (hosted,), _ = analyze(tmp_path / "styleci", {**files, ".styleci.yml": "preset: laravel\n"})
+    assert "other" not in hosted.lint_tools

@@ -49,6 +49,9 @@ LINTERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...], str], ...] = (
         "vendor/bin/php-cs-fixer fix --dry-run --diff",
     ),
     ("phpcs", re.compile(r"\.?phpcs\.xml(\.dist)?"), ("squizlabs/php_codesniffer",), "vendor/bin/phpcs"),
+    # Laravel Pint, the Laravel code style fixer (`other` in the vocabulary); `--test` checks without fixing. Not
+    # where StyleCI, a hosted service, checks the style instead.
+    ("other", re.compile(r"pint\.json"), ("laravel/pint",), "vendor/bin/pint --test"),
 )
 _LINT_SCRIPT = re.compile(r"(lint|analy[sz]e|phpstan|psalm|cs|cs-check|check-style|static-analysis|stan)", re.I)
 FRAMEWORKS = {
@@ -156,6 +159,8 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
         cfg = next((n for n in sorted(names) if pattern.fullmatch(n)), None)
         pkg = next((p for p in pkgs if p in packages), None)
         binp = bin_tools.get(tool)
+        if tool == "other" and ctx.exists(Context.join(directory, ".styleci.yml")):
+            continue  # the hosted StyleCI service checks the code style, not the project's CI
         if cfg or pkg or binp:
             evidence = (
                 ev(Context.join(directory, cfg))
