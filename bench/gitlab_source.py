@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.github_source import synthetic_repo
-from tests.gitlab.conftest import settings_for
 from tests.gitlab.fake_gitlab import FakeGitLab
 
+from autodevops.config import Settings
 from autodevops.engine.analyze import analyze
 from autodevops.gitlab.client import GitLabClient
 from autodevops.gitlab.source import GitLabSource
@@ -52,7 +52,12 @@ def main() -> None:
         files = synthetic_repo(args.files)
         project = fake.add_project("acme/mono", members={owner: 30}, files=dict(files))
         token = fake.user_token(owner)
-        settings = settings_for(fake)
+        settings = Settings(
+            env="test",
+            gitlab_url=fake.base_url,
+            allow_insecure_git_urls=True,  # the fake speaks http on loopback, listed as a private server
+            git_private_servers=[fake.base_url.removeprefix("http://")],
+        )
         best = float("inf")
         calls: Counter[str] = Counter()
         received = content = 0
