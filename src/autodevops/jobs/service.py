@@ -184,11 +184,19 @@ async def requeue_dead_letter(session: AsyncSession, runtime: JobsRuntime, job: 
     queue, name = job.queue, job.name
     message = job_message(job.id, job.organization_id, job.correlation_id)
 
-    async def push() -> None:
+    async def requeue() -> None:
         # The dead job still sits in bullmq's failed set under the same id; a fresh add needs it gone.
         await runtime.broker.remove(queue, job_id)
-        await runtime.bus.publish(job_id, "queued", percent=0, requeued=True)
+        with contextlib.suppress(RedisError):
+            await runtime.bus.publish(job_id, "queued", percent=0, requeued=True)
         await runtime.broker.enqueue(queue, job_id, name, message)
+
+    async def push() -> None:
+        try:
+            await bounded(requeue(), runtime.timeout_s)
+        except RedisError as exc:
+            log.warning("requeued job not queued; handed to the reconciler", job_id=job_id, error=str(exc))
+            await hand_over(session, job.id, job.organization_id)
 
     after_commit(session, push)
     return job
@@ -201,7 +209,12 @@ async def purge_dead_letters(session: AsyncSession, runtime: JobsRuntime, jobs: 
     targets = [(job.queue, str(job.id)) for job in dead]
 
     async def drop() -> None:
-        await asyncio.gather(*(runtime.broker.remove(queue, job_id) for queue, job_id in targets))
+        # A dead job Redis keeps after its row is gone is never delivered again (nothing requeues it).
+        try:
+            removals = asyncio.gather(*(runtime.broker.remove(queue, job_id) for queue, job_id in targets))
+            await bounded(removals, runtime.timeout_s * 2)
+        except RedisError as exc:
+            log.warning("purged dead letters left in Redis", count=len(targets), error=str(exc))
 
     after_commit(session, drop)
     return count
