@@ -359,6 +359,8 @@ async def test_the_whole_flow_in_chromium(
             await page.get_by_role("link", name="Continue").click()
             await expect(page.get_by_role("heading", name="Files")).to_be_visible()
             await expect(page.locator(".highlight").first).to_be_visible()
+            # With JavaScript each file has a copy button; the numbers of its lines are not part of the code.
+            await expect(page.get_by_role("button", name="Copy .github/workflows/ci.yml")).to_be_visible()
             changed = page.locator("summary", has_text=".github/workflows/ci.yml — changed")
             await changed.click()  # the diff opens from the keyboard or the mouse; it is closed at first
             await expect(page.locator("details[open] .code", has_text="name: old")).to_be_visible()

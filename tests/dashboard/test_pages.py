@@ -359,6 +359,9 @@ async def test_repository_analysis_and_pipeline_pages_show_the_stored_results(
     pipeline = await browser.get(f"/repositories/{repo_id}/pipeline")
     assert pipeline.status_code == 200
     assert '<div class="highlight">' in pipeline.text
+    assert '<td class="linenos">' in pipeline.text  # line numbers in a column of their own
+    assert re.search(r'<button type="button" class="copy" data-copy="file-1" hidden>Copy [^<]+</button>', pipeline.text)
+    assert '<div class="code" id="file-1" tabindex="0" role="region"' in pipeline.text
     assert "<script>x()" not in pipeline.text
     assert "&lt;/pre&gt;&lt;script&gt;" in pipeline.text
     assert "&lt;bad&gt;" in pipeline.text

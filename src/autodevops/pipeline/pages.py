@@ -27,15 +27,18 @@ from autodevops.ui import PageRoute, PageViewer, redirect, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 _formatter = HtmlFormatter(cssclass="highlight", wrapcode=True)
+# Generated files get line numbers in a column of their own, so copying the code never copies them.
+_numbered = HtmlFormatter(cssclass="highlight", wrapcode=True, linenos="table")
 
 
 def highlighted(path: str, content: str) -> Markup:
-    """`content` as highlighted HTML. Pygments escapes the source itself, so the markup is safe to embed."""
+    """`content` as highlighted HTML with line numbers. Pygments escapes the source itself, so the markup is
+    safe to embed."""
     try:
         lexer = get_lexer_for_filename(path, stripnl=False)
     except ClassNotFound:
         lexer = TextLexer(stripnl=False)
-    return Markup(highlight(content, lexer, _formatter))  # noqa: S704 - Pygments output escapes the source
+    return Markup(highlight(content, lexer, _numbered))  # noqa: S704 - Pygments output escapes the source
 
 
 def highlighted_diff(diff: str) -> Markup:
