@@ -719,3 +719,15 @@ setup(
     setup_cfg = "[metadata]\nname = pkg\nclassifiers =\n    Programming Language :: Python :: 3.13\n"
     (stack,), _ = detect(tmp_path / "cfg", {"setup.cfg": setup_cfg, "setup.py": "from setuptools import setup\n"})
     assert stack.versions == ["3.13"]
+
+
+def test_a_check_entry_point_that_runs_the_hooks_lints_with_their_tools_and_recipes_it_calls(tmp_path: Path) -> None:
+    justfile = (
+        "lint:\n    uvx pre-commit run --all-files\n\n"
+        "typing:\n    just typing-mypy\n\ntyping-mypy:\n    uv run python -m mypy src\n"
+    )
+    hooks = "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: v0.9.0\n  hooks:\n  - id: ruff\n"
+    files = {"pyproject.toml": "[project]\nname='x'\n", "uv.lock": "", "justfile": justfile}
+    (stack,), _ = detect(tmp_path, {**files, ".pre-commit-config.yaml": hooks})
+    assert stack.lint_commands == ["uv run just lint", "uv run just typing"]
+    assert stack.lint_tools == ["pre-commit", "ruff", "mypy"]

@@ -30,6 +30,7 @@ _MAKE_CALL = re.compile(r"\$[({]MAKE[)}]\s+(?:-\S+\s+)*([\w.-]+)|\bmake\s+(?:-\S
 _SCRIPT_CALL = re.compile(r"(?:^|[\s;&|(])(?:\./)?((?:scripts?)/[\w.-]+)")
 JUSTFILES = ("justfile", "Justfile", ".justfile")  # the names `just` looks for
 # A recipe's first line: `name params: dependencies` (never an assignment `name := value`), `@` for a quiet one.
+_JUST_CALL = re.compile(r"(?:^|[\s;&|(])just\s+(?:-\S+\s+)*([A-Za-z_][\w-]*)", re.M)
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*)((?:[ \t]+[^:\n]*?)?)[ \t]*:(?!=)([^\n]*)$", re.M)
 
 
@@ -151,7 +152,8 @@ def _just_recipe(ctx: Context, root: str, name: str) -> EntryPoint | None:
                 continue
             seen.add(current)
             bodies.append(recipes[current][3])
-            pending += recipes[current][2]
+            # Dependencies, and the recipes its body runs itself (`just typing-mypy`).
+            pending += [*recipes[current][2], *_JUST_CALL.findall(recipes[current][3])]
         body = "\n".join(strip_comments(b) for b in bodies)
         return EntryPoint(name, f"just {name}", body, Evidence(file=justfile, key=name, line=line))
     return None

@@ -1267,7 +1267,7 @@ def _lint_tools_in(body: str) -> list[LintTool]:
     return tools
 
 
-def _lint_entry_points(b: _B, points: list[EntryPoint], prefix: str) -> bool:
+def _lint_entry_points(b: _B, root: str, points: list[EntryPoint], prefix: str) -> bool:
     """Lint through the project's own check entry points (`scripts/check`, `make lint`): the ones that run
     linters in check mode and no tests, each unless an earlier one already runs all of its linters."""
     chosen: list[tuple[EntryPoint, list[LintTool]]] = []
@@ -1278,6 +1278,10 @@ def _lint_entry_points(b: _B, points: list[EntryPoint], prefix: str) -> bool:
             continue
         if set(tools) <= covered:
             continue
+        precommit = Context.join(root, ".pre-commit-config.yaml")
+        if "pre-commit" in tools and b.ctx.exists(precommit):
+            # An entry point that runs the hooks runs their linters.
+            tools += [t for t, _ in _hook_tools(b.ctx, precommit) if t not in tools]
         chosen.append((point, tools))
         covered |= set(tools)
     if not chosen:
@@ -1296,7 +1300,7 @@ def _lint(
     ctx = b.ctx
     j = functools.partial(Context.join, root)
     prefix = _runner_prefix(pm)
-    if _lint_entry_points(b, points, prefix):
+    if _lint_entry_points(b, root, points, prefix):
         return
     found: dict[str, list[Evidence]] = {}
 
