@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, jobs, keys, platform, serve, sessions, sso, verify
+from autodevops.commands import engine, generate, jobs, keys, orgs, platform, serve, sessions, sso, verify
 
 app = typer.Typer(
     name="autodevops",
@@ -26,6 +26,7 @@ jobs.register(app)
 keys.register(app)
 sessions.register(app)
 sso.register(app)
+orgs.register(app)
 
 
 def main() -> None:

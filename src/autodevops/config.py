@@ -41,6 +41,48 @@ class AIPrice(BaseModel):
     output_per_mtok: float = Field(ge=0)
 
 
+class PlanLimits(BaseModel):
+    """What an organization on a plan may use, and how far its queued jobs push it back (see docs/jobs.md)."""
+
+    repositories: int = Field(ge=0)
+    analyses_per_day: int = Field(ge=0)
+    ai_tokens_per_month: int = Field(ge=0)
+    concurrent_jobs: int = Field(ge=1)
+    api_requests_per_minute: int = Field(ge=1)
+    # Each queued job of an organization moves its next job this many places back in its queue: a plan with
+    # cost 1 gets four jobs started for one of a plan with cost 4 when both have a backlog.
+    queue_cost: int = Field(ge=1, le=1000)
+
+
+def _default_plans() -> dict[str, PlanLimits]:
+    return {
+        "free": PlanLimits(
+            repositories=5,
+            analyses_per_day=50,
+            ai_tokens_per_month=200_000,
+            concurrent_jobs=2,
+            api_requests_per_minute=60,
+            queue_cost=4,
+        ),
+        "team": PlanLimits(
+            repositories=100,
+            analyses_per_day=2_000,
+            ai_tokens_per_month=5_000_000,
+            concurrent_jobs=8,
+            api_requests_per_minute=600,
+            queue_cost=2,
+        ),
+        "enterprise": PlanLimits(
+            repositories=10_000,
+            analyses_per_day=50_000,
+            ai_tokens_per_month=100_000_000,
+            concurrent_jobs=32,
+            api_requests_per_minute=3_000,
+            queue_cost=1,
+        ),
+    }
+
+
 class ConfigError(Exception):
     """Settings that must not be used (production with default secrets...)."""
 
@@ -161,6 +203,27 @@ class Settings(BaseSettings):
     def _valid_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # raises ValueError with a readable message on bad notation
         return value
+
+    # ---- plans (names and limits; an organization's plan is `organizations.plan`) -----------------------
+    # JSON: {"free": {"repositories": 5, "analyses_per_day": 50, ...}, ...}. New organizations get `default_plan`.
+    plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
+    default_plan: str = Field(default="free", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+
+    @field_validator("plans")
+    @classmethod
+    def _valid_plan_names(cls, value: dict[str, PlanLimits]) -> dict[str, PlanLimits]:
+        import re
+
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
+                raise ValueError(f"plan names are 1-32 lower-case letters, digits, - and _, got {name!r}")
+        if not value:
+            raise ValueError("at least one plan is needed")
+        return value
+
+    def plan(self, name: str) -> PlanLimits:
+        """The limits of plan `name`; an organization on a plan these settings no longer list gets the default's."""
+        return self.plans.get(name) or self.plans[self.default_plan]
 
     # ---- job system -----------------------------------------------------------------------------------
     # The queue Redis must run with `maxmemory-policy noeviction`: an evicted key is a lost job. It may be
@@ -300,6 +363,8 @@ class Settings(BaseSettings):
         requires to be set; the API runs without it.
         """
         problems: list[str] = []
+        if self.default_plan not in self.plans:
+            problems.append(f"AUTODEVOPS_DEFAULT_PLAN {self.default_plan!r} is not one of AUTODEVOPS_PLANS")
         if self.env == "production":
             if self.secret_key.get_secret_value() in ("", DEV_SECRET_KEY) or len(self.secret_key) < 32:
                 problems.append("AUTODEVOPS_SECRET_KEY must be set to a random value of at least 32 characters")

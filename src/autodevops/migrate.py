@@ -39,7 +39,7 @@ _LOCK_KEY = 0x6D69677261746531
 _APP_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 # Columns the app role may read but never write (column privileges): only the owner role sets them.
-OWNER_WRITTEN_COLUMNS = {"users": ("is_admin",)}
+OWNER_WRITTEN_COLUMNS = {"users": ("is_admin",), "organizations": ("plan",)}
 
 # Every function of the schema, by who may execute it (PUBLIC may execute none, migration 0017). A function a
 # migration adds goes into one list; the privileges test fails for a function in neither.

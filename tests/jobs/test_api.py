@@ -72,7 +72,7 @@ async def test_starting_an_analysis_answers_202_with_the_job_and_queues_it(
     assert body["payload"]["repository_id"] == str(repository_id)
     assert response.headers["location"] == f"/api/v1/jobs/{body['id']}"
     # Queued only after the request's transaction committed.
-    assert await jobs.runtime.broker.state("analysis", body["id"]) == "waiting"
+    assert await jobs.runtime.broker.state("analysis", body["id"]) == "prioritized"  # by plan, docs/jobs.md
 
     listed = await client.get("/api/v1/jobs", headers=alice.headers)
     assert [j["id"] for j in listed.json()["items"]] == [body["id"]]

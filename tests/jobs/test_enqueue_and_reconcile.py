@@ -31,7 +31,7 @@ async def test_a_rolled_back_request_queues_nothing(jobs: Jobs, redis_sync: redi
 
     with pytest.raises(Boom):
         await request_that_fails()
-    assert redis_sync.llen(f"{KEY_PREFIX}:analysis:wait") == 0
+    assert redis_sync.zcard(f"{KEY_PREFIX}:analysis:prioritized") == 0
     async with jobs.admin.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM jobs")) == 0
 
@@ -48,8 +48,9 @@ async def test_a_committed_job_is_queued_with_ids_only(jobs: Jobs, redis_sync: r
             correlation_id="req-123",
         )
         # Not before COMMIT.
-        assert redis_sync.llen(f"{KEY_PREFIX}:sync:wait") == 0
-    assert redis_sync.lrange(f"{KEY_PREFIX}:sync:wait", 0, -1) == [str(job.id)]
+        assert redis_sync.zcard(f"{KEY_PREFIX}:sync:prioritized") == 0
+    # Queued by its plan's priority (docs/jobs.md).
+    assert redis_sync.zrange(f"{KEY_PREFIX}:sync:prioritized", 0, -1) == [str(job.id)]
     expected = {"job_id": str(job.id), "organization_id": str(jobs.org), "correlation_id": "req-123"}
     assert await jobs.runtime.broker.message("sync", str(job.id)) == expected
 
@@ -73,7 +74,7 @@ async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay
     try:
         report = await reconciler.run_once(min_age_s=0)
         assert sorted(report.requeued) == sorted([str(pending), str(retrying)])
-        assert await broker.state("analysis", str(pending)) == "waiting"
+        assert await broker.state("analysis", str(pending)) == "prioritized"
         assert await broker.state("analysis", str(retrying)) == "delayed"
         assert await broker.state("analysis", str(finished)) is None
         delay_ms = int(redis_sync.hget(f"{KEY_PREFIX}:analysis:{retrying}", "delay") or 0)

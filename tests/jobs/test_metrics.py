@@ -64,5 +64,5 @@ async def test_api_metrics_show_queue_depth_per_queue_and_state(make_api_client:
     await jobs.enqueue("testing.record", "sync")
     await jobs.enqueue("testing.record", "sync")
     samples = _samples((await client.get("/metrics")).text)
-    assert samples[("autodevops_jobs_queue_depth", (("queue", "sync"), ("state", "waiting")))] == 2
-    assert samples[("autodevops_jobs_queue_depth", (("queue", "analysis"), ("state", "waiting")))] == 0
+    assert samples[("autodevops_jobs_queue_depth", (("queue", "sync"), ("state", "prioritized")))] == 2
+    assert samples[("autodevops_jobs_queue_depth", (("queue", "analysis"), ("state", "prioritized")))] == 0

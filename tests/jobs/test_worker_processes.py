@@ -112,7 +112,7 @@ async def test_after_redis_loses_everything_the_reconciler_restores_every_job(
     running = await jobs.enqueue("testing.record", "analysis", {"sleep_s": 1.5})
     await jobs.wait_state(running, "active")
     waiting = [await jobs.enqueue("testing.record", "analysis") for _ in range(3)]
-    assert redis_sync.llen(f"{KEY_PREFIX}:analysis:wait") == 3
+    assert redis_sync.zcard(f"{KEY_PREFIX}:analysis:prioritized") == 3  # queued by plan priority
 
     forget_queue(redis_sync)  # the queue Redis restarted without persistence
 

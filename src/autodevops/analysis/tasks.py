@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.ai.service import review_analysis, router_for
+from autodevops.audit.service import record
 from autodevops.config import get_settings
 from autodevops.crypto import Keyring
 from autodevops.engine.clone import CloneDir
@@ -23,6 +24,7 @@ from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext, get_task, task
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 from autodevops.models import Analysis, GitHubRepositoryLink, GitLabConnection, Job, Repository, utcnow
+from autodevops.organization import quotas
 
 NAME = "analysis.run"
 
@@ -35,7 +37,12 @@ async def submit(
     ref: str | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Job, Analysis]:
-    """Create a pending analysis of `repository` and the job that runs it (queued after COMMIT)."""
+    """Create a pending analysis of `repository` and the job that runs it (queued after COMMIT).
+
+    `QuotaExceeded` when the organization's plan allows no more analyses today.
+    """
+    if runtime.settings is not None:
+        await quotas.check_analyses_today(session, runtime.settings, repository.organization_id)
     analysis_id = uuid.uuid4()
     job = await enqueue_job(
         session,
@@ -57,6 +64,26 @@ async def submit(
     session.add(analysis)
     await session.flush()
     return job, analysis
+
+
+async def submit_for_webhook(session: AsyncSession, runtime: JobsRuntime, repository: Repository, *, ref: str) -> bool:
+    """`submit` for a push: over the plan's limit the analysis is skipped and recorded in the organization's
+    audit trail (`analysis.skipped`), not lost silently. Returns whether it was queued."""
+    try:
+        async with session.begin_nested():
+            await submit(session, runtime, repository, ref=ref)
+    except quotas.QuotaExceeded as exceeded:
+        await record(
+            session,
+            "analysis.skipped",
+            user_id=None,
+            organization_id=repository.organization_id,
+            target_type="repository",
+            target_id=repository.id,
+            data={"ref": ref[:255], "reason": "quota_exceeded", **(exceeded.detail or {})},
+        )
+        return False
+    return True
 
 
 async def _on_stage(ctx: JobContext, stage: str, percent: int | None) -> None:

@@ -275,7 +275,8 @@ async def _on_push(session: AsyncSession, runtime: JobsRuntime, payload: dict[st
         default = repository.default_branch or repo.get("default_branch")
         if branch != default:
             continue
-        await analysis_tasks.submit(session, runtime, repository, ref=branch)
+        if not await analysis_tasks.submit_for_webhook(session, runtime, repository, ref=branch):
+            continue
         after = payload.get("after")
         if isinstance(after, str) and _SHA.match(after):
             await enqueue_job(

@@ -51,7 +51,8 @@ async def _on_push(
     branch = ref.removeprefix("refs/heads/")
     if branch != (repository.default_branch or payload["project"].get("default_branch")):
         return "ignored"
-    await analysis_tasks.submit(session, runtime, repository, ref=after)
+    if not await analysis_tasks.submit_for_webhook(session, runtime, repository, ref=after):
+        return "skipped: the plan's analyses per day are used up (recorded in the audit trail)"
     await enqueue_job(
         session,
         runtime,

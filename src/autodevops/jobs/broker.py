@@ -31,6 +31,8 @@ log = get_logger(__name__)
 # Redis states bullmq reports, mapped to whether the job still exists there.
 LIVE_STATES = frozenset({"waiting", "wait", "active", "delayed", "prioritized", "paused", "waiting-children"})
 COUNTED_STATES = ("waiting", "active", "delayed", "prioritized", "failed")
+# bullmq's largest job priority (2^21): lower numbers start first, equal ones in the order they were added.
+MAX_PRIORITY = 2_097_152
 
 
 def redis_client(url: str) -> aioredis.Redis:
@@ -78,8 +80,21 @@ class Broker:
             self._queues[name] = queue
         return queue
 
-    async def enqueue(self, queue: str, job_id: str, name: str, data: dict[str, Any], *, delay_s: float = 0) -> None:
-        """Add job `job_id` unless Redis already holds a job with that id (then this is a no-op)."""
+    async def enqueue(
+        self,
+        queue: str,
+        job_id: str,
+        name: str,
+        data: dict[str, Any],
+        *,
+        delay_s: float = 0,
+        priority: int | None = None,
+    ) -> None:
+        """Add job `job_id` unless Redis already holds a job with that id (then this is a no-op).
+
+        `priority` (1..MAX_PRIORITY, lower first) places it among the queue's prioritized jobs; without one it
+        waits in plain order, ahead of every prioritized job (bullmq takes its wait list first).
+        """
         opts: dict[str, Any] = {
             "jobId": job_id,
             "attempts": 1,
@@ -88,6 +103,8 @@ class Broker:
         }
         if delay_s > 0:
             opts["delay"] = round(delay_s * 1000)
+        if priority is not None:
+            opts["priority"] = max(1, min(MAX_PRIORITY, priority))
         await self._queue(queue).add(name, data, opts)
 
     async def state(self, queue: str, job_id: str) -> str | None:

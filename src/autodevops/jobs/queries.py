@@ -32,6 +32,7 @@ async def insert(
     max_attempts: int,
     correlation_id: str | None,
     idempotency_key: str | None = None,
+    priority: int | None = None,
 ) -> Job:
     job_id = uuid.uuid4()
     job = Job(
@@ -46,6 +47,7 @@ async def insert(
         correlation_id=correlation_id,
         bullmq_job_id=str(job_id),
         idempotency_key=idempotency_key,
+        priority=priority,
     )
     if idempotency_key is None:
         session.add(job)
@@ -62,6 +64,16 @@ async def by_idempotency_key(session: AsyncSession, organization_id: uuid.UUID, 
     statement = select(Job).where(Job.organization_id == organization_id, Job.idempotency_key == key)
     job: Job | None = (await session.execute(statement)).scalar_one_or_none()
     return job
+
+
+async def last_pending_priority(session: AsyncSession, organization_id: uuid.UUID, queue: str) -> int:
+    """The highest priority among the organization's pending jobs in `queue`; 0 when it has none waiting."""
+    found = await session.scalar(
+        select(func.max(Job.priority)).where(
+            Job.organization_id == organization_id, Job.queue == queue, Job.state == "pending"
+        )
+    )
+    return int(found or 0)
 
 
 async def get(session: AsyncSession, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:

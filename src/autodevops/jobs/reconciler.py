@@ -134,8 +134,9 @@ class Reconciler:
             if job.state == "failed":
                 due = job.updated_at + timedelta(seconds=base_delay_s(job.attempts + 1) * self.scale)
                 delay_s = max(0.0, (due - utcnow()).total_seconds())
-            queue, name, data = job.queue, job.name, job_message(job.id, job.organization_id, job.correlation_id)
-        await self.broker.enqueue(queue, str(job_id), name, data, delay_s=delay_s)
+            queue, name, priority = job.queue, job.name, job.priority
+            data = job_message(job.id, job.organization_id, job.correlation_id)
+        await self.broker.enqueue(queue, str(job_id), name, data, delay_s=delay_s, priority=priority)
         return True
 
     async def _dead_letter(self, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str) -> bool:

@@ -20,12 +20,13 @@ from autodevops.config import Settings
 from autodevops.db import after_commit
 from autodevops.errors import Conflict, Forbidden, NotFound
 from autodevops.jobs import queries
-from autodevops.jobs.broker import Broker
+from autodevops.jobs.broker import MAX_PRIORITY, Broker
 from autodevops.jobs.events import EventBus
 from autodevops.jobs.queues import get_queue
 from autodevops.jobs.reconciler import HANDOVER_CHANNEL, job_message
 from autodevops.logging import get_logger, get_request_id
 from autodevops.models import Job
+from autodevops.organization import plans
 from autodevops.organization.service import MANAGERS
 from autodevops.redis_clients import background_client, bounded, request_client
 
@@ -44,6 +45,8 @@ class JobsRuntime:
     bus: EventBus
     stream: EventBus
     timeout_s: float = 1.0
+    # Plans give queue priorities (docs/jobs.md); None: every job in plain queue order.
+    settings: Settings | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JobsRuntime:
@@ -55,6 +58,7 @@ class JobsRuntime:
             bus=EventBus(broker.client, prefix=prefix),
             stream=EventBus(background_client(url), prefix=prefix),
             timeout_s=settings.redis_timeout_s,
+            settings=settings,
         )
 
     async def close(self) -> None:
@@ -62,10 +66,25 @@ class JobsRuntime:
         await self.stream.client.aclose()
 
 
-async def _push(runtime: JobsRuntime, queue: str, job_id: str, name: str, message: dict[str, str]) -> None:
+async def _push(
+    runtime: JobsRuntime, queue: str, job_id: str, name: str, message: dict[str, str], priority: int | None
+) -> None:
     with contextlib.suppress(RedisError):  # the "queued" event is a courtesy; the push below is what matters
         await runtime.bus.publish(job_id, "queued", percent=0)
-    await runtime.broker.enqueue(queue, job_id, name, message)
+    await runtime.broker.enqueue(queue, job_id, name, message, priority=priority)
+
+
+async def fair_priority(session: AsyncSession, settings: Settings, organization_id: uuid.UUID, queue: str) -> int:
+    """The queue priority of the organization's next job in `queue` (lower starts sooner; docs/jobs.md).
+
+    Its plan's `queue_cost` past the highest priority among its jobs still waiting there: an organization's
+    k-th waiting job gets k x cost, so organizations take turns (the ones with the lowest cost more often) and
+    a backlog pushes back only its own organization's jobs. FIFO among equal priorities; within an
+    organization its jobs keep their order.
+    """
+    plan = await plans.plan_of(session, settings, organization_id)
+    last = await queries.last_pending_priority(session, organization_id, queue)
+    return min(MAX_PRIORITY, last + plan.limits.queue_cost)
 
 
 async def hand_over(session: AsyncSession, job_id: uuid.UUID, organization_id: uuid.UUID) -> None:
@@ -99,6 +118,9 @@ async def enqueue_job(
     after COMMIT, the job stays `pending` in Postgres and the worker's reconciler queues it.
     """
     spec = get_queue(queue)
+    priority = None
+    if runtime.settings is not None:
+        priority = await fair_priority(session, runtime.settings, organization_id, spec.name)
     job = await queries.insert(
         session,
         organization_id=organization_id,
@@ -108,6 +130,7 @@ async def enqueue_job(
         max_attempts=max_attempts or spec.max_attempts,
         correlation_id=correlation_id or get_request_id(),
         idempotency_key=idempotency_key,
+        priority=priority,
     )
     job_id = str(job.id)
     message = job_message(job.id, organization_id, job.correlation_id)
@@ -115,7 +138,7 @@ async def enqueue_job(
     async def push() -> None:
         try:
             # Retries of a stale connection included, within the request path's Redis bound.
-            await bounded(_push(runtime, spec.name, job_id, name, message), runtime.timeout_s)
+            await bounded(_push(runtime, spec.name, job_id, name, message, priority), runtime.timeout_s)
         except RedisError as exc:
             log.warning("job not queued; handed to the reconciler", job_id=job_id, error=str(exc))
             await hand_over(session, job.id, organization_id)
@@ -181,7 +204,7 @@ async def requeue_dead_letter(session: AsyncSession, runtime: JobsRuntime, job: 
         raise NotFound("No such job in the dead-letter queue.")
     await queries.requeue(session, job)
     job_id = str(job.id)
-    queue, name = job.queue, job.name
+    queue, name, priority = job.queue, job.name, job.priority
     message = job_message(job.id, job.organization_id, job.correlation_id)
 
     async def requeue() -> None:
@@ -189,7 +212,7 @@ async def requeue_dead_letter(session: AsyncSession, runtime: JobsRuntime, job: 
         await runtime.broker.remove(queue, job_id)
         with contextlib.suppress(RedisError):
             await runtime.bus.publish(job_id, "queued", percent=0, requeued=True)
-        await runtime.broker.enqueue(queue, job_id, name, message)
+        await runtime.broker.enqueue(queue, job_id, name, message, priority=priority)
 
     async def push() -> None:
         try:

@@ -42,5 +42,7 @@ class Job(IDMixin, TimestampMixin, Base):
     bullmq_job_id: Mapped[str | None] = mapped_column(String(200))
     # The `Idempotency-Key` of the request that created the job (unique per organization).
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # The queue priority it was given (lower starts sooner; docs/jobs.md), given again when re-enqueued.
+    priority: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

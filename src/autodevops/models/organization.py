@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal, get_args
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autodevops.models.base import Base, CreatedAtMixin, IDMixin, TimestampMixin
@@ -20,6 +20,12 @@ class Organization(IDMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
 
     name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # The plan's name in `AUTODEVOPS_PLANS`, NULL for the default plan. Written only by the owner role
+    # (`autodevops orgs set-plan`), so the app's INSERT leaves it out (a server-side value, never fetched back:
+    # a new organization is not visible to its own INSERT ... RETURNING); read it with `plans.plan_of`.
+    plan: Mapped[str | None] = mapped_column(String(32), FetchedValue(), deferred=True, deferred_raiseload=True)
+
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 - SQLAlchemy's declarative mapper arguments
 
 
 class OrganizationMember(IDMixin, CreatedAtMixin, Base):
