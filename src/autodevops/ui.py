@@ -103,11 +103,49 @@ class Viewer:
     memberships: list[organization_service.Membership] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _NavOrganization:
+    id: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class _NavMembership:
+    organization: _NavOrganization
+    role: str
+
+
+@dataclass(frozen=True)
+class _NavUser:
+    name: str | None
+    email: str
+
+
+@dataclass(frozen=True)
+class NavViewer:
+    """What the layout needs of a viewer, copied out of the ORM: an error page renders it after the request's
+    transaction was rolled back, when the ORM objects can no longer be read."""
+
+    user: _NavUser
+    csrf_token: str | None
+    memberships: list[_NavMembership]
+
+
+_NAV_KEY = "dashboard_nav"
+
+
 async def get_viewer(request: Request, user: CurrentUser, session: DBSession) -> Viewer:
     """The page's viewer; a request without a session never gets here (401 → sign-in redirect)."""
     rows = await organization_service.list_organizations(session, user, limit=SWITCHER_LIMIT, offset=0)
     memberships = [organization_service.Membership(row[0], row[1]) for row in rows]
-    return Viewer(user, session, getattr(request.state, "csrf_token", None), memberships)
+    viewer = Viewer(user, session, getattr(request.state, "csrf_token", None), memberships)
+    nav = NavViewer(
+        _NavUser(user.name, user.email),
+        viewer.csrf_token,
+        [_NavMembership(_NavOrganization(m.organization.id, m.organization.name), m.role) for m in memberships],
+    )
+    setattr(request.state, _NAV_KEY, nav)  # error pages keep the navigation
+    return viewer
 
 
 PageViewer = Annotated[Viewer, Depends(get_viewer)]
@@ -118,7 +156,7 @@ def render(
     template: str,
     context: Mapping[str, Any] | None = None,
     *,
-    viewer: Viewer | None = None,
+    viewer: Viewer | NavViewer | None = None,
     organization: organization_service.Membership | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -184,7 +222,8 @@ def wants_html(request: Request) -> bool:
 
 
 def error_page(request: Request, status_code: int, message: str, details: list[str] | None = None) -> HTMLResponse:
-    """The error page in the dashboard's layout (no viewer: an error must render even without a database)."""
+    """The error page in the dashboard's layout, with the signed-in viewer's navigation when the page got that
+    far (copied earlier: an error must render even without a database)."""
     context = {
         "status_code": status_code,
         "title": _TITLES.get(status_code, "Error"),
@@ -192,7 +231,9 @@ def error_page(request: Request, status_code: int, message: str, details: list[s
         "details": details or [],
         "request_id": get_request_id(),
     }
-    return render(request, "error.html", context, status_code=status_code)
+    return render(
+        request, "error.html", context, viewer=getattr(request.state, _NAV_KEY, None), status_code=status_code
+    )
 
 
 def _sign_in_redirect(request: Request) -> RedirectResponse:

@@ -156,6 +156,10 @@ async def test_another_organizations_objects_are_404_pages(
         assert "Not found" in response.text
         assert "secret-project" not in response.text
         assert 'class="switcher"' not in response.text or "Alice Co" in response.text
+        if url.startswith(("/repositories/", "/orgs/")) and "not-a-uuid" not in url:
+            # A page that got as far as the signed-in viewer keeps the navigation on its error page.
+            assert 'href="/settings/tokens"' in response.text, url
+            assert "Sign out" in response.text, url
     posted = await browser.post(f"/repositories/{bob_repo}/analyze")
     assert posted.status_code == 404
     # The API keeps answering JSON for the same objects.
