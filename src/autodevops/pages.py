@@ -64,7 +64,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 async def home(request: Request, session: DBSession, github: GitHub) -> Response:
     """Signed in: the organizations. Otherwise what the product does and the sign-in methods offered here."""
     if request.cookies.get(cookie_name(request.app.state.settings)) is None:
-        return render(request, "home.html", {"methods": await sign_in_methods(session, github), "next": "/orgs"})
+        return render(request, "home.html", {"methods": await sign_in_methods(session, github), "next": None})
     return redirect("/orgs")
 
 

@@ -39,9 +39,10 @@ async def sign_in_methods(session: AsyncSession, github: GitHub) -> SignInMethod
 
 
 async def sign_in_page(request: Request, session: AsyncSession, github: GitHub, next_path: str | None) -> HTMLResponse:
-    """The sign-in choices, each returning to `next_path` (a same-site path) afterwards."""
+    """The sign-in choices, each returning to `next_path` (a same-site path) afterwards; without one, each method
+    lands where it leads (single sign-on on its organization's repositories, the others on the organizations)."""
     methods = await sign_in_methods(session, github)
-    context = {"methods": methods, "next": oauth.safe_next(next_path or "/orgs")}
+    context = {"methods": methods, "next": oauth.safe_next(next_path) if next_path else None}
     return render(request, "sign_in.html", context)
 
 
