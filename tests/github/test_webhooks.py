@@ -166,6 +166,40 @@ async def test_push_to_default_branch_queues_one_analysis(
     assert analysis.organization_id == tenant.organization_id
 
 
+async def test_a_push_over_the_daily_analyses_is_recorded_and_skipped(
+    make_api_client: Any, fake_github: FakeGitHub, database: Any, make_tenant: Any, pg_admin: Any
+) -> None:
+    from autodevops.config import PlanLimits
+
+    from .conftest import JOBS_PREFIX
+
+    none_left = PlanLimits(
+        repositories=5,
+        analyses_per_day=0,
+        ai_tokens_per_month=0,
+        concurrent_jobs=1,
+        api_requests_per_minute=60,
+        queue_cost=4,
+    )
+    client = await make_api_client(**app_overrides(fake_github, jobs_key_prefix=JOBS_PREFIX), plans={"free": none_left})
+    try:
+        tenant, _repository = await connected_repository(database, make_tenant, github_repo_id=79, installation_id=6)
+        assert (await deliver(client, "push", push(79, "main"))).json()["outcome"] == "ignored"
+    finally:
+        await forget_redis_keys(JOBS_PREFIX)
+    assert await jobs(pg_admin) == []
+    async with pg_admin.connect() as conn:
+        skipped = (
+            await conn.execute(text("SELECT organization_id, data FROM audit_events WHERE action = 'analysis.skipped'"))
+        ).one()
+    assert skipped.organization_id == tenant.organization_id
+    assert (skipped.data["reason"], skipped.data["limit"], skipped.data["ref"]) == (
+        "quota_exceeded",
+        "analyses_per_day",
+        "main",
+    )
+
+
 async def test_installation_events_queue_a_sync_that_applies_changes(
     app_client: httpx.AsyncClient, database: Any, make_tenant: Any, pg_admin: Any, fake_github: FakeGitHub
 ) -> None:
