@@ -731,3 +731,14 @@ def test_a_check_entry_point_that_runs_the_hooks_lints_with_their_tools_and_reci
     (stack,), _ = detect(tmp_path, {**files, ".pre-commit-config.yaml": hooks})
     assert stack.lint_commands == ["uv run just lint", "uv run just typing"]
     assert stack.lint_tools == ["pre-commit", "ruff", "mypy"]
+
+
+def test_a_tox_lint_environment_pinned_to_an_interpreter_runs_on_the_lint_jobs(tmp_path: Path) -> None:
+    tox = (
+        "[tox]\nenv_list = lint, typing, py312\n[testenv]\ndeps = pytest\ncommands = pytest\n"
+        "[testenv:lint]\nbasepython = python3.10\ndeps = pre-commit\ncommands = pre-commit run --all-files\n"
+        "[testenv:typing]\ndeps = mypy\ncommands = mypy src\n"
+    )
+    pyproject = "[project]\nname='x'\n[dependency-groups]\ndev = ['tox']\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": tox})
+    assert stack.lint_commands == ["tox run -e lint,typing -x testenv:lint.basepython=python3"]

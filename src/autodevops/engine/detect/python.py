@@ -1251,6 +1251,18 @@ def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[
     return out, ev
 
 
+def _tox_ini_basepython(ctx: Context, root: str, env: str) -> str | None:
+    """The interpreter tox.ini pins for `env` (its own `basepython`, else `[testenv]`'s)."""
+    path = Context.join(root, "tox.ini")
+    cp = ctx.ini(path) if ctx.exists(path) else None
+    if cp is None:
+        return None
+    for section in (f"testenv:{env}", "testenv"):
+        if cp.has_section(section) and cp.get(section, "basepython", fallback="").strip():
+            return cp.get(section, "basepython").strip()
+    return None
+
+
 # ---- lint ----------------------------------------------------------------------------------------------------
 
 _LINT_ENV = re.compile(
@@ -1380,6 +1392,10 @@ def _lint(
     if tox_lint and tox_ev is not None:
         # The env_list's own check environments, once: what `tox` would run besides the tests.
         command = f"{_tox_prefix(pm, deps)}tox run -e {','.join(tox_lint)}"
+        # An environment pinned to an interpreter (`basepython = python3.10`) runs on the lint job's instead:
+        # the job sets up one Python, and tox stops at "could not find python interpreter" without it.
+        pinned = [env for env in tox_lint if _tox_ini_basepython(ctx, root, env)]
+        command += "".join(f" -x testenv:{env}.basepython=python3" for env in pinned)
         b.set("lint_commands", [command], 0.75, tox_ev, why="the env_list's lint environments")
         return
     nox_lint, nox_tools = _nox_lint_sessions(ctx, root) if b.stack.test_tool == "nox" else ([], [])
