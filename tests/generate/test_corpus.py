@@ -19,7 +19,12 @@ from .conftest import validate_many, write_tree
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 ENTRIES = entries(CORPUS) if CORPUS.is_dir() else []
 
-pytestmark = pytest.mark.skipif(not ENTRIES, reason=f"no corpus at {CORPUS}")
+pytestmark = [
+    pytest.mark.skipif(not ENTRIES, reason=f"no corpus at {CORPUS}"),
+    # The module fixture generates and validates every entry at once (about a minute on an idle machine); its
+    # time counts against the first test.
+    pytest.mark.timeout(600),
+]
 
 
 @pytest.fixture(scope="module")
