@@ -163,7 +163,8 @@ async def test_the_gitlab_flow_in_chromium(platform: tuple[str, Stack], fake: Fa
                     break
                 assert time.monotonic() < deadline, stack.logs()
                 await asyncio.sleep(1)
-            await expect(page.get_by_text(after[:12], exact=True)).to_be_visible()
+            # The pushed commit is the one the drift finding names.
+            await expect(page.get_by_role("table").get_by_text(after[:12], exact=True)).to_be_visible()
             await shot(page, "04-drift")
         except Exception:
             await shot(page, "failure")
