@@ -65,81 +65,60 @@ async def rotate_connection_secrets(
     sessionmaker: async_sessionmaker[AsyncSession], keyring: Keyring, *, batch_size: int = 200
 ) -> RotationReport:
     """Move every stored GitLab token and webhook secret to `keyring.current`. A second run rotates nothing."""
-    report = RotationReport()
-    after: uuid.UUID | None = None
-    while True:
-        async with sessionmaker() as session, session.begin():
-            query = select(GitLabConnection).order_by(GitLabConnection.repository_id).limit(batch_size)
-            if after is not None:
-                query = query.where(GitLabConnection.repository_id > after)
-            connections = (await session.scalars(query)).all()
-            if not connections:
-                return report
-            for connection in connections:
-                report.scanned += 1
-                old = {purpose: getattr(connection, column) for purpose, column in _COLUMNS.items()}
-                stale = {p: v for p, v in old.items() if v is not None and keyring.needs_rotation(v)}
-                if not stale:
-                    report.current += 1
-                    continue
-                try:
-                    new = {
-                        _COLUMNS[p]: keyring.reencrypt(v, associated_data=aad(TABLE, connection.repository_id, p))
-                        for p, v in stale.items()
-                    }
-                except CryptoError:
-                    report.failed.append(str(connection.repository_id))
-                    continue
-                swap = (
-                    update(GitLabConnection)
-                    .where(GitLabConnection.repository_id == connection.repository_id)
-                    .where(*(getattr(GitLabConnection, _COLUMNS[p]) == v for p, v in stale.items()))
-                    .values(**new)
-                    .execution_options(synchronize_session=False)
-                )
-                swapped = (await session.execute(swap)).rowcount  # type: ignore[attr-defined]
-                if swapped:
-                    report.rotated += 1
-                else:
-                    report.changed += 1
-            after = connections[-1].repository_id
-            session.expunge_all()
+    columns = {str(purpose): column for purpose, column in _COLUMNS.items()}
+    return await _rotate(sessionmaker, keyring, GitLabConnection, "repository_id", TABLE, columns, batch_size)
 
 
 async def rotate_account_tokens(
     sessionmaker: async_sessionmaker[AsyncSession], keyring: Keyring, *, batch_size: int = 200
 ) -> RotationReport:
     """Move every stored "Sign in with GitLab" token to `keyring.current` (same procedure as above)."""
-    report = RotationReport()
-    after: uuid.UUID | None = None
     columns = {"access_token": "access_token_enc", "refresh_token": "refresh_token_enc"}
+    return await _rotate(sessionmaker, keyring, GitLabAccount, "id", "gitlab_accounts", columns, batch_size)
+
+
+async def _rotate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    model: type[GitLabConnection] | type[GitLabAccount],
+    key: str,
+    table: str,
+    columns: dict[str, str],
+    batch_size: int,
+) -> RotationReport:
+    """Walk `model`'s rows in `key` order, a batch per transaction, re-encrypting each stale ciphertext of
+    `columns` (purpose -> column) and swapping it only if the row still holds the ciphertext read."""
+    report = RotationReport()
+    key_column = getattr(model, key)
+    after: uuid.UUID | None = None
     while True:
         async with sessionmaker() as session, session.begin():
-            query = select(GitLabAccount).order_by(GitLabAccount.id).limit(batch_size)
+            query = select(model).order_by(key_column).limit(batch_size)
             if after is not None:
-                query = query.where(GitLabAccount.id > after)
-            accounts = (await session.scalars(query)).all()
-            if not accounts:
+                query = query.where(key_column > after)
+            rows = (await session.scalars(query)).all()
+            if not rows:
                 return report
-            for account in accounts:
+            for row in rows:
                 report.scanned += 1
-                old = {purpose: getattr(account, column) for purpose, column in columns.items()}
+                row_id = getattr(row, key)
+                old = {purpose: getattr(row, column) for purpose, column in columns.items()}
                 stale = {p: v for p, v in old.items() if v is not None and keyring.needs_rotation(v)}
                 if not stale:
                     report.current += 1
                     continue
                 try:
                     new = {
-                        columns[p]: keyring.reencrypt(v, associated_data=aad("gitlab_accounts", account.id, p))
+                        columns[p]: keyring.reencrypt(v, associated_data=aad(table, row_id, p))
                         for p, v in stale.items()
                     }
                 except CryptoError:
-                    report.failed.append(str(account.id))
+                    report.failed.append(str(row_id))
                     continue
                 swap = (
-                    update(GitLabAccount)
-                    .where(GitLabAccount.id == account.id)
-                    .where(*(getattr(GitLabAccount, columns[p]) == v for p, v in stale.items()))
+                    update(model)
+                    .where(key_column == row_id)
+                    .where(*(getattr(model, columns[p]) == v for p, v in stale.items()))
                     .values(**new)
                     .execution_options(synchronize_session=False)
                 )
@@ -147,5 +126,5 @@ async def rotate_account_tokens(
                     report.rotated += 1
                 else:
                     report.changed += 1
-            after = accounts[-1].id
+            after = getattr(rows[-1], key)
             session.expunge_all()
