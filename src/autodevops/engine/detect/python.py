@@ -1004,19 +1004,16 @@ def nox_sessions(text: str) -> list[tuple[str, bool]]:
     return [(name, default) for name, default, _ in _nox_session_nodes(text)]
 
 
-def nox_session_commands(text: str) -> dict[str, str]:
-    """What each session of a noxfile runs: one line per `session.run(...)`, its literal arguments joined as a
-    shell would see them (`session.run("ruff", "check", ".")` reads `ruff check .`); read, never executed."""
-    out: dict[str, str] = {}
-    for name, _, node in _nox_session_nodes(text):
-        lines = []
-        for call in ast.walk(node):
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "run":
-                words = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-                if words:
-                    lines.append(" ".join(words))
-        out.setdefault(name, "\n".join(lines))
-    return out
+def _run_lines(session: ast.FunctionDef) -> str:
+    """What a nox session runs: one line per `session.run(...)`, its literal arguments joined as a shell would
+    see them (`session.run("ruff", "check", ".")` reads `ruff check .`); read, never executed."""
+    lines = []
+    for call in ast.walk(session):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "run":
+            words = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if words:
+                lines.append(" ".join(words))
+    return "\n".join(lines)
 
 
 def _nox_session_nodes(text: str) -> list[tuple[str, bool, ast.FunctionDef]]:
@@ -1057,15 +1054,16 @@ def _hook_tools(ctx: Context, precommit: str) -> list[tuple[LintTool, Evidence]]
 def _nox_lint_sessions(ctx: Context, root: str) -> tuple[list[str], list[LintTool]]:
     """The noxfile's check sessions (`lint`, `typing`, `pre-commit`), minus those that rewrite files (a `format`
     session running black without --check), and the linters they run."""
-    text = ctx.text(Context.join(root, "noxfile.py")) or ""
-    commands = nox_session_commands(text)
+    nodes: dict[str, ast.FunctionDef] = {}
+    for name, _, node in _nox_session_nodes(ctx.text(Context.join(root, "noxfile.py")) or ""):
+        nodes.setdefault(name, node)
+    commands = {name: _run_lines(node) for name, node in nodes.items()}
     sessions = [
         name
         for name, body in commands.items()
         if _LINT_ENV.match(name) and body and not entrypoints.rewrites_files(body) and not _NOX_TEST_SESSION.match(name)
     ]
     # A session another chosen one calls (`lint` ending with `mypy(session)`) already runs.
-    nodes = {name: node for name, _, node in _nox_session_nodes(text)}
     by_function = {node.name: name for name, node in nodes.items()}
     called = {
         by_function[call.func.id]
