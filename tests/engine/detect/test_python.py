@@ -629,6 +629,43 @@ def test_a_justfile_recipe_is_the_entry_point_when_it_runs_without_arguments(tmp
     assert stack.test_commands == ["python -m pytest"]
 
 
+def test_an_invoke_lint_task_is_the_entry_point_with_the_targets_it_lints(tmp_path: Path) -> None:
+    tasks = """from invoke import run, task
+
+@task
+def linters(c):
+    \"\"\"Run code linters\"\"\"
+    run("ruff check tests pkg")
+    run("ruff format --check --diff tests pkg")
+
+@task
+def linters_fix(c):
+    run("ruff check --fix tests pkg")
+
+@task
+def tests(c, uvloop=False):
+    cmd = f"pytest --uvloop={uvloop} -m cluster"
+    run(cmd)
+
+@task(pre=[linters])
+def check(c):
+    c.run("mypy pkg")
+"""
+    requirements = "invoke==2.2.0\nruff\npytest\nmypy\n"
+    files = {"pyproject.toml": "[project]\nname='pkg'\n", "tasks.py": tasks, "dev_requirements.txt": requirements}
+    (stack,), _ = detect(tmp_path / "dev", files)
+    # `check` runs `linters` first: one command covers both, and `linters` is not run again.
+    assert stack.lint_commands == ["invoke check"]
+    assert stack.lint_tools == ["ruff", "mypy"]
+    evidence = stack.provenance["lint_commands"].evidence[0]
+    assert (evidence.file, evidence.line) == ("tasks.py", 19)
+    # The test task composes suites with environments of its own: the runner, not `invoke tests`.
+    assert stack.test_commands == ["python -m pytest"]
+    # Without invoke among the project's dependencies nothing would install it: the conventional commands.
+    (stack,), _ = detect(tmp_path / "none", {**files, "dev_requirements.txt": "ruff\npytest\nmypy\n"})
+    assert not any(c.startswith("invoke") for c in stack.lint_commands)
+
+
 def test_the_noxfile_lint_sessions_run_once_in_the_lint_job_and_a_formatter_session_does_not(tmp_path: Path) -> None:
     noxfile = """import nox
 

@@ -1,16 +1,17 @@
-"""The repository's own entry points: the scripts, Makefile targets and justfile recipes that say how it wants
-to be set up, tested, checked and built.
+"""The repository's own entry points: the scripts, Makefile targets, justfile recipes and invoke tasks that say
+how it wants to be set up, tested, checked and built.
 
 `scripts/test` and `scripts/check` (encode's layout), `script/bootstrap` and `script/cibuild` ("scripts to rule
-them all"), `make test` and `make lint`, `just test`. They are what the maintainers run, and they know what a
-conventional invocation gets wrong: the type checker's targets (`mypy httpx tests`), the test directory that keeps
-documentation examples out of collection, the files the linter skips. A detector that finds one for its stack
-runs it rather than inventing a command; it still reads the body to tell what the entry point runs (the test
-runner, the linters), and whether it checks or rewrites files.
+them all"), `make test` and `make lint`, `just test`, `invoke linters`. They are what the maintainers run, and
+they know what a conventional invocation gets wrong: the type checker's targets (`mypy httpx tests`), the test
+directory that keeps documentation examples out of collection, the files the linter skips. A detector that finds
+one for its stack runs it rather than inventing a command; it still reads the body to tell what the entry point
+runs (the test runner, the linters), and whether it checks or rewrites files.
 """
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 import shlex
@@ -61,6 +62,10 @@ def find(ctx: Context, root: str, names: Iterable[str]) -> list[EntryPoint]:
         recipe = _just_recipe(ctx, root, name)
         if recipe is not None:
             found.append(recipe)
+    for name in names:
+        task = _invoke_task(ctx, root, name)
+        if task is not None:
+            found.append(task)
     return found
 
 
@@ -181,6 +186,123 @@ def _just_recipes(text: str) -> dict[str, tuple[int, list[str], list[str], str]]
     return recipes
 
 
+# ---- invoke (pyinvoke) tasks ---------------------------------------------------------------------------------
+
+INVOKE_TASKS = "tasks.py"  # the collection `invoke` loads from the directory it runs in
+_INVOKE_RUNNERS = ("run", "sudo")  # `c.run("ruff check .")`, `run(...)` imported from invoke
+
+
+@dataclass(frozen=True)
+class _Task:
+    line: int
+    runnable: bool  # every parameter after the context has a default: `invoke NAME` needs no argument
+    calls: list[str]  # the tasks it runs first (`pre=`) or itself (`linters(c)`), by function name
+    body: str  # its shell commands, one per line
+
+
+def _invoke_task(ctx: Context, root: str, name: str) -> EntryPoint | None:
+    """`invoke NAME`, when the directory's tasks.py (importing invoke) has a task of that name that runs without
+    arguments, with the commands of the tasks it runs; read from the syntax tree, never executed."""
+    path = Context.join(root, INVOKE_TASKS)
+    text = ctx.text(path) if ctx.exists(path) else None
+    if not text or "invoke" not in text:
+        return None
+    tasks, names = _invoke_tasks(text)
+    function = names.get(name)
+    if function is None or not tasks[function].runnable:
+        return None
+    bodies: list[str] = []
+    seen: set[str] = set()
+    pending = [function]
+    while pending and len(seen) < 12:
+        current = pending.pop(0)
+        if current in seen or current not in tasks:
+            continue
+        seen.add(current)
+        bodies.append(tasks[current].body)
+        pending += tasks[current].calls
+    body = "\n".join(b for b in bodies if b)
+    return EntryPoint(name, f"invoke {name}", body, Evidence(file=path, key=name, line=tasks[function].line))
+
+
+def _invoke_tasks(text: str) -> tuple[dict[str, _Task], dict[str, str]]:
+    """The file's tasks by function name, and the command-line names (invoke turns `_` into `-`; `name=` and
+    `aliases=` in the decorator add others) mapped to the function."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}, {}
+    functions = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
+    tasks: dict[str, _Task] = {}
+    names: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        decorator = next((d for d in node.decorator_list if _is_task_decorator(d)), None)
+        if decorator is None:
+            continue
+        args = node.args
+        required = len(args.posonlyargs) + len(args.args) - 1 - len(args.defaults)
+        required += sum(default is None for default in args.kw_defaults)
+        calls: list[str] = []
+        cli_names = [node.name.replace("_", "-")]
+        if isinstance(decorator, ast.Call):
+            calls += [a.id for a in decorator.args if isinstance(a, ast.Name)]
+            for keyword in decorator.keywords:
+                if keyword.arg == "pre" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                    calls += [e.id for e in keyword.value.elts if isinstance(e, ast.Name)]
+                elif keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                    cli_names = [str(keyword.value.value)]
+                elif keyword.arg == "aliases" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                    cli_names += [str(e.value) for e in keyword.value.elts if isinstance(e, ast.Constant)]
+        strings = _string_assignments(node)
+        lines: list[str] = []
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            if callee in _INVOKE_RUNNERS and call.args:
+                command = _shell_text(call.args[0], strings)
+                if command:
+                    lines.append(command)
+            elif isinstance(call.func, ast.Name) and call.func.id in functions and call.func.id != node.name:
+                calls.append(call.func.id)
+        tasks[node.name] = _Task(node.lineno, required <= 0, calls, "\n".join(lines))
+        for cli_name in cli_names:
+            names.setdefault(cli_name, node.name)
+    return tasks, names
+
+
+def _is_task_decorator(node: ast.expr) -> bool:
+    target = node.func if isinstance(node, ast.Call) else node
+    return (isinstance(target, ast.Name) and target.id == "task") or (
+        isinstance(target, ast.Attribute) and target.attr == "task"
+    )
+
+
+def _string_assignments(function: ast.FunctionDef) -> dict[str, ast.expr]:
+    """`cmd = f"pytest {args}"` inside the task, so that `run(cmd)` reads as the command it runs."""
+    out: dict[str, ast.expr] = {}
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, (ast.Constant, ast.JoinedStr))
+        ):
+            out.setdefault(node.targets[0].id, node.value)
+    return out
+
+
+def _shell_text(node: ast.expr, strings: dict[str, ast.expr]) -> str:
+    """A command argument as text: literal parts kept, each interpolated value read as `{...}`."""
+    if isinstance(node, ast.Name) and node.id in strings:
+        node = strings[node.id]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{...}" for v in node.values).strip()
+    return ""
+
+
 def _make_calls(recipe: str) -> list[str]:
     return [m.group(1) or m.group(2) for m in _MAKE_CALL.finditer(recipe)]
 
@@ -200,7 +322,10 @@ def strip_comments(text: str) -> str:
 
 # Where a project says how it runs its tools, besides CI: task runners, build and helper scripts, git hooks, and
 # the instructions for contributors (people and coding agents alike).
-_TASK_FILES = ("Makefile", "GNUmakefile", "makefile", *JUSTFILES, "build.sh", "build.ps1", "build.cmd", "build.cake")
+_TASK_FILES = (
+    *("Makefile", "GNUmakefile", "makefile", *JUSTFILES, INVOKE_TASKS),
+    *("build.sh", "build.ps1", "build.cmd", "build.cake"),
+)
 _HOOK_DIRS = (".git-hooks", ".githooks", ".husky")
 _GUIDES = ("CONTRIBUTING.md", "CONTRIBUTING.rst", "AGENTS.md", "CLAUDE.md", "docs/CONTRIBUTING.md")
 

@@ -356,7 +356,12 @@ def _stack(ctx: Context, root: str) -> Stack:
     b.stack.workspace_members = members
     _install_sets(b, root, data)
     pm = _package_manager(b, root, data, tool)
-    points = entrypoints.find(ctx, root, ENTRY_POINT_NAMES)
+    # invoke tasks only where the project installs invoke: the job runs them in the project's environment.
+    points = [
+        p
+        for p in entrypoints.find(ctx, root, ENTRY_POINT_NAMES)
+        if not p.command.startswith("invoke ") or deps.any("invoke")
+    ]
     _test(b, root, data, tool, deps, pm, members, points)
     _versions(b, root, data, tool)
     _tox_matrix(b, root, tool, pm)
@@ -922,6 +927,7 @@ TEST_ENTRY_POINTS = ("test", "tests", "cibuild")
 LINT_ENTRY_POINTS = (
     "check",
     "lint",
+    "linters",
     "typecheck",
     "type-check",
     "typing",
@@ -954,6 +960,11 @@ def _test_runner_of(body: str, *, pytest: bool) -> TestTool | None:
 
 def _test_entry_point(points: list[EntryPoint], *, pytest: bool) -> tuple[EntryPoint, TestTool] | None:
     for point in _named(points, TEST_ENTRY_POINTS):
+        # An invoke test task takes options and composes suites with the environments they need (a cluster,
+        # containers the developer started); the runner it calls, with the services the analysis found, is what
+        # a job can run on its own.
+        if point.command.startswith("invoke "):
+            continue
         runner = _test_runner_of(point.body, pytest=pytest)
         if runner is not None:
             return point, runner
