@@ -299,7 +299,7 @@ def _shell_text(node: ast.expr, strings: dict[str, ast.expr]) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "{...}" for v in node.values).strip()
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else "{...}" for v in node.values).strip()
     return ""
 
 
