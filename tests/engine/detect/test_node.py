@@ -402,3 +402,24 @@ def test_deno_jsonc_with_comments(tmp_path: Path) -> None:
     assert stack.test_commands == ["deno test -A"]
     assert "deno task check" in stack.lint_commands
     assert ctx.findings == []
+
+
+def test_tests_that_load_the_esm_loader_stop_the_matrix_at_the_last_line_it_runs_on(tmp_path: Path) -> None:
+    pkg = {
+        "name": "lib",
+        "main": "dist/index.js",
+        "engines": {"node": ">=18"},
+        "scripts": {"test": "uvu -r esm test"},
+        "devDependencies": {"esm": "3.2.25", "uvu": "0.5.4"},
+    }
+    (stack,), ctx = detect(tmp_path / "loads", {"package.json": pkg, "index.js": ""})
+    # esm cannot compile `import` on Node.js 22+: those cells would be red whatever the code does.
+    assert stack.versions == ["18", "20"]
+    assert stack.provenance["versions"].evidence[0].key == "scripts.test"
+    (finding,) = [f for f in ctx.findings if f.code == "node-tooling-ceiling"]
+    assert "does not run on Node.js 22, 24, 26: the matrix stops at 20" in finding.message
+    # Installed but not loaded by any script (a leftover): the declared lines stand.
+    unused = {**pkg, "scripts": {"test": "uvu test"}}
+    (stack,), ctx = detect(tmp_path / "unused", {"package.json": unused, "index.js": ""})
+    assert stack.versions == ["18", "20", "22", "24", "26"]
+    assert "node-tooling-ceiling" not in codes(ctx)

@@ -271,6 +271,7 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
     _language(b, root, deps | dev)
     pm = _package_manager(b, root, pkg)
     _versions(b, root, pkg, tested_alone=tested_alone)
+    _tooling_ceiling(b, root, scripts, deps | dev)
     _test(b, root, pkg, scripts, deps | dev, pm)
     _lint(b, root, scripts, pm)
     if members and _delegates(scripts):
@@ -561,6 +562,37 @@ def _versions(b: _B, root: str, pkg: dict[str, Any], *, tested_alone: bool) -> N
             0.4,
             Evidence(file=manifest, key="engines.node", excerpt="(not declared)"),
             why=f"no Node.js version declared; the LTS lines supported on {today}",
+        )
+
+
+# Test-time packages whose last release stops working on newer Node.js lines, with the newest line they run on.
+# The tests load them, so a cell above that line is red on the first push whatever the project's code does.
+NODE_CEILINGS = {
+    # esm 3.2.25 (2019, its last release) no longer compiles `import` in CommonJS files from Node.js 22 on:
+    # "SyntaxError: Cannot use import statement outside a module".
+    "esm": ("20", re.compile(r"(?:-r|--require)[=\s]+esm\b|require\(\s*['\"]esm['\"]\s*\)")),
+}
+
+
+def _tooling_ceiling(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]) -> None:
+    """Keep the matrix at or below the newest Node.js line the test tooling runs on, with a finding that says what
+    to replace so that newer lines can be tested."""
+    for package, (ceiling, loads) in NODE_CEILINGS.items():
+        script = next((name for name in scripts if loads.search(scripts[name])), None)
+        if package not in all_deps or script is None:
+            continue
+        too_new = [v for v in b.stack.versions if (m := re.match(r"\d+", v)) and int(m.group()) > int(ceiling)]
+        if not too_new:
+            continue
+        kept = [v for v in b.stack.versions if v not in too_new] or [ceiling]
+        ev = Evidence(file=Context.join(root, "package.json"), key=f"scripts.{script}", excerpt=scripts[script])
+        b.set("versions", kept, 0.7, ev, why=f"the tests load {package}, which runs on Node.js {ceiling} at most")
+        b.finding(
+            "node-tooling-ceiling",
+            "warning",
+            f"{ev.cite()} loads {package}, which does not run on Node.js {', '.join(too_new)}: the matrix stops at "
+            f"{kept[-1]}. Replace {package} (Node.js runs ES modules natively) to test the newer lines.",
+            ev,
         )
 
 
