@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from autodevops.db import Database, tenant_session
 from autodevops.jobs.events import STAGES
 from autodevops.jobs.queues import ANALYSIS
 from autodevops.jobs.registry import JobContext
-from autodevops.models import Analysis, Repository
+from autodevops.models import Analysis, Repository, utcnow
+from autodevops.organization.quotas import next_month
 from git_server import GitHTTPServer, make_repository
 
 pytestmark = pytest.mark.slow
@@ -145,3 +147,40 @@ async def test_ai_down_leaves_the_rules_answer(
     assert [s["test_tool"] for s in analysis.result["stacks"]] == ["pytest"]
     assert review is not None
     assert (review.status, review.reason) == ("rules_only", "unavailable")
+
+
+async def test_spent_monthly_ai_budget_completes_with_rules_and_a_finding(
+    database: Database,
+    make_tenant: Any,
+    task_settings: Settings,
+    ai_redis: Redis,
+    fake_ai: FakeAI,
+    sample_repo: str,
+) -> None:
+    tenant = await make_tenant()
+    allowed = task_settings.plan("free").ai_tokens_per_month
+    async with tenant_session(database, organization_id=tenant.organization_id) as session:
+        await queries.add_usage(
+            session,
+            organization_id=tenant.organization_id,
+            day=utcnow().date(),
+            cache_hit=False,
+            calls=1,
+            input_tokens=allowed,
+            output_tokens=0,
+            cost_usd=Decimal(0),
+        )
+    repository_id = await add_repository(database, tenant.organization_id, sample_repo)
+    analysis_id = await run_analysis(database, tenant.organization_id, repository_id)
+    async with tenant_session(database, organization_id=tenant.organization_id) as session:
+        analysis = await session.get(Analysis, analysis_id)
+        review = await queries.review_of(session, analysis_id)
+    assert fake_ai.calls == []
+    assert analysis is not None
+    assert analysis.status == "succeeded"
+    assert analysis.result is not None
+    assert [s["test_tool"] for s in analysis.result["stacks"]] == ["pytest"]
+    [finding] = [f for f in analysis.result["findings"] if f["code"] == "ai-budget-exhausted"]
+    assert f"resets on {next_month(utcnow()):%Y-%m-%d} at 00:00 UTC" in finding["message"]
+    assert review is not None
+    assert (review.status, review.reason) == ("rules_only", "budget-exhausted")

@@ -21,7 +21,8 @@ from autodevops.db import Database, tenant_session
 from autodevops.engine.model import Analysis as EngineAnalysis
 from autodevops.engine.model import Stack
 from autodevops.engine.source import LocalDir
-from autodevops.models import Analysis, Repository
+from autodevops.models import Analysis, Repository, utcnow
+from autodevops.organization import plans, quotas
 
 RULES = EngineAnalysis(
     source="repo",
@@ -174,3 +175,60 @@ async def test_over_quota_reschedules_until_the_last_attempt(
         await run_review(database, settings, tenant.organization_id, digest_data, router, last_attempt=False)
     _, record = await run_review(database, settings, tenant.organization_id, digest_data, router)
     assert (record.status, record.reason) == ("rules_only", "over-quota")
+
+
+async def spend_tokens(database: Database, organization_id: uuid.UUID, day: dt.date, tokens: int) -> None:
+    async with tenant_session(database, organization_id=organization_id) as session:
+        await queries.add_usage(
+            session,
+            organization_id=organization_id,
+            day=day,
+            cache_hit=False,
+            calls=1,
+            input_tokens=tokens,
+            output_tokens=0,
+            cost_usd=Decimal(0),
+        )
+
+
+async def test_monthly_ai_budget_counts_this_month_only_and_spent_it_keeps_the_cache(
+    pg_settings: Settings,
+    database: Database,
+    make_tenant: Any,
+    ai_settings: MakeSettings,
+    ai_redis: Redis,
+    fake_ai: FakeAI,
+    digest_data: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    settings = ai_settings()
+    allowed = settings.plan("free").ai_tokens_per_month
+    router = Router(settings, redis=ai_redis)
+    # Last month's use does not count: the whole budget of the month before is spent, this month's is not.
+    last_month = quotas.start_of_month(utcnow()).date() - dt.timedelta(days=1)
+    await spend_tokens(database, tenant.organization_id, last_month, allowed * 3)
+    await spend_tokens(database, tenant.organization_id, utcnow().date(), allowed - 1)
+    _, record = await run_review(database, settings, tenant.organization_id, digest_data, router)
+    assert record.status == "applied"
+    assert len(fake_ai.calls) == 1
+
+    # That review took the month past its budget: the same digest is still answered from the cache (free)...
+    async with tenant_session(database, organization_id=tenant.organization_id) as session:
+        use = await quotas.ai_tokens_this_month(session, settings, tenant.organization_id)
+    assert use.exhausted
+    assert use.used == allowed - 1 + record.input_tokens + record.output_tokens
+    _, cached = await run_review(database, settings, tenant.organization_id, digest_data, router)
+    assert (cached.status, cached.cached) == ("applied", True)
+
+    # ...and a new one gets no provider call: the rules stand with a finding; the analysis is not failed.
+    other = build_digest(RULES.model_copy(update={"source": "other"}), None).to_dict()
+    analysis, skipped = await run_review(database, settings, tenant.organization_id, other, router)
+    assert len(fake_ai.calls) == 1
+    assert (skipped.status, skipped.reason) == ("rules_only", "budget-exhausted")
+    assert analysis.result["stacks"] == RULES.model_dump(mode="json")["stacks"]
+    assert [f["code"] for f in analysis.result["findings"]] == ["ai-budget-exhausted"]
+
+    # A larger plan has room again.
+    await plans.set_plan(pg_settings, tenant.organization_id, "team")
+    _, applied = await run_review(database, settings, tenant.organization_id, other, router)
+    assert (applied.status, applied.cached) == ("applied", False)

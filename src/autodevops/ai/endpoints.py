@@ -63,7 +63,9 @@ class AIReviewRead(BaseModel):
 
     analysis_id: uuid.UUID
     status: Literal["applied", "rules_only"]
-    reason: str | None = Field(description="Why the rules' answer stands (rules_only): not-configured, unavailable...")
+    reason: str | None = Field(
+        description="Why the rules' answer stands (rules_only): not-configured, unavailable, budget-exhausted..."
+    )
     entry: str | None = Field(description="The `provider:model` that answered.")
     cached: bool
     prompt_version: str

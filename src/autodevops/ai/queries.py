@@ -72,3 +72,13 @@ async def usage_since(session: AsyncSession, organization_id: uuid.UUID, since: 
         .order_by(AIUsageDaily.day)
     )
     return (await session.scalars(query)).all()
+
+
+async def tokens_since(session: AsyncSession, organization_id: uuid.UUID, since: date) -> int:
+    """The organization's AI tokens (input and output, every provider call) from `since` (inclusive)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(AIUsageDaily.input_tokens + AIUsageDaily.output_tokens), 0)).where(
+            AIUsageDaily.organization_id == organization_id, AIUsageDaily.day >= since
+        )
+    )
+    return int(total or 0)

@@ -210,13 +210,19 @@ class Router:
         except TimeoutError as exc:
             raise ProviderTimeoutError(f"{entry.key}: no answer within {timeout:g}s") from exc
 
-    async def review(self, digest: Digest) -> RouterResult:
-        """A validated review of `digest`, from the cache or the first entry that gives one."""
+    async def review(self, digest: Digest, *, calls_allowed: bool = True) -> RouterResult:
+        """A validated review of `digest`, from the cache or the first entry that gives one.
+
+        `calls_allowed=False` (the organization's monthly token budget is spent): the cache only, which costs
+        nothing; a miss is `AIUnavailable("budget-exhausted")`.
+        """
         if not self.entries:
             raise AIUnavailable("not-configured", "no AI provider has credentials or a base URL")
         cached = await self.cache.get([e.key for e in self.entries], digest.sha256)
         if cached is not None:
             return RouterResult(review=cached[1], entry=cached[0], cached=True)
+        if not calls_allowed:
+            raise AIUnavailable("budget-exhausted", "the organization's AI tokens for this month are used up")
         calls: list[CallRecord] = []
         over_quota: QuotaExceeded | None = None
         reserve = digest.tokens + len(SYSTEM_PROMPT) // 3 + self.settings.ai_max_output_tokens

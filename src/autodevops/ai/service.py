@@ -3,7 +3,11 @@
 AI never fails a job. Not configured, unavailable, invalid output after one repair, an unexpected error: the
 analysis keeps the rules' answer and an `ai_reviews` row says why (`rules_only` + reason). Over quota on
 every entry: the job is re-scheduled (`AIRescheduled`, retried with the job system's delay) while attempts
-remain; on the last attempt the rules' answer stands.
+remain; on the last attempt the rules' answer stands. The organization's monthly AI tokens used up
+(its plan's `ai_tokens_per_month`): no provider call (a cached answer is free and still used), the rules'
+answer stands with an `ai-budget-exhausted` finding saying when the budget resets (`budget-exhausted`).
+The budget is checked before each review, so reviews already running when it runs out may go past it by
+their own tokens.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from autodevops.ai.router import AIQuotaExceeded, AIUnavailable, CallRecord, Rou
 from autodevops.ai.schemas import PROMPT_VERSION
 from autodevops.config import Settings
 from autodevops.engine.model import Analysis as EngineAnalysis
+from autodevops.engine.model import Finding
 from autodevops.logging import get_logger
 from autodevops.models import AIReviewRecord, Analysis, utcnow
+from autodevops.organization import quotas
 
 log = get_logger(__name__)
 
@@ -85,14 +91,17 @@ async def review_analysis(
     if router is None or not router.configured:
         record.reason = "not-configured"
     else:
+        budget = await quotas.ai_tokens_this_month(session, settings, analysis.organization_id)
         try:
-            result = await router.review(digest)
+            result = await router.review(digest, calls_allowed=not budget.exhausted)
         except AIQuotaExceeded as exc:
             if not last_attempt:
                 raise AIRescheduled(exc.retry_after_s) from exc
             record.reason, calls = "over-quota", exc.calls
         except AIUnavailable as exc:
             record.reason, calls = exc.reason, exc.calls
+            if exc.reason == "budget-exhausted":
+                analysis.result = _with_budget_finding(engine, budget).model_dump(mode="json")
         except Exception as exc:  # noqa: BLE001 - the AI must never fail the analysis
             log.warning("AI review failed; keeping the rules' answer", error=f"{type(exc).__name__}: {exc}")
             record.reason = "error"
@@ -139,3 +148,16 @@ async def review_analysis(
     if record.status == "rules_only":
         log.info("analysis completed with rules only", analysis_id=str(analysis.id), reason=record.reason)
     return record
+
+
+def _with_budget_finding(engine: EngineAnalysis, budget: quotas.LimitUse) -> EngineAnalysis:
+    """The rules' analysis plus a finding that says the AI was skipped for the monthly budget, and until when."""
+    assert budget.resets_at is not None
+    finding = Finding(
+        code="ai-budget-exhausted",
+        severity="info",
+        message=f"The AI review was skipped: this organization has used its {budget.allowed:,} AI tokens for the "
+        f"month ({budget.plan} plan; {budget.used:,} used). The budget resets on "
+        f"{budget.resets_at:%Y-%m-%d} at 00:00 UTC; until then analyses use the rules only.",
+    )
+    return engine.model_copy(update={"findings": [*engine.findings, finding]})

@@ -26,7 +26,7 @@ class AIReviewRecord(IDMixin, CreatedAtMixin, Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     analysis_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), unique=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
-    # not-configured, unavailable, invalid-output, over-quota, error (rules only)
+    # not-configured, unavailable, invalid-output, over-quota, budget-exhausted, error (rules only)
     reason: Mapped[str | None] = mapped_column(Text)
     entry: Mapped[str | None] = mapped_column(String(200))
     cached: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

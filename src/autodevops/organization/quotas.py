@@ -1,22 +1,31 @@
 """Plan limits enforced where work is asked for: over a limit, `QuotaExceeded` (402 `quota_exceeded`) names the
-limit, how much of it is used and when it resets.
+limit, how much of it is used and when it resets (or that it does not: repositories).
 
-Analyses per day count the organization's analyses created since midnight UTC; the limit resets at the next
-midnight UTC. Work a webhook asks for over the limit is skipped and recorded in the audit trail
-(`analysis.skipped`), never dropped silently.
+- Analyses per day count the organization's analyses created since midnight UTC; the limit resets at the next
+  midnight UTC. Work a webhook asks for over the limit is skipped and recorded in the audit trail
+  (`analysis.skipped`), never dropped silently.
+- Repositories count the organization's connected repositories. The count never resets by itself: removing a
+  repository or a larger plan makes room.
+- AI tokens per month count every provider call's input and output tokens since the first of the month (UTC).
+  Over it an analysis is never refused: it completes with the rules' answer and a finding (`ai.service`).
+
+Concurrent jobs and API requests per minute are enforced by the job queue and the rate limiter; `usage`
+reports all of them for the dashboard.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autodevops.ai import queries as ai_queries
 from autodevops.config import Settings
 from autodevops.errors import AppError
-from autodevops.models import Analysis, utcnow
+from autodevops.models import Analysis, Repository, utcnow
 from autodevops.organization import plans
 
 
@@ -25,28 +34,105 @@ class QuotaExceeded(AppError):
     error = "quota_exceeded"
 
 
-async def check_analyses_today(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> None:
-    """Room for one more analysis today under the organization's plan, or `QuotaExceeded`."""
+@dataclass(frozen=True, slots=True)
+class LimitUse:
+    """How much of one plan limit is used; `resets_at` None: the use only goes down when something is removed."""
+
+    limit: str
+    plan: str
+    allowed: int
+    used: int
+    resets_at: datetime | None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.allowed
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.allowed - self.used)
+
+    def detail(self) -> dict[str, object]:
+        """The JSON `detail` of a `quota_exceeded` error (and of an `analysis.skipped` audit event)."""
+        resets = self.resets_at.isoformat() if self.resets_at else None
+        return {
+            "message": f"{self.limit}: {self.used} of {self.allowed} used; "
+            + (f"resets at {resets}" if resets else "does not reset: remove one or change plan"),
+            "limit": self.limit,
+            "plan": self.plan,
+            "allowed": self.allowed,
+            "used": self.used,
+            "resets_at": resets,
+        }
+
+
+def start_of_day(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def start_of_month(now: datetime) -> datetime:
+    return start_of_day(now).replace(day=1)
+
+
+def next_month(now: datetime) -> datetime:
+    first = start_of_month(now)
+    return first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+
+
+async def analyses_today(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> LimitUse:
     plan = await plans.plan_of(session, settings, organization_id)
-    allowed = plan.limits.analyses_per_day
-    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = start_of_day(utcnow())
     used = await session.scalar(
         select(func.count())
         .select_from(Analysis)
         .where(Analysis.organization_id == organization_id, Analysis.created_at >= today)
     )
-    if (used or 0) < allowed:
+    return LimitUse("analyses_per_day", plan.name, plan.limits.analyses_per_day, used or 0, today + timedelta(days=1))
+
+
+async def repositories(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> LimitUse:
+    plan = await plans.plan_of(session, settings, organization_id)
+    used = await session.scalar(
+        select(func.count()).select_from(Repository).where(Repository.organization_id == organization_id)
+    )
+    return LimitUse("repositories", plan.name, plan.limits.repositories, used or 0, None)
+
+
+async def ai_tokens_this_month(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> LimitUse:
+    plan = await plans.plan_of(session, settings, organization_id)
+    now = utcnow()
+    used = await ai_queries.tokens_since(session, organization_id, start_of_month(now).date())
+    return LimitUse("ai_tokens_per_month", plan.name, plan.limits.ai_tokens_per_month, used, next_month(now))
+
+
+async def check_analyses_today(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> None:
+    """Room for one more analysis today under the organization's plan, or `QuotaExceeded`."""
+    use = await analyses_today(session, settings, organization_id)
+    if not use.exhausted:
         return
-    resets_at = today + timedelta(days=1)
+    assert use.resets_at is not None
     raise QuotaExceeded(
-        f"The {plan.name} plan allows {allowed} analyses a day and this organization has used them; the limit "
-        f"resets at {resets_at:%Y-%m-%d %H:%M} UTC. Ask an operator about a larger plan.",
-        detail={
-            "message": f"analyses_per_day: {used} of {allowed} used; resets at {resets_at.isoformat()}",
-            "limit": "analyses_per_day",
-            "plan": plan.name,
-            "allowed": allowed,
-            "used": used,
-            "resets_at": resets_at.isoformat(),
-        },
+        f"The {use.plan} plan allows {use.allowed} analyses a day and this organization has used them; the limit "
+        f"resets at {use.resets_at:%Y-%m-%d %H:%M} UTC. Ask an operator about a larger plan.",
+        detail=use.detail(),
+    )
+
+
+async def check_repositories(
+    session: AsyncSession, settings: Settings, organization_id: uuid.UUID, adding: int = 1
+) -> None:
+    """Room for `adding` more repositories under the organization's plan, or `QuotaExceeded`.
+
+    Two requests racing for the last place would both pass a bare count; a transaction-scoped advisory lock
+    per organization makes them take turns (the second counts the first's repository once it commits).
+    """
+    key = func.hashtextextended(f"repositories:{organization_id}", 0)
+    await session.execute(select(func.pg_advisory_xact_lock(key)))
+    use = await repositories(session, settings, organization_id)
+    if use.used + adding <= use.allowed:
+        return
+    raise QuotaExceeded(
+        f"The {use.plan} plan allows {use.allowed} repositories and this organization has {use.used}; this limit "
+        "does not reset: remove a repository or ask an operator to change the plan.",
+        detail=use.detail(),
     )
