@@ -8,12 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
+from autodevops.config import Settings
 from autodevops.db import tenant_session
 from autodevops.github import service
 from autodevops.github.client import PR_BRANCH, GitHubClient
 from autodevops.models import Analysis, Pipeline
+from platform_support import forget_redis_keys
 
-from .conftest import settings_for
+from .conftest import app_overrides, settings_for
 from .fake_github import FakeGitHub
 from .flows import csrf_headers, sign_in
 
@@ -183,3 +185,33 @@ async def test_drift_is_found_when_the_repository_ci_differs_from_the_recommenda
 
     listed = (await app_client.get(f"/api/v1/repositories/{repository['id']}/drift")).json()
     assert [(f["commit_sha"], len(f["differences"])) for f in listed] == [(edited, 1), (initial, 2)]
+
+
+async def test_a_repository_over_the_plan_is_refused_in_the_api_and_the_chooser(
+    make_api_client: Any, pg_settings: Settings, fake_github: FakeGitHub
+) -> None:
+    free = pg_settings.plans["free"].model_copy(update={"repositories": 1})
+    prefix = "test-github-plans"
+    client = await make_api_client(
+        **app_overrides(fake_github, jobs_key_prefix=prefix, plans={**pg_settings.plans, "free": free})
+    )
+    try:
+        repository, iid = await connect(client, fake_github)
+        fake_github.add_repo(iid, "mona", "web", {"package.json": "{}"})
+        body = {"organization_id": repository["organization_id"], "installation_id": iid, "full_name": "mona/web"}
+        refused = await client.post("/api/v1/github/repositories", json=body, headers=await csrf_headers(client))
+        assert refused.status_code == 402
+        assert refused.json()["error"] == "quota_exceeded"
+        assert refused.json()["detail"]["limit"] == "repositories"
+
+        form = {k: str(v) for k, v in body.items() if k != "organization_id"}
+        page = await client.post(
+            f"/orgs/{repository['organization_id']}/repositories/github",
+            data={**form, "csrf_token": (await csrf_headers(client))["X-CSRF-Token"]},
+            headers={"Accept": "text/html"},
+        )
+        assert page.status_code == 402
+        assert '<p id="connect-error" class="error" role="alert">The free plan allows 1 repository' in page.text
+        assert 'aria-label="Connect mona/web"' in page.text  # the chooser itself, still listing what can be picked
+    finally:
+        await forget_redis_keys(prefix)

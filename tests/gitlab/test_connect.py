@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from autodevops.analysis import tasks as analysis_tasks
+from autodevops.config import Settings
 from autodevops.crypto import CryptoError, Keyring, aad
 from autodevops.db import Database, tenant_session
 from autodevops.gitlab import secrets as sealed
@@ -259,3 +260,39 @@ async def test_the_sync_job_refreshes_a_gitlab_repository(
         synced = await session.get(Repository, uuid.UUID(repository["id"]))
         assert synced is not None
         assert (synced.latest_commit_sha, synced.visibility, synced.default_branch) == (head, "public", "main")
+
+
+async def test_a_project_over_the_plans_repositories_is_refused_before_gitlab_is_called(
+    make_api_client: Any, pg_settings: Settings, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    free = pg_settings.plans["free"].model_copy(update={"repositories": 1})
+    client = await make_api_client(**gitlab_overrides(fake_gitlab, plans={**pg_settings.plans, "free": free}))
+    tenant = await make_tenant()
+    await connect(client, tenant, fake_gitlab)
+    second = fake_gitlab.add_project("acme/web", files=dict(FILES))
+    body = {
+        "organization_id": str(tenant.organization.id),
+        "project": "acme/web",
+        "token": fake_gitlab.project_token(second),
+    }
+    refused = await client.post("/api/v1/gitlab/repositories", json=body, headers=tenant.headers)
+    assert refused.status_code == 402
+    assert refused.json()["error"] == "quota_exceeded"
+    assert (refused.json()["detail"]["limit"], refused.json()["detail"]["used"]) == ("repositories", 1)
+    assert second.hooks == []  # refused before the hook is registered
+
+    # The dashboard's form: the reason next to it, the project path kept, the token never echoed.
+    html = {"Accept": "text/html", **tenant.headers}
+    token = fake_gitlab.project_token(second)
+    page = await client.post(
+        f"/orgs/{tenant.organization.id}/repositories/gitlab",
+        data={"project": "acme/web", "token": token},
+        headers=html,
+    )
+    assert page.status_code == 402
+    assert (
+        '<p id="gitlab-error" class="error" role="alert">The free plan allows 1 repository and this organization has 1'
+        in page.text
+    )
+    assert 'value="acme/web"' in page.text
+    assert token not in page.text

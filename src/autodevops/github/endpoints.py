@@ -58,7 +58,12 @@ async def list_installation_repositories(
 
 @router.post("/github/repositories", response_model=RepositoryRead, status_code=status.HTTP_201_CREATED)
 async def connect_repository(
-    body: GitHubRepositoryConnect, user: CurrentUser, session: DBSession, github: GitHub, keyring: TokenKeyring
+    body: GitHubRepositoryConnect,
+    user: CurrentUser,
+    session: DBSession,
+    github: GitHub,
+    keyring: TokenKeyring,
+    settings: AppSettings,
 ) -> RepositoryRead:
     repository = await service.connect_repository(
         session,
@@ -68,6 +73,7 @@ async def connect_repository(
         organization_id=body.organization_id,
         installation_id=body.installation_id,
         full_name=body.full_name,
+        settings=settings,
     )
     return RepositoryRead.model_validate(repository)
 

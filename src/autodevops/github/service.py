@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.analysis import tasks as analysis_tasks
 from autodevops.audit.service import record
 from autodevops.auth import oauth
+from autodevops.config import Settings
 from autodevops.crypto import CryptoError, Keyring
-from autodevops.db import add_or_conflict, bind_tenant
+from autodevops.db import bind_tenant
 from autodevops.engine.source import RepoSource
 from autodevops.errors import AppError, Conflict, NotFound
 from autodevops.github import pr_body, queries
@@ -43,6 +44,7 @@ from autodevops.models import (
     User,
     utcnow,
 )
+from autodevops.organization import quotas
 from autodevops.organization.service import require_manager
 from autodevops.repository import service as repository_service
 
@@ -116,8 +118,10 @@ async def connect_repository(
     organization_id: uuid.UUID,
     installation_id: int,
     full_name: str,
+    settings: Settings,
 ) -> Repository:
-    """Connect a GitHub repository the user can access through `installation_id` to an organization."""
+    """Connect a GitHub repository the user can access through `installation_id` to an organization
+    (`QuotaExceeded` when the plan allows no more repositories)."""
     await require_manager(session, user, organization_id)
     owner, _, name = full_name.partition("/")
     check_repo_name(owner, name)
@@ -152,7 +156,7 @@ async def connect_repository(
         visibility=found.visibility,
         created_by_id=user.id,
     )
-    await add_or_conflict(session, repository, repository_service.ALREADY_CONNECTED)
+    await quotas.add_repository(session, settings, repository, repository_service.ALREADY_CONNECTED)
     session.add(
         GitHubRepositoryLink(
             repository_id=repository.id,

@@ -78,7 +78,12 @@ async def search_projects(body: GitLabProjectSearch, user: CurrentUser, gitlab: 
 
 @router.post("/gitlab/repositories", response_model=RepositoryRead, status_code=status.HTTP_201_CREATED)
 async def connect_project(
-    body: GitLabProjectConnect, user: CurrentUser, session: DBSession, gitlab: GitLab, keyring: TokenKeyring
+    body: GitLabProjectConnect,
+    user: CurrentUser,
+    session: DBSession,
+    gitlab: GitLab,
+    keyring: TokenKeyring,
+    settings: AppSettings,
 ) -> RepositoryRead:
     repository, _, _ = await service.connect_project(
         session,
@@ -88,6 +93,7 @@ async def connect_project(
         organization_id=body.organization_id,
         project=body.project,
         token=body.token.get_secret_value(),
+        settings=settings,
     )
     return RepositoryRead.model_validate(repository)
 

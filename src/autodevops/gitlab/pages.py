@@ -11,6 +11,8 @@ from autodevops.github.dependencies import TokenKeyring
 from autodevops.gitlab import service
 from autodevops.gitlab.endpoints import GitLab
 from autodevops.gitlab.schemas import GitLabProjectConnect
+from autodevops.organization.quotas import QuotaExceeded
+from autodevops.repository.pages import render_repositories
 from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -20,16 +22,23 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 async def connect_project(
     request: Request, organization_id: uuid.UUID, viewer: PageViewer, gitlab: GitLab, keyring: TokenKeyring
 ) -> Response:
-    body = parse_form(GitLabProjectConnect, {**await form_data(request), "organization_id": str(organization_id)})
-    repository, _, _ = await service.connect_project(
-        viewer.session,
-        keyring,
-        gitlab,
-        viewer.user,
-        organization_id=body.organization_id,
-        project=body.project,
-        token=body.token.get_secret_value(),
-    )
+    fields = await form_data(request)
+    body = parse_form(GitLabProjectConnect, {**fields, "organization_id": str(organization_id)})
+    try:
+        repository, _, _ = await service.connect_project(
+            viewer.session,
+            keyring,
+            gitlab,
+            viewer.user,
+            organization_id=body.organization_id,
+            project=body.project,
+            token=body.token.get_secret_value(),
+            settings=request.app.state.settings,
+        )
+    except QuotaExceeded as refused:
+        # The project path is given back; the token never is (it is not echoed into a page).
+        kept = {"project": fields.get("project", "")}
+        return await render_repositories(request, organization_id, viewer, refused=refused, form="gitlab", values=kept)
     return redirect(f"/repositories/{repository.id}")
 
 

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autodevops.audit.service import record
 from autodevops.config import Settings
 from autodevops.crypto import Keyring
-from autodevops.db import add_or_conflict
 from autodevops.errors import Conflict, NotFound
 from autodevops.github import pr_body
 from autodevops.github import queries as github_queries
@@ -35,6 +34,7 @@ from autodevops.gitlab.secrets import connection_token
 from autodevops.gitlab.source import GitLabSource
 from autodevops.logging import get_logger
 from autodevops.models import Analysis, CIDriftFinding, GitLabConnection, GitLabMergeRequest, Repository, User, utcnow
+from autodevops.organization import quotas
 from autodevops.organization.service import require_manager
 from autodevops.repository import service as repository_service
 from autodevops.repository.tasks import RemoteMetadata
@@ -80,9 +80,12 @@ async def connect_project(
     organization_id: uuid.UUID,
     project: str,
     token: str,
+    settings: Settings,
 ) -> tuple[Repository, GitLabConnection, str | None]:
     """Connect a GitLab project the token can read to an organization, store the token encrypted, and register
-    the project hook. Returns the repository, its connection, and why the hook could not be registered."""
+    the project hook. Returns the repository, its connection, and why the hook could not be registered.
+    `QuotaExceeded` when the plan allows no more repositories, before the hook is registered (none is left
+    behind)."""
     await require_manager(session, user, organization_id)
     found = await _find_project(client, token, project)  # reading it through the token proves access
     repository = Repository(
@@ -95,7 +98,7 @@ async def connect_project(
         visibility=found.visibility if found.visibility in ("public", "private", "internal") else "private",
         created_by_id=user.id,
     )
-    await add_or_conflict(session, repository, repository_service.ALREADY_CONNECTED)
+    await quotas.add_repository(session, settings, repository, repository_service.ALREADY_CONNECTED)
     connection = GitLabConnection(
         repository_id=repository.id,
         organization_id=organization_id,

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.ai import queries as ai_queries
 from autodevops.config import Settings
+from autodevops.db import add_or_conflict
 from autodevops.errors import AppError
 from autodevops.models import Analysis, Repository, utcnow
 from autodevops.organization import plans
@@ -118,21 +119,27 @@ async def check_analyses_today(session: AsyncSession, settings: Settings, organi
     )
 
 
-async def check_repositories(
-    session: AsyncSession, settings: Settings, organization_id: uuid.UUID, adding: int = 1
-) -> None:
-    """Room for `adding` more repositories under the organization's plan, or `QuotaExceeded`.
+async def add_repository(session: AsyncSession, settings: Settings, repository: Repository, conflict: str) -> None:
+    """Insert `repository` if its organization's plan has room: `Conflict(conflict)` when it is already connected,
+    `QuotaExceeded` when the plan allows no more. Either way nothing is inserted and the transaction stays usable.
 
-    Two requests racing for the last place would both pass a bare count; a transaction-scoped advisory lock
-    per organization makes them take turns (the second counts the first's repository once it commits).
+    Two requests racing for the last place would both pass a bare count; a transaction-scoped advisory lock per
+    organization makes them take turns, and each counts after its own insert (the second sees the first's
+    repository once that commits).
     """
-    key = func.hashtextextended(f"repositories:{organization_id}", 0)
-    await session.execute(select(func.pg_advisory_xact_lock(key)))
-    use = await repositories(session, settings, organization_id)
-    if use.used + adding <= use.allowed:
-        return
-    raise QuotaExceeded(
-        f"The {use.plan} plan allows {use.allowed} repositories and this organization has {use.used}; this limit "
-        "does not reset: remove a repository or ask an operator to change the plan.",
-        detail=use.detail(),
-    )
+    organization_id = repository.organization_id
+    async with session.begin_nested():
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"repositories:{organization_id}", 0)))
+        )
+        await add_or_conflict(session, repository, conflict)
+        use = await repositories(session, settings, organization_id)
+        if use.used <= use.allowed:
+            return
+        before = LimitUse(use.limit, use.plan, use.allowed, use.used - 1, None)
+        raise QuotaExceeded(
+            f"The {use.plan} plan allows {use.allowed} {'repository' if use.allowed == 1 else 'repositories'} and "
+            f"this organization has {before.used}; this limit does not reset: remove a repository or ask an "
+            "operator to change the plan.",
+            detail=before.detail(),
+        )

@@ -32,6 +32,7 @@ async def connect_repository(
         body.url,
         default_branch=body.default_branch,
         url_policy=GitURLPolicy.from_settings(settings),
+        settings=settings,
     )
     return RepositoryRead.model_validate(repository)
 

@@ -12,17 +12,21 @@ from autodevops.ai.status import analysis_review
 from autodevops.analysis import service as analysis_service
 from autodevops.analysis.tasks import submit as submit_analysis
 from autodevops.config import Settings
+from autodevops.crypto import Keyring
 from autodevops.errors import AppError
 from autodevops.github import service as github_service
+from autodevops.github.client import GitHubClient
 from autodevops.github.dependencies import GitHub, TokenKeyring
 from autodevops.github.schemas import GitHubRepositoryConnect
 from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.models import Analysis, GitLabConnection
+from autodevops.organization import quotas
 from autodevops.organization import service as organization_service
+from autodevops.organization.quotas import QuotaExceeded
 from autodevops.repository import service
 from autodevops.repository.git_url import GitURLPolicy
 from autodevops.repository.schemas import RepositoryCreate
-from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
+from autodevops.ui import PageRoute, PageViewer, Viewer, form_data, parse_form, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -39,7 +43,22 @@ def _latest_by_repository(analyses: list[Analysis]) -> dict[uuid.UUID, Analysis]
 
 @router.get("/orgs/{organization_id}/repositories")
 async def repositories_page(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
+    return await render_repositories(request, organization_id, viewer)
+
+
+async def render_repositories(
+    request: Request,
+    organization_id: uuid.UUID,
+    viewer: Viewer,
+    *,
+    refused: QuotaExceeded | None = None,
+    form: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The repositories page; after a connect form over the plan's repositories (`refused`), the same page
+    with the reason next to that `form` and what was typed in it (`values`), answered 402."""
     membership = await organization_service.get_membership(viewer.session, viewer.user, organization_id)
+    settings: Settings = request.app.state.settings
     repositories = await service.list_repositories(
         viewer.session, viewer.user, organization_id=organization_id, limit=REPOSITORIES_PAGE, offset=0
     )
@@ -55,8 +74,13 @@ async def repositories_page(request: Request, organization_id: uuid.UUID, viewer
         "repositories": repositories,
         "latest": _latest_by_repository(list(analyses)),
         "can_manage": membership.can_manage,
+        "repository_limit": await quotas.repositories(viewer.session, settings, organization_id),
+        "refused": refused.message if refused else None,
+        "refused_form": form,
+        "values": values or {},
     }
-    return render(request, "repositories.html", context, viewer=viewer, organization=membership)
+    status = refused.status_code if refused else 200
+    return render(request, "repositories.html", context, viewer=viewer, organization=membership, status_code=status)
 
 
 @router.post("/orgs/{organization_id}/repositories")
@@ -66,14 +90,18 @@ async def connect_by_url(request: Request, organization_id: uuid.UUID, viewer: P
         fields.pop("default_branch", None)
     body = parse_form(RepositoryCreate, {**fields, "organization_id": str(organization_id)})
     settings: Settings = request.app.state.settings
-    repository = await service.connect_repository(
-        viewer.session,
-        viewer.user,
-        body.organization_id,
-        body.url,
-        default_branch=body.default_branch,
-        url_policy=GitURLPolicy.from_settings(settings),
-    )
+    try:
+        repository = await service.connect_repository(
+            viewer.session,
+            viewer.user,
+            body.organization_id,
+            body.url,
+            default_branch=body.default_branch,
+            url_policy=GitURLPolicy.from_settings(settings),
+            settings=settings,
+        )
+    except QuotaExceeded as refused:
+        return await render_repositories(request, organization_id, viewer, refused=refused, form="url", values=fields)
     return redirect(f"/repositories/{repository.id}")
 
 
@@ -81,7 +109,20 @@ async def connect_by_url(request: Request, organization_id: uuid.UUID, viewer: P
 async def github_repositories_page(
     request: Request, organization_id: uuid.UUID, viewer: PageViewer, github: GitHub, keyring: TokenKeyring
 ) -> HTMLResponse:
-    """The repositories the viewer's GitHub installations give access to, each with a connect button."""
+    return await _render_github_repositories(request, organization_id, viewer, github, keyring)
+
+
+async def _render_github_repositories(
+    request: Request,
+    organization_id: uuid.UUID,
+    viewer: Viewer,
+    github: GitHubClient,
+    keyring: Keyring,
+    *,
+    refused: QuotaExceeded | None = None,
+) -> HTMLResponse:
+    """The repositories the viewer's GitHub installations give access to, each with a connect button; after a
+    connection over the plan's repositories (`refused`), the same list with the reason, answered 402."""
     membership = await organization_service.require_manager(viewer.session, viewer.user, organization_id)
     installations: list[dict[str, Any]] = []
     problem: str | None = None
@@ -99,8 +140,14 @@ async def github_repositories_page(
         if settings.github_app_slug
         else None
     )
-    context = {"installations": installations, "problem": problem, "install_url": install_url}
-    return render(request, "connect_github.html", context, viewer=viewer, organization=membership)
+    context = {
+        "installations": installations,
+        "problem": problem,
+        "install_url": install_url,
+        "refused": refused.message if refused else None,
+    }
+    status = refused.status_code if refused else 200
+    return render(request, "connect_github.html", context, viewer=viewer, organization=membership, status_code=status)
 
 
 @router.post("/orgs/{organization_id}/repositories/github")
@@ -108,15 +155,19 @@ async def connect_from_github(
     request: Request, organization_id: uuid.UUID, viewer: PageViewer, github: GitHub, keyring: TokenKeyring
 ) -> Response:
     body = parse_form(GitHubRepositoryConnect, {**await form_data(request), "organization_id": str(organization_id)})
-    repository = await github_service.connect_repository(
-        viewer.session,
-        keyring,
-        github,
-        viewer.user,
-        organization_id=body.organization_id,
-        installation_id=body.installation_id,
-        full_name=body.full_name,
-    )
+    try:
+        repository = await github_service.connect_repository(
+            viewer.session,
+            keyring,
+            github,
+            viewer.user,
+            organization_id=body.organization_id,
+            installation_id=body.installation_id,
+            full_name=body.full_name,
+            settings=request.app.state.settings,
+        )
+    except QuotaExceeded as refused:
+        return await _render_github_repositories(request, organization_id, viewer, github, keyring, refused=refused)
     return redirect(f"/repositories/{repository.id}")
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit.service import record
-from autodevops.db import add_or_conflict
+from autodevops.config import Settings
 from autodevops.errors import NotFound
 from autodevops.models import Repository, User
+from autodevops.organization import quotas
 from autodevops.organization.service import require_manager
 from autodevops.repository import queries
 from autodevops.repository.git_url import GitURLPolicy, validate_git_url
@@ -27,8 +28,10 @@ async def connect_repository(
     *,
     default_branch: str | None,
     url_policy: GitURLPolicy,
+    settings: Settings,
 ) -> Repository:
-    """Connect a public git repository by URL. `ValidationFailed` for an unacceptable URL."""
+    """Connect a public git repository by URL. `ValidationFailed` for an unacceptable URL, `QuotaExceeded` when
+    the plan allows no more repositories."""
     await require_manager(session, user, organization_id)
     git_url = await validate_git_url(url, policy=url_policy)
     repository = Repository(
@@ -39,7 +42,7 @@ async def connect_repository(
         default_branch=default_branch,
         created_by_id=user.id,
     )
-    await add_or_conflict(session, repository, ALREADY_CONNECTED)
+    await quotas.add_repository(session, settings, repository, ALREADY_CONNECTED)
     await record(
         session,
         "repository.connected",

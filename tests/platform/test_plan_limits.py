@@ -1,0 +1,127 @@
+"""Plan limits at the API and in the dashboard, on the real app, PostgreSQL and Redis: repositories allowed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from autodevops.config import PlanLimits, Settings
+from autodevops.db import Database, tenant_session
+from autodevops.models import Repository
+from autodevops.organization import quotas
+from platform_support import MakeTenant
+
+HTML = {"Accept": "text/html"}
+
+
+def small_plans(pg_settings: Settings, **limits: Any) -> dict[str, PlanLimits]:
+    """The configured plans with the free plan's `limits` replaced."""
+    free = pg_settings.plans["free"].model_copy(update=limits)
+    return {**pg_settings.plans, "free": free}
+
+
+@pytest.fixture
+async def client(make_api_client: Any, pg_settings: Settings, clean_db: None) -> httpx.AsyncClient:
+    return await make_api_client(plans=small_plans(pg_settings, repositories=2))
+
+
+def url(n: int) -> str:
+    return f"https://140.82.112.3/acme/r{n}.git"
+
+
+async def test_repositories_over_the_plan_are_refused_until_one_is_removed(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant, other = await make_tenant(), await make_tenant()
+    org = str(tenant.organization_id)
+    created = []
+    for n in range(2):
+        answer = await client.post(
+            "/api/v1/repositories", json={"organization_id": org, "url": url(n)}, headers=tenant.headers
+        )
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json()["id"])
+
+    refused = await client.post(
+        "/api/v1/repositories", json={"organization_id": org, "url": url(2)}, headers=tenant.headers
+    )
+    assert refused.status_code == 402
+    body = refused.json()
+    assert body["error"] == "quota_exceeded"
+    assert {k: body["detail"][k] for k in ("limit", "plan", "allowed", "used", "resets_at")} == {
+        "limit": "repositories",
+        "plan": "free",
+        "allowed": 2,
+        "used": 2,
+        "resets_at": None,
+    }
+    assert "does not reset: remove one or change plan" in body["detail"]["message"]
+    listed = await client.get("/api/v1/repositories", params={"organization_id": org}, headers=tenant.headers)
+    assert len(listed.json()["items"]) == 2
+
+    # Another organization's count is its own.
+    theirs = await client.post(
+        "/api/v1/repositories",
+        json={"organization_id": str(other.organization_id), "url": url(2)},
+        headers=other.headers,
+    )
+    assert theirs.status_code == 201
+
+    # Removing one makes room again.
+    assert (await client.delete(f"/api/v1/repositories/{created[0]}", headers=tenant.headers)).status_code == 204
+    again = await client.post(
+        "/api/v1/repositories", json={"organization_id": org, "url": url(2)}, headers=tenant.headers
+    )
+    assert again.status_code == 201
+
+
+async def test_a_second_connection_waits_for_the_first_then_counts_it(
+    pg_settings: Settings, database: Database, make_tenant: MakeTenant
+) -> None:
+    """Two connections racing for the last place: the second waits on the first's transaction, then is refused."""
+    tenant = await make_tenant()
+    org = tenant.organization_id
+    settings = pg_settings.model_copy(update={"plans": small_plans(pg_settings, repositories=1)})
+    async with tenant_session(database, organization_id=org) as first:
+        await quotas.add_repository(
+            first, settings, Repository(organization_id=org, name="a", source="git", clone_url=url(0)), "dup"
+        )
+
+        async def second() -> None:
+            async with tenant_session(database, organization_id=org) as session:
+                repository = Repository(organization_id=org, name="b", source="git", clone_url=url(1))
+                await quotas.add_repository(session, settings, repository, "dup")
+
+        waiting = asyncio.create_task(second())
+        done, _ = await asyncio.wait({waiting}, timeout=0.5)
+        assert not done, "the second check did not wait for the first connection's transaction"
+    with pytest.raises(quotas.QuotaExceeded):
+        await waiting
+
+
+async def test_the_dashboard_form_says_why_inline_and_keeps_what_was_typed(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    org = str(tenant.organization_id)
+    page = f"/orgs/{org}/repositories"
+    headers = {**HTML, **tenant.headers}
+    for n in range(2):
+        added = await client.post(page, data={"url": url(n)}, headers=headers)
+        assert added.status_code == 303, added.text
+    listing = await client.get(page, headers=headers)
+    assert "2 of 2 repositories on the free plan: none left." in listing.text
+
+    refused = await client.post(page, data={"url": url(7), "default_branch": "trunk"}, headers=headers)
+    assert refused.status_code == 402
+    assert "text/html" in refused.headers["content-type"]
+    text = refused.text
+    assert '<p id="repo-url-error" class="error" role="alert">The free plan allows 2 repositories' in text
+    assert "remove a repository or ask an operator to change the plan" in text
+    assert f'value="{url(7)}"' in text
+    assert 'value="trunk"' in text
+    assert 'aria-describedby="repo-url-error"' in text
+    assert "<h1>Repositories</h1>" in text  # the page itself, not an error page
