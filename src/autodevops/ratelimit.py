@@ -1,7 +1,9 @@
 """Rate limiting on Redis with the `limits` library (async storage, moving window).
 
 Two limits apply to every limited route: one per client IP (always; it also bounds credential guessing) and
-one per user when the request is authenticated. GitHub webhooks have a per-IP limit of their own
+one per user when the request is authenticated. A JSON API request about one organization (its id, or the id
+of one of its repositories, analyses, pipelines or jobs, in the path) also counts against that organization's
+plan (`api_requests_per_minute`), shared by all its members and tokens. GitHub webhooks have a per-IP limit of their own
 (`AUTODEVOPS_RATE_LIMIT_WEBHOOKS_PER_IP`), counted before the signature is looked at. Limits come from
 settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`, `AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation:
 "120/minute", "10 per second"...).
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import Depends, Request, Response
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -143,9 +145,48 @@ class RateLimiter:
         Raises `RateLimited` (429 with `Retry-After` and `X-RateLimit-*`) when the limit is exceeded;
         returns where the caller stands otherwise, or None when rate limiting is switched off.
         """
+        item = self.items[kind]
+        state = await self._checked(item, kind, identifier)
+        if state is not None and not state.allowed:
+            headers = state.headers()
+            raise RateLimited(
+                "Too many requests; retry later.",
+                retry_after=int(headers["Retry-After"]),
+                detail=f"{kind} limit of {item} exceeded",
+                headers=headers,
+            )
+        return state
+
+    async def hit_plan(self, organization_id: str, plan: str, per_minute: int) -> LimitState | None:
+        """Count one request against the organization's plan limit (`per_minute` in a moving minute).
+
+        Over it: `RateLimited` whose detail names the limit, the plan, what it allows and when to retry.
+        """
+        item = RateLimitItemPerMinute(per_minute)
+        state = await self._checked(item, "organization", organization_id)
+        if state is not None and not state.allowed:
+            headers = state.headers()
+            retry_after = int(headers["Retry-After"])
+            raise RateLimited(
+                f"The {plan} plan allows {per_minute} API requests a minute for this organization; retry after "
+                f"{retry_after} s.",
+                retry_after=retry_after,
+                detail={
+                    "message": f"api_requests_per_minute: {per_minute} used; retry after {retry_after} s",
+                    "limit": "api_requests_per_minute",
+                    "plan": plan,
+                    "allowed": per_minute,
+                    "organization_id": organization_id,
+                    "retry_after": retry_after,
+                },
+                headers=headers,
+            )
+        return state
+
+    async def _checked(self, item: RateLimitItem, kind: str, identifier: str) -> LimitState | None:
+        """One hit of `identifier` against `item`; None when limits are off or Redis is failing (fail open)."""
         if not self.enabled:
             return None
-        item = self.items[kind]
         if time.monotonic() < self._skip_until:
             return None  # Redis failed a moment ago: do not make every request wait for it again
         try:
@@ -157,14 +198,6 @@ class RateLimiter:
             self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_S
             log.warning("rate limit not enforced: redis unavailable", error=type(error).__name__, limit=kind)
             return None
-        if not state.allowed:
-            headers = state.headers()
-            raise RateLimited(
-                "Too many requests; retry later.",
-                retry_after=int(headers["Retry-After"]),
-                detail=f"{kind} limit of {item} exceeded",
-                headers=headers,
-            )
         return state
 
 
@@ -223,3 +256,26 @@ def limit_by_user(principal: Principal) -> Callable[..., Awaitable[None]]:
             _report(request, response, await limiter.hit("user", user_id))
 
     return enforce_user_limit
+
+
+# (organization id, plan name, requests allowed per minute) of the organization a request is about, or None.
+PlanOfRequest = Callable[..., Awaitable[tuple[str, str, int] | None]]
+
+
+def limit_by_plan(plan_of_request: PlanOfRequest) -> Callable[..., Awaitable[None]]:
+    """A route dependency counting the request against the plan limit of the organization it is about.
+
+    `plan_of_request` is a dependency naming that organization and its plan (None: the request is about no
+    single organization, and only the IP and user limits cover it). List it after `limit_by_user`.
+    """
+
+    async def enforce_plan_limit(
+        request: Request,
+        response: Response,
+        about: tuple[str, str, int] | None = Depends(plan_of_request),
+    ) -> None:
+        limiter = _limiter(request)
+        if limiter is not None and about is not None:
+            _report(request, response, await limiter.hit_plan(*about))
+
+    return enforce_plan_limit

@@ -43,8 +43,9 @@ from autodevops.middleware import (
     ServerErrorMiddleware,
 )
 from autodevops.ops import router as ops_router
+from autodevops.organization.dependencies import plan_of_request
 from autodevops.pages import install_pages
-from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_user
+from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_plan, limit_by_user
 from autodevops.redis_clients import request_client
 from autodevops.shutdown import watch_for_stop
 from autodevops.sso.login import router as sso_login_router
@@ -73,13 +74,20 @@ async def _current_user_id(user: CurrentUser) -> str:
 
 
 def _include_api(app: FastAPI) -> None:
-    """Mount the JSON API behind the per-IP and per-user rate limits.
+    """Mount the JSON API behind the per-IP, per-user and per-organization (plan) rate limits.
 
     Every `/api/v1` route authenticates, so the user limit reuses the route's own authentication (FastAPI
     resolves `get_current_user` once per request). The IP limit is listed first: it is counted before
     authentication and so also bounds token guessing.
     """
-    app.include_router(api_router, dependencies=[Depends(limit_by_ip), Depends(limit_by_user(_current_user_id))])
+    app.include_router(
+        api_router,
+        dependencies=[
+            Depends(limit_by_ip),
+            Depends(limit_by_user(_current_user_id)),
+            Depends(limit_by_plan(plan_of_request)),
+        ],
+    )
 
 
 @asynccontextmanager

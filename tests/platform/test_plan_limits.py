@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -11,8 +13,8 @@ import pytest
 from autodevops.config import PlanLimits, Settings
 from autodevops.db import Database, tenant_session
 from autodevops.models import Repository
-from autodevops.organization import quotas
-from platform_support import MakeTenant
+from autodevops.organization import plans, quotas
+from platform_support import MakeTenant, forget_redis_keys
 
 HTML = {"Accept": "text/html"}
 
@@ -125,3 +127,64 @@ async def test_the_dashboard_form_says_why_inline_and_keeps_what_was_typed(
     assert 'value="trunk"' in text
     assert 'aria-describedby="repo-url-error"' in text
     assert "<h1>Repositories</h1>" in text  # the page itself, not an error page
+
+
+@pytest.fixture
+async def limited(make_api_client: Any, pg_settings: Settings, clean_db: None) -> AsyncIterator[httpx.AsyncClient]:
+    """Rate limits on: 3 API requests a minute per free organization (the per-user limit well above it)."""
+    prefix = f"test-plan-rate-{uuid.uuid4().hex[:8]}"
+    yield await make_api_client(
+        plans=small_plans(pg_settings, api_requests_per_minute=3),
+        rate_limit_enabled=True,
+        rate_limit_per_user="1000/minute",
+        rate_limit_per_ip="1000/minute",
+        rate_limit_key_prefix=prefix,
+    )
+    await forget_redis_keys(prefix)
+
+
+async def test_api_requests_are_limited_per_organization_by_its_plan(
+    limited: httpx.AsyncClient, make_tenant: MakeTenant, pg_settings: Settings
+) -> None:
+    owner, other = await make_tenant(), await make_tenant()
+    org = str(owner.organization_id)
+    repository = await limited.post(
+        "/api/v1/repositories", json={"organization_id": org, "url": url(0)}, headers=owner.headers
+    )
+    assert repository.status_code == 201  # about no organization in its path: not counted
+    for remaining in (2, 1):
+        answer = await limited.get(f"/api/v1/organizations/{org}", headers=owner.headers)
+        assert answer.status_code == 200
+        assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) == ("3", str(remaining))
+    # A repository of the organization counts against the same budget.
+    assert (
+        await limited.get(f"/api/v1/repositories/{repository.json()['id']}", headers=owner.headers)
+    ).status_code == 200
+
+    refused = await limited.get(f"/api/v1/organizations/{org}/members", headers=owner.headers)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    body = refused.json()
+    assert body["error"] == "rate_limited"
+    assert {k: body["detail"][k] for k in ("limit", "plan", "allowed", "organization_id")} == {
+        "limit": "api_requests_per_minute",
+        "plan": "free",
+        "allowed": 3,
+        "organization_id": org,
+    }
+    assert body["detail"]["retry_after"] == int(refused.headers["Retry-After"])
+
+    # Other organizations and requests about no organization are not held back by this one's budget.
+    assert (
+        await limited.get(f"/api/v1/organizations/{other.organization_id}", headers=other.headers)
+    ).status_code == 200
+    assert (await limited.get("/api/v1/organizations", headers=owner.headers)).status_code == 200
+    # Someone outside an organization cannot spend its budget: its id in their path is a 404 and not counted.
+    outsider = await limited.get(f"/api/v1/organizations/{other.organization_id}", headers=owner.headers)
+    assert outsider.status_code == 404
+    theirs = await limited.get(f"/api/v1/organizations/{other.organization_id}", headers=other.headers)
+    assert theirs.headers["X-RateLimit-Remaining"] == "1"
+
+    # A larger plan is a larger budget in the same minute.
+    await plans.set_plan(pg_settings, owner.organization_id, "team")
+    assert (await limited.get(f"/api/v1/organizations/{org}", headers=owner.headers)).status_code == 200

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autodevops.models import Organization, OrganizationMember, User
+from autodevops.models import Analysis, Job, Organization, OrganizationMember, Pipeline, Repository, User
 
 
 def member_organization_ids(user_id: uuid.UUID) -> Select[uuid.UUID]:
@@ -87,3 +87,38 @@ async def lock_owners(session: AsyncSession, organization_id: uuid.UUID) -> Sequ
 async def delete_member(session: AsyncSession, member: OrganizationMember) -> None:
     await session.delete(member)
     await session.flush()
+
+
+# The path parameters that name an organization's object, and the table holding that object's organization.
+_OWNER_OF: dict[str, type[Repository] | type[Analysis] | type[Pipeline] | type[Job]] = {
+    "repository_id": Repository,
+    "analysis_id": Analysis,
+    "pipeline_id": Pipeline,
+    "job_id": Job,
+}
+
+
+async def organization_of_path(
+    session: AsyncSession, path_params: dict[str, str]
+) -> tuple[uuid.UUID, str | None] | None:
+    """(id, stored plan) of the organization a request's path is about: its `organization_id`, or the owner of
+    the repository, analysis, pipeline or job it names. None when it names none, or one the caller cannot see
+    (RLS: the route answers 404 for it anyway)."""
+    for name, value in path_params.items():
+        try:
+            object_id = uuid.UUID(value)
+        except ValueError:
+            continue
+        if name == "organization_id":
+            query = select(Organization.id, Organization.plan).where(Organization.id == object_id)
+        elif (model := _OWNER_OF.get(name)) is not None:
+            query = (
+                select(Organization.id, Organization.plan)
+                .join(model, model.organization_id == Organization.id)
+                .where(model.id == object_id)
+            )
+        else:
+            continue
+        row = (await session.execute(query)).one_or_none()
+        return None if row is None else (row[0], row[1])
+    return None
