@@ -116,6 +116,14 @@ class Broker:
         """True while Redis will still deliver the job (waiting, delayed or being worked on)."""
         return (await self.state(queue, job_id)) in LIVE_STATES
 
+    async def promote(self, queue: str, job_id: str) -> bool:
+        """Move a `delayed` job to the queue now (keeping its priority); False when it is not delayed."""
+        try:
+            await self._queue(queue).backend.promote(job_id)
+        except TypeError:  # bullmq's "not in the delayed state" / "missing key" answers
+            return False
+        return True
+
     async def remove(self, queue: str, job_id: str) -> bool:
         """Remove the job from Redis; False if it is locked by a worker right now (or already gone)."""
         result = await self._queue(queue).remove(job_id)

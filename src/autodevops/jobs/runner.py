@@ -29,6 +29,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,7 +43,9 @@ from autodevops.jobs.queues import in_priority_order
 from autodevops.jobs.reconciler import HANDOVER_CHANNEL, Reconciler
 from autodevops.jobs.registry import JobContext, TaskSpec, get_task
 from autodevops.jobs.retry import retry_delay_s
+from autodevops.jobs.slots import PARK_S, OrganizationSlots
 from autodevops.logging import bind_request_id, get_logger
+from autodevops.organization import plans
 
 log = get_logger(__name__)
 
@@ -57,6 +60,9 @@ ERROR_MESSAGE_MAX = 2000
 STOP_GRACE_S = 2.0
 # The first pause of job intake when the database is unreachable (doubles with each failure).
 DATABASE_BACKOFF_S = 1.0
+# A plan's concurrent-job limit is read again after this long (a plan change applies within it).
+SLOT_LIMIT_TTL_S = 5.0
+SLOT_LIMITS_CACHED = 10_000
 
 
 class JobFailed(Exception):
@@ -106,6 +112,11 @@ class Runner:
             stalled_interval_ms=settings.jobs_stalled_interval_ms,
         )
         self.broker = Broker(url, prefix=prefix)
+        self.slots = OrganizationSlots(
+            self.broker.client, self.broker, prefix=prefix, lease_ms=settings.jobs_lock_duration_ms
+        )
+        # organization -> (its plan's concurrent jobs, until when that answer is used): one read per few seconds.
+        self._slot_limits: dict[uuid.UUID, tuple[int, float]] = {}
         self.bus = EventBus(redis_client(url), prefix=prefix)
         self.reconciler = Reconciler(settings, database, self.broker)
         self._stopping = asyncio.Event()
@@ -133,6 +144,7 @@ class Runner:
             asyncio.create_task(self._every(self.settings.jobs_stalled_interval_ms / 1000, self._check_stalled)),
             asyncio.create_task(self._every(self.settings.jobs_reconcile_interval_s, self._reconcile, now=True)),
             asyncio.create_task(self._listen_for_handovers()),
+            asyncio.create_task(self._every(self.settings.jobs_lock_duration_ms / 3000, self.slots.renew)),
         ]
         log.info("worker started", queues=self.queues, concurrency=self.concurrency)
         try:
@@ -280,7 +292,12 @@ class Runner:
                 if not acquired:
                     log.info("job is running elsewhere; looking again later", job_id=str(job_id))
                     raise await delivery.defer(max(0.05, BUSY_RETRY_S * self.scale))
-                await self._run_claimed(delivery, spec, job_id, organization_id)
+                if spec is not None and not await self._take_slot(delivery, organization_id):
+                    raise await delivery.defer(max(0.05, PARK_S * self.scale))
+                try:
+                    await self._run_claimed(delivery, spec, job_id, organization_id)
+                finally:
+                    await self._give_slot_back(delivery, organization_id)
         except Exception as exc:
             if not isinstance(exc, (SQLAlchemyError, OSError)) and not database_unavailable(exc):
                 raise
@@ -290,6 +307,46 @@ class Runner:
             delay_s = self._database_down(exc)
             raise await delivery.defer(delay_s) from exc
         self._database_failures = 0
+
+    async def _take_slot(self, delivery: Delivery, organization_id: uuid.UUID) -> bool:
+        """One of the organization's concurrent-job slots for this job, or False: every slot is taken and the
+        job is parked (the caller defers it; it is promoted when a slot frees). See `jobs.slots`."""
+        limit = await self._concurrent_jobs(organization_id)
+        try:
+            taken = await self.slots.take(
+                organization_id,
+                delivery.queue,
+                delivery.job_id,
+                limit=limit,
+                priority=int(getattr(delivery.job, "priority", 0) or 0),
+            )
+        except RedisError as exc:
+            # The job came from this Redis a moment ago; if it cannot keep the count now, run the job rather
+            # than hold it back (the same choice as the API's rate limits).
+            log.warning("concurrent-job limit not enforced: redis unavailable", error=str(exc))
+            return True
+        if not taken:
+            log.info("organization at its concurrent-job limit; job parked", job_id=delivery.job_id, limit=limit)
+            await self._publish(delivery.job_id, "queued", waiting_for="concurrent_jobs", limit=limit)
+        return taken
+
+    async def _concurrent_jobs(self, organization_id: uuid.UUID) -> int:
+        cached = self._slot_limits.get(organization_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        async with tenant_session(self.database, organization_id=organization_id) as session:
+            limit = (await plans.plan_of(session, self.settings, organization_id)).limits.concurrent_jobs
+        if len(self._slot_limits) > SLOT_LIMITS_CACHED:
+            self._slot_limits.clear()
+        self._slot_limits[organization_id] = (limit, time.monotonic() + SLOT_LIMIT_TTL_S)
+        return limit
+
+    async def _give_slot_back(self, delivery: Delivery, organization_id: uuid.UUID) -> None:
+        """Free the job's slot and wake the organization's next parked job; never masks the job's outcome."""
+        try:
+            await self.slots.give_back(organization_id, delivery.queue, delivery.job_id)
+        except Exception as exc:  # noqa: BLE001 - the lease ends on its own; the parked job's delay bounds its wait
+            log.warning("could not give back a concurrent-job slot", job_id=delivery.job_id, error=str(exc))
 
     def _database_down(self, error: BaseException) -> float:
         """Note a database outage; returns how long to wait before trying again (1 s doubling, jittered).
