@@ -21,6 +21,12 @@ from autodevops.engine.verify.classify import classify
         # The registry mirror here lags behind the public registries.
         ("npm error notarget No matching version found for cbor2@^2.4.0.", "environment"),
         ("ERROR: No matching distribution found for anyio==4.99.0", "environment"),
+        # ... and has gaps: a locked release's tarball that npm's registry keeps is missing here.
+        ("npm error 404 Not Found - GET https://registry.npmjs.org/top-sites/-/top-sites-1.1.225.tgz", "environment"),
+        (
+            "ERR_PNPM_FETCH_404  GET https://registry.npmjs.org/actions-up/-/actions-up-1.17.0.tgz: Not Found - 404",
+            "environment",
+        ),
     ],
 )
 def test_machine_failures(log: str, cause: str) -> None:
@@ -36,6 +42,8 @@ def test_machine_failures(log: str, cause: str) -> None:
         # The registries are reachable here: a failure to reach them is not this machine's known limit.
         "HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded (Temporary failure in name resolution)",
         "npm error getaddrinfo EAI_AGAIN registry.npmjs.org",
+        # A private registry's missing tarball is the project's to fix.
+        "npm error 404 Not Found - GET https://npm.internal.example/top-sites/-/top-sites-1.1.225.tgz",
         # The project's own header or tool missing is the pipeline's defect.
         'src/x.c:1:10: fatal error: mylib/config.h: No such file or directory\n    1 | #include "mylib/config.h"',
         "/tmp/step.sh: line 1: pytest: command not found",

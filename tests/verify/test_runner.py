@@ -518,3 +518,21 @@ def test_history_checkout_clones_the_repository(run_workflow: RunWorkflow, tmp_p
     assert deep.jobs[0].status == GREEN, [(s.name, s.status, s.tail) for s in deep.jobs[0].steps]
     shallow = run_workflow(workflow.format(depth=1), repo=repo)
     assert shallow.jobs[0].status == RED  # one commit, no tags: as after a default checkout
+
+
+def test_a_unix_socket_that_fits_under_a_runners_workspace_fits_here(run_workflow: RunWorkflow) -> None:
+    # A hosted runner's workspace for `repo` is /home/runner/work/repo/repo; a socket path there may be 107 bytes.
+    # Tests bind sockets under it (a server's unix-socket mode), so a longer local root would be red here only.
+    runner_workspace = "/home/runner/work/repo/repo/"
+    name = "s" * (107 - len(runner_workspace) - 10)  # a path 10 bytes shorter than the limit on the runner
+    report = run_workflow(
+        f"""
+        on: push
+        jobs:
+          serve:
+            runs-on: ubuntu-latest
+            steps:
+              - run: python3 -c "import os, socket; socket.socket(socket.AF_UNIX).bind(os.path.abspath('{name}'))"
+        """
+    )
+    assert [job.status for job in report.jobs] == [GREEN], report.jobs[0].steps[-1].tail

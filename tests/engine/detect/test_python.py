@@ -629,6 +629,23 @@ def test_a_justfile_recipe_is_the_entry_point_when_it_runs_without_arguments(tmp
     assert stack.test_commands == ["python -m pytest"]
 
 
+def test_make_targets_that_activate_a_developers_virtualenv_are_not_entry_points(tmp_path: Path) -> None:
+    makefile = (
+        "build312:\n\tpython3.12 -m venv venv\n\t. venv/bin/activate; pip install -r requirements-tests.txt\n\n"
+        "test:\n\trm -f .coverage\n\t. venv/bin/activate; \\\n\tpytest\n\n"
+        "lint:\n\t. venv/bin/activate; pre-commit run --all-files\n"
+    )
+    files = {"pyproject.toml": "[project]\nname='x'\n[tool.pytest.ini_options]\n", "Makefile": makefile}
+    (stack,), _ = detect(tmp_path / "activates", files)
+    # The job installs into the runner's Python: `. venv/bin/activate` would fail before pytest runs.
+    assert stack.test_commands == ["python -m pytest"]
+    assert not any("make" in c for c in stack.lint_commands)
+    # A target that makes the environment it uses runs as it is.
+    creates = "test:\n\tpython3 -m venv .venv\n\t.venv/bin/pip install -e . pytest\n\t.venv/bin/pytest\n"
+    (stack,), _ = detect(tmp_path / "creates", {**files, "Makefile": creates})
+    assert stack.test_commands == ["make test"]
+
+
 def test_an_invoke_lint_task_is_the_entry_point_with_the_targets_it_lints(tmp_path: Path) -> None:
     tasks = """from invoke import run, task
 

@@ -66,7 +66,20 @@ def find(ctx: Context, root: str, names: Iterable[str]) -> list[EntryPoint]:
         task = _invoke_task(ctx, root, name)
         if task is not None:
             found.append(task)
-    return found
+    return [point for point in found if not needs_developer_env(point.body)]
+
+
+# A developer's virtualenv that another target made (`make build311` creates venv/, `make test` activates it): in
+# a job, which installs into the runner's interpreter, `. venv/bin/activate` fails before anything runs.
+_LOCAL_VENV = re.compile(
+    r"(?:^|[\s;&|(])(?:\.|source)\s+\.?/?(?:\.?venv|env|\.env)/bin/activate\b|(?:^|[\s;&|(])\.?/?\.?venv/bin/\w", re.M
+)
+_MAKES_VENV = re.compile(r"-m\s+venv\b|\bvirtualenv\b|\buv\s+venv\b")
+
+
+def needs_developer_env(body: str) -> bool:
+    """Whether the entry point runs inside a local virtualenv it does not create itself."""
+    return _LOCAL_VENV.search(body) is not None and _MAKES_VENV.search(body) is None
 
 
 def _script(ctx: Context, root: str, name: str) -> EntryPoint | None:

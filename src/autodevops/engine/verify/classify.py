@@ -44,6 +44,13 @@ _REGISTRY_LAG = re.compile(
     r"No matching version found for (\S+)|No matching distribution found for (\S+)|"
     r"Could not find a version that satisfies the requirement (\S+)"
 )
+# A locked release's tarball the registry here answers 404 for (npm, pnpm and yarn spell it differently). npm's
+# registry keeps every published tarball (unpublishing is refused once others depend on a release), so on a hosted
+# runner the lockfile's URL resolves; here the mirror has gaps (1.16.0 and 1.18.0 of a package, not 1.17.0).
+_TARBALL_MISSING = re.compile(
+    r"(?:404\b.*\bGET|GET\b.*\b404\b.*?)\s*(https?://[^\s:]+/-/([\w.@-]+?)\.tgz)|"
+    r"(https?://[^\s:]+/-/([\w.@-]+?)\.tgz)[^\n]*(?:Not Found|\b404\b)"
+)
 _SHARED_LIBRARY = re.compile(r"error while loading shared libraries: \S+: cannot open shared object file")
 _HEADER = re.compile(r"fatal error: [\w./+-]+\.h: No such file or directory")
 _DOCKER = re.compile(r"Cannot connect to the Docker daemon|docker: command not found|docker\.sock")
@@ -144,6 +151,9 @@ def classify(log: str) -> Evidence | None:
             return Evidence("environment", line[:300])
         if m := _REGISTRY_LAG.search(line):
             wanted = next(g for g in m.groups() if g)
+            return Evidence("environment", f"{line[:240]} (the registry mirror here has no {wanted})")
+        if (m := _TARBALL_MISSING.search(line)) and (host := _host(m.group(1) or m.group(3))) and _is_registry(host):
+            wanted = m.group(2) or m.group(4)
             return Evidence("environment", f"{line[:240]} (the registry mirror here has no {wanted})")
         # A missing header counts only when the compiler shows a system include (<...>), not the project's own.
         if _HEADER.search(line) and any("#include <" in following for following in lines[index + 1 : index + 4]):

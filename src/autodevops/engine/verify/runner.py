@@ -151,7 +151,9 @@ def verify_workflows(
         ref=ref,
     )
     own_work_dir = options.work_dir is None
-    work_root = options.work_dir or Path(tempfile.mkdtemp(prefix="autodevops-verify-work-"))
+    # Short on purpose: a hosted runner's workspace is /home/runner/work/NAME/NAME, and tests that bind a unix
+    # socket under it (108 bytes at most) fail under a longer root while they pass on the runner.
+    work_root = options.work_dir or Path(tempfile.mkdtemp(prefix="adv-"))
     work_root.mkdir(parents=True, exist_ok=True)
     try:
         for workflow in parsed:
@@ -182,6 +184,7 @@ class _WorkflowRun:
         self.ref = ref
         self.results: dict[str, list[JobResult]] = {}
         self.repository = f"local/{_slug(source.resolve().name)}"
+        self.job_names: set[str] = set()  # each job's name for its logs, unique within the run
 
     def github_context(self, job_id: str, workspace: Path | None = None, sha: str = "") -> dict[str, Value]:
         branch = self.ref.removeprefix("refs/heads/")
@@ -346,14 +349,16 @@ class _JobRun:
         self.result = JobResult(parent.workflow.path, job.id, name, dict(cell.values), GREEN)
         self.needs = needs
         self.strategy = strategy
-        slug = _slug(f"{Path(parent.workflow.path).stem}-{name}")
-        self.dir = parent.work_root / slug
+        slug = unique = _slug(f"{Path(parent.workflow.path).stem}-{name}")
         suffix = 1
-        while self.dir.exists():
+        while unique in parent.job_names:
             suffix += 1
-            self.dir = parent.work_root / f"{slug}-{suffix}"
-        self.log_dir = self.options.logs_dir / self.dir.name
-        self.workspace = self.dir / "work" / _slug(parent.source.resolve().name)
+            unique = f"{slug}-{suffix}"
+        parent.job_names.add(unique)
+        self.log_dir = self.options.logs_dir / unique
+        # The job's directory is as short as a runner's (see `verify_workflows`); the logs carry the readable name.
+        self.dir = Path(tempfile.mkdtemp(prefix="j", dir=parent.work_root))
+        self.workspace = self.dir / "w" / _slug(parent.source.resolve().name)
         self.paths = JobPaths(
             workspace=self.workspace,
             home=self.dir / "home",
@@ -462,7 +467,7 @@ class _JobRun:
         self._job_outputs()
 
     def _prepare(self) -> None:
-        for directory in (self.paths.home, self.paths.temp, self.paths.toolbin, self.dir / "work", self.log_dir):
+        for directory in (self.paths.home, self.paths.temp, self.paths.toolbin, self.workspace.parent, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
         history = any(
             (s.uses or "").lower().startswith("actions/checkout")
