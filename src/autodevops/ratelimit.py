@@ -183,6 +183,18 @@ class RateLimiter:
             )
         return state
 
+    async def plan_window(self, organization_id: str, per_minute: int) -> tuple[int, float] | None:
+        """(requests in the organization's current moving minute, when the oldest leaves it), without counting
+        one; None when limits are off or Redis does not answer."""
+        if not self.enabled:
+            return None
+        item = RateLimitItemPerMinute(per_minute)
+        try:
+            stats = await bounded(self.strategy.get_window_stats(item, "organization", organization_id), self.timeout_s)
+        except RedisError:
+            return None
+        return per_minute - stats.remaining, stats.reset_time
+
     async def _checked(self, item: RateLimitItem, kind: str, identifier: str) -> LimitState | None:
         """One hit of `identifier` against `item`; None when limits are off or Redis is failing (fail open)."""
         if not self.enabled:

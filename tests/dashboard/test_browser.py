@@ -402,6 +402,12 @@ async def test_the_whole_flow_in_chromium(
                 await expect(page.locator("main h1")).to_be_visible()
                 await shot(page, name)
             await expect(page.get_by_role("cell", name="Mona mona@example.com")).to_be_visible()
+            # The plan's limits and their use, read on the same page (server-rendered, checked by axe with it).
+            usage = page.locator("#usage")
+            await expect(usage.get_by_role("heading", name="Plan and usage")).to_be_visible()
+            await expect(usage.get_by_role("rowheader", name="AI tokens this month")).to_be_visible()
+            await expect(usage.locator("#limit-repositories td").first).to_have_text(re.compile(r"^[1-9]"))
+            await expect(usage.locator("#limit-analyses_per_day td").last).to_contain_text("00:00 UTC")
             await page.goto(base + "/settings/tokens")
             await page.get_by_label("Name").fill("ci")
             await page.get_by_role("button", name="Create token").click()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from autodevops.ai import queries as ai_queries
 from autodevops.config import PlanLimits, Settings
 from autodevops.db import Database, tenant_session
-from autodevops.models import Repository
+from autodevops.models import Analysis, Job, Repository, utcnow
 from autodevops.organization import plans, quotas
 from platform_support import MakeTenant, forget_redis_keys
 
@@ -188,3 +191,70 @@ async def test_api_requests_are_limited_per_organization_by_its_plan(
     # A larger plan is a larger budget in the same minute.
     await plans.set_plan(pg_settings, owner.organization_id, "team")
     assert (await limited.get(f"/api/v1/organizations/{org}", headers=owner.headers)).status_code == 200
+
+
+async def test_usage_against_every_limit_in_the_api_and_on_the_settings_page(
+    limited: httpx.AsyncClient, make_tenant: MakeTenant, database: Database, pg_settings: Settings
+) -> None:
+    tenant = await make_tenant()
+    org = tenant.organization_id
+    repository = await limited.post(
+        "/api/v1/repositories", json={"organization_id": str(org), "url": url(0)}, headers=tenant.headers
+    )
+    async with tenant_session(database, organization_id=org) as session:
+        repository_id = uuid.UUID(repository.json()["id"])
+        session.add(Analysis(organization_id=org, repository_id=repository_id, status="succeeded"))
+        session.add(Job(organization_id=org, queue="analysis", name="analysis.run", payload={}, state="active"))
+        session.add(Job(organization_id=org, queue="analysis", name="analysis.run", payload={}, state="pending"))
+        await ai_queries.add_usage(
+            session,
+            organization_id=org,
+            day=utcnow().date(),
+            cache_hit=False,
+            calls=1,
+            input_tokens=1200,
+            output_tokens=300,
+            cost_usd=Decimal(0),
+        )
+
+    answer = await limited.get(f"/api/v1/organizations/{org}/usage", headers=tenant.headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["plan"] == "free"
+    limits = {item["limit"]: item for item in body["limits"]}
+    used = {name: (item["used"], item["allowed"]) for name, item in limits.items()}
+    free = small_plans(pg_settings, api_requests_per_minute=3)["free"]
+    assert used == {
+        "repositories": (1, free.repositories),
+        "analyses_per_day": (1, free.analyses_per_day),
+        "ai_tokens_per_month": (1500, free.ai_tokens_per_month),
+        "concurrent_jobs": (1, free.concurrent_jobs),
+        "api_requests_per_minute": (1, 3),  # this request itself
+    }
+    now = utcnow()
+    assert limits["repositories"]["resets_at"] is None
+    assert "remove a repository or change plan" in limits["repositories"]["resets"]
+    assert datetime.fromisoformat(limits["analyses_per_day"]["resets_at"]) == quotas.start_of_day(now) + timedelta(
+        days=1
+    )
+    assert datetime.fromisoformat(limits["ai_tokens_per_month"]["resets_at"]) == quotas.next_month(now)
+    assert limits["concurrent_jobs"]["resets_at"] is None
+    api_reset = datetime.fromisoformat(limits["api_requests_per_minute"]["resets_at"])
+    assert now < api_reset <= now + timedelta(seconds=61)
+
+    # The settings page shows the same, server-rendered (no script needed).
+    page = await limited.get(f"/orgs/{org}/settings", headers={**HTML, **tenant.headers})
+    assert page.status_code == 200
+    text = page.text
+    assert "This organization is on the <strong>free</strong> plan." in text
+    row = text.split('<tr id="limit-ai_tokens_per_month">', 1)[1].split("</tr>", 1)[0]
+    assert '<th scope="row">AI tokens this month</th>' in row
+    assert "<td>1,500</td>" in row
+    assert f"<td>{free.ai_tokens_per_month:,}</td>" in row
+    assert f"{quotas.next_month(now):%Y-%m-%d} 00:00 UTC" in row
+    repositories_row = text.split('<tr id="limit-repositories">', 1)[1].split("</tr>", 1)[0]
+    assert "does not reset: remove a repository or change plan" in repositories_row
+
+    # Another organization's usage is not found.
+    other = await make_tenant()
+    assert (await limited.get(f"/api/v1/organizations/{org}/usage", headers=other.headers)).status_code == 404

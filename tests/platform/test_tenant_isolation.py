@@ -146,6 +146,7 @@ async def test_api_other_orgs_results_are_404(
         "/api/v1/pipelines/{pipeline}?compare=true",
         "/api/v1/pipelines/{pipeline}/download",
         "/api/v1/organizations/{org}/ai",
+        "/api/v1/organizations/{org}/usage",
         "/api/v1/analyses/{analysis}/ai-review",
     ]
     for template in urls:

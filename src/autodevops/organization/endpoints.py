@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from autodevops.audit.schemas import AuditEventRead
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
-from autodevops.organization import service
+from autodevops.github.dependencies import AppSettings
+from autodevops.organization import quotas, service
 from autodevops.organization.schemas import (
     MemberRead,
     MemberUpdate,
     OrganizationCreate,
     OrganizationRead,
     OrganizationUpdate,
+    UsageRead,
 )
 from autodevops.pagination import Page, Pagination, to_page
+from autodevops.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 OrganizationID = Annotated[uuid.UUID, Path(description="The organization's id.")]
 MemberUserID = Annotated[uuid.UUID, Path(description="The member's user id.")]
+
+
+def api_window(request: Request) -> Callable[[str, int], Awaitable[tuple[int, float] | None]] | None:
+    """The rate limiter's reading of an organization's current API minute (None: no limiter in this app)."""
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    return limiter.plan_window if limiter is not None else None
 
 
 def _organization(membership: service.Membership) -> OrganizationRead:
@@ -51,6 +61,14 @@ async def create_organization(body: OrganizationCreate, user: CurrentUser, sessi
 async def list_organizations(user: CurrentUser, session: DBSession, page: Pagination) -> Page[OrganizationRead]:
     rows = await service.list_organizations(session, user, limit=page.limit + 1, offset=page.offset)
     return to_page(rows, page, lambda row: _organization(service.Membership(row[0], row[1])))
+
+
+@router.get("/{organization_id}/usage", response_model=UsageRead)
+async def get_usage(
+    organization_id: OrganizationID, request: Request, user: CurrentUser, session: DBSession, settings: AppSettings
+) -> UsageRead:
+    """The organization's plan and, for each of its limits, what it allows, what is used now and when it resets."""
+    return await quotas.usage_of(session, settings, user, organization_id, api_window(request))
 
 
 @router.get("/{organization_id}", response_model=OrganizationRead)

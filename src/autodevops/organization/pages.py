@@ -1,4 +1,5 @@
-"""Organization settings pages: members and their roles, and (for owners) single sign-on."""
+"""Organization settings pages: the plan's limits and their use, members and their roles, and (for owners)
+single sign-on."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from autodevops.github.dependencies import AppSettings
 from autodevops.invitation import service as invitation_service
 from autodevops.models import ROLES
-from autodevops.organization import service
+from autodevops.organization import quotas, service
+from autodevops.organization.endpoints import api_window
 from autodevops.organization.schemas import MemberUpdate, OrganizationUpdate
 from autodevops.sso import service as sso_service
 from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
@@ -41,7 +43,9 @@ async def settings_page(
         if membership.can_manage
         else []
     )
+    usage = await quotas.usage_of(viewer.session, settings, viewer.user, organization_id, api_window(request))
     context = {
+        "usage": usage,
         "members": members,
         "invitations": invitations,
         "invitation_link": invitation_link,

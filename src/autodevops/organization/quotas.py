@@ -9,15 +9,16 @@ limit, how much of it is used and when it resets (or that it does not: repositor
 - AI tokens per month count every provider call's input and output tokens since the first of the month (UTC).
   Over it an analysis is never refused: it completes with the rules' answer and a finding (`ai.service`).
 
-Concurrent jobs and API requests per minute are enforced by the job queue and the rate limiter; `usage`
-reports all of them for the dashboard.
+Concurrent jobs and API requests per minute are enforced by the job queue (`jobs.slots`) and the rate limiter;
+`usage` reports every limit, for the dashboard and `GET /api/v1/organizations/{id}/usage`.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +27,9 @@ from autodevops.ai import queries as ai_queries
 from autodevops.config import Settings
 from autodevops.db import add_or_conflict
 from autodevops.errors import AppError
-from autodevops.models import Analysis, Repository, utcnow
+from autodevops.models import Analysis, Job, Repository, User, utcnow
 from autodevops.organization import plans
+from autodevops.organization.schemas import LimitUseRead, UsageRead
 
 
 class QuotaExceeded(AppError):
@@ -106,6 +108,48 @@ async def ai_tokens_this_month(session: AsyncSession, settings: Settings, organi
     return LimitUse("ai_tokens_per_month", plan.name, plan.limits.ai_tokens_per_month, used, next_month(now))
 
 
+async def running_jobs(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> LimitUse:
+    plan = await plans.plan_of(session, settings, organization_id)
+    used = await session.scalar(
+        select(func.count()).select_from(Job).where(Job.organization_id == organization_id, Job.state == "active")
+    )
+    return LimitUse("concurrent_jobs", plan.name, plan.limits.concurrent_jobs, used or 0, None)
+
+
+# How each limit comes back, in words (the dashboard and the API say it next to `resets_at`).
+RESETS = {
+    "repositories": "does not reset: remove a repository or change plan",
+    "analyses_per_day": "at midnight UTC",
+    "ai_tokens_per_month": "on the 1st of the month, 00:00 UTC",
+    "concurrent_jobs": "when a running job ends (the next one waits in the queue)",
+    "api_requests_per_minute": "continuously: each request counts for one minute",
+}
+
+
+async def usage(
+    session: AsyncSession,
+    settings: Settings,
+    organization_id: uuid.UUID,
+    api_window: Callable[[str, int], Awaitable[tuple[int, float] | None]] | None,
+) -> list[LimitUse]:
+    """Every plan limit of the organization and how much of it is used now.
+
+    `api_window(organization_id, per_minute)` reads the API requests of the current moving minute (the rate
+    limiter); without an answer (limits off, Redis away) that limit reports 0 used and no reset time.
+    """
+    plan = await plans.plan_of(session, settings, organization_id)
+    per_minute = plan.limits.api_requests_per_minute
+    window = await api_window(str(organization_id), per_minute) if api_window is not None else None
+    api_used, api_resets = (window[0], datetime.fromtimestamp(window[1], UTC)) if window else (0, None)
+    return [
+        await repositories(session, settings, organization_id),
+        await analyses_today(session, settings, organization_id),
+        await ai_tokens_this_month(session, settings, organization_id),
+        await running_jobs(session, settings, organization_id),
+        LimitUse("api_requests_per_minute", plan.name, per_minute, api_used, api_resets if api_used else None),
+    ]
+
+
 async def check_analyses_today(session: AsyncSession, settings: Settings, organization_id: uuid.UUID) -> None:
     """Room for one more analysis today under the organization's plan, or `QuotaExceeded`."""
     use = await analyses_today(session, settings, organization_id)
@@ -143,3 +187,25 @@ async def add_repository(session: AsyncSession, settings: Settings, repository: 
             "operator to change the plan.",
             detail=before.detail(),
         )
+
+
+async def usage_of(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    organization_id: uuid.UUID,
+    api_window: Callable[[str, int], Awaitable[tuple[int, float] | None]] | None,
+) -> UsageRead:
+    """The organization's plan and the use of each of its limits, for a member (`NotFound` otherwise)."""
+    from autodevops.organization.service import get_membership
+
+    await get_membership(session, user, organization_id)
+    uses = await usage(session, settings, organization_id, api_window)
+    return UsageRead(
+        organization_id=organization_id,
+        plan=uses[0].plan,
+        limits=[
+            LimitUseRead(limit=u.limit, allowed=u.allowed, used=u.used, resets_at=u.resets_at, resets=RESETS[u.limit])
+            for u in uses
+        ],
+    )

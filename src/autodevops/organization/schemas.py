@@ -48,3 +48,19 @@ class MemberRead(BaseModel):
     name: str | None
     role: Role
     created_at: datetime
+
+
+class LimitUseRead(BaseModel):
+    limit: str = Field(
+        description="repositories, analyses_per_day, ai_tokens_per_month, concurrent_jobs, api_requests_per_minute"
+    )
+    allowed: int = Field(description="What the plan allows.")
+    used: int = Field(description="How much is used now (API requests: in the current moving minute).")
+    resets_at: datetime | None = Field(description="When the use next goes back down by itself, if it does.")
+    resets: str = Field(description="How this limit comes back, in words.")
+
+
+class UsageRead(BaseModel):
+    organization_id: uuid.UUID
+    plan: str
+    limits: list[LimitUseRead]
