@@ -3,6 +3,7 @@ Redis, the fake Gemini server. The AI refines the analysis and never fails it.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import select
 
 from ai.conftest import MakeSettings
 from ai.fake_server import FakeAI
@@ -25,6 +27,7 @@ from autodevops.jobs.registry import JobContext
 from autodevops.models import Analysis, Repository, utcnow
 from autodevops.organization.quotas import next_month
 from git_server import GitHTTPServer, make_repository
+from jobs.conftest import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -184,3 +187,47 @@ async def test_spent_monthly_ai_budget_completes_with_rules_and_a_finding(
     assert f"resets on {next_month(utcnow()):%Y-%m-%d} at 00:00 UTC" in finding["message"]
     assert review is not None
     assert (review.status, review.reason) == ("rules_only", "budget-exhausted")
+
+
+async def test_the_ai_review_runs_without_holding_the_analysis_row_lock(
+    database: Database,
+    make_tenant: Any,
+    ai_settings: MakeSettings,
+    fake_ai: FakeAI,
+    ai_prefix: str,
+    ai_redis: Redis,
+    sample_repo: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A provider that takes its time (well inside the client's timeout): while it thinks, another writer of the
+    # analysis row (a cancel, a duplicate delivery, the stalled-job sweep) must not wait for it.
+    settings = ai_settings(ai_models=["gemini:gemini-2.5-flash"], openai_api_key=None, anthropic_api_key=None)
+    settings = settings.model_copy(update={"ai_timeout_s": 10.0})
+    monkeypatch.setattr(analysis_tasks, "get_settings", lambda: settings)
+    monkeypatch.setattr(ai_service, "_routers", {})
+    fake_ai.slow_s = 1.5
+    fake_ai.script("gemini", "timeout")  # answers, after slow_s
+    tenant = await make_tenant()
+    repository_id = await add_repository(database, tenant.organization_id, sample_repo)
+    locked_while_reviewing: list[int] = []
+
+    async def lock_the_row_during_the_provider_call() -> None:
+        async def in_flight() -> bool:
+            return fake_ai.count("gemini", ":generateContent") > 0
+
+        await eventually(in_flight, within=60, what="the provider call")
+        async with tenant_session(database, organization_id=tenant.organization_id) as session:
+            query = select(Analysis).where(Analysis.repository_id == repository_id).with_for_update(nowait=True)
+            locked_while_reviewing.append(len((await session.execute(query)).scalars().all()))
+
+    analysis_id, _ = await asyncio.gather(
+        run_analysis(database, tenant.organization_id, repository_id), lock_the_row_during_the_provider_call()
+    )
+    assert locked_while_reviewing == [1]  # NOWAIT got the lock: the job did not hold it during the call
+    async with tenant_session(database, organization_id=tenant.organization_id) as session:
+        analysis = await session.get(Analysis, analysis_id)
+        review = await queries.review_of(session, analysis_id)
+    assert analysis is not None
+    assert analysis.status == "succeeded"
+    assert review is not None
+    assert review.status == "applied"

@@ -13,6 +13,7 @@ their own tokens.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -55,18 +56,29 @@ def router_for(settings: Settings) -> Router | None:
     return _routers[key]
 
 
-async def review_analysis(
+@dataclass(frozen=True)
+class Review:
+    """What the AI step decided, before anything is written: the analysis result to store and its record."""
+
+    result: dict[str, Any]
+    record: AIReviewRecord
+    calls: list[CallRecord]
+
+
+async def review_result(
     session: AsyncSession,
     settings: Settings,
     analysis: Analysis,
+    result: dict[str, Any],
     digest_data: dict[str, Any] | None,
     *,
     router: Router | None,
     last_attempt: bool = True,
-) -> AIReviewRecord:
-    """Refine `analysis.result` with the AI (in place) and record the review and its cost."""
-    assert analysis.result is not None
-    engine = EngineAnalysis.model_validate(analysis.result)
+) -> Review:
+    """Review the rules' `result` for `analysis` with the AI. Writes nothing and changes nothing on `analysis`, so
+    the job can call it before it locks the analysis row: provider calls take seconds, and a row lock held that
+    long would stall every other writer of the row (a cancel, a duplicate delivery, the stalled-job sweep)."""
+    engine = EngineAnalysis.model_validate(result)
     digest: Digest = (
         digest_from_dict(digest_data)
         if digest_data
@@ -93,7 +105,7 @@ async def review_analysis(
     else:
         budget = await quotas.ai_tokens_this_month(session, settings, analysis.organization_id)
         try:
-            result = await router.review(digest, calls_allowed=not budget.exhausted)
+            answer = await router.review(digest, calls_allowed=not budget.exhausted)
         except AIQuotaExceeded as exc:
             if not last_attempt:
                 raise AIRescheduled(exc.retry_after_s) from exc
@@ -101,20 +113,20 @@ async def review_analysis(
         except AIUnavailable as exc:
             record.reason, calls = exc.reason, exc.calls
             if exc.reason == "budget-exhausted":
-                analysis.result = _with_budget_finding(engine, budget).model_dump(mode="json")
+                result = _with_budget_finding(engine, budget).model_dump(mode="json")
         except Exception as exc:  # noqa: BLE001 - the AI must never fail the analysis
             log.warning("AI review failed; keeping the rules' answer", error=f"{type(exc).__name__}: {exc}")
             record.reason = "error"
         else:
-            calls = result.calls
-            outcome = apply_review(engine, result.review, digest.data)
-            analysis.result = outcome.analysis.model_dump(mode="json")
+            calls = answer.calls
+            outcome = apply_review(engine, answer.review, digest.data)
+            result = outcome.analysis.model_dump(mode="json")
             record.status = "applied"
-            record.entry = result.entry
-            record.cached = result.cached
-            record.summary = result.review.summary
-            record.risks = [r.model_dump() for r in result.review.risks]
-            record.recommendations = list(result.review.recommendations)
+            record.entry = answer.entry
+            record.cached = answer.cached
+            record.summary = answer.review.summary
+            record.risks = [r.model_dump() for r in answer.review.risks]
+            record.recommendations = list(answer.review.recommendations)
             record.accepted = outcome.accepted
             record.rejected = outcome.rejected
     record.calls = [
@@ -131,14 +143,21 @@ async def review_analysis(
     record.input_tokens = sum(c.input_tokens for c in calls)
     record.output_tokens = sum(c.output_tokens for c in calls)
     record.cost_usd = Decimal(str(round(sum(c.cost_usd for c in calls), 6)))
+    return Review(result, record, calls)
+
+
+async def store_review(session: AsyncSession, analysis: Analysis, review: Review) -> AIReviewRecord:
+    """Write what `review_result` decided: the analysis result, the review record and the organization's usage."""
+    record = review.record
+    analysis.result = review.result
     await queries.add_review(session, record)
-    if record.status == "applied" or calls:
+    if record.status == "applied" or review.calls:
         await queries.add_usage(
             session,
             organization_id=analysis.organization_id,
             day=utcnow().date(),
             cache_hit=record.cached,
-            calls=len(calls),
+            calls=len(review.calls),
             input_tokens=record.input_tokens,
             output_tokens=record.output_tokens,
             cost_usd=record.cost_usd,
@@ -148,6 +167,23 @@ async def review_analysis(
     if record.status == "rules_only":
         log.info("analysis completed with rules only", analysis_id=str(analysis.id), reason=record.reason)
     return record
+
+
+async def review_analysis(
+    session: AsyncSession,
+    settings: Settings,
+    analysis: Analysis,
+    digest_data: dict[str, Any] | None,
+    *,
+    router: Router | None,
+    last_attempt: bool = True,
+) -> AIReviewRecord:
+    """Refine `analysis.result` with the AI (in place) and record the review and its cost."""
+    assert analysis.result is not None
+    review = await review_result(
+        session, settings, analysis, analysis.result, digest_data, router=router, last_attempt=last_attempt
+    )
+    return await store_review(session, analysis, review)
 
 
 def _with_budget_finding(engine: EngineAnalysis, budget: quotas.LimitUse) -> EngineAnalysis:

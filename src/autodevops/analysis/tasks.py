@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autodevops.ai.service import review_analysis, router_for
+from autodevops.ai.service import Review, review_result, router_for, store_review
 from autodevops.audit.service import record
 from autodevops.config import get_settings
 from autodevops.crypto import Keyring
@@ -100,18 +100,21 @@ async def mark_failed(session: AsyncSession, payload: dict[str, Any], error: str
         await session.flush()
 
 
-async def _review_with_ai(ctx: JobContext, analysis: Analysis, digest: dict[str, Any] | None) -> None:
+async def _review_with_ai(
+    ctx: JobContext, analysis: Analysis, result: dict[str, Any], digest: dict[str, Any] | None
+) -> Review:
     """The AI step after the rules: never fails the job; re-schedules it only while every AI entry is over
-    quota and attempts remain (see `autodevops.ai.service`)."""
+    quota and attempts remain (see `autodevops.ai.service`). Runs before the analysis row is locked."""
     settings = get_settings()
     spec = get_task(NAME)
     router = router_for(settings)
     if router is not None:
         await ctx.progress("reviewing", 90)
-    await review_analysis(
+    return await review_result(
         ctx.session,
         settings,
         analysis,
+        result,
         digest,
         router=router,
         last_attempt=spec is None or ctx.attempt >= spec.max_attempts,
@@ -156,14 +159,15 @@ async def run(ctx: JobContext) -> None:
             result = await run_child("autodevops.analysis.child", args, on_stage=on_stage)
         finally:
             await asyncio.shield(asyncio.to_thread(workdir.close))  # a large checkout takes a while to remove
+    # The AI review (provider calls: seconds) before the row lock, which is held only for the write below.
+    review = await _review_with_ai(ctx, analysis, result["analysis"], result.get("ai_digest"))
     analysis = await ctx.session.get(Analysis, analysis_id, with_for_update=True, populate_existing=True)
     if analysis is None or analysis.status == "succeeded":
         return  # deleted meanwhile, or stored by another delivery
     analysis.status = "running"
     analysis.started_at = started_at
-    analysis.result = result["analysis"]
     analysis.commit_sha = result.get("commit_sha")
-    await _review_with_ai(ctx, analysis, result.get("ai_digest"))
+    await store_review(ctx.session, analysis, review)
     analysis.status = "succeeded"
     analysis.error = None
     analysis.finished_at = utcnow()
