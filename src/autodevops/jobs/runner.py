@@ -325,10 +325,10 @@ class Runner:
             # than hold it back (the same choice as the API's rate limits).
             log.warning("concurrent-job limit not enforced: redis unavailable", error=str(exc))
             return True
-        if not taken:
-            log.info("organization at its concurrent-job limit; job parked", job_id=delivery.job_id, limit=limit)
+        if taken == "parked":  # said once per wait, not at every look while it waits
+            log.debug("organization at its concurrent-job limit; job parked", job_id=delivery.job_id, limit=limit)
             await self._publish(delivery.job_id, "queued", waiting_for="concurrent_jobs", limit=limit)
-        return taken
+        return taken == "taken"
 
     async def _concurrent_jobs(self, organization_id: uuid.UUID) -> int:
         cached = self._slot_limits.get(organization_id)

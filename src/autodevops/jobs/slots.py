@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Literal
 
 import redis.asyncio as aioredis
 
@@ -35,7 +36,8 @@ PROMOTE_RETRIES = 5
 PROMOTE_RETRY_S = 0.05
 
 # KEYS: running, parked. ARGV: member, now (ms), lease end (ms), limit, park score.
-# Returns 1 when the job holds a slot (taken now, or already its own: a repeated delivery), 0 when parked.
+# Returns 1 when the job holds a slot (taken now, or already its own: a repeated delivery); when it is parked,
+# -1 if it was not parked yet and 0 if it was (its delay ended before a slot was handed to it).
 TAKE_OR_PARK = """
 local running, parked = KEYS[1], KEYS[2]
 local member, now, lease_end, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -46,8 +48,7 @@ if redis.call('zscore', running, member) or redis.call('zcard', running) < limit
     redis.call('pexpireat', running, lease_end)
     return 1
 end
-redis.call('zadd', parked, ARGV[5], member)
-return 0
+return -redis.call('zadd', parked, ARGV[5], member)
 """
 
 # The most parked jobs one freed slot looks at for one still waiting in `delayed` (others finished meanwhile).
@@ -88,16 +89,19 @@ class OrganizationSlots:
         base = f"{self.prefix}:org:{organization_id}"
         return [f"{base}:running", f"{base}:parked"]
 
-    async def take(self, organization_id: uuid.UUID, queue: str, job_id: str, *, limit: int, priority: int) -> bool:
-        """A slot for the job (True), or the job is parked (False: defer it; it is promoted when one frees)."""
+    async def take(
+        self, organization_id: uuid.UUID, queue: str, job_id: str, *, limit: int, priority: int
+    ) -> Literal["taken", "parked", "still parked"]:
+        """A slot for the job, or the job is parked (defer it; it is promoted when one frees)."""
         member = _member(queue, job_id)
         now_ms = int(time.time() * 1000)
         taken = await self._take(
             keys=self._keys(organization_id), args=[member, now_ms, now_ms + self.lease_ms, limit, priority]
         )
-        if taken:
+        if taken == 1:
             self.held.setdefault(organization_id, set()).add(member)
-        return bool(taken)
+            return "taken"
+        return "parked" if taken == -1 else "still parked"
 
     async def give_back(self, organization_id: uuid.UUID, queue: str, job_id: str) -> None:
         """Free the job's slot (if held) and promote the organization's first parked job."""
