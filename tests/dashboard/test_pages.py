@@ -100,6 +100,7 @@ async def test_member_walks_the_pages(make_api_client: Any, make_tenant: MakeTen
     ai = await browser.get(f"/orgs/{org}/ai")
     assert ai.status_code == 200
     assert "Cost this month" in ai.text
+    assert '<span id="ai-budget">0 of 200,000</span>' in ai.text  # the free plan's monthly AI tokens
 
     static = await client.get("/static/js/progress.js")
     assert static.status_code == 200

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from autodevops.db import Database, tenant_session
-from autodevops.models import AIReviewRecord, AIUsageDaily, Analysis, Pipeline, Repository
+from autodevops.models import AIReviewRecord, AIUsageDaily, Analysis, Pipeline, Repository, utcnow
+from autodevops.organization import quotas
 from platform_support import MakeTenant, Tenant
 
 pytestmark = pytest.mark.usefixtures("clean_db")
@@ -197,6 +198,9 @@ async def test_ai_state_costs_and_review_in_json(
     body = (await api_client.get(f"/api/v1/organizations/{org}/ai", headers=tenant.headers)).json()
     assert Decimal(body["cost_this_month_usd"]) == Decimal("0.000321")
     assert [(d["day"], d["input_tokens"]) for d in body["usage"]] == [(today.isoformat(), 900)]
+    # The plan's monthly AI tokens: input and output of every call count, until the 1st of next month.
+    assert (body["tokens_this_month"], body["tokens_per_month"]) == (1020, 200_000)
+    assert body["budget_resets_at"].startswith(f"{quotas.next_month(utcnow()):%Y-%m-%d}T00:00:00")
 
 
 async def _repo(session: Any, org: uuid.UUID) -> uuid.UUID:

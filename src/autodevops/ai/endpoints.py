@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -55,6 +55,9 @@ class AIStatusRead(BaseModel):
     month_start: date
     cost_this_month_usd: Decimal = Field(description="The organization's AI spend since `month_start`, USD.")
     usage: list[AIUsageDayRead] = Field(description="This month's usage per UTC day, oldest first.")
+    tokens_this_month: int = Field(description="AI tokens (input and output) used since the 1st, UTC.")
+    tokens_per_month: int = Field(description="The plan's monthly AI tokens; past them analyses use the rules only.")
+    budget_resets_at: datetime = Field(description="When the monthly AI tokens start again (the 1st, 00:00 UTC).")
     prices_as_of: date = Field(description="The date the price table behind the costs was last checked.")
 
 
@@ -97,6 +100,9 @@ async def organization_ai(
         cost_this_month_usd=state.cost_this_month_usd,
         usage=[AIUsageDayRead.model_validate(day) for day in usage],
         prices_as_of=settings.ai_prices_as_of,
+        tokens_this_month=state.budget.used,
+        tokens_per_month=state.budget.allowed,
+        budget_resets_at=state.budget.resets_at,
     )
 
 

@@ -25,6 +25,8 @@ from autodevops.ai.entries import enabled_providers
 from autodevops.analysis import service as analysis_service
 from autodevops.config import Settings
 from autodevops.models import AIReviewRecord, AIUsageDaily, User
+from autodevops.organization import quotas
+from autodevops.organization.quotas import LimitUse
 from autodevops.organization.service import get_membership
 from autodevops.ratelimit import limits_storage_uri
 
@@ -52,6 +54,7 @@ class AIStatus:
     quotas: list[QuotaUse]
     cost_this_month_usd: Decimal
     month_start: date
+    budget: LimitUse  # the plan's AI tokens this month: past it, analyses use the rules only until it resets
 
 
 class QuotaReader:
@@ -104,16 +107,17 @@ async def ai_status(
             )
             state = await breaker.state()
         entries.append(EntryStatus(provider, model, usable, state))
-    quotas: list[QuotaUse] = []
+    quotas_used: list[QuotaUse] = []
     for provider in sorted(enabled):
         for kind, limits in (("rpm", settings.ai_requests_per_minute), ("tpm", settings.ai_tokens_per_minute)):
             limit = limits.get(provider, 0)
             if limit > 0:
                 used = await quota_reader.used(provider, kind, limit)
-                quotas.append(QuotaUse(provider, "requests" if kind == "rpm" else "tokens", used, limit))
+                quotas_used.append(QuotaUse(provider, "requests" if kind == "rpm" else "tokens", used, limit))
     month_start = (today or date.today()).replace(day=1)
     cost = await queries.organization_cost(session, organization_id, month_start)
-    return AIStatus(bool(enabled), entries, quotas, cost, month_start)
+    budget = await quotas.ai_tokens_this_month(session, settings, organization_id)
+    return AIStatus(bool(enabled), entries, quotas_used, cost, month_start, budget)
 
 
 async def analysis_review(session: AsyncSession, user: User, analysis_id: uuid.UUID) -> AIReviewRecord | None:
