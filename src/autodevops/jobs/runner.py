@@ -113,7 +113,11 @@ class Runner:
         )
         self.broker = Broker(url, prefix=prefix)
         self.slots = OrganizationSlots(
-            self.broker.client, self.broker, prefix=prefix, lease_ms=settings.jobs_lock_duration_ms
+            self.broker.client,
+            self.broker,
+            prefix=prefix,
+            lease_ms=settings.jobs_lock_duration_ms,
+            park_s=self._park_s(),
         )
         # organization -> (its plan's concurrent jobs, until when that answer is used): one read per few seconds.
         self._slot_limits: dict[uuid.UUID, tuple[int, float]] = {}
@@ -293,7 +297,7 @@ class Runner:
                     log.info("job is running elsewhere; looking again later", job_id=str(job_id))
                     raise await delivery.defer(max(0.05, BUSY_RETRY_S * self.scale))
                 if spec is not None and not await self._take_slot(delivery, organization_id):
-                    raise await delivery.defer(max(0.05, PARK_S * self.scale))
+                    raise await delivery.defer(self._park_s())
                 try:
                     await self._run_claimed(delivery, spec, job_id, organization_id)
                 finally:
@@ -307,6 +311,10 @@ class Runner:
             delay_s = self._database_down(exc)
             raise await delivery.defer(delay_s) from exc
         self._database_failures = 0
+
+    def _park_s(self) -> float:
+        """How long a parked job stays delayed unless a freed slot promotes it first."""
+        return max(0.05, PARK_S * self.scale)
 
     async def _take_slot(self, delivery: Delivery, organization_id: uuid.UUID) -> bool:
         """One of the organization's concurrent-job slots for this job, or False: every slot is taken and the

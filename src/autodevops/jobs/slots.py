@@ -35,7 +35,7 @@ PARK_S = 60.0
 PROMOTE_RETRIES = 5
 PROMOTE_RETRY_S = 0.05
 
-# KEYS: running, parked. ARGV: member, now (ms), lease end (ms), limit, park score.
+# KEYS: running, parked. ARGV: member, now (ms), lease end (ms), limit, park score, parked list's lifetime (ms).
 # Returns 1 when the job holds a slot (taken now, or already its own: a repeated delivery); when it is parked,
 # -1 if it was not parked yet and 0 if it was (its delay ended before a slot was handed to it).
 TAKE_OR_PARK = """
@@ -48,7 +48,11 @@ if redis.call('zscore', running, member) or redis.call('zcard', running) < limit
     redis.call('pexpireat', running, lease_end)
     return 1
 end
-return -redis.call('zadd', parked, ARGV[5], member)
+local added = redis.call('zadd', parked, ARGV[5], member)
+-- A parked job looks again at least every park delay, which keeps the list alive; one that was removed
+-- meanwhile (purged, its organization deleted) no longer does, and an idle organization's list goes away.
+redis.call('pexpire', parked, ARGV[6])
+return -added
 """
 
 # The most parked jobs one freed slot looks at for one still waiting in `delayed` (others finished meanwhile).
@@ -75,11 +79,12 @@ def _member(queue: str, job_id: str) -> str:
 class OrganizationSlots:
     """The per-organization slots of one worker process (see the module docstring)."""
 
-    def __init__(self, client: aioredis.Redis, broker: Broker, *, prefix: str, lease_ms: int) -> None:
+    def __init__(self, client: aioredis.Redis, broker: Broker, *, prefix: str, lease_ms: int, park_s: float) -> None:
         self.client = client
         self.broker = broker
         self.prefix = prefix
         self.lease_ms = lease_ms
+        self.park_s = park_s
         self._take = client.register_script(TAKE_OR_PARK)
         self._renew = client.register_script(RENEW)
         # The slots this process holds: organization -> members.
@@ -96,7 +101,8 @@ class OrganizationSlots:
         member = _member(queue, job_id)
         now_ms = int(time.time() * 1000)
         taken = await self._take(
-            keys=self._keys(organization_id), args=[member, now_ms, now_ms + self.lease_ms, limit, priority]
+            keys=self._keys(organization_id),
+            args=[member, now_ms, now_ms + self.lease_ms, limit, priority, round(self.park_s * 3000) + self.lease_ms],
         )
         if taken == 1:
             self.held.setdefault(organization_id, set()).add(member)
