@@ -2,11 +2,11 @@
 
 Two limits apply to every limited route: one per client IP (always; it also bounds credential guessing) and
 one per user when the request is authenticated. A JSON API request about one organization (its id, or the id
-of one of its repositories, analyses, pipelines or jobs, in the path) also counts against that organization's
-plan (`api_requests_per_minute`), shared by all its members and tokens. GitHub webhooks have a per-IP limit of their own
-(`AUTODEVOPS_RATE_LIMIT_WEBHOOKS_PER_IP`), counted before the signature is looked at. Limits come from
-settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`, `AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation:
-"120/minute", "10 per second"...).
+of one of its repositories, analyses, pipelines or jobs, in the path; or an `organization_id` query filter)
+also counts against that organization's plan (`api_requests_per_minute`), shared by all its members and
+tokens. GitHub webhooks have a per-IP limit of their own (`AUTODEVOPS_RATE_LIMIT_WEBHOOKS_PER_IP`), counted
+before the signature is looked at. Limits come from settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`,
+`AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation: "120/minute", "10 per second"...) and plans.
 
 Responses of limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
 (epoch seconds) for the tightest limit; a refused request is a 429 with `Retry-After` as well. When Redis is

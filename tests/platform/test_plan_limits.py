@@ -155,14 +155,17 @@ async def test_api_requests_are_limited_per_organization_by_its_plan(
         "/api/v1/repositories", json={"organization_id": org, "url": url(0)}, headers=owner.headers
     )
     assert repository.status_code == 201  # about no organization in its path: not counted
-    for remaining in (2, 1):
-        answer = await limited.get(f"/api/v1/organizations/{org}", headers=owner.headers)
+    assert (await limited.get("/api/v1/repositories", headers=owner.headers)).status_code == 200  # nor this
+    # The organization, one of its repositories, or a listing filtered to it: the same budget.
+    for remaining, path in (
+        (2, f"/api/v1/organizations/{org}"),
+        (1, f"/api/v1/repositories/{repository.json()['id']}"),
+    ):
+        answer = await limited.get(path, headers=owner.headers)
         assert answer.status_code == 200
         assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) == ("3", str(remaining))
-    # A repository of the organization counts against the same budget.
-    assert (
-        await limited.get(f"/api/v1/repositories/{repository.json()['id']}", headers=owner.headers)
-    ).status_code == 200
+    # (The listing answers with its own prepared response, so it carries no X-RateLimit headers.)
+    assert (await limited.get(f"/api/v1/repositories?organization_id={org}", headers=owner.headers)).status_code == 200
 
     refused = await limited.get(f"/api/v1/organizations/{org}/members", headers=owner.headers)
     assert refused.status_code == 429
