@@ -201,6 +201,7 @@ _PAGE_FLAG = "dashboard_page"
 _TITLES = {
     400: "Bad request",
     401: "Sign in required",
+    402: "Plan limit reached",
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",

@@ -129,3 +129,8 @@ async def test_over_the_daily_analyses_the_api_answers_quota_exceeded(
     assert body["detail"]["limit"] == "analyses_per_day"
     assert (body["detail"]["allowed"], body["detail"]["used"]) == (1, 1)
     assert body["detail"]["resets_at"].endswith("T00:00:00+00:00")
+    # The dashboard's Analyze button: the same refusal, as a page that names the limit and its reset.
+    page = await client.post(f"/repositories/{repository.id}/analyze", headers={"Accept": "text/html", **alice.headers})
+    assert page.status_code == 402
+    assert "<title>Plan limit reached" in page.text
+    assert "The free plan allows 1 analysis a day and this organization has used them" in page.text

@@ -157,7 +157,8 @@ async def check_analyses_today(session: AsyncSession, settings: Settings, organi
         return
     assert use.resets_at is not None
     raise QuotaExceeded(
-        f"The {use.plan} plan allows {use.allowed} analyses a day and this organization has used them; the limit "
+        f"The {use.plan} plan allows {use.allowed} {'analysis' if use.allowed == 1 else 'analyses'} a day and this "
+        "organization has used them; the limit "
         f"resets at {use.resets_at:%Y-%m-%d %H:%M} UTC. Ask an operator about a larger plan.",
         detail=use.detail(),
     )
