@@ -258,6 +258,9 @@ def platform_env(
             "AUTODEVOPS_RATE_LIMIT_PER_USER": "100000000/minute",
             "AUTODEVOPS_RATE_LIMIT_PER_IP": "100000000/minute",
             "AUTODEVOPS_RATE_LIMIT_KEY_PREFIX": key_prefix,
+            # Its organization holds 50 repositories and takes every request of the run: on the largest plan
+            # its limits are counted like any organization's, and never reached.
+            "AUTODEVOPS_DEFAULT_PLAN": "enterprise",
         }
     )
     return env

@@ -141,6 +141,8 @@ class Lab:
                 "AUTODEVOPS_SHUTDOWN_GRACE_S": "5",
                 "AUTODEVOPS_RATE_LIMIT_PER_IP": "100000/minute",
                 "AUTODEVOPS_RATE_LIMIT_PER_USER": "100000/minute",
+                # Faults, not plan limits: its one organization may run as many jobs as the workers have slots.
+                "AUTODEVOPS_DEFAULT_PLAN": "enterprise",
                 "AUTODEVOPS_LOG_LEVEL": "WARNING",
                 "AUTODEVOPS_LOG_JSON": "true",
             }
