@@ -787,6 +787,39 @@ def test_a_check_entry_point_that_runs_the_hooks_lints_with_their_tools_and_reci
     assert stack.lint_tools == ["pre-commit", "ruff", "mypy"]
 
 
+def test_a_tox_lint_environment_that_calls_an_external_tool_runs_the_tool_itself(tmp_path: Path) -> None:
+    pyproject = """[project]
+name = "x"
+[dependency-groups]
+test = ["pytest"]
+[tool.tox]
+env_list = ["pre-commit", "typing", "py312"]
+[tool.tox.env_run_base]
+commands = [["pytest", { replace = "posargs", extend = true }]]
+dependency_groups = ["test"]
+[tool.tox.env.pre-commit]
+commands = [["pre-commit", "run", "--all-files"]]
+allowlist_externals = ["pre-commit"]
+package = "skip"
+[tool.tox.env.typing]
+deps = ["mypy"]
+commands = [["mypy", "src"]]
+"""
+    (stack,), _ = detect(tmp_path / "toml", {"pyproject.toml": pyproject})
+    # tox installs mypy for `typing`; nobody installs pre-commit for `pre-commit`: the job runs (and installs) it.
+    assert stack.lint_commands == ["tox run -e typing", "pre-commit run --all-files"]
+    tox = (
+        "[tox]\nenv_list = lint, py312\n[testenv]\ndeps = pytest\ncommands = pytest\n"
+        "[testenv:lint]\nskip_install = true\nallowlist_externals = pre-commit\n"
+        "commands = pre-commit run --all-files {posargs}\n"
+    )
+    (stack,), _ = detect(tmp_path / "ini", {"pyproject.toml": "[project]\nname='x'\n", "tox.ini": tox})
+    assert stack.lint_commands == ["pre-commit run --all-files"]
+    installs = tox.replace("skip_install = true", "deps = pre-commit")
+    (stack,), _ = detect(tmp_path / "installs", {"pyproject.toml": "[project]\nname='x'\n", "tox.ini": installs})
+    assert stack.lint_commands == ["tox run -e lint"]
+
+
 def test_a_tox_lint_environment_pinned_to_an_interpreter_runs_on_the_lint_jobs(tmp_path: Path) -> None:
     tox = (
         "[tox]\nenv_list = lint, typing, py312\n[testenv]\ndeps = pytest\ncommands = pytest\n"

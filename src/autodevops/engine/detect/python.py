@@ -1399,13 +1399,19 @@ def _lint(
         tools = unique([*tools, *(t for t, _ in configured)])
     tox_lint, tox_ev = _tox_lint_envs(ctx, root, tool) if b.stack.test_tool == "tox" else ([], None)
     if tox_lint and tox_ev is not None:
-        # The env_list's own check environments, once: what `tox` would run besides the tests.
-        command = f"{_tox_prefix(pm, deps)}tox run -e {','.join(tox_lint)}"
-        # An environment pinned to an interpreter (`basepython = python3.10`) runs on the lint job's instead:
-        # the job sets up one Python, and tox stops at "could not find python interpreter" without it.
-        pinned = [env for env in tox_lint if _tox_ini_basepython(ctx, root, env)]
-        command += "".join(f" -x testenv:{env}.basepython=python3" for env in pinned)
-        b.set("lint_commands", [command], 0.75, tox_ev, why="the env_list's lint environments")
+        # The env_list's own check environments, once: what `tox` would run besides the tests. An environment that
+        # only calls a tool it expects on PATH (`allowlist_externals = pre-commit`, installed by nobody) runs that
+        # tool directly: the job installs it, tox would stop at "No such file or directory".
+        external = {env: _tox_external_commands(ctx, root, tool, env) for env in tox_lint}
+        commands = [line for env in tox_lint for line in external[env] or []]
+        managed = [env for env in tox_lint if not external[env]]
+        if managed:
+            command = f"{_tox_prefix(pm, deps)}tox run -e {','.join(managed)}"
+            # An environment pinned to an interpreter (`basepython = python3.10`) runs on the lint job's instead:
+            # the job sets up one Python, and tox stops at "could not find python interpreter" without it.
+            pinned = [env for env in managed if _tox_ini_basepython(ctx, root, env)]
+            commands.insert(0, command + "".join(f" -x testenv:{env}.basepython=python3" for env in pinned))
+        b.set("lint_commands", commands, 0.75, tox_ev, why="the env_list's lint environments")
         return
     nox_lint, nox_tools = _nox_lint_sessions(ctx, root) if b.stack.test_tool == "nox" else ([], [])
     if nox_lint:
@@ -1539,6 +1545,44 @@ def _tox_toml(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[dict[str, 
     if isinstance(tool.get("tox"), dict):
         return tool["tox"], Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox")
     return None
+
+
+_TOX_POSARGS = re.compile(r"\s*\{posargs(?::[^}]*)?\}")
+
+
+def _tox_external_commands(ctx: Context, root: str, tool: dict[str, Any], env: str) -> list[str] | None:
+    """The commands of tox environment `env` when each runs a program the environment does not install but
+    allows from outside (`allowlist_externals`): a tool the developer has on PATH, such as pre-commit. None when
+    tox itself provides what the environment runs, or its commands use other substitutions."""
+    section = f"testenv:{env}"
+    cp = ctx.ini(Context.join(root, "tox.ini")) if ctx.exists(Context.join(root, "tox.ini")) else None
+    if cp is not None and cp.has_section(section):
+        lines = [_TOX_POSARGS.sub("", c).strip() for c in cp.get(section, "commands", fallback="").splitlines()]
+        allowed = cp.get(section, "allowlist_externals", fallback="").split()
+        installed = cp.get(section, "deps", fallback="")
+    elif cp is None and (native := _tox_toml(ctx, root, tool)) is not None:
+        envs = native[0].get("env")
+        config = envs.get(env) if isinstance(envs, dict) else None
+        if not isinstance(config, dict):
+            return None
+        raw = config.get("commands")
+        lines = [
+            " ".join(w for w in c if isinstance(w, str))
+            for c in (raw if isinstance(raw, list) else [])
+            if isinstance(c, list)
+        ]
+        allow = config.get("allowlist_externals")
+        allowed = [str(a) for a in allow] if isinstance(allow, list) else []
+        installed = " ".join(str(d) for d in config.get("deps") or [] if isinstance(d, str))
+    else:
+        return None
+    lines = [line for line in lines if line]
+    if not lines or any("{" in line for line in lines):
+        return None
+    programs = {line.split()[0] for line in lines}
+    if not programs <= set(allowed) or any(re.search(rf"(?<![\w.-]){re.escape(p)}\b", installed) for p in programs):
+        return None
+    return lines
 
 
 def _tox_toml_env(config: dict[str, Any], env: str) -> str:
