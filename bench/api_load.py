@@ -249,6 +249,9 @@ def platform_env(
             "AUTODEVOPS_SECRET_KEY": secrets.token_urlsafe(48),
             "AUTODEVOPS_DATABASE_URL": f"postgresql+asyncpg://{role}:{password}@{host}/{database}",
             "AUTODEVOPS_DATABASE_ADMIN_URL": f"postgresql+asyncpg://{owner}@{host}/{database}",
+            # Production keeps the schema's owner apart from the app (migrate creates this role too).
+            "AUTODEVOPS_DATABASE_MAINTENANCE_URL": f"postgresql+asyncpg://{role}_maintenance:{secrets.token_hex(16)}@{host}/{database}",
+            "AUTODEVOPS_PUBLIC_URL": "https://autodevops.bench.invalid",
             "AUTODEVOPS_REDIS_URL": redis_url,
             "AUTODEVOPS_TOKEN_ENCRYPTION_KEY": f"bench:{key}",
             "AUTODEVOPS_LOG_LEVEL": "WARNING",
@@ -389,7 +392,11 @@ def main() -> None:
         )
         report(results)
     finally:
-        drop = (f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{role}"')
+        drop = (
+            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
+            f'DROP ROLE IF EXISTS "{role}"',
+            f'DROP ROLE IF EXISTS "{role}_maintenance"',
+        )
         asyncio.run(_admin(admin_dsn, *drop))
         client = redis.Redis.from_url(args.redis_url)
         keys = list(client.scan_iter(f"{key_prefix}:*"))
