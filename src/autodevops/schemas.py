@@ -6,7 +6,8 @@ import typing
 import unicodedata
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 # What `_reject_unstorable` accepts, as JSON Schema patterns (ECMA-262), so that the OpenAPI document says what
 # the validator enforces: no control character but tab and newline (a lone surrogate, which JSON can carry but
@@ -36,6 +37,16 @@ def _reject_unstorable(value: str) -> str:
         if category == "Cs" or (category == "Cc" and char not in "\t\n"):
             raise ValueError("control characters and unpaired surrogates are not allowed")
     return value
+
+
+def _trimmed_max_length(annotation: Any) -> int | None:
+    """The `max_length` of a field type that strips whitespace first, else None."""
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, StringConstraints) and arg.strip_whitespace and arg.max_length is not None:
+            return arg.max_length
+        if arg is not annotation and (found := _trimmed_max_length(arg)) is not None:
+            return found
+    return None
 
 
 def _strips(annotation: Any) -> bool:
@@ -68,6 +79,28 @@ class Input(BaseModel):
     (the OpenAPI document says so too, as a pattern on every string field)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_document_storable_strings)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _limit_untrimmed_length(cls, value: Any, info: ValidationInfo) -> Any:
+        # A trimmed field checks its maximum after trimming, while the OpenAPI document's `maxLength` (JSON
+        # Schema) counts the characters as sent: the text as sent must fit too, or a value padded with spaces
+        # past the documented limit would be accepted.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, str) and field is not None:
+            limit = next(
+                (
+                    item.max_length
+                    for item in field.metadata
+                    if isinstance(item, StringConstraints) and item.strip_whitespace and item.max_length is not None
+                ),
+                _trimmed_max_length(field.annotation),
+            )
+            if limit is not None and len(value) > limit:
+                raise PydanticCustomError(
+                    "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
+                )
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -35,6 +35,9 @@ async def test_malformed_json_is_422(api_client: httpx.AsyncClient, make_tenant:
         ("/api/v1/organizations", {"name": 42}, "name"),
         ("/api/v1/organizations", {"name": ""}, "name"),
         ("/api/v1/organizations", {"name": "a" * 101}, "name"),
+        # The documented maxLength counts the text as sent: padding does not slip past it before trimming.
+        ("/api/v1/organizations", {"name": " " + "a" * 100}, "name"),
+        ("/api/v1/tokens", {"name": " \U0009fa85" + "*" * 99}, "name"),
         ("/api/v1/organizations", {"name": "tab\there"}, "name"),
         ("/api/v1/organizations", {"name": "Acme", "owner_id": "x"}, "owner_id"),
         ("/api/v1/tokens", {"name": "ci", "expires_in_days": "soon"}, "expires_in_days"),
@@ -76,6 +79,15 @@ async def test_wrong_types_and_unknown_fields_are_422(
     response = await api_client.post(path, json=body, headers=tenant.headers)
     detail = assert_error(response, 422, "validation_error")["detail"]
     assert any(field in map(str, item["loc"]) for item in detail), detail
+
+
+async def test_a_trimmed_name_within_the_limit_is_stored_trimmed(
+    api_client: httpx.AsyncClient, make_tenant: Any
+) -> None:
+    tenant = await make_tenant()
+    response = await api_client.post("/api/v1/tokens", json={"name": "  deploy  "}, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "deploy"
 
 
 async def test_invitation_input_is_validated(api_client: httpx.AsyncClient, make_tenant: Any) -> None:
