@@ -24,6 +24,7 @@ from autodevops.auth.signin_pages import router as sign_in_pages
 from autodevops.auth.signin_pages import sign_in_methods
 from autodevops.config import Settings
 from autodevops.db import DBSession
+from autodevops.errors import AppError
 from autodevops.github.dependencies import GitHub
 from autodevops.gitlab.pages import router as gitlab_pages
 from autodevops.invitation.pages import router as invitation_pages
@@ -39,8 +40,11 @@ from autodevops.ui import (
     STATIC_DIR,
     PageRoute,
     PageViewer,
+    Viewer,
     form_data,
+    form_problem,
     install_error_pages,
+    is_form_mistake,
     parse_form,
     redirect,
     render,
@@ -70,16 +74,36 @@ async def home(request: Request, session: DBSession, github: GitHub) -> Response
 
 @router.get("/orgs")
 async def organizations(request: Request, viewer: PageViewer) -> HTMLResponse:
+    return await _organizations(request, viewer)
+
+
+async def _organizations(
+    request: Request, viewer: Viewer, *, refused: AppError | None = None, values: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The organizations page; after a refused creation, the reason next to the name typed (kept)."""
     locked = await sso_service.locked_organizations(viewer.session)
-    context = {"memberships": viewer.memberships, "locked": locked}
-    return render(request, "organizations.html", context, viewer=viewer)
+    context = {
+        "memberships": viewer.memberships,
+        "locked": locked,
+        "form_error": form_problem(refused) if refused else None,
+        "values": values or {},
+    }
+    status = refused.status_code if refused else 200
+    return render(request, "organizations.html", context, viewer=viewer, status_code=status)
 
 
 @router.post("/orgs")
 async def create_organization(request: Request, viewer: PageViewer) -> Response:
-    body = parse_form(OrganizationCreate, await form_data(request))
-    membership = await organization_service.create_organization(viewer.session, viewer.user, body.name)
-    return redirect(f"/orgs/{membership.organization.id}/repositories")
+    fields = await form_data(request)
+    try:
+        body = parse_form(OrganizationCreate, fields)
+        membership = await organization_service.create_organization(viewer.session, viewer.user, body.name)
+    except AppError as refused:
+        if not is_form_mistake(refused):
+            raise
+        return await _organizations(request, viewer, refused=refused, values=fields)
+    name = membership.organization.name
+    return redirect(f"/orgs/{membership.organization.id}/repositories", notice=f"Created {name}.", request=request)
 
 
 _highlight_css: str = HtmlFormatter(style="default").get_style_defs(".highlight")  # type: ignore[no-untyped-call]

@@ -14,6 +14,10 @@ hold for every page:
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +34,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from autodevops.auth import sessions
 from autodevops.auth.dependencies import CurrentUser
-from autodevops.db import DBSession
+from autodevops.config import Settings
+from autodevops.db import DBSession, get_database
 from autodevops.errors import AppError, ValidationFailed
 from autodevops.jobs.explain import readable_error, status_word
 from autodevops.logging import get_logger, get_request_id
@@ -47,6 +53,8 @@ STATIC_DIR = PACKAGE_DIR / "static"
 SIGN_IN_PATH = "/sign-in"  # lists the sign-in methods this installation offers
 # Organizations listed in the switcher; a user in more sees the rest on the organizations page.
 SWITCHER_LIMIT = 50
+# An error page waits this long at most for the navigation of a request that failed before reading it.
+NAV_LOOKUP_TIMEOUT_S = 2.0
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -159,8 +167,14 @@ def render(
     viewer: Viewer | NavViewer | None = None,
     organization: organization_service.Membership | None = None,
     status_code: int = 200,
+    fragment: bool = False,
 ) -> HTMLResponse:
-    """Render `template` inside the layout. `organization` is the one the page is about (the switcher's pick)."""
+    """Render `template` inside the layout. `organization` is the one the page is about (the switcher's pick).
+
+    A whole page shows (and uses up) the confirmation a form post left for it (`redirect(..., notice=...)`);
+    a `fragment` fetched by a script leaves it for the page.
+    """
+    notice = None if fragment else _read_notice(request)
     values: dict[str, Any] = {
         "viewer": viewer,
         "csrf_token": viewer.csrf_token if viewer else None,
@@ -168,15 +182,65 @@ def render(
         "path": request.url.path,
         "htmx": getattr(request.app.state, "dashboard_htmx", False),
         "self_url": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
+        "notice": notice,
         **(context or {}),
     }
     body = templates.get_template(template).render(values)
-    return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+    if notice is not None or (not fragment and NOTICE_COOKIE in request.cookies):
+        response.delete_cookie(NOTICE_COOKIE, path="/")
+    return response
 
 
-def redirect(url: str) -> RedirectResponse:
-    """The answer to a successful form post: see the result at `url` (POST/redirect/GET)."""
-    return RedirectResponse(url, status_code=303)
+# ---- confirmations after a form post ("PR #12 opened", "sam@example.com invited") ------------------------------
+NOTICE_COOKIE = "autodevops_notice"
+NOTICE_MAX_AGE_S = 60  # read by the page the post redirects to, right away
+NOTICE_MAX_LENGTH = 300
+
+
+def _notice_key(settings: Settings) -> bytes:
+    return hashlib.sha256(b"autodevops:notice:" + settings.secret_key.get_secret_value().encode()).digest()
+
+
+def _sign_notice(settings: Settings, message: str) -> str:
+    payload = base64.urlsafe_b64encode(message[:NOTICE_MAX_LENGTH].encode()).decode().rstrip("=")
+    mac = hmac.new(_notice_key(settings), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def _read_notice(request: Request) -> str | None:
+    """The confirmation left by the previous post, if its signature holds: a cookie set by anything else (another
+    site on a sibling domain, a browser extension) never puts words in the dashboard's mouth."""
+    value = request.cookies.get(NOTICE_COOKIE)
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    if not value or settings is None:
+        return None
+    payload, _, mac = value.partition(".")
+    expected = hmac.new(_notice_key(settings), payload.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(mac.encode(), expected.encode()):
+        return None
+    try:
+        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()[:NOTICE_MAX_LENGTH]
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def redirect(url: str, *, notice: str | None = None, request: Request | None = None) -> RedirectResponse:
+    """The answer to a successful form post: see the result at `url` (POST/redirect/GET), with `notice`, a
+    confirmation of what was done, shown once at the top of that page."""
+    response = RedirectResponse(url, status_code=303)
+    if notice and request is not None:
+        settings: Settings = request.app.state.settings
+        response.set_cookie(
+            NOTICE_COOKIE,
+            _sign_notice(settings, notice),
+            max_age=NOTICE_MAX_AGE_S,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=settings.session_cookie_secure,
+        )
+    return response
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -194,6 +258,25 @@ def parse_form(schema: type[ModelT], data: Mapping[str, Any]) -> ModelT:
             f"{'.'.join(str(part) for part in item['loc']) or 'form'}: {item['msg']}" for item in error.errors()
         ]
         raise ValidationFailed("The form has invalid values.", detail=problems) from None
+
+
+# A form post refused for one of these reasons is the person's to fix: the form's page again, the reason next
+# to the form and what was typed kept (not an error page). Other statuses (404, 500...) stay error pages.
+FORM_MISTAKES = frozenset({400, 402, 403, 409, 422})
+
+
+def is_form_mistake(error: AppError, *, not_found: bool = False) -> bool:
+    """Whether `error` is the person's to fix in the form (`not_found`: the form names a thing that may not
+    exist, e.g. a GitLab project path or a member's address)."""
+    return error.status_code in FORM_MISTAKES or (not_found and error.status_code == 404)
+
+
+def form_problem(error: AppError) -> str:
+    """What to say next to a form refused with `error`: its message, with the failing fields when validation
+    said which."""
+    if isinstance(error.detail, list) and error.detail:
+        return f"{error.message} " + "; ".join(str(item) for item in error.detail)
+    return error.message
 
 
 # ---- error pages -----------------------------------------------------------------------------------------
@@ -237,6 +320,36 @@ def error_page(request: Request, status_code: int, message: str, details: list[s
     )
 
 
+async def _ensure_nav(request: Request) -> None:
+    """Give an error page raised before the page read its viewer (an unknown URL, a malformed id) the signed-in
+    navigation anyway: read from the session cookie in a short session of its own. Best effort: without a
+    valid session, or when the database does not answer quickly, the page has no navigation."""
+    if getattr(request.state, _NAV_KEY, None) is not None or request.method not in ("GET", "HEAD"):
+        return
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    if settings is None or sessions.cookie_name(settings) not in request.cookies:
+        return
+    try:
+        async with (
+            asyncio.timeout(NAV_LOOKUP_TIMEOUT_S),
+            get_database(request).sessionmaker() as session,
+            session.begin(),
+        ):
+            user = await sessions.session_cookie(request, session)
+            if user is None:
+                return
+            rows = await organization_service.list_organizations(session, user, limit=SWITCHER_LIMIT, offset=0)
+            nav = NavViewer(
+                _NavUser(user.name, user.email),
+                getattr(request.state, "csrf_token", None),
+                [_NavMembership(_NavOrganization(org.id, org.name), role) for org, role in rows],
+            )
+    except Exception as error:  # noqa: BLE001 - an error page must render whatever the session's state
+        log.info("error page without navigation", reason=type(error).__name__)
+        return
+    setattr(request.state, _NAV_KEY, nav)
+
+
 def _sign_in_redirect(request: Request) -> RedirectResponse:
     target = request.url.path if request.method == "GET" else "/"
     return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target, safe='/')}", status_code=303)
@@ -265,6 +378,7 @@ def install_error_pages(app: FastAPI) -> None:
             # A member in the wrong kind of session: to the organization's single sign-on, then back here.
             return RedirectResponse(sign_in_page(exc.slug, request.url.path), status_code=303)
         details = [str(item) for item in exc.detail] if isinstance(exc.detail, list) else None
+        await _ensure_nav(request)
         response = error_page(request, exc.status_code, exc.message, details)
         if exc.headers and "Retry-After" in exc.headers:
             response.headers["Retry-After"] = exc.headers["Retry-After"]
@@ -274,12 +388,14 @@ def install_error_pages(app: FastAPI) -> None:
         if not isinstance(exc, StarletteHTTPException) or not wants_html(request) or exc.status_code < 400:
             return await _call(json_http_error, request, exc)
         message = "There is no page at this address." if exc.status_code == 404 else str(exc.detail)
+        await _ensure_nav(request)
         return error_page(request, exc.status_code, message)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, RequestValidationError) or not wants_html(request):
             return await _call(json_validation_error, request, exc)
         # A malformed id in the URL names nothing: the same 404 as a missing (or another tenant's) object.
+        await _ensure_nav(request)
         if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
             return error_page(request, 404, "There is no page at this address.")
         return error_page(request, 422, "The request has invalid values.")

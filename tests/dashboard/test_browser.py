@@ -34,7 +34,7 @@ from autodevops.auth import login_links
 from autodevops.auth import service as auth_service
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
-from autodevops.models import Repository
+from autodevops.models import OrganizationMember, Repository
 from github.fake_github import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeGitHub, generate_app_key
 from platform_support import MakeTenant, redis_url
 
@@ -242,13 +242,13 @@ async def _other_organizations_repository(make_tenant: MakeTenant, database: Dat
         return repo.id
 
 
-async def login_link(database: Database, base: str, email: str) -> str:
+async def login_link(database: Database, base: str, email: str) -> tuple[str, uuid.UUID]:
     """A new user and their one-time sign-in link, as `autodevops users create` and `users login-link` make them."""
     async with tenant_session(database) as session:
         user = await auth_service.create_user(session, email, name="Mona")
     async with tenant_session(database, user_id=user.id) as session:
         url, _ = await login_links.create_link(session, platform_support.platform_settings(public_url=base), user)
-    return url
+    return url, user.id
 
 
 async def test_the_whole_flow_in_chromium(
@@ -295,7 +295,8 @@ async def test_the_whole_flow_in_chromium(
             assert await page.evaluate("document.activeElement.className") == "skip-link"
 
             # An administrator's one-time sign-in link (`autodevops users login-link`): no GitHub needed.
-            await page.goto(await login_link(database, base, "mona@example.com"))
+            link, mona_id = await login_link(database, base, "mona@example.com")
+            await page.goto(link)
             await shot(page, "01b-sign-in-link")
             await page.get_by_role("button", name="Sign in").click()
             await expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
@@ -318,7 +319,7 @@ async def test_the_whole_flow_in_chromium(
 
             # Analyze: the page is rendered while the job is queued (no worker yet); the worker starts after,
             # so every step reaches this same document through server-sent events.
-            await page.get_by_role("button", name="Analyze now").click()
+            await page.locator("#next-action").click()  # the header card's one primary action: "Analyze"
             # Rendered as "Job pending"; the stream's first event ("queued") may already have replaced it.
             await expect(page.locator("#progress-status")).to_contain_text(re.compile(r"pending|queued"))
             await page.evaluate("window.sameDocument = true")
@@ -330,6 +331,11 @@ async def test_the_whole_flow_in_chromium(
             assert await list_page.evaluate("typeof window.htmx") == "object"
             await expect(list_page.locator("#repositories-live")).to_contain_text("pending")
             await list_page.evaluate("window.sameDocument = true")
+            # A third tab on the repository: its header card follows the analysis and offers the next step.
+            repo_page = await context.new_page()
+            await repo_page.goto(repository_url)
+            await expect(repo_page.locator("#next-action")).to_have_text("Follow the analysis")
+            await repo_page.evaluate("window.sameDocument = true")
             stack.spawn("worker", ["-m", "autodevops", "worker", "-c", "2"])
             await expect(page.locator("#progress-status")).to_have_text("Done", timeout=TIMEOUT_MS)
             await expect(page.locator("#result")).to_contain_text("Stacks")
@@ -346,6 +352,12 @@ async def test_the_whole_flow_in_chromium(
             await expect(list_page.locator("#repositories-live")).to_contain_text("succeeded")
             assert await list_page.evaluate("window.sameDocument === true"), "the list reloaded"
             await list_page.close()
+            await expect(repo_page.locator("#next-action")).to_have_text("Generate pipeline")
+            await expect(repo_page.locator("#repo-status")).to_have_text("Analyzed")
+            await expect(repo_page.locator("#repo-header .chips")).to_contain_text("python")
+            assert await repo_page.evaluate("window.sameDocument === true"), "the repository page reloaded"
+            await shot(repo_page, "04b-repository-next-step")
+            await repo_page.close()
 
             await page.goto(repository_url)
             await expect(page.get_by_role("heading", name="Stacks")).to_be_visible()
@@ -353,14 +365,22 @@ async def test_the_whole_flow_in_chromium(
             await shot(page, "05-repository")
 
             # Generate the pipeline, follow the job, then read the files, validation and diff.
-            await page.get_by_role("link", name="Pipeline").click()
-            await page.get_by_role("button", name="Generate the pipeline").click()
-            await expect(page.get_by_role("link", name="Continue")).to_be_visible(timeout=TIMEOUT_MS)
-            await page.get_by_role("link", name="Continue").click()
-            await expect(page.get_by_role("heading", name="Files")).to_be_visible()
+            # Generation is followed on the pipeline page itself; the files replace the progress when done.
+            await page.locator("#next-action").click()  # "Generate pipeline"
+            await expect(page.get_by_role("heading", name="Pipeline", exact=True)).to_be_visible()
+            await expect(page.get_by_role("heading", name="Files")).to_be_visible(timeout=TIMEOUT_MS)
             await expect(page.locator(".highlight").first).to_be_visible()
-            # With JavaScript each file has a copy button; the numbers of its lines are not part of the code.
+            await expect(page.locator("#jobs-summary")).to_contain_text("ubuntu")
+            # With JavaScript the files are tabs, each with a copy button (line numbers are not copied).
+            ci_tab = page.get_by_role("tab", name=".github/workflows/ci.yml")
+            await ci_tab.click()
+            await expect(ci_tab).to_have_attribute("aria-selected", "true")
             await expect(page.get_by_role("button", name="Copy .github/workflows/ci.yml")).to_be_visible()
+            await ci_tab.press("ArrowRight")  # the arrow keys move between tabs
+            await expect(ci_tab).to_have_attribute("aria-selected", "false")
+            await expect(page.locator('[role="tab"]:focus')).to_have_attribute("aria-selected", "true")
+            await expect(page.get_by_role("button", name="Copy .github/workflows/ci.yml")).to_be_hidden()
+            await ci_tab.click()
             changed = page.locator("summary", has_text=".github/workflows/ci.yml — changed")
             await changed.click()  # the diff opens from the keyboard or the mouse; it is closed at first
             await expect(page.locator("details[open] .code", has_text="name: old")).to_be_visible()
@@ -373,6 +393,7 @@ async def test_the_whole_flow_in_chromium(
             await page.get_by_role("button", name="Open pull request").click()
             pr_link = page.locator("#pull-requests a").first
             await expect(pr_link).to_contain_text("mona/app#")
+            await expect(page.locator("#notice")).to_have_text(re.compile(r"^Pull request #\d+ opened\.$"))
             assert (await pr_link.get_attribute("href") or "").startswith(fake_github.base_url)
             await shot(page, "07-pull-request")
 
@@ -381,7 +402,7 @@ async def test_the_whole_flow_in_chromium(
             await page.get_by_role("link", name="Choose a GitHub repository").click()
             await page.get_by_role("button", name="Connect mona/broken").click()
             fake_github.forbid("/repos/mona/broken")
-            await page.get_by_role("button", name="Analyze now").click()
+            await page.locator("#next-action").click()  # "Analyze"
             await expect(page.locator("#progress-status")).to_have_text("Failed", timeout=TIMEOUT_MS)
             await expect(page.locator("#progress-error")).to_be_visible()
             await shot(page, "08-analysis-failed")
@@ -393,8 +414,24 @@ async def test_the_whole_flow_in_chromium(
             await shot(page, "09-jobs-dead-letters")
             fake_github.rate_limits.clear()  # GitHub serves the repository again
             await requeue.click()
+            await expect(page.locator("#notice")).to_contain_text("Requeued")
             await expect(page.locator("#progress-status")).to_have_text("Done", timeout=TIMEOUT_MS)
+            # The job page follows the new run only: the old run's failure is not replayed as progress.
+            await expect(page.locator("#progress-error")).to_be_hidden()
+            logged = await page.locator("#progress-log li").all_inner_texts()
+            assert logged
+            assert not any("failed" in line for line in logged), logged
             await shot(page, "10-requeued-job")
+
+            # Sam, a member of Mona's organization (as if Sam had accepted an invitation).
+            nav = page.get_by_role("navigation", name="Organization")
+            jobs_href = await nav.get_by_role("link", name="Jobs").get_attribute("href")
+            organization_id = uuid.UUID((jobs_href or "").split("/")[2])
+            async with tenant_session(database) as session:
+                sam = await auth_service.create_user(session, "sam@example.com", name="Sam")
+            async with tenant_session(database, user_id=mona_id) as session:
+                session.add(OrganizationMember(organization_id=organization_id, user_id=sam.id, role="member"))
+                await session.flush()
 
             # The other pages people use.
             for name, label in (("11-ai", "AI"), ("12-settings", "Settings")):
@@ -402,6 +439,12 @@ async def test_the_whole_flow_in_chromium(
                 await expect(page.locator("main h1")).to_be_visible()
                 await shot(page, name)
             await expect(page.get_by_role("cell", name="Mona mona@example.com")).to_be_visible()
+            # A member's role changes in one step: picking it saves it (the Save button is for no-JavaScript).
+            await expect(page.get_by_role("button", name="Save the role of sam@example.com")).to_be_hidden()
+            await page.get_by_label("Role of sam@example.com").select_option("admin")
+            await expect(page.locator("#notice")).to_have_text("Sam is now admin.")
+            await expect(page.get_by_label("Role of sam@example.com")).to_have_value("admin")
+            await expect(page.get_by_role("button", name="Remove mona@example.com")).to_have_count(0)  # yourself
             # The plan's limits and their use, read on the same page (server-rendered, checked by axe with it).
             usage = page.locator("#usage")
             await expect(usage.get_by_role("heading", name="Plan and usage")).to_be_visible()
@@ -412,6 +455,12 @@ async def test_the_whole_flow_in_chromium(
             await page.get_by_label("Name").fill("ci")
             await page.get_by_role("button", name="Create token").click()
             await expect(page.locator("#new-token")).to_have_value(re.compile("^adt_"))
+            await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+            await page.get_by_role("button", name="Copy the token").click()
+            await expect(page.locator(".copy-done")).to_have_text("Copied.")
+            assert (
+                await page.evaluate("navigator.clipboard.readText()") == await page.locator("#new-token").input_value()
+            )
             await shot(page, "13-tokens")
 
             # Another organization's repository is a 404 page, in the same layout.

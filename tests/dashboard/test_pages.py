@@ -157,10 +157,10 @@ async def test_another_organizations_objects_are_404_pages(
         assert "Not found" in response.text
         assert "secret-project" not in response.text
         assert 'class="switcher"' not in response.text or "Alice Co" in response.text
-        if url.startswith(("/repositories/", "/orgs/")) and "not-a-uuid" not in url:
-            # A page that got as far as the signed-in viewer keeps the navigation on its error page.
-            assert 'href="/settings/tokens"' in response.text, url
-            assert "Sign out" in response.text, url
+        # Every error page of a signed-in person keeps the navigation, even an unknown URL or a malformed id.
+        assert 'href="/settings/tokens"' in response.text, url
+        assert "Sign out" in response.text, url
+        assert "Alice Co" in response.text, url
     posted = await browser.post(f"/repositories/{bob_repo}/analyze")
     assert posted.status_code == 404
     # The API keeps answering JSON for the same objects.
@@ -203,14 +203,19 @@ async def test_user_text_is_escaped(
     assert "&lt;b&gt;bold&lt;/b&gt;" in listing.text
 
 
-async def test_invalid_form_values_get_a_422_page(
+async def test_invalid_form_values_are_shown_next_to_the_field_with_what_was_typed(
     dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
 ) -> None:
     browser = await sign_in(dash_client, database, await make_tenant())
     response = await browser.post("/orgs", {"name": "   "})
     assert response.status_code == 422
-    assert "Invalid input" in response.text
-    assert "name" in response.text
+    assert "Invalid input" not in response.text  # the form's page again, not an error page
+    assert re.search(
+        r'<p id="org-name-error" class="error field-error" role="alert">The form has invalid values\. name: ',
+        response.text,
+    )
+    assert 'value="   " aria-invalid="true" aria-describedby="org-name-error"' in response.text
+    assert "Sign out" in response.text  # the navigation stays
 
 
 async def test_an_unexpected_error_is_a_500_page_without_internals(
@@ -371,7 +376,7 @@ async def test_repository_analysis_and_pipeline_pages_show_the_stored_results(
     assert "&lt;/pre&gt;&lt;script&gt;" in pipeline.text
     assert "&lt;bad&gt;" in pipeline.text
     assert "Not run here: zizmor" in pipeline.text
-    assert "Comparing needs a repository connected through GitHub" in pipeline.text
+    assert "Line-by-line changes need a repository connected through GitHub" in pipeline.text
     assert "Open pull request" not in pipeline.text  # only GitHub repositories get pull requests
 
     archive = await browser.get(f"/repositories/{repo_id}/pipeline/download")

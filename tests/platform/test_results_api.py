@@ -89,10 +89,13 @@ async def test_latest_pipeline_with_files_validation_analysis_and_archive(
     compared = await api_client.get(f"/api/v1/pipelines/{ids[0]}", params={"compare": "true"}, headers=tenant.headers)
     assert compared.status_code == 200
     assert compared.json()["files"][0]["content"].endswith("# 0\n")
-    assert compared.json()["comparison"] == {
-        "files": [],
-        "problem": "Comparing needs a repository connected through GitHub or GitLab.",
-    }
+    # A git-URL repository: its analysis says which generated files it already has.
+    comparison = compared.json()["comparison"]
+    assert comparison["files"] == [
+        {"path": ".github/dependabot.yml", "status": "new", "diff": ""},
+        {"path": ".github/workflows/ci.yml", "status": "exists", "diff": ""},
+    ]
+    assert "Line-by-line changes need a repository connected through GitHub or GitLab." in comparison["problem"]
 
     for url in (f"/api/v1/repositories/{repository_id}/pipeline/download", f"/api/v1/pipelines/{ids[-1]}/download"):
         archive = await api_client.get(url, headers=tenant.headers)

@@ -46,4 +46,4 @@ async def analysis_result_fragment(request: Request, analysis_id: uuid.UUID, vie
     analysis = await service.get_analysis(viewer.session, viewer.user, analysis_id)
     review = await analysis_review(viewer.session, viewer.user, analysis.id)
     context = {"analysis": analysis, "result": analysis.result, "review": review}
-    return render(request, "analysis_fragment.html", context, viewer=viewer)
+    return render(request, "analysis_fragment.html", context, viewer=viewer, fragment=True)

@@ -8,29 +8,42 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from autodevops.errors import AppError
 from autodevops.github.dependencies import AppSettings
 from autodevops.invitation import service
 from autodevops.invitation.schemas import InvitationAccept, InvitationCreate
-from autodevops.ui import PageRoute, PageViewer, form_data, parse_form, redirect, render
+from autodevops.ui import PageRoute, PageViewer, form_data, is_form_mistake, parse_form, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.post("/orgs/{organization_id}/invitations")
 async def invite(request: Request, organization_id: uuid.UUID, viewer: PageViewer, settings: AppSettings) -> Response:
-    """Create the invitation and show its link once, on the organization's settings page."""
-    from autodevops.organization.pages import settings_page
+    """Create the invitation and show its link once, on the organization's settings page; a mistake in the
+    form is shown next to it, with what was typed."""
+    from autodevops.organization.pages import render_settings
 
-    body = parse_form(InvitationCreate, await form_data(request))
-    _invitation, token = await service.invite(viewer.session, viewer.user, organization_id, body.email, body.role)
+    fields = await form_data(request)
+    try:
+        body = parse_form(InvitationCreate, fields)
+        _invitation, token = await service.invite(viewer.session, viewer.user, organization_id, body.email, body.role)
+    except AppError as refused:
+        if not is_form_mistake(refused, not_found=True):
+            raise
+        return await render_settings(
+            request, organization_id, viewer, settings, form="invite", refused=refused, values=fields
+        )
     link = service.accept_url(settings.public_url, token)
-    return await settings_page(request, organization_id, viewer, settings, invitation_link=link)
+    notice = f"{body.email} invited as {body.role}. They join when they accept."
+    return await render_settings(request, organization_id, viewer, settings, invitation_link=link, notice=notice)
 
 
 @router.post("/orgs/{organization_id}/invitations/{invitation_id}/revoke")
-async def revoke(organization_id: uuid.UUID, invitation_id: uuid.UUID, viewer: PageViewer) -> Response:
+async def revoke(
+    request: Request, organization_id: uuid.UUID, invitation_id: uuid.UUID, viewer: PageViewer
+) -> Response:
     await service.revoke(viewer.session, viewer.user, organization_id, invitation_id)
-    return redirect(f"/orgs/{organization_id}/settings")
+    return redirect(f"/orgs/{organization_id}/settings", notice="Invitation revoked.", request=request)
 
 
 @router.get("/invitations")
@@ -49,10 +62,12 @@ async def accept_page(request: Request, viewer: PageViewer, token: str = "") -> 
 async def accept_by_token(request: Request, viewer: PageViewer) -> Response:
     body = parse_form(InvitationAccept, await form_data(request))
     membership = await service.accept(viewer.session, viewer.user, token=body.token)
-    return redirect(f"/orgs/{membership.organization.id}/repositories")
+    notice = f"You joined {membership.organization.name}."
+    return redirect(f"/orgs/{membership.organization.id}/repositories", notice=notice, request=request)
 
 
 @router.post("/invitations/{invitation_id}/accept")
-async def accept(invitation_id: uuid.UUID, viewer: PageViewer) -> Response:
+async def accept(request: Request, invitation_id: uuid.UUID, viewer: PageViewer) -> Response:
     membership = await service.accept(viewer.session, viewer.user, invitation_id=invitation_id)
-    return redirect(f"/orgs/{membership.organization.id}/repositories")
+    notice = f"You joined {membership.organization.name}."
+    return redirect(f"/orgs/{membership.organization.id}/repositories", notice=notice, request=request)

@@ -7,10 +7,12 @@ Dead-letter management is for owners and admins of the job's organization.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
@@ -209,16 +211,22 @@ def _ignore_outcome(task: asyncio.Future[list[JobEvent]]) -> None:
         task.exception()
 
 
+def _now() -> str:
+    """The server's time, as event data's `at` (ISO 8601 UTC)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _fallback(state: str | None, detail: str) -> str:
     """The last message of a stream that ends before its job does: how the job ended, or where it stands."""
     if state in _FINISHED:
-        data = json.dumps({"stage": _FINISHED[state], "state": state, "replayed": False})
+        data = json.dumps({"stage": _FINISHED[state], "state": state, "replayed": False, "at": _now()})
         return f"event: {_FINISHED[state]}\ndata: {data}\n\n"
-    return f"event: unavailable\ndata: {json.dumps({'state': state, 'detail': detail})}\n\n"
+    return f"event: unavailable\ndata: {json.dumps({'state': state, 'detail': detail, 'at': _now()})}\n\n"
 
 
 def _sse(event: JobEvent) -> str:
-    return f"id: {event.id}\nevent: {event.stage}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
+    data = {**event.data, "at": event.at}
+    return f"id: {event.id}\nevent: {event.stage}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 @router.get(
@@ -236,6 +244,8 @@ async def job_events(
     """Live progress (`queued`, `active`, `cloning`, `analyzing`, `generating`, `done`/`failed`) as SSE.
 
     Each event's `id` resumes the stream: reconnect with `Last-Event-ID` to get only what came after it.
+    Without it the stream starts at the job's latest run: a requeued dead letter's earlier attempts (and their
+    `failed`) are history, not its progress. Every event's data carries `at`, when the server stored it.
     The stream ends after the terminal event (`done` or `failed`).
     """
     roles = await _scope(session, user)
@@ -252,6 +262,9 @@ async def job_events(
 
     async def stream() -> AsyncIterator[str]:
         after = start
+        if after is None:
+            with contextlib.suppress(RedisError):  # unreachable now: the read below reports it
+                after = await runtime.stream.latest_run_start(str(job_id))
         state: str | None = job.state
         yield "retry: 3000\n\n"
         while True:
@@ -282,7 +295,7 @@ async def job_events(
                     return
                 if state in _FINISHED:
                     # Finished but its events are gone (expired, or Redis lost them): say how it ended.
-                    data = json.dumps({"stage": _FINISHED[state], "state": state, "replayed": False})
+                    data = json.dumps({"stage": _FINISHED[state], "state": state, "replayed": False, "at": _now()})
                     yield f"event: {_FINISHED[state]}\ndata: {data}\n\n"
                     return
                 yield ": keep-alive\n\n"

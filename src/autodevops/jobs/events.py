@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -46,6 +47,18 @@ class JobEvent:
     @property
     def terminal(self) -> bool:
         return self.stage in TERMINAL_STAGES
+
+    @property
+    def at(self) -> str:
+        """When the event was stored, by the Redis server's clock (the milliseconds of its entry id), in ISO
+        8601 UTC: a page replaying a job's events shows when each happened, not when it was received."""
+        return event_time(self.id)
+
+
+def event_time(entry_id: str) -> str:
+    """The ISO 8601 UTC time of a stream entry id (`<ms>-<seq>`)."""
+    ms = int(entry_id.partition("-")[0] or 0)
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def stream_key(prefix: str, job_id: str) -> str:
@@ -92,6 +105,30 @@ class EventBus:
                     data = {}
                 events.append(JobEvent(id=str(entry_id), stage=str(fields.get("stage", "")), data=data))
         return events
+
+    async def latest_run_start(self, job_id: str) -> str | None:
+        """The entry id to read after to see only the job's latest run: just before its last requeue event
+        (`queued` with `requeued`), or None when it was never requeued (its whole history is one run)."""
+        key = stream_key(self.prefix, job_id)
+        entries: Any = await self.client.xrevrange(key, count=MAX_EVENTS)
+        for entry_id, fields in entries:
+            if fields.get("stage") != "queued":
+                continue
+            try:
+                data = json.loads(fields.get("data", "{}"))
+            except ValueError:
+                continue
+            if data.get("requeued"):
+                return _before(str(entry_id))
+        return None
+
+
+def _before(entry_id: str) -> str:
+    """The largest stream entry id smaller than `entry_id` (reads "after" it start at `entry_id`)."""
+    ms, _, seq = entry_id.partition("-")
+    if int(seq or 0) > 0:
+        return f"{ms}-{int(seq) - 1}"
+    return f"{int(ms) - 1}-18446744073709551615"
 
 
 def raise_if_cancelling() -> None:

@@ -104,7 +104,7 @@ async def requeue(request: Request, job_id: uuid.UUID, viewer: PageViewer) -> Re
     admin_of = [m.organization.id for m in viewer.memberships if m.can_manage]
     service.require_admin(job, admin_of)
     await service.requeue_dead_letter(viewer.session, jobs_runtime(request), job)
-    return redirect(f"/jobs/{job.id}")
+    return redirect(f"/jobs/{job.id}", notice="Requeued: a new run starts from its first attempt.", request=request)
 
 
 @router.post("/orgs/{organization_id}/dead-letters/requeue")
@@ -115,4 +115,6 @@ async def requeue_all(request: Request, organization_id: uuid.UUID, viewer: Page
     dead = await service.list_jobs(viewer.session, [organization_id], states=["dead_letter"], limit=REQUEUE_ALL_LIMIT)
     for job in dead:
         await service.requeue_dead_letter(viewer.session, runtime, job)
-    return redirect(f"/orgs/{organization_id}/jobs")
+    count = len(dead)
+    notice = f"{count} job{'s' if count != 1 else ''} requeued."
+    return redirect(f"/orgs/{organization_id}/jobs", notice=notice, request=request)

@@ -113,6 +113,24 @@ async def list_for_organizations(
     return list(rows.scalars())
 
 
+async def latest_for_repository(
+    session: AsyncSession, organization_id: uuid.UUID, name: str, repository_id: uuid.UUID
+) -> Job | None:
+    """The newest job called `name` about one repository (its payload's `repository_id`)."""
+    statement = (
+        select(Job)
+        .where(
+            Job.organization_id == organization_id,
+            Job.name == name,
+            Job.payload["repository_id"].astext == str(repository_id),
+        )
+        .order_by(Job.created_at.desc(), Job.id)
+        .limit(1)
+    )
+    job: Job | None = (await session.execute(statement)).scalar_one_or_none()
+    return job
+
+
 async def in_states_across_organizations(
     session: AsyncSession, states: Sequence[str], *, created_before: datetime, limit: int
 ) -> Sequence[Row[uuid.UUID, uuid.UUID, str, str]]:

@@ -25,7 +25,7 @@ from autodevops.jobs.events import EventBus
 from autodevops.jobs.queues import get_queue
 from autodevops.jobs.reconciler import HANDOVER_CHANNEL, job_message
 from autodevops.logging import get_logger, get_request_id
-from autodevops.models import Job
+from autodevops.models import Job, Repository
 from autodevops.organization import plans
 from autodevops.organization.service import MANAGERS
 from autodevops.redis_clients import background_client, bounded, request_client
@@ -184,6 +184,11 @@ async def list_jobs(
     return await queries.list_for_organizations(
         session, organization_ids, states=states, queue=queue, limit=limit, offset=offset
     )
+
+
+async def latest_for_repository(session: AsyncSession, repository: Repository, name: str) -> Job | None:
+    """The repository's newest job called `name` (e.g. its latest pipeline generation), None before the first."""
+    return await queries.latest_for_repository(session, repository.organization_id, name, repository.id)
 
 
 def require_admin_role(role: str) -> None:

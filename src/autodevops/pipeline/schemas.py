@@ -58,8 +58,10 @@ class ExistingCIFile(BaseModel):
 
 class FileComparison(BaseModel):
     path: str
-    status: Literal["new", "same", "changed"] = Field(
-        description="new: the repository has no such file; same; changed (see `diff`)."
+    status: Literal["new", "same", "changed", "exists", "other"] = Field(
+        description="new: the repository has no such file; same; changed (see `diff`); for a git-URL "
+        "repository, from its analysis: exists (the repository has the file; no diff), other (a CI file of the "
+        "repository that the pipeline does not generate)."
     )
     diff: str = Field(
         description="A unified diff from the repository's file to the generated one; empty unless changed."
@@ -68,7 +70,9 @@ class FileComparison(BaseModel):
 
 class CIComparisonRead(BaseModel):
     files: list[FileComparison]
-    problem: str | None = Field(description="Why there is no comparison (a git-URL repository, GitHub unreachable).")
+    problem: str | None = Field(
+        description="Why there is no line-by-line comparison (a git-URL repository, GitHub unreachable)."
+    )
 
 
 class PipelineDetail(BaseModel):

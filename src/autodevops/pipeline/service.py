@@ -91,7 +91,9 @@ class FileDiff:
     """How one generated file compares with the repository's copy on its default branch."""
 
     path: str
-    status: str  # "new" (the repository has no such file), "same", or "changed"
+    # "new" (the repository has no such file), "same", "changed"; from a git-URL repository's analysis,
+    # "exists" (it has the file, contents not compared) or "other" (its CI file the pipeline does not generate)
+    status: str
     diff: str  # a unified diff, empty unless changed
 
 
@@ -131,7 +133,8 @@ async def compare_with_repository(
 ) -> CIComparison:
     """Diff the pipeline's files against the repository's default branch, read through the GitHub App.
 
-    Repositories connected by git URL are not cloned for this: the comparison says so instead.
+    Repositories connected by git URL are not cloned again for this: their analysis lists the CI files it
+    found, so each generated file is known to be new or to replace one of them (without a line diff).
     """
     files = {str(f["path"]): str(f["content"]) for f in pipeline.files}
     gitlab = await session.get(GitLabConnection, repository.id) if repository.source == "gitlab" else None
@@ -139,13 +142,33 @@ async def compare_with_repository(
         return await _compare_on_gitlab(client.settings, gitlab, repository, files)
     link = await github_queries.get_link(session, repository.id)
     if link is None:
-        return CIComparison([], "Comparing needs a repository connected through GitHub or GitLab.")
+        return await _compare_with_analysis(session, pipeline, files)
     owner, _, name = link.full_name.partition("/")
     source = GitHubSource(client, link.installation_id, owner, name, ref=repository.default_branch)
     try:
         return CIComparison(await asyncio.to_thread(_compare, source, files))
     except (SourceError, AppError) as error:
         return CIComparison([], f"The repository's current CI could not be read: {error}")
+
+
+async def _compare_with_analysis(session: AsyncSession, pipeline: Pipeline, files: dict[str, str]) -> CIComparison:
+    """Which generated files the repository already has, from the CI files its analysis found; the
+    repository's other CI files are listed as kept (status "other")."""
+    analysis = await session.get(Analysis, pipeline.analysis_id) if pipeline.analysis_id else None
+    if analysis is None or analysis.result is None:
+        return CIComparison([], "The analysis this pipeline came from is gone: analyze again to compare.")
+    existing = {
+        str(ci.get("path")): str(ci.get("provider") or "")
+        for ci in analysis.result.get("existing_ci") or []
+        if isinstance(ci, dict) and ci.get("path")
+    }
+    result = [FileDiff(path, "exists" if path in existing else "new", "") for path in sorted(files)]
+    result += [FileDiff(path, "other", "") for path in sorted(existing) if path not in files]
+    return CIComparison(
+        result,
+        "From the analysis of this git URL: which files the repository already has. "
+        "Line-by-line changes need a repository connected through GitHub or GitLab.",
+    )
 
 
 async def _compare_on_gitlab(

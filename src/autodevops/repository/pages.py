@@ -25,8 +25,19 @@ from autodevops.organization import service as organization_service
 from autodevops.organization.quotas import QuotaExceeded
 from autodevops.repository import service
 from autodevops.repository.git_url import GitURLPolicy
+from autodevops.repository.header import repository_header
 from autodevops.repository.schemas import RepositoryCreate
-from autodevops.ui import PageRoute, PageViewer, Viewer, form_data, parse_form, redirect, render
+from autodevops.ui import (
+    PageRoute,
+    PageViewer,
+    Viewer,
+    form_data,
+    form_problem,
+    is_form_mistake,
+    parse_form,
+    redirect,
+    render,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -51,12 +62,13 @@ async def render_repositories(
     organization_id: uuid.UUID,
     viewer: Viewer,
     *,
-    refused: QuotaExceeded | None = None,
+    refused: AppError | None = None,
     form: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """The repositories page; after a connect form over the plan's repositories (`refused`), the same page
-    with the reason next to that `form` and what was typed in it (`values`), answered 402."""
+    """The repositories page; after a connect form refused (`refused`: over the plan's repositories, an invalid
+    or refused URL...), the same page with the reason next to that `form` and what was typed in it (`values`),
+    answered with the refusal's status."""
     membership = await organization_service.get_membership(viewer.session, viewer.user, organization_id)
     settings: Settings = request.app.state.settings
     repositories = await service.list_repositories(
@@ -75,7 +87,7 @@ async def render_repositories(
         "latest": _latest_by_repository(list(analyses)),
         "can_manage": membership.can_manage,
         "repository_limit": await quotas.repositories(viewer.session, settings, organization_id),
-        "refused": refused.message if refused else None,
+        "refused": form_problem(refused) if refused else None,
         "refused_form": form,
         "values": values or {},
     }
@@ -88,9 +100,9 @@ async def connect_by_url(request: Request, organization_id: uuid.UUID, viewer: P
     fields: dict[str, Any] = await form_data(request)
     if not fields.get("default_branch"):
         fields.pop("default_branch", None)
-    body = parse_form(RepositoryCreate, {**fields, "organization_id": str(organization_id)})
     settings: Settings = request.app.state.settings
     try:
+        body = parse_form(RepositoryCreate, {**fields, "organization_id": str(organization_id)})
         repository = await service.connect_repository(
             viewer.session,
             viewer.user,
@@ -100,9 +112,11 @@ async def connect_by_url(request: Request, organization_id: uuid.UUID, viewer: P
             url_policy=GitURLPolicy.from_settings(settings),
             settings=settings,
         )
-    except QuotaExceeded as refused:
+    except AppError as refused:
+        if not is_form_mistake(refused):
+            raise
         return await render_repositories(request, organization_id, viewer, refused=refused, form="url", values=fields)
-    return redirect(f"/repositories/{repository.id}")
+    return redirect(f"/repositories/{repository.id}", notice=f"Connected {repository.name}.", request=request)
 
 
 @router.get("/orgs/{organization_id}/repositories/github")
@@ -168,7 +182,8 @@ async def connect_from_github(
         )
     except QuotaExceeded as refused:
         return await _render_github_repositories(request, organization_id, viewer, github, keyring, refused=refused)
-    return redirect(f"/repositories/{repository.id}")
+    name = repository.github_full_name or repository.name
+    return redirect(f"/repositories/{repository.id}", notice=f"Connected {name}.", request=request)
 
 
 @router.get("/repositories/{repository_id}")
@@ -191,8 +206,29 @@ async def repository_page(request: Request, repository_id: uuid.UUID, viewer: Pa
         "drift": await github_service.list_drift(viewer.session, viewer.user, repository.id),
         "can_manage": membership.can_manage,
         "gitlab": await viewer.session.get(GitLabConnection, repository.id),
+        "header": await repository_header(
+            viewer.session,
+            viewer.user,
+            repository,
+            can_manage=membership.can_manage,
+            latest=history[0] if history else None,
+        ),
     }
     return render(request, "repository.html", context, viewer=viewer, organization=membership)
+
+
+@router.get("/repositories/{repository_id}/header")
+async def header_fragment(request: Request, repository_id: uuid.UUID, viewer: PageViewer) -> HTMLResponse:
+    """The header card alone: the repository page polls it while an analysis or a generation runs."""
+    repository = await service.get_repository(viewer.session, viewer.user, repository_id)
+    membership = await organization_service.get_membership(viewer.session, viewer.user, repository.organization_id)
+    latest = await analysis_service.list_analyses(
+        viewer.session, viewer.user, repository_id=repository.id, organization_id=None, limit=1, offset=0
+    )
+    header = await repository_header(
+        viewer.session, viewer.user, repository, can_manage=membership.can_manage, latest=latest[0] if latest else None
+    )
+    return render(request, "repository_header.html", {"header": header}, viewer=viewer, fragment=True)
 
 
 @router.post("/repositories/{repository_id}/analyze")
@@ -204,7 +240,8 @@ async def analyze(request: Request, repository_id: uuid.UUID, viewer: PageViewer
 
 
 @router.post("/repositories/{repository_id}/disconnect")
-async def disconnect(repository_id: uuid.UUID, viewer: PageViewer) -> Response:
+async def disconnect(request: Request, repository_id: uuid.UUID, viewer: PageViewer) -> Response:
     repository = await service.get_repository(viewer.session, viewer.user, repository_id)
+    name = repository.github_full_name or repository.name
     await service.delete_repository(viewer.session, viewer.user, repository.id)
-    return redirect(f"/orgs/{repository.organization_id}/repositories")
+    return redirect(f"/orgs/{repository.organization_id}/repositories", notice=f"Disconnected {name}.", request=request)

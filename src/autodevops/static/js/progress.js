@@ -36,7 +36,10 @@
   function addLog(stage, data) {
     var item = document.createElement("li");
     var time = document.createElement("time");
-    time.textContent = new Date().toLocaleTimeString();
+    // The server's time of the event (replayed events keep theirs); the moment received only if it has none.
+    var at = data.at ? new Date(data.at) : new Date();
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString();
     item.appendChild(time);
     var text = " " + stage.replace("_", " ");
     if (data.attempt) { text += " · attempt " + data.attempt + (data.max_attempts ? " of " + data.max_attempts : ""); }
@@ -54,7 +57,11 @@
     if (!root.dataset.result || !target) { return; }
     fetch(root.dataset.result, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) { return response.ok ? response.text() : ""; })
-      .then(function (html) { if (html) { target.innerHTML = html; } });
+      .then(function (html) {
+        if (!html) { return; }
+        target.innerHTML = html;
+        target.dispatchEvent(new CustomEvent("autodevops:loaded", { bubbles: true }));  // copy buttons, tabs
+      });
   }
 
   var source = new EventSource(root.dataset.events);
@@ -77,7 +84,8 @@
       // A dead letter given a new run: what came before is history; follow the new run.
       errorLine.hidden = true;
       bar.value = 0;
-      setBadge("pending", "pending");
+      setBadge("queued", "pending");
+      markStep("queued", false);
     }
     if (stage === "failed") {
       // The stream replays a job's whole history, so a failure may be followed by a requeue: keep
