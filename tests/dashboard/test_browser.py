@@ -441,9 +441,9 @@ async def test_the_whole_flow_in_chromium(
             await expect(page.get_by_role("cell", name="Mona mona@example.com")).to_be_visible()
             # A member's role changes in one step: picking it saves it (the Save button is for no-JavaScript).
             await expect(page.get_by_role("button", name="Save the role of sam@example.com")).to_be_hidden()
-            await page.get_by_label("Role of sam@example.com").select_option("admin")
+            await page.get_by_label("Role of sam@example.com", exact=True).select_option("admin")
             await expect(page.locator("#notice")).to_have_text("Sam is now admin.")
-            await expect(page.get_by_label("Role of sam@example.com")).to_have_value("admin")
+            await expect(page.get_by_label("Role of sam@example.com", exact=True)).to_have_value("admin")
             await expect(page.get_by_role("button", name="Remove mona@example.com")).to_have_count(0)  # yourself
             # The plan's limits and their use, read on the same page (server-rendered, checked by axe with it).
             usage = page.locator("#usage")

@@ -482,3 +482,33 @@ async def test_pages_inside_a_section_mark_it_in_the_navigation(
     assert connected.status_code == 422
     assert '<p id="repo-url-error" class="error" role="alert">' in connected.text
     assert 'value="not a url"' in connected.text
+
+
+async def test_a_pipeline_older_than_the_latest_analysis_asks_to_be_regenerated(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    tenant = await make_tenant()
+    org = tenant.organization_id
+    async with tenant_session(database, user_id=tenant.user_id) as session:
+        repository = Repository(
+            organization_id=org,
+            name="app",
+            source="github",
+            github_full_name="acme/app",
+            clone_url="https://github.com/acme/app.git",
+        )
+        session.add(repository)
+        await session.flush()
+        analysis = Analysis(organization_id=org, repository_id=repository.id, status="succeeded", result={})
+        session.add(analysis)
+        await session.flush()
+        session.add(Pipeline(organization_id=org, repository_id=repository.id, analysis_id=analysis.id, files=[]))
+        repo_id = repository.id
+    browser = await sign_in(dash_client, database, tenant)
+    url = f"/repositories/{repo_id}/pipeline"
+    assert primaries((await browser.get(url)).text) == ["Open pull request"]
+    await set_analysis(database, tenant.user_id, org, repo_id, "succeeded")
+    page = (await browser.get(url)).text
+    assert primaries(page) == ["Regenerate"]
+    assert "analyzed again since this pipeline was generated" in page
+    assert primaries((await browser.get(f"/repositories/{repo_id}")).text) == ["Generate pipeline"]

@@ -125,19 +125,20 @@ async def test_the_gitlab_flow_in_chromium(platform: tuple[str, Stack], fake: Fa
             await expect(page.get_by_text("registered (push and merge request events)")).to_be_visible()
             repository_url = page.url
 
-            await page.get_by_role("button", name="Analyze now").click()
+            await page.get_by_role("button", name="Analyze", exact=True).click()  # the header card's next step
             await expect(page.locator("#progress-status")).to_have_text("Done", timeout=TIMEOUT_MS)
             await expect(page.locator("#result")).to_contain_text("pytest")
             await shot(page, "02-analysis")
 
-            await page.goto(repository_url + "/pipeline")
-            await page.get_by_role("button", name="Generate the pipeline").click()
-            await expect(page.get_by_role("link", name="Continue")).to_be_visible(timeout=TIMEOUT_MS)
-            await page.get_by_role("link", name="Continue").click()
-            await expect(page.get_by_text(".gitlab-ci.yml").first).to_be_visible()
-            await page.get_by_role("button", name="Open merge request").click()
+            # Back on the repository: its next step is the pipeline, then the merge request.
+            await page.goto(repository_url)
+            await page.get_by_role("button", name="Generate pipeline").click()
+            await expect(page.get_by_text(".gitlab-ci.yml").first).to_be_visible(timeout=TIMEOUT_MS)
+            await page.goto(repository_url)
+            await page.locator("#next-action").click()  # "Open merge request"
             mr_link = page.locator("#merge-requests a").first
             await expect(mr_link).to_have_text("!1")
+            await expect(page.locator("#notice")).to_have_text("Merge request !1 opened.")
             assert (await mr_link.get_attribute("href") or "").startswith(fake.base_url)
             await shot(page, "03-merge-request")
             assert set(fake.files_at(project, "autodevops/ci")) - set(PROJECT) == {".gitlab-ci.yml"}

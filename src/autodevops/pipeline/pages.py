@@ -14,6 +14,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
+from autodevops.analysis import queries as analysis_queries
 from autodevops.github import service as github_service
 from autodevops.github.client import GitHubClient
 from autodevops.github.dependencies import GitHub
@@ -63,10 +64,13 @@ async def _pipeline_context(viewer: Viewer, github: GitHubClient, repository: Re
             {"path": str(f["path"]), "html": highlighted(str(f["path"]), str(f["content"]))} for f in pipeline.files
         ]
         comparison = await service.compare_with_repository(viewer.session, github, repository, pipeline)
+    latest = await analysis_queries.latest_succeeded(viewer.session, repository.id)
     return {
         "repository": repository,
         "membership": membership,
         "pipeline": pipeline,
+        # A newer analysis than the pipeline's: regenerating is the next step, not the pull request.
+        "stale": pipeline is not None and latest is not None and pipeline.analysis_id != latest.id,
         "files": files,
         "jobs": summarize(pipeline.files) if pipeline is not None else [],
         "validation": (pipeline.validation if pipeline else None) or {},
