@@ -323,6 +323,7 @@ async def test_the_whole_flow_in_chromium(
             # Rendered as "Job pending"; the stream's first event ("queued") may already have replaced it.
             await expect(page.locator("#progress-status")).to_contain_text(re.compile(r"pending|queued"))
             await page.evaluate("window.sameDocument = true")
+            await expect(page.get_by_role("button", name="Generate pipeline")).to_be_hidden()  # not before done
             # A second tab on the repositories list: HTMX refreshes the table while the analysis runs.
             nav = page.get_by_role("navigation", name="Organization")
             repositories_url = base + (await nav.get_by_role("link", name="Repositories").get_attribute("href") or "")

@@ -226,6 +226,9 @@ async def test_an_open_pull_request_is_the_next_thing_to_look_at(
                 head_sha="f" * 40,
             )
         )
+    pipeline_page = (await browser.get(f"/repositories/{repo_id}/pipeline")).text
+    assert primaries(pipeline_page) == []  # nothing left to do there: pressing again only updates it
+    assert "Update the pull request" in pipeline_page
     page = (await browser.get(f"/repositories/{repo_id}")).text
     assert "pull request #12 open" in page
     assert primaries(page) == ["View pull request #12"]

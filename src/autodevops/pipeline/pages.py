@@ -65,6 +65,13 @@ async def _pipeline_context(viewer: Viewer, github: GitHubClient, repository: Re
         ]
         comparison = await service.compare_with_repository(viewer.session, github, repository, pipeline)
     latest = await analysis_queries.latest_succeeded(viewer.session, repository.id)
+    pull_requests = await github_service.list_pull_requests(viewer.session, viewer.user, repository.id)
+    merge_requests = await gitlab_service.list_merge_requests(viewer.session, viewer.user, repository.id)
+    # Already open for this pipeline: nothing left to do here, so no primary action (pressing again updates it).
+    opened = pipeline is not None and (
+        any(pr.state == "open" and pr.pipeline_id == pipeline.id for pr in pull_requests)
+        or any(mr.state == "opened" and mr.pipeline_id == pipeline.id for mr in merge_requests)
+    )
     return {
         "repository": repository,
         "membership": membership,
@@ -79,10 +86,11 @@ async def _pipeline_context(viewer: Viewer, github: GitHubClient, repository: Re
             {"file": d, "html": highlighted_diff(d.diff) if d.diff else None}
             for d in (comparison.files if comparison else [])
         ],
-        "pull_requests": await github_service.list_pull_requests(viewer.session, viewer.user, repository.id),
+        "pull_requests": pull_requests,
+        "opened": opened,
         "is_github": repository.source == "github",
         "is_gitlab": repository.source == "gitlab",
-        "merge_requests": await gitlab_service.list_merge_requests(viewer.session, viewer.user, repository.id),
+        "merge_requests": merge_requests,
         "can_manage": membership.can_manage,
     }
 
