@@ -820,6 +820,42 @@ commands = [["mypy", "src"]]
     assert stack.lint_commands == ["tox run -e lint"]
 
 
+def test_tox_configured_in_setup_cfg_gets_one_selection_per_cell(tmp_path: Path) -> None:
+    setup_cfg = """[metadata]
+name = x
+[options]
+install_requires = redis>=4
+[tox:tox]
+envlist =
+    ruff
+    mypy
+    # released versions
+    py{311,312}-dj{42,52}
+[testenv]
+commands = {envpython} -m pytest -n 4 {posargs}
+deps =
+    dj42: Django>=4.2,<5.0
+    dj52: Django>=5.2,<6.0
+    pytest
+[testenv:{pre-commit,mypy}]
+basepython = python3
+commands =
+    pre-commit: pre-commit run --all-files
+    mypy: mypy django_x tests
+deps = mypy
+"""
+    (stack,), _ = detect(tmp_path, {"setup.cfg": setup_cfg, "setup.py": "from setuptools import setup\nsetup()\n"})
+    assert stack.test_tool == "tox"
+    assert stack.versions == ["3.11", "3.12"]
+    # Each cell runs its own interpreter's environments, never the whole envlist.
+    assert stack.test_commands == ['tox run -e "$TOX_ENV"']
+    assert stack.matrix_env["3.12"] == {"TOX_ENV": "py312-dj42,py312-dj52"}
+    # `ruff` has no section: it inherits `[testenv]`'s pytest, a test run, so only `mypy` lints; its generative
+    # section's `basepython = python3` is already the job's interpreter.
+    assert stack.lint_commands == ["tox run -e mypy"]
+    assert "mypy" in stack.lint_tools
+
+
 def test_a_tox_lint_environment_pinned_to_an_interpreter_runs_on_the_lint_jobs(tmp_path: Path) -> None:
     tox = (
         "[tox]\nenv_list = lint, typing, py312\n[testenv]\ndeps = pytest\ncommands = pytest\n"

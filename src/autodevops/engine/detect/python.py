@@ -10,6 +10,7 @@ or fixtures. Commands are the project's own entry points (`tox`, `nox`, `uv run 
 from __future__ import annotations
 
 import ast
+import configparser
 import functools
 import re
 from collections.abc import Iterable
@@ -971,6 +972,54 @@ def _test_entry_point(points: list[EntryPoint], *, pytest: bool) -> tuple[EntryP
     return None
 
 
+@dataclass(frozen=True)
+class _ToxIni:
+    """tox's ini-style configuration: tox.ini (`[tox]`), or setup.cfg (`[tox:tox]`); both name environments
+    `[testenv:NAME]`, generative names included (`[testenv:{lint,typing}]`)."""
+
+    parser: configparser.ConfigParser
+    path: str
+    main: str  # the section holding env_list
+
+    def section(self, env: str) -> str | None:
+        """The section that configures `env`: its own, or a generative one that expands to it."""
+        if self.parser.has_section(f"testenv:{env}"):
+            return f"testenv:{env}"
+        for name in self.parser.sections():
+            if name.startswith("testenv:") and "{" in name and env in _expand_braces(name.removeprefix("testenv:")):
+                return name
+        return None
+
+    def get(self, env: str, key: str) -> str:
+        """`key` of `env`, falling back to `[testenv]` as tox does; factor-conditional lines (`mypy: mypy ...`)
+        are kept when they name one of `env`'s factors, without the condition."""
+        for section in (self.section(env), "testenv"):
+            if section is not None and self.parser.has_option(section, key):
+                return _tox_factor_lines(self.parser.get(section, key), env)
+        return ""
+
+
+def _tox_factor_lines(value: str, env: str) -> str:
+    factors = set(env.split("-")) | {env}
+    lines = []
+    for line in value.splitlines():
+        m = re.match(r"\s*([\w.,!-]+):\s+(.*)$", line)
+        if m is None:
+            lines.append(line)
+        elif any(f in factors for f in m.group(1).split(",")):
+            lines.append(m.group(2))
+    return "\n".join(lines)
+
+
+def _tox_ini(ctx: Context, root: str) -> _ToxIni | None:
+    for name, main in (("tox.ini", "tox"), ("setup.cfg", "tox:tox")):
+        path = Context.join(root, name)
+        cp = ctx.ini(path) if ctx.exists(path) else None
+        if cp is not None and (cp.has_section(main) or (name == "tox.ini" and cp.has_section("testenv"))):
+            return _ToxIni(cp, path, main)
+    return None
+
+
 def _tox_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
     path = Context.join(root, "tox.ini")
     if ctx.exists(path):
@@ -1246,30 +1295,25 @@ def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[
     """The env_list's check environments that name no interpreter (`lint`, `typing`, `pre-commit`), minus those
     whose commands rewrite files (a `format` env running black without --check)."""
     envs, ev = _tox_envs(ctx, root, tool)
-    cp = ctx.ini(Context.join(root, "tox.ini")) if ctx.exists(Context.join(root, "tox.ini")) else None
+    ini = _tox_ini(ctx, root)
     out = []
     for env in envs:
         if _has_python_factor(env) or not _LINT_ENV.match(env):
             continue
-        section = f"testenv:{env}"
-        commands = cp.get(section, "commands", fallback="") if cp is not None and cp.has_section(section) else ""
-        if cp is None and (native := _tox_toml(ctx, root, tool)) is not None:
+        commands = ini.get(env, "commands") if ini is not None else ""
+        if ini is None and (native := _tox_toml(ctx, root, tool)) is not None:
             commands = _tox_toml_env(native[0], env)
-        if not entrypoints.rewrites_files(commands):
+        # A check-named environment that inherits the test command (`ruff` with no section of its own runs
+        # `[testenv]`'s pytest) is a test run, with the services tests need: not a lint job's.
+        if not entrypoints.rewrites_files(commands) and _test_runner_of(commands, pytest=True) is None:
             out.append(env)
     return out, ev
 
 
 def _tox_ini_basepython(ctx: Context, root: str, env: str) -> str | None:
     """The interpreter tox.ini pins for `env` (its own `basepython`, else `[testenv]`'s)."""
-    path = Context.join(root, "tox.ini")
-    cp = ctx.ini(path) if ctx.exists(path) else None
-    if cp is None:
-        return None
-    for section in (f"testenv:{env}", "testenv"):
-        if cp.has_section(section) and cp.get(section, "basepython", fallback="").strip():
-            return cp.get(section, "basepython").strip()
-    return None
+    ini = _tox_ini(ctx, root)
+    return (ini.get(env, "basepython").strip() or None) if ini is not None else None
 
 
 # ---- lint ----------------------------------------------------------------------------------------------------
@@ -1345,20 +1389,18 @@ def _lint(
                 Evidence(file=precommit),
             )
     # tox lint/typing environments run their tools directly.
-    tox_ini = j("tox.ini")
-    if ctx.exists(tox_ini):
-        cp = ctx.ini(tox_ini)
-        if cp is not None:
-            for section in cp.sections():
-                env = section.removeprefix("testenv:")
-                if section.startswith("testenv:") and _LINT_ENV.match(env):
-                    text = " ".join(cp.get(section, k, fallback="") for k in ("commands", "deps"))
-                    for name, mapped in LINT_PACKAGES.items():
-                        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
-                            if mapped == "pre-commit" and hosted:
-                                continue
-                            add(mapped, Evidence(file=tox_ini, key=section))
-    native = _tox_toml(ctx, root, tool) if not ctx.exists(tox_ini) else None
+    ini = _tox_ini(ctx, root)
+    if ini is not None:
+        for section in ini.parser.sections():
+            envs = _expand_braces(section.removeprefix("testenv:")) if section.startswith("testenv:") else []
+            for env in (e for e in envs if _LINT_ENV.match(e)):
+                text = " ".join(ini.get(env, k) for k in ("commands", "deps"))
+                for name, mapped in LINT_PACKAGES.items():
+                    if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+                        if mapped == "pre-commit" and hosted:
+                            continue
+                        add(mapped, Evidence(file=ini.path, key=section))
+    native = _tox_toml(ctx, root, tool) if ini is None else None
     if native is not None:
         config, native_ev = native
         envs_table = config.get("env")
@@ -1409,7 +1451,7 @@ def _lint(
             command = f"{_tox_prefix(pm, deps)}tox run -e {','.join(managed)}"
             # An environment pinned to an interpreter (`basepython = python3.10`) runs on the lint job's instead:
             # the job sets up one Python, and tox stops at "could not find python interpreter" without it.
-            pinned = [env for env in managed if _tox_ini_basepython(ctx, root, env)]
+            pinned = [env for env in managed if re.search(r"\d\.\d", _tox_ini_basepython(ctx, root, env) or "")]
             commands.insert(0, command + "".join(f" -x testenv:{env}.basepython=python3" for env in pinned))
         b.set("lint_commands", commands, 0.75, tox_ev, why="the env_list's lint environments")
         return
@@ -1521,12 +1563,12 @@ ENV_FACTOR_OTHER: dict[str, LintTool] = {"ty": "other", "pyrefly": "other", "cod
 
 def _tox_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
     """The tox environment names the envlist expands to."""
-    path = Context.join(root, "tox.ini")
-    if ctx.exists(path):
-        cp = ctx.ini(path)
-        if cp is not None and cp.has_section("tox"):
-            envlist = cp.get("tox", "envlist", fallback="") or cp.get("tox", "env_list", fallback="")
-            return _expand_braces(envlist), Evidence(file=path, key="tox.envlist")
+    ini = _tox_ini(ctx, root)
+    if ini is not None:
+        if ini.parser.has_section(ini.main):
+            cp = ini.parser
+            envlist = cp.get(ini.main, "envlist", fallback="") or cp.get(ini.main, "env_list", fallback="")
+            return _expand_braces(envlist), Evidence(file=ini.path, key=f"{ini.main}.envlist")
     elif (native := _tox_toml(ctx, root, tool)) is not None:
         config, ev = native
         value = config.get("env_list") or config.get("envlist") or []
@@ -1554,13 +1596,12 @@ def _tox_external_commands(ctx: Context, root: str, tool: dict[str, Any], env: s
     """The commands of tox environment `env` when each runs a program the environment does not install but
     allows from outside (`allowlist_externals`): a tool the developer has on PATH, such as pre-commit. None when
     tox itself provides what the environment runs, or its commands use other substitutions."""
-    section = f"testenv:{env}"
-    cp = ctx.ini(Context.join(root, "tox.ini")) if ctx.exists(Context.join(root, "tox.ini")) else None
-    if cp is not None and cp.has_section(section):
-        lines = [_TOX_POSARGS.sub("", c).strip() for c in cp.get(section, "commands", fallback="").splitlines()]
-        allowed = cp.get(section, "allowlist_externals", fallback="").split()
-        installed = cp.get(section, "deps", fallback="")
-    elif cp is None and (native := _tox_toml(ctx, root, tool)) is not None:
+    ini = _tox_ini(ctx, root)
+    if ini is not None and ini.section(env) is not None:
+        lines = [_TOX_POSARGS.sub("", c).strip() for c in ini.get(env, "commands").splitlines()]
+        allowed = ini.get(env, "allowlist_externals").split()
+        installed = ini.get(env, "deps")
+    elif ini is None and (native := _tox_toml(ctx, root, tool)) is not None:
         envs = native[0].get("env")
         config = envs.get(env) if isinstance(envs, dict) else None
         if not isinstance(config, dict):
