@@ -515,3 +515,31 @@ async def test_a_pipeline_older_than_the_latest_analysis_asks_to_be_regenerated(
     assert primaries(page) == ["Regenerate"]
     assert "analyzed again since this pipeline was generated" in page
     assert primaries((await browser.get(f"/repositories/{repo_id}")).text) == ["Generate pipeline"]
+
+
+async def test_a_refused_single_sign_on_form_keeps_what_was_typed_but_never_the_secret(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    owner = await make_tenant(organization="Acme")
+    browser = await sign_in(dash_client, database, owner)
+    refused = await browser.post(
+        f"/orgs/{owner.organization_id}/sso",
+        {
+            "slug": "acme",
+            "issuer": "ftp://idp.example.com",
+            "client_id": "client-1",
+            "client_secret": "s3cret-value",
+            "allowed_domains": "acme.example",
+            "default_role": "admin",
+            "allow_personal_tokens": "on",
+        },
+    )
+    assert refused.status_code == 422
+    assert '<p id="sso-slug-error" class="error field-error" role="alert">' in refused.text
+    for kept in ('value="acme"', 'value="ftp://idp.example.com"', 'value="client-1"', 'value="acme.example"'):
+        assert kept in refused.text
+    assert '<option value="admin" selected>admin</option>' in refused.text
+    assert '<input type="checkbox" name="allow_personal_tokens" checked>' in refused.text
+    assert "invalid issuer URL" in refused.text
+    assert '<input type="checkbox" name="jit_provisioning">' in refused.text  # unchecked as sent
+    assert "s3cret-value" not in refused.text
