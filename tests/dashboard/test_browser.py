@@ -471,6 +471,24 @@ async def test_the_whole_flow_in_chromium(
             await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
             await shot(page, "14-not-found")
 
+            # Without JavaScript the read-only pages are whole: every generated file shown under an index of
+            # links (no tabs), no copy buttons, the repository's next step as a plain form.
+            plain = await browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+            await plain.add_cookies(await context.cookies())
+            plain_page = await plain.new_page()
+            await plain_page.goto(repository_url + "/pipeline")
+            panels = plain_page.locator(".file-panel")
+            assert await panels.count() >= 2
+            for index in range(await panels.count()):
+                await expect(panels.nth(index)).to_be_visible()
+            await expect(plain_page.get_by_role("tab")).to_have_count(0)
+            await expect(plain_page.get_by_role("link", name=".github/workflows/ci.yml")).to_be_visible()
+            await expect(plain_page.locator("button.copy").first).to_be_hidden()
+            await expect(plain_page.locator("#jobs-summary")).to_be_visible()
+            await plain_page.goto(repository_url)
+            await expect(plain_page.locator("#next-action")).to_be_visible()
+            await plain.close()
+
             # Phone width: nothing wider than the screen.
             await page.set_viewport_size({"width": 375, "height": 800})
             await page.goto(repository_url)

@@ -37,7 +37,7 @@ jobs:
       - uses: actions/checkout@v4
       - run: ruff check
   test:
-    name: Tests
+    name: Tests on ${{ matrix.os }}
     runs-on: ${{ matrix.os }}
     strategy:
       matrix:
@@ -246,7 +246,7 @@ def test_the_summary_lists_jobs_runners_and_matrix_runs() -> None:
     )
     assert [(j.file, j.id, j.name, j.runs_on, j.steps, j.combinations) for j in jobs] == [
         (".github/workflows/ci.yml", "lint", "lint", "ubuntu-24.04", 2, 1),
-        (".github/workflows/ci.yml", "test", "Tests", "${{ matrix.os }}", 2, 3),  # 2 × 2, one excluded
+        (".github/workflows/ci.yml", "test", "Tests on os", "os", 2, 3),  # 2 × 2, one excluded
         (".gitlab-ci.yml", "test", "test", "stage test", 2, 2),
     ]
     assert [(a.name, a.values) for a in jobs[1].axes] == [

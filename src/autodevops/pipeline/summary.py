@@ -8,6 +8,7 @@ validation section already reports it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,14 @@ class JobSummary:
     combinations: int = 1  # how many runs the matrix expands to
 
 
+_MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([\w.-]+)\s*\}\}")
+
+
+def _readable(text: str) -> str:
+    """A job's name or runner with its matrix expressions named by their axis: `${{ matrix.os }}` → `os`."""
+    return _MATRIX_EXPRESSION.sub(lambda match: match.group(1), text)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_text(item) for item in value)
@@ -88,8 +97,8 @@ def _github(path: str, document: Any) -> list[JobSummary]:
             JobSummary(
                 file=path,
                 id=str(job_id),
-                name=str(job.get("name") or job_id),
-                runs_on=_text(job.get("runs-on")) or ("reusable workflow" if job.get("uses") else "—"),
+                name=_readable(str(job.get("name") or job_id)),
+                runs_on=_readable(_text(job.get("runs-on"))) or ("reusable workflow" if job.get("uses") else "—"),
                 steps=len(steps) if isinstance(steps, list) else 0,
                 axes=axes,
                 combinations=combinations,
