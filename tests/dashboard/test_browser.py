@@ -356,6 +356,7 @@ async def test_the_whole_flow_in_chromium(
             await expect(repo_page.locator("#next-action")).to_have_text("Generate pipeline")
             await expect(repo_page.locator("#repo-status")).to_have_text("Analyzed")
             await expect(repo_page.locator("#repo-header .chips")).to_contain_text("python")
+            await expect(repo_page.locator("#repo-analysis").get_by_role("heading", name="Stacks")).to_be_visible()
             assert await repo_page.evaluate("window.sameDocument === true"), "the repository page reloaded"
             await shot(repo_page, "04b-repository-next-step")
             await repo_page.close()

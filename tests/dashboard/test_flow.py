@@ -138,8 +138,10 @@ async def test_the_header_card_has_one_primary_action_that_follows_the_state(
     assert primaries(running) == ["Follow the analysis"]
     assert f'href="/analyses/{analysis_id}"' in running
     assert f'hx-get="{url}/header" hx-trigger="every 2s" hx-swap="outerHTML"' in running
-    card = await browser.get(f"{url}/header")
+    assert 'hx-trigger="repository-updated from:body" hx-select="#repo-analysis"' in running
+    card = await browser.client.get(f"{url}/header", headers={"Accept": "text/html", "HX-Request": "true"})
     assert card.status_code == 200
+    assert "HX-Trigger" not in card.headers  # still running
     assert "<html" not in card.text
     assert 'hx-trigger="every 2s"' in card.text
 
@@ -151,8 +153,9 @@ async def test_the_header_card_has_one_primary_action_that_follows_the_state(
             .values(status="succeeded", result=ANALYSIS_RESULT, commit_sha="0123456789abcdef")
             .values(finished_at=text("now()"))
         )
-    done = await browser.get(f"{url}/header")
+    done = await browser.client.get(f"{url}/header", headers={"Accept": "text/html", "HX-Request": "true"})
     assert "hx-trigger" not in done.text
+    assert done.headers["HX-Trigger"] == "repository-updated"  # the page's analysis section refreshes too
     assert primaries(done.text) == ["Generate pipeline"]
     assert f'action="{url}/pipeline/generate"' in done.text
     assert "<code>0123456789ab</code>" in done.text  # the last commit analyzed

@@ -228,7 +228,11 @@ async def header_fragment(request: Request, repository_id: uuid.UUID, viewer: Pa
     header = await repository_header(
         viewer.session, viewer.user, repository, can_manage=membership.can_manage, latest=latest[0] if latest else None
     )
-    return render(request, "repository_header.html", {"header": header}, viewer=viewer, fragment=True)
+    response = render(request, "repository_header.html", {"header": header}, viewer=viewer, fragment=True)
+    if not header.busy and request.headers.get("HX-Request") == "true":
+        # Only a busy card polls: this one just saw the work end, so the rest of the page refreshes too.
+        response.headers["HX-Trigger"] = "repository-updated"
+    return response
 
 
 @router.post("/repositories/{repository_id}/analyze")
