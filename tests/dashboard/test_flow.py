@@ -546,3 +546,15 @@ async def test_a_refused_single_sign_on_form_keeps_what_was_typed_but_never_the_
     assert "invalid issuer URL" in refused.text
     assert '<input type="checkbox" name="jit_provisioning">' in refused.text  # unchecked as sent
     assert "s3cret-value" not in refused.text
+
+
+async def test_an_invitation_link_that_no_longer_works_says_so_on_its_page(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    browser = await sign_in(dash_client, database, await make_tenant())
+    token = "adi_" + "x" * 43  # well formed, but no invitation has it
+    refused = await browser.post("/invitations/accept", {"token": token})
+    assert refused.status_code == 404
+    assert '<p id="accept-error" class="error field-error" role="alert">invitation not found' in refused.text
+    assert f'name="token" value="{token}"' in refused.text
+    assert "Sign out" in refused.text

@@ -60,8 +60,16 @@ async def accept_page(request: Request, viewer: PageViewer, token: str = "") -> 
 
 @router.post("/invitations/accept")
 async def accept_by_token(request: Request, viewer: PageViewer) -> Response:
-    body = parse_form(InvitationAccept, await form_data(request))
-    membership = await service.accept(viewer.session, viewer.user, token=body.token)
+    fields = await form_data(request)
+    try:
+        body = parse_form(InvitationAccept, fields)
+        membership = await service.accept(viewer.session, viewer.user, token=body.token)
+    except AppError as refused:
+        # Expired, revoked, used, or addressed to someone else: said on the link's page, not as an error page.
+        if not is_form_mistake(refused, not_found=True):
+            raise
+        context = {"invitations": [], "token": fields.get("token", ""), "refused": refused.message}
+        return render(request, "invitations.html", context, viewer=viewer, status_code=refused.status_code)
     notice = f"You joined {membership.organization.name}."
     return redirect(f"/orgs/{membership.organization.id}/repositories", notice=notice, request=request)
 
