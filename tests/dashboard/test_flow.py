@@ -558,3 +558,19 @@ async def test_an_invitation_link_that_no_longer_works_says_so_on_its_page(
     assert '<p id="accept-error" class="error field-error" role="alert">invitation not found' in refused.text
     assert f'name="token" value="{token}"' in refused.text
     assert "Sign out" in refused.text
+
+
+async def test_the_last_owner_cannot_step_down_and_is_told_above_the_members(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    owner = await make_tenant(organization="Acme")
+    browser = await sign_in(dash_client, database, owner)
+    org = owner.organization_id
+    for refused in (
+        await browser.post(f"/orgs/{org}/members/{owner.user_id}/role", {"role": "member"}),
+        await browser.post(f"/orgs/{org}/members/{owner.user_id}/remove"),
+    ):
+        assert refused.status_code == 409
+        assert '<p id="members-error" class="error field-error" role="alert">' in refused.text
+        assert "at least one owner" in refused.text
+        assert "Plan and usage" in refused.text  # the settings page itself, not an error page

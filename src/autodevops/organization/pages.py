@@ -94,19 +94,33 @@ def _name(user: User) -> str:
 
 
 @router.post("/orgs/{organization_id}/members/{user_id}/role")
-async def change_role(request: Request, organization_id: uuid.UUID, user_id: uuid.UUID, viewer: PageViewer) -> Response:
-    body = parse_form(MemberUpdate, await form_data(request))
-    member, user = await service.change_role(viewer.session, viewer.user, organization_id, user_id, body.role)
+async def change_role(
+    request: Request, organization_id: uuid.UUID, user_id: uuid.UUID, viewer: PageViewer, settings: AppSettings
+) -> Response:
+    try:
+        body = parse_form(MemberUpdate, await form_data(request))
+        member, user = await service.change_role(viewer.session, viewer.user, organization_id, user_id, body.role)
+    except AppError as refused:
+        # E.g. demoting the last owner: said above the members, on the same page.
+        if not is_form_mistake(refused):
+            raise
+        return await render_settings(request, organization_id, viewer, settings, form="members", refused=refused)
     notice = f"{_name(user)} is now {member.role}."
     return redirect(f"/orgs/{organization_id}/settings", notice=notice, request=request)
 
 
 @router.post("/orgs/{organization_id}/members/{user_id}/remove")
 async def remove_member(
-    request: Request, organization_id: uuid.UUID, user_id: uuid.UUID, viewer: PageViewer
+    request: Request, organization_id: uuid.UUID, user_id: uuid.UUID, viewer: PageViewer, settings: AppSettings
 ) -> Response:
     membership = await service.get_membership(viewer.session, viewer.user, organization_id)
-    await service.remove_member(viewer.session, viewer.user, organization_id, user_id)
+    try:
+        await service.remove_member(viewer.session, viewer.user, organization_id, user_id)
+    except AppError as refused:
+        # E.g. the last owner leaving: said above the members, on the same page.
+        if not is_form_mistake(refused):
+            raise
+        return await render_settings(request, organization_id, viewer, settings, form="members", refused=refused)
     if user_id == viewer.user.id:
         return redirect("/orgs", notice=f"You left {membership.organization.name}.", request=request)
     return redirect(f"/orgs/{organization_id}/settings", notice="Member removed.", request=request)
