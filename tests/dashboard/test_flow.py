@@ -574,3 +574,28 @@ async def test_the_last_owner_cannot_step_down_and_is_told_above_the_members(
         assert '<p id="members-error" class="error field-error" role="alert">' in refused.text
         assert "at least one owner" in refused.text
         assert "Plan and usage" in refused.text  # the settings page itself, not an error page
+
+
+async def test_no_page_has_more_than_one_primary_action(
+    dash_client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    tenant = await make_tenant()
+    org = tenant.organization_id
+    repo_id = await add_repository(database, tenant.user_id, org)
+    analysis_id = await set_analysis(database, tenant.user_id, org, repo_id, "succeeded")
+    browser = await sign_in(dash_client, database, tenant)
+    for url in (
+        "/orgs",
+        f"/orgs/{org}/repositories",
+        f"/repositories/{repo_id}",
+        f"/analyses/{analysis_id}",
+        f"/repositories/{repo_id}/pipeline",
+        f"/orgs/{org}/jobs",
+        f"/orgs/{org}/ai",
+        f"/orgs/{org}/settings",
+        "/settings/tokens",
+        "/invitations",
+    ):
+        page = await browser.get(url)
+        assert page.status_code == 200, url
+        assert len(primaries(page.text)) <= 1, (url, primaries(page.text))
