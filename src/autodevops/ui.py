@@ -8,8 +8,12 @@ hold for every page:
 * **CSRF**: every form carries the session's CSRF token (`csrf_field`); the session authenticator checks it
   on every state-changing request before the page runs.
 * **Errors**: a page never answers JSON. `AppError`s, unknown URLs and bad path parameters render the error
-  page in the dashboard's layout (404, 403, 422...), a missing session redirects to sign-in, and an
-  unexpected exception is logged and rendered as a 500 page without internals.
+  page in the dashboard's layout (404, 403, 422...) with the signed-in navigation, a missing session
+  redirects to sign-in, and an unexpected exception is logged and rendered as a 500 page without internals.
+  A form refused for a reason the person can fix (`is_form_mistake`) is not an error page: the form's page
+  again, the reason next to the form (`form_problem`) and what was typed kept.
+* **Confirmations**: a successful post redirects with a `notice` ("Pull request #12 opened."), carried in a
+  short-lived signed cookie and shown once at the top of the next page.
 """
 
 from __future__ import annotations
