@@ -213,5 +213,15 @@ async def test_a_repository_over_the_plan_is_refused_in_the_api_and_the_chooser(
         assert page.status_code == 402
         assert '<p id="connect-error" class="error" role="alert">The free plan allows 1 repository' in page.text
         assert 'aria-label="Connect mona/web"' in page.text  # the chooser itself, still listing what can be picked
+
+        # A repository the installation does not reach (gone since the list was shown): said on the chooser too.
+        gone = await client.post(
+            f"/orgs/{repository['organization_id']}/repositories/github",
+            data={**form, "full_name": "mona/ghost", "csrf_token": (await csrf_headers(client))["X-CSRF-Token"]},
+            headers={"Accept": "text/html"},
+        )
+        assert gone.status_code == 404
+        assert '<p id="connect-error" class="error" role="alert">repository not found in this installation' in gone.text
+        assert 'aria-label="Connect mona/web"' in gone.text
     finally:
         await forget_redis_keys(prefix)

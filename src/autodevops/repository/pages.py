@@ -22,7 +22,6 @@ from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.models import Analysis, GitLabConnection
 from autodevops.organization import quotas
 from autodevops.organization import service as organization_service
-from autodevops.organization.quotas import QuotaExceeded
 from autodevops.repository import service
 from autodevops.repository.git_url import GitURLPolicy
 from autodevops.repository.header import repository_header
@@ -133,10 +132,10 @@ async def _render_github_repositories(
     github: GitHubClient,
     keyring: Keyring,
     *,
-    refused: QuotaExceeded | None = None,
+    refused: AppError | None = None,
 ) -> HTMLResponse:
     """The repositories the viewer's GitHub installations give access to, each with a connect button; after a
-    connection over the plan's repositories (`refused`), the same list with the reason, answered 402."""
+    refused connection (`refused`: over the plan's repositories, not reachable), the same list with the reason."""
     membership = await organization_service.require_manager(viewer.session, viewer.user, organization_id)
     installations: list[dict[str, Any]] = []
     problem: str | None = None
@@ -158,7 +157,7 @@ async def _render_github_repositories(
         "installations": installations,
         "problem": problem,
         "install_url": install_url,
-        "refused": refused.message if refused else None,
+        "refused": form_problem(refused) if refused else None,
     }
     status = refused.status_code if refused else 200
     return render(request, "connect_github.html", context, viewer=viewer, organization=membership, status_code=status)
@@ -180,7 +179,10 @@ async def connect_from_github(
             full_name=body.full_name,
             settings=request.app.state.settings,
         )
-    except QuotaExceeded as refused:
+    except AppError as refused:
+        # Over the plan, or a repository the installation no longer reaches: said on the list, not an error page.
+        if not is_form_mistake(refused, not_found=True):
+            raise
         return await _render_github_repositories(request, organization_id, viewer, github, keyring, refused=refused)
     name = repository.github_full_name or repository.name
     return redirect(f"/repositories/{repository.id}", notice=f"Connected {name}.", request=request)
