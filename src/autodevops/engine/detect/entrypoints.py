@@ -15,7 +15,7 @@ import ast
 import posixpath
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from autodevops.engine.detect.base import Context
@@ -129,52 +129,58 @@ def _called_scripts(ctx: Context, root: str, text: str, path: str) -> list[str]:
     return out
 
 
-def _make_target(ctx: Context, root: str, target: str) -> EntryPoint | None:
-    rule = make_rule(ctx, root, target)
-    if rule is None or (not rule.recipe.strip() and not rule.prerequisites):
-        return None
-    recipes = [rule.recipe]
-    seen = {target}
-    pending = [*rule.prerequisites, *_make_calls(rule.recipe)]
+def _follow(start: str, step: Callable[[str], tuple[str, list[str]] | None]) -> list[str]:
+    """The bodies of `start` and of what it runs (`step` gives a name's body and the names it calls), breadth
+    first, each once, at most 12: what `make`, `just` or `invoke` would execute."""
+    bodies: list[str] = []
+    seen: set[str] = set()
+    pending = [start]
     while pending and len(seen) < 12:
         name = pending.pop(0)
         if name in seen:
             continue
         seen.add(name)
-        called = make_rule(ctx, root, name)
-        if called is not None:
-            recipes.append(called.recipe)
-            pending += [*called.prerequisites, *_make_calls(called.recipe)]
-    body = "\n".join(strip_comments(r) for r in recipes)
+        found = step(name)
+        if found is not None:
+            bodies.append(found[0])
+            pending += found[1]
+    return bodies
+
+
+def _make_target(ctx: Context, root: str, target: str) -> EntryPoint | None:
+    rule = make_rule(ctx, root, target)
+    if rule is None or (not rule.recipe.strip() and not rule.prerequisites):
+        return None
+
+    def step(name: str) -> tuple[str, list[str]] | None:
+        called = rule if name == target else make_rule(ctx, root, name)
+        return None if called is None else (called.recipe, [*called.prerequisites, *_make_calls(called.recipe)])
+
+    body = "\n".join(strip_comments(r) for r in _follow(target, step))
     return EntryPoint(target, f"make {target}", body, Evidence(file=rule.makefile, key=target, line=rule.line))
 
 
 def _just_recipe(ctx: Context, root: str, name: str) -> EntryPoint | None:
     """`just NAME`, when the justfile has a recipe NAME that runs without arguments, with the bodies of the
     recipes it depends on (what `just` runs first)."""
-    for justfile in (p for n in JUSTFILES if ctx.exists(p := Context.join(root, n))):
-        recipes = _just_recipes(ctx.text(justfile) or "")
-        recipe = recipes.get(name)
-        if recipe is None:
-            continue
-        line, params, _, _ = recipe
-        # A parameter without a default (`version`, `+files`) makes the bare recipe fail: "got 0 arguments".
-        if any("=" not in p and not p.startswith("*") for p in params):
-            return None
-        bodies: list[str] = []
-        seen: set[str] = set()
-        pending = [name]
-        while pending and len(seen) < 12:
-            current = pending.pop(0)
-            if current in seen or current not in recipes:
-                continue
-            seen.add(current)
-            bodies.append(recipes[current][3])
-            # Dependencies, and the recipes its body runs itself (`just typing-mypy`).
-            pending += [*recipes[current][2], *_JUST_CALL.findall(recipes[current][3])]
-        body = "\n".join(strip_comments(b) for b in bodies)
-        return EntryPoint(name, f"just {name}", body, Evidence(file=justfile, key=name, line=line))
-    return None
+    paths = [Context.join(root, n) for n in JUSTFILES]
+    parsed = ((path, _just_recipes(ctx.text(path) or "")) for path in paths if ctx.exists(path))
+    found = next(((path, recipes) for path, recipes in parsed if name in recipes), None)
+    if found is None:
+        return None
+    justfile, recipes = found
+    line, params, _, _ = recipes[name]
+    # A parameter without a default (`version`, `+files`) makes the bare recipe fail: "got 0 arguments".
+    if any("=" not in p and not p.startswith("*") for p in params):
+        return None
+
+    def step(current: str) -> tuple[str, list[str]] | None:
+        # Its dependencies, and the recipes its body runs itself (`just typing-mypy`).
+        recipe = recipes.get(current)
+        return None if recipe is None else (recipe[3], [*recipe[2], *_JUST_CALL.findall(recipe[3])])
+
+    body = "\n".join(strip_comments(b) for b in _follow(name, step))
+    return EntryPoint(name, f"just {name}", body, Evidence(file=justfile, key=name, line=line))
 
 
 def _just_recipes(text: str) -> dict[str, tuple[int, list[str], list[str], str]]:
@@ -224,17 +230,12 @@ def _invoke_task(ctx: Context, root: str, name: str) -> EntryPoint | None:
     function = names.get(name)
     if function is None or not tasks[function].runnable:
         return None
-    bodies: list[str] = []
-    seen: set[str] = set()
-    pending = [function]
-    while pending and len(seen) < 12:
-        current = pending.pop(0)
-        if current in seen or current not in tasks:
-            continue
-        seen.add(current)
-        bodies.append(tasks[current].body)
-        pending += tasks[current].calls
-    body = "\n".join(b for b in bodies if b)
+
+    def step(current: str) -> tuple[str, list[str]] | None:
+        task = tasks.get(current)
+        return None if task is None else (task.body, task.calls)
+
+    body = "\n".join(b for b in _follow(function, step) if b)
     return EntryPoint(name, f"invoke {name}", body, Evidence(file=path, key=name, line=tasks[function].line))
 
 
