@@ -227,6 +227,30 @@ def test_third_party_cargo_subcommands_are_installed_before_use() -> None:
         assert install < next(i for i, line in enumerate(lines) if line.startswith(command))
 
 
+@pytest.mark.parametrize("manager", ["hatch", "pdm", "poetry"])
+def test_every_job_that_runs_the_package_manager_installs_it_once(manager: str) -> None:
+    # The test job installed hatch or pdm, the lint and build jobs did not: "hatch: command not found".
+    project = analysis(
+        stack(
+            language="python",
+            package_manager=manager,
+            versions=["3.12"],
+            test_tool="pytest",
+            test_commands=[f"{manager} run pytest"],
+            lint_tools=["ruff"],
+            lint_commands=[f"{manager} run make lint"],
+            build_commands=[f"{manager} build"],
+            manifests=["pyproject.toml"],
+        )
+    )
+    jobs = workflows(generate(project))[".github/workflows/ci.yml"]["jobs"]
+    for kind in ("test", "lint", "build"):
+        lines = [line for s in jobs[f"python-{kind}"]["steps"] for line in s.get("run", "").splitlines()]
+        assert lines.count(f"pipx install {manager}") == 1, (kind, lines)
+        first_use = next(i for i, line in enumerate(lines) if line.startswith(f"{manager} "))
+        assert lines.index(f"pipx install {manager}") < first_use
+
+
 def test_setup_actions_cache_dependencies(generated: dict[str, Generated]) -> None:
     def setup(name: str, action: str, job: str) -> dict[str, Any]:
         wf = workflows(generated[name])[".github/workflows/ci.yml"]

@@ -83,7 +83,7 @@ def _setup(plan: StackPlan, a: _Actions, matrix: bool, version: str | None = Non
                 w.add("cache-dependency-glob", "uv.lock")
             steps.append(a.step("Set up uv", "astral-sh/setup-uv", w))
             return steps, env
-        if pm in ("poetry", "pipenv"):
+        if pm in SETUP_INSTALLS:
             # setup-python's poetry/pipenv cache asks the tool for its cache directory: install it first.
             steps.append(_run(Command(f"Install {pm}", f"pipx install {pm}")))
         w = Map().add("python-version", version)
@@ -235,7 +235,12 @@ def _setup(plan: StackPlan, a: _Actions, matrix: bool, version: str | None = Non
     return steps, env
 
 
-def _apps_step(apps: list[str]) -> list[Map]:
+# Package managers the setup steps install themselves (before setup-python, whose cache asks them for its path).
+SETUP_INSTALLS = ("poetry", "pipenv")
+
+
+def _apps_step(plan: StackPlan, apps: list[str]) -> list[Map]:
+    apps = [a for a in apps if not (plan.toolchain == "python" and a == plan.stack.package_manager in SETUP_INSTALLS)]
     if not apps:
         return []
     return [_run(Command("Install tools", "\n".join(f"pipx install {app}" for app in apps)))]
@@ -348,7 +353,7 @@ def _test_job(plan: StackPlan, a: _Actions) -> Map:
     steps.add(a.checkout(plan))
     for s in setup:
         steps.add(s)
-    for s in _apps_step(plan.apps):
+    for s in _apps_step(plan, plan.apps):
         steps.add(s)
     for c in plan.install_for("test"):
         steps.add(_run(c))
@@ -387,7 +392,7 @@ def _simple_job(plan: StackPlan, a: _Actions, kind: str, commands: list[Command]
     for s in setup:
         steps.add(s)
     apps = plan.lint_apps if kind == "lint" else plan.build_apps
-    for s in _apps_step(apps):
+    for s in _apps_step(plan, apps):
         steps.add(s)
     for c in plan.install_for(kind):
         steps.add(_run(c))

@@ -777,6 +777,16 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     if toolchain == "dart":
         plan.todos.append("Dart is not set up by this pipeline yet: add the Dart SDK setup step.")
 
+    if toolchain == "python" and stack.package_manager in PY_APPS:
+        # A lint or build job that runs the package manager (`hatch build`, `pdm run ruff`, `poetry install`)
+        # installs it too, as the test job does.
+        manager = stack.package_manager
+        for kind, apps in (("lint", plan.lint_apps), ("build", plan.build_apps)):
+            job = [*plan.install_for(kind), *(plan.lint if kind == "lint" else plan.build)]
+            runs = any(line.strip().split(" ", 1)[0] == manager for c in job for line in c.run.splitlines())
+            if runs and manager not in apps:
+                apps.insert(0, manager)
+
     for f in analysis.findings:
         if f.stack == stack.path and f.severity in ("warning", "error"):
             plan.todos.append(f"{f.code}: {f.message}")
