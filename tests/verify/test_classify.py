@@ -18,6 +18,13 @@ from autodevops.engine.verify.classify import classify
         ("src/x.c:1:10: fatal error: zlib.h: No such file or directory\n    1 | #include <zlib.h>", "environment"),
         ("/tmp/step.sh: line 2: gh: command not found", "environment"),
         ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "docker"),
+        # testcontainers (Python, through docker-py; Java) starting a container with no daemon to talk to.
+        (
+            "E   docker.errors.DockerException: Error while fetching server API version: ('Connection aborted.', "
+            "FileNotFoundError(2, 'No such file or directory'))",
+            "docker",
+        ),
+        ("java.lang.IllegalStateException: Could not find a valid Docker environment. Please see logs", "docker"),
         # The registry mirror here lags behind the public registries.
         ("npm error notarget No matching version found for cbor2@^2.4.0.", "environment"),
         ("ERROR: No matching distribution found for anyio==4.99.0", "environment"),

@@ -53,7 +53,12 @@ _TARBALL_MISSING = re.compile(
 )
 _SHARED_LIBRARY = re.compile(r"error while loading shared libraries: \S+: cannot open shared object file")
 _HEADER = re.compile(r"fatal error: [\w./+-]+\.h: No such file or directory")
-_DOCKER = re.compile(r"Cannot connect to the Docker daemon|docker: command not found|docker\.sock")
+# The Docker daemon missing, as the CLI and the test-container libraries say it (docker-py under testcontainers
+# for Python, testcontainers-java): hosted Ubuntu runners have one.
+_DOCKER = re.compile(
+    r"Cannot connect to the Docker daemon|docker: command not found|docker\.sock|"
+    r"DockerException: Error while fetching server API version|Could not find a valid Docker environment"
+)
 _COMMAND_NOT_FOUND = re.compile(r"(?:^|: )(?:line \d+: )?([\w.+-]+): (?:command )?not found\s*$")
 
 # Commands GitHub's ubuntu-24.04 image has that a plain machine may lack (not the language toolchains, which
