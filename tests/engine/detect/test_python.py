@@ -646,6 +646,26 @@ def test_make_targets_that_activate_a_developers_virtualenv_are_not_entry_points
     assert stack.test_commands == ["make test"]
 
 
+def test_hatch_runs_the_linters_in_the_environment_that_installs_them(tmp_path: Path) -> None:
+    pyproject = """[project]
+name = "x"
+[tool.hatch.envs.default]
+installer = "uv"
+[tool.hatch.envs.docs]
+dependencies = ["mkdocs", "ruff"]
+[tool.hatch.envs.test]
+dependencies = ["pytest", "ruff", "mypy"]
+"""
+    files = {"pyproject.toml": pyproject, "Makefile": "lint:\n\truff check x tests\n"}
+    (stack,), _ = detect(tmp_path / "env", files)
+    # The default environment has no ruff: `hatch run make lint` would stop at "ruff: No such file".
+    assert stack.package_manager == "hatch"
+    assert stack.lint_commands == ["hatch run test:make lint"]
+    with_default = pyproject.replace('installer = "uv"', 'dependencies = ["ruff"]')
+    (stack,), _ = detect(tmp_path / "default", {**files, "pyproject.toml": with_default})
+    assert stack.lint_commands == ["hatch run make lint"]
+
+
 def test_an_invoke_lint_task_is_the_entry_point_with_the_targets_it_lints(tmp_path: Path) -> None:
     tasks = """from invoke import run, task
 

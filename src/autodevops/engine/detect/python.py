@@ -913,7 +913,27 @@ def _expand_braces(text: str) -> list[str]:
 # ---- tests ---------------------------------------------------------------------------------------------------
 
 
-def _runner_prefix(pm: str) -> str:
+def _hatch_env(tool: dict[str, Any], wanted: Iterable[str]) -> str | None:
+    """The hatch environment to run `wanted` tools in when the default one does not install them (rq keeps ruff
+    and mypy in `[tool.hatch.envs.test]`: `hatch run make lint` would find no ruff); None for the default."""
+    hatch = tool.get("hatch") if isinstance(tool.get("hatch"), dict) else {}
+    envs = (hatch or {}).get("envs") if isinstance((hatch or {}).get("envs"), dict) else {}
+    wanted = set(wanted)
+
+    def installs(env: Any) -> bool:
+        if not isinstance(env, dict):
+            return False
+        requirements = [*_strs(env.get("dependencies")), *_strs(env.get("extra-dependencies"))]
+        return any(req_name(r) in wanted for r in requirements)
+
+    if not envs or installs(envs.get("default")):
+        return None
+    return next((name for name, env in envs.items() if not _DOCS_GROUP.search(str(name)) and installs(env)), None)
+
+
+def _runner_prefix(pm: str, tool: dict[str, Any] | None = None, wanted: Iterable[str] = ()) -> str:
+    if pm == "hatch" and tool is not None and (env := _hatch_env(tool, wanted)) is not None:
+        return f"hatch run {env}:"
     return {
         "uv": "uv run ",
         "poetry": "poetry run ",
@@ -1364,7 +1384,7 @@ def _lint(
 ) -> None:
     ctx = b.ctx
     j = functools.partial(Context.join, root)
-    prefix = _runner_prefix(pm)
+    prefix = _runner_prefix(pm, tool, LINT_PACKAGES)
     if _lint_entry_points(b, root, points, prefix):
         return
     found: dict[str, list[Evidence]] = {}

@@ -531,8 +531,8 @@ def _lint_default(toolchain: str, tool: str) -> str | None:
 
 
 _RUNNER_PREFIX = re.compile(
-    r"^(?:(?:uv|poetry|pdm|pipenv|hatch) run |uvx |pipx run |npx |pnpm (?:exec |run )?|yarn (?:run )?|bunx |"
-    r"bun run |npm run |bundle exec |python3? -m |sh (?:-\w+ )*|bash (?:-\w+ )*|\./|vendor/bin/)+"
+    r"^(?:(?:uv|poetry|pdm|pipenv) run |hatch run (?:[\w-]+:)?|uvx |pipx run |npx |pnpm (?:exec |run )?|"
+    r"yarn (?:run )?|bunx |bun run |npm run |bundle exec |python3? -m |sh (?:-\w+ )*|bash (?:-\w+ )*|\./|vendor/bin/)+"
 )
 
 
