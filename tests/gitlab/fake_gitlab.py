@@ -288,7 +288,7 @@ class FakeGitLab:
             nodes = [{"path": p, "size": len(files[p])} for p in paths if p in files]
             return JSONResponse({"data": {"project": {"repository": {"blobs": {"nodes": nodes}}}}})
 
-        @app.api_route("/api/v4/{rest:path}", methods=["GET", "POST", "PUT", "HEAD"])
+        @app.api_route("/api/v4/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "HEAD"])
         async def api(request: Request, rest: str) -> Response:
             raw = request.scope["raw_path"].decode().split("?")[0].removeprefix("/api/v4/")
             parts = [unquote(p) for p in raw.split("/")]
@@ -504,6 +504,12 @@ class FakeGitLab:
             return JSONResponse({"message": "403 Forbidden"}, status_code=403)
         if request.method == "GET" and len(rest) == 1:
             return JSONResponse([{k: v for k, v in h.items() if k != "token"} for h in project.hooks])
+        if request.method == "DELETE" and len(rest) == 2:
+            kept = [h for h in project.hooks if str(h["id"]) != rest[1]]
+            if len(kept) == len(project.hooks):
+                return JSONResponse({"message": "404 Not found"}, status_code=404)
+            project.hooks[:] = kept
+            return Response(status_code=204)
         body = await request.json()
         if request.method == "POST" and len(rest) == 1:
             created = {"id": next(self._ids), "project_id": project.id, **body}

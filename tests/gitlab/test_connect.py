@@ -296,3 +296,79 @@ async def test_a_project_over_the_plans_repositories_is_refused_before_gitlab_is
     )
     assert 'value="acme/web"' in page.text
     assert token not in page.text
+
+
+async def test_disconnecting_removes_the_project_hook(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    other = fake_gitlab.add_project("acme/other")
+    other.hooks.append({"id": 7, "url": "https://ci.example.com/hook", "token": "theirs"})  # not ours: kept
+    project.hooks.append({"id": 8, "url": "https://chat.example.com/hook", "token": "theirs"})
+    deleted = await app.delete(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert "autodevops-warning" not in deleted.headers
+    assert [h["id"] for h in project.hooks] == [8]
+    assert [h["id"] for h in other.hooks] == [7]
+    assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 404
+
+
+async def test_a_hook_already_deleted_on_gitlab_is_not_a_problem(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    project.hooks.clear()
+    deleted = await app.delete(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)
+    assert deleted.status_code == 204
+    assert "autodevops-warning" not in deleted.headers
+    events = await app.get(f"/api/v1/organizations/{tenant.organization.id}/audit-events", headers=tenant.headers)
+    assert "gitlab.webhook_not_removed" not in [e["action"] for e in events.json()["items"]]
+
+
+@pytest.mark.parametrize("failure", ["token revoked", "rate limited"])
+async def test_disconnecting_completes_when_gitlab_refuses_and_says_the_hook_may_remain(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab, failure: str
+) -> None:
+    tenant = await make_tenant()
+    project, token, repository = await connect(app, tenant, fake_gitlab)
+    [hook] = project.hooks
+    if failure == "token revoked":
+        del fake_gitlab.tokens[token]
+    else:
+        fake_gitlab.rate_limit(f"/api/v4/projects/{project.id}/hooks", reset_in=3600)
+    deleted = await app.delete(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)
+    assert deleted.status_code == 204, deleted.text
+    warning = deleted.headers["autodevops-warning"]
+    assert "could not remove its webhook from GitLab" in warning
+    assert project.hooks == [hook]  # left on GitLab, and said so
+    assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 404
+    events = await app.get(f"/api/v1/organizations/{tenant.organization.id}/audit-events", headers=tenant.headers)
+    [event] = [e for e in events.json()["items"] if e["action"] == "gitlab.webhook_not_removed"]
+    assert event["target_id"] == repository["id"]
+    assert (event["data"]["hook_id"], event["data"]["project_id"]) == (hook["id"], project.id)
+    assert "repository.disconnected" in [e["action"] for e in events.json()["items"]]
+    # A delivery from the hook left behind is refused: the repository is gone.
+    delivered = await app.post(
+        f"/api/v1/gitlab/webhooks/{repository['id']}",
+        json={"object_kind": "push"},
+        headers={
+            "X-Gitlab-Token": hook["token"],
+            "X-Gitlab-Event": "Push Hook",
+            "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+        },
+    )
+    assert delivered.status_code == 401, delivered.text
+
+
+async def test_only_a_manager_removes_the_hook(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    outsider = await make_tenant()
+    refused = await app.delete(f"/api/v1/repositories/{repository['id']}", headers=outsider.headers)
+    assert refused.status_code == 404
+    assert len(project.hooks) == 1
+    assert fake_gitlab.count("DELETE", f"/api/v4/projects/{project.id}/hooks") == 0

@@ -572,6 +572,16 @@ class GitLabWrites:
             json=self._hook_body(url, secret),
         )
 
+    async def delete_hook(self, hook_id: int) -> None:
+        """Remove the project hook. A hook already gone (deleted by hand on GitLab) is what was wanted."""
+        await self.client._send(
+            "DELETE",
+            f"{self.base}/hooks/{int(hook_id)}",
+            "remove the webhook",
+            token=self.token,
+            ok=(200, 204, 404),
+        )
+
     # ---- merge request --------------------------------------------------------------------------------------
     async def _commit(self, ref: str) -> dict[str, Any]:
         data = await self.client._json(

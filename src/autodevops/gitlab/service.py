@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.audit.service import record
 from autodevops.config import Settings
-from autodevops.crypto import Keyring
-from autodevops.errors import Conflict, NotFound
+from autodevops.crypto import CryptoError, Keyring
+from autodevops.errors import AppError, Conflict, NotFound
 from autodevops.github import pr_body
 from autodevops.github import queries as github_queries
 from autodevops.github.service import compare_ci
@@ -186,6 +186,47 @@ async def rotate_webhook_secret(
         target_id=connection.repository_id,
     )
     return connection
+
+
+HOOK_MAY_REMAIN = (
+    "the repository was disconnected, but AutoDevOps could not remove its webhook from GitLab ({reason}); "
+    "its deliveries are refused from now on, and a project Maintainer can delete it under Settings > Webhooks"
+)
+
+
+async def remove_webhook(
+    session: AsyncSession, keyring: Keyring, client: GitLabClient, user: User, repository_id: uuid.UUID
+) -> str | None:
+    """Before a repository is disconnected: delete the project hook AutoDevOps registered on GitLab. Any failure
+    (GitLab unreachable, the token revoked or demoted) is returned and audited, not raised: disconnecting must not
+    depend on GitLab, and a hook left behind only sends deliveries that are refused once the repository is gone."""
+    repository = await repository_service.get_repository(session, user, repository_id)
+    await require_manager(session, user, repository.organization_id)
+    connection = await session.get(GitLabConnection, repository.id)
+    if connection is None or connection.webhook_id is None:
+        return None
+    try:
+        token = connection_token(keyring, connection)
+        await GitLabWrites(client, token, connection.project_id).delete_hook(connection.webhook_id)
+    except (AppError, CryptoError) as error:
+        reason = str(error) or type(error).__name__
+        log.warning("gitlab webhook not removed", repository_id=str(repository.id), hook_id=connection.webhook_id)
+        await record(
+            session,
+            "gitlab.webhook_not_removed",
+            user_id=user.id,
+            organization_id=repository.organization_id,
+            target_type="repository",
+            target_id=repository.id,
+            data={
+                "gitlab": connection.full_path,
+                "project_id": connection.project_id,
+                "hook_id": connection.webhook_id,
+                "reason": reason[:500],
+            },
+        )
+        return HOOK_MAY_REMAIN.format(reason=reason)
+    return None
 
 
 # ---- metadata ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.config import Settings
 from autodevops.db import DBSession
+from autodevops.github.dependencies import TokenKeyring
+from autodevops.gitlab import service as gitlab_service
+from autodevops.gitlab.endpoints import GitLab
 from autodevops.pagination import Page, Pagination, page_response
 from autodevops.repository import service
 from autodevops.repository.git_url import GitURLPolicy
@@ -63,6 +66,22 @@ async def update_repository(
     return RepositoryRead.model_validate(repository)
 
 
+# Sent with the 204 when the repository is gone but something it left outside AutoDevOps may remain (a GitLab
+# project hook that could not be removed); the body stays empty, as clients of a 204 expect.
+WARNING_HEADER = "AutoDevOps-Warning"
+
+
 @router.delete("/{repository_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_repository(repository_id: RepositoryID, user: CurrentUser, session: DBSession) -> None:
+async def delete_repository(
+    repository_id: RepositoryID,
+    user: CurrentUser,
+    session: DBSession,
+    gitlab: GitLab,
+    keyring: TokenKeyring,
+    response: Response,
+) -> None:
+    problem = await gitlab_service.remove_webhook(session, keyring, gitlab, user, repository_id)
     await service.delete_repository(session, user, repository_id)
+    if problem is not None:
+        # A header is one line of ASCII; GitLab's own words in the reason may be neither.
+        response.headers[WARNING_HEADER] = " ".join(problem.encode("ascii", "replace").decode().split())
