@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from autodevops.commands import engine, generate, jobs, keys, orgs, platform, serve, sessions, sso, verify
+from autodevops.commands import engine, generate, jobs, keys, orgs, platform, serve, sessions, sso, verify, webhooks
 
 app = typer.Typer(
     name="autodevops",
@@ -27,6 +27,7 @@ keys.register(app)
 sessions.register(app)
 sso.register(app)
 orgs.register(app)
+webhooks.register(app)
 
 
 def main() -> None:

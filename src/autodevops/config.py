@@ -262,6 +262,12 @@ class Settings(BaseSettings):
     github_webhook_concurrency: int = Field(default=4, ge=1, le=256)
     # The same signed body under another delivery id within this window is a replay.
     github_webhook_replay_window_s: int = Field(default=86_400, ge=60)
+    # Webhook delivery records (GitHub and GitLab) older than this are deleted, in batches, by the worker every
+    # `webhook_delivery_prune_interval_s` and by `autodevops webhooks prune`. Longer than any redelivery a
+    # provider makes (GitHub: 3 days; GitLab retries within hours), and never shorter than the replay window.
+    webhook_delivery_retention_days: int = Field(default=30, ge=7)
+    webhook_delivery_prune_interval_s: float = Field(default=3600.0, ge=60)
+    webhook_delivery_prune_batch: int = Field(default=5000, ge=1, le=100_000)
     # A GitHub rate limit that resets within this many seconds is waited out; a longer one fails clearly.
     github_rate_limit_max_wait: float = Field(default=60.0, ge=0)
     # Public URL of this service, used for OAuth redirect URIs: https://autodevops.example.com

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
+from autodevops.config import Settings
 from autodevops.db import tenant_session
 from autodevops.github import service
 from autodevops.github.client import PR_BRANCH, GitHubClient
 from autodevops.github.signature import sign
 from autodevops.models import GitHubInstallation, GitHubPullRequest, GitHubRepositoryLink, Repository
+from autodevops.webhook_retention import prune_webhook_deliveries, retention
 from platform_support import forget_redis_keys
 
 from .conftest import WEBHOOK_SECRET, app_overrides, settings_for
@@ -379,3 +384,40 @@ async def test_the_same_signed_body_under_a_new_delivery_id_is_a_replay(
         await conn.execute(text("UPDATE github_webhook_deliveries SET received_at = now() - interval '2 days'"))
     again = await app_client.post(URL, content=body, headers=headers(body, "ping"))
     assert again.json()["outcome"] == "pong"
+
+
+async def test_pruning_keeps_replay_protection_inside_the_window(
+    app_client: httpx.AsyncClient, pg_admin: Any, database: Any, pg_settings: Settings
+) -> None:
+    kept_delivery = str(uuid.uuid4())
+    kept = json.dumps({"zen": "Approachable is better than simple.", "hook_id": 7}).encode()
+    old = json.dumps({"zen": "Mind your words, they are important.", "hook_id": 7}).encode()
+    assert (await app_client.post(URL, content=kept, headers=headers(kept, "ping", delivery=kept_delivery))).is_success
+    assert (await app_client.post(URL, content=old, headers=headers(old, "ping"))).is_success
+    async with pg_admin.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE github_webhook_deliveries SET received_at = now() - CASE WHEN body_sha256 = :kept "
+                "THEN interval '6 hours' ELSE interval '8 days' END"
+            ),
+            {"kept": hashlib.sha256(kept).hexdigest()},
+        )
+    # The shortest retention allowed, 7 days, still longer than the replay window (1 day).
+    settings = pg_settings.model_copy(update={"webhook_delivery_retention_days": 7})
+    assert (await prune_webhook_deliveries(database, settings)).deleted["github"] == 1
+    async with pg_admin.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM github_webhook_deliveries")) == 1
+    # The kept delivery is refused by its id and, under a new id, by its body.
+    by_id = await app_client.post(URL, content=kept, headers=headers(kept, "ping", delivery=kept_delivery))
+    assert by_id.json()["outcome"] == "duplicate"
+    by_body = await app_client.post(URL, content=kept, headers=headers(kept, "ping"))
+    assert by_body.json()["outcome"] == "duplicate"
+
+
+def test_retention_is_never_shorter_than_the_replay_window(pg_settings: Settings) -> None:
+    week = pg_settings.model_copy(update={"webhook_delivery_retention_days": 7})
+    assert retention(week) == timedelta(days=7)
+    longer = week.model_copy(update={"github_webhook_replay_window_s": 10 * 86_400})
+    assert retention(longer) == timedelta(days=10)
+    with pytest.raises(ValidationError):
+        Settings(webhook_delivery_retention_days=1)

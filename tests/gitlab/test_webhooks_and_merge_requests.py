@@ -3,6 +3,7 @@ after a push, and `keys rotate` over GitLab connections."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -12,12 +13,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from autodevops.config import Settings
 from autodevops.crypto import Key, Keyring, key_id_of
 from autodevops.db import Database, tenant_session
 from autodevops.gitlab import secrets as sealed
 from autodevops.gitlab import service
 from autodevops.gitlab.client import CI_FILE, MR_BRANCH
 from autodevops.models import Analysis, GitLabConnection, Pipeline, utcnow
+from autodevops.webhook_retention import prune_webhook_deliveries
 
 from .conftest import JOBS_PREFIX, gitlab_overrides, settings_for
 from .fake_gitlab import FakeGitLab, FakeProject
@@ -277,3 +280,40 @@ async def test_delivery_ids_count_per_connection(
         )
         assert answer.json()["outcome"] == "queued 1 analysis"
     assert await jobs_named(pg_admin, "analysis.run") == 2
+
+
+async def test_pruning_forgets_only_deliveries_older_than_the_retention(
+    app: httpx.AsyncClient,
+    make_tenant: Any,
+    fake_gitlab: FakeGitLab,
+    pg_admin: AsyncEngine,
+    database: Database,
+    pg_settings: Settings,
+) -> None:
+    project, _, repository = await connect(app, await make_tenant(), fake_gitlab)
+    secret = fake_gitlab.hook_token(project)
+    after = fake_gitlab.push(project, "main", {"go.mod": "module x\n"})
+    for key in ("recent", "old-1", "old-2", "old-3"):
+        sent = await deliver(app, repository, push(project, after), token=secret, Idempotency_Key=key)
+        assert sent.status_code == 202, sent.text
+    keep = hashlib.sha256(f"{repository['id']}:recent".encode()).hexdigest()
+    async with pg_admin.begin() as conn:
+        # One just inside the 30-day retention, three past it.
+        await conn.execute(
+            text(
+                "UPDATE gitlab_webhook_deliveries SET received_at = now() - CASE WHEN delivery_id = :keep "
+                "THEN interval '29 days 23 hours' ELSE interval '31 days' END"
+            ),
+            {"keep": keep},
+        )
+    settings = pg_settings.model_copy(update={"webhook_delivery_retention_days": 30, "webhook_delivery_prune_batch": 2})
+    result = await prune_webhook_deliveries(database, settings)
+    assert result.deleted["gitlab"] == 3  # in two batches of at most two
+    async with pg_admin.connect() as conn:
+        assert (await conn.scalars(text("SELECT delivery_id FROM gitlab_webhook_deliveries"))).all() == [keep]
+    # Inside the window the delivery is still refused as a duplicate; a pruned one is news again.
+    again = await deliver(app, repository, push(project, after), token=secret, Idempotency_Key="recent")
+    assert again.json()["outcome"] == "duplicate"
+    forgotten = await deliver(app, repository, push(project, after), token=secret, Idempotency_Key="old-1")
+    assert forgotten.json()["outcome"] != "duplicate"
+    assert (await prune_webhook_deliveries(database, settings)).total == 0

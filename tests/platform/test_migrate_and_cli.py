@@ -124,3 +124,28 @@ async def test_cli_bootstraps_a_user_and_token(
     unknown = run_cli(pg_settings, "tokens", "create", "nobody@example.com")
     assert unknown.returncode == 1
     assert "user not found" in unknown.stderr
+
+
+@pytest.mark.slow
+async def test_cli_prunes_old_webhook_deliveries(pg_settings: Settings, clean_db: None, pg_admin: Any) -> None:
+    async with pg_admin.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO gitlab_webhook_deliveries (delivery_id, event, outcome, received_at) VALUES "
+                "('old', 'Push Hook', 'ignored', now() - interval '40 days'), "
+                "('new', 'Push Hook', 'ignored', now() - interval '1 day')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO github_webhook_deliveries (delivery_id, event, outcome, received_at) VALUES "
+                "('old', 'push', 'ignored', now() - interval '31 days')"
+            )
+        )
+    pruned = run_cli(pg_settings, "webhooks", "prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "deleted 2 delivery record(s)" in pruned.stdout
+    assert "(1 github, 1 gitlab)" in pruned.stdout
+    async with pg_admin.connect() as conn:
+        assert (await conn.scalars(text("SELECT delivery_id FROM gitlab_webhook_deliveries"))).all() == ["new"]
+        assert await conn.scalar(text("SELECT count(*) FROM github_webhook_deliveries")) == 0

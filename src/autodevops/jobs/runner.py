@@ -46,6 +46,7 @@ from autodevops.jobs.retry import retry_delay_s
 from autodevops.jobs.slots import PARK_S, OrganizationSlots
 from autodevops.logging import bind_request_id, get_logger
 from autodevops.organization import plans
+from autodevops.webhook_retention import prune_webhook_deliveries
 
 log = get_logger(__name__)
 
@@ -149,6 +150,9 @@ class Runner:
             asyncio.create_task(self._every(self.settings.jobs_reconcile_interval_s, self._reconcile, now=True)),
             asyncio.create_task(self._listen_for_handovers()),
             asyncio.create_task(self._every(self.settings.jobs_lock_duration_ms / 3000, self.slots.renew)),
+            asyncio.create_task(
+                self._every(self.settings.webhook_delivery_prune_interval_s, self._prune_webhook_deliveries)
+            ),
         ]
         log.info("worker started", queues=self.queues, concurrency=self.concurrency)
         try:
@@ -238,6 +242,9 @@ class Runner:
             except Exception:
                 log.exception("periodic task failed", task=getattr(action, "__name__", "task"))
             await asyncio.sleep(interval_s)
+
+    async def _prune_webhook_deliveries(self) -> None:
+        await prune_webhook_deliveries(self.database, self.settings)
 
     async def _check_stalled(self) -> None:
         await self.reconciler.push_handed_over()

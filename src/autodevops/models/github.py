@@ -110,7 +110,7 @@ class GitHubWebhookDelivery(Base):
     event: Mapped[str] = mapped_column(String(100), nullable=False)
     action: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100), nullable=False)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
     # SHA-256 of the signed body: the same body under a new delivery id is a replay (within a window).
     body_sha256: Mapped[str | None] = mapped_column(String(64))
 
