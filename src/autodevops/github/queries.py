@@ -144,41 +144,6 @@ async def set_delivery_outcome(session: AsyncSession, delivery_id: str, outcome:
     )
 
 
-async def accounts_page(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> Sequence[GitHubAccount]:
-    """A page of every account (key rotation runs as the owner role, across users), by id."""
-    query = select(GitHubAccount).order_by(GitHubAccount.id).limit(limit)
-    if after is not None:
-        query = query.where(GitHubAccount.id > after)
-    return (await session.scalars(query)).all()
-
-
-async def swap_ciphertexts(
-    session: AsyncSession,
-    account_id: uuid.UUID,
-    *,
-    old_access: str,
-    new_access: str,
-    old_refresh: str | None,
-    new_refresh: str | None,
-) -> bool:
-    """Replace an account's ciphertexts only if nobody changed them meanwhile (compare-and-swap).
-
-    A sign-in writing fresh tokens concurrently wins; the rotation simply finds that row already current.
-    """
-    refresh_matches = (
-        GitHubAccount.refresh_token_enc.is_(None)
-        if old_refresh is None
-        else GitHubAccount.refresh_token_enc == old_refresh
-    )
-    result = await session.execute(
-        update(GitHubAccount)
-        .where(GitHubAccount.id == account_id, GitHubAccount.access_token_enc == old_access, refresh_matches)
-        .values(access_token_enc=new_access, refresh_token_enc=new_refresh)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 async def find_drift(
     session: AsyncSession, repository_id: uuid.UUID, commit_sha: str, pipeline_id: uuid.UUID
 ) -> CIDriftFinding | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import Row, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autodevops.models import SSOConnection, SSOIdentity
@@ -70,24 +70,6 @@ async def created_by_organization(session: AsyncSession, organization_id: uuid.U
 
 
 # ---- key rotation (owner role: every organization's rows) ------------------------------------------------
-async def connections_page(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> Sequence[SSOConnection]:
-    query = select(SSOConnection).order_by(SSOConnection.id).limit(limit)
-    if after is not None:
-        query = query.where(SSOConnection.id > after)
-    return (await session.scalars(query)).all()
-
-
-async def swap_secret(session: AsyncSession, connection_id: uuid.UUID, *, old: str, new: str) -> bool:
-    """Replace the stored secret only if it is still `old` (a concurrent save wins). Returns whether it did."""
-    result = await session.execute(
-        update(SSOConnection)
-        .where(SSOConnection.id == connection_id, SSOConnection.client_secret_enc == old)
-        .values(client_secret_enc=new)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def any_connection(session: AsyncSession) -> bool:
     """Whether any organization has single sign-on (`app_sso_configured`: asked before anyone signs in)."""
     return bool(await session.scalar(select(func.app_sso_configured())))

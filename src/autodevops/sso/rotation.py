@@ -1,8 +1,7 @@
 """Re-encrypting stored single sign-on client secrets under the keyring's current key (`autodevops keys rotate`).
 
-The same procedure as for GitHub tokens (`github.rotation`): the owner role walks every organization's rows
-in id order, a batch per transaction, and swaps each ciphertext only if it is still the one read, so a secret
-an owner saves at the same moment (already under the current key) is left as saved.
+The procedure is `autodevops.keyrotation`'s: the owner role walks every organization's `sso_connections` rows,
+and a secret an owner saves at the same moment (already under the current key) is left as saved.
 """
 
 from __future__ import annotations
@@ -11,8 +10,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autodevops.crypto import CryptoError, Keyring, RotationReport, aad
-from autodevops.sso import queries
+from autodevops.crypto import Keyring, RotationReport, aad
+from autodevops.keyrotation import rotate_columns
+from autodevops.models import SSOConnection
 
 TABLE = "sso_connections"
 PURPOSE = "client_secret"
@@ -27,27 +27,12 @@ async def rotate_client_secrets(
     sessionmaker: async_sessionmaker[AsyncSession], keyring: Keyring, *, batch_size: int = 200
 ) -> RotationReport:
     """Move every stored client secret to `keyring.current`. Idempotent: a second run rotates nothing."""
-    report = RotationReport()
-    after: uuid.UUID | None = None
-    while True:
-        async with sessionmaker() as session, session.begin():
-            connections = await queries.connections_page(session, after=after, limit=batch_size)
-            if not connections:
-                return report
-            for connection in connections:
-                report.scanned += 1
-                old = connection.client_secret_enc
-                if not keyring.needs_rotation(old):
-                    report.current += 1
-                    continue
-                try:
-                    new = keyring.reencrypt(old, associated_data=secret_aad(connection.id))
-                except CryptoError:
-                    report.failed.append(str(connection.id))
-                    continue
-                if await queries.swap_secret(session, connection.id, old=old, new=new):
-                    report.rotated += 1
-                else:
-                    report.changed += 1
-            after = connections[-1].id
-            session.expunge_all()
+    return await rotate_columns(
+        sessionmaker,
+        keyring,
+        SSOConnection,
+        key="id",
+        table=TABLE,
+        columns={PURPOSE: "client_secret_enc"},
+        batch_size=batch_size,
+    )
