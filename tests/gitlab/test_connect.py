@@ -3,6 +3,7 @@ the webhook, metadata sync, and the analysis job reading the project over GitLab
 
 from __future__ import annotations
 
+import socket
 import uuid
 from typing import Any
 
@@ -372,3 +373,24 @@ async def test_only_a_manager_removes_the_hook(
     assert refused.status_code == 404
     assert len(project.hooks) == 1
     assert fake_gitlab.count("DELETE", f"/api/v4/projects/{project.id}/hooks") == 0
+
+
+async def test_disconnecting_completes_when_gitlab_is_unreachable(
+    app: httpx.AsyncClient, make_api_client: Any, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: connections are refused
+    offline = await make_api_client(
+        **gitlab_overrides(
+            fake_gitlab, gitlab_url=f"http://127.0.0.1:{port}", git_private_servers=[f"127.0.0.1:{port}"]
+        )
+    )
+    deleted = await offline.delete(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert "GitLab is unreachable" in deleted.headers["autodevops-warning"]
+    assert len(project.hooks) == 1
+    assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 404
