@@ -11,6 +11,7 @@ import uuid
 import pytest
 import redis
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from autodevops.config import Settings
 from autodevops.jobs.broker import Broker
@@ -18,7 +19,7 @@ from autodevops.jobs.child import failure_message
 from autodevops.jobs.reconciler import RECONCILE_LOCK_KEY, Reconciler
 from process_support import processes_mentioning, wait_until_gone
 
-from .conftest import Jobs, Workers, forget_queue
+from .conftest import Jobs, Workers, eventually, forget_queue
 
 PARENT = """
 import subprocess, sys, time
@@ -88,3 +89,23 @@ async def test_a_jobs_stored_duration_is_the_time_it_ran(jobs: Jobs, workers: Wo
             text("SELECT extract(epoch FROM finished_at - started_at) FROM jobs WHERE id = :i"), {"i": job_id}
         )
     assert float(seconds) >= 0.4  # before, finished_at was the transaction's start: a few milliseconds
+
+
+async def test_a_starting_worker_prunes_old_webhook_deliveries(
+    jobs: Jobs, workers: Workers, pg_admin: AsyncEngine
+) -> None:
+    async with pg_admin.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO gitlab_webhook_deliveries (delivery_id, event, outcome, received_at) VALUES "
+                "('old', 'Push Hook', 'ignored', now() - interval '31 days'), "
+                "('new', 'Push Hook', 'ignored', now() - interval '29 days')"
+            )
+        )
+    workers.start("analysis")
+
+    async def pruned() -> bool:
+        async with pg_admin.connect() as conn:
+            return (await conn.scalars(text("SELECT delivery_id FROM gitlab_webhook_deliveries"))).all() == ["new"]
+
+    await eventually(pruned, what="the old delivery pruned")

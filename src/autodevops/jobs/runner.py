@@ -150,8 +150,9 @@ class Runner:
             asyncio.create_task(self._every(self.settings.jobs_reconcile_interval_s, self._reconcile, now=True)),
             asyncio.create_task(self._listen_for_handovers()),
             asyncio.create_task(self._every(self.settings.jobs_lock_duration_ms / 3000, self.slots.renew)),
+            # At start as well: workers redeployed more often than the interval would otherwise never prune.
             asyncio.create_task(
-                self._every(self.settings.webhook_delivery_prune_interval_s, self._prune_webhook_deliveries)
+                self._every(self.settings.webhook_delivery_prune_interval_s, self._prune_webhook_deliveries, now=True)
             ),
         ]
         log.info("worker started", queues=self.queues, concurrency=self.concurrency)
