@@ -394,3 +394,26 @@ async def test_disconnecting_completes_when_gitlab_is_unreachable(
     assert "GitLab is unreachable" in deleted.headers["autodevops-warning"]
     assert len(project.hooks) == 1
     assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 404
+
+
+@pytest.mark.parametrize("token_revoked", [False, True])
+async def test_disconnecting_from_the_dashboard_removes_the_hook_or_says_it_may_remain(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab, token_revoked: bool
+) -> None:
+    tenant = await make_tenant()
+    html = {"Accept": "text/html", **tenant.headers}
+    project, token, repository = await connect(app, tenant, fake_gitlab)
+    if token_revoked:
+        del fake_gitlab.tokens[token]
+    done = await app.post(f"/repositories/{repository['id']}/disconnect", headers=html)
+    assert done.status_code == 303, done.text
+    assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 404
+    page = await app.get(done.headers["location"], headers=html)
+    assert "Disconnected acme/api." in page.text
+    if token_revoked:
+        # Still disconnected; the next page says the hook may remain, as the API's warning header does.
+        assert len(project.hooks) == 1
+        assert "could not remove its webhook from GitLab" in page.text
+    else:
+        assert project.hooks == []
+        assert "could not remove its webhook" not in page.text

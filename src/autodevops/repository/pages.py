@@ -18,6 +18,8 @@ from autodevops.github import service as github_service
 from autodevops.github.client import GitHubClient
 from autodevops.github.dependencies import GitHub, TokenKeyring
 from autodevops.github.schemas import GitHubRepositoryConnect
+from autodevops.gitlab import service as gitlab_service
+from autodevops.gitlab.endpoints import GitLab
 from autodevops.jobs.endpoints import jobs_runtime
 from autodevops.models import Analysis, GitLabConnection
 from autodevops.organization import quotas
@@ -246,8 +248,13 @@ async def analyze(request: Request, repository_id: uuid.UUID, viewer: PageViewer
 
 
 @router.post("/repositories/{repository_id}/disconnect")
-async def disconnect(request: Request, repository_id: uuid.UUID, viewer: PageViewer) -> Response:
+async def disconnect(
+    request: Request, repository_id: uuid.UUID, viewer: PageViewer, gitlab: GitLab, keyring: TokenKeyring
+) -> Response:
     repository = await service.get_repository(viewer.session, viewer.user, repository_id)
     name = repository.github_full_name or repository.name
+    # The project hook on GitLab goes first, as through the API; if GitLab cannot remove it, say so.
+    problem = await gitlab_service.remove_webhook(viewer.session, keyring, gitlab, viewer.user, repository.id)
     await service.delete_repository(viewer.session, viewer.user, repository.id)
-    return redirect(f"/orgs/{repository.organization_id}/repositories", notice=f"Disconnected {name}.", request=request)
+    notice = f"Disconnected {name}." + (f" {problem}" if problem else "")
+    return redirect(f"/orgs/{repository.organization_id}/repositories", notice=notice, request=request)
