@@ -355,6 +355,7 @@ async def test_the_whole_flow_in_chromium(
             await list_page.close()
             await expect(repo_page.locator("#next-action")).to_have_text("Generate pipeline")
             await expect(repo_page.locator("#repo-status")).to_have_text("Analyzed")
+            await expect(repo_page.get_by_role("status").filter(has_text="Analyzed")).to_have_id("repo-status-live")
             await expect(repo_page.locator("#repo-header .chips")).to_contain_text("python")
             await expect(repo_page.locator("#repo-analysis").get_by_role("heading", name="Stacks")).to_be_visible()
             assert await repo_page.evaluate("window.sameDocument === true"), "the repository page reloaded"

@@ -131,6 +131,9 @@ async def test_the_header_card_has_one_primary_action_that_follows_the_state(
     assert primaries(fresh) == ["Analyze"]
     assert f'action="{url}/analyze"' in fresh
     assert "hx-trigger" not in fresh  # nothing runs: the card does not refresh itself
+    # The page's one live region stays put across refreshes of the card (a swapped-in region is not announced).
+    assert '<p id="repo-status-live" class="visually-hidden" role="status" aria-live="polite"></p>' in fresh
+    assert 'role="status">Not analyzed yet' not in fresh
 
     analysis_id = await set_analysis(database, tenant.user_id, org, repo_id, "running")
     running = (await browser.get(url)).text
@@ -144,6 +147,7 @@ async def test_the_header_card_has_one_primary_action_that_follows_the_state(
     assert "HX-Trigger" not in card.headers  # still running
     assert "<html" not in card.text
     assert 'hx-trigger="every 2s"' in card.text
+    assert "repo-status-live" not in card.text  # nothing to announce while it runs
 
     # The analysis finishes: the card the page fetches next offers the pipeline and stops refreshing.
     async with pg_admin.begin() as connection:
@@ -156,6 +160,7 @@ async def test_the_header_card_has_one_primary_action_that_follows_the_state(
     done = await browser.client.get(f"{url}/header", headers={"Accept": "text/html", "HX-Request": "true"})
     assert "hx-trigger" not in done.text
     assert done.headers["HX-Trigger"] == "repository-updated"  # the page's analysis section refreshes too
+    assert '<p id="repo-status-live" hx-swap-oob="innerHTML">Analyzed</p>' in done.text  # said to screen readers
     assert primaries(done.text) == ["Generate pipeline"]
     assert f'action="{url}/pipeline/generate"' in done.text
     assert "<code>0123456789ab</code>" in done.text  # the last commit analyzed

@@ -232,8 +232,10 @@ async def header_fragment(request: Request, repository_id: uuid.UUID, viewer: Pa
     header = await repository_header(
         viewer.session, viewer.user, repository, can_manage=membership.can_manage, latest=latest[0] if latest else None
     )
-    response = render(request, "repository_header.html", {"header": header}, viewer=viewer, fragment=True)
-    if not header.busy and request.headers.get("HX-Request") == "true":
+    announce = not header.busy and request.headers.get("HX-Request") == "true"
+    context = {"header": header, "announce": announce}
+    response = render(request, "repository_header.html", context, viewer=viewer, fragment=True)
+    if announce:
         # Only a busy card polls: this one just saw the work end, so the rest of the page refreshes too.
         response.headers["HX-Trigger"] = "repository-updated"
     return response
