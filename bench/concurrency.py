@@ -23,9 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -37,15 +39,16 @@ from autodevops.jobs.registry import JobContext, task
 from autodevops.jobs.runner import Runner
 from autodevops.jobs.service import JobsRuntime, enqueue_job
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' Redis clean-up
+
+from fairness import percentile  # the same nearest-rank percentile as the fairness benchmark
+
+from platform_support import forget_redis_keys
+
 
 @task("bench.sleep", queue="analysis")
 async def _sleep(ctx: JobContext) -> None:
     await asyncio.sleep(float(ctx.payload["seconds"]))
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
@@ -117,7 +120,7 @@ async def run(
                 text("DELETE FROM organizations WHERE id = ANY(:ids)"), {"ids": list(orgs.values())}
             )
         await admin.dispose()
-        await _forget(settings)
+        await forget_redis_keys(settings.jobs_key_prefix, settings.effective_queue_redis_url)
     busy_runs = sorted((r for r in runs if r["organization_id"] == orgs["busy"]), key=lambda r: r["started_at"])
     other_runs = [r for r in runs if r["organization_id"] == orgs["other"]]
     peak = most_at_once([(r["started_at"], r["finished_at"]) for r in busy_runs])
@@ -134,18 +137,6 @@ async def run(
         "attempts": sum(r["attempts"] for r in runs),
         "jobs": len(runs),
     }
-
-
-async def _forget(settings: Settings) -> None:
-    from autodevops.redis_clients import background_client
-
-    client = background_client(settings.effective_queue_redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{settings.jobs_key_prefix}:*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 def main() -> None:

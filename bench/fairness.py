@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -31,6 +33,10 @@ from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
 from autodevops.jobs.broker import Consumer
 from autodevops.jobs.service import JobsRuntime, enqueue_job
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' Redis clean-up
+
+from platform_support import forget_redis_keys
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -103,23 +109,11 @@ async def run(settings: Settings, *, backlog: int, probes: int, slots: int, fair
         async with admin.begin() as connection:
             await connection.execute(text("DELETE FROM organizations WHERE id = ANY(:ids)"), {"ids": orgs})
         await admin.dispose()
-        await _forget(settings)
+        await forget_redis_keys(settings.jobs_key_prefix, settings.effective_queue_redis_url)
 
 
 async def _never(_delivery: Any) -> None:
     raise RuntimeError("the benchmark runs no job")
-
-
-async def _forget(settings: Settings) -> None:
-    from autodevops.redis_clients import background_client
-
-    client = background_client(settings.effective_queue_redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{settings.jobs_key_prefix}:*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 def main() -> None:
