@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 # What `_reject_unstorable` accepts, as JSON Schema patterns (ECMA-262), so that the OpenAPI document says what
@@ -39,22 +40,20 @@ def _reject_unstorable(value: str) -> str:
     return value
 
 
-def _trimmed_max_length(annotation: Any) -> int | None:
-    """The `max_length` of a field type that strips whitespace first, else None."""
-    for arg in typing.get_args(annotation):
-        if isinstance(arg, StringConstraints) and arg.strip_whitespace and arg.max_length is not None:
-            return arg.max_length
-        if arg is not annotation and (found := _trimmed_max_length(arg)) is not None:
-            return found
-    return None
+def _trimming(field: FieldInfo) -> StringConstraints | None:
+    """The `StringConstraints(strip_whitespace=True)` of a field, in its metadata or inside its type (an
+    optional or aliased `Annotated[str, ...]`), else None."""
 
+    def search(annotation: Any) -> StringConstraints | None:
+        for arg in typing.get_args(annotation):
+            if isinstance(arg, StringConstraints) and arg.strip_whitespace:
+                return arg
+            if arg is not annotation and (found := search(arg)) is not None:
+                return found
+        return None
 
-def _strips(annotation: Any) -> bool:
-    """Whether a field's type strips whitespace before validating (`StringConstraints(strip_whitespace=True)`)."""
-    return any(
-        (isinstance(arg, StringConstraints) and bool(arg.strip_whitespace)) or (arg is not annotation and _strips(arg))
-        for arg in typing.get_args(annotation)
-    )
+    own = (c for c in field.metadata if isinstance(c, StringConstraints) and c.strip_whitespace)
+    return next(own, None) or search(field.annotation)
 
 
 def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -67,9 +66,7 @@ def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
 def _document_storable_strings(schema: dict[str, Any], model: type[BaseModel]) -> None:
     properties = schema.get("properties", {})
     for name, field in model.model_fields.items():
-        stripped = _strips(field.annotation) or any(
-            isinstance(item, StringConstraints) and item.strip_whitespace for item in field.metadata
-        )
+        stripped = _trimming(field) is not None
         for string in _string_schemas(properties.get(field.alias or name, {})):
             string.setdefault("pattern", stripped_pattern(string.get("minLength", 0)) if stripped else STORABLE_PATTERN)
 
@@ -88,14 +85,8 @@ class Input(BaseModel):
         # past the documented limit would be accepted.
         field = cls.model_fields.get(info.field_name or "")
         if isinstance(value, str) and field is not None:
-            limit = next(
-                (
-                    item.max_length
-                    for item in field.metadata
-                    if isinstance(item, StringConstraints) and item.strip_whitespace and item.max_length is not None
-                ),
-                _trimmed_max_length(field.annotation),
-            )
+            trimming = _trimming(field)
+            limit = trimming.max_length if trimming is not None else None
             if limit is not None and len(value) > limit:
                 raise PydanticCustomError(
                     "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
