@@ -1035,25 +1035,20 @@ def _tox_ini(ctx: Context, root: str) -> _ToxIni | None:
     for name, main in (("tox.ini", "tox"), ("setup.cfg", "tox:tox")):
         path = Context.join(root, name)
         cp = ctx.ini(path) if ctx.exists(path) else None
-        if cp is not None and (cp.has_section(main) or (name == "tox.ini" and cp.has_section("testenv"))):
+        testenvs = name == "tox.ini" and any(section.startswith("testenv") for section in (cp.sections() if cp else []))
+        if cp is not None and (cp.has_section(main) or testenvs):
             return _ToxIni(cp, path, main)
     return None
 
 
 def _tox_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
-    path = Context.join(root, "tox.ini")
-    if ctx.exists(path):
-        cp = ctx.ini(path)
-        if cp is not None and (cp.has_section("tox") or any(s.startswith("testenv") for s in cp.sections())):
-            return Evidence(file=path, key="[tox]")
+    ini = _tox_ini(ctx, root)
+    if ini is not None and ini.main == "tox":
+        return Evidence(file=ini.path, key="[tox]")
     native = _tox_toml(ctx, root, tool)
     if native is not None:
         return native[1]
-    if ctx.exists(Context.join(root, "setup.cfg")):
-        cp = ctx.ini(Context.join(root, "setup.cfg"))
-        if cp is not None and cp.has_section("tox:tox"):
-            return Evidence(file=Context.join(root, "setup.cfg"), key="[tox:tox]")
-    return None
+    return Evidence(file=ini.path, key=f"[{ini.main}]") if ini is not None else None
 
 
 def _pytest_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
