@@ -84,3 +84,39 @@ async def test_reconciler_requeues_lost_jobs_and_keeps_the_rest_of_a_retry_delay
     finally:
         await reconciler.close()
         await broker.close()
+
+
+async def test_reconciler_leaves_a_just_requeued_dead_letter_alone(
+    jobs: Jobs, settings: Settings, redis_sync: redis.Redis
+) -> None:
+    # The moment after `dlq requeue` commits: the row is pending again, bullmq still lists the old failed entry
+    # (the requeue removes it after the COMMIT). Marking it dead now would undo the requeue.
+    requeued = await jobs.enqueue("testing.record", "analysis")
+    lost = await jobs.enqueue("testing.record", "analysis")
+    forget_queue(redis_sync)
+    async with jobs.admin.begin() as conn:
+        await conn.execute(
+            text("UPDATE jobs SET created_at = now() - interval '1 hour', updated_at = now() WHERE id = :i"),
+            {"i": requeued},
+        )
+        await conn.execute(
+            text(
+                "UPDATE jobs SET created_at = now() - interval '1 hour', updated_at = now() - interval '1 hour' "
+                "WHERE id = :i"
+            ),
+            {"i": lost},
+        )
+    for job_id in (requeued, lost):  # bullmq's failed entry: the job's hash and its place in the failed set
+        redis_sync.hset(f"{KEY_PREFIX}:analysis:{job_id}", mapping={"name": "testing.record", "failedReason": "boom"})
+        redis_sync.zadd(f"{KEY_PREFIX}:analysis:failed", {str(job_id): 0})
+
+    broker = Broker(settings.effective_queue_redis_url, prefix=settings.jobs_key_prefix)
+    reconciler = Reconciler(settings, jobs.database, broker)
+    try:
+        report = await reconciler.run_once(min_age_s=60)
+        assert report.dead_lettered == [str(lost)]  # failed in Redis and untouched for a minute: dead
+        assert (await jobs.get(requeued)).state == "pending"
+        assert (await jobs.get(lost)).state == "dead_letter"
+    finally:
+        await reconciler.close()
+        await broker.close()

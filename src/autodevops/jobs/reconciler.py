@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -113,7 +113,7 @@ class Reconciler:
             if redis_state is None:
                 if await self._requeue(job_id, organization_id):
                     report.requeued.append(str(job_id))
-            elif redis_state == "failed" and await self._dead_letter(job_id, organization_id, queue):
+            elif redis_state == "failed" and await self._dead_letter(job_id, organization_id, queue, before):
                 report.dead_lettered.append(str(job_id))
         if report.requeued or report.dead_lettered:
             metrics.RECONCILED.inc(len(report.requeued))
@@ -139,11 +139,18 @@ class Reconciler:
         await self.broker.enqueue(queue, str(job_id), name, data, delay_s=delay_s, priority=priority)
         return True
 
-    async def _dead_letter(self, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str) -> bool:
+    async def _dead_letter(
+        self, job_id: uuid.UUID, organization_id: uuid.UUID, queue: str, unchanged_since: datetime
+    ) -> bool:
         reason = await self.broker.failed_reason(queue, str(job_id)) or "failed in the queue"
         async with tenant_session(self.database, organization_id=organization_id) as session:
             job = await queries.get(session, job_id, for_update=True)
             if job is None or job.state not in queries.UNFINISHED_STATES:
+                return False
+            # A row changed since the pass's cutoff is in someone's hands: a dead letter requeued a moment ago is
+            # `pending` in Postgres while bullmq still lists its old failed entry, until the requeue (after its
+            # COMMIT) removes that and adds it again. Killing it now would undo the requeue.
+            if job.updated_at > unchanged_since:
                 return False
             await queries.mark_dead(session, job, reason)
         metrics.JOB_DEAD_LETTERS.labels(queue).inc()
