@@ -88,3 +88,26 @@ def test_eol_and_cycle_of() -> None:
 def test_a_table_without_a_date_is_refused() -> None:
     with pytest.raises(ValueError, match="as_of"):
         runtimes._build_table({"python": [{"cycle": "3.12", "released": dt.date(2023, 10, 2)}]})
+
+
+@pytest.mark.parametrize(
+    ("spec", "floor"),
+    [
+        (">=22.22.0", "22.22.0"),
+        (">= 20", "20"),
+        ("^20.19.0 || >=22.12.0", "20.19.0"),
+        ("^12.17.0 || ^14.13 || >=16.0.0", "12.17.0"),
+        ("20.x", "20"),
+        (">=18 <25", "18"),
+        ("1.2 - 2", "1.2"),
+        ("<24", None),  # no lower bound
+        ("^22 || *", None),
+    ],
+)
+def test_range_floor_is_the_lowest_version_as_written(spec: str, floor: str | None) -> None:
+    assert runtimes.range_floor(spec) == floor
+
+
+def test_range_floor_refuses_an_unreadable_range() -> None:
+    with pytest.raises(ValueError, match="invalid version range"):
+        runtimes.range_floor(">=banana")

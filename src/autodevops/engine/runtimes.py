@@ -248,6 +248,28 @@ def parse_range(text: str, flavor: RangeFlavor = "npm") -> _Check:
     return lambda v: any(c(v) for c in checks)
 
 
+def range_floor(text: str) -> str | None:
+    """The lowest version a range admits, as the range writes it (`>=22.22.0` → `22.22.0`, `^20.19 || >=22` →
+    `20.19`); None when some alternative has no lower bound (`<24`, `*`). Raises ValueError on an unreadable range.
+    """
+    parse_range(text)  # the same errors as every other reading of the range
+    floors: list[str] = []
+    for alt in (a.strip() for a in re.split(r"\|\|?", text)):
+        hyphen = re.fullmatch(r"(\S+)\s+-\s+\S+", alt)
+        glued = re.sub(r"(~>|\^|~|>=|<=|>|<|==|=|!=)\s+", r"\1", hyphen.group(1) if hyphen else alt)
+        lows = [
+            m.group(2)
+            for part in re.split(r"[\s,]+", glued)
+            if (m := _COMPARATOR.match(part))
+            and (m.group(1) or "") in ("", "=", "==", ">=", "^", "~", "~>")
+            and m.group(2)[:1].isdigit()
+        ]
+        if not lows:
+            return None
+        floors.append(max((low.split(".x")[0].split(".*")[0] for low in lows), key=_key))
+    return min(floors, key=_key) if floors else None
+
+
 def _parse_conjunction(alt: str, flavor: RangeFlavor, whole: str) -> _Check:
     if alt in ("", "*", "x", "X", "latest", "lts", "lts/*", "current", "node", "stable"):
         return lambda _v: True

@@ -184,7 +184,7 @@ def test_language_by_bytes_and_tests_do_not_count(tmp_path: Path) -> None:
 def test_nvmrc_pin_and_engines_conflict(tmp_path: Path) -> None:
     pkg = {"engines": {"node": ">=22"}, "scripts": {"test": "jest"}}
     (stack,), ctx = detect(tmp_path, {"package.json": pkg, ".nvmrc": "v20.11.1\n", "package-lock.json": "{}"})
-    assert stack.versions == ["20"]
+    assert stack.versions == ["20.11.1"]  # the pin outside the range: no floor beside it, a finding instead
     finding = next(f for f in ctx.findings if f.code == "node-version-mismatch")
     assert [e.file for e in finding.evidence] == [".nvmrc", "package.json"]
     assert "eol-runtime" in codes(ctx)  # Node 20 ended 2026-04-30
@@ -194,12 +194,68 @@ def test_nvmrc_pin_and_engines_conflict(tmp_path: Path) -> None:
     ("files", "expected"),
     [
         ({".node-version": "lts/*\n"}, ["lts/*"]),
-        ({".tool-versions": "nodejs 24.3.0\n"}, ["24"]),
+        ({".tool-versions": "nodejs 24.3.0\n"}, ["24.3.0"]),  # an exact pin stays exact
+        ({".nvmrc": "v24\n"}, ["24"]),
+        ({".nvmrc": "22.x\n"}, ["22"]),
     ],
 )
 def test_version_pins(tmp_path: Path, files: dict[str, str | dict[str, Any]], expected: list[str]) -> None:
     (stack,), _ = detect(tmp_path, {"package.json": {"scripts": {"test": "jest"}}, **files})
     assert stack.versions == expected
+
+
+def test_a_pin_and_an_older_supported_engines_floor_are_both_tested(tmp_path: Path) -> None:
+    pkg = {"engines": {"node": ">=22.22.0"}, "scripts": {"test": "vitest"}}
+    (stack,), ctx = detect(tmp_path, {"package.json": pkg, ".nvmrc": "24\n", "pnpm-lock.yaml": ""})
+    assert stack.versions == ["22.22.0", "24"]  # the promised minimum, exactly, and the developers' line
+    assert [e.key for e in stack.provenance["versions"].evidence] == ["engines.node", None]
+    assert "node-version-mismatch" not in codes(ctx)
+
+
+@pytest.mark.parametrize(
+    ("engines", "pin", "expected"),
+    [
+        (">=24", "24.3.0", ["24.3.0"]),  # the floor is on the pinned line
+        (">=18", "24", ["24"]),  # an end-of-life floor (Node 18 ended 2025-04-30) is not added
+        ("<24", "24", ["24"]),  # no floor to test
+    ],
+)
+def test_an_engines_floor_is_added_beside_a_pin_only_on_another_supported_line(
+    tmp_path: Path, engines: str, pin: str, expected: list[str]
+) -> None:
+    pkg = {"engines": {"node": engines}, "scripts": {"test": "jest"}}
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, ".node-version": pin + "\n"})
+    assert stack.versions == expected
+
+
+def test_the_node_image_a_dockerfile_builds_the_app_in_is_its_version(tmp_path: Path) -> None:
+    dockerfile = "FROM --platform=$BUILDPLATFORM node:24-alpine3.21 AS assets\nRUN npm ci\nFROM nginx:1.27\n"
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"private": True, "scripts": {"build": "vite build", "test": "vitest"}},
+        "package-lock.json": "{}",
+        "Dockerfile": dockerfile,
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.versions == ["24"]
+    evidence = stack.provenance["versions"].evidence[0]
+    assert (evidence.file, evidence.line) == ("Dockerfile", 1)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # engines is the promise to users: it decides, not the image one deployment uses
+        {"package.json": {"engines": {"node": ">=22"}, "scripts": {"test": "jest"}}, "Dockerfile": "FROM node:26\n"},
+        # an image in another directory (an example, a dev container) says nothing about this package
+        {"package.json": {"scripts": {"test": "jest"}}, "docker/Dockerfile": "FROM node:20.11.0\n"},
+        {"package.json": {"scripts": {"test": "jest"}}, "Dockerfile": "FROM node:lts-slim\n"},
+    ],
+)
+def test_a_node_image_is_not_a_pin_beside_engines_elsewhere_or_without_a_number(
+    tmp_path: Path, files: dict[str, str | dict[str, Any]]
+) -> None:
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.versions == ["22", "24", "26"]
 
 
 def test_nothing_declared_means_the_supported_lts_lines_marked_uncertain(tmp_path: Path) -> None:
@@ -239,7 +295,7 @@ def test_nested_packages_run_on_their_enclosing_projects_node(tmp_path: Path) ->
 def test_volta_pin(tmp_path: Path) -> None:
     pkg = {"volta": {"node": "22.4.0"}, "scripts": {"test": "jest"}}
     (stack,), _ = detect(tmp_path, {"package.json": pkg})
-    assert stack.versions == ["22"]
+    assert stack.versions == ["22.4.0"]
     assert stack.provenance["versions"].evidence[0].key == "volta.node"
 
 

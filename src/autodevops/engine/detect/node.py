@@ -14,6 +14,7 @@ The package manager follows Railpack's order: the `packageManager` field, then p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable
@@ -472,11 +473,55 @@ def _own_pin(ctx: Context, root: str, pkg: dict[str, Any]) -> tuple[str | None, 
 
 
 def _normalize_pin(value: str) -> str:
+    """A pinned version as CI should run it: an exact release stays exact (the developers run that one, and
+    `node-version-file` would install it), a partial one (`24`, `v22.x`) is its release line."""
     v = value.strip().lstrip("v")
+    if re.fullmatch(r"\d+\.\d+\.\d+", v):
+        return v
     cycle = runtimes.cycle_of("node", v)
     if cycle and re.fullmatch(r"\d+(?:\.[\dx*]+)*", v):
         return cycle
     return value.strip()
+
+
+# `FROM node:24-alpine`, `FROM --platform=$BUILDPLATFORM node:26.7.0-trixie AS assets`: the numeric tag only.
+_NODE_IMAGE = re.compile(
+    r"^\s*FROM\s+(?:--platform=\S+\s+)?(?:docker\.io/)?(?:library/)?node:v?(\d+(?:\.\d+){0,2})\b", re.I | re.M
+)
+
+
+def _image_pin(ctx: Context, root: str) -> tuple[str | None, Evidence | None]:
+    """The Node.js of the image a Dockerfile in `root` itself builds the project in: the version it ships on."""
+    for name in ctx.listdir(root):
+        if not re.fullmatch(r"(?:Dockerfile|Containerfile)(?:\.[\w.-]+)?", name):
+            continue
+        path = Context.join(root, name)
+        text = ctx.text(path) or ""
+        m = _NODE_IMAGE.search(text)
+        if m:
+            line = text.count("\n", 0, m.start()) + 1
+            return m.group(1), Evidence(file=path, line=line, excerpt=m.group(0).strip())
+    return None, None
+
+
+def _engines_floor(ctx: Context, root: str, pkg: dict[str, Any], pin: str) -> tuple[str | None, Evidence | None]:
+    """The lowest Node.js `engines.node` admits, when it is on another release line than the pin and still
+    supported: a project that develops on one line and promises an older one tests both ends."""
+    engine = (pkg.get("engines") or {}).get("node") if isinstance(pkg.get("engines"), dict) else None
+    if not isinstance(engine, str):
+        return None, None
+    try:
+        floor = runtimes.range_floor(engine)
+    except ValueError:
+        return None, None
+    floor_line = runtimes.cycle_of("node", floor) if floor else None
+    if not floor or not floor_line or floor_line == runtimes.cycle_of("node", pin):
+        return None, None
+    if runtimes.is_eol("node", floor_line, ctx.today) is not False:
+        # An end-of-life floor is left out: the developers work on the pinned line, and today's test tooling
+        # rarely installs on a line that old any more (the unpinned case reports it as eol-runtime).
+        return None, None
+    return floor, Evidence(file=Context.join(root, "package.json"), key="engines.node", excerpt=engine)
 
 
 def _inside_node_project(ctx: Context, root: str) -> bool:
@@ -497,20 +542,15 @@ def _versions(b: _B, root: str, pkg: dict[str, Any], *, tested_alone: bool) -> N
     assert isinstance(engines, dict)
     engine = engines.get("node") if isinstance(engines.get("node"), str) else None
     eng_ev = Evidence(file=Context.join(root, "package.json"), key="engines.node", excerpt=engine) if engine else None
+    if not pin and not engine:
+        pin, pin_ev = _image_pin(ctx, root)
     if pin and pin_ev:
         version = _normalize_pin(pin)
-        # The developers' version; CI often tests other LTS lines beside it, so it is stated for review.
-        b.set("versions", [version], 0.7, pin_ev, why="the Node.js version the project pins")
-        if runtimes.is_eol("node", version, today):
-            b.finding(
-                "eol-runtime", "warning", f"{pin_ev.cite()} pins Node.js {pin}, past end of life on {today}", pin_ev
-            )
+        pin_allowed = True
         if engine and eng_ev and runtimes.cycle_of("node", version):
-            try:
-                ok = runtimes.matches("node", version, engine)
-            except ValueError:
-                ok = True
-            if not ok:
+            with contextlib.suppress(ValueError):  # an unreadable range says nothing against the pin
+                pin_allowed = runtimes.matches("node", version, engine)
+            if not pin_allowed:
                 b.finding(
                     "node-version-mismatch",
                     "warning",
@@ -518,6 +558,23 @@ def _versions(b: _B, root: str, pkg: dict[str, Any], *, tested_alone: bool) -> N
                     pin_ev,
                     eng_ev,
                 )
+        floor, floor_ev = _engines_floor(ctx, root, pkg, version) if pin_allowed else (None, None)
+        if floor and floor_ev:
+            b.set(
+                "versions",
+                [floor, version],
+                0.7,
+                floor_ev,
+                pin_ev,
+                why="the lowest Node.js engines.node allows and the version the project pins",
+            )
+        else:
+            # The developers' version; CI often tests other LTS lines beside it, so it is stated for review.
+            b.set("versions", [version], 0.7, pin_ev, why="the Node.js version the project pins")
+        if runtimes.is_eol("node", version, today):
+            b.finding(
+                "eol-runtime", "warning", f"{pin_ev.cite()} pins Node.js {pin}, past end of life on {today}", pin_ev
+            )
         return
     if engine and eng_ev:
         try:
