@@ -140,6 +140,22 @@ def test_lint_tools_from_check_scripts_only(tmp_path: Path) -> None:
     assert stack.lint_commands == ["pnpm run lint", "pnpm run check", "pnpm run format-check", "pnpm run spell"]
 
 
+def test_scripts_named_as_checks_check_and_fix_scripts_do_not(tmp_path: Path) -> None:
+    # `test:format` checks formatting whatever its last word; `fix:lint` rewrites files like `lint:fix`.
+    pkg = {
+        "scripts": {
+            "fix:lint": "eslint . --fix",
+            "fix:format": "prettier . --write",
+            "test:format": "prettier . --list-different",
+            "test:lint": "eslint .",
+            "test": "vitest run",
+        }
+    }
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "pnpm-lock.yaml": ""})
+    assert stack.lint_tools == ["prettier", "eslint"]
+    assert stack.lint_commands == ["pnpm run test:format", "pnpm run test:lint"]
+
+
 def test_linters_the_test_script_runs_get_no_lint_command_of_their_own(tmp_path: Path) -> None:
     # xo runs inside `npm test` (the project has no eslint config: `eslint .` would stop at once).
     pkg = {

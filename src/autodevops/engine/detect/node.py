@@ -102,6 +102,19 @@ NON_CHECK_SCRIPT = re.compile(
     r"|^(?:build|compile|bundle)(?:[:.-]|$)",
     re.I,
 )
+# A script named as a check (`test:format`, `check:types`, `lint:prettier`) checks whatever its last word says;
+# one named as a fix (`fix:lint`, `lint:fix`) rewrites files.
+_CHECK_PREFIX = re.compile(r"^(?:test|check|lint|verify|ci)[:.-]", re.I)
+_FIX_SEGMENT = re.compile(r"(?:^|[:.-])fix(?:[:.-]|$)", re.I)
+
+
+def non_check_script(name: str) -> bool:
+    """Whether a package script changes files or ships things, so that the linters it runs are not checks."""
+    if _FIX_SEGMENT.search(name):
+        return True
+    return not _CHECK_PREFIX.match(name) and NON_CHECK_SCRIPT.search(name) is not None
+
+
 FRAMEWORKS = {
     "next": "nextjs",
     "nuxt": "nuxt",
@@ -747,7 +760,7 @@ def _from_members(b: _B, members: list[str]) -> None:
             if family:
                 runners.setdefault(family, []).append(Evidence(file=manifest, key="scripts.test", excerpt=test))
         for name, body in scripts.items():
-            if NON_CHECK_SCRIPT.search(name):
+            if non_check_script(name):
                 continue
             for pattern, lint in LINT_COMMANDS:
                 if pattern.search(body) and lint not in linters:
@@ -801,7 +814,7 @@ def _lint(b: _B, root: str, scripts: dict[str, str], pm: str) -> None:
     tools: dict[str, Evidence] = {}
     linting: list[str] = []  # scripts that run a linter
     for name, body in scripts.items():
-        if NON_CHECK_SCRIPT.search(name):
+        if non_check_script(name):
             continue
         for pattern, tool in LINT_COMMANDS:
             if pattern.search(body):
