@@ -885,3 +885,18 @@ def test_a_tox_lint_environment_pinned_to_an_interpreter_runs_on_the_lint_jobs(t
     pyproject = "[project]\nname='x'\n[dependency-groups]\ndev = ['tox']\n"
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "tox.ini": tox})
     assert stack.lint_commands == ["tox run -e lint,typing -x testenv:lint.basepython=python3"]
+
+
+def test_checkers_outside_the_vocabulary_that_lint_entry_points_and_tox_envs_run_are_other(tmp_path: Path) -> None:
+    pyproject = "[project]\nname='x'\n[dependency-groups]\ndev = ['pytest']\n"
+    justfile = "lint: spelling\n    uv run ruff check .\n\nspelling:\n    uv run codespell src\n"
+    (stack,), _ = detect(tmp_path / "just", {"pyproject.toml": pyproject, "uv.lock": "", "justfile": justfile})
+    assert stack.lint_tools == ["ruff", "other"]
+    assert stack.lint_commands == ["uv run just lint"]
+    tox = (
+        "[tox]\nenv_list = py312, flake8, checkmanifest\n[testenv]\ndeps = pytest\ncommands = pytest\n"
+        "[testenv:flake8]\ndeps = flake8\ncommands = flake8\n"
+        "[testenv:checkmanifest]\ndeps = check-manifest\ncommands = check-manifest\n"
+    )
+    (stack,), _ = detect(tmp_path / "tox", {"setup.py": "", "tox.ini": tox})
+    assert stack.lint_tools == ["flake8", "other"]

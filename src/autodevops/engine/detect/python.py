@@ -1339,11 +1339,38 @@ _LINT_ENV = re.compile(
 )
 
 
+# Checkers outside the vocabulary that Python projects run beside their linters (`other`): spelling, packaging
+# manifests, documentation and template linters, dead code and docstring coverage.
+OTHER_CHECKERS = (
+    "codespell",
+    "typos",
+    "check-manifest",
+    "doc8",
+    "proselint",
+    "rstcheck",
+    "sphinx-lint",
+    "blacken-docs",
+    "djlint",
+    "pydocstyle",
+    "bandit",
+    "vulture",
+    "interrogate",
+    "deptry",
+    "validate-pyproject",
+    "yamllint",
+    "shellcheck",
+    "ty",
+    "pyrefly",
+)
+
+
 def _lint_tools_in(body: str) -> list[LintTool]:
     tools: list[LintTool] = []
     for name, mapped in LINT_PACKAGES.items():
         if entrypoints.runs(body, name) and mapped not in tools:
             tools.append(mapped)
+    if any(entrypoints.runs(body, name) for name in OTHER_CHECKERS):
+        tools.append("other")
     return tools
 
 
@@ -1415,6 +1442,8 @@ def _lint(
                         if mapped == "pre-commit" and hosted:
                             continue
                         add(mapped, Evidence(file=ini.path, key=section))
+                if "other" in _lint_tools_in(ini.get(env, "commands")):
+                    add("other", Evidence(file=ini.path, key=section))
     native = _tox_toml(ctx, root, tool) if ini is None else None
     if native is not None:
         config, native_ev = native
@@ -1427,6 +1456,8 @@ def _lint(
                         mapped == "pre-commit" and hosted
                     ):
                         add(mapped, Evidence(file=native_ev.file, key=f"env.{env}"))
+                if "other" in _lint_tools_in(text):
+                    add("other", Evidence(file=native_ev.file, key=f"env.{env}"))
     # Environments named after a tool (`lint-ruff`, `3.12-mypy`, `typing-pyright`) run it.
     envs, env_ev = _tox_envs(ctx, root, tool)
     for env in envs:
