@@ -258,3 +258,18 @@ def test_an_inline_platforms_option_or_an_mri_check_adds_no_implementation(tmp_p
         },
     )
     assert stack.versions == ["3.3", "3.4", "4.0"]
+
+
+def test_a_bundled_brakeman_is_another_linter_without_a_command(tmp_path: Path) -> None:
+    (stack,), _ = analyze(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\ngem 'rails'\ngem 'standard'\ngroup :development do\n"
+            "  gem 'brakeman'\n  gem 'bundler-audit'\nend\n",
+            "Gemfile.lock": "",
+            "spec/a_spec.rb": "",
+        },
+    )
+    assert stack.lint_tools == ["standardrb", "other"]
+    assert stack.lint_commands == ["bundle exec standardrb"]
+    assert stack.provenance["lint_tools"].confidence < 0.8

@@ -57,6 +57,9 @@ FRAMEWORKS = {
 
 # The confidence of a matrix guessed from the supported Ruby lines because nothing declares one.
 UNDECLARED_CONFIDENCE = 0.5
+# Linters outside the vocabulary a bundle installs to run as checks (`other`): Rails code with security rules,
+# templates, code smells. Vulnerability scanners (bundler-audit) are no lint tools.
+OTHER_CHECKERS = ("brakeman", "erb_lint", "haml_lint", "slim_lint", "reek", "rails_best_practices")
 
 
 def detect(ctx: Context) -> list[Stack]:
@@ -144,6 +147,12 @@ def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
         evidence = ev(gems.get("standard", manifest), key="standard")
         b.add("lint_tools", ["standardrb"], 0.85, evidence)
         b.add("lint_commands", ["bundle exec standardrb"], 0.8, evidence)
+
+    checkers = [g for g in OTHER_CHECKERS if g in gems]
+    if checkers:
+        # Installed to be run (Rails' generated CI runs brakeman beside rubocop), but how (which paths, which
+        # warnings fail) is the project's call: a fact without a command.
+        b.add("lint_tools", ["other"], 0.6, *(ev(gems[g], key=g) for g in checkers), why=", ".join(checkers))
 
     services_from_deps(b, "ruby", list(gems), manifest, confidence=0.6)
     db = Context.join(directory, "config/database.yml")
