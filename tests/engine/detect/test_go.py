@@ -232,3 +232,16 @@ def test_a_matrix_inferred_from_the_go_directive_is_stated_for_review(tmp_path: 
     assert root.provenance["path"].confidence >= 0.8
     assert tools.provenance["path"].confidence < 0.8
     assert tools.provenance["language"].confidence >= 0.8
+
+
+def test_the_linters_make_lint_runs_are_the_lint_tools(tmp_path: Path) -> None:
+    makefile = "lint: staticcheck\n\t@golint -set_exit_status ./...\n\nstaticcheck:\n\tstaticcheck ./...\n"
+    (stack,), ctx = analyze(tmp_path / "a", {"go.mod": GO_MOD, "Makefile": makefile, ".golangci.yaml": "version: 2\n"})
+    assert stack.lint_tools == ["staticcheck", "other"]
+    assert stack.lint_commands == ["make lint"]
+    assert "unused-lint-config" in {f.code for f in ctx.findings}
+    # A target that runs golangci-lint keeps it beside what else it runs.
+    makefile = "lint:\n\tgolangci-lint run\n\tgo vet ./...\n"
+    (stack,), _ = analyze(tmp_path / "b", {"go.mod": GO_MOD, "Makefile": makefile, ".golangci.yml": "version: 2\n"})
+    assert stack.lint_tools == ["golangci-lint", "go-vet"]
+    assert stack.lint_commands == ["golangci-lint run", "make lint"]

@@ -20,6 +20,7 @@ import re
 from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
+    MakeRule,
     StackBuilder,
     ev,
     files_under,
@@ -35,7 +36,7 @@ from autodevops.engine.detect.builder import (
     services_from_deps,
     tool_pin,
 )
-from autodevops.engine.model import OS, Evidence, Stack
+from autodevops.engine.model import OS, Evidence, LintTool, Stack
 
 GOLANGCI_CONFIGS = (".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json")
 FRAMEWORKS = {
@@ -209,7 +210,26 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
 
     make_lint = make_rule(ctx, directory, "lint")
     if make_lint:
-        b.add("lint_commands", ["make lint"], 0.8, ev(make_lint.makefile, key="lint", line=make_lint.line))
+        make_ev = ev(make_lint.makefile, key="lint", line=make_lint.line)
+        ran = _linters_in(_make_body(ctx, directory, make_lint))
+        if cfg and ran and "golangci-lint" not in ran:
+            # The project's own lint entry point runs other linters: the golangci-lint configuration is kept for
+            # editors or left over, and a first run of it would fail on whatever it was never checked against.
+            b.finding(
+                "unused-lint-config",
+                "info",
+                f"{cfg} configures golangci-lint, but `make lint` runs {', '.join(ran)} instead; not run in CI",
+                ev(cfg),
+                make_ev,
+            )
+            cfg = None
+        if ran and not cfg:
+            # What the entry point runs replaces the toolchain's baseline checks.
+            b.set("lint_tools", ran, 0.8, make_ev, why="what `make lint` runs")
+            b.set("lint_commands", ["make lint"], 0.8, make_ev)
+        else:
+            b.add("lint_tools", ran, 0.8, make_ev)
+            b.add("lint_commands", ["make lint"], 0.8, make_ev)
     staticcheck = files_under(ctx, directory, ["staticcheck.conf"]) or files_under(ctx, ".", ["staticcheck.conf"])
     if staticcheck:
         b.add("lint_tools", ["staticcheck"], 0.85, ev(staticcheck[0]))
@@ -235,6 +255,31 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         services_from_deps(b, "go", names, m.manifest, confidence=0.5)
         frameworks_from_deps(b, FRAMEWORKS, m.requires, m.manifest)
     return b.build()
+
+
+# Go linters a lint target runs, and their vocabulary names (`other` for linters outside it).
+_GO_LINTERS: tuple[tuple[re.Pattern[str], LintTool], ...] = (
+    (re.compile(r"(?<![\w-])golangci-lint\s+run\b"), "golangci-lint"),
+    (re.compile(r"(?<![\w-])staticcheck\b"), "staticcheck"),
+    (re.compile(r"(?<![\w-])gofmt\b"), "gofmt"),
+    (re.compile(r"(?<![\w-])go\s+vet\b"), "go-vet"),
+    (re.compile(r"(?<![\w-])(?:golint|revive|gofumpt|goimports|errcheck|ineffassign|misspell)\b"), "other"),
+)
+
+
+def _linters_in(body: str) -> list[LintTool]:
+    return [tool for pattern, tool in _GO_LINTERS if pattern.search(body)]
+
+
+def _make_body(ctx: Context, directory: str, rule: MakeRule, depth: int = 0) -> str:
+    """A Makefile rule's recipe with the recipes of the targets it depends on (`lint: golangci-lint vet`)."""
+    parts = [rule.recipe]
+    if depth < 3:
+        for name in rule.prerequisites:
+            prerequisite = make_rule(ctx, directory, name)
+            if prerequisite is not None and prerequisite != rule:
+                parts.append(_make_body(ctx, directory, prerequisite, depth + 1))
+    return "\n".join(parts)
 
 
 def _golangci_config(ctx: Context, directory: str) -> str | None:
