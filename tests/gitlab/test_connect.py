@@ -20,6 +20,7 @@ from autodevops.gitlab import service
 from autodevops.gitlab.client import GitLabClient
 from autodevops.jobs.registry import JobContext
 from autodevops.models import Analysis, GitLabConnection
+from platform_support import add_member
 
 from .conftest import gitlab_overrides, settings_for
 from .fake_gitlab import FakeGitLab, FakeProject
@@ -417,3 +418,57 @@ async def test_disconnecting_from_the_dashboard_removes_the_hook_or_says_it_may_
     else:
         assert project.hooks == []
         assert "could not remove its webhook" not in page.text
+
+
+@pytest.mark.parametrize("token_revoked", [False, True])
+async def test_deleting_the_organization_removes_its_project_hooks(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab, token_revoked: bool
+) -> None:
+    tenant = await make_tenant()
+    project, token, repository = await connect(app, tenant, fake_gitlab)
+    project.hooks.append({"id": 8, "url": "https://chat.example.com/hook", "token": "theirs"})
+    if token_revoked:
+        del fake_gitlab.tokens[token]
+    deleted = await app.delete(f"/api/v1/organizations/{tenant.organization.id}", headers=tenant.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 404
+    if token_revoked:
+        # Deleted all the same; the header names the project whose hook may remain, as disconnecting does.
+        assert len(project.hooks) == 2
+        warning = deleted.headers["autodevops-warning"]
+        assert warning.startswith("acme/api: ")
+        assert "could not remove its webhook from GitLab" in warning
+    else:
+        assert [h["id"] for h in project.hooks] == [8]  # ours removed, the project's own kept
+        assert "autodevops-warning" not in deleted.headers
+
+
+async def test_an_admin_refused_deleting_the_organization_leaves_the_hooks(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab, database: Database
+) -> None:
+    tenant = await make_tenant()
+    admin = await make_tenant()
+    await add_member(database, tenant, admin, "admin")
+    project, _, repository = await connect(app, tenant, fake_gitlab)
+    refused = await app.delete(f"/api/v1/organizations/{tenant.organization.id}", headers=admin.headers)
+    assert refused.status_code == 403, refused.text
+    assert len(project.hooks) == 1
+    assert fake_gitlab.count("DELETE", f"/api/v4/projects/{project.id}/hooks") == 0
+    html = {"Accept": "text/html", **admin.headers}
+    page = await app.post(f"/orgs/{tenant.organization.id}/delete", headers=html)
+    assert page.status_code == 403
+    assert len(project.hooks) == 1
+    assert (await app.get(f"/api/v1/repositories/{repository['id']}", headers=tenant.headers)).status_code == 200
+
+
+async def test_deleting_the_organization_from_the_dashboard_removes_its_project_hooks(
+    app: httpx.AsyncClient, make_tenant: Any, fake_gitlab: FakeGitLab
+) -> None:
+    tenant = await make_tenant()
+    html = {"Accept": "text/html", **tenant.headers}
+    project, _, _ = await connect(app, tenant, fake_gitlab)
+    done = await app.post(f"/orgs/{tenant.organization.id}/delete", headers=html)
+    assert done.status_code == 303, done.text
+    assert project.hooks == []
+    page = await app.get(done.headers["location"], headers=html)
+    assert "Deleted Acme." in page.text

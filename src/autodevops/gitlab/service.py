@@ -188,6 +188,16 @@ async def rotate_webhook_secret(
     return connection
 
 
+# Sent with a 204 when what was deleted is gone but a project hook it left on GitLab may remain; the body stays
+# empty, as clients of a 204 expect.
+WARNING_HEADER = "AutoDevOps-Warning"
+
+
+def warning_header(text: str) -> str:
+    """`text` as a header value: one line of ASCII (GitLab's own words in a reason may be neither)."""
+    return " ".join(text.encode("ascii", "replace").decode().split())
+
+
 HOOK_MAY_REMAIN = (
     "the repository was disconnected, but AutoDevOps could not remove its webhook from GitLab ({reason}); "
     "its deliveries are refused from now on, and a project Maintainer can delete it under Settings > Webhooks"
@@ -227,6 +237,25 @@ async def remove_webhook(
         )
         return HOOK_MAY_REMAIN.format(reason=reason)
     return None
+
+
+async def remove_organization_webhooks(
+    session: AsyncSession, keyring: Keyring, client: GitLabClient, user: User, organization_id: uuid.UUID
+) -> list[str]:
+    """Before an organization is deleted: the project hook of each of its GitLab repositories, removed as
+    disconnecting that repository would (the hooks would otherwise keep sending deliveries nobody accepts).
+    Returns what could not be removed; the deletion goes ahead regardless. The caller checks ownership first."""
+    rows = await session.execute(
+        select(GitLabConnection.repository_id, GitLabConnection.full_path)
+        .where(GitLabConnection.organization_id == organization_id, GitLabConnection.webhook_id.is_not(None))
+        .order_by(GitLabConnection.full_path)
+    )
+    problems = []
+    for repository_id, full_path in rows.all():
+        problem = await remove_webhook(session, keyring, client, user, repository_id)
+        if problem is not None:
+            problems.append(f"{full_path}: {problem}")
+    return problems
 
 
 # ---- metadata ---------------------------------------------------------------------------------------------------

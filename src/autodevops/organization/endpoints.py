@@ -11,7 +11,9 @@ from fastapi import APIRouter, Path, Request, Response, status
 from autodevops.audit.schemas import AuditEventRead
 from autodevops.auth.dependencies import CurrentUser
 from autodevops.db import DBSession
-from autodevops.github.dependencies import AppSettings
+from autodevops.github.dependencies import AppSettings, TokenKeyring
+from autodevops.gitlab import service as gitlab_service
+from autodevops.gitlab.endpoints import GitLab
 from autodevops.organization import quotas, service
 from autodevops.organization.schemas import (
     MemberRead,
@@ -84,8 +86,20 @@ async def rename_organization(
 
 
 @router.delete("/{organization_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_organization(organization_id: OrganizationID, user: CurrentUser, session: DBSession) -> None:
+async def delete_organization(
+    organization_id: OrganizationID,
+    user: CurrentUser,
+    session: DBSession,
+    gitlab: GitLab,
+    keyring: TokenKeyring,
+    response: Response,
+) -> None:
+    # Ownership first: an admin's refused deletion must not have removed the GitLab hooks already.
+    await service.require_owner(session, user, organization_id)
+    problems = await gitlab_service.remove_organization_webhooks(session, keyring, gitlab, user, organization_id)
     await service.delete_organization(session, user, organization_id)
+    if problems:
+        response.headers[gitlab_service.WARNING_HEADER] = gitlab_service.warning_header(" ".join(problems))
 
 
 @router.get("/{organization_id}/members", response_model=Page[MemberRead])

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from autodevops.config import Settings
 from autodevops.errors import AppError
-from autodevops.github.dependencies import AppSettings
+from autodevops.github.dependencies import AppSettings, TokenKeyring
+from autodevops.gitlab import service as gitlab_service
+from autodevops.gitlab.endpoints import GitLab
 from autodevops.invitation import service as invitation_service
 from autodevops.models import ROLES, User
 from autodevops.organization import quotas, service
@@ -142,8 +144,14 @@ async def rename(request: Request, organization_id: uuid.UUID, viewer: PageViewe
 
 
 @router.post("/orgs/{organization_id}/delete")
-async def delete(request: Request, organization_id: uuid.UUID, viewer: PageViewer) -> Response:
-    membership = await service.get_membership(viewer.session, viewer.user, organization_id)
+async def delete(
+    request: Request, organization_id: uuid.UUID, viewer: PageViewer, gitlab: GitLab, keyring: TokenKeyring
+) -> Response:
+    # Ownership first, as through the API: a refused deletion leaves the GitLab hooks in place.
+    membership = await service.require_owner(viewer.session, viewer.user, organization_id)
     name = membership.organization.name
+    problems = await gitlab_service.remove_organization_webhooks(
+        viewer.session, keyring, gitlab, viewer.user, organization_id
+    )
     await service.delete_organization(viewer.session, viewer.user, organization_id)
-    return redirect("/orgs", notice=f"Deleted {name}.", request=request)
+    return redirect("/orgs", notice=" ".join([f"Deleted {name}.", *problems]), request=request)

@@ -115,11 +115,17 @@ async def rename_organization(session: AsyncSession, user: User, organization_id
     return membership
 
 
-async def delete_organization(session: AsyncSession, user: User, organization_id: uuid.UUID) -> None:
-    """Delete the organization and everything it owns (repositories, analyses...). Owners only."""
+async def require_owner(session: AsyncSession, user: User, organization_id: uuid.UUID) -> Membership:
+    """The organization if `user` owns it; `Forbidden` for admins and members (deleting it is an owner's call)."""
     membership = await get_membership(session, user, organization_id)
     if membership.role != "owner":
         raise Forbidden("only owners may delete an organization")
+    return membership
+
+
+async def delete_organization(session: AsyncSession, user: User, organization_id: uuid.UUID) -> None:
+    """Delete the organization and everything it owns (repositories, analyses...). Owners only."""
+    membership = await require_owner(session, user, organization_id)
     # Recorded before the delete: afterwards the caller is no longer a member and could not write it.
     await record(
         session,

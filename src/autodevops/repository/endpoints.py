@@ -66,11 +66,6 @@ async def update_repository(
     return RepositoryRead.model_validate(repository)
 
 
-# Sent with the 204 when the repository is gone but something it left outside AutoDevOps may remain (a GitLab
-# project hook that could not be removed); the body stays empty, as clients of a 204 expect.
-WARNING_HEADER = "AutoDevOps-Warning"
-
-
 @router.delete("/{repository_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def delete_repository(
     repository_id: RepositoryID,
@@ -83,5 +78,4 @@ async def delete_repository(
     problem = await gitlab_service.remove_webhook(session, keyring, gitlab, user, repository_id)
     await service.delete_repository(session, user, repository_id)
     if problem is not None:
-        # A header is one line of ASCII; GitLab's own words in the reason may be neither.
-        response.headers[WARNING_HEADER] = " ".join(problem.encode("ascii", "replace").decode().split())
+        response.headers[gitlab_service.WARNING_HEADER] = gitlab_service.warning_header(problem)
