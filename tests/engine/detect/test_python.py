@@ -900,3 +900,16 @@ def test_checkers_outside_the_vocabulary_that_lint_entry_points_and_tox_envs_run
     )
     (stack,), _ = detect(tmp_path / "tox", {"setup.py": "", "tox.ini": tox})
     assert stack.lint_tools == ["flake8", "other"]
+
+
+def test_a_make_recipe_reads_across_makes_own_conditionals(tmp_path: Path) -> None:
+    # `lint: fmt`, whose recipe picks pre-commit's flags under `ifdef CI`: the hooks run in CI, pre-commit.ci or not.
+    makefile = (
+        "fmt:\nifdef CI\n\tpre-commit run --all-files --show-diff-on-failure\nelse\n"
+        "\tpre-commit run --all-files\nendif\n\nlint: fmt\n\ntest:\n\tpytest\n"
+    )
+    precommit = "ci:\n  autoupdate_schedule: quarterly\nrepos:\n- repo: local\n  hooks:\n  - id: mypy\n"
+    files = {"pyproject.toml": "[project]\nname='x'\n", "Makefile": makefile, ".pre-commit-config.yaml": precommit}
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.lint_tools == ["pre-commit", "mypy"]
+    assert stack.lint_commands == ["make lint"]

@@ -482,6 +482,11 @@ class MakeRule:
     recipe: str
 
 
+# Lines a recipe may hold between its tab-indented commands: make's own conditionals (`ifdef CI` ... `endif`) and
+# comments. Blank lines are ignored there too (GNU make manual, "Recipe Syntax").
+_RECIPE_INTERLUDE = re.compile(r"^(?:\s*#|(?:ifdef|ifndef|ifeq|ifneq|else|endif)\b)")
+
+
 def make_rule(ctx: Context, directory: str, target: str) -> MakeRule | None:
     """The rule for `target` in the Makefile of `directory` (`target:` or `a target b:`, never an assignment
     `target := value`), with the tab-indented recipe lines that follow it."""
@@ -492,9 +497,12 @@ def make_rule(ctx: Context, directory: str, target: str) -> MakeRule | None:
         if m:
             recipe = []
             for following in text[m.end() + 1 :].splitlines():
-                if not following.startswith("\t"):
+                if following.startswith("\t"):
+                    recipe.append(following)
+                elif not (_RECIPE_INTERLUDE.match(following) or not following.strip()):
                     break
-                recipe.append(following)
+            while recipe and not recipe[-1].strip():
+                recipe.pop()
             prerequisites = m.group(1).split("|")[0].split(";")[0].split()
             return MakeRule(makefile, line_of(text, m.start()), prerequisites, "\n".join(recipe))
     return None
