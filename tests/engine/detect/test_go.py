@@ -121,6 +121,7 @@ def test_go_work_makes_one_stack_of_the_modules_it_uses(tmp_path: Path) -> None:
             "api/go.mod": "module example.com/api\n\ngo 1.24\n",
             "worker/go.mod": "module example.com/worker\n\ngo 1.25\n",
             "tools/go.mod": "module example.com/tools\n\ngo 1.25\n",
+            "tools/gen/main.go": "package main\n",
         },
     )
     by_path = {s.path: s for s in stacks}
@@ -175,8 +176,11 @@ def test_a_parent_golangci_config_applies_unless_the_parent_is_a_module(tmp_path
             ".golangci.yml": "",
             "staticcheck.conf": "",
             "services/api/go.mod": "module api\n\ngo 1.26\n",
+            "services/api/main.go": "package main\n",
             "lib/go.mod": "module lib\n\ngo 1.26\n",
+            "lib/lib.go": "package lib\n",
             "lib/examples/demo/go.mod": "module demo\n\ngo 1.26\n",
+            "lib/examples/demo/main.go": "package main\n",
         },
     )
     lint = {s.path: s.lint_tools for s in stacks}
@@ -225,7 +229,11 @@ def test_a_matrix_inferred_from_the_go_directive_is_stated_for_review(tmp_path: 
     # needs no review. A nested module's existence as a stack is also less sure than the root module's.
     stacks, _ = analyze(
         tmp_path,
-        {"go.mod": "module example.com/lib\n\ngo 1.25\n", "tools/go.mod": "module example.com/lib/tools\n\ngo 1.25\n"},
+        {
+            "go.mod": "module example.com/lib\n\ngo 1.25\n",
+            "tools/go.mod": "module example.com/lib/tools\n\ngo 1.25\n",
+            "tools/gen/main.go": "package main\n",
+        },
     )
     root, tools = sorted(stacks, key=lambda s: s.path)
     assert root.provenance["versions"].confidence < 0.8
@@ -245,3 +253,32 @@ def test_the_linters_make_lint_runs_are_the_lint_tools(tmp_path: Path) -> None:
     (stack,), _ = analyze(tmp_path / "b", {"go.mod": GO_MOD, "Makefile": makefile, ".golangci.yml": "version: 2\n"})
     assert stack.lint_tools == ["golangci-lint", "go-vet"]
     assert stack.lint_commands == ["golangci-lint run", "make lint"]
+
+
+def test_a_nested_module_without_code_or_with_only_tool_pins_is_not_a_stack(tmp_path: Path) -> None:
+    # A go.mod that fences assets off the main module, and one that pins developer tools, hold no package.
+    tools = '//go:build tools\n\npackage tools\n\nimport _ "golang.org/x/vuln/cmd/govulncheck"\n'
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "go.mod": "module example.com/lib\n\ngo 1.25\n",
+            "lib.go": "package lib\n",
+            "assets/go.mod": "module example.com/lib/assets\n\ngo 1.25\n",
+            "assets/logo.png": "",
+            "tools/go.mod": "module example.com/lib/tools\n\ngo 1.25\n",
+            "tools/tools.go": tools,
+            "bench/go.mod": "module example.com/lib/bench\n\ngo 1.25\n",
+            "bench/bench_test.go": "package bench\n",
+            "bench/testdata/gen/main.go": "package main\n",
+        },
+    )
+    assert sorted(s.path for s in stacks) == [".", "bench"]
+
+
+def test_a_module_embedding_the_server_of_its_client_library_needs_no_service(tmp_path: Path) -> None:
+    go_mod = (
+        "module github.com/nats-io/nats-server/v2\n\ngo 1.25\n\n"
+        "require (\n\tgithub.com/nats-io/nats.go v1.51.0\n\tgithub.com/jackc/pgx/v5 v5.7.1\n)\n"
+    )
+    (stack,), _ = analyze(tmp_path, {"go.mod": go_mod, "go.sum": "", "main.go": "package main\n"})
+    assert stack.services == ["postgres"]

@@ -51,6 +51,20 @@ def test_a_workspace_is_one_stack_and_excluded_or_self_contained_crates_are_thei
     assert root.provenance["versions"].evidence[0].key == "workspace.package.rust-version"
 
 
+def test_a_crate_inside_a_workspace_that_neither_includes_nor_excludes_it_is_not_a_stack(tmp_path: Path) -> None:
+    # Cargo refuses to build it (it "believes it's in a workspace when it's not"), so CI does not; a path
+    # dependency of a member is built through that member, and stays.
+    files = {
+        **WORKSPACE,
+        "deprecated-actors/Cargo.toml": crate("deprecated-actors", "edition.workspace = true\n"),
+        "fuzz/afl/Cargo.toml": crate("afl-target", '[dependencies]\nafl = "0.4"\n'),
+        "helpers/Cargo.toml": crate("helpers"),
+        "crates/cli/Cargo.toml": crate("cli", '[dependencies]\nhelpers = { path = "../../helpers" }\n'),
+    }
+    stacks, _ = analyze(tmp_path, files)
+    assert sorted(s.path for s in stacks) == [".", "crates/legacy", "fuzz", "helpers"]
+
+
 def test_fuzz_crates_are_compile_checked_not_tested(tmp_path: Path) -> None:
     stacks, _ = analyze(tmp_path, WORKSPACE)
     fuzz = next(s for s in stacks if s.path == "fuzz")

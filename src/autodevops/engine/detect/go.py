@@ -109,9 +109,9 @@ def detect(ctx: Context) -> list[Stack]:
         members = [m for m in modules if claimed.get(m.manifest) == work]
         if members:
             stacks.append(_stack(ctx, Context.dirname(work), members, work))
-    for m in modules:
-        if m.manifest not in claimed:
-            stacks.append(_stack(ctx, m.dir, [m], None))
+    # A module a go.work uses is built by its choice; any other must have code of its own.
+    for m in _with_code(ctx, [m for m in modules if m.manifest not in claimed]):
+        stacks.append(_stack(ctx, m.dir, [m], None))
     return stacks
 
 
@@ -123,6 +123,35 @@ def _own_module(module: _Module, root_path: str) -> bool:
     if not in_test_dir(module.manifest):
         return True
     return bool(root_path) and module.path.startswith(root_path + "/")
+
+
+_GO_SOURCE = re.compile(r"[^.].*\.go")
+_TOOLS_CONSTRAINT = re.compile(r"^//(?:go:build|\s*\+build)\s+tools\s*$", re.M)
+
+
+def _with_code(ctx: Context, modules: list[_Module]) -> list[_Module]:
+    """The modules with code of their own to build and test. A nested go.mod with no Go file (one that only
+    fences off assets or docs from the enclosing module) or whose only files are `//go:build tools` files
+    (a module that pins the versions of developer tools) has no package: `go test ./...` finds nothing
+    there, and no CI tests it. The root module is the repository's project whatever it holds. (A file in a
+    module nested deeper belongs to that module, so each is counted for the nearest of `modules` only.)"""
+    dirs = {m.dir for m in modules}
+    own: dict[str, list[str]] = {d: [] for d in dirs}
+    for path in ctx.memo("go.sources", lambda: ctx.find_matching(_GO_SOURCE)):
+        d = Context.dirname(path)
+        while d not in dirs and d != ".":
+            d = Context.dirname(d)
+        rel = path[len(d) + 1 :] if d != "." else path
+        if d in dirs and not _ignored_by_go(rel) and not {"testdata", "vendor"} & set(rel.split("/")[:-1]):
+            own[d].append(path)
+    return [m for m in modules if m.dir == "." or not _tools_only(ctx, own[m.dir])]
+
+
+def _tools_only(ctx: Context, sources: list[str]) -> bool:
+    """Whether a module has no Go file, or only files built with the `tools` tag (a handful at most)."""
+    if len(sources) > 5:
+        return False
+    return all(_TOOLS_CONSTRAINT.search(ctx.text(p) or "") for p in sources)
 
 
 def _ignored_by_go(path: str) -> bool:

@@ -122,6 +122,38 @@ def _member_of(ws: _Crate, crate: _Crate) -> bool:
     )
 
 
+def _orphan(ws: _Crate, crate: _Crate, crates: list[_Crate]) -> bool:
+    """Whether `crate`, inside workspace `ws` but not a member, is neither excluded from it nor a path
+    dependency of another crate (which would make it a member implicitly, or be built through that crate)."""
+    assert ws.workspace is not None
+    rel = relpath(crate.dir, ws.dir)
+    if any(rel == e or rel.startswith(e + "/") for e in _globs(ws.workspace.get("exclude"))):
+        return False
+    return not any(crate.dir in _path_deps(other) for other in crates if other is not crate)
+
+
+def _path_deps(crate: _Crate) -> set[str]:
+    """Directories of `crate`'s path dependencies (every dependency table, target-specific ones included)."""
+    found: set[str] = set()
+
+    def take(table: Any) -> None:
+        for kind in ("dependencies", "dev-dependencies", "build-dependencies"):
+            deps = table.get(kind) if isinstance(table, dict) else None
+            if isinstance(deps, dict):
+                for spec in deps.values():
+                    if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+                        found.add(posixpath.normpath(posixpath.join(crate.dir, spec["path"])))
+
+    take(crate.data)
+    targets = crate.data.get("target")
+    if isinstance(targets, dict):
+        for t in targets.values():
+            take(t)
+    if crate.workspace is not None:
+        take(crate.workspace)
+    return found
+
+
 def detect(ctx: Context) -> list[Stack]:
     crates: list[_Crate] = []
     for manifest in ctx.find("Cargo.toml"):
@@ -149,9 +181,19 @@ def detect(ctx: Context) -> list[Stack]:
         if isinstance(explicit, str):
             target = join(crate.dir, explicit)
             nearest = next((w for w in workspaces if w.dir == target), nearest)
-        owner[crate.manifest] = nearest if nearest is not None and _member_of(nearest, crate) else crate
+        if nearest is not None and _member_of(nearest, crate):
+            owner[crate.manifest] = nearest
+        elif nearest is not None and not isinstance(explicit, str) and _orphan(nearest, crate, crates):
+            # Cargo refuses to build a package that sits inside a workspace without being a member or excluded
+            # ("current package believes it's in a workspace when it's not"): a crate left out of the
+            # workspace (deprecated, moved away) is not built by CI.
+            continue
+        else:
+            owner[crate.manifest] = crate
     groups: dict[str, list[_Crate]] = {}
     for c in crates:
+        if c.manifest not in owner:
+            continue
         groups.setdefault(owner[c.manifest].manifest, []).append(c)
     by_manifest = {c.manifest: c for c in crates}
     return [_stack(ctx, by_manifest[root], members) for root, members in groups.items()]
