@@ -86,3 +86,48 @@ def test_services_from_env() -> None:
         ("mysql", "DB_CONNECTION"),
         ("rabbitmq", "amqp://"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "names", "expected"),
+    [
+        # Testcontainers modules start their server for the tests; integration packages name none.
+        (
+            "dotnet",
+            ["Testcontainers.MsSql", "Testcontainers", "Testcontainers.Xunit"],
+            [("other", "Testcontainers.MsSql")],
+        ),
+        (
+            "java",
+            [
+                "org.testcontainers:postgresql",
+                "org.testcontainers:testcontainers-kafka",
+                "org.testcontainers:junit-jupiter",
+            ],
+            [("postgres", "org.testcontainers:postgresql"), ("kafka", "org.testcontainers:testcontainers-kafka")],
+        ),
+        ("java", ["kafka", "neo4j"], []),  # bare 1.x artifact names without their group say nothing
+        (
+            "go",
+            [
+                "github.com/testcontainers/testcontainers-go/modules/redis",
+                "github.com/testcontainers/testcontainers-go",
+            ],
+            [("redis", "github.com/testcontainers/testcontainers-go/modules/redis")],
+        ),
+    ],
+)
+def test_testcontainers_modules_name_their_server(
+    ecosystem: str, names: list[str], expected: list[tuple[str, str]]
+) -> None:
+    assert svc.services_from_dependencies(ecosystem, names) == expected
+
+
+def test_an_embeddable_server_or_in_memory_fake_runs_in_the_tests_process() -> None:
+    # The NATS server's own module (and projects embedding it) test against it in-process.
+    assert svc.services_run_in_process("go", ["github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"]) == {
+        "nats"
+    }
+    assert svc.services_run_in_process("node", ["mongodb-memory-server", "mongoose"]) == {"mongodb"}
+    assert svc.services_run_in_process("python", ["FakeRedis"]) == {"redis"}
+    assert svc.services_run_in_process("go", ["github.com/nats-io/nats.go"]) == set()

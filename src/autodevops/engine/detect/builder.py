@@ -25,7 +25,7 @@ from typing import Any
 
 from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context, unique
-from autodevops.engine.detect.services import services_from_dependencies
+from autodevops.engine.detect.services import services_from_dependencies, services_run_in_process
 from autodevops.engine.model import Evidence, Language, Provenance, Stack
 from autodevops.engine.source import FileEntry
 
@@ -516,8 +516,13 @@ def files_under(ctx: Context, directory: str, names: Iterable[str]) -> list[str]
 def services_from_deps(
     b: StackBuilder, ecosystem: str, names: Iterable[str], manifest: str, *, confidence: float = 0.6
 ) -> None:
-    """Add the backing services whose client libraries are among `names` (each cited by its dependency)."""
+    """Add the backing services whose client libraries are among `names` (each cited by its dependency), but not
+    those an embeddable server or in-memory fake among `names` runs inside the tests."""
+    names = list(names)
+    in_process = services_run_in_process(ecosystem, names)
     for service, dep in services_from_dependencies(ecosystem, names):
+        if service in in_process:
+            continue
         b.add("services", [service], confidence, ev(manifest, key=dep), why="a client library among the dependencies")
 
 

@@ -308,9 +308,14 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
         )
     # Sorted: `deps` is a set, and its order would follow the interpreter's hash seed from run to run.
     found = svc.services_from_dependencies("node", sorted(deps))
+    # A Testcontainers module among the development dependencies: the tests start that server themselves.
+    found += [(svc.TESTCONTAINERS_NODE[n], n) for n in sorted(dev - deps) if n in svc.TESTCONTAINERS_NODE]
+    in_process = svc.services_run_in_process("node", deps | dev)
+    found = [(s, n) for s, n in found if s not in in_process]
     if found:
         services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
-        b.set("services", services, 0.55, *(Evidence(file=manifest, key=f"dependencies.{n}") for _, n in found))
+        keys = [f"dependencies.{n}" if n in deps else f"devDependencies.{n}" for _, n in found]
+        b.set("services", services, 0.55, *(Evidence(file=manifest, key=k) for k in keys))
     frameworks = [
         fw for name, fw in FRAMEWORKS.items() if name in deps or (name in dev and name in ("next", "nuxt", "astro"))
     ]

@@ -1821,6 +1821,9 @@ def _build(b: _B, root: str, data: dict[str, Any], pm: str, points: list[EntryPo
 def _services(b: _B, root: str, data: dict[str, Any], deps: Deps) -> None:
     # Only runtime dependencies count: optional extras name drivers users may pick, not what tests need.
     found = svc.services_from_dependencies("python", deps.main)
+    # An in-memory fake among the test dependencies (fakeredis) stands in for the server.
+    in_process = svc.services_run_in_process("python", [*deps.main, *deps.dev])
+    found = [(s, n) for s, n in found if s not in in_process]
     services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
     if services:
         b.add("services", services, 0.55, *(deps.main[n] for _, n in found))

@@ -21,6 +21,90 @@ from autodevops.engine.model import Service
 
 Ecosystem = str  # "python", "node", "go", "rust", "java", "ruby", "php", "dotnet", "elixir"
 
+# Testcontainers modules: a test suite that depends on one starts that server in a container (as CI's service
+# containers would), so the module names the service. Modules of servers outside the vocabulary are "other";
+# integration packages (Testcontainers.Xunit, junit-jupiter) name no server and are left out.
+_TESTCONTAINERS_DOTNET: dict[str, Service] = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "redis": "redis",
+    "mongodb": "mongodb",
+    "rabbitmq": "rabbitmq",
+    "elasticsearch": "elasticsearch",
+    "kafka": "kafka",
+    "nats": "nats",
+    "minio": "minio",
+    "mssql": "other",
+    "azurite": "other",
+    "cosmosdb": "other",
+    "localstack": "other",
+    "oracle": "other",
+    "cassandra": "other",
+    "clickhouse": "other",
+    "couchdb": "other",
+    "keycloak": "other",
+}
+_TESTCONTAINERS_JAVA: dict[str, Service] = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "mongodb": "mongodb",
+    "rabbitmq": "rabbitmq",
+    "elasticsearch": "elasticsearch",
+    "kafka": "kafka",
+    "redpanda": "kafka",
+    "minio": "minio",
+    "mssqlserver": "other",
+    "oracle-xe": "other",
+    "oracle-free": "other",
+    "cassandra": "other",
+    "neo4j": "other",
+    "localstack": "other",
+    "couchbase": "other",
+    "clickhouse": "other",
+    "db2": "other",
+    "cockroachdb": "other",
+    "pulsar": "other",
+}
+_TESTCONTAINERS_GO: dict[str, Service] = {
+    "postgres": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "redis": "redis",
+    "valkey": "redis",
+    "mongodb": "mongodb",
+    "rabbitmq": "rabbitmq",
+    "elasticsearch": "elasticsearch",
+    "opensearch": "elasticsearch",
+    "kafka": "kafka",
+    "redpanda": "kafka",
+    "nats": "nats",
+    "minio": "minio",
+    "mssql": "other",
+    "localstack": "other",
+    "cassandra": "other",
+    "clickhouse": "other",
+    "etcd": "other",
+}
+TESTCONTAINERS_NODE: dict[str, Service] = {
+    "@testcontainers/postgresql": "postgres",
+    "@testcontainers/mysql": "mysql",
+    "@testcontainers/mariadb": "mariadb",
+    "@testcontainers/redis": "redis",
+    "@testcontainers/valkey": "redis",
+    "@testcontainers/mongodb": "mongodb",
+    "@testcontainers/rabbitmq": "rabbitmq",
+    "@testcontainers/elasticsearch": "elasticsearch",
+    "@testcontainers/kafka": "kafka",
+    "@testcontainers/redpanda": "kafka",
+    "@testcontainers/nats": "nats",
+    "@testcontainers/minio": "minio",
+    "@testcontainers/mssqlserver": "other",
+    "@testcontainers/localstack": "other",
+    "@testcontainers/clickhouse": "other",
+}
+
 # Exact package names per ecosystem (compared case-insensitively; Python names are PEP 503-normalized).
 DRIVERS: dict[str, dict[str, Service]] = {
     "python": {
@@ -140,6 +224,9 @@ DRIVERS: dict[str, dict[str, Service]] = {
         "io.quarkus:quarkus-messaging-kafka": "kafka",
         "io.quarkus:quarkus-smallrye-reactive-messaging-kafka": "kafka",
         "io.quarkus:quarkus-messaging-rabbitmq": "rabbitmq",
+        # Testcontainers modules start the server in a container for the tests (1.x and 2.x artifact names).
+        **{f"org.testcontainers:{module}": service for module, service in _TESTCONTAINERS_JAVA.items()},
+        **{f"org.testcontainers:testcontainers-{module}": service for module, service in _TESTCONTAINERS_JAVA.items()},
     },
     "ruby": {
         "pg": "postgres",
@@ -190,6 +277,7 @@ DRIVERS: dict[str, dict[str, Service]] = {
         "nats.client": "nats",
         "nats.net": "nats",
         "minio": "minio",
+        **{f"testcontainers.{module}": service for module, service in _TESTCONTAINERS_DOTNET.items()},
     },
     "elixir": {
         "postgrex": "postgres",
@@ -228,6 +316,7 @@ GO_MODULE_PREFIXES: tuple[tuple[str, Service], ...] = (
     ("github.com/twmb/franz-go", "kafka"),
     ("github.com/nats-io/nats.go", "nats"),
     ("github.com/minio/minio-go", "minio"),
+    *((f"github.com/testcontainers/testcontainers-go/modules/{m}", sv) for m, sv in _TESTCONTAINERS_GO.items()),
 )
 
 # Container images (repository name without registry host, tag or digest) → service.
@@ -321,6 +410,7 @@ DRIVER_WORDS: dict[str, Service] = {
 }
 
 _NORMALIZE = re.compile(r"[-_.]+")
+_BARE_TESTCONTAINERS = re.compile(r"org\.testcontainers:(?!testcontainers-)")
 
 
 def _norm(ecosystem: str, name: str) -> str:
@@ -349,7 +439,12 @@ def services_from_dependencies(ecosystem: Ecosystem, names: Iterable[str]) -> li
                     break
         return out
     table = DRIVERS.get(ecosystem, {})
-    by_artifact = {k.split(":", 1)[1]: v for k, v in table.items() if ":" in k} if ecosystem == "java" else {}
+    # Testcontainers 1.x artifacts are bare server names (`kafka`, `neo4j`): only their group says what they are.
+    by_artifact = (
+        {k.split(":", 1)[1]: v for k, v in table.items() if ":" in k and not _BARE_TESTCONTAINERS.match(k)}
+        if ecosystem == "java"
+        else {}
+    )
     for name in names:
         key = _norm(ecosystem, name)
         found = table.get(key) or by_artifact.get(key.split(":")[-1])
@@ -357,6 +452,45 @@ def services_from_dependencies(ecosystem: Ecosystem, names: Iterable[str]) -> li
             seen.add((found, name))
             out.append((found, name))
     return out
+
+
+# Servers that tests run inside their own process (an embeddable server, an in-memory fake): a project that
+# depends on one (or is one) tests against it, so its client library says nothing about a server CI must start.
+# Go names match by module prefix, like GO_MODULE_PREFIXES.
+IN_PROCESS: dict[str, dict[str, Service]] = {
+    "go": {
+        "github.com/nats-io/nats-server": "nats",
+        "github.com/alicebob/miniredis": "redis",
+        "github.com/fergusstrange/embedded-postgres": "postgres",
+    },
+    "node": {
+        "mongodb-memory-server": "mongodb",
+        "mongodb-memory-server-core": "mongodb",
+        "redis-memory-server": "redis",
+        "ioredis-mock": "redis",
+        "pg-mem": "postgres",
+    },
+    "java": {
+        "de.flapdoodle.embed:de.flapdoodle.embed.mongo": "mongodb",
+        "io.zonky.test:embedded-postgres": "postgres",
+        "org.springframework.kafka:spring-kafka-test": "kafka",
+    },
+    "ruby": {"mock_redis": "redis", "fakeredis": "redis"},
+    "python": {"fakeredis": "redis", "mongomock": "mongodb"},
+}
+
+
+def services_run_in_process(ecosystem: Ecosystem, names: Iterable[str]) -> set[Service]:
+    """The services that one of `names` (dependencies, or the project's own name) runs in the tests' process."""
+    table = IN_PROCESS.get(ecosystem, {})
+    found: set[Service] = set()
+    for name in names:
+        key = name.strip().lower() if ecosystem != "python" else _norm("python", name)
+        if ecosystem == "go":
+            found.update(s for prefix, s in table.items() if key == prefix or key.startswith(prefix + "/"))
+        elif key in table:
+            found.add(table[key])
+    return found
 
 
 def services_of_package(ecosystem: Ecosystem, own_name: str | None) -> list[Service]:
