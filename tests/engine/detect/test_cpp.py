@@ -167,3 +167,13 @@ def test_an_executable_requirement_is_the_one_standard_it_compiles_with(tmp_path
         },
     )
     assert stack.versions == ["20"]
+
+
+def test_a_clang_format_config_alone_is_a_finding_not_a_lint_job(tmp_path: Path) -> None:
+    cmake = "cmake_minimum_required(VERSION 3.20)\nproject(lib CXX)\nenable_testing()\nadd_test(NAME t COMMAND t)\n"
+    files = {"CMakeLists.txt": cmake, "src/lib.cpp": "int f() { return 1; }\n", ".clang-format": "BasedOnStyle: LLVM\n"}
+    (stack,), ctx = analyze(tmp_path / "format", files)
+    assert (stack.lint_tools, stack.lint_commands) == ([], [])
+    assert "formatter-not-enforced" in {f.code for f in ctx.findings}
+    (stack,), _ = analyze(tmp_path / "tidy", {**files, ".clang-tidy": "Checks: '-*,bugprone-*'\n"})
+    assert stack.lint_tools == ["other"]

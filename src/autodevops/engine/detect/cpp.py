@@ -55,7 +55,8 @@ _CTEST = re.compile(
     r"^\s*(enable_testing\s*\(|add_test\s*\(|include\s*\(\s*CTest\b|gtest_discover_tests\s*\()", re.M | re.I
 )
 _MAKE_TARGET = re.compile(r"^(check|test|tests)\s*:", re.M)
-LINT_CONFIGS = (".clang-tidy", ".clang-format", "CPPLINT.cfg", ".cppcheck")
+LINT_CONFIGS = (".clang-tidy", "CPPLINT.cfg", ".cppcheck")
+FORMAT_CONFIGS = (".clang-format", "_clang-format")
 
 
 def detect(ctx: Context) -> list[Stack]:
@@ -156,13 +157,18 @@ def _language(ctx: Context, directory: str, text: str) -> Language:
 def _lint(ctx: Context, b: StackBuilder, directory: str) -> None:
     for cfg in files_under(ctx, directory, LINT_CONFIGS):
         b.add("lint_tools", ["other"], 0.6, ev(cfg))
-        if cfg.endswith(".clang-format"):
-            b.add(
-                "lint_commands",
-                ["git ls-files -z '*.c' '*.cc' '*.cpp' '*.h' '*.hpp' | xargs -0 clang-format --dry-run --Werror"],
-                0.5,
-                ev(cfg),
-            )
+    style = files_under(ctx, directory, FORMAT_CONFIGS)
+    if style:
+        # Editors and IDEs apply a .clang-format on save (CLion, VS Code, Visual Studio), so it says how code is
+        # formatted, not that CI checks it: a check over every file would fail on the first push wherever formatting
+        # was never enforced. Offered, not run.
+        b.finding(
+            "formatter-not-enforced",
+            "info",
+            f"{style[0]} configures clang-format; a check such as `clang-format --dry-run --Werror` over the "
+            "sources is not added, since nothing shows that the project enforces it",
+            ev(style[0]),
+        )
 
 
 def _cmake(ctx: Context, path: str) -> Stack:
