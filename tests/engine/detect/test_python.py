@@ -316,6 +316,16 @@ def test_django_manage_py(tmp_path: Path) -> None:
     assert stack.build_commands == []
 
 
+def test_setup_cfg_metadata_is_a_packaged_library_like_a_project_table(tmp_path: Path) -> None:
+    # An in-tree build backend with setuptools' declarative metadata in setup.cfg (no [project] table).
+    pyproject = '[build-system]\nrequires = ["setuptools"]\nbackend-path = ["packaging"]\nbuild-backend = "be.hooks"\n'
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "setup.cfg": "[metadata]\nname = lib\n"})
+    assert stack.build_commands == ["python -m build"]
+    # Tool configuration alone packages nothing.
+    (stack,), _ = detect(tmp_path / "b", {"pyproject.toml": pyproject, "setup.cfg": "[flake8]\nmax-line-length = 99\n"})
+    assert stack.build_commands == []
+
+
 def test_poetry_runs_pytest_through_poetry(tmp_path: Path) -> None:
     pyproject = "[tool.poetry]\nname='x'\n[tool.poetry.group.dev.dependencies]\npytest='^8'\nblack='*'\n"
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "poetry.lock": ""})

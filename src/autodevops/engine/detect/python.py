@@ -1810,12 +1810,25 @@ def _build(b: _B, root: str, data: dict[str, Any], pm: str, points: list[EntryPo
         ev = Evidence(file=j("pyproject.toml"), key="build-system.build-backend", excerpt=str(build["build-backend"]))
     elif ctx.exists(j("setup.py")):
         ev = Evidence(file=j("setup.py"))
-    if ev is None or ("project" not in data and not ctx.exists(j("setup.py")) and "poetry" not in str(build)):
+    if ev is None or (
+        "project" not in data
+        and not ctx.exists(j("setup.py"))
+        and "poetry" not in str(build)
+        and not _setup_cfg_metadata(ctx, root)
+    ):
         return
     cmd = {"uv": "uv build", "poetry": "poetry build", "pdm": "pdm build", "hatch": "hatch build"}.get(
         pm, "python -m build"
     )
     b.set("build_commands", [cmd], 0.6, ev, why="a packaged library builds its sdist and wheel")
+
+
+def _setup_cfg_metadata(ctx: Context, root: str) -> bool:
+    """Whether setup.cfg names the package (`[metadata] name`): setuptools' declarative packaging metadata,
+    the older equivalent of a `[project]` table."""
+    cfg = Context.join(root, "setup.cfg")
+    cp = ctx.ini(cfg) if ctx.exists(cfg) else None
+    return cp is not None and cp.has_option("metadata", "name")
 
 
 def _services(b: _B, root: str, data: dict[str, Any], deps: Deps) -> None:
