@@ -195,3 +195,24 @@ def test_laravel_pint_is_a_style_check_unless_styleci_runs_it(tmp_path: Path) ->
     assert "vendor/bin/pint --test" in stack.lint_commands
     (hosted,), _ = analyze(tmp_path / "styleci", {**files, ".styleci.yml": "preset: laravel\n"})
     assert "other" not in hosted.lint_tools
+
+
+def test_a_tool_shipped_as_a_phar_builds_it_through_its_own_entry_point(tmp_path: Path) -> None:
+    composer = {"name": "acme/fixer", "bin": ["fixer"], "require-dev": {"phpunit/phpunit": "^11"}}
+    build_sh = "#!/bin/sh\ncomposer update --no-dev\ndev-tools/bin/box compile\n"
+    (stack,), _ = analyze(
+        tmp_path / "a", {"composer.json": composer, "box.json.dist": "{}", "dev-tools/build.sh": build_sh}
+    )
+    assert stack.build_commands == ["./dev-tools/build.sh"]
+    (stack,), _ = analyze(tmp_path / "b", {"composer.json": composer, "box.json": "{}"})
+    assert stack.build_commands == ["box compile"]
+    ant = '<project><target name="phar"/><target name="phar-snapshot"/></project>'
+    (stack,), _ = analyze(tmp_path / "c", {"composer.json": composer, "build.xml": ant})
+    assert stack.build_commands == ["ant phar-snapshot"]
+    # A PHAR committed to the repository (Laravel Zero's builds/) is built at release by a maintainer.
+    committed = {**composer, "bin": ["builds/fixer"]}
+    (stack,), _ = analyze(tmp_path / "d", {"composer.json": committed, "box.json": "{}", "builds/fixer": ""})
+    assert stack.build_commands == []
+    # A library ships no archive.
+    (stack,), _ = analyze(tmp_path / "e", {"composer.json": {"name": "acme/lib"}})
+    assert stack.build_commands == []

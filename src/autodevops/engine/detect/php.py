@@ -148,6 +148,7 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
 
     _versions(b, manifest, data, require)
     _tests(ctx, b, directory, manifest, data, require_dev)
+    _phar(ctx, b, directory, manifest, data, require_dev)
 
     names = ctx.listdir(directory)
     # Tools installed with bamarni/composer-bin-plugin live in vendor-bin/<tool>/composer.json.
@@ -245,6 +246,49 @@ def _tests(
         b.set("test_commands", ["composer test"], 0.85, ev(manifest, key="scripts.test"))
     else:
         b.set("test_commands", [f"vendor/bin/{tool}"], 0.8, evidence)
+
+
+BOX_CONFIGS = ("box.json", "box.json.dist")
+_BOX_COMPILE = re.compile(r"\bbox(?:\.phar)?\s+compile\b")
+_PHAR_TARGET = re.compile(r"<target\s+name=\"(phar(?:-snapshot)?)\"")
+# Directories of the project's own scripts, where a script that builds the PHAR lives.
+_SCRIPT_DIRS = ("dev-tools", "scripts", "bin", "build", "tools")
+
+
+def _phar(
+    ctx: Context, b: StackBuilder, directory: str, manifest: str, data: dict[str, Any], require_dev: dict[str, Any]
+) -> None:
+    """A command-line tool shipped as a PHAR (a Box configuration, or an Ant/Phing `phar` target) builds and
+    checks the archive in CI, as the PHP tools that ship one do: the archive breaks in ways the tests of the
+    sources do not see (scoped dependencies, files left out). The project's own build entry point is used.
+    A PHAR committed to the repository (composer's `bin` pointing into `builds/`, the Laravel Zero layout)
+    is built by a maintainer at release instead."""
+    scripts = _table(data, "scripts")
+    bins = data.get("bin")
+    if any(isinstance(p, str) and p.split("/")[0] in ("builds",) for p in (bins if isinstance(bins, list) else [])):
+        return
+    box = files_under(ctx, directory, BOX_CONFIGS)
+    if box:
+        script = next((n for n, v in scripts.items() if _BOX_COMPILE.search(str(v))), None)
+        if script is not None:
+            b.set("build_commands", [f"composer {script}"], 0.7, ev(manifest, key=f"scripts.{script}"))
+            return
+        for d in _SCRIPT_DIRS:
+            for name in sorted(ctx.listdir(Context.join(directory, d))):
+                path = Context.join(directory, f"{d}/{name}")
+                if name.endswith(".sh") and _BOX_COMPILE.search(ctx.text(path) or ""):
+                    b.set("build_commands", [f"./{d}/{name}"], 0.7, ev(path), why="the script that builds the PHAR")
+                    return
+        command = "vendor/bin/box compile" if "humbug/box" in require_dev else "box compile"
+        b.set("build_commands", [command], 0.6, ev(box[0]), why="a Box configuration builds the PHAR")
+        return
+    for build_file in files_under(ctx, directory, ("build.xml",)):
+        # A snapshot target builds without a release version or signing key, as CI on a push does.
+        targets = sorted(_PHAR_TARGET.findall(ctx.text(build_file) or ""), key=lambda t: t != "phar-snapshot")
+        if targets:
+            tool = "vendor/bin/phing" if "phing/phing" in require_dev else "ant"
+            b.set("build_commands", [f"{tool} {targets[0]}"], 0.6, ev(build_file, key=f"target.{targets[0]}"))
+            return
 
 
 def _phpunit_services(ctx: Context, b: StackBuilder, directory: str) -> None:
