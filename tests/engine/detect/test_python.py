@@ -923,3 +923,20 @@ def test_a_make_recipe_reads_across_makes_own_conditionals(tmp_path: Path) -> No
     (stack,), _ = detect(tmp_path, files)
     assert stack.lint_tools == ["pre-commit", "mypy"]
     assert stack.lint_commands == ["make lint"]
+
+
+def test_hooks_that_only_a_tox_fix_environment_runs_are_not_ci_checks(tmp_path: Path) -> None:
+    tox = (
+        'env_list = ["3.13", "type"]\n[env_run_base]\ncommands = [["pytest"]]\n'
+        '[env.fix]\ncommands = [["pre-commit", "run", "--all-files"]]\n'
+        '[env.type]\ncommands = [["mypy", "src"]]\n'
+    )
+    precommit = "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  hooks:\n  - id: ruff-check\n"
+    files = {"pyproject.toml": "[project]\nname='x'\n", "tox.toml": tox, ".pre-commit-config.yaml": precommit}
+    (stack,), _ = detect(tmp_path / "fix", files)
+    assert stack.lint_tools == ["mypy"]
+    assert stack.lint_commands == ["tox run -e type"]
+    # A check environment running the same hooks makes them CI's.
+    checked = tox.replace("[env.fix]", "[env.lint]").replace('"type"]', '"type", "lint"]')
+    (stack,), _ = detect(tmp_path / "lint", {**files, "tox.toml": checked})
+    assert stack.lint_tools[:2] == ["pre-commit", "ruff"]

@@ -1325,6 +1325,24 @@ def _tox_lint_envs(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[
     return out, ev
 
 
+def _hooks_only_fix(ctx: Context, root: str, tool: dict[str, Any]) -> bool:
+    """Whether the tox environments that run pre-commit's hooks (`pre-commit run`, `prek run`) are all fixers,
+    never check environments (`lint`, `check`, `pre-commit`)."""
+    ini = _tox_ini(ctx, root)
+    bodies: dict[str, str] = {}
+    if ini is not None:
+        for section in ini.parser.sections():
+            if section.startswith("testenv:"):
+                for env in _expand_braces(section.removeprefix("testenv:")):
+                    bodies[env] = ini.get(env, "commands")
+    elif (native := _tox_toml(ctx, root, tool)) is not None:
+        envs = native[0].get("env")
+        for env in envs if isinstance(envs, dict) else {}:
+            bodies[env] = _tox_toml_env(native[0], env)
+    running = [env for env, body in bodies.items() if re.search(r"(?<![\w-])(?:pre-commit|prek)\s+run\b", body)]
+    return bool(running) and not any(_LINT_ENV.match(env) for env in running)
+
+
 def _tox_ini_basepython(ctx: Context, root: str, env: str) -> str | None:
     """The interpreter tox.ini pins for `env` (its own `basepython`, else `[testenv]`'s)."""
     ini = _tox_ini(ctx, root)
@@ -1418,8 +1436,10 @@ def _lint(
     hosted = False
     if ctx.exists(precommit):
         doc = ctx.yaml(precommit)
-        # A `ci:` section configures pre-commit.ci, which runs the hooks outside the project's own CI.
-        hosted = isinstance(doc, dict) and isinstance(doc.get("ci"), dict)
+        # A `ci:` section configures pre-commit.ci, which runs the hooks outside the project's own CI. So does a
+        # tox environment that runs the hooks only to fix files (`fix`): the checks CI runs are the
+        # env_list's check environments, and the hooks are the developers' (or pre-commit.ci's) fixers.
+        hosted = (isinstance(doc, dict) and isinstance(doc.get("ci"), dict)) or _hooks_only_fix(ctx, root, tool)
         if not hosted:
             add("pre-commit", Evidence(file=precommit))
             for mapped, ev in _hook_tools(ctx, precommit):
