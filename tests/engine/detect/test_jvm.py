@@ -74,6 +74,23 @@ def test_maven_multi_module_build_is_one_stack(tmp_path: Path) -> None:
     assert stack.frameworks == ["spring-boot"]
 
 
+def test_a_module_the_aggregator_lists_only_in_a_comment_is_out_of_the_build(tmp_path: Path) -> None:
+    aggregator = pom(
+        "<artifactId>all</artifactId><packaging>pom</packaging>\n<modules>\n<module>core</module>\n"
+        "<!-- waits for an upstream fix\n<module>legacy</module> -->\n</modules>"
+    )
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "pom.xml": aggregator,
+            "core/pom.xml": pom("<artifactId>core</artifactId>"),
+            "legacy/pom.xml": pom("<artifactId>legacy</artifactId>"),
+            "standalone/pom.xml": pom("<artifactId>standalone</artifactId>"),
+        },
+    )
+    assert sorted(s.path for s in stacks) == [".", "standalone"]
+
+
 def test_maven_library_without_wrapper_has_no_build_step(tmp_path: Path) -> None:
     (stack,), _ = analyze(
         tmp_path,
