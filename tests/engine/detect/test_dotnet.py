@@ -46,11 +46,11 @@ def test_solution_with_a_test_project(tmp_path: Path) -> None:
                 '<PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" />',
             ),
             "src/global.json": '{"sdk": {"version": "10.0.100"}}',
-            "src/Api.FuzzTests/Api.FuzzTests.csproj": csproj("<TargetFramework>net6.0</TargetFramework>"),
+            "fuzz/Api.FuzzTests/Api.FuzzTests.csproj": csproj("<TargetFramework>net6.0</TargetFramework>"),
         },
     )
     stack, fuzz = stacks
-    assert fuzz.path == "src/Api.FuzzTests"
+    assert fuzz.path == "fuzz/Api.FuzzTests"
     assert fuzz.test_tool == "none"
     assert stack.path == "src"
     assert stack.language == "csharp"
@@ -95,8 +95,8 @@ def test_slnx_lists_projects_and_directory_build_props_sets_targets(tmp_path: Pa
         },
     )
     by_path = {s.path: s for s in stacks}
-    # the sample is in no solution: it is built on its own
-    assert sorted(by_path) == [".", "samples/Demo"]
+    # the sample is below the solution, which leaves it out: the maintainers do not build it
+    assert sorted(by_path) == ["."]
     stack = by_path["."]
     assert stack.workspace_members == ["Lib", "Lib.Tests"]
     assert stack.versions == ["10.0"]
@@ -117,6 +117,19 @@ def test_projects_without_a_solution_form_one_stack(tmp_path: Path) -> None:
     assert stack.path == "."
     assert stack.test_commands == ["dotnet test tests/App.Tests/App.Tests.csproj"]
     assert stack.build_commands == ["dotnet build src/App/App.csproj --configuration Release"]
+
+
+def test_a_project_outside_every_solution_dir_is_built_on_its_own(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "src/Lib.slnx": '<Solution><Project Path="Lib/Lib.csproj" /></Solution>',
+            "src/Lib/Lib.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+            "src/Probe/Probe.csproj": csproj("<TargetFramework>net48</TargetFramework>"),
+            "samples/Demo/Demo.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+        },
+    )
+    assert sorted(s.path for s in stacks) == ["samples/Demo", "src"]
 
 
 def test_a_sample_solution_in_a_test_directory_is_test_data(tmp_path: Path) -> None:

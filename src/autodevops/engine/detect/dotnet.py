@@ -71,6 +71,10 @@ def detect(ctx: Context) -> list[Stack]:
     # Outside a solution, a project in a test directory counts only when it is named as a test project:
     # anything else there is test data (a sample project a test reads, often not even well-formed).
     rest = [p for p in projects if p not in claimed and (not in_test_dir(p) or _named_as_test(p))]
+    # A project below a solution that leaves it out was left out on purpose (a probe for an old framework, a
+    # test suite that needs a local orchestrator): the solution is what the maintainers build and test.
+    listing = [Context.dirname(sln) for sln in covered if _solution_projects(ctx, sln) is not None]
+    rest = [p for p in rest if not any(is_under(p, d) for d in listing)]
     if rest:
         common = posixpath.commonpath([Context.dirname(p) for p in rest]) if len(rest) > 1 else Context.dirname(rest[0])
         stacks.append(_stack(ctx, common or ".", None, rest))
