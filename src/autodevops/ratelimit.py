@@ -1,17 +1,18 @@
 """Rate limiting on Redis with the `limits` library (async storage, moving window).
 
-Two limits apply to every limited route: one per client IP (always; it also bounds credential guessing) and
-one per user when the request is authenticated. A JSON API request about one organization (its id, or the id
-of one of its repositories, analyses, pipelines or jobs, in the path; or an `organization_id` query filter)
-also counts against that organization's plan (`api_requests_per_minute`), shared by all its members and
-tokens. GitHub webhooks have a per-IP limit of their own (`AUTODEVOPS_RATE_LIMIT_WEBHOOKS_PER_IP`), counted
+Two limits apply to every limited route: one per client IP (always; it also bounds credential guessing) and one per
+user when the request is authenticated. A JSON API request about one organization (its id, or the id of one of its
+repositories, analyses, pipelines or jobs, in the path; an `organization_id` query filter; or the `organization_id`
+of a JSON body) also counts against that organization's plan (`api_requests_per_minute`), shared by all its members
+and tokens. GitHub webhooks have a per-IP limit of their own (`AUTODEVOPS_RATE_LIMIT_WEBHOOKS_PER_IP`), counted
 before the signature is looked at. Limits come from settings (`AUTODEVOPS_RATE_LIMIT_PER_IP`,
 `AUTODEVOPS_RATE_LIMIT_PER_USER`, in the `limits` notation: "120/minute", "10 per second"...) and plans.
 
-Responses of limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
-(epoch seconds) for the tightest limit; a refused request is a 429 with `Retry-After` as well. When Redis is
-unreachable (or does not answer within `AUTODEVOPS_REDIS_TIMEOUT_S`, reconnects included) the limits are not
-enforced (logged), rather than failing every request.
+Responses of limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch
+seconds) for the tightest limit (added by `RateLimitHeadersMiddleware`, whatever the route returned); a refused
+request is a 429 with `Retry-After` as well. When Redis is unreachable (or does not answer within
+`AUTODEVOPS_REDIS_TIMEOUT_S`, reconnects included) the limits are not enforced (logged), rather than failing every
+request.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autodevops.config import Settings
 from autodevops.errors import RateLimited
@@ -213,14 +215,43 @@ class RateLimiter:
         return state
 
 
-def _report(request: Request, response: Response, state: LimitState | None) -> None:
-    """Advertise the tightest limit seen so far for this request in the response headers."""
+# Where the tightest limit a request was counted against is kept for `RateLimitHeadersMiddleware`.
+STATE_KEY = "rate_limit"
+
+
+def _report(request: Request, state: LimitState | None) -> None:
+    """Keep the tightest limit seen so far for this request; the middleware advertises it in the response."""
     if state is None:
         return
-    previous: LimitState | None = getattr(request.state, "rate_limit", None)
+    previous: LimitState | None = getattr(request.state, STATE_KEY, None)
     if previous is None or state.remaining < previous.remaining:
-        request.state.rate_limit = state
-        response.headers.update(state.headers())
+        setattr(request.state, STATE_KEY, state)
+
+
+class RateLimitHeadersMiddleware:
+    """Adds `X-RateLimit-*` for the tightest limit the request was counted against, whatever the route
+    returned: a route that answers with a ready `Response` (the paginated listings) drops the headers a
+    dependency sets. A response that already carries them (a 429, with its own) keeps its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})  # shared with every Request of this scope
+
+        async def send_with_limits(message: Message) -> None:
+            limit: LimitState | None = state.get(STATE_KEY)
+            if message["type"] == "http.response.start" and limit is not None:
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-ratelimit-limit" for name, _ in headers):
+                    headers += [(k.lower().encode(), v.encode()) for k, v in limit.headers().items()]
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
 
 
 def _limiter(request: Request) -> RateLimiter | None:
@@ -228,22 +259,22 @@ def _limiter(request: Request) -> RateLimiter | None:
     return limiter
 
 
-async def limit_by_ip(request: Request, response: Response) -> None:
+async def limit_by_ip(request: Request) -> None:
     """Route dependency: count the request against the client IP's limit. Runs before authentication, so
     credential guessing is limited too. Behind a proxy the IP is the forwarded one only for trusted proxies."""
-    await _hit_ip(request, response, "ip")
+    await _hit_ip(request, "ip")
 
 
-async def limit_webhooks_by_ip(request: Request, response: Response) -> None:
+async def limit_webhooks_by_ip(request: Request) -> None:
     """Route dependency of the webhook receiver: its own per-IP limit, counted before the signature."""
-    await _hit_ip(request, response, "webhook")
+    await _hit_ip(request, "webhook")
 
 
-async def _hit_ip(request: Request, response: Response, kind: str) -> None:
+async def _hit_ip(request: Request, kind: str) -> None:
     limiter = _limiter(request)
     if limiter is not None:
         client = request.client
-        _report(request, response, await limiter.hit(kind, client.host if client else "unknown"))
+        _report(request, await limiter.hit(kind, client.host if client else "unknown"))
 
 
 Principal = Callable[..., Awaitable[str | None]]
@@ -260,12 +291,11 @@ def limit_by_user(principal: Principal) -> Callable[..., Awaitable[None]]:
     # resolves them from module globals, where the closure's `principal` does not exist.
     async def enforce_user_limit(
         request: Request,
-        response: Response,
         user_id: str | None = Depends(principal),
     ) -> None:
         limiter = _limiter(request)
         if limiter is not None and user_id is not None:
-            _report(request, response, await limiter.hit("user", user_id))
+            _report(request, await limiter.hit("user", user_id))
 
     return enforce_user_limit
 
@@ -283,11 +313,10 @@ def limit_by_plan(plan_of_request: PlanOfRequest) -> Callable[..., Awaitable[Non
 
     async def enforce_plan_limit(
         request: Request,
-        response: Response,
         about: tuple[str, str, int] | None = Depends(plan_of_request),
     ) -> None:
         limiter = _limiter(request)
         if limiter is not None and about is not None:
-            _report(request, response, await limiter.hit_plan(*about))
+            _report(request, await limiter.hit_plan(*about))
 
     return enforce_plan_limit

@@ -45,7 +45,7 @@ from autodevops.middleware import (
 from autodevops.ops import router as ops_router
 from autodevops.organization.dependencies import plan_of_request
 from autodevops.pages import install_pages
-from autodevops.ratelimit import RateLimiter, limit_by_ip, limit_by_plan, limit_by_user
+from autodevops.ratelimit import RateLimiter, RateLimitHeadersMiddleware, limit_by_ip, limit_by_plan, limit_by_user
 from autodevops.redis_clients import request_client
 from autodevops.shutdown import watch_for_stop
 from autodevops.sso.login import router as sso_login_router
@@ -270,6 +270,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # add_middleware wraps: the last one added is the outermost.
     app.add_middleware(SessionRenewalMiddleware)  # sets renewed session cookies prepared by authentication
+    app.add_middleware(RateLimitHeadersMiddleware)  # X-RateLimit-* of the limits the request was counted against
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

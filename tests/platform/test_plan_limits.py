@@ -151,21 +151,20 @@ async def test_api_requests_are_limited_per_organization_by_its_plan(
 ) -> None:
     owner, other = await make_tenant(), await make_tenant()
     org = str(owner.organization_id)
+    # Connecting a repository names the organization in its body: counted like any request about it.
     repository = await limited.post(
         "/api/v1/repositories", json={"organization_id": org, "url": url(0)}, headers=owner.headers
     )
-    assert repository.status_code == 201  # about no organization in its path: not counted
-    assert (await limited.get("/api/v1/repositories", headers=owner.headers)).status_code == 200  # nor this
-    # The organization, one of its repositories, or a listing filtered to it: the same budget.
-    for remaining, path in (
-        (2, f"/api/v1/organizations/{org}"),
-        (1, f"/api/v1/repositories/{repository.json()['id']}"),
-    ):
-        answer = await limited.get(path, headers=owner.headers)
-        assert answer.status_code == 200
-        assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) == ("3", str(remaining))
-    # (The listing answers with its own prepared response, so it carries no X-RateLimit headers.)
-    assert (await limited.get(f"/api/v1/repositories?organization_id={org}", headers=owner.headers)).status_code == 200
+    assert repository.status_code == 201
+    assert repository.headers["X-RateLimit-Remaining"] == "2"
+    assert (await limited.get("/api/v1/repositories", headers=owner.headers)).status_code == 200  # about none
+    # One of its repositories, or a listing filtered to it (answered with a ready response): the same budget.
+    answer = await limited.get(f"/api/v1/repositories/{repository.json()['id']}", headers=owner.headers)
+    assert answer.status_code == 200
+    assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) == ("3", "1")
+    listing = await limited.get(f"/api/v1/repositories?organization_id={org}", headers=owner.headers)
+    assert listing.status_code == 200
+    assert (listing.headers["X-RateLimit-Limit"], listing.headers["X-RateLimit-Remaining"]) == ("3", "0")
 
     refused = await limited.get(f"/api/v1/organizations/{org}/members", headers=owner.headers)
     assert refused.status_code == 429
@@ -185,9 +184,12 @@ async def test_api_requests_are_limited_per_organization_by_its_plan(
         await limited.get(f"/api/v1/organizations/{other.organization_id}", headers=other.headers)
     ).status_code == 200
     assert (await limited.get("/api/v1/organizations", headers=owner.headers)).status_code == 200
-    # Someone outside an organization cannot spend its budget: its id in their path is a 404 and not counted.
+    # Someone outside an organization cannot spend its budget: its id in their path, or in a body, is a 404 and
+    # not counted.
     outsider = await limited.get(f"/api/v1/organizations/{other.organization_id}", headers=owner.headers)
     assert outsider.status_code == 404
+    into_theirs = {"organization_id": str(other.organization_id), "url": url(1)}
+    assert (await limited.post("/api/v1/repositories", json=into_theirs, headers=owner.headers)).status_code == 404
     theirs = await limited.get(f"/api/v1/organizations/{other.organization_id}", headers=other.headers)
     assert theirs.headers["X-RateLimit-Remaining"] == "1"
 
@@ -232,7 +234,7 @@ async def test_usage_against_every_limit_in_the_api_and_on_the_settings_page(
         "analyses_per_day": (1, free.analyses_per_day),
         "ai_tokens_per_month": (1500, free.ai_tokens_per_month),
         "concurrent_jobs": (1, free.concurrent_jobs),
-        "api_requests_per_minute": (1, 3),  # this request itself
+        "api_requests_per_minute": (2, 3),  # connecting the repository, and this request itself
     }
     now = utcnow()
     assert limits["repositories"]["resets_at"] is None
