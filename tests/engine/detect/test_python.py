@@ -940,3 +940,29 @@ def test_hooks_that_only_a_tox_fix_environment_runs_are_not_ci_checks(tmp_path: 
     checked = tox.replace("[env.fix]", "[env.lint]").replace('"type"]', '"type", "lint"]')
     (stack,), _ = detect(tmp_path / "lint", {**files, "tox.toml": checked})
     assert stack.lint_tools[:2] == ["pre-commit", "ruff"]
+
+
+def test_nox_sessions_that_keep_their_commands_in_lists_are_read_and_are_the_lint_tools(tmp_path: Path) -> None:
+    noxfile = """import nox
+
+@nox.session(python=["3.12", "3.13"])
+def tests(session):
+    session.run("pytest")
+
+@nox.session(name="pep484")
+def typing(session):
+    cmd = ["mypy", "./src/pkg"]
+    session.run(*cmd, *session.posargs)
+
+@nox.session(name="pep8")
+def style(session):
+    for cmd in ["flake8p ./src", "black --check ./src", "slotscheck -m pkg"]:
+        session.run(*cmd.split())
+"""
+    # Hooks and configured linters no session runs are not the lint job's.
+    precommit = "repos:\n- repo: https://github.com/pycqa/isort\n  hooks:\n  - id: isort\n"
+    pyproject = "[project]\nname='x'\n[tool.pyright]\ninclude = ['src']\n"
+    files = {"pyproject.toml": pyproject, "noxfile.py": noxfile, ".pre-commit-config.yaml": precommit}
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.lint_commands == ["nox -s pep484 pep8 --force-python python3"]
+    assert sorted(stack.lint_tools) == ["black", "flake8", "mypy", "other"]

@@ -78,6 +78,7 @@ LINT_PACKAGES: dict[str, LintTool] = {
     "basedpyright": "pyright",
     "pre-commit": "pre-commit",
     "prek": "pre-commit",  # a faster runner of the same .pre-commit-config.yaml hooks
+    "flake8p": "flake8",  # Flake8-pyproject's command: flake8 configured from pyproject.toml
 }
 # pre-commit hook ids → lint vocabulary ('other' for real linters outside it; housekeeping hooks are ignored).
 HOOK_TOOLS: dict[str, LintTool] = {
@@ -1083,12 +1084,47 @@ def _run_lines(session: ast.FunctionDef) -> str:
     """What a nox session runs: one line per `session.run(...)`, its literal arguments joined as a shell would
     see them (`session.run("ruff", "check", ".")` reads `ruff check .`); read, never executed."""
     lines = []
+    # Commands kept in a list of strings first: `cmd = ["mypy", "src"]` then `session.run(*cmd)`, or
+    # `for cmd in ["flake8 src", "black --check ."]: session.run(*cmd.split())`.
+    named: dict[str, list[str]] = {}
+    for node in ast.walk(session):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            words = _constant_strings(node.value)
+            if words is not None:
+                named[node.targets[0].id] = [" ".join(words)]
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            items = _constant_strings(node.iter)
+            if items is not None:
+                named[node.target.id] = items
     for call in ast.walk(session):
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "run":
-            words = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            words = []
+            for a in call.args:
+                if isinstance(a, ast.Constant) and isinstance(a.value, str):
+                    words.append(a.value)
+                elif isinstance(a, ast.Starred):
+                    inner = _split_receiver(a.value) or a.value
+                    if isinstance(inner, ast.Name) and inner.id in named:
+                        lines.extend(named[inner.id][1:])
+                        words.append(named[inner.id][0])
             if words:
                 lines.append(" ".join(words))
     return "\n".join(lines)
+
+
+def _constant_strings(node: ast.expr) -> list[str] | None:
+    """The strings of a literal list or tuple made only of string constants (implicitly joined ones included)."""
+    if not isinstance(node, (ast.List, ast.Tuple)) or not node.elts:
+        return None
+    out = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return out if len(out) == len(node.elts) else None
+
+
+def _split_receiver(node: ast.expr) -> ast.expr | None:
+    """`cmd` of `cmd.split()`; None for anything else."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split":
+        return None if node.args else node.func.value
+    return None
 
 
 def _nox_session_nodes(text: str) -> list[tuple[str, bool, ast.FunctionDef]]:
@@ -1352,7 +1388,8 @@ def _tox_ini_basepython(ctx: Context, root: str, env: str) -> str | None:
 # ---- lint ----------------------------------------------------------------------------------------------------
 
 _LINT_ENV = re.compile(
-    r"^(lint|linting|style|check|checks|typing|types|type|typecheck|type-check|mypy|ruff|flake8|pylint|pre-commit|format|fmt|static)",
+    r"^(lint|linting|style|check|checks|typing|types|type|typecheck|type-check|mypy|ruff|flake8|pylint|pre-commit|format|fmt|static"
+    r"|pep8|pep484|codestyle)",
     re.I,
 )
 
@@ -1379,6 +1416,7 @@ OTHER_CHECKERS = (
     "shellcheck",
     "ty",
     "pyrefly",
+    "slotscheck",
 )
 
 
@@ -1528,7 +1566,9 @@ def _lint(
         noxfile = Evidence(file=j("noxfile.py"))
         b.set("lint_commands", [f"nox -s {' '.join(nox_lint)} --force-python python3"], 0.75, noxfile)
         if nox_tools:
-            b.add("lint_tools", nox_tools, 0.75, noxfile)
+            # What the sessions run is what the lint job runs: hooks no session runs and linters merely
+            # configured are not checks of this pipeline.
+            b.set("lint_tools", nox_tools, 0.75, noxfile, why="what the noxfile's check sessions run")
         if "pre-commit" in nox_tools and ctx.exists(precommit):
             # A session runs the hooks (pre-commit or prek), so their tools run too, pre-commit.ci or not.
             for hook_tool, ev in _hook_tools(ctx, precommit):
