@@ -197,6 +197,19 @@ def test_language_by_bytes_and_tests_do_not_count(tmp_path: Path) -> None:
     assert stack.language == "typescript"
 
 
+def test_a_site_without_sources_is_written_in_the_language_of_its_config(tmp_path: Path) -> None:
+    site = {"scripts": {"build": "vitepress build"}, "devDependencies": {"vitepress": "1.6.4"}}
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": site,
+        ".vitepress/config.mts": "export default {}\n",
+        "guide/index.md": "# Guide\n",
+    }
+    (stack,), _ = detect(tmp_path / "ts", files)
+    assert stack.language == "typescript"
+    (stack,), _ = detect(tmp_path / "js", {"package.json": site, ".vitepress/config.mjs": "export default {}\n"})
+    assert stack.language == "javascript"
+
+
 def test_nvmrc_pin_and_engines_conflict(tmp_path: Path) -> None:
     pkg = {"engines": {"node": ">=22"}, "scripts": {"test": "jest"}}
     (stack,), ctx = detect(tmp_path, {"package.json": pkg, ".nvmrc": "v20.11.1\n", "package-lock.json": "{}"})
@@ -336,6 +349,27 @@ def test_workspaces_are_one_stack_and_nested_projects_with_lockfiles_are_separat
     assert stacks[1].test_tool == "node-test"
     # a nested package that tests itself is surely a stack; one with only a build is less sure
     assert stacks[1].provenance["path"].confidence >= 0.8
+
+
+def test_a_documentation_site_that_is_a_workspace_member_is_built_on_its_own(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"private": True, "workspaces": ["packages/*", "website"], "scripts": {"test": "vitest"}},
+        "pnpm-lock.yaml": "",
+        "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n  - website\n",
+        "packages/core/package.json": {"name": "core", "scripts": {"test": "vitest"}},
+        "website/package.json": {"name": "website", "scripts": {"build": "docusaurus build"}},
+        "website/docusaurus.config.ts": "export default {}\n",
+    }
+    stacks, _ = detect(tmp_path, files)
+    assert [s.path for s in stacks] == [".", "website"]
+    site = stacks[1]
+    assert site.package_manager == "pnpm"
+    assert site.build_commands == ["pnpm run build"]
+    assert site.provenance["path"].confidence < 0.8
+    # Without a build script the site is only content the root's tooling reads.
+    files["website/package.json"] = {"name": "website", "scripts": {"start": "docusaurus start"}}
+    stacks, _ = detect(tmp_path / "b", files)
+    assert [s.path for s in stacks] == ["."]
 
 
 def test_members_of_a_root_that_tests_nothing_are_tested_on_their_own(tmp_path: Path) -> None:

@@ -157,8 +157,13 @@ def _nested_project(ctx: Context, root: str, members: set[str], separate: set[st
     if root in separate:
         return True
     own_lockfile = any(ctx.exists(Context.join(root, n)) for n in LOCKFILES)
-    if _docs_site(root) and own_lockfile and not _hosting_builds(ctx, root):
-        return True  # a documentation site installed on its own is built by CI on its own
+    if _docs_site(root) and not _hosting_builds(ctx, root):
+        if own_lockfile:
+            return True  # a documentation site installed on its own is built by CI on its own
+        if root in members and "build" in _member_scripts(ctx, root)[1]:
+            # So is a site that is a workspace member: the root's tests never build it; CI builds it where
+            # it deploys it from.
+            return True
     if any(p in NON_PROJECT_PARTS or p.startswith(".") or _AUXILIARY.search(p) for p in root.split("/")):
         return False
     return own_lockfile and root not in members and not _inside_member(root, members)
@@ -383,6 +388,10 @@ def _language(b: _B, root: str, all_deps: set[str]) -> None:
                 js_bytes += sizes[path]
     # Bytes decide, as for repository languages; file counts when sizes are unknown (an index without sizes).
     typescript = ts_bytes > js_bytes if ts_bytes + js_bytes > 0 else ts > js
+    if ts + js == 0:
+        # No sources at all (a documentation site of Markdown pages): the site's own configuration script
+        # (`.vitepress/config.mts`, `astro.config.ts`) or a tsconfig.json says which language it is written in.
+        typescript = _typescript_config(b.ctx, root)
     b.stack.language = "typescript" if typescript else "javascript"
     evidence = [Evidence(file=Context.join(root, "package.json"))]
     if b.ctx.exists(Context.join(root, "tsconfig.json")):
@@ -392,6 +401,16 @@ def _language(b: _B, root: str, all_deps: set[str]) -> None:
         confidence=0.85 if abs(ts - js) > 5 else 0.6,
         justification=f"{ts} TypeScript ({ts_bytes:,} bytes) and {js} JavaScript ({js_bytes:,} bytes) source files",
     )
+
+
+def _typescript_config(ctx: Context, root: str) -> bool:
+    """Whether a package's own configuration is TypeScript: a tsconfig.json, or config scripts in TypeScript at
+    its root or in its tools' dot directories (`.vitepress/`, `.storybook/`)."""
+    if ctx.exists(Context.join(root, "tsconfig.json")):
+        return True
+    prefix = "" if root == "." else root + "/"
+    dirs = [root] + [d for d in ctx.by_dir if d.startswith(prefix + ".") and "/" not in d[len(prefix) :]]
+    return any(n.endswith(_TS_EXT) and not n.endswith(".d.ts") for d in dirs for n in ctx.listdir(d))
 
 
 def _package_manager(b: _B, root: str, pkg: dict[str, Any]) -> str:
