@@ -359,3 +359,17 @@ def test_a_build_declaring_no_java_release_gets_the_supported_releases(tmp_path:
     assert gradle.provenance["versions"].confidence == 0.4
     (maven,), _ = analyze(tmp_path / "m", {"pom.xml": pom("<artifactId>a</artifactId>")})
     assert maven.versions == ["8", "11", "17", "21", "25", "27"]
+
+
+def test_the_binary_compatibility_validator_is_a_check_of_the_gradle_build(tmp_path: Path) -> None:
+    files = {
+        "settings.gradle.kts": 'rootProject.name = "lib"\n',
+        "build.gradle.kts": 'plugins { kotlin("jvm") }\n',
+        "gradlew": "",
+        "src/main/kotlin/Lib.kt": "class Lib\n" * 20,
+    }
+    (stack,), _ = analyze(tmp_path / "plain", files)
+    assert stack.lint_tools == []
+    validated = 'plugins {\n  kotlin("jvm")\n  id("org.jetbrains.kotlinx.binary-compatibility-validator")\n}\n'
+    (stack,), _ = analyze(tmp_path / "api", {**files, "build.gradle.kts": validated})
+    assert stack.lint_tools == ["other"]

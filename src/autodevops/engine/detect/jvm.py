@@ -59,8 +59,12 @@ APP_PLUGINS = (
     "micronaut-maven-plugin",
     "native-maven-plugin",
 )
+# Checkers a Gradle build applies: `check` runs them beside the tests (binary-compatibility-validator's apiCheck
+# compares the public API with the committed dump).
 _GRADLE_LINT = re.compile(
-    r"\b(checkstyle|spotless|ktlint|detekt|pmd|spotbugs|io\.spring\.javaformat|errorprone|ktfmt)\b", re.I
+    r"\b(checkstyle|spotless|ktlint|detekt|pmd|spotbugs|io\.spring\.javaformat|errorprone|ktfmt"
+    r"|binary-compatibility-validator)\b",
+    re.I,
 )
 _GRADLE_VERSION = (
     re.compile(r"JavaLanguageVersion\.of\(\s*[\"']?(\d+)"),
