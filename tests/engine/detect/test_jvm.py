@@ -91,6 +91,23 @@ def test_a_module_the_aggregator_lists_only_in_a_comment_is_out_of_the_build(tmp
     assert sorted(s.path for s in stacks) == [".", "standalone"]
 
 
+def test_the_android_shell_of_a_cross_platform_app_is_not_a_stack(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "examples/ChatApp/package.json": '{"dependencies": {"react-native": "0.76.0"}}',
+            "examples/ChatApp/android/settings.gradle": "include ':app'\n",
+            "examples/ChatApp/android/gradlew": "",
+            "examples/Flutter/pubspec.yaml": "name: demo\n",
+            "examples/Flutter/android/settings.gradle.kts": "",
+            "examples/Flutter/android/gradlew": "",
+            "app/android/settings.gradle.kts": "",  # a native Android app of its own
+            "app/android/gradlew": "",
+        },
+    )
+    assert [s.path for s in stacks] == ["app/android"]
+
+
 def test_maven_library_without_wrapper_has_no_build_step(tmp_path: Path) -> None:
     (stack,), _ = analyze(
         tmp_path,

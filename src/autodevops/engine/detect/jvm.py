@@ -395,12 +395,35 @@ def _gradle(ctx: Context) -> list[Stack]:
             roots.append(d)
     stacks = []
     for r in roots:
+        if _mobile_shell(ctx, r):
+            continue
         files = [p for p in builds if is_under(p, r)]
         files += [
             s for s in (Context.join(r, "settings.gradle"), Context.join(r, "settings.gradle.kts")) if ctx.exists(s)
         ]
         stacks.append(_gradle_stack(ctx, r, files))
     return stacks
+
+
+# Cross-platform app frameworks whose `android/` directory holds the native shell of the app: its Gradle build
+# resolves the framework from the app's own install (node_modules, the Flutter SDK), so it is built through the
+# app, not as a project of its own.
+_MOBILE_APP_DEPENDENCIES = ("react-native", "@capacitor/android", "expo")
+
+
+def _mobile_shell(ctx: Context, directory: str) -> bool:
+    """Whether the Gradle build in `directory` is the `android/` shell of a React Native, Expo, Capacitor or
+    Flutter app in the parent directory."""
+    if directory.rpartition("/")[2] != "android":
+        return False
+    parent = Context.dirname(directory)
+    if ctx.exists(Context.join(parent, "pubspec.yaml")):
+        return True
+    pkg = ctx.json(Context.join(parent, "package.json")) if ctx.exists(Context.join(parent, "package.json")) else None
+    if not isinstance(pkg, dict):
+        return False
+    deps = {name for key in ("dependencies", "devDependencies") if isinstance(pkg.get(key), dict) for name in pkg[key]}
+    return any(d in deps for d in _MOBILE_APP_DEPENDENCIES)
 
 
 def _gradle_stack(ctx: Context, directory: str, files: list[str]) -> Stack:
