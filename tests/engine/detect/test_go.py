@@ -248,6 +248,12 @@ def test_the_linters_make_lint_runs_are_the_lint_tools(tmp_path: Path) -> None:
     assert stack.lint_tools == ["staticcheck", "other"]
     assert stack.lint_commands == ["make lint"]
     assert "unused-lint-config" in {f.code for f in ctx.findings}
+    # Linters outside the toolchain are installed by the target the Makefile keeps for that.
+    init = (
+        "init:\n\tgo install golang.org/x/lint/golint@latest\n\tgo install honnef.co/go/tools/cmd/staticcheck@latest\n"
+    )
+    (stack,), _ = analyze(tmp_path / "init", {"go.mod": GO_MOD, "Makefile": init + "\n" + makefile})
+    assert stack.lint_commands == ["make init", "make lint"]
     # A target that runs golangci-lint keeps it beside what else it runs.
     makefile = "lint:\n\tgolangci-lint run\n\tgo vet ./...\n"
     (stack,), _ = analyze(tmp_path / "b", {"go.mod": GO_MOD, "Makefile": makefile, ".golangci.yml": "version: 2\n"})

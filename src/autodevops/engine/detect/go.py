@@ -20,6 +20,7 @@ import re
 from autodevops.engine import runtimes
 from autodevops.engine.detect.base import Context
 from autodevops.engine.detect.builder import (
+    MAKEFILES,
     MakeRule,
     StackBuilder,
     ev,
@@ -253,9 +254,12 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
             )
             cfg = None
         if ran and not cfg:
-            # What the entry point runs replaces the toolchain's baseline checks.
+            # What the entry point runs replaces the toolchain's baseline checks. Linters outside the toolchain
+            # must be installed first: by the target the Makefile keeps for that (`make init`), when it has one.
+            body = _make_body(ctx, directory, make_lint)
+            setup = None if _GO_INSTALL.search(body) else _install_target(ctx, directory, body)
             b.set("lint_tools", ran, 0.8, make_ev, why="what `make lint` runs")
-            b.set("lint_commands", ["make lint"], 0.8, make_ev)
+            b.set("lint_commands", [*([f"make {setup}"] if setup else []), "make lint"], 0.8, make_ev)
         else:
             b.add("lint_tools", ran, 0.8, make_ev)
             b.add("lint_commands", ["make lint"], 0.8, make_ev)
@@ -298,6 +302,30 @@ _GO_LINTERS: tuple[tuple[re.Pattern[str], LintTool], ...] = (
 
 def _linters_in(body: str) -> list[LintTool]:
     return [tool for pattern, tool in _GO_LINTERS if pattern.search(body)]
+
+
+_GO_INSTALL = re.compile(r"(?<![\w-])go\s+install\s+(\S+)")
+_MAKE_TARGET = re.compile(r"^([A-Za-z][\w.-]*)[ \t]*:(?!=)", re.M)
+_PROGRAM_WORD = re.compile(r"(?<![\w$/{(.-])([a-z][\w-]*)\b")
+
+
+def _install_target(ctx: Context, directory: str, body: str) -> str | None:
+    """The Makefile target that `go install`s a program the lint recipe runs (`init`, `tools`), if any."""
+    makefile = next((p for p in (Context.join(directory, n) for n in MAKEFILES) if ctx.exists(p)), None)
+    if makefile is None:
+        return None
+    words = set(_PROGRAM_WORD.findall(body))
+    targets: list[str] = _MAKE_TARGET.findall(ctx.text(makefile) or "")
+    for target in targets:
+        rule = make_rule(ctx, directory, target)
+        installed = (
+            {m.split("@")[0].rstrip("/").rsplit("/", 1)[-1] for m in _GO_INSTALL.findall(rule.recipe)}
+            if rule
+            else set()
+        )
+        if installed & words:
+            return target
+    return None
 
 
 def _make_body(ctx: Context, directory: str, rule: MakeRule, depth: int = 0) -> str:
