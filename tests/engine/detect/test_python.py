@@ -124,6 +124,38 @@ def test_free_threading_classifier_adds_the_free_threaded_build(tmp_path: Path) 
     assert stack.versions == ["3.12", "3.13", "3.14", "3.15", "3.14t"]  # 3.15 is too new to be settled
 
 
+@pytest.mark.parametrize(
+    ("files", "where"),
+    [
+        (
+            {"src/x/_speedups.c": "static PyModuleDef_Slot slots[] = {\n    {Py_mod_gil, Py_MOD_GIL_NOT_USED},\n};\n"},
+            ("src/x/_speedups.c", 2),
+        ),
+        (
+            {"src/x/_quoting.pyx": "# cython: language_level=3, freethreading_compatible=True\n"},
+            ("src/x/_quoting.pyx", 1),
+        ),
+    ],
+)
+def test_an_extension_declared_gil_free_adds_the_free_threaded_build(
+    tmp_path: Path, files: dict[str, str], where: tuple[str, int]
+) -> None:
+    pyproject = "[project]\nname='x'\nrequires-python='>=3.13'\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, **files})
+    assert stack.versions == ["3.13", "3.14", "3.14t"]
+    evidence = stack.provenance["versions"].evidence[-1]
+    assert (evidence.file, evidence.line) == where
+
+
+def test_an_extension_that_keeps_the_gil_adds_no_free_threaded_build(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='x'\nrequires-python='>=3.13'\n",
+        "src/x/_speedups.c": "static PyModuleDef_Slot slots[] = {{Py_mod_gil, Py_MOD_GIL_USED}};\n",
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.versions == ["3.13", "3.14"]
+
+
 def test_poetry_caret_python_constraint(tmp_path: Path) -> None:
     (stack,), _ = detect(
         tmp_path,
@@ -589,6 +621,34 @@ def test_nox_runs_the_test_sessions_on_each_cells_interpreter(tmp_path: Path) ->
     assert stack.test_commands == ['nox -s tests --force-python "$NOX_PYTHON"']
     assert stack.matrix_env["3.13"] == {"NOX_PYTHON": "3.13"}
     assert python.nox_sessions(noxfile) == [("tests", False), ("lint", True), ("docs-build", True)]
+
+
+@pytest.mark.parametrize(
+    "decorators",
+    [
+        "@nox.session(python=PYTHONS)\n",
+        "@nox.session\n@nox.parametrize('python', PYTHONS)\n",
+    ],
+)
+def test_the_interpreters_the_nox_test_session_names_are_the_matrix(tmp_path: Path, decorators: str) -> None:
+    noxfile = (
+        "import nox\n\nPYTHONS = ['3.13', '3.14t', '3.12', 'pypy3.11']\n\n"
+        f"{decorators}def tests(session): ...\n\n"
+        "@nox.session(python='3.14')\ndef lint(session): ...\n"
+    )
+    pyproject = "[project]\nname='x'\nrequires-python='>=3.10'\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "noxfile.py": noxfile})
+    # the project's own matrix, ordered as tox's: CPython lines, free-threaded builds, PyPy
+    assert stack.versions == ["3.12", "3.13", "3.14t", "pypy3.11"]
+    assert stack.provenance["versions"].evidence[0].file == "noxfile.py"
+    assert stack.matrix_env["3.14t"] == {"NOX_PYTHON": "3.14t"}
+
+
+def test_a_computed_nox_interpreter_list_leaves_the_matrix_to_the_metadata(tmp_path: Path) -> None:
+    noxfile = "import nox\n\n@nox.session(python=nox.project.python_versions(PYPROJECT))\ndef tests(session): ...\n"
+    pyproject = "[project]\nname='x'\nrequires-python='>=3.13'\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "noxfile.py": noxfile})
+    assert stack.versions == ["3.13", "3.14"]  # requires-python on the analysis date
 
 
 def test_windows_and_macos_classifiers_are_platforms_the_tests_run_on(tmp_path: Path) -> None:

@@ -277,7 +277,7 @@ def pinned(b: StackBuilder, runtime: str, version: str, evidence: Evidence, *, c
 # Source extensions the detectors weigh or look for (language choice, test files, "are there sources here").
 INDEXED_EXTS = frozenset(
     {".java", ".kt", ".groovy", ".scala", ".swift", ".rb", ".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh"}
-    | {".hxx", ".ipp", ".tpp"}
+    | {".hxx", ".ipp", ".tpp", ".pyx"}
 )
 
 

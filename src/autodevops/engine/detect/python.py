@@ -21,6 +21,7 @@ from autodevops.engine import runtimes
 from autodevops.engine.detect import entrypoints
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.detect.builder import files_under, files_with
 from autodevops.engine.detect.entrypoints import EntryPoint
 from autodevops.engine.model import OS, Evidence, LintTool, Provenance, Service, Stack, TestTool
 
@@ -694,11 +695,22 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
     released = {r.cycle for r in runtimes.releases("python") if r.is_released(today)}
     listed = [c for c in classifiers if c in released and (spec is None or runtimes.matches("python", c, spec))]
     tox_listed = [v for v in tox_versions if _released_interpreter(v, released, today)]
+    noxfile = Context.join(root, "noxfile.py")
+    nox_listed = (
+        [v for v in _nox_python_versions(ctx.text(noxfile) or "") if _released_interpreter(v, released, today)]
+        if b.stack.test_tool == "nox"
+        else []
+    )
     if b.stack.test_tool == "tox" and tox_listed and tox_ev:
         # tox runs the tests: its envlist is the project's own matrix, interpreters and all.
         b.set("versions", tox_listed, 0.85, tox_ev, why="the interpreters the tox envlist runs")
         _eol_findings(b, tox_ev, [v for v in tox_listed if v in released])
         tox_ev = None  # used
+    elif nox_listed:
+        # Likewise for nox: the interpreters its test sessions name are the project's own matrix.
+        nox_ev = Evidence(file=noxfile, key="python")
+        b.set("versions", nox_listed, 0.85, nox_ev, why="the interpreters the noxfile's test sessions run")
+        _eol_findings(b, nox_ev, [v for v in nox_listed if v in released])
     elif listed:
         # Per-version classifiers are the maintainers' explicit claim: test every line they list, even one past
         # end of life (reported as a finding), since users on it were promised support.
@@ -730,7 +742,14 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
         if pypy and (spec is None or runtimes.matches("python", pypy[-1], spec)):
             b.add("versions", [f"pypy{pypy[-1]}"], 0.7, cls_ev)
     has_free_threaded = any(v.endswith("t") for v in b.stack.versions)
-    if b.stack.versions and not has_free_threaded and any("Free Threading" in c for c in all_classifiers):
+    ft_ev = (
+        cls_ev
+        if any("Free Threading" in c for c in all_classifiers)
+        else _gil_free_extension(ctx, root)
+        if b.stack.versions and not has_free_threaded
+        else None
+    )
+    if b.stack.versions and not has_free_threaded and ft_ev is not None:
         # The free-threaded build of the newest settled line the matrix has (3.13t was experimental).
         settled = [
             r.cycle
@@ -738,7 +757,7 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
             if r.cycle in b.stack.versions and (today - r.released).days >= NEW_LINE_SETTLING_DAYS
         ]
         if settled and tuple(map(int, settled[-1].split("."))) >= (3, 14):
-            b.add("versions", [f"{settled[-1]}t"], 0.65, cls_ev)
+            b.add("versions", [f"{settled[-1]}t"], 0.65, ft_ev)
     if pinned and pin_ev and runtimes.is_eol("python", pinned, today):
         b.finding(
             "eol-runtime", "warning", f"{pin_ev.cite()} pins Python {pinned}, past end of life on {today}", pin_ev
@@ -772,6 +791,30 @@ def _platforms(b: _B, classifiers: list[str], evidence: Evidence) -> None:
         oses.append("windows")
     if len(oses) > 1:
         b.set("operating_systems", oses, 0.7, evidence, why="the operating systems the classifiers name")
+
+
+# An extension module declaring that it runs without the GIL: C's `Py_mod_gil` slot set to
+# `Py_MOD_GIL_NOT_USED`, Cython's `freethreading_compatible` directive (in a .pyx header or the build config).
+_GIL_FREE = re.compile(r"Py_MOD_GIL_NOT_USED|freethreading_compatible\s*[=:]\s*[\"']?True")
+_EXTENSION_SOURCES = (".c", ".cc", ".cpp", ".pyx")
+_BUILD_CONFIGS = ("pyproject.toml", "setup.py", "setup.cfg")
+# Extension sources read at most: the declaration sits in the module's init file, and a project with more
+# sources than this is read no further (vendored C libraries are already left out of the index).
+_MAX_EXTENSION_SOURCES = 200
+
+
+def _gil_free_extension(ctx: Context, root: str) -> Evidence | None:
+    """Where the project's own extension modules declare they run without the GIL: the maintainers made their
+    compiled code safe for the free-threaded build, so it is part of what they test."""
+    candidates = files_under(ctx, root, _BUILD_CONFIGS)
+    candidates += [e.path for e in files_with(ctx, _EXTENSION_SOURCES, root)[:_MAX_EXTENSION_SOURCES]]
+    for path in candidates:
+        text = ctx.text(path) or ""
+        m = _GIL_FREE.search(text)
+        if m:
+            line = text.count("\n", 0, m.start()) + 1
+            return Evidence(file=path, line=line, excerpt=m.group(0))
+    return None
 
 
 def _released_interpreter(version: str, released: set[str], today: Any) -> bool:
@@ -877,15 +920,21 @@ def _tox_python_factors(envs: list[str]) -> dict[str, str]:
     return found
 
 
+def _nox_python_versions(text: str) -> list[str]:
+    """Interpreters the noxfile's test sessions name, in matrix order (as the tox envlist's are)."""
+    return sorted((v for v in nox_test_pythons(text) if re.fullmatch(r"(?:pypy)?3\.\d+t?", v)), key=_interpreter_order)
+
+
+def _interpreter_order(version: str) -> tuple[int, tuple[int, ...]]:
+    """CPython lines first, then free-threaded builds, then PyPy; each by version."""
+    kind = 2 if version.startswith("pypy") else 1 if version.endswith("t") else 0
+    return kind, tuple(int(n) for n in re.findall(r"\d+", version))
+
+
 def _tox_python_versions(ctx: Context, root: str, tool: dict[str, Any]) -> tuple[list[str], Evidence | None]:
     """Interpreters the tox envlist names: `py312` → 3.12, `py3.14t` → 3.14t, `pypy3.11` → pypy3.11."""
     envs, ev = _tox_envs(ctx, root, tool)
-
-    def order(version: str) -> tuple[int, tuple[int, ...]]:
-        kind = 2 if version.startswith("pypy") else 1 if version.endswith("t") else 0
-        return kind, tuple(int(n) for n in re.findall(r"\d+", version))
-
-    return sorted(_tox_python_factors(envs), key=order), ev
+    return sorted(_tox_python_factors(envs), key=_interpreter_order), ev
 
 
 def _expand_braces(text: str) -> list[str]:
@@ -1150,6 +1199,48 @@ def _nox_session_nodes(text: str) -> list[tuple[str, bool, ast.FunctionDef]]:
             session = named.value if isinstance(named, ast.Constant) and isinstance(named.value, str) else node.name
             out.append((session, not (isinstance(default, ast.Constant) and default.value is False), node))
     return out
+
+
+def nox_test_pythons(text: str) -> list[str]:
+    """The interpreters a noxfile's test sessions name in `python=` or `@nox.parametrize("python", ...)` (a list
+    or tuple of strings, or a module-level name bound to one: `PYTHON_VERSIONS = ["3.12", "3.14t"]`); read, never
+    executed. Empty when the sessions leave the interpreter to nox or compute it."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    constants: dict[str, ast.expr] = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+    def strings(value: ast.expr | None) -> list[str]:
+        if isinstance(value, ast.Name):
+            value = constants.get(value.id)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return [value.value]
+        if isinstance(value, ast.List | ast.Tuple):
+            items = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            return items if len(items) == len(value.elts) else []
+        return []
+
+    out: list[str] = []
+    for name, _, node in _nox_session_nodes(text):
+        if not _NOX_TEST_SESSION.match(name):
+            continue
+        for decorator in node.decorator_list:
+            if not isinstance(decorator, ast.Call):
+                continue
+            keywords = {k.arg: k.value for k in decorator.keywords}
+            out += strings(keywords.get("python") or keywords.get("py"))
+            named = decorator.func.attr if isinstance(decorator.func, ast.Attribute) else ""
+            first = decorator.args[0] if decorator.args else keywords.get("arg_names")
+            if named == "parametrize" and isinstance(first, ast.Constant) and first.value == "python":
+                out += strings(decorator.args[1] if len(decorator.args) > 1 else keywords.get("arg_values_list"))
+    return unique(out)
 
 
 def _hook_tools(ctx: Context, precommit: str) -> list[tuple[LintTool, Evidence]]:
