@@ -372,6 +372,20 @@ def test_a_documentation_site_that_is_a_workspace_member_is_built_on_its_own(tmp
     assert [s.path for s in stacks] == ["."]
 
 
+def test_drivers_of_a_test_suite_member_are_services_of_the_workspace(tmp_path: Path) -> None:
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": {"private": True, "scripts": {"test": "vitest"}},
+        "pnpm-lock.yaml": "",
+        "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n  - 'tests/*'\n",
+        # A library's optional peer drivers are the users' choice; the API test suite's are what it runs against.
+        "packages/core/package.json": {"name": "core", "peerDependencies": {"pg": "^8", "mysql2": "^3"}},
+        "tests/api-tests/package.json": {"name": "api-tests", "devDependencies": {"pg": "^8", "mariadb": "^3"}},
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.services == ["mariadb", "postgres"]
+    assert stack.provenance["services"].evidence[0].file == "tests/api-tests/package.json"
+
+
 def test_members_of_a_root_that_tests_nothing_are_tested_on_their_own(tmp_path: Path) -> None:
     files: dict[str, str | dict[str, Any]] = {
         "package.json": {"private": True, "workspaces": ["packages/*"]},

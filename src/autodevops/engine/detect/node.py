@@ -321,6 +321,8 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
         services: list[Service] = unique(s for s, _ in found)  # type: ignore[assignment]
         keys = [f"dependencies.{n}" if n in deps else f"devDependencies.{n}" for _, n in found]
         b.set("services", services, 0.55, *(Evidence(file=manifest, key=k) for k in keys))
+    if members:
+        _test_suite_services(b, sorted(members))
     frameworks = [
         fw for name, fw in FRAMEWORKS.items() if name in deps or (name in dev and name in ("next", "nuxt", "astro"))
     ]
@@ -767,6 +769,35 @@ def _yarn_berry(ctx: Context) -> bool:
     field = pkg.get("packageManager") if isinstance(pkg, dict) else None
     pinned = isinstance(field, str) and re.match(r"yarn@[2-9]", field) is not None
     return ctx.exists(".yarnrc.yml") or pinned
+
+
+# Workspace members that are test suites (`tests/api-tests`, `integration-tests`, `e2e`).
+_TEST_SUITE_PART = re.compile(r"(?:^|[-_])(?:tests?|spec|e2e)(?:$|[-_])", re.I)
+
+
+def _test_suite_services(b: _B, members: list[str]) -> None:
+    """Servers the workspace's test-suite packages connect to: a database driver a package that exists only to
+    run tests depends on (even as a development dependency) is there for those tests, unlike a library
+    package's optional peer drivers."""
+    found: dict[Service, Evidence] = {}
+    for member in members:
+        if not any(_TEST_SUITE_PART.search(part) for part in member.split("/")):
+            continue
+        manifest, _, deps = _member_scripts(b.ctx, member)
+        in_process = svc.services_run_in_process("node", deps)
+        for service, name in svc.services_from_dependencies("node", sorted(deps)):
+            if service not in in_process:
+                found.setdefault(service, Evidence(file=manifest, key=name))
+    new = [s for s in found if s not in b.stack.services]
+    if not new:
+        return
+    prov = b.stack.provenance.get("services")
+    b.stack.services = [*b.stack.services, *new]
+    if prov is None:
+        why = "database drivers of the workspace's test-suite packages"
+        b.stack.provenance["services"] = Provenance(evidence=[found[s] for s in new], confidence=0.6, justification=why)
+    else:
+        prov.evidence.extend(found[s] for s in new)
 
 
 def _from_members(b: _B, members: list[str]) -> None:
