@@ -195,6 +195,12 @@ def test_laravel_pint_is_a_style_check_unless_styleci_runs_it(tmp_path: Path) ->
     assert "vendor/bin/pint --test" in stack.lint_commands
     (hosted,), _ = analyze(tmp_path / "styleci", {**files, ".styleci.yml": "preset: laravel\n"})
     assert "other" not in hosted.lint_tools
+    # PHP-CS-Fixer required without a configuration of its own is Pint's engine, not a second style check.
+    engine = {**files, "composer.json": '{"require-dev": {"friendsofphp/php-cs-fixer": "^3", "pestphp/pest": "^3"}}'}
+    (stack,), _ = analyze(tmp_path / "engine", engine)
+    assert stack.lint_tools == ["other"]
+    (stack,), _ = analyze(tmp_path / "both", {**engine, ".php-cs-fixer.dist.php": "<?php\n"})
+    assert stack.lint_tools == ["php-cs-fixer", "other"]
 
 
 def test_a_tool_shipped_as_a_phar_builds_it_through_its_own_entry_point(tmp_path: Path) -> None:

@@ -162,6 +162,10 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
         binp = bin_tools.get(tool)
         if tool == "other" and ctx.exists(Context.join(directory, ".styleci.yml")):
             continue  # the hosted StyleCI service checks the code style, not the project's CI
+        if tool == "php-cs-fixer" and not (cfg or binp) and "pint.json" in names:
+            # Pint runs PHP-CS-Fixer's rules itself from pint.json; the package alone, with no configuration of
+            # its own, is Pint's engine rather than a second style check.
+            continue
         if cfg or pkg or binp:
             evidence = (
                 ev(Context.join(directory, cfg))
