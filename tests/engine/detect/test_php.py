@@ -211,7 +211,7 @@ def test_a_tool_shipped_as_a_phar_builds_it_through_its_own_entry_point(tmp_path
     )
     assert stack.build_commands == ["./dev-tools/build.sh"]
     (stack,), _ = analyze(tmp_path / "b", {"composer.json": composer, "box.json": "{}"})
-    assert stack.build_commands == ["box compile"]
+    assert stack.build_commands[0].startswith("composer global require humbug/box && ")
     ant = '<project><target name="phar"/><target name="phar-snapshot"/></project>'
     (stack,), _ = analyze(tmp_path / "c", {"composer.json": composer, "build.xml": ant})
     assert stack.build_commands == ["ant phar-snapshot"]

@@ -283,8 +283,12 @@ def _phar(
                 if name.endswith(".sh") and _BOX_COMPILE.search(ctx.text(path) or ""):
                     b.set("build_commands", [f"./{d}/{name}"], 0.7, ev(path), why="the script that builds the PHAR")
                     return
-        command = "vendor/bin/box compile" if "humbug/box" in require_dev else "box compile"
-        b.set("build_commands", [command], 0.6, ev(box[0]), why="a Box configuration builds the PHAR")
+        if "humbug/box" in require_dev:
+            b.set("build_commands", ["vendor/bin/box compile"], 0.6, ev(box[0]), why="a Box configuration")
+        else:
+            # Box is not among the project's dependencies: CI installs it first, where composer puts global tools.
+            command = 'composer global require humbug/box && "$(composer global config bin-dir --absolute)/box" compile'
+            b.set("build_commands", [command], 0.5, ev(box[0]), why="a Box configuration builds the PHAR")
         return
     for build_file in files_under(ctx, directory, ("build.xml",)):
         # A snapshot target builds without a release version or signing key, as CI on a push does.
