@@ -131,3 +131,13 @@ def test_an_embeddable_server_or_in_memory_fake_runs_in_the_tests_process() -> N
     assert svc.services_run_in_process("node", ["mongodb-memory-server", "mongoose"]) == {"mongodb"}
     assert svc.services_run_in_process("python", ["FakeRedis"]) == {"redis"}
     assert svc.services_run_in_process("go", ["github.com/nats-io/nats.go"]) == set()
+
+
+def test_opensearch_is_a_server_of_its_own() -> None:
+    # A fork that has diverged from Elasticsearch: an Elasticsearch container does not stand in for it.
+    assert svc.service_from_image("opensearchproject/opensearch:2.13.0") == "other"
+    assert svc.services_from_dependencies("python", ["opensearch-py", "elasticsearch"]) == [
+        ("other", "opensearch-py"),
+        ("elasticsearch", "elasticsearch"),
+    ]
+    assert svc.services_from_dependencies("ruby", ["searchkick", "opensearch-ruby"]) == [("other", "opensearch-ruby")]
