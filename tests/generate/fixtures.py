@@ -76,6 +76,18 @@ FIXTURES: dict[str, Analysis] = {
             provenance={"test_tool": ev("tox.ini", "[tox]")},
         )
     ),
+    "python-pip-configured-linters": analysis(
+        stack(
+            language="python",
+            package_manager="pip",
+            versions=["3.12", "3.13"],
+            test_tool="pytest",
+            lint_tools=["ruff", "mypy"],
+            lint_commands=["ruff check .", "mypy src/app"],
+            lint_advisory=["mypy src/app"],
+            manifests=["pyproject.toml", "requirements-dev.txt"],
+        )
+    ),
     "node-npm": analysis(
         stack(
             language="javascript",

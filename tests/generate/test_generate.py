@@ -186,6 +186,17 @@ def test_lint_goes_through_the_projects_entry_point(generated: dict[str, Generat
     assert [s.get("run") for s in pnpm["steps"]][-1] == "pnpm run lint"
 
 
+def test_a_linter_known_only_from_its_configuration_reports_without_failing(generated: dict[str, Generated]) -> None:
+    result = generated["python-pip-configured-linters"]
+    lint = workflows(result)[".github/workflows/ci.yml"]["jobs"]["python-lint"]
+    by_run = {s.get("run"): s for s in lint["steps"]}
+    assert by_run["mypy src/app"]["continue-on-error"] is True
+    assert "continue-on-error" not in by_run["ruff check ."]
+    script = load(result.files[".gitlab-ci.yml"])["python-lint"]["script"]
+    assert "ruff check ." in script
+    assert any(line.startswith("mypy src/app || echo") for line in script)
+
+
 def test_golangci_lint_runs_through_its_action_not_a_bare_command() -> None:
     # Runners do not ship golangci-lint: a bare `golangci-lint run` step would fail on every push.
     go = analysis(

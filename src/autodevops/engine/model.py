@@ -203,6 +203,12 @@ class Stack(_Model):
     lint_commands: list[str] = Field(
         default_factory=list, description="The project's own lint entry points (pre-commit, tox -e lint, npm run lint)."
     )
+    lint_advisory: list[str] = Field(
+        default_factory=list,
+        description="Those of `lint_commands` offered as non-blocking checks: the tool is configured, but nothing "
+        "shows that the project runs it (no script, task, hook or pinned dependency), so a failure is reported "
+        "without failing the pipeline.",
+    )
     build_commands: list[str] = Field(default_factory=list)
     install_commands: list[str] = Field(
         default_factory=list,

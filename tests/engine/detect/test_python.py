@@ -418,6 +418,11 @@ def test_linter_configuration_counts_with_low_confidence(tmp_path: Path) -> None
     assert stack.lint_tools == ["mypy", "black", "flake8"]
     assert stack.provenance["lint_tools"].confidence == 0.5
     assert stack.lint_commands == ["mypy", "black --check .", "flake8"]
+    # Known only from their settings: offered without failing the pipeline.
+    assert stack.lint_advisory == stack.lint_commands
+    files["requirements-dev.txt"] = "mypy==1.13\n"
+    (stack,), _ = detect(tmp_path / "pinned", files)
+    assert stack.lint_advisory == ["black --check .", "flake8"]
 
 
 def test_linter_configuration_for_pre_commit_ci_hooks_is_not_counted(tmp_path: Path) -> None:

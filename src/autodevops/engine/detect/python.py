@@ -1628,6 +1628,7 @@ def _lint(
         b.add("lint_tools", tools, 0.7, *(e for t in tools for e in found[t][:1]))
     # Configuration alone (a [tool.mypy] table, a .flake8 file) says the project uses the tool, less surely;
     # with pre-commit.ci configured, such settings serve the hosted hooks instead.
+    configured: list[tuple[LintTool, Evidence]] = []
     if not hosted:
         configured = [(t, e) for t, e in _configured_linters(ctx, root, tool) if t not in b.stack.lint_tools]
         for lint, evidence in configured:
@@ -1678,6 +1679,10 @@ def _lint(
             "pyright": f"pyright {targets['pyright']}".rstrip(),
         }
         b.add("lint_commands", [f"{prefix}{cmds[t]}" for t in direct], 0.6, *(found[t][0] for t in direct))
+        # A linter known only from its settings (no script, hook or dependency runs it) may be an editor's:
+        # offered, not enforced, until it passes.
+        unused = [t for t in direct if t in {c for c, _ in configured}]
+        b.add("lint_advisory", [f"{prefix}{cmds[t]}" for t in unused], 0.5, *(found[t][0] for t in unused))
 
 
 def _type_check_targets(ctx: Context, root: str, data: dict[str, Any], tool: dict[str, Any]) -> dict[str, str]:

@@ -51,6 +51,12 @@ class _Actions:
 
 def _run(command: Command, name: str | None = None) -> Map:
     step = Map().add("name", name or command.name)
+    if command.advisory:
+        step.add(
+            "continue-on-error",
+            True,
+            comments=["Configured, but nothing shows the project enforces it: make it blocking once it passes."],
+        )
     step.add("run", Block(command.run) if "\n" in command.run else command.run)
     return step
 

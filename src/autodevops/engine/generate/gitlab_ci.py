@@ -232,7 +232,8 @@ def _job(plan: StackPlan, kind: str, split: bool) -> Map:
     commands = {"lint": plan.lint, "test": plan.test, "build": plan.build, "msrv": plan.msrv_check}[kind]
     if golangci:
         script = ["golangci-lint run"]
-    script += [c.run for c in commands]
+    # A non-blocking check reports its failure and lets the job go on (GitLab has no per-line allow_failure).
+    script += [f'{c.run} || echo "{c.name} failed (not enforced yet)"' if c.advisory else c.run for c in commands]
     if kind == "test" and not plan.test:
         script.append('echo "No test runner was detected: add the test command."')
     if before:

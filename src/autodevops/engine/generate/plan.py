@@ -161,6 +161,7 @@ class Command:
     name: str
     run: str
     comment: str | None = None
+    advisory: bool = False  # reported, never failing the job: a check the project may not enforce yet
 
 
 # Cargo subcommands the runners do not ship, by subcommand: the crate that provides each.
@@ -731,7 +732,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     # Lint: the project's own entry points first.
     if lint_commands:
         # A step per command: each check reports on its own, and the first failure names its tool.
-        plan.lint = [Command(f"Lint ({tool_word(c)})", c) for c in lint_commands]
+        advisory = set(stack.lint_advisory)
+        plan.lint = [Command(f"Lint ({tool_word(c)})", c, advisory=c in advisory) for c in lint_commands]
         ev = evidence_for(stack, "lint_commands")
         plan.lint_why.append(f"Lint entry point: {ev}" if ev else "Lint through the project's own entry point.")
     elif not stack.lint_commands:
