@@ -97,6 +97,25 @@ def test_services_from_env_example_and_devcontainer(tmp_path: Path) -> None:
     assert a.stacks[0].services == ["rabbitmq", "postgres"]
 
 
+def test_the_compose_file_of_a_test_suite_names_the_services_its_tests_use(tmp_path: Path) -> None:
+    a = run(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "integration-tests/docker-compose.yml": "services:\n  db:\n    image: postgres:17\n",
+            # a demo's compose file is not the tests'
+            "examples/demo/docker-compose.yml": "services:\n  cache:\n    image: redis:7\n",
+            # a suite that is a project of its own keeps its compose file's services
+            "system-tests/go.mod": "module example.com/system-tests\n\ngo 1.25\n",
+            "system-tests/queue_test.go": "package systemtests\n",
+            "system-tests/docker-compose.yml": "services:\n  q:\n    image: rabbitmq:4\n",
+        },
+    )
+    by_path = {s.path: s.services for s in a.stacks}
+    assert by_path == {".": ["postgres"], "system-tests": ["rabbitmq"]}
+    assert a.stacks[0].provenance["services"].evidence[0].file == "integration-tests/docker-compose.yml"
+
+
 def test_the_env_example_of_a_test_suite_names_the_services_its_tests_use(tmp_path: Path) -> None:
     a = run(
         tmp_path,

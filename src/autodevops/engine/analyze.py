@@ -265,13 +265,14 @@ def attach_services(ctx: Context, stacks: list[Stack], docker: DockerInfo) -> No
     back end (a JavaScript stack next to a Python one) does not get the back end's database.
     """
     with_clients = {stack.path for stack in stacks if stack.services}
+    roots = {stack.path for stack in stacks}
     for stack in stacks:
         if not stack.services and stack.path in with_clients:
             continue
         found: dict[Service, Evidence] = {}
         for cf in docker.compose_files:
             directory = Context.dirname(cf.path)
-            if not _near(directory, stack.path):
+            if not _near(directory, stack.path, roots):
                 continue
             for cs in cf.services:
                 if cs.kind is not None and cs.kind not in found:
@@ -298,8 +299,14 @@ def attach_services(ctx: Context, stacks: list[Stack], docker: DockerInfo) -> No
             prov.evidence.extend(evidence)
 
 
-def _near(directory: str, stack_path: str) -> bool:
-    return any(directory == Context.join(stack_path, sub or ".") for sub in _COMPOSE_DIRS)
+def _near(directory: str, stack_path: str, roots: set[str]) -> bool:
+    if any(directory == Context.join(stack_path, sub or ".") for sub in _COMPOSE_DIRS):
+        return True
+    # A test suite's own directory just below the stack (`integration-tests/`, `e2e/`), as for env examples:
+    # a compose file there starts what those tests run against, unless the suite is a stack of its own.
+    prefix = "" if stack_path == "." else stack_path + "/"
+    rest = directory[len(prefix) :] if directory.startswith(prefix) else ""
+    return bool(rest) and "/" not in rest and bool(_TEST_SUITE_DIR.search(rest)) and directory not in roots
 
 
 # ---- deployment hints ----------------------------------------------------------------------------------------
