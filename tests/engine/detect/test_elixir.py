@@ -93,3 +93,10 @@ def test_tool_versions_pin_wins(tmp_path: Path) -> None:
     codes = {f.code for f in ctx.findings}
     # 1.14 has ended, and mix.exs asks for ~> 1.17
     assert {"eol-runtime", "version-conflict"} <= codes
+
+
+def test_dialyxir_is_another_checker_stated_without_a_command(tmp_path: Path) -> None:
+    mix = MIX.replace("only: [:dev, :test]}]", 'only: [:dev, :test]}, {:dialyxir, "~> 1.4", runtime: false}]')
+    (stack,), _ = analyze(tmp_path, {"mix.exs": mix, "mix.lock": "%{}"})
+    assert stack.lint_tools == ["credo", "other"]
+    assert stack.lint_commands == ["mix credo --strict"]

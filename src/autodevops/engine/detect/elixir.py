@@ -34,6 +34,9 @@ _ELIXIR_REQ = re.compile(r"""\belixir:\s*"([^"]+)\"""")
 _APPS_PATH = re.compile(r"""\bapps_path:\s*"([^"]+)\"""")
 _DEP = re.compile(r"\{\s*:(\w+)\s*,")
 _APP = re.compile(r"\bapp:\s*:(\w+)")
+# Checkers outside the vocabulary a Mix project depends on to run them (`other`): the Dialyzer type checker and
+# the Sobelow security linter.
+OTHER_CHECKERS = ("dialyxir", "sobelow")
 FRAMEWORKS = {"phoenix": "phoenix", "ecto": "ecto", "nerves": "nerves", "plug": "plug", "absinthe": "absinthe"}
 
 
@@ -91,6 +94,11 @@ def _stack(ctx: Context, manifest: str, members: list[str], texts: dict[str, str
         evidence = ev(credo[0]) if credo else ev(manifest, key="deps.credo")
         b.add("lint_tools", ["credo"], 0.85, evidence)
         b.add("lint_commands", ["mix credo --strict"], 0.8, evidence)
+    checkers = [d for d in OTHER_CHECKERS if d in deps]
+    if checkers:
+        # Dialyzer (through dialyxir) and Sobelow are installed only to be run; how (the PLT cache, which warnings
+        # fail) is the project's call: a fact without a command.
+        b.add("lint_tools", ["other"], 0.6, *(ev(manifest, key=f"deps.{d}") for d in checkers), why=", ".join(checkers))
     fmt = files_under(ctx, directory, [".formatter.exs"])
     if fmt:
         b.add("lint_commands", ["mix format --check-formatted"], 0.7, ev(fmt[0]))
