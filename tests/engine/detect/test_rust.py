@@ -65,6 +65,24 @@ def test_a_crate_inside_a_workspace_that_neither_includes_nor_excludes_it_is_not
     assert sorted(s.path for s in stacks) == [".", "crates/legacy", "fuzz", "helpers"]
 
 
+def test_a_crate_of_only_benchmarks_has_nothing_for_cargo_build(tmp_path: Path) -> None:
+    benches = crate("benches", '[workspace]\n[dev-dependencies]\ncriterion = "0.5"\n[[bench]]\nname = "shuffle"\n')
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            **WORKSPACE,
+            "benches/Cargo.toml": benches,
+            "benches/benches/shuffle.rs": "",
+            "tool/Cargo.toml": crate("tool", "[workspace]\n"),
+            "tool/src/bin/gen.rs": "fn main() {}\n",
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert by_path["benches"].build_commands == []
+    assert by_path["tool"].build_commands == ["cargo build"]
+    assert by_path["."].build_commands == ["cargo build --workspace"]
+
+
 def test_fuzz_crates_are_compile_checked_not_tested(tmp_path: Path) -> None:
     stacks, _ = analyze(tmp_path, WORKSPACE)
     fuzz = next(s for s in stacks if s.path == "fuzz")

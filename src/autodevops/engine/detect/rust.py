@@ -30,6 +30,7 @@ from autodevops.engine.detect.builder import (
     join,
     line_of,
     nearest_file,
+    paths_under,
     relpath,
     services_from_deps,
 )
@@ -260,7 +261,8 @@ def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
     else:
         b.set("test_tool", "cargo-test", 0.9, ev(manifest))
         b.set("test_commands", [f"cargo test{ws_flag}"], 0.85, ev(manifest))
-    b.set("build_commands", [f"cargo build{ws_flag}"], 0.7, ev(manifest))
+    if _has_build_target(ctx, members):
+        b.set("build_commands", [f"cargo build{ws_flag}"], 0.7, ev(manifest))
 
     # rustfmt and clippy ship with every toolchain; a config makes their use certain, otherwise they are the
     # standard checks of a Rust project and are proposed with lower confidence.
@@ -415,6 +417,28 @@ def _clippy_lints(members: list[_Crate]) -> tuple[str, str] | None:
         if isinstance(wl, dict) and "clippy" in wl:
             return c.manifest, "workspace.lints.clippy"
     return None
+
+
+def _has_build_target(ctx: Context, members: list[_Crate]) -> bool:
+    """Whether `cargo build` compiles anything of the stack's own: a library or binary target. A crate of only
+    benchmarks or tests (a criterion harness beside the library) has none; `cargo test --benches` builds it."""
+    for c in members:
+        if not c.package:
+            continue
+        if c.data.get("lib") or c.data.get("bin"):
+            return True
+        if any(ctx.exists(Context.join(c.dir, f)) for f in ("src/lib.rs", "src/main.rs", "build.rs")):
+            return True
+        sources: list[str] = ctx.memo("rust.sources", lambda: ctx.find_matching(_RS_FILE))
+        if paths_under(sources, Context.join(c.dir, "src/bin")):
+            return True
+        if not any(k in c.data for k in ("bench", "test", "example")):
+            # Nothing declared at all and no source seen (a listing without file contents): assume a crate.
+            return True
+    return False
+
+
+_RS_FILE = re.compile(r".+\.rs")
 
 
 def _has_binary(ctx: Context, members: list[_Crate]) -> bool:
