@@ -1031,3 +1031,18 @@ def style(session):
     (stack,), _ = detect(tmp_path, files)
     assert stack.lint_commands == ["nox -s pep484 pep8 --force-python python3"]
     assert sorted(stack.lint_tools) == ["black", "flake8", "mypy", "other"]
+
+
+def test_local_hooks_that_only_fix_files_are_not_ci_checks_and_dev_checkers_are_other(tmp_path: Path) -> None:
+    precommit = (
+        "repos:\n- repo: local\n  hooks:\n  - id: linter\n    entry: ruff check --fix .\n    language: system\n"
+        "  - id: format\n    entry: autopep8 --in-place .\n    language: system\n"
+    )
+    pyproject = "[project]\nname='x'\n[dependency-groups]\nlint = ['ruff', 'autopep8']\n"
+    (stack,), _ = detect(tmp_path / "fix", {"pyproject.toml": pyproject, ".pre-commit-config.yaml": precommit})
+    assert stack.lint_tools == ["ruff", "other"]
+    assert not any("pre-commit" in c for c in stack.lint_commands)
+    # One hook that checks makes the hooks a check.
+    checking = precommit + "- repo: https://github.com/pycqa/flake8\n  hooks:\n  - id: flake8\n"
+    (stack,), _ = detect(tmp_path / "check", {"pyproject.toml": pyproject, ".pre-commit-config.yaml": checking})
+    assert "pre-commit" in stack.lint_tools

@@ -383,6 +383,7 @@ _FIXERS = (
     re.compile(r"(?<![\w-])gofmt\b[^\n]*\s-w\b"),
     re.compile(r"(?<![\w-])cargo\s+fmt\b(?![^\n]*--check\b)"),
     re.compile(r"(?<![\w-])rubocop\b[^\n]*\s-[aA]\b"),
+    re.compile(r"(?<![\w-])autopep8\b[^\n]*\s(?:--in-place|-i)\b"),
 )
 
 

@@ -1470,6 +1470,23 @@ def _hooks_only_fix(ctx: Context, root: str, tool: dict[str, Any]) -> bool:
     return bool(running) and not any(_LINT_ENV.match(env) for env in running)
 
 
+def _local_fixers_only(doc: Any) -> bool:
+    """Whether every hook is a local command that rewrites files (`ruff check --fix .`, `autopep8 --in-place .`):
+    a developer's fixers before a commit, which pass in CI whatever the code looks like, not checks."""
+    repos = doc.get("repos") if isinstance(doc, dict) else None
+    hooks = [
+        (repo.get("repo"), hook)
+        for repo in (repos if isinstance(repos, list) else [])
+        if isinstance(repo, dict)
+        for hook in (repo.get("hooks") or [])
+        if isinstance(hook, dict)
+    ]
+    return bool(hooks) and all(
+        repo == "local" and isinstance(hook.get("entry"), str) and entrypoints.rewrites_files(hook["entry"])
+        for repo, hook in hooks
+    )
+
+
 def _tox_ini_basepython(ctx: Context, root: str, env: str) -> str | None:
     """The interpreter tox.ini pins for `env` (its own `basepython`, else `[testenv]`'s)."""
     ini = _tox_ini(ctx, root)
@@ -1508,6 +1525,7 @@ OTHER_CHECKERS = (
     "ty",
     "pyrefly",
     "slotscheck",
+    "autopep8",
 )
 
 
@@ -1568,7 +1586,11 @@ def _lint(
         # A `ci:` section configures pre-commit.ci, which runs the hooks outside the project's own CI. So does a
         # tox environment that runs the hooks only to fix files (`fix`): the checks CI runs are the
         # env_list's check environments, and the hooks are the developers' (or pre-commit.ci's) fixers.
-        hosted = (isinstance(doc, dict) and isinstance(doc.get("ci"), dict)) or _hooks_only_fix(ctx, root, tool)
+        hosted = (
+            (isinstance(doc, dict) and isinstance(doc.get("ci"), dict))
+            or _hooks_only_fix(ctx, root, tool)
+            or _local_fixers_only(doc)
+        )
         if not hosted:
             add("pre-commit", Evidence(file=precommit))
             for mapped, ev in _hook_tools(ctx, precommit):
@@ -1623,6 +1645,10 @@ def _lint(
         dev_ev = deps.dev.get(name) or deps.main.get(name)
         if dev_ev is not None and not (mapped == "pre-commit" and hosted):
             add(mapped, dev_ev)
+    # So are the checkers outside the vocabulary its development dependencies install.
+    other_ev = next((e for name in OTHER_CHECKERS if (e := deps.dev.get(name)) is not None), None)
+    if other_ev is not None:
+        add("other", other_ev)
     tools = unique(t for t in found)
     if tools:
         b.add("lint_tools", tools, 0.7, *(e for t in tools for e in found[t][:1]))
