@@ -358,6 +358,18 @@ def test_setup_cfg_metadata_is_a_packaged_library_like_a_project_table(tmp_path:
     assert stack.build_commands == []
 
 
+def test_a_tox_environment_that_builds_the_dists_is_the_build_command(tmp_path: Path) -> None:
+    tox = (
+        "[tox]\nenv_list = py\n[testenv]\ncommands = pytest\n"
+        "[testenv:metadata-validation]\ncommands = twine check --strict dist/*\n"
+        "[testenv:build-dists]\npackage = skip\ndeps = build\n"
+        "commands =\n  {envpython} -m build --outdir dist '{toxinidir}'\n"
+    )
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname = 'lib'\n", "tox.ini": tox})
+    assert stack.build_commands == ["tox -e build-dists"]
+    assert stack.provenance["build_commands"].evidence[0].key == "[testenv:build-dists]"
+
+
 def test_poetry_runs_pytest_through_poetry(tmp_path: Path) -> None:
     pyproject = "[tool.poetry]\nname='x'\n[tool.poetry.group.dev.dependencies]\npytest='^8'\nblack='*'\n"
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "poetry.lock": ""})

@@ -1983,6 +1983,11 @@ def _build(b: _B, root: str, data: dict[str, Any], pm: str, points: list[EntryPo
             prefix = _runner_prefix(pm)
             b.set("build_commands", [f"{prefix}{point.command}"], 0.75, point.evidence, why="the build entry point")
             return
+    tox_env = _tox_build_env(ctx, root)
+    if tox_env is not None:
+        name, evidence = tox_env
+        b.set("build_commands", [f"tox -e {name}"], 0.7, evidence, why="the tox environment that builds the dists")
+        return
     build = data.get("build-system") if isinstance(data.get("build-system"), dict) else None
     # An application (Django manage.py, no packaging metadata) is deployed, not packaged.
     if ctx.exists(j("manage.py")):
@@ -2003,6 +2008,24 @@ def _build(b: _B, root: str, data: dict[str, Any], pm: str, points: list[EntryPo
         pm, "python -m build"
     )
     b.set("build_commands", [cmd], 0.6, ev, why="a packaged library builds its sdist and wheel")
+
+
+_BUILDS_DISTS = re.compile(r"(?:-m\s+build|\bpyproject-build|\b(?:uv|hatch|poetry|pdm|flit)\s+build)\b")
+
+
+def _tox_build_env(ctx: Context, root: str) -> tuple[str, Evidence] | None:
+    """A tox environment of the project's own whose commands build the sdist and wheel (`[testenv:build-dists]`
+    running `python -m build`): the project's way to build, with the options it wants."""
+    ini = _tox_ini(ctx, root)
+    if ini is None:
+        return None
+    for section in ini.parser.sections():
+        name = section.removeprefix("testenv:")
+        if name == section or "{" in name:
+            continue
+        if _BUILDS_DISTS.search(ini.get(name, "commands")):
+            return name, Evidence(file=ini.path, key=f"[{section}]")
+    return None
 
 
 def _setup_cfg_metadata(ctx: Context, root: str) -> bool:
