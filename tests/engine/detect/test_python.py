@@ -141,16 +141,28 @@ def test_an_extension_declared_gil_free_adds_the_free_threaded_build(
     tmp_path: Path, files: dict[str, str], where: tuple[str, int]
 ) -> None:
     pyproject = "[project]\nname='x'\nrequires-python='>=3.13'\n"
-    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, **files})
+    setup = "from setuptools import Extension, setup\nsetup(ext_modules=[Extension('x._speedups', ['src/x/_speedups.c'])])\n"
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "setup.py": setup, **files})
     assert stack.versions == ["3.13", "3.14", "3.14t"]
     evidence = stack.provenance["versions"].evidence[-1]
     assert (evidence.file, evidence.line) == where
 
 
-def test_an_extension_that_keeps_the_gil_adds_no_free_threaded_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setup", "slot"),
+    [
+        ("setup(ext_modules=[Extension('x._speedups', ['src/x/_speedups.c'])])\n", "Py_MOD_GIL_USED"),
+        # C sources the package does not build (a vendored tool, test data) declare nothing about it
+        ("setup(name='x')\n", "Py_MOD_GIL_NOT_USED"),
+    ],
+)
+def test_no_free_threaded_build_without_a_gil_free_extension_of_the_package(
+    tmp_path: Path, setup: str, slot: str
+) -> None:
     files = {
         "pyproject.toml": "[project]\nname='x'\nrequires-python='>=3.13'\n",
-        "src/x/_speedups.c": "static PyModuleDef_Slot slots[] = {{Py_mod_gil, Py_MOD_GIL_USED}};\n",
+        "setup.py": "from setuptools import Extension, setup\n" + setup,
+        "src/x/_speedups.c": f"static PyModuleDef_Slot slots[] = {{{{Py_mod_gil, {slot}}}}};\n",
     }
     (stack,), _ = detect(tmp_path, files)
     assert stack.versions == ["3.13", "3.14"]

@@ -803,10 +803,17 @@ _BUILD_CONFIGS = ("pyproject.toml", "setup.py", "setup.cfg")
 _MAX_EXTENSION_SOURCES = 200
 
 
+# A build configuration that compiles extension modules (setuptools `Extension`/`ext_modules`, Cython, meson-python,
+# scikit-build, cibuildwheel); without one, C sources in the tree are not the package's extensions.
+_BUILDS_EXTENSIONS = re.compile(r"\bExtension\(|ext_modules|cythonize|Cython|mesonpy|scikit.build|cibuildwheel")
+
+
 def _gil_free_extension(ctx: Context, root: str) -> Evidence | None:
     """Where the project's own extension modules declare they run without the GIL: the maintainers made their
     compiled code safe for the free-threaded build, so it is part of what they test."""
     candidates = files_under(ctx, root, _BUILD_CONFIGS)
+    if not any(_BUILDS_EXTENSIONS.search(ctx.text(path) or "") for path in candidates):
+        return None
     candidates += [e.path for e in files_with(ctx, _EXTENSION_SOURCES, root)[:_MAX_EXTENSION_SOURCES]]
     for path in candidates:
         text = ctx.text(path) or ""
