@@ -141,7 +141,10 @@ def test_an_extension_declared_gil_free_adds_the_free_threaded_build(
     tmp_path: Path, files: dict[str, str], where: tuple[str, int]
 ) -> None:
     pyproject = "[project]\nname='x'\nrequires-python='>=3.13'\n"
-    setup = "from setuptools import Extension, setup\nsetup(ext_modules=[Extension('x._speedups', ['src/x/_speedups.c'])])\n"
+    setup = (
+        "from setuptools import Extension, setup\n"
+        "setup(ext_modules=[Extension('x._speedups', ['src/x/_speedups.c'])])\n"
+    )
     (stack,), _ = detect(tmp_path, {"pyproject.toml": pyproject, "setup.py": setup, **files})
     assert stack.versions == ["3.13", "3.14", "3.14t"]
     evidence = stack.provenance["versions"].evidence[-1]
