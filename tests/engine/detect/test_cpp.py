@@ -177,3 +177,20 @@ def test_a_clang_format_config_alone_is_a_finding_not_a_lint_job(tmp_path: Path)
     assert "formatter-not-enforced" in {f.code for f in ctx.findings}
     (stack,), _ = analyze(tmp_path / "tidy", {**files, ".clang-tidy": "Checks: '-*,bugprone-*'\n"})
     assert stack.lint_tools == ["other"]
+
+
+def test_c_examples_linked_against_the_enclosing_crate_are_not_a_stack(tmp_path: Path) -> None:
+    makefile = (
+        "RPATH=$(PWD)/../../target/debug\nLDFLAGS = -L$(RPATH)\nclient: client.o\n\t$(CC) -o client client.o -lhyper\n"
+    )
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "hyper"\n',
+            "capi/examples/Makefile": makefile,
+            "capi/examples/client.c": "int main(void) { return 0; }\n",
+            "tools/bench/Makefile": "bench: bench.o\n\t$(CC) -o bench bench.o\n",
+            "tools/bench/bench.c": "int main(void) { return 0; }\n",
+        },
+    )
+    assert [s.path for s in stacks] == ["tools/bench"]

@@ -80,7 +80,7 @@ def detect(ctx: Context) -> list[Stack]:
     makefiles = [p for n in ("Makefile", "GNUmakefile", "makefile") for p in ctx.find(n) if is_project_path(p)]
     for mk in _tops(makefiles + autotools):
         d = Context.dirname(mk)
-        if _covered(mk, built) or _other_ecosystem(ctx, d) or not _has_sources(ctx, d):
+        if _covered(mk, built) or _other_ecosystem(ctx, d) or not _has_sources(ctx, d) or _links_crate(ctx, mk):
             continue
         stacks.append(_make(ctx, mk))
         built.append(mk)
@@ -136,6 +136,18 @@ _OTHER_MANIFESTS = (
 
 def _other_ecosystem(ctx: Context, directory: str) -> bool:
     return bool(files_under(ctx, directory, _OTHER_MANIFESTS))
+
+
+_CARGO_OUTPUT = re.compile(r"(?:\.\./)+target/(?:debug|release)\b")
+
+
+def _links_crate(ctx: Context, makefile: str) -> bool:
+    """Whether a Makefile builds C programs against the library an enclosing Cargo project compiles
+    (`-L../../target/debug -lhyper`): examples of a crate's C API, built after `cargo build` in the Rust
+    project's job, which cannot build on their own."""
+    if not any(ctx.exists(Context.join(a, "Cargo.toml")) for a in ancestors(Context.dirname(makefile))):
+        return False
+    return bool(_CARGO_OUTPUT.search(ctx.text(makefile) or ""))
 
 
 def _has_sources(ctx: Context, directory: str) -> bool:
