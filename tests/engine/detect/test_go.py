@@ -288,3 +288,25 @@ def test_a_module_embedding_the_server_of_its_client_library_needs_no_service(tm
     )
     (stack,), _ = analyze(tmp_path, {"go.mod": go_mod, "go.sum": "", "main.go": "package main\n"})
     assert stack.services == ["postgres"]
+
+
+def test_nested_modules_the_root_lint_target_walks_take_its_linters(tmp_path: Path) -> None:
+    makefile = (
+        "MODULE_DIRS = . ./exp ./tools\n\nlint: golangci-lint\n\ngolangci-lint:\n"
+        "\t@$(foreach mod,$(MODULE_DIRS), (cd $(mod) && golangci-lint run ./...) &&) true\n"
+    )
+    files = {
+        "go.mod": GO_MOD,
+        "Makefile": makefile,
+        ".golangci.yml": "version: 2\n",
+        "exp/go.mod": "module example.com/app/exp\n\ngo 1.24\n",
+        "exp/exp.go": "package exp\n",
+        "bench/go.mod": "module example.com/app/bench\n\ngo 1.24\n",
+        "bench/bench_test.go": "package bench\n",
+    }
+    stacks, _ = analyze(tmp_path, files)
+    by_path = {s.path: s for s in stacks}
+    assert by_path["exp"].lint_tools == ["golangci-lint"]
+    assert by_path["exp"].lint_commands == ["golangci-lint run"]
+    # A module the target never names keeps the toolchain's baseline.
+    assert by_path["bench"].lint_tools == ["gofmt", "go-vet"]

@@ -263,6 +263,15 @@ def _stack(ctx: Context, directory: str, members: list[_Module], work: str | Non
         else:
             b.add("lint_tools", ran, 0.8, make_ev)
             b.add("lint_commands", ["make lint"], 0.8, make_ev)
+    if directory != "." and not make_lint:
+        inherited = _root_lints(ctx).get(directory)
+        if inherited:
+            # The root's lint target walks this module too (`cd $(mod) && golangci-lint run` over MODULE_DIRS):
+            # its linters are this module's, and golangci-lint finds the root's configuration from here.
+            tools, root_ev = inherited
+            b.set("lint_tools", tools, 0.7, root_ev, why="the root's lint target runs them in this module")
+            if "golangci-lint" in tools:
+                b.set("lint_commands", ["golangci-lint run"], 0.7, root_ev)
     staticcheck = files_under(ctx, directory, ["staticcheck.conf"]) or files_under(ctx, ".", ["staticcheck.conf"])
     if staticcheck:
         b.add("lint_tools", ["staticcheck"], 0.85, ev(staticcheck[0]))
@@ -326,6 +335,32 @@ def _install_target(ctx: Context, directory: str, body: str) -> str | None:
         if installed & words:
             return target
     return None
+
+
+_MAKE_VARIABLE = re.compile(r"^(?:export\s+)?([A-Za-z_]\w*)\s*[:?+]?=[ \t]*(.*)$", re.M)
+_MAKE_REFERENCE = re.compile(r"\$[({]([A-Za-z_]\w*)[)}]")
+
+
+def _root_lints(ctx: Context) -> dict[str, tuple[list[LintTool], Evidence]]:
+    """The nested module directories the root Makefile's lint target names (itself, the targets it depends on,
+    and the variables they use), each with the linters that target runs."""
+
+    def compute() -> dict[str, tuple[list[LintTool], Evidence]]:
+        rule = make_rule(ctx, ".", "lint")
+        if rule is None:
+            return {}
+        body = _make_body(ctx, ".", rule)
+        tools = _linters_in(body)
+        if not tools:
+            return {}
+        variables = {m.group(1): m.group(2) for m in _MAKE_VARIABLE.finditer(ctx.text(rule.makefile) or "")}
+        expanded = _MAKE_REFERENCE.sub(lambda m: variables.get(m.group(1), m.group(0)), body)
+        words = {w.removeprefix("./").rstrip("/") for w in re.split(r"[\s;&|(),]+", expanded)}
+        evidence = ev(rule.makefile, key="lint", line=rule.line)
+        return {w: (tools, evidence) for w in words if w and w != "." and ctx.exists(Context.join(w, "go.mod"))}
+
+    result: dict[str, tuple[list[LintTool], Evidence]] = ctx.memo("go.root_lints", compute)
+    return result
 
 
 def _make_body(ctx: Context, directory: str, rule: MakeRule, depth: int = 0) -> str:
