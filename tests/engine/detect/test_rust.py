@@ -83,6 +83,24 @@ def test_a_crate_of_only_benchmarks_has_nothing_for_cargo_build(tmp_path: Path) 
     assert by_path["."].build_commands == ["cargo build --workspace"]
 
 
+def test_a_crate_a_dotnet_project_builds_is_part_of_that_build(tmp_path: Path) -> None:
+    csproj = (
+        '<Project Sdk="Microsoft.NET.Sdk"><Target Name="BuildRust" BeforeTargets="Build">'
+        '<Exec Command="cargo build --release" WorkingDirectory="$(ProjectDir)/rust" /></Target></Project>'
+    )
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "util/Sdk/Sdk.csproj": csproj,
+            "util/Sdk/rust/Cargo.toml": crate("sdk", '[lib]\ncrate-type = ["cdylib"]\n'),
+            "util/Sdk/rust/src/lib.rs": "",
+            "native/Cargo.toml": crate("native"),
+            "native/src/lib.rs": "",
+        },
+    )
+    assert [s.path for s in stacks] == ["native"]
+
+
 def test_fuzz_crates_are_compile_checked_not_tested(tmp_path: Path) -> None:
     stacks, _ = analyze(tmp_path, WORKSPACE)
     fuzz = next(s for s in stacks if s.path == "fuzz")

@@ -197,7 +197,30 @@ def detect(ctx: Context) -> list[Stack]:
             continue
         groups.setdefault(owner[c.manifest].manifest, []).append(c)
     by_manifest = {c.manifest: c for c in crates}
-    return [_stack(ctx, by_manifest[root], members) for root, members in groups.items()]
+    return [
+        _stack(ctx, by_manifest[root], members)
+        for root, members in groups.items()
+        if not _built_by_msbuild(ctx, by_manifest[root].dir)
+    ]
+
+
+_MSBUILD_PROJECT = re.compile(r".+\.(?:csproj|fsproj|vbproj)")
+_CARGO_EXEC = re.compile(r"<Exec\b[^>]*\bcargo\s+build\b[^>]*>", re.S)
+
+
+def _built_by_msbuild(ctx: Context, directory: str) -> bool:
+    """Whether a .NET project in the parent directory builds this crate (`<Exec Command="cargo build --release"
+    WorkingDirectory="$(ProjectDir)/rust"/>`): a native library of that project, built by `dotnet build`."""
+    if directory == ".":
+        return False
+    parent, _, name = directory.rpartition("/")
+    parent = parent or "."
+    for project in ctx.listdir(parent):
+        if _MSBUILD_PROJECT.fullmatch(project):
+            for m in _CARGO_EXEC.finditer(ctx.text(Context.join(parent, project)) or ""):
+                if re.search(rf"WorkingDirectory=\"[^\"]*\b{re.escape(name)}/?\"", m.group(0)):
+                    return True
+    return False
 
 
 def _stack(ctx: Context, root: _Crate, members: list[_Crate]) -> Stack:
