@@ -273,3 +273,14 @@ def test_a_bundled_brakeman_is_another_linter_without_a_command(tmp_path: Path) 
     assert stack.lint_tools == ["standardrb", "other"]
     assert stack.lint_commands == ["bundle exec standardrb"]
     assert stack.provenance["lint_tools"].confidence < 0.8
+
+
+def test_a_rails_app_whose_assets_a_bundler_compiles_builds_them(tmp_path: Path) -> None:
+    gemfile = 'source "https://rubygems.org"\ngem "rails"\ngem "propshaft"\ngem "importmap-rails"\n'
+    app = {"config/application.rb": "module Shop; end\n", "bin/rails": "", "Gemfile.lock": ""}
+    (stack,), _ = analyze(tmp_path / "a", {"Gemfile": gemfile + 'gem "tailwindcss-rails"\n', **app})
+    assert stack.build_commands == ["bin/rails assets:precompile"]
+    assert stack.provenance["build_commands"].evidence[0].key == "tailwindcss-rails"
+    # importmap and propshaft serve the committed files as they are: nothing to build.
+    (stack,), _ = analyze(tmp_path / "b", {"Gemfile": gemfile, **app})
+    assert stack.build_commands == []

@@ -163,7 +163,31 @@ def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
             if service:
                 b.add("services", [service], 0.8, ev(db, key="adapter", line=line_of(db_text, m.start())))
     frameworks_from_deps(b, FRAMEWORKS, list(gems), manifest)
+    _asset_build(ctx, b, directory, gems, gemspecs)
     return b.build()
+
+
+# Gems that compile a Rails application's CSS or JavaScript into app/assets/builds: those files are generated,
+# not committed, so the application's pages (and its system tests) need the build.
+ASSET_BUNDLERS = ("tailwindcss-rails", "cssbundling-rails", "jsbundling-rails", "dartsass-rails")
+
+
+def _asset_build(ctx: Context, b: StackBuilder, directory: str, gems: dict[str, str], gemspecs: list[str]) -> None:
+    """A Rails application whose assets a bundler gem compiles builds them (`assets:precompile` runs the
+    bundlers' build tasks first); one served by importmap and propshaft alone has nothing to build."""
+    if "rails" not in gems or not ctx.exists(Context.join(directory, "config/application.rb")) or gemspecs:
+        return
+    bundler = next((g for g in ASSET_BUNDLERS if g in gems), None)
+    if bundler is None:
+        return
+    rails = "bin/rails" if ctx.exists(Context.join(directory, "bin/rails")) else "bundle exec rails"
+    b.set(
+        "build_commands",
+        [f"{rails} assets:precompile"],
+        0.6,
+        ev(gems[bundler], key=bundler),
+        why="the asset bundler's output is generated, not committed",
+    )
 
 
 _EVAL_GEMFILE = re.compile(r"""^\s*eval_gemfile\s*\(?\s*["']([^"']+)["']""", re.M)
