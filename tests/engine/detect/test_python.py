@@ -1073,3 +1073,12 @@ def test_local_hooks_that_only_fix_files_are_not_ci_checks_and_dev_checkers_are_
     checking = precommit + "- repo: https://github.com/pycqa/flake8\n  hooks:\n  - id: flake8\n"
     (stack,), _ = detect(tmp_path / "check", {"pyproject.toml": pyproject, ".pre-commit-config.yaml": checking})
     assert "pre-commit" in stack.lint_tools
+
+
+def test_formatters_and_checkers_outside_the_vocabulary_that_hooks_run_are_other(tmp_path: Path) -> None:
+    hooks = (
+        "repos:\n- repo: https://github.com/pre-commit/pre-commit-hooks\n  hooks:\n  - id: end-of-file-fixer\n"
+        "- repo: https://github.com/hukkin/mdformat\n  hooks:\n  - id: mdformat\n"
+    )
+    (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", ".pre-commit-config.yaml": hooks})
+    assert stack.lint_tools == ["pre-commit", "other"]
