@@ -301,6 +301,22 @@ def test_makefile_without_tox_dependency_means_pytest(tmp_path: Path) -> None:
     assert stack.test_commands == ["python -m pytest"]
 
 
+@pytest.mark.parametrize(
+    ("section", "line"),
+    [("gh-actions", "3.12: py312"), ("gh", "3.12 = py312")],  # tox-gh-actions, tox-gh
+)
+def test_a_tox_mapping_of_ci_interpreters_means_ci_runs_tox_even_beside_a_makefile(
+    tmp_path: Path, section: str, line: str
+) -> None:
+    pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ndev = ['pytest']\n"
+    tox = f"[tox]\nenvlist=py312,py313\n[testenv]\ncommands=make test\n[{section}]\npython =\n  {line}\n"
+    files = {"pyproject.toml": pyproject, "Makefile": "test:\n\tpython -m pytest\n", "tox.ini": tox}
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.test_tool == "tox"
+    assert stack.versions == ["3.12", "3.13"]  # the envlist's interpreters
+    assert [e.key for e in stack.provenance["test_tool"].evidence] == ["[tox]", f"[{section}]"]
+
+
 def test_a_makefile_test_target_is_the_entry_point(tmp_path: Path) -> None:
     pyproject = "[project]\nname='x'\n[project.optional-dependencies]\ndev = ['pytest']\n"
     makefile = "BIN = .venv/bin\n\nsetup:\n\tpip install -e .\n\ntest: setup services\n\t$(BIN)/pytest -q\n"

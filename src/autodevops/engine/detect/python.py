@@ -1132,6 +1132,34 @@ def _tox_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence |
     return Evidence(file=ini.path, key=f"[{ini.main}]") if ini is not None else None
 
 
+# Sections that map CI's interpreters to tox environments: tox-gh-actions (`[gh-actions]`) and tox-gh (`[gh]`).
+# They exist only for CI to run tox.
+_TOX_CI_SECTIONS = ("gh-actions", "gh")
+
+
+def _tox_runs_in_ci(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
+    """A tox configuration's mapping of CI interpreters to environments: the project's CI runs its tests with tox."""
+    ini = _tox_ini(ctx, root)
+    if ini is not None:
+        for section in _TOX_CI_SECTIONS:
+            if ini.parser.has_section(section):
+                return Evidence(file=ini.path, key=f"[{section}]")
+    native = tool.get("tox") if isinstance(tool.get("tox"), dict) else None
+    if native is not None and isinstance(native.get("gh"), dict):
+        return Evidence(file=Context.join(root, "pyproject.toml"), key="tool.tox.gh")
+    toml_path = Context.join(root, "tox.toml")
+    doc = ctx.toml(toml_path) if ctx.exists(toml_path) else None
+    if isinstance(doc, dict) and isinstance(doc.get("gh"), dict):
+        return Evidence(file=toml_path, key="gh")
+    return None
+
+
+def _tox_use(evidence: Evidence) -> str:
+    """How `evidence` shows the project runs tox, for a justification."""
+    mapping = evidence.key in (*(f"[{s}]" for s in _TOX_CI_SECTIONS), "tool.tox.gh", "gh")
+    return " mapped to CI's interpreters" if mapping else " and tox in the dev dependencies"
+
+
 def _pytest_configured(ctx: Context, root: str, tool: dict[str, Any]) -> Evidence | None:
     j = functools.partial(Context.join, root)
     if isinstance(tool.get("pytest"), dict):
@@ -1329,7 +1357,8 @@ def _test(
             pytest_cfg = _pytest_configured(ctx, member, member_tool if isinstance(member_tool, dict) else {})
     pytest_dep = deps.any("pytest")
     tox_cfg = _tox_configured(ctx, root, tool)
-    tox_dep = deps.any("tox")
+    # tox in the dependencies, or a mapping of CI interpreters to its environments: the project runs tox.
+    tox_dep = deps.any("tox") or (_tox_runs_in_ci(ctx, root, tool) if tox_cfg else None)
     if pytest_cfg and not pytest_dep and not tox_cfg and not ctx.exists(j("noxfile.py")):
         b.finding(
             "test-runner-not-installed",
@@ -1366,7 +1395,7 @@ def _test(
             "tox",
             conf,
             *evidence,
-            why="tox environments" + (" and tox in the dev dependencies" if tox_dep else ""),
+            why="tox environments" + (_tox_use(tox_dep) if tox_dep else ""),
         )
         b.set("test_commands", [f"{_tox_prefix(pm, deps)}tox"], conf, *evidence)
         return
