@@ -1281,10 +1281,7 @@ def nox_test_pythons(text: str) -> list[str]:
             value = constants.get(value.id)
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return [value.value]
-        if isinstance(value, ast.List | ast.Tuple):
-            items = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            return items if len(items) == len(value.elts) else []
-        return []
+        return (_constant_strings(value) or []) if value is not None else []
 
     out: list[str] = []
     for name, _, node in _nox_session_nodes(text):
