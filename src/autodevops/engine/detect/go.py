@@ -136,6 +136,8 @@ def _with_code(ctx: Context, modules: list[_Module]) -> list[_Module]:
     (a module that pins the versions of developer tools) has no package: `go test ./...` finds nothing
     there, and no CI tests it. The root module is the repository's project whatever it holds. (A file in a
     module nested deeper belongs to that module, so each is counted for the nearest of `modules` only.)"""
+    if all(m.dir == "." for m in modules):
+        return modules  # the common single-module repository: nothing nested to weigh (and no file walk)
     dirs = {m.dir for m in modules}
     own: dict[str, list[str]] = {d: [] for d in dirs}
     for path in ctx.memo("go.sources", lambda: ctx.find_matching(_GO_SOURCE)):
