@@ -71,6 +71,13 @@ def _document_storable_strings(schema: dict[str, Any], model: type[BaseModel]) -
             string.setdefault("pattern", stripped_pattern(string.get("minLength", 0)) if stripped else STORABLE_PATTERN)
 
 
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type takes booleans (`bool`, `bool | None`, `Any`...)."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_admits_bool(arg) for arg in typing.get_args(annotation))
+
+
 class Input(BaseModel):
     """Base of every request body: unknown fields are an error, and no string may hold control characters
     (the OpenAPI document says so too, as a pattern on every string field)."""
@@ -91,6 +98,16 @@ class Input(BaseModel):
                 raise PydanticCustomError(
                     "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
                 )
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # JSON `true` is not a number: pydantic's lax mode would read it as 1 (`"expires_in_days": true` made a
+        # token expiring in a day), where the OpenAPI document says integer.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and not _admits_bool(field.annotation):
+            raise PydanticCustomError("bool_not_allowed", "Input should be a number, not a boolean")
         return value
 
     @field_validator("*", mode="after")

@@ -42,6 +42,8 @@ async def test_malformed_json_is_422(api_client: httpx.AsyncClient, make_tenant:
         ("/api/v1/organizations", {"name": "Acme", "owner_id": "x"}, "owner_id"),
         ("/api/v1/tokens", {"name": "ci", "expires_in_days": "soon"}, "expires_in_days"),
         ("/api/v1/tokens", {"name": "ci", "expires_in_days": 0}, "expires_in_days"),
+        # JSON true is not the number 1 (lax parsing would have made a token expiring in a day)
+        ("/api/v1/tokens", {"name": "ci", "expires_in_days": True}, "expires_in_days"),
         (
             "/api/v1/repositories",
             {"organization_id": "not-a-uuid", "url": "https://140.82.112.3/a/b"},
