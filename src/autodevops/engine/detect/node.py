@@ -543,24 +543,21 @@ def _image_pin(ctx: Context, root: str) -> tuple[str | None, Evidence | None]:
     return None, None
 
 
-def _engines_floor(ctx: Context, root: str, pkg: dict[str, Any], pin: str) -> tuple[str | None, Evidence | None]:
-    """The lowest Node.js `engines.node` admits, when it is on another release line than the pin and still
-    supported: a project that develops on one line and promises an older one tests both ends."""
-    engine = (pkg.get("engines") or {}).get("node") if isinstance(pkg.get("engines"), dict) else None
-    if not isinstance(engine, str):
-        return None, None
+def _engines_floor(ctx: Context, engine: str, pin: str) -> str | None:
+    """The lowest Node.js `engine` (engines.node) admits, when it is on another release line than the pin and
+    still supported: a project that develops on one line and promises an older one tests both ends."""
     try:
         floor = runtimes.range_floor(engine)
     except ValueError:
-        return None, None
+        return None
     floor_line = runtimes.cycle_of("node", floor) if floor else None
     if not floor or not floor_line or floor_line == runtimes.cycle_of("node", pin):
-        return None, None
+        return None
     if runtimes.is_eol("node", floor_line, ctx.today) is not False:
         # An end-of-life floor is left out: the developers work on the pinned line, and today's test tooling
         # rarely installs on a line that old any more (the unpinned case reports it as eol-runtime).
-        return None, None
-    return floor, Evidence(file=Context.join(root, "package.json"), key="engines.node", excerpt=engine)
+        return None
+    return floor
 
 
 def _inside_node_project(ctx: Context, root: str) -> bool:
@@ -597,13 +594,13 @@ def _versions(b: _B, root: str, pkg: dict[str, Any], *, tested_alone: bool) -> N
                     pin_ev,
                     eng_ev,
                 )
-        floor, floor_ev = _engines_floor(ctx, root, pkg, version) if pin_allowed else (None, None)
-        if floor and floor_ev:
+        floor = _engines_floor(ctx, engine, version) if engine and eng_ev and pin_allowed else None
+        if floor and eng_ev:
             b.set(
                 "versions",
                 [floor, version],
                 0.7,
-                floor_ev,
+                eng_ev,
                 pin_ev,
                 why="the lowest Node.js engines.node allows and the version the project pins",
             )
