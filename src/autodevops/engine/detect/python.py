@@ -1235,10 +1235,17 @@ def _split_receiver(node: ast.expr) -> ast.expr | None:
     return None
 
 
-def _nox_session_nodes(text: str) -> list[tuple[str, bool, ast.FunctionDef]]:
+def _noxfile_tree(text: str) -> ast.Module | None:
     try:
-        tree = ast.parse(text)
+        return ast.parse(text)
     except (SyntaxError, ValueError):
+        return None
+
+
+def _nox_session_nodes(text: str, tree: ast.Module | None = None) -> list[tuple[str, bool, ast.FunctionDef]]:
+    """(name, runs by default, function) of each session; `tree` is `text` already parsed, when the caller has it."""
+    tree = tree or _noxfile_tree(text)
+    if tree is None:
         return []
     out: list[tuple[str, bool, ast.FunctionDef]] = []
     for node in tree.body:
@@ -1264,9 +1271,8 @@ def nox_test_pythons(text: str) -> list[str]:
     """The interpreters a noxfile's test sessions name in `python=` or `@nox.parametrize("python", ...)` (a list
     or tuple of strings, or a module-level name bound to one: `PYTHON_VERSIONS = ["3.12", "3.14t"]`); read, never
     executed. Empty when the sessions leave the interpreter to nox or compute it."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = _noxfile_tree(text)
+    if tree is None:
         return []
     constants: dict[str, ast.expr] = {
         target.id: node.value
@@ -1284,7 +1290,7 @@ def nox_test_pythons(text: str) -> list[str]:
         return (_constant_strings(value) or []) if value is not None else []
 
     out: list[str] = []
-    for name, _, node in _nox_session_nodes(text):
+    for name, _, node in _nox_session_nodes(text, tree):
         if not _NOX_TEST_SESSION.match(name):
             continue
         for decorator in node.decorator_list:
