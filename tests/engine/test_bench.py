@@ -128,6 +128,12 @@ def test_split_of_is_the_fixed_hash_rule() -> None:
     assert 0.25 < share < 0.42
 
 
+def test_a_test_entry_whose_misses_were_read_is_scored_as_tuning() -> None:
+    assert bench.entry_split({"repo": "o/r"}) == bench.TEST
+    assert bench.entry_split({"repo": "o/r", "test_read": "2026-12-04"}) == bench.TUNING
+    assert bench.entry_split({"repo": "celery/celery"}) == bench.TUNING
+
+
 def test_calibration_judges_confident_facts_of_matched_and_stray_stacks() -> None:
     def prov(confidence: float) -> Provenance:
         return Provenance(evidence=[Evidence(file="pyproject.toml")], confidence=confidence)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from autodevops.engine import bench
+
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus"
 
 # The vocabularies of SCHEMA.md, written out here so that a change to the analyzer's model cannot widen them.
@@ -34,6 +36,7 @@ SERVICES = {"postgres", "mysql", "mariadb", "redis", "mongodb", "rabbitmq", "ela
             "nats", "minio", "other"}  # fmt: skip
 
 SOURCE_KEYS = {"repo", "commit", "fetched", "ecosystem", "default_branch"}
+OPTIONAL_SOURCE_KEYS = {"test_read"}
 EXPECTED_KEYS = {"repo", "kind", "languages", "stacks", "docker", "os_matrix", "notes"}
 STACK_KEYS = {"path", "language", "package_manager", "versions", "test_tool", "test_commands", "lint_tools",
               "build_commands", "services"}  # fmt: skip
@@ -66,7 +69,7 @@ def _source_problems(entry: Path, source: Any) -> list[str]:
     if not isinstance(source, dict):
         return ["source.json must be an object"]
     out = [f"source.json: missing {k!r}" for k in sorted(SOURCE_KEYS - source.keys())]
-    out += [f"source.json: unknown key {k!r}" for k in sorted(source.keys() - SOURCE_KEYS)]
+    out += [f"source.json: unknown key {k!r}" for k in sorted(source.keys() - SOURCE_KEYS - OPTIONAL_SOURCE_KEYS)]
     repo = source.get("repo")
     if not isinstance(repo, str) or not _REPO.fullmatch(repo):
         out.append(f"source.json: repo {repo!r} is not owner/name")
@@ -82,6 +85,23 @@ def _source_problems(entry: Path, source: Any) -> list[str]:
         out.append(f"source.json: ecosystem {source.get('ecosystem')!r} is not one of {sorted(ECOSYSTEMS)}")
     if not isinstance(source.get("default_branch"), str) or not source["default_branch"].strip():
         out.append("source.json: default_branch must be a branch name")
+    return out + _test_read_problems(source)
+
+
+def _test_read_problems(source: dict[str, Any]) -> list[str]:
+    """`test_read` (the day a test entry's misses were read for causes) only makes sense on a test entry, and
+    never before its truth was read."""
+    if "test_read" not in source:
+        return []
+    try:
+        read = dt.date.fromisoformat(str(source["test_read"]))
+    except ValueError:
+        return [f"source.json: test_read {source['test_read']!r} is not YYYY-MM-DD"]
+    out = []
+    if isinstance(source.get("repo"), str) and bench.split_of(source["repo"]) != bench.TEST:
+        out.append("source.json: test_read marks a tuning entry; only test-split entries can be read and retired")
+    if isinstance(source.get("fetched"), str) and str(read) < source["fetched"]:
+        out.append("source.json: test_read is earlier than fetched")
     return out
 
 
@@ -195,3 +215,16 @@ def test_the_checks_catch_a_malformed_entry(tmp_path: Path) -> None:
         "expected.json: notes must explain the judgement calls",
         "ci/ must hold the CI files the truth was read from (same relative paths as in the repository)",
     ]
+
+
+def test_only_a_test_entry_can_be_marked_read(tmp_path: Path) -> None:
+    source = {"repo": "owner/name", "commit": "a" * 40, "fetched": "2026-12-04", "ecosystem": "python",
+              "default_branch": "main", "test_read": "2026-12-04"}  # fmt: skip
+    assert bench.split_of("owner/name") == bench.TUNING
+    assert _source_problems(tmp_path / "owner__name", source) == [
+        "source.json: test_read marks a tuning entry; only test-split entries can be read and retired"
+    ]
+    assert bench.split_of("owner/other") == bench.TEST
+    read_early = source | {"repo": "owner/other", "test_read": "2026-12-01"}
+    assert _source_problems(tmp_path / "owner__other", read_early) == ["source.json: test_read is earlier than fetched"]
+    assert _source_problems(tmp_path / "owner__other", read_early | {"test_read": "2026-12-05"}) == []
