@@ -195,3 +195,44 @@ def test_csharp_editorconfig_rules_the_project_runs_mean_dotnet_format(tmp_path:
     guide = {"CONTRIBUTING.md": "Before a pull request, run `dotnet format --verify-no-changes`.\n"}
     (guided,), _ = analyze(tmp_path / "d", {**files, **csharp_rules, **guide})
     assert guided.lint_tools == ["dotnet-format"]
+
+
+def test_a_solution_below_the_sdk_pin_is_built_from_the_pins_directory(tmp_path: Path) -> None:
+    files = {
+        "global.json": '{"sdk": {"version": "10.0.300"}}',
+        "build.cs": "",
+        "src/Lib.slnx": (
+            '<Solution><Project Path="Lib/Lib.csproj" /><Project Path="Lib.Tests/Lib.Tests.csproj" /></Solution>'
+        ),
+        "src/Lib/Lib.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+        "src/Lib.Tests/Lib.Tests.csproj": csproj(
+            "<TargetFramework>net10.0</TargetFramework>", '<PackageReference Include="xunit" Version="2.9.0" />'
+        ),
+    }
+    (stack,), _ = analyze(tmp_path / "one", files)
+    # where the SDK pin and the build script are, with the solution named (the root holds none)
+    assert stack.path == "."
+    assert stack.test_commands == ["dotnet test src/Lib.slnx"]
+    assert stack.build_commands == ["dotnet build src/Lib.slnx --configuration Release"]
+    # a second stack below the pin keeps each where its solution is
+    two = files | {"samples/Demo/Demo.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")}
+    stacks, _ = analyze(tmp_path / "two", two)
+    assert sorted(s.path for s in stacks) == ["samples/Demo", "src"]
+
+
+def test_a_database_client_library_tests_against_its_server(tmp_path: Path) -> None:
+    test_ref = '<PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" />'
+    (stack,), _ = analyze(
+        tmp_path / "driver",
+        {
+            "Npgsql.slnx": '<Solution><Project Path="src/Npgsql/Npgsql.csproj" />'
+            '<Project Path="test/Npgsql.Tests/Npgsql.Tests.csproj" /></Solution>',
+            "src/Npgsql/Npgsql.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+            "test/Npgsql.Tests/Npgsql.Tests.csproj": csproj("<TargetFramework>net10.0</TargetFramework>", test_ref),
+        },
+    )
+    assert stack.services == ["postgres"]
+    # an application of the same name without tests of its own says nothing about a server
+    app_files = {"Npgsql/Npgsql.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")}
+    (app,), _ = analyze(tmp_path / "app", app_files)
+    assert app.services == []

@@ -390,3 +390,26 @@ def test_the_binary_compatibility_validator_is_a_check_of_the_gradle_build(tmp_p
     validated = 'plugins {\n  kotlin("jvm")\n  id("org.jetbrains.kotlinx.binary-compatibility-validator")\n}\n'
     (stack,), _ = analyze(tmp_path / "api", {**files, "build.gradle.kts": validated})
     assert stack.lint_tools == ["other"]
+
+
+def test_a_nested_gradle_build_with_its_own_wrapper_is_a_build_of_its_own(tmp_path: Path) -> None:
+    files = {
+        "settings.gradle": "rootProject.name = 'lib'\n",
+        "build.gradle": "plugins { id 'java-library' }\n",
+        "gradlew": "",
+        "src/main/java/Lib.java": "class Lib {}\n",
+        # examples: own settings and wrapper, run by CI from its directory
+        "examples/settings.gradle": "include 'redis'\n",
+        "examples/gradlew": "",
+        "examples/redis/build.gradle": "plugins { id 'java' }\n",
+        # build-logic: an included build without a wrapper of its own
+        "build-logic/settings.gradle": "",
+        "build-logic/build.gradle": "",
+    }
+    stacks, _ = analyze(tmp_path / "apart", files)
+    assert sorted(s.path for s in stacks) == [".", "examples"]
+    assert next(s for s in stacks if s.path == "examples").test_commands == ["./gradlew check"]
+    # the outer build including it with includeBuild makes it part of that build
+    files["settings.gradle"] += "includeBuild 'examples'\n"
+    stacks, _ = analyze(tmp_path / "included", files)
+    assert [s.path for s in stacks] == ["."]

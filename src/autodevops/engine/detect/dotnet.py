@@ -28,6 +28,7 @@ from autodevops.engine.detect.builder import (
     relpath,
     services_from_deps,
 )
+from autodevops.engine.detect.services import services_of_package
 from autodevops.engine.model import Evidence, Stack
 
 _PROJECT = re.compile(r"[^/]+\.(csproj|fsproj|vbproj)")
@@ -67,7 +68,7 @@ def detect(ctx: Context) -> list[Stack]:
             continue
         covered[sln] = members
         claimed.update(members)
-    stacks = [_stack(ctx, Context.dirname(sln), sln, members) for sln, members in covered.items()]
+    groups: list[tuple[str, str | None, list[str]]] = [(Context.dirname(s), s, m) for s, m in covered.items()]
     # Outside a solution, a project in a test directory counts only when it is named as a test project:
     # anything else there is test data (a sample project a test reads, often not even well-formed).
     rest = [p for p in projects if p not in claimed and (not in_test_dir(p) or _named_as_test(p))]
@@ -77,8 +78,23 @@ def detect(ctx: Context) -> list[Stack]:
     rest = [p for p in rest if not any(is_under(p, d) for d in listing)]
     if rest:
         common = posixpath.commonpath([Context.dirname(p) for p in rest]) if len(rest) > 1 else Context.dirname(rest[0])
-        stacks.append(_stack(ctx, common or ".", None, rest))
-    return stacks
+        groups.append((common or ".", None, rest))
+    return [_stack(ctx, d, sln, members) for d, sln, members in _at_sdk_roots(ctx, groups)]
+
+
+def _at_sdk_roots(
+    ctx: Context, groups: list[tuple[str, str | None, list[str]]]
+) -> list[tuple[str, str | None, list[str]]]:
+    """A solution below the directory whose `global.json` pins the SDK is built from that directory: it is where
+    the maintainers work (the SDK pin, build scripts, tool manifests sit beside it; `src/App.slnx` under a root
+    `global.json`). The stack moves there when it is the only one below it."""
+    out = []
+    for d, sln, members in groups:
+        pins = [a for a in [d, *ancestors(d)] if ctx.exists(Context.join(a, "global.json"))]
+        root = pins[0] if pins and pins[0] != d else None
+        alone = root is not None and not any(o != d and is_under(o, root) for o, _, _ in groups)
+        out.append((root if alone and root is not None else d, sln, members))
+    return out
 
 
 def _solution_projects(ctx: Context, sln: str) -> list[str] | None:
@@ -171,16 +187,18 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
     b.add("lockfiles", locks, 0.95, *(ev(p) for p in locks))
 
     target = relpath(sln, directory) if sln else None
+    # A solution in another directory, or one of several here, must be named.
+    named = target is not None and (Context.dirname(anchor) != directory or _ambiguous(ctx, directory))
     tests = [p for p in projects if p.is_test]
     if tests:
         evidence = [ev(p.path) for p in tests]
         b.set("test_tool", "dotnet-test", 0.9, *evidence)
         if target:
-            cmd = [f"dotnet test {target}"] if _ambiguous(ctx, directory) else ["dotnet test"]
+            cmd = [f"dotnet test {target}"] if named else ["dotnet test"]
         else:
             cmd = [f"dotnet test {relpath(p.path, directory)}" for p in tests]
         b.set("test_commands", cmd, 0.85, *evidence)
-    build_target = f" {target}" if target and _ambiguous(ctx, directory) else ""
+    build_target = f" {target}" if named else ""
     if not target and len(projects) > 1:
         build_target = ""
         builds = [
@@ -223,6 +241,11 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
 
     for proj in projects:
         services_from_deps(b, "dotnet", proj.packages, proj.path, confidence=0.5)
+    own = [p for p in projects if not p.is_test] if tests else []
+    for proj in own:
+        for service in services_of_package("dotnet", posixpath.basename(proj.path).rsplit(".", 1)[0]):
+            why = "the project is this service's client library: its tests talk to a real server"
+            b.add("services", [service], 0.7, ev(proj.path), why=why)
         web = proj.sdk.lower() == "microsoft.net.sdk.web"
         if web or any(k.startswith("microsoft.aspnetcore.") for k in proj.packages):
             b.add("frameworks", ["aspnetcore"], 0.9, ev(proj.path, key="Sdk" if web else "PackageReference"))

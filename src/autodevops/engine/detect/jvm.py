@@ -16,6 +16,7 @@ releases inside its range (a library compiled for Java 8 whose build needs `[17,
 
 from __future__ import annotations
 
+import posixpath
 import re
 from xml.etree.ElementTree import Element
 
@@ -32,6 +33,7 @@ from autodevops.engine.detect.builder import (
     line_of,
     matrix,
     pinned,
+    relpath,
     services_from_deps,
     source_bytes,
     tool_pin,
@@ -382,8 +384,13 @@ def _gradle(ctx: Context) -> list[Stack]:
     builds = sorted(p for name in ("build.gradle", "build.gradle.kts") for p in ctx.find(name) if _is_build_root(p))
     roots: list[str] = []
     for d in settings:
-        # A settings script inside another Gradle build is an included build (build-logic, buildSrc).
-        if not any(is_under(d, r) and d != r for r in settings) and d not in roots:
+        # A settings script inside another Gradle build is an included build (build-logic, buildSrc), unless it
+        # brings its own wrapper and the outer build does not include it: a build of its own (examples, a smoke
+        # test) that CI runs from its directory.
+        outer = [r for r in settings if is_under(d, r) and d != r]
+        if outer and not (ctx.exists(Context.join(d, "gradlew")) and not _includes_build(ctx, outer, d)):
+            continue
+        if d not in roots:
             roots.append(d)
     for p in builds:
         d = Context.dirname(p)
@@ -403,6 +410,21 @@ def _gradle(ctx: Context) -> list[Stack]:
         ]
         stacks.append(_gradle_stack(ctx, r, files))
     return stacks
+
+
+def _includes_build(ctx: Context, outer: list[str], directory: str) -> bool:
+    """Whether one of the `outer` builds' settings names `directory` in `includeBuild(...)`."""
+    for r in outer:
+        rel = relpath(directory, r)
+        for name in ("settings.gradle", "settings.gradle.kts"):
+            text = ctx.text(Context.join(r, name)) or ""
+            for m in _INCLUDE_BUILD.finditer(text):
+                if posixpath.normpath(m.group(1)) == rel:
+                    return True
+    return False
+
+
+_INCLUDE_BUILD = re.compile(r"""includeBuild\s*\(?\s*["']([^"']+)["']""")
 
 
 # Cross-platform app frameworks whose `android/` directory holds the native shell of the app: its Gradle build
