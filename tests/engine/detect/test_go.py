@@ -158,9 +158,9 @@ def test_garbage_go_mod_still_makes_a_stack_without_versions(tmp_path: Path) -> 
 
 def test_an_end_of_life_toolchain_directive_is_reported(tmp_path: Path) -> None:
     (stack,), ctx = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.22\n\ntoolchain go1.22.5\n"})
-    assert stack.versions == ["1.22", "1.23", "1.24", "1.25", "1.26", "1.27"]
+    assert stack.versions == ["1.22.5"]  # the toolchain the module builds with, however old
     lines = sorted(f.evidence[0].line for f in ctx.findings if f.code == "eol-runtime")
-    assert lines == [3, 5]  # the end-of-life floor (go directive) and the end-of-life toolchain
+    assert lines == [5]  # the end-of-life toolchain, once
 
 
 def test_a_supported_go_directive_has_no_end_of_life_finding(tmp_path: Path) -> None:
@@ -310,3 +310,10 @@ def test_nested_modules_the_root_lint_target_walks_take_its_linters(tmp_path: Pa
     assert by_path["exp"].lint_commands == ["golangci-lint run"]
     # A module the target never names keeps the toolchain's baseline.
     assert by_path["bench"].lint_tools == ["gofmt", "go-vet"]
+
+
+def test_a_supported_toolchain_directive_is_the_version_tested(tmp_path: Path) -> None:
+    (stack,), ctx = analyze(tmp_path, {"go.mod": "module m\n\ngo 1.25.0\n\ntoolchain go1.26.5\n"})
+    assert stack.versions == ["1.26.5"]
+    assert stack.provenance["versions"].evidence[0].line == 5
+    assert not [f for f in ctx.findings if f.code == "eol-runtime"]

@@ -8,8 +8,9 @@ Versions: the `go` directive is the minimum the module claims to build with, so 
 from it through the newest one, end-of-life releases included (the claim is tested, and an end-of-life minimum is
 reported: Go supports only its two newest releases). Numbered releases rather than setup-go's `oldstable`/`stable`
 aliases: the matrix then states what it tests and the claimed minimum stays covered. A pinned `.go-version` (or an
-asdf/mise pin) wins. A `toolchain` directive names the toolchain developers use; it must not be older than the
-`go` directive.
+asdf/mise pin) wins. A `toolchain` directive names the toolchain the module builds with (an older local Go
+switches to it; setup-go's `go-version-file` selects it): it is the version tested, an end-of-life one reported; it
+must not be older than the `go` directive.
 """
 
 from __future__ import annotations
@@ -435,6 +436,18 @@ def _versions(b: StackBuilder, members: list[_Module], work: str | None) -> None
             )
         pinned(b, "go", runtimes.cycle_of("go", pin_version) or pin_version, pin_ev)
         return
+    # The toolchain the modules name is the one their builds use (a local Go older than it switches to it, and
+    # setup-go's go-version-file selects it): test that release, as the maintainers do, even past its end of life
+    # (reported above).
+    toolchains = [
+        (tc[0].removeprefix("go"), tc[1], m.manifest) for m in members if (tc := m.directives.get("toolchain"))
+    ]
+    if toolchains:
+        tc_version, tc_line, tc_file = max(toolchains, key=lambda t: _vkey(t[0]))
+        if _vkey(tc_version) >= _vkey(version):
+            tc_ev = ev(tc_file, key="toolchain", line=tc_line, excerpt=f"toolchain go{tc_version}")
+            b.set("versions", [tc_version], 0.8, tc_ev, why="the toolchain directive")
+            return
     if floor is None:
         return
 
