@@ -108,7 +108,7 @@ def test_the_android_shell_of_a_cross_platform_app_is_not_a_stack(tmp_path: Path
     assert [s.path for s in stacks] == ["app/android"]
 
 
-def test_maven_library_without_wrapper_has_no_build_step(tmp_path: Path) -> None:
+def test_the_repositorys_maven_library_packages_without_retesting(tmp_path: Path) -> None:
     (stack,), _ = analyze(
         tmp_path,
         {
@@ -118,8 +118,14 @@ def test_maven_library_without_wrapper_has_no_build_step(tmp_path: Path) -> None
         },
     )
     assert stack.test_commands == ["mvn -B verify"]
-    assert stack.build_commands == []
+    assert stack.build_commands == ["mvn -B -DskipTests package"]
     assert stack.versions == ["8"]
+
+
+def test_a_nested_maven_library_is_only_tested(tmp_path: Path) -> None:
+    (stack,), _ = analyze(tmp_path, {"examples/demo/pom.xml": pom("<artifactId>demo</artifactId>")})
+    assert stack.path == "examples/demo"
+    assert stack.build_commands == []
 
 
 def test_compiler_plugin_release_is_read(tmp_path: Path) -> None:

@@ -270,6 +270,16 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
             ev(pom, key="build.plugins", excerpt=app[0]),
             why="the verify lifecycle packages the application",
         )
+    elif directory == "." and packaging in ("jar", "bundle", "maven-plugin", "pom"):
+        # The repository's own library build: its jars are what it publishes, so CI checks they package (the
+        # test job already runs the tests). Nested builds (examples, test fixtures) are only tested.
+        b.set(
+            "build_commands",
+            [f"{mvn} -B -DskipTests package"],
+            0.6,
+            ev(pom, key="packaging", excerpt=packaging),
+            why="the repository's library: its artifacts package",
+        )
     version = _reconcile(b, version, _version_files(ctx, directory))
     enforced = required_jdk is not None and _set_enforced_jdks(
         b, *required_jdk, release=version[0] if version else None
