@@ -543,3 +543,19 @@ def test_tests_that_load_the_esm_loader_stop_the_matrix_at_the_last_line_it_runs
     (stack,), ctx = detect(tmp_path / "unused", {"package.json": unused, "index.js": ""})
     assert stack.versions == ["18", "20", "22", "24", "26"]
     assert "node-tooling-ceiling" not in codes(ctx)
+
+
+def test_a_tested_package_in_another_languages_repository_needs_no_lockfile(tmp_path: Path) -> None:
+    suite = {"name": "sdk-examples", "type": "module", "scripts": {"test": "node --test *.test.js"}}
+    files: dict[str, str | dict[str, Any]] = {
+        "pyproject.toml": "[project]\nname = 'server'\n",
+        "other_langs/tests_js/package.json": suite,
+        "other_langs/tests_js/s3.test.js": "",
+        "scripts/helper/package.json": {"name": "helper"},  # no tests of its own: a tool, not a project
+    }
+    (stack,), _ = detect(tmp_path / "polyglot", files)
+    assert stack.path == "other_langs/tests_js"
+    assert stack.test_commands == ["npm test"]
+    # beside a Node.js root, a nested package without a lockfile stays a part of it (fixtures, examples)
+    stacks, _ = detect(tmp_path / "node", {**files, "package.json": {"scripts": {"test": "vitest"}}})
+    assert [s.path for s in stacks] == ["."]

@@ -166,7 +166,11 @@ def _nested_project(ctx: Context, root: str, members: set[str], separate: set[st
             return True
     if any(p in NON_PROJECT_PARTS or p.startswith(".") or _AUXILIARY.search(p) for p in root.split("/")):
         return False
-    return own_lockfile and root not in members and not _inside_member(root, members)
+    if root in members or _inside_member(root, members):
+        return False
+    # Without a lockfile, a package is a project when nothing else in the repository is Node.js: a client suite
+    # in another language's repository (`other_langs/tests_js`) that tests with its own script.
+    return own_lockfile or (not ctx.exists("package.json") and _tests(_member_scripts(ctx, root)[1]))
 
 
 def _inside_member(root: str, members: set[str]) -> bool:
