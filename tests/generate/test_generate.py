@@ -593,3 +593,22 @@ def test_a_justfile_entry_point_gets_just_installed_before_it_runs() -> None:
     assert "pipx install rust-just" in runs
     assert runs.index("pipx install rust-just") < runs.index("uv run just test")
     assert "python -m pip install uv rust-just" in load(result.files[".gitlab-ci.yml"])["python-test"]["before_script"]
+
+
+def test_dotnet_restore_and_build_name_the_solution_of_another_directory() -> None:
+    # The stack is the directory of global.json and the build script; its solution is in src/.
+    sln = stack(language="csharp", package_manager="dotnet", test_tool="dotnet-test",
+                test_commands=["dotnet test src/Lib.slnx"],
+                manifests=["src/Lib.slnx", "src/Lib/Lib.csproj"])  # fmt: skip
+    steps = workflows(generate(analysis(sln), "github"))[".github/workflows/ci.yml"]["jobs"]["dotnet-test"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert runs == ["dotnet restore src/Lib.slnx", "dotnet build --no-restore src/Lib.slnx", "dotnet test src/Lib.slnx"]
+    # Dependabot reads a solution from its own directory
+    updates = load(generate(analysis(sln), "github").files[".github/dependabot.yml"])["updates"]
+    assert [u["directory"] for u in updates if u["package-ecosystem"] == "nuget"] == ["/src"]
+    # Projects in several folders and no solution: each test command restores and builds what it names.
+    loose = stack(language="csharp", package_manager="dotnet", test_tool="dotnet-test",
+                  test_commands=["dotnet test tests/App.Tests/App.Tests.csproj"],
+                  manifests=["src/App/App.csproj", "tests/App.Tests/App.Tests.csproj"])  # fmt: skip
+    steps = workflows(generate(analysis(loose), "github"))[".github/workflows/ci.yml"]["jobs"]["dotnet-test"]["steps"]
+    assert [s["run"] for s in steps if "run" in s] == ["dotnet test tests/App.Tests/App.Tests.csproj"]

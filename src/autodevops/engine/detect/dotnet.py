@@ -219,7 +219,7 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
         names = [str(k).lower() for k in entries] if isinstance(entries, dict) else []
         if "dotnet-format" in names:
             b.add("lint_tools", ["dotnet-format"], 0.85, ev(tools[0], key="tools.dotnet-format"))
-            b.add("lint_commands", ["dotnet format --verify-no-changes"], 0.8, ev(tools[0]))
+            b.add("lint_commands", [f"dotnet format{build_target} --verify-no-changes"], 0.8, ev(tools[0]))
         if "csharpier" in names:
             b.add("lint_tools", ["other"], 0.85, ev(tools[0], key="tools.csharpier"))
             b.add("lint_commands", ["dotnet csharpier --check ."], 0.8, ev(tools[0]))
@@ -237,7 +237,7 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
         and (used := entrypoints.usage(ctx, directory, _DOTNET_FORMAT)) is not None
     ):
         b.add("lint_tools", ["dotnet-format"], 0.6, ev(editorconfig), used, why="C# style rules in .editorconfig")
-        b.add("lint_commands", ["dotnet format --verify-no-changes"], 0.6, ev(editorconfig))
+        b.add("lint_commands", [f"dotnet format{build_target} --verify-no-changes"], 0.6, ev(editorconfig))
 
     for proj in projects:
         services_from_deps(b, "dotnet", proj.packages, proj.path, confidence=0.5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 
-from autodevops.engine.generate.plan import NON_IMAGE_DIRS, Plan, slugify
+from autodevops.engine.generate.plan import NON_IMAGE_DIRS, Plan, StackPlan, slugify
 from autodevops.engine.generate.yamlout import Flow, Map, Seq, dump
 
 ECOSYSTEMS = {
@@ -57,6 +57,15 @@ def _image_dirs(plan: Plan) -> list[str]:
     return sorted(dirs)
 
 
+def _manifest_dir(sp: StackPlan) -> str:
+    """Where Dependabot finds the stack's dependencies: its directory, except for a .NET solution kept in another
+    one (`src/App.slnx` of a stack rooted at global.json), which Dependabot reads from the solution's directory."""
+    solution = next((m for m in sp.stack.manifests if m.endswith((".sln", ".slnx"))), None)
+    if sp.stack.package_manager == "dotnet" and solution:
+        return posixpath.dirname(solution) or "."
+    return sp.path
+
+
 def render_dependabot(plan: Plan) -> str:
     """The dependabot.yml text for this plan (always includes the workflows' own actions)."""
     entries: set[tuple[str, str]] = {("github-actions", "/")}
@@ -65,7 +74,7 @@ def render_dependabot(plan: Plan) -> str:
         if eco is None and sp.toolchain == "dart":
             eco = "pub"
         if eco:
-            entries.add((eco, _directory(sp.path)))
+            entries.add((eco, _directory(_manifest_dir(sp))))
     for d in _image_dirs(plan):
         entries.add(("docker", _directory(d)))
     compose_dirs = {posixpath.dirname(c.path) or "." for c in plan.analysis.docker.compose_files}

@@ -333,6 +333,18 @@ def _names(paths: list[str]) -> set[str]:
     return {posixpath.basename(p) for p in paths}
 
 
+def _dotnet_target(stack: Stack) -> str | None:
+    """What `dotnet restore`/`build` name in the stack's directory: its solution (` src/App.slnx`), nothing when
+    the directory holds the one project, or None when there is no single thing to name (projects in several
+    folders without a solution: each test or build command restores and builds the project it names)."""
+    solution = next((m for m in stack.manifests if m.endswith((".sln", ".slnx"))), None)
+    if solution:
+        return " " + (solution if stack.path in ("", ".") else posixpath.relpath(solution, stack.path))
+    projects = [m for m in stack.manifests if m.endswith((".csproj", ".fsproj", ".vbproj"))]
+    here = [p for p in projects if posixpath.dirname(p) == ("" if stack.path in ("", ".") else stack.path)]
+    return "" if len(projects) == 1 and here else None
+
+
 def toolchain_of(stack: Stack) -> str:
     lang = stack.language
     if lang in NODE_LANGS:
@@ -686,7 +698,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     elif toolchain == "php":
         plan.install = [Command("Install dependencies", "composer install --no-interaction --no-progress")]
     elif toolchain == "dotnet":
-        plan.install = [Command("Restore", "dotnet restore")]
+        target = _dotnet_target(stack)
+        plan.install = [Command("Restore", f"dotnet restore{target}")] if target is not None else []
     elif toolchain == "elixir":
         plan.install = [Command("Install dependencies", "mix deps.get")]
 
@@ -712,8 +725,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.test = [Command(f"Test ({stack.test_tool})", "\n".join(test_commands))]
     elif not stack.test_commands:
         plan.test = _default_test(stack, toolchain)
-    if toolchain == "dotnet" and plan.test:
-        plan.test.insert(0, Command("Build", "dotnet build --no-restore"))
+    if toolchain == "dotnet" and plan.test and (target := _dotnet_target(stack)) is not None:
+        plan.test.insert(0, Command("Build", f"dotnet build --no-restore{target}"))
     configures = any(line.strip().startswith("cmake ") for c in plan.test for line in c.run.splitlines())
     if stack.package_manager == "cmake" and plan.test and not configures:
         # ctest runs what a configured build tree holds: configure and build first.
