@@ -404,8 +404,8 @@ def test_a_nested_gradle_build_with_its_own_wrapper_is_a_build_of_its_own(tmp_pa
         "build.gradle": "plugins { id 'java-library' }\n",
         "gradlew": "",
         "src/main/java/Lib.java": "class Lib {}\n",
-        # examples: own settings and wrapper, run by CI from its directory
-        "examples/settings.gradle": "include 'redis'\n",
+        # examples: own settings and wrapper, building against the enclosing project from source
+        "examples/settings.gradle": "includeBuild '..'\ninclude 'redis'\n",
         "examples/gradlew": "",
         "examples/redis/build.gradle": "plugins { id 'java' }\n",
         # build-logic: an included build without a wrapper of its own
@@ -416,6 +416,13 @@ def test_a_nested_gradle_build_with_its_own_wrapper_is_a_build_of_its_own(tmp_pa
     assert sorted(s.path for s in stacks) == [".", "examples"]
     assert next(s for s in stacks if s.path == "examples").test_commands == ["./gradlew check"]
     # the outer build including it with includeBuild makes it part of that build
-    files["settings.gradle"] += "includeBuild 'examples'\n"
-    stacks, _ = analyze(tmp_path / "included", files)
+    included = files | {"settings.gradle": files["settings.gradle"] + "includeBuild 'examples'\n"}
+    stacks, _ = analyze(tmp_path / "included", included)
+    assert [s.path for s in stacks] == ["."]
+    # a nested build that does not build the enclosing one (a plugin test reading a published repository) is
+    # run by the outer build's own tasks
+    plugin_test = files | {
+        "examples/settings.gradle": "pluginManagement { repositories { maven { url '../build/repo' } } }\n"
+    }
+    stacks, _ = analyze(tmp_path / "plugin-test", plugin_test)
     assert [s.path for s in stacks] == ["."]

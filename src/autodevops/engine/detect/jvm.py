@@ -33,7 +33,6 @@ from autodevops.engine.detect.builder import (
     line_of,
     matrix,
     pinned,
-    relpath,
     services_from_deps,
     source_bytes,
     tool_pin,
@@ -395,10 +394,10 @@ def _gradle(ctx: Context) -> list[Stack]:
     roots: list[str] = []
     for d in settings:
         # A settings script inside another Gradle build is an included build (build-logic, buildSrc), unless it
-        # brings its own wrapper and the outer build does not include it: a build of its own (examples, a smoke
-        # test) that CI runs from its directory.
+        # is a build of its own that consumes the enclosing one from source (`includeBuild '..'`: examples, a
+        # smoke test) with its own wrapper: CI runs it from its directory.
         outer = [r for r in settings if is_under(d, r) and d != r]
-        if outer and not (ctx.exists(Context.join(d, "gradlew")) and not _includes_build(ctx, outer, d)):
+        if outer and not (ctx.exists(Context.join(d, "gradlew")) and _consumes_outer_build(ctx, d, outer)):
             continue
         if d not in roots:
             roots.append(d)
@@ -422,16 +421,19 @@ def _gradle(ctx: Context) -> list[Stack]:
     return stacks
 
 
-def _includes_build(ctx: Context, outer: list[str], directory: str) -> bool:
-    """Whether one of the `outer` builds' settings names `directory` in `includeBuild(...)`."""
-    for r in outer:
-        rel = relpath(directory, r)
-        for name in ("settings.gradle", "settings.gradle.kts"):
-            text = ctx.text(Context.join(r, name)) or ""
-            for m in _INCLUDE_BUILD.finditer(text):
-                if posixpath.normpath(m.group(1)) == rel:
-                    return True
-    return False
+def _included_builds(ctx: Context, directory: str) -> set[str]:
+    """The repository paths the settings of the Gradle build in `directory` names in `includeBuild(...)`."""
+    out: set[str] = set()
+    for name in ("settings.gradle", "settings.gradle.kts"):
+        text = ctx.text(Context.join(directory, name)) or ""
+        out.update(posixpath.normpath(posixpath.join(directory, m.group(1))) for m in _INCLUDE_BUILD.finditer(text))
+    return out
+
+
+def _consumes_outer_build(ctx: Context, directory: str, outer: list[str]) -> bool:
+    """Whether the nested build in `directory` includes one of the `outer` builds, which do not include it."""
+    mine = _included_builds(ctx, directory)
+    return any(posixpath.normpath(r) in mine and directory not in _included_builds(ctx, r) for r in outer)
 
 
 _INCLUDE_BUILD = re.compile(r"""includeBuild\s*\(?\s*["']([^"']+)["']""")
