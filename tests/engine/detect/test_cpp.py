@@ -194,3 +194,25 @@ def test_c_examples_linked_against_the_enclosing_crate_are_not_a_stack(tmp_path:
         },
     )
     assert [s.path for s in stacks] == ["tools/bench"]
+
+
+def test_alternative_builds_under_build_and_a_swiftpm_manifest_beside_the_makefile(tmp_path: Path) -> None:
+    stacks, _ = analyze(
+        tmp_path,
+        {
+            "Makefile": "test:\n\t$(MAKE) -C tests test\n",
+            # SwiftPM users get the C library through this manifest: no Swift sources, so the Makefile builds it
+            "Package.swift": "// swift-tools-version:5.0\n",
+            "lib/zstd.c": "int x;\n",
+            "build/cmake/CMakeLists.txt": 'set(SRC "${CMAKE_CURRENT_SOURCE_DIR}/../..")\nenable_testing()\nadd_test(NAME t COMMAND t)\n',
+            "build/meson/meson.build": "project('z', 'c')\nsrc = files('../../lib/zstd.c')\n",
+            # a CMake cache directory someone committed builds nothing of its own
+            "build/release/CMakeLists.txt": "project(x)\n",
+        },
+    )
+    by_path = {s.path: s for s in stacks}
+    assert sorted(by_path) == [".", "build/cmake", "build/meson"]
+    assert by_path["."].package_manager == "make"
+    assert by_path["build/cmake"].language == "c"
+    assert by_path["build/cmake"].test_tool == "ctest"
+    assert by_path["build/meson"].test_commands == ["meson test -C build --print-errorlogs"]

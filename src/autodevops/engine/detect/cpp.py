@@ -3,7 +3,8 @@
 A stack is the top-level build of a source tree: a `CMakeLists.txt` (or `meson.build`) with no build file of
 the same system above it (nested ones are `add_subdirectory`/`subdir` parts of it). CMake wins over Meson and
 Make in the same directory. A Makefile is a C/C++ stack only when C/C++ sources sit under it and no CMake or
-Meson build covers them (Makefiles also drive Go, Python and documentation builds).
+Meson build covers them (Makefiles also drive Go, Python and documentation builds). Alternative builds a project
+keeps under `build/` (`build/cmake/CMakeLists.txt` building `../..`) are stacks of their own.
 
 Versions are the language standard the build compiles with (`CMAKE_CXX_STANDARD`, `cxx_std_17`, Meson `cpp_std`);
 for a library that declares a minimum standard for its users (`target_compile_features(lib INTERFACE cxx_std_11)`),
@@ -22,6 +23,7 @@ from autodevops.engine.detect.builder import (
     ev,
     files_under,
     has_files,
+    index,
     is_project_path,
     is_under,
     line_of,
@@ -75,7 +77,11 @@ def detect(ctx: Context) -> list[Stack]:
     stacks += [
         x for s in stacks[: len(cmake)] if (x := second_build.alongside(ctx, s, meson=True, shares_toolchain=False))
     ]
-    built = cmake + meson
+    # A C/C++ project's alternative builds kept in `build/<system>/` build the sources above them: each is a
+    # build of its own (`build/cmake` beside the root Makefile), though `build/` is otherwise an output directory.
+    alternates = [p for name in ("CMakeLists.txt", "meson.build") for p in ctx.find(name) if _alternate_build(ctx, p)]
+    stacks += [_cmake(ctx, p, sources=".") if p.endswith(".txt") else _meson(ctx, p, sources=".") for p in alternates]
+    built = cmake + meson + alternates
     autotools = [p for p in ctx.find("configure.ac") + ctx.find("configure") if is_project_path(p)]
     makefiles = [p for n in ("Makefile", "GNUmakefile", "makefile") for p in ctx.find(n) if is_project_path(p)]
     for mk in _tops(makefiles + autotools):
@@ -90,6 +96,17 @@ def detect(ctx: Context) -> list[Stack]:
 # Python build backends that drive CMake or Meson: the native build is then part of the Python package's build
 # (and its tests are the Python tests), not a C/C++ project of its own.
 _NATIVE_BACKENDS = ("scikit_build", "mesonpy", "py_build_cmake", "cmeel", "maturin")
+
+
+_ALTERNATE_BUILD = re.compile(r"build/[\w.-]+/(?:CMakeLists\.txt|meson\.build)")
+
+
+def _alternate_build(ctx: Context, path: str) -> bool:
+    """`build/cmake/CMakeLists.txt` that builds the sources two levels up (`${CMAKE_CURRENT_SOURCE_DIR}/../..`),
+    in a repository with C/C++ sources."""
+    if not _ALTERNATE_BUILD.fullmatch(path) or "../.." not in (ctx.text(path) or ""):
+        return False
+    return _has_sources(ctx, ".")
 
 
 def _python_owned(ctx: Context, build_file: str) -> bool:
@@ -135,7 +152,16 @@ _OTHER_MANIFESTS = (
 
 
 def _other_ecosystem(ctx: Context, directory: str) -> bool:
-    return bool(files_under(ctx, directory, _OTHER_MANIFESTS))
+    manifests = files_under(ctx, directory, _OTHER_MANIFESTS)
+    # A Package.swift without Swift sources packages the C library for SwiftPM users: the Makefile still builds it.
+    return any(not m.endswith("Package.swift") or _swift_sources(ctx, directory) for m in manifests)
+
+
+def _swift_sources(ctx: Context, directory: str) -> bool:
+    return any(
+        is_under(f.path, directory) and not f.path.endswith("Package.swift")
+        for f in index(ctx).by_ext.get(".swift", [])
+    )
 
 
 _CARGO_OUTPUT = re.compile(r"(?:\.\./)+target/(?:debug|release)\b")
@@ -183,11 +209,12 @@ def _lint(ctx: Context, b: StackBuilder, directory: str) -> None:
         )
 
 
-def _cmake(ctx: Context, path: str) -> Stack:
+def _cmake(ctx: Context, path: str, *, sources: str | None = None) -> Stack:
+    """The CMake build at `path`; `sources` is where its sources are when not below it (an alternative build)."""
     directory = Context.dirname(path)
     texts = {p: ctx.text(p) or "" for p in paths_under(ctx.find("CMakeLists.txt"), directory)}
     text = texts.get(path, "")
-    b = StackBuilder(ctx, directory, _language(ctx, directory, text), ev(path), 0.85)
+    b = StackBuilder(ctx, directory, _language(ctx, sources or directory, text), ev(path), 0.85)
     b.set("package_manager", "cmake", 0.9, ev(path))
     b.add("manifests", [path], 0.9, ev(path))
     b.set(
@@ -253,10 +280,10 @@ def _standards_from(lang: str, floor: str) -> list[str]:
     return list(known[known.index(floor) :]) if floor in known else [floor]
 
 
-def _meson(ctx: Context, path: str) -> Stack:
+def _meson(ctx: Context, path: str, *, sources: str | None = None) -> Stack:
     directory = Context.dirname(path)
     text = ctx.text(path) or ""
-    b = StackBuilder(ctx, directory, _language(ctx, directory, text), ev(path), 0.85)
+    b = StackBuilder(ctx, directory, _language(ctx, sources or directory, text), ev(path), 0.85)
     b.set("package_manager", "none", 0.7, ev(path), why="Meson has no package manager in the vocabulary")
     b.add("manifests", [path], 0.9, ev(path))
     b.set("build_commands", ["meson setup build", "meson compile -C build"], 0.8, ev(path))
