@@ -204,7 +204,9 @@ def test_alternative_builds_under_build_and_a_swiftpm_manifest_beside_the_makefi
             # SwiftPM users get the C library through this manifest: no Swift sources, so the Makefile builds it
             "Package.swift": "// swift-tools-version:5.0\n",
             "lib/zstd.c": "int x;\n",
-            "build/cmake/CMakeLists.txt": 'set(SRC "${CMAKE_CURRENT_SOURCE_DIR}/../..")\nenable_testing()\nadd_test(NAME t COMMAND t)\n',
+            "build/cmake/CMakeLists.txt": (
+                'set(SRC "${CMAKE_CURRENT_SOURCE_DIR}/../..")\nenable_testing()\nadd_test(NAME t COMMAND t)\n'
+            ),
             "build/meson/meson.build": "project('z', 'c')\nsrc = files('../../lib/zstd.c')\n",
             # a CMake cache directory someone committed builds nothing of its own
             "build/release/CMakeLists.txt": "project(x)\n",
