@@ -224,7 +224,7 @@ def test_a_pin_outside_the_declared_range_is_a_conflict(tmp_path: Path) -> None:
             ".ruby-version": "3.2.4\n",
         },
     )
-    assert stack.versions == ["3.2.4"]
+    assert stack.versions == ["3.3", "3.4", "4.0"]  # the gem's promise, not the developers' (refused) pin
     conflict = next(f for f in ctx.findings if f.code == "version-conflict")
     assert [e.file for e in conflict.evidence] == [".ruby-version", "g.gemspec"]
     _, fine = analyze(tmp_path / "ok", {"Gemfile": "ruby '>= 3.3'\n", ".ruby-version": "3.4.1\n"})
@@ -284,3 +284,17 @@ def test_a_rails_app_whose_assets_a_bundler_compiles_builds_them(tmp_path: Path)
     # importmap and propshaft serve the committed files as they are: nothing to build.
     (stack,), _ = analyze(tmp_path / "b", {"Gemfile": gemfile, **app})
     assert stack.build_commands == []
+
+
+def test_a_gems_promised_rubies_outrank_the_developers_pin(tmp_path: Path) -> None:
+    gemspec = 'Gem::Specification.new do |s|\n  s.name = "lib"\n  s.required_ruby_version = ">= 3.3"\nend\n'
+    files = {
+        "Gemfile": 'source "https://rubygems.org"\ngemspec\n',
+        "lib.gemspec": gemspec,
+        ".tool-versions": "ruby 4.0.1\n",
+    }
+    (gem,), _ = analyze(tmp_path / "gem", files)
+    assert gem.versions == ["3.3", "3.4", "4.0"]
+    # an application (no gemspec) runs on the Ruby its developers pin
+    (app,), _ = analyze(tmp_path / "app", {"Gemfile": 'source "https://rubygems.org"\n', ".ruby-version": "3.4.2\n"})
+    assert app.versions == ["3.4.2"]

@@ -244,14 +244,18 @@ def _versions(
 ) -> None:
     pin = _pin(ctx, directory, manifest, gemfile)
     requirements = _requirements(manifest, gemfile, gemspecs)
+    # A gem promises its users every Ruby its gemspec admits; the developers' pin is only the one they work on, so
+    # it decides the matrix only for an application (as `.python-version` does for Python).
+    promised = [r for r in requirements if r[1].file.endswith(".gemspec")]
     if pin:
         version, pin_ev = pin
         for spec, spec_ev in requirements:
             check_pin(b, "ruby", version, pin_ev, spec, spec_ev, flavor="gem")
-        pinned(b, "ruby", version, pin_ev)
-        return
+        if not promised:
+            pinned(b, "ruby", version, pin_ev)
+            return
     gemfiles = _gemfiles(ctx, manifest, gemfile)
-    for spec, spec_ev in requirements:
+    for spec, spec_ev in promised or requirements:
         if matrix(b, "ruby", spec, spec_ev, flavor="gem", label=f"ruby {spec!r}"):
             break
     else:
