@@ -612,3 +612,16 @@ def test_dotnet_restore_and_build_name_the_solution_of_another_directory() -> No
                   manifests=["src/App/App.csproj", "tests/App.Tests/App.Tests.csproj"])  # fmt: skip
     steps = workflows(generate(analysis(loose), "github"))[".github/workflows/ci.yml"]["jobs"]["dotnet-test"]["steps"]
     assert [s["run"] for s in steps if "run" in s] == ["dotnet test tests/App.Tests/App.Tests.csproj"]
+
+
+def test_a_meson_test_job_installs_meson_and_sets_up_the_build_first() -> None:
+    meson = stack(language="c", package_manager="none", test_tool="other",
+                  test_commands=["meson test -C build --print-errorlogs"],
+                  build_commands=["meson setup build", "meson compile -C build"],
+                  manifests=["meson.build"])  # fmt: skip
+    jobs = workflows(generate(analysis(meson), "github"))[".github/workflows/ci.yml"]["jobs"]
+    test = [s["run"].strip() for s in jobs["cpp-test"]["steps"] if "run" in s]
+    assert test == ["pipx install meson\npipx install ninja", "meson setup build\nmeson compile -C build",
+                    "meson test -C build --print-errorlogs"]  # fmt: skip
+    build = [s["run"].strip() for s in jobs["cpp-build"]["steps"] if "run" in s]
+    assert build[0] == "pipx install meson\npipx install ninja"

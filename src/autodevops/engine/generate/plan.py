@@ -47,9 +47,9 @@ ELIXIR_OTP = {
 }
 RUNNERS = {"linux": "ubuntu-latest", "macos": "macos-latest", "windows": "windows-latest"}
 PY_APPS = ("tox", "nox", "pre-commit", "poetry", "pdm", "hatch", "pipenv")
-# Command runners a runner image lacks, by the command: the Python package that provides it, installed like the
-# apps above (`just` is published as a binary wheel).
-RUNNER_APPS = {"just": "rust-just"}
+# Command runners a runner image lacks, by the command: the Python packages that provide it, installed like the
+# apps above (`just` is published as a binary wheel; Meson needs the Ninja it drives).
+RUNNER_APPS = {"just": ("rust-just",), "meson": ("meson", "ninja")}
 PY_RUN = {"uv": "uv run ", "poetry": "poetry run ", "pdm": "pdm run ", "pipenv": "pipenv run ", "hatch": "hatch run "}
 NODE_LANGS = {"javascript", "typescript"}
 # Directories whose Dockerfiles are fixtures or tooling, not the project's image.
@@ -571,8 +571,7 @@ def _split_apps(commands: list[Command], toolchain: str, pm: str) -> list[str]:
                 apps.append(first)
             # `uv run just test` finds `just` on PATH, so the runner is installed beside the environment.
             runner = line.strip().removeprefix(PY_RUN.get(pm, "")).split(" ", 1)[0]
-            if runner in RUNNER_APPS and RUNNER_APPS[runner] not in apps:
-                apps.append(RUNNER_APPS[runner])
+            apps += [app for app in RUNNER_APPS.get(runner, ()) if app not in apps]
     return apps
 
 
@@ -734,6 +733,10 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
             plan.test.insert(0, Command("Configure and build", "\n".join(build_commands)))
         else:
             plan.test[:0] = [Command("Configure", "cmake -S . -B build"), Command("Build", "cmake --build build")]
+    test_lines = [line.strip() for c in plan.test for line in c.run.splitlines()]
+    if any(t.startswith("meson test") for t in test_lines) and not any(t.startswith("meson setup") for t in test_lines):
+        # `meson test` runs in a configured build directory: set it up (and build) first.
+        plan.test.insert(0, Command("Configure and build", "\n".join(build_commands) or "meson setup build"))
     if not plan.test:
         message = (
             f"No test runner was found for the {stack.language} stack at `{stack.path}`; the test job only "
