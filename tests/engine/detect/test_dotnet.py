@@ -236,3 +236,9 @@ def test_a_database_client_library_tests_against_its_server(tmp_path: Path) -> N
     app_files = {"Npgsql/Npgsql.csproj": csproj("<TargetFramework>net10.0</TargetFramework>")}
     (app,), _ = analyze(tmp_path / "app", app_files)
     assert app.services == []
+
+
+def test_a_web_project_without_tests_is_still_aspnetcore(tmp_path: Path) -> None:
+    web = csproj("<TargetFramework>net10.0</TargetFramework>", sdk="Microsoft.NET.Sdk.Web")
+    (stack,), _ = analyze(tmp_path, {"Api/Api.csproj": web})
+    assert stack.frameworks == ["aspnetcore"]

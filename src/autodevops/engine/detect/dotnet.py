@@ -241,14 +241,14 @@ def _stack(ctx: Context, directory: str, sln: str | None, members: list[str]) ->
 
     for proj in projects:
         services_from_deps(b, "dotnet", proj.packages, proj.path, confidence=0.5)
+        web = proj.sdk.lower() == "microsoft.net.sdk.web"
+        if web or any(k.startswith("microsoft.aspnetcore.") for k in proj.packages):
+            b.add("frameworks", ["aspnetcore"], 0.9, ev(proj.path, key="Sdk" if web else "PackageReference"))
     own = [p for p in projects if not p.is_test] if tests else []
     for proj in own:
         for service in services_of_package("dotnet", posixpath.basename(proj.path).rsplit(".", 1)[0]):
             why = "the project is this service's client library: its tests talk to a real server"
             b.add("services", [service], 0.7, ev(proj.path), why=why)
-        web = proj.sdk.lower() == "microsoft.net.sdk.web"
-        if web or any(k.startswith("microsoft.aspnetcore.") for k in proj.packages):
-            b.add("frameworks", ["aspnetcore"], 0.9, ev(proj.path, key="Sdk" if web else "PackageReference"))
     return b.build()
 
 
