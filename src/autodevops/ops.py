@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 
 from autodevops.errors import ServiceUnavailable, Unauthorized
@@ -33,7 +34,7 @@ async def health() -> JSONResponse:
 async def _probe(name: str, check: Awaitable[Any], limit_s: float) -> str:
     try:
         await asyncio.wait_for(check, limit_s)
-    except TimeoutError:
+    except (TimeoutError, RedisTimeoutError):  # the bound here, or the client's own socket timeout
         log.warning("readiness check timed out", check=name, timeout_s=limit_s)
         return "timeout"
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason is logged, not returned
@@ -55,7 +56,10 @@ async def ready(request: Request) -> JSONResponse:
     """
     state = request.app.state
     timeout: float = state.settings.ready_timeout_s
-    probes: dict[str, Awaitable[Any]] = {"redis": state.redis.ping(), "database": _database_ping(state.database.engine)}
+    probes: dict[str, Awaitable[Any]] = {
+        "redis": state.redis_probe.ping(),
+        "database": _database_ping(state.database.engine),
+    }
     names = list(probes)
     results = await asyncio.gather(*(_probe(name, probes[name], timeout) for name in names))
     checks = dict(zip(names, results, strict=True))

@@ -7,10 +7,13 @@ takes milliseconds once Redis is back), and pings a connection that has been idl
 
 Two shapes:
 
-* **request path** (`request_client`): the API's calls (enqueue after commit, rate limits, readiness). Connect
+* **request path** (`request_client`): the API's calls (enqueue after commit, rate limits). Connect
   and command timeouts are `AUTODEVOPS_REDIS_TIMEOUT_S`, and callers bound the whole call, retries included,
   with `bounded()`: a hung Redis costs a request at most that long. PostgreSQL holds the durable record of
   every job, so a push that does not happen in time is safe (the reconciler queues it).
+* **probe** (`probe_client`): readiness. One attempt, no retries: a probe answers whether Redis answers *now*
+  (an orchestrator repeats probes itself), and a refused connection must read as "unavailable" at once rather
+  than as a timeout after the retries have used up the probe's time.
 * **background** (`background_client`): workers and the SSE streams, whose blocking reads (BZPOPMIN, XREAD
   with BLOCK) last seconds, so their command timeout is longer than any block they ask for.
 """
@@ -23,7 +26,7 @@ from typing import TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -48,7 +51,9 @@ def _retry() -> Retry:
     )
 
 
-def _client(url: str, *, socket_timeout_s: float, connect_timeout_s: float, decode: bool) -> aioredis.Redis:
+def _client(
+    url: str, *, socket_timeout_s: float, connect_timeout_s: float, decode: bool, retry: Retry | None = None
+) -> aioredis.Redis:
     client: aioredis.Redis = aioredis.from_url(
         url,
         decode_responses=decode,
@@ -56,7 +61,7 @@ def _client(url: str, *, socket_timeout_s: float, connect_timeout_s: float, deco
         socket_connect_timeout=connect_timeout_s,
         socket_keepalive=True,
         health_check_interval=HEALTH_CHECK_INTERVAL_S,
-        retry=_retry(),
+        retry=retry or _retry(),
     )
     return client
 
@@ -64,6 +69,13 @@ def _client(url: str, *, socket_timeout_s: float, connect_timeout_s: float, deco
 def request_client(url: str, *, timeout_s: float, decode: bool = False) -> aioredis.Redis:
     """A client for the request path: connect and command timeouts of `timeout_s`."""
     return _client(url, socket_timeout_s=timeout_s, connect_timeout_s=timeout_s, decode=decode)
+
+
+def probe_client(url: str, *, timeout_s: float) -> aioredis.Redis:
+    """A client for readiness probes: one attempt per command, connect and command timeouts of `timeout_s`."""
+    return _client(
+        url, socket_timeout_s=timeout_s, connect_timeout_s=timeout_s, decode=False, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def background_client(url: str, *, decode: bool = True) -> aioredis.Redis:

@@ -46,7 +46,7 @@ from autodevops.ops import router as ops_router
 from autodevops.organization.dependencies import plan_of_request
 from autodevops.pages import install_pages
 from autodevops.ratelimit import RateLimiter, RateLimitHeadersMiddleware, limit_by_ip, limit_by_plan, limit_by_user
-from autodevops.redis_clients import request_client
+from autodevops.redis_clients import probe_client, request_client
 from autodevops.shutdown import watch_for_stop
 from autodevops.sso.login import router as sso_login_router
 
@@ -95,6 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Create the shared clients on start-up, dispose of them on shutdown."""
     settings: Settings = app.state.settings
     app.state.redis = request_client(settings.redis_url, timeout_s=settings.redis_timeout_s)
+    app.state.redis_probe = probe_client(settings.redis_url, timeout_s=settings.ready_timeout_s)
     app.state.rate_limiter = RateLimiter(settings, connection_pool=app.state.redis.connection_pool)
     app.state.database = Database.from_settings(settings)
     app.state.stopping = asyncio.Event()
@@ -107,6 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         DB_POOL.bind(None)
         await app.state.database.dispose()
         await app.state.redis.aclose()
+        await app.state.redis_probe.aclose()
         log.info("stopped")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 from collections.abc import Callable
 
 from fastapi import APIRouter
@@ -72,6 +73,41 @@ def test_ready_times_out_on_a_server_that_never_answers(make_settings: Callable[
             response = client.get("/ready")
     assert response.status_code == 503
     assert response.json()["detail"]["redis"] == "timeout"
+
+
+def test_ready_tries_redis_once_per_probe(make_settings: Callable[..., Settings]) -> None:
+    # A server that drops every connection: the request-path client would reconnect five times (using up the
+    # probe's time, so a refused Redis read as "timeout"); a probe tries once and says "unavailable".
+    accepted = 0
+    with socket.socket() as dropping:
+        dropping.bind(("127.0.0.1", 0))
+        dropping.listen(8)
+        dropping.settimeout(0.05)
+        port = dropping.getsockname()[1]
+        stop = threading.Event()
+
+        def drop_connections() -> None:
+            nonlocal accepted
+            while not stop.is_set():
+                try:
+                    connection, _ = dropping.accept()
+                except TimeoutError:
+                    continue
+                accepted += 1
+                connection.close()
+
+        dropper = threading.Thread(target=drop_connections)
+        dropper.start()
+        try:
+            settings = make_settings(redis_url=f"redis://127.0.0.1:{port}/0", database_url=REACHABLE_DATABASE)
+            with TestClient(create_app(settings)) as client:
+                response = client.get("/ready")
+        finally:
+            stop.set()
+            dropper.join()
+    assert response.status_code == 503
+    assert response.json()["detail"]["redis"] == "unavailable"
+    assert accepted == 1
 
 
 def test_metrics_are_labelled_by_route_template(make_settings: Callable[..., Settings]) -> None:
