@@ -84,7 +84,7 @@ def _build_table(raw: dict[str, Any]) -> RuntimeTable:
             )
             for row in rows
         ]
-        releases[language] = tuple(sorted(parsed, key=lambda r: _key(r.cycle)))
+        releases[language] = tuple(sorted(parsed, key=lambda r: version_key(r.cycle)))
     return RuntimeTable(as_of=as_of, lts_only=frozenset(raw.get("matrix_lts_only", [])), releases=releases)
 
 
@@ -109,7 +109,8 @@ def release(language: str, version: str) -> Release | None:
     return next((r for r in releases(language) if r.cycle == cycle), None)
 
 
-def _key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a dotted version: its numeric parts (`20.19.1` → (20, 19, 1))."""
     return tuple(int(p) for p in re.findall(r"\d+", version))
 
 
@@ -266,8 +267,8 @@ def range_floor(text: str) -> str | None:
         ]
         if not lows:
             return None
-        floors.append(max((low.split(".x")[0].split(".*")[0] for low in lows), key=_key))
-    return min(floors, key=_key) if floors else None
+        floors.append(max((low.split(".x")[0].split(".*")[0] for low in lows), key=version_key))
+    return min(floors, key=version_key) if floors else None
 
 
 def _parse_conjunction(alt: str, flavor: RangeFlavor, whole: str) -> _Check:

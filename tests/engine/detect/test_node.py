@@ -559,3 +559,63 @@ def test_a_tested_package_in_another_languages_repository_needs_no_lockfile(tmp_
     # beside a Node.js root, a nested package without a lockfile stays a part of it (fixtures, examples)
     stacks, _ = detect(tmp_path / "node", {**files, "package.json": {"scripts": {"test": "vitest"}}})
     assert [s.path for s in stacks] == ["."]
+
+
+def test_the_matrix_starts_where_the_locked_test_runner_installs(tmp_path: Path) -> None:
+    pkg = {
+        "name": "lib",
+        "main": "index.js",
+        "engines": {"node": ">=12"},
+        "scripts": {"test": "jest"},
+        "devDependencies": {"jest": "^30.0.0"},
+    }
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "lib"},
+            "node_modules/jest": {"version": "30.2.0", "engines": {"node": "^18.14.0 || ^20.0.0 || >=22.0.0"}},
+        },
+    }
+    (stack,), ctx = detect(tmp_path / "npm", {"package.json": pkg, "package-lock.json": lock, "index.js": ""})
+    # engines.node admits 12-16, but jest 30 does not install there: those cells could never be green.
+    assert stack.versions == ["18", "20", "22", "24", "26"]
+    assert stack.provenance["versions"].evidence[-1].file == "package-lock.json"
+    (finding,) = [f for f in ctx.findings if f.code == "node-tooling-floor"]
+    assert "jest, which the tests run, needs Node.js 18.14.0" in finding.message
+    assert "Node.js 12, 14, 16 cannot run them" in finding.message
+    # Without a lockfile nothing says which release is installed: the declared lines stand.
+    (stack,), ctx = detect(tmp_path / "unlocked", {"package.json": pkg, "index.js": ""})
+    assert stack.versions == ["12", "14", "16", "18", "20", "22", "24", "26"]
+    assert "node-tooling-floor" not in codes(ctx)
+
+
+def test_a_workspace_member_is_held_to_the_hoisted_tools_its_test_script_runs(tmp_path: Path) -> None:
+    root = {
+        "name": "repo",
+        "private": True,
+        "workspaces": ["packages/*"],
+        "devDependencies": {"nyc": "17", "mocha": "10"},
+    }
+    member = {
+        "name": "server",
+        "main": "index.js",
+        "engines": {"node": ">=16"},
+        "scripts": {"test": "npm run test:unit", "test:unit": "nyc mocha test"},
+    }
+    lock = (
+        "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    devDependencies:\n      nyc:\n        specifier: '17'\n"
+        "        version: 17.0.0\n\npackages:\n\n  mocha@10.6.0:\n    resolution: {integrity: sha512-x}\n"
+        "    engines: {node: '>= 14.0.0'}\n    hasBin: true\n\n  nyc@17.0.0:\n    resolution: {integrity: sha512-y}\n"
+        "    engines: {node: '>=18'}\n    hasBin: true\n\nsnapshots:\n\n  nyc@17.0.0: {}\n"
+    )
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": root,
+        "pnpm-lock.yaml": lock,
+        "pnpm-workspace.yaml": "packages:\n  - packages/*\n",
+        "packages/server/package.json": member,
+        "packages/server/index.js": "",
+    }
+    stacks, ctx = detect(tmp_path, files)
+    (server,) = [s for s in stacks if s.path == "packages/server"]
+    assert server.versions == ["18", "20", "22", "24", "26"]
+    assert any(f.code == "node-tooling-floor" and "nyc" in f.message for f in ctx.findings)

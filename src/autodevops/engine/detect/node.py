@@ -22,7 +22,7 @@ from typing import Any
 
 from autodevops.engine import runtimes
 from autodevops.engine.detect import services as svc
-from autodevops.engine.detect.base import Context, unique
+from autodevops.engine.detect.base import MAX_MANIFEST_BYTES, Context, unique
 from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
 
 # Directories whose package.json files are fixtures, examples or documentation sites, not tested projects.
@@ -295,6 +295,7 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
     pm = _package_manager(b, root, pkg)
     _versions(b, root, pkg, tested_alone=tested_alone)
     _tooling_ceiling(b, root, scripts, deps | dev)
+    _tooling_floor(b, root, scripts, deps | dev)
     _test(b, root, pkg, scripts, deps | dev, pm)
     _lint(b, root, scripts, pm)
     if members and _delegates(scripts):
@@ -691,6 +692,108 @@ def _tooling_ceiling(b: _B, root: str, scripts: dict[str, str], all_deps: set[st
             f"{kept[-1]}. Replace {package} (Node.js runs ES modules natively) to test the newer lines.",
             ev,
         )
+
+
+def _tooling_floor(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]) -> None:
+    """Start the matrix at the oldest Node.js line the test tooling installs on.
+
+    A range like `engines.node: ">=12"` admits lines that today's test runner no longer runs on (jest 30 needs 18,
+    vitest 4 needs 20): those cells are red on the first push whatever the project's code does. The lockfile
+    records each installed package's own `engines.node`; the highest floor among the test script's tools (and the
+    runners installed) is where the matrix starts, with a finding that says to raise `engines.node`."""
+    versions = list(b.stack.versions)
+    if len(versions) < 2:
+        return  # one version is the project's choice (a pin, a floor): nothing to narrow
+    lock = _lockfile_above(b.ctx, root)
+    if lock is None:
+        return
+    # A workspace member's tools are often the workspace root's dev dependencies (hoisted there).
+    installed = set(all_deps)
+    workspace_manifest = Context.join(Context.dirname(lock), "package.json")
+    if workspace_manifest != Context.join(root, "package.json"):
+        top = b.ctx.json(workspace_manifest)
+        if isinstance(top, dict):
+            installed |= _names(top.get("devDependencies")) | _names(top.get("dependencies"))
+    expanded = _expand(scripts, "test") if "test" in scripts else ""
+    tools = sorted(
+        name
+        for name in installed
+        if (name in RUNNER_PACKAGES and name in all_deps)
+        or (not name.startswith("@") and re.search(rf"(?<![\w@/.-]){re.escape(name)}(?![\w/-])", expanded))
+    )
+    needs = [(name, floor) for name in tools if (floor := _locked_node_floor(b.ctx, lock, root, name))]
+    if not needs:
+        return
+    name, floor = max(needs, key=lambda need: runtimes.version_key(need[1]))
+    line = runtimes.cycle_of("node", floor)
+    if line is None:
+        return
+    too_old = [v for v in versions if (m := re.match(r"\d+", v)) and int(m.group()) < int(line)]
+    kept = [v for v in versions if v not in too_old]
+    if not too_old or not kept:
+        return
+    ev = Evidence(file=lock, key=name, excerpt=f"engines.node >= {floor}")
+    b.set(
+        "versions",
+        kept,
+        b.stack.provenance["versions"].confidence,
+        *b.stack.provenance["versions"].evidence,
+        ev,
+        why=f"the lines the project allows on which its test tooling installs ({name} needs Node.js {floor})",
+    )
+    b.finding(
+        "node-tooling-floor",
+        "warning",
+        f"{name}, which the tests run, needs Node.js {floor} or newer ({lock}), so Node.js {', '.join(too_old)} "
+        f"cannot run them: the matrix starts at {kept[0]}. Raise engines.node to match what is tested.",
+        ev,
+    )
+
+
+def _lockfile_above(ctx: Context, root: str) -> str | None:
+    """The npm or pnpm lockfile that installs `root`: its own, else the nearest one above (a workspace's)."""
+    directory = root
+    while True:
+        for name in ("package-lock.json", "pnpm-lock.yaml"):
+            path = Context.join(directory, name)
+            size = ctx.sizes.get(path)
+            if size is not None:
+                # An optional read: a lockfile too large to parse is skipped without a finding.
+                return path if size <= MAX_MANIFEST_BYTES else None
+        if directory in (".", ""):
+            return None
+        directory = Context.dirname(directory)
+
+
+def _locked_node_floor(ctx: Context, lock: str, root: str, name: str) -> str | None:
+    """The lowest Node.js version `name`'s installed release declares (`engines.node` in the lockfile)."""
+    if lock.endswith("package-lock.json"):
+        data = ctx.json(lock)
+        packages = data.get("packages") if isinstance(data, dict) else None
+        if not isinstance(packages, dict):
+            return None
+        base = Context.dirname(lock)
+        member = root if base == "." else root[len(base) + 1 :] if root != base else "."
+        keys = ([f"{member}/node_modules/{name}"] if member != "." else []) + [f"node_modules/{name}"]
+        entry = next((packages[k] for k in keys if isinstance(packages.get(k), dict)), None)
+        engines = entry.get("engines") if entry else None
+        specs = [engines["node"]] if isinstance(engines, dict) and isinstance(engines.get("node"), str) else []
+    else:
+        # pnpm: `  name@1.2.3:` blocks under `packages:` carry `engines: {node: ...}`. Where several releases are
+        # locked, the lowest floor among them decides (a line is dropped only when no installed release runs on it).
+        text = ctx.text(lock) or ""
+        block = re.compile(rf"^  '?/?{re.escape(name)}@[^:\n]*:\n((?:    [^\n]*\n)+)", re.M)
+        specs = [
+            m.group(1).strip().strip("'\"")
+            for found in block.finditer(text)
+            if (m := re.search(r"^    engines: \{node: ([^}]+)\}", found.group(1), re.M))
+        ]
+    floors: list[str] = []
+    for spec in specs:
+        with contextlib.suppress(ValueError):
+            if floor := runtimes.range_floor(spec):
+                floors.append(floor)
+    return min(floors, key=runtimes.version_key) if floors else None
 
 
 # ---- tests, lint ---------------------------------------------------------------------------------------------
