@@ -581,7 +581,7 @@ def test_the_matrix_starts_where_the_locked_test_runner_installs(tmp_path: Path)
     assert stack.versions == ["18", "20", "22", "24", "26"]
     assert stack.provenance["versions"].evidence[-1].file == "package-lock.json"
     (finding,) = [f for f in ctx.findings if f.code == "node-tooling-floor"]
-    assert "jest, which the tests run, needs Node.js 18.14.0" in finding.message
+    assert "jest, which the test script runs, needs Node.js 18.14.0" in finding.message
     assert "Node.js 12, 14, 16 cannot run them" in finding.message
     # Without a lockfile nothing says which release is installed: the declared lines stand.
     (stack,), ctx = detect(tmp_path / "unlocked", {"package.json": pkg, "index.js": ""})

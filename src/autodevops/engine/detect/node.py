@@ -744,7 +744,7 @@ def _tooling_floor(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]
     b.finding(
         "node-tooling-floor",
         "warning",
-        f"{name}, which the tests run, needs Node.js {floor} or newer ({lock}), so Node.js {', '.join(too_old)} "
+        f"{name}, which the test script runs, needs Node.js {floor} or newer ({lock}), so Node.js {', '.join(too_old)} "
         f"cannot run them: the matrix starts at {kept[0]}. Raise engines.node to match what is tested.",
         ev,
     )
