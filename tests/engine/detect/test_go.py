@@ -317,3 +317,20 @@ def test_a_supported_toolchain_directive_is_the_version_tested(tmp_path: Path) -
     assert stack.versions == ["1.26.5"]
     assert stack.provenance["versions"].evidence[0].line == 5
     assert not [f for f in ctx.findings if f.code == "eol-runtime"]
+
+
+def test_a_documentation_module_with_tests_is_tested_and_one_of_pages_is_not(tmp_path: Path) -> None:
+    files = {
+        "go.mod": GO_MOD,
+        "main.go": "package main\n",
+        # Documentation whose examples are compiled and tested: CI runs `go test` there too.
+        "docs/go.mod": "module example.com/app/docs\n\ngo 1.24\n",
+        "docs/ex/get-started/main.go": "package main\n",
+        "docs/ex/get-started/main_test.go": "package main\n",
+    }
+    stacks, _ = analyze(tmp_path / "tested", files)
+    assert sorted(s.path for s in stacks) == [".", "docs"]
+    # A docs module holding a snippet that nothing tests is pages, not a project.
+    untested = {k: v for k, v in files.items() if not k.endswith("_test.go")}
+    stacks, _ = analyze(tmp_path / "pages", untested)
+    assert [s.path for s in stacks] == ["."]

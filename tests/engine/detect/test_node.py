@@ -619,3 +619,23 @@ def test_a_workspace_member_is_held_to_the_hoisted_tools_its_test_script_runs(tm
     (server,) = [s for s in stacks if s.path == "packages/server"]
     assert server.versions == ["18", "20", "22", "24", "26"]
     assert any(f.code == "node-tooling-floor" and "nyc" in f.message for f in ctx.findings)
+
+
+def test_the_runner_a_test_script_uses_most_names_the_test_tool(tmp_path: Path) -> None:
+    pkg = {
+        "name": "client",
+        "main": "index.js",
+        "scripts": {
+            "test": "npm run test:unit && npm run test:fetch && npm run test:jest",
+            "test:unit": "borp -p 'test/*.js'",
+            "test:fetch": "borp -p 'test/fetch/*.js'",
+            "test:jest": "jest",
+        },
+        "devDependencies": {"borp": "0.20.0", "jest": "30.0.0"},
+    }
+    (stack,), _ = detect(tmp_path / "mostly-node-test", {"package.json": pkg, "package-lock.json": "{}"})
+    # borp runs the files with node:test; jest covers one corner of the suite.
+    assert stack.test_tool == "node-test"
+    mostly_jest = {**pkg, "scripts": {"test": "jest && jest --selectProjects dom && borp"}}
+    (stack,), _ = detect(tmp_path / "mostly-jest", {"package.json": mostly_jest, "package-lock.json": "{}"})
+    assert stack.test_tool == "jest"

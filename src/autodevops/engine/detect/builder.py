@@ -86,15 +86,17 @@ DOC_DIRS = frozenset({"docs", "doc", "documentation", "website", "snippets"})
 _TEMPLATE_MARKERS = ("{{", "{%", "$")
 
 
-def is_project_path(path: str, *, extra: Iterable[str] = (), allow_test_dirs: bool = False) -> bool:
-    """Whether the manifest at `path` may be a project root: not vendored, not a fixture, not a cache, not in a
-    documentation directory and, unless `allow_test_dirs` (ecosystems whose test projects live in `tests/`), not
-    inside a test directory."""
+def is_project_path(
+    path: str, *, extra: Iterable[str] = (), allow_test_dirs: bool = False, allow_doc_dirs: bool = False
+) -> bool:
+    """Whether the manifest at `path` may be a project root: not vendored, not a fixture, not a cache, unless
+    `allow_doc_dirs` not in a documentation directory and, unless `allow_test_dirs` (ecosystems whose test projects
+    live in `tests/`), not inside a test directory."""
     directory = path.rpartition("/")[0] or "."
     parts = {part.lower() for part in path.split("/")[:-1]}
     return (
         _project_dir(directory, frozenset(extra))
-        and not parts & DOC_DIRS
+        and (allow_doc_dirs or not parts & DOC_DIRS)
         and (allow_test_dirs or not parts & TEST_DIRS)
     )
 

@@ -88,7 +88,12 @@ def _strip_comments(text: str) -> str:
 
 
 def detect(ctx: Context) -> list[Stack]:
-    candidates = [_Module(ctx, p) for p in ctx.find("go.mod") if is_project_path(p, allow_test_dirs=True)]
+    candidates = [
+        _Module(ctx, p)
+        for p in ctx.find("go.mod")
+        if is_project_path(p, allow_test_dirs=True)
+        or (is_project_path(p, allow_test_dirs=True, allow_doc_dirs=True) and _tested_docs(ctx, p))
+    ]
     root_path = next((m.path for m in candidates if m.dir == "."), "")
     modules = [m for m in candidates if not _ignored_by_go(m.manifest) and _own_module(m, root_path)]
     if not modules:
@@ -115,6 +120,14 @@ def detect(ctx: Context) -> list[Stack]:
     for m in _with_code(ctx, [m for m in modules if m.manifest not in claimed]):
         stacks.append(_stack(ctx, m.dir, [m], None))
     return stacks
+
+
+def _tested_docs(ctx: Context, manifest: str) -> bool:
+    """Whether a module in a documentation directory has tests (`docs/ex/..._test.go`): documentation whose
+    examples are compiled and tested is code CI runs like any other module, not pages."""
+    prefix = Context.dirname(manifest) + "/"
+    sources: list[str] = ctx.memo("go.sources", lambda: ctx.find_matching(_GO_SOURCE))
+    return any(path.startswith(prefix) and path.endswith("_test.go") for path in sources)
 
 
 def _own_module(module: _Module, root_path: str) -> bool:

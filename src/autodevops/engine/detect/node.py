@@ -80,7 +80,8 @@ TEST_RUNNERS: tuple[tuple[re.Pattern[str], TestTool], ...] = (
     (re.compile(r"\bava\b"), "ava"),
     (re.compile(r"\bnode\b[^&|;]*\s--test\b"), "node-test"),
     (re.compile(r"\btsx\b[^&|;]*\s--test\b"), "node-test"),  # tsx runs Node's own test runner
-    (re.compile(r"\b(?:tap|tape|uvu|jasmine|karma|playwright|cypress|qunit|borp)\b"), "other"),
+    (re.compile(r"\bborp\b"), "node-test"),  # borp runs files with Node's own test runner (node:test)
+    (re.compile(r"\b(?:tap|tape|uvu|jasmine|karma|playwright|cypress|qunit)\b"), "other"),
 )
 RUNNER_PACKAGES: dict[str, TestTool] = {"vitest": "vitest", "jest": "jest", "mocha": "mocha", "ava": "ava"}
 LINT_COMMANDS: tuple[tuple[re.Pattern[str], LintTool], ...] = (
@@ -818,11 +819,7 @@ def _test(b: _B, root: str, pkg: dict[str, Any], scripts: dict[str, str], all_de
     if test and not PLACEHOLDER_TEST.search(test):
         ev = Evidence(file=manifest, key="scripts.test", excerpt=test)
         expanded = _expand(scripts, "test")
-        tool: TestTool | None = None
-        for pattern, family in TEST_RUNNERS:
-            if pattern.search(expanded):
-                tool = family
-                break
+        tool = _main_runner(expanded)
         if tool is None:
             tool = next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in all_deps), None)
             if tool is None and any(pattern.search(expanded) for pattern, _ in LINT_COMMANDS):
@@ -841,6 +838,16 @@ def _test(b: _B, root: str, pkg: dict[str, Any], scripts: dict[str, str], all_de
         ev = Evidence(file=manifest, key=f"devDependencies.{runner}")
         b.set("test_tool", runner, 0.5, ev, why="runner installed but no test script (low confidence)")
         b.set("test_commands", [f"npx {runner}" if pm == "npm" else f"{pm} exec {runner}"], 0.5, ev)
+
+
+def _main_runner(command: str) -> TestTool | None:
+    """The runner a test script relies on most: the one it invokes most often (`borp` for fourteen suites and
+    `jest` for one is a node:test project), the earlier in `TEST_RUNNERS` on a tie."""
+    counts: dict[TestTool, int] = {}
+    for pattern, family in TEST_RUNNERS:
+        counts[family] = counts.get(family, 0) + len(pattern.findall(command))
+    best = max(counts.values(), default=0)
+    return next((family for family, n in counts.items() if n == best), None) if best else None
 
 
 _DELEGATION = re.compile(
