@@ -114,7 +114,8 @@ def test_the_repositorys_maven_library_packages_without_retesting(tmp_path: Path
         {
             "pom.xml": pom(
                 "<artifactId>lib</artifactId><properties><maven.compiler.source>1.8</maven.compiler.source></properties>"
-            )
+            ),
+            "src/test/java/LibTest.java": "class LibTest {}\n",
         },
     )
     assert stack.test_commands == ["mvn -B verify"]
@@ -123,7 +124,11 @@ def test_the_repositorys_maven_library_packages_without_retesting(tmp_path: Path
 
 
 def test_a_nested_maven_library_is_only_tested(tmp_path: Path) -> None:
-    (stack,), _ = analyze(tmp_path, {"examples/demo/pom.xml": pom("<artifactId>demo</artifactId>")})
+    files = {
+        "examples/demo/pom.xml": pom("<artifactId>demo</artifactId>"),
+        "examples/demo/src/test/java/DemoTest.java": "class DemoTest {}\n",
+    }
+    (stack,), _ = analyze(tmp_path, files)
     assert stack.path == "examples/demo"
     assert stack.build_commands == []
 
@@ -296,7 +301,8 @@ def test_build_files_inside_source_sets_are_test_inputs_but_a_src_directory_may_
 
 
 def test_malformed_pom_is_a_finding_and_the_stack_remains(tmp_path: Path) -> None:
-    (stack,), ctx = analyze(tmp_path, {"pom.xml": "<project><artifactId>broken</project>", "mvnw": ""})
+    files = {"pom.xml": "<project><artifactId>broken</project>", "mvnw": "", "src/test/java/T.java": "class T {}\n"}
+    (stack,), ctx = analyze(tmp_path, files)
     assert stack.package_manager == "maven"
     assert stack.test_commands == ["./mvnw -B verify"]
     assert any(f.code == "parse-error" and "pom.xml" in f.message for f in ctx.findings)
@@ -426,3 +432,21 @@ def test_a_nested_gradle_build_with_its_own_wrapper_is_a_build_of_its_own(tmp_pa
     }
     stacks, _ = analyze(tmp_path / "plugin-test", plugin_test)
     assert [s.path for s in stacks] == ["."]
+
+
+def test_a_maven_build_without_test_sources_is_built_and_checked_not_tested(tmp_path: Path) -> None:
+    files = {
+        "pom.xml": pom("<artifactId>lib</artifactId><modules><module>core</module></modules>"),
+        "core/pom.xml": CORE_POM,
+        "core/src/main/java/Lib.java": "class Lib {}\n",
+    }
+    (stack,), _ = analyze(tmp_path / "untested", files)
+    # No src/test anywhere: `verify` is the whole check, and no database is needed by tests that do not exist.
+    assert stack.test_tool == "none"
+    assert stack.test_commands == []
+    assert stack.build_commands == ["mvn -B verify"]
+    assert stack.services == []
+    (stack,), _ = analyze(tmp_path / "tested", {**files, "core/src/test/java/LibTest.java": "class LibTest {}\n"})
+    assert stack.test_tool == "maven"
+    assert stack.test_commands == ["mvn -B verify"]
+    assert stack.services == ["postgres"]

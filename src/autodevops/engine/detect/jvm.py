@@ -224,8 +224,12 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
     wrapper = ctx.exists(Context.join(directory, "mvnw"))
     mvn = "./mvnw" if wrapper else "mvn"
     verify = f"{mvn} -B verify"
-    b.set("test_tool", "maven", 0.9, ev(pom), why="tests run in Maven's test phase (surefire/failsafe)")
-    b.set("test_commands", [verify], 0.85, ev(Context.join(directory, "mvnw") if wrapper else pom))
+    tested = _has_test_sources(ctx, directory)
+    if tested:
+        b.set("test_tool", "maven", 0.9, ev(pom), why="tests run in Maven's test phase (surefire/failsafe)")
+        b.set("test_commands", [verify], 0.85, ev(Context.join(directory, "mvnw") if wrapper else pom))
+    else:
+        b.set("test_tool", "none", 0.7, ev(pom), why="no module has test sources (src/test, src/it)")
 
     all_plugins: list[tuple[str, str]] = []  # (artifactId, pom)
     deps: list[tuple[str, str]] = []  # ("group:artifact", pom)
@@ -261,13 +265,14 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
     app = [a for a, _ in all_plugins if a in APP_PLUGINS] or (
         ["packaging " + packaging] if packaging in ("war", "ear") else []
     )
-    if app:
+    if app or not tested:
+        # Without tests, `verify` is the whole check: it compiles, packages and runs the plugins bound to it.
         b.set(
             "build_commands",
             [verify],
             0.7,
-            ev(pom, key="build.plugins", excerpt=app[0]),
-            why="the verify lifecycle packages the application",
+            ev(pom, key="build.plugins", excerpt=app[0]) if app else ev(pom),
+            why="the verify lifecycle packages the application" if app else "no tests: verify builds and checks",
         )
     elif directory == "." and packaging in ("jar", "bundle", "maven-plugin", "pom"):
         # The repository's own library build: its jars are what it publishes, so CI checks they package (the
@@ -287,9 +292,25 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
         _set_java(b, *version)
     elif not enforced and root is not None:
         _undeclared_java(b, ev(pom))
-    services_from_deps(b, "java", [d for d, _ in deps], pom, confidence=0.6)
+    if tested:
+        # Servers are started for the tests; a build without tests connects to none.
+        services_from_deps(b, "java", [d for d, _ in deps], pom, confidence=0.6)
     _frameworks(b, [d for d, _ in deps] + [parent_id], pom)
     return b.build()
+
+
+# Where Maven and its plugins find tests: surefire/failsafe (`src/test`), the invoker plugin (`src/it`).
+_TEST_SOURCE_DIR = re.compile(r"(?:^|/)src/(?:test|it|integration-?test)[^/]*/")
+
+
+def _has_test_sources(ctx: Context, directory: str) -> bool:
+    """Whether any module under `directory` has test sources."""
+    paths: list[str] = ctx.memo(
+        "jvm.test_sources", lambda: [p for p in ctx.sizes if "src/" in p and _TEST_SOURCE_DIR.search(p)]
+    )
+    if directory in (".", ""):
+        return bool(paths)
+    return any(p.startswith(directory + "/") for p in paths)
 
 
 def _maven_java(root: Element, props: dict[str, str], pom: str) -> tuple[str, Evidence] | None:
