@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from autodevops.engine.generate import Generated, generate
 from autodevops.engine.generate.pins import load_pins
+from autodevops.engine.model import Analysis, Evidence, Provenance
 from autodevops.engine.validate import Problem
 
 from .fixtures import FIXTURES, analysis, stack
@@ -625,3 +626,29 @@ def test_a_meson_test_job_installs_meson_and_sets_up_the_build_first() -> None:
                     "meson test -C build --print-errorlogs"]  # fmt: skip
     build = [s["run"].strip() for s in jobs["cpp-build"]["steps"] if "run" in s]
     assert build[0] == "pipx install meson\npipx install ninja"
+
+
+def test_a_matrix_stated_with_low_confidence_is_marked_for_review() -> None:
+    def python(confidence: float) -> Analysis:
+        provenance = Provenance(
+            evidence=[Evidence(file="pyproject.toml", key="classifiers")],
+            confidence=confidence,
+            justification="the Python versions the project's classifiers list",
+        )
+        return analysis(
+            stack(
+                language="python",
+                package_manager="pip",
+                versions=["3.12", "3.13"],
+                test_tool="pytest",
+                manifests=["pyproject.toml"],
+                provenance={"versions": provenance},
+            )
+        )
+
+    def ci(result: Generated) -> str:
+        return result.files[".github/workflows/ci.yml"]
+
+    review = "TODO: confirm the version matrix (the Python versions the project's classifiers list)"
+    assert review in ci(generate(python(0.75)))
+    assert review not in ci(generate(python(0.9)))

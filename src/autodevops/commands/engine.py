@@ -248,7 +248,8 @@ def _print_bench(result: BenchResult) -> None:
 def _print_full_bench(full: FullTreeResult) -> None:
     from rich.table import Table
 
-    from autodevops.engine.bench import CONFIDENT, FIELDS, SPLITS
+    from autodevops.engine.bench import FIELDS, SPLITS
+    from autodevops.engine.model import CONFIDENT
 
     console = _bench_console()
     for name in SPLITS:

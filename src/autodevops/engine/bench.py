@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from autodevops.engine.analyze import analyze
-from autodevops.engine.model import Analysis, Stack
+from autodevops.engine.model import CONFIDENT, Analysis, Stack
 from autodevops.engine.source import FileEntry, LocalDir, RepoSource
 
 FIELDS = ("language", "package_manager", "versions", "test_tool", "lint_tools", "build", "services")
@@ -102,10 +102,6 @@ class RepoScore:
     @property
     def precision(self) -> float:
         return self.matched_predicted / self.predicted if self.predicted else 1.0
-
-
-# Facts at or above this confidence are the ones a generated pipeline states without a TODO.
-CONFIDENT = 0.8
 
 
 @dataclass(frozen=True)

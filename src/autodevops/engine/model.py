@@ -171,6 +171,10 @@ class Evidence(_Model):
         return where
 
 
+# Facts at or above this confidence are stated as settled; a generated pipeline marks anything less for review.
+CONFIDENT = 0.8
+
+
 class Provenance(_Model):
     """Why a field has its value: the evidence, how sure the rule is, and who decided (rules or AI)."""
 

@@ -174,7 +174,8 @@ def _stack(ctx: Context, manifest: str, data: dict[str, Any], members: list[str]
                 if pkg
                 else ev(binp or manifest)
             )
-            b.add("lint_tools", [tool], 0.85 if cfg else 0.7, evidence)
+            # A committed config says the tool is used, not that it is the whole of what CI checks: for review.
+            b.add("lint_tools", [tool], 0.75 if cfg else 0.7, evidence)
             b.add("lint_commands", [command], 0.8, evidence)
     # The project's own lint entry points come first when it defines them as Composer scripts.
     scripts = _table(data, "scripts")

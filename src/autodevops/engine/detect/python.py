@@ -727,7 +727,8 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
     )
     if b.stack.test_tool == "tox" and tox_listed and tox_ev:
         # tox runs the tests: its envlist is the project's own matrix, interpreters and all.
-        b.set("versions", tox_listed, 0.85, tox_ev, why="the interpreters the tox envlist runs")
+        # For review: CI matrices often leave out or add envlist interpreters (PyPy, free-threaded builds).
+        b.set("versions", tox_listed, 0.75, tox_ev, why="the interpreters the tox envlist runs")
         _eol_findings(b, tox_ev, [v for v in tox_listed if v in released])
         tox_ev = None  # used
     elif nox_listed:
@@ -738,7 +739,8 @@ def _versions(b: _B, root: str, data: dict[str, Any], tool: dict[str, Any]) -> N
     elif listed:
         # Per-version classifiers are the maintainers' explicit claim: test every line they list, even one past
         # end of life (reported as a finding), since users on it were promised support.
-        b.set("versions", listed, 0.85, cls_ev, why="the Python versions the project's classifiers list")
+        # For review: CI adds what classifiers rarely list (free-threaded builds, the next release's pre-release).
+        b.set("versions", listed, 0.75, cls_ev, why="the Python versions the project's classifiers list")
         _eol_findings(b, cls_ev, listed)
     elif spec is not None and spec_ev is not None:
         lines = _matrix(spec, today)

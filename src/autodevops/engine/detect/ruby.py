@@ -141,11 +141,12 @@ def _stack(ctx: Context, directory: str, manifest: str) -> Stack:
     ):
         cfg = Context.join(directory, ".rubocop.yml")
         evidence = ev(cfg) if ctx.exists(cfg) else ev(gems.get("rubocop", manifest), key="rubocop")
-        b.add("lint_tools", ["rubocop"], 0.85, evidence)
+        # Used, but CI often runs more checkers beside it (or none): for review.
+        b.add("lint_tools", ["rubocop"], 0.75, evidence)
         b.add("lint_commands", ["bundle exec rubocop"], 0.8, evidence)
     if "standard" in gems or ctx.exists(Context.join(directory, ".standard.yml")):
         evidence = ev(gems.get("standard", manifest), key="standard")
-        b.add("lint_tools", ["standardrb"], 0.85, evidence)
+        b.add("lint_tools", ["standardrb"], 0.75, evidence)
         b.add("lint_commands", ["bundle exec standardrb"], 0.8, evidence)
 
     checkers = [g for g in OTHER_CHECKERS if g in gems]

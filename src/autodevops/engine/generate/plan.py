@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from autodevops.engine import runners, runtimes
 from autodevops.engine.generate.yamlout import UNPRINTABLE
-from autodevops.engine.model import Analysis, Evidence, Finding, Stack
+from autodevops.engine.model import CONFIDENT, Analysis, Evidence, Finding, Stack
 
 # When a stack declares no version, CI still has to pick one: the newest supported line on the analysis date
 # from the runtimes table, or, for runtimes it does not cover, these. The workflow's comment says so.
@@ -676,6 +676,11 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
             plan.test_why.append(f"{label}: {ev}")
     if declared:
         plan.test_why.append(f"Matrix: {', '.join(versions)} (the versions the project declares).")
+        prov = stack.provenance.get("versions")
+        if prov is not None and prov.confidence < CONFIDENT:
+            # The measured share of such matrices that match what maintainers test is low: say so where it is read.
+            reason = f" ({prov.justification})" if prov.justification else ""
+            plan.todos.append(f"confirm the version matrix{reason}: projects often test other lines than they declare.")
     elif versions != [""]:
         plan.test_why.append(f"No version declared: testing the current stable line ({versions[0]}).")
     if len(plan.oses) > 1:
