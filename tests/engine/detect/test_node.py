@@ -639,3 +639,29 @@ def test_the_runner_a_test_script_uses_most_names_the_test_tool(tmp_path: Path) 
     mostly_jest = {**pkg, "scripts": {"test": "jest && jest --selectProjects dom && borp"}}
     (stack,), _ = detect(tmp_path / "mostly-jest", {"package.json": mostly_jest, "package-lock.json": "{}"})
     assert stack.test_tool == "jest"
+
+
+def test_shipped_bundles_do_not_decide_the_language(tmp_path: Path) -> None:
+    pkg = {"name": "live", "main": "./priv/static/live.cjs.js", "scripts": {"build": "tsc", "test": "jest"}}
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": pkg,
+        "package-lock.json": "{}",
+        "assets/js/live/index.ts": "export const x = 1;\n" * 50,
+        # The built bundles an Elixir package ships (and a minified copy) outweigh the sources they come from.
+        "priv/static/live.cjs.js": "var x = 1;\n" * 500,
+        "assets/vendor/lib.min.js": "var y=1;" * 500,
+    }
+    (stack,), _ = detect(tmp_path, files)
+    assert stack.language == "typescript"
+
+
+def test_a_package_with_a_single_test_kind_script_is_tested_by_it(tmp_path: Path) -> None:
+    pkg = {
+        "name": "app-ui-tests",
+        "scripts": {"test:playwright": "playwright test", "lint:style": "stylelint '**/*.less'"},
+        "devDependencies": {"@playwright/test": "^1.48.0"},
+    }
+    (stack,), _ = detect(tmp_path, {"package.json": pkg, "package-lock.json": "{}", "tests/a.spec.js": ""})
+    assert stack.path == "."
+    assert stack.test_commands == ["npm run test:playwright"]
+    assert stack.test_tool == "other"

@@ -274,7 +274,7 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
     lockfiles = [j(n) for n in LOCKFILES if ctx.exists(j(n))]
     real_test = "test" in scripts and not PLACEHOLDER_TEST.search(scripts["test"])
     is_project = (
-        real_test
+        _tests(scripts)
         or any(k in scripts for k in ("build", "lint", "start", "dev"))
         or bool(has_bundler)
         or bool(members)
@@ -358,7 +358,8 @@ _JS_EXT = (".js", ".jsx", ".mjs", ".cjs")
 # project, so the project's language is read from the rest.
 _SKIPPED_SOURCE_DIR = re.compile(
     r"(?:^|/)(?:node_modules|(?:[\w-]+-)?dist|build|coverage|vendor|fixtures|__fixtures__|__tests__|__mocks__|test|tests|e2e"
-    r"|examples?|types|\.[^/]*)/"
+    r"|examples?|types|priv/static|\.[^/]*)/"  # priv/static: the bundles an Elixir/Erlang package ships, built
+    r"|\.min\.js$"  # minified bundles are build output too
 )
 _CONFIG_SCRIPT = re.compile(r"(?:^|/)(?:eslint\.config|\.eslintrc|prettier\.config)[^/]*$")
 
@@ -815,23 +816,28 @@ def _expand(scripts: dict[str, str], name: str, depth: int = 0) -> str:
 
 def _test(b: _B, root: str, pkg: dict[str, Any], scripts: dict[str, str], all_deps: set[str], pm: str) -> None:
     manifest = Context.join(root, "package.json")
-    test = scripts.get("test")
+    name = "test"
+    if name not in scripts:
+        # No `test` script but a single `test:<kind>` one (`test:playwright`): that one is the test suite.
+        only = [n for n in scripts if n.startswith(("test:", "test-"))]
+        name = only[0] if len(only) == 1 else name
+    test = scripts.get(name)
     if test and not PLACEHOLDER_TEST.search(test):
-        ev = Evidence(file=manifest, key="scripts.test", excerpt=test)
-        expanded = _expand(scripts, "test")
+        ev = Evidence(file=manifest, key=f"scripts.{name}", excerpt=test)
+        expanded = _expand(scripts, name)
         tool = _main_runner(expanded)
         if tool is None:
             tool = next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in all_deps), None)
             if tool is None and any(pattern.search(expanded) for pattern, _ in LINT_COMMANDS):
                 # `"test": "prettier --check ."`: the test script only checks style; there is no test runner.
-                b.set("lint_commands", [_run(pm, "test")], 0.7, ev, why="the test script runs only linters")
+                b.set("lint_commands", [_run(pm, name)], 0.7, ev, why="the test script runs only linters")
                 return
             if tool is None:
                 tool = "other"
             b.set("test_tool", tool, 0.6, ev, why="the test script's runner, from the installed packages")
         else:
             b.set("test_tool", tool, 0.85, ev, why="the runner the test script invokes")
-        b.set("test_commands", [_run(pm, "test")], 0.9, ev)
+        b.set("test_commands", [_run(pm, name)], 0.9, ev)
         return
     runner: TestTool | None = next((RUNNER_PACKAGES[n] for n in RUNNER_PACKAGES if n in all_deps), None)
     if runner:
