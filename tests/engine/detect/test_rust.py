@@ -53,7 +53,7 @@ def test_a_workspace_is_one_stack_and_excluded_or_self_contained_crates_are_thei
 
 def test_a_crate_inside_a_workspace_that_neither_includes_nor_excludes_it_is_not_a_stack(tmp_path: Path) -> None:
     # Cargo refuses to build it (it "believes it's in a workspace when it's not"), so CI does not; a path
-    # dependency of a member is built through that member, and stays.
+    # dependency of a member is a member itself (Cargo adds it), built with the workspace.
     files = {
         **WORKSPACE,
         "deprecated-actors/Cargo.toml": crate("deprecated-actors", "edition.workspace = true\n"),
@@ -62,7 +62,9 @@ def test_a_crate_inside_a_workspace_that_neither_includes_nor_excludes_it_is_not
         "crates/cli/Cargo.toml": crate("cli", '[dependencies]\nhelpers = { path = "../../helpers" }\n'),
     }
     stacks, _ = analyze(tmp_path, files)
-    assert sorted(s.path for s in stacks) == [".", "crates/legacy", "fuzz", "helpers"]
+    assert sorted(s.path for s in stacks) == [".", "crates/legacy", "fuzz"]
+    root = next(s for s in stacks if s.path == ".")
+    assert "helpers/Cargo.toml" in root.manifests
 
 
 def test_a_crate_of_only_benchmarks_has_nothing_for_cargo_build(tmp_path: Path) -> None:
@@ -329,3 +331,24 @@ def test_a_test_task_running_nextest_means_nextest(tmp_path: Path) -> None:
     files["justfile"] = "test:\n    cargo test --all-features\n"
     (stack,), _ = analyze(tmp_path / "plain", files)
     assert stack.test_tool == "cargo-test"
+
+
+def test_crates_a_member_depends_on_by_path_are_members_too(tmp_path: Path) -> None:
+    files = {
+        "Cargo.toml": (
+            '[workspace]\nmembers = [".", "examples/multi-db"]\n\n[workspace.package]\nedition = "2021"\n\n'
+            '[package]\nname = "lib"\nversion = "0.1.0"\nrust-version = "1.80"\n'
+        ),
+        "src/lib.rs": "",
+        "examples/multi-db/Cargo.toml": (
+            '[package]\nname = "multi-db"\nversion = "0.1.0"\nedition.workspace = true\n\n'
+            '[dependencies]\naccounts = { path = "accounts" }\n'
+        ),
+        "examples/multi-db/src/main.rs": "fn main() {}\n",
+        # Not listed in `members`, yet a member: Cargo adds the path dependencies of members inside the workspace.
+        "examples/multi-db/accounts/Cargo.toml": '[package]\nname = "accounts"\nversion = "0.1.0"\nedition = "2021"\n',
+        "examples/multi-db/accounts/src/lib.rs": "",
+    }
+    (stack,), _ = analyze(tmp_path, files)
+    assert stack.path == "."
+    assert "examples/multi-db/accounts/Cargo.toml" in stack.manifests

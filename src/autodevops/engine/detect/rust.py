@@ -123,6 +123,27 @@ def _member_of(ws: _Crate, crate: _Crate) -> bool:
     )
 
 
+def _implicit_members(ws: _Crate, crates: list[_Crate]) -> set[str]:
+    """The directories of the crates that are members of `ws` because a member depends on them by path: Cargo
+    makes every path dependency inside the workspace directory a member (an example's own library crates)."""
+    assert ws.workspace is not None
+    excluded = _globs(ws.workspace.get("exclude"))
+
+    def inside(c: _Crate) -> bool:
+        rel = relpath(c.dir, ws.dir)
+        return is_under(c.dir, ws.dir) and not any(rel == e or rel.startswith(e + "/") for e in excluded)
+
+    members = [c for c in crates if _member_of(ws, c)]
+    seen = {c.dir for c in members}
+    found: set[str] = set()
+    while members:
+        deps: set[str] = set().union(*(_path_deps(m) for m in members))
+        members = [c for c in crates if c.dir in deps and c.dir not in seen and inside(c)]
+        seen.update(c.dir for c in members)
+        found.update(c.dir for c in members)
+    return found
+
+
 def _orphan(ws: _Crate, crate: _Crate, crates: list[_Crate]) -> bool:
     """Whether `crate`, inside workspace `ws` but not a member, is neither excluded from it nor a path
     dependency of another crate (which would make it a member implicitly, or be built through that crate)."""
@@ -166,6 +187,7 @@ def detect(ctx: Context) -> list[Stack]:
         return []
     workspaces = [c for c in crates if c.workspace is not None]
     owner: dict[str, _Crate] = {}
+    implicit: dict[str, set[str]] = {}  # per workspace root manifest: its implicit members' directories
     for crate in crates:
         if crate.workspace is not None:
             owner[crate.manifest] = crate
@@ -182,7 +204,9 @@ def detect(ctx: Context) -> list[Stack]:
         if isinstance(explicit, str):
             target = join(crate.dir, explicit)
             nearest = next((w for w in workspaces if w.dir == target), nearest)
-        if nearest is not None and _member_of(nearest, crate):
+        if nearest is not None and nearest.manifest not in implicit:
+            implicit[nearest.manifest] = _implicit_members(nearest, crates)
+        if nearest is not None and (_member_of(nearest, crate) or crate.dir in implicit[nearest.manifest]):
             owner[crate.manifest] = nearest
         elif nearest is not None and not isinstance(explicit, str) and _orphan(nearest, crate, crates):
             # Cargo refuses to build a package that sits inside a workspace without being a member or excluded
