@@ -450,3 +450,20 @@ def test_a_maven_build_without_test_sources_is_built_and_checked_not_tested(tmp_
     assert stack.test_tool == "maven"
     assert stack.test_commands == ["mvn -B verify"]
     assert stack.services == ["postgres"]
+
+
+def test_dependencies_of_a_profile_active_by_default_are_part_of_the_build(tmp_path: Path) -> None:
+    def app(activation: str) -> dict[str, str]:
+        body = (
+            "<artifactId>app</artifactId><profiles><profile><id>dev</id>"
+            + activation
+            + "<dependencies><dependency><groupId>org.testcontainers</groupId>"
+            "<artifactId>testcontainers-postgresql</artifactId></dependency></dependencies></profile></profiles>"
+        )
+        return {"pom.xml": pom(body), "src/test/java/AppIT.java": "class AppIT {}\n"}
+
+    (stack,), _ = analyze(tmp_path / "default", app("<activation><activeByDefault>true</activeByDefault></activation>"))
+    # The default build's tests start a PostgreSQL container.
+    assert stack.services == ["postgres"]
+    (stack,), _ = analyze(tmp_path / "opt-in", app(""))
+    assert stack.services == []

@@ -247,7 +247,7 @@ def _maven_stack(ctx: Context, pom: str, members: list[str], parsed: dict[str, E
             if aid:
                 all_plugins.append((aid, m))
         # Only real dependencies: a dependencyManagement entry pins a version, it does not use the library.
-        for dep in _children(_child(el, "dependencies"), "dependency"):
+        for dep in _dependencies(el):
             gid, aid = _text(_child(dep, "groupId")), _text(_child(dep, "artifactId"))
             if gid and aid:
                 deps.append((f"{_resolve(gid, props) or gid}:{aid}", m))
@@ -311,6 +311,16 @@ def _has_test_sources(ctx: Context, directory: str) -> bool:
     if directory in (".", ""):
         return bool(paths)
     return any(p.startswith(directory + "/") for p in paths)
+
+
+def _dependencies(project: Element) -> list[Element]:
+    """The `<dependency>` elements of a plain build: the project's own and those of the profiles active by
+    default (`<activeByDefault>true</activeByDefault>`), which Maven applies unless another profile is chosen."""
+    found = _children(_child(project, "dependencies"), "dependency")
+    for profile in _children(_child(project, "profiles"), "profile"):
+        if _text(_child(_child(profile, "activation"), "activeByDefault")) == "true":
+            found += _children(_child(profile, "dependencies"), "dependency")
+    return found
 
 
 def _maven_java(root: Element, props: dict[str, str], pom: str) -> tuple[str, Evidence] | None:
