@@ -242,3 +242,24 @@ def test_a_web_project_without_tests_is_still_aspnetcore(tmp_path: Path) -> None
     web = csproj("<TargetFramework>net10.0</TargetFramework>", sdk="Microsoft.NET.Sdk.Web")
     (stack,), _ = analyze(tmp_path, {"Api/Api.csproj": web})
     assert stack.frameworks == ["aspnetcore"]
+
+
+def test_a_project_nested_beside_the_main_solution_is_stated_for_review(tmp_path: Path) -> None:
+    files = {
+        "Shop.sln": SLN,
+        "Api/Api.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+        "Api.Tests/Api.Tests.csproj": csproj(
+            "<TargetFramework>net10.0</TargetFramework>",
+            '<PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" />',
+        ),
+        # A maintainer's tool with a solution of its own: as often never built by CI as built.
+        "Tools/LicenseUpdater/LicenseUpdater.sln": (
+            'Project("{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}") = "LicenseUpdater", "LicenseUpdater.csproj", "{3}"\n'
+            "EndProject\n"
+        ),
+        "Tools/LicenseUpdater/LicenseUpdater.csproj": csproj("<TargetFramework>net10.0</TargetFramework>"),
+    }
+    stacks, _ = analyze(tmp_path, files)
+    confidence = {s.path: s.provenance["path"].confidence for s in stacks}
+    assert confidence["."] == 0.9
+    assert confidence["Tools/LicenseUpdater"] == 0.7

@@ -467,3 +467,17 @@ def test_dependencies_of_a_profile_active_by_default_are_part_of_the_build(tmp_p
     assert stack.services == ["postgres"]
     (stack,), _ = analyze(tmp_path / "opt-in", app(""))
     assert stack.services == []
+
+
+def test_a_nested_build_with_tests_of_its_own_keeps_its_confidence_and_one_without_does_not(tmp_path: Path) -> None:
+    files = {
+        "pom.xml": pom("<artifactId>lib</artifactId>"),
+        "src/test/java/LibTest.java": "class LibTest {}\n",
+        "samples/app/pom.xml": pom("<artifactId>app</artifactId>"),
+        "samples/app/src/test/java/AppTest.java": "class AppTest {}\n",
+        "tools/gen/pom.xml": pom("<artifactId>gen</artifactId>"),
+        "tools/gen/src/main/java/Gen.java": "class Gen {}\n",
+    }
+    stacks, _ = analyze(tmp_path, files)
+    confidence = {s.path: s.provenance["path"].confidence for s in stacks}
+    assert confidence == {".": 0.9, "samples/app": 0.9, "tools/gen": 0.7}

@@ -137,6 +137,25 @@ def ev(file: str, key: str | None = None, line: int | None = None, excerpt: str 
     return Evidence(file=file, key=key, line=line, excerpt=excerpt[:120] if excerpt else None)
 
 
+# How sure a project nested below the repository's main one is a stack of its own (see `doubt_nested`).
+NESTED_CONFIDENCE = 0.7
+
+
+def doubt_nested(stacks: list[Stack], *, unless_tested: bool = False) -> list[Stack]:
+    """State the projects nested below a root project of the same kind for review: beside the main project, a
+    nested one is as often an example, a tool or a benchmark that CI never builds on its own as a project it
+    does (measured on the full-tree corpus). With `unless_tested`, a nested project with tests of its own keeps
+    its confidence (in ecosystems where such projects are reliably built)."""
+    if not any(s.path == "." for s in stacks):
+        return stacks
+    for s in stacks:
+        prov = s.provenance.get("path")
+        if s.path == "." or prov is None or (unless_tested and s.test_tool != "none"):
+            continue
+        prov.confidence = min(prov.confidence, NESTED_CONFIDENCE)
+    return stacks
+
+
 def line_of(text: str, offset: int) -> int:
     """1-based line number of character `offset` in `text`."""
     return text.count("\n", 0, offset) + 1

@@ -19,6 +19,7 @@ from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.builder import (
     StackBuilder,
     ancestors,
+    doubt_nested,
     ev,
     files_under,
     in_test_dir,
@@ -79,7 +80,7 @@ def detect(ctx: Context) -> list[Stack]:
     if rest:
         common = posixpath.commonpath([Context.dirname(p) for p in rest]) if len(rest) > 1 else Context.dirname(rest[0])
         groups.append((common or ".", None, rest))
-    return [_stack(ctx, d, sln, members) for d, sln, members in _at_sdk_roots(ctx, groups)]
+    return doubt_nested([_stack(ctx, d, sln, members) for d, sln, members in _at_sdk_roots(ctx, groups)])
 
 
 def _at_sdk_roots(

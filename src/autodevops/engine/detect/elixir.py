@@ -16,6 +16,7 @@ from autodevops.engine.detect.builder import (
     StackBuilder,
     ancestors,
     check_pin,
+    doubt_nested,
     ev,
     files_under,
     frameworks_from_deps,
@@ -58,7 +59,7 @@ def detect(ctx: Context) -> list[Stack]:
         d = Context.dirname(p)
         owner = next((u for a in ancestors(d) if (u := umbrella_dirs.get(a)) and u != p), None)
         roots.setdefault(owner or p, []).append(p)
-    return [_stack(ctx, root, members, texts) for root, members in roots.items()]
+    return doubt_nested([_stack(ctx, root, members, texts) for root, members in roots.items()])
 
 
 def _stack(ctx: Context, manifest: str, members: list[str], texts: dict[str, str]) -> Stack:

@@ -25,6 +25,7 @@ from autodevops.engine.detect import second_build
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.detect.builder import (
     StackBuilder,
+    doubt_nested,
     ev,
     files_under,
     is_project_path,
@@ -88,7 +89,7 @@ def detect(ctx: Context) -> list[Stack]:
             *(ev(m) for m in manifests),
             stack=dup,
         )
-    stacks = [*maven, *gradle]
+    stacks = doubt_nested([*maven, *gradle], unless_tested=True)
     # One Bazel stack per directory, even where Maven and Gradle both build it.
     firsts: dict[str, Stack] = {}
     for s in stacks:
