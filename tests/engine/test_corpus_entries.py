@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +216,18 @@ def test_the_checks_catch_a_malformed_entry(tmp_path: Path) -> None:
         "expected.json: notes must explain the judgement calls",
         "ci/ must hold the CI files the truth was read from (same relative paths as in the repository)",
     ]
+
+
+def test_no_test_entry_is_a_repository_the_generator_was_tuned_on() -> None:
+    # The execution corpus (bench/green_rate.toml) is where generated pipelines are run and fixed: a repository
+    # there has shaped the analyzer, so as a corpus entry it counts as read (tuning), never as unseen.
+    execution = {r["repo"] for r in tomllib.loads((CORPUS.parent / "green_rate.toml").read_text())["repo"]}
+    unseen = {
+        source["repo"]
+        for entry in _entries()
+        if (source := json.loads((entry / "source.json").read_text())) and bench.entry_split(source) == bench.TEST
+    }
+    assert sorted(unseen & execution) == []
 
 
 def test_only_a_test_entry_can_be_marked_read(tmp_path: Path) -> None:
