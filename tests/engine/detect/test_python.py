@@ -1098,3 +1098,20 @@ def test_formatters_and_checkers_outside_the_vocabulary_that_hooks_run_are_other
     )
     (stack,), _ = detect(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", ".pre-commit-config.yaml": hooks})
     assert stack.lint_tools == ["pre-commit", "other"]
+
+
+def test_unittest_modules_inside_the_package_are_discovered_where_they_are(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname='certs'\nrequires-python='>=3.10'\n",
+        "certs/__init__.py": "",
+        "certs/tests/__init__.py": "",
+        "certs/tests/test_bundle.py": "import unittest\n",
+        "vendor/lib/tests/test_vendored.py": "",
+    }
+    (stack,), _ = detect(tmp_path / "inside", files)
+    # No runner declared: unittest, started in the package's own tests/ (discovery only descends into packages).
+    assert stack.test_tool == "unittest"
+    assert stack.test_commands == ["python -m unittest discover -s certs/tests -t ."]
+    at_root = {"pyproject.toml": files["pyproject.toml"], "certs/__init__.py": "", "tests/test_bundle.py": ""}
+    (stack,), _ = detect(tmp_path / "root", at_root)
+    assert stack.test_commands == ["python -m unittest discover -s tests"]

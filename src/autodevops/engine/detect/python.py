@@ -21,7 +21,7 @@ from autodevops.engine import runtimes
 from autodevops.engine.detect import entrypoints
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
-from autodevops.engine.detect.builder import files_under, files_with
+from autodevops.engine.detect.builder import files_under, files_with, is_project_path
 from autodevops.engine.detect.entrypoints import EntryPoint
 from autodevops.engine.model import OS, Evidence, LintTool, Provenance, Service, Stack, TestTool
 
@@ -1422,12 +1422,38 @@ def _test(
         b.set("test_tool", "unittest", 0.7, ev, why="Django's test runner")
         b.set("test_commands", [f"{prefix}python manage.py test"], 0.7, ev)
         return
-    tests_prefix = ("tests/", "test/") if root == "." else (f"{root}/tests/", f"{root}/test/")
-    test_files = [p for p in _test_modules(ctx) if p.startswith(tests_prefix)]
-    if test_files:
-        ev = Evidence(file=test_files[0])
+    test_dir = _unittest_dir(ctx, root)
+    if test_dir:
+        directory, first = test_dir
+        ev = Evidence(file=first)
+        # unittest only descends into packages: a tests/ directory without __init__.py is searched as the start
+        # directory itself; one inside the package (`pkg/tests/`) is imported as part of it (`-t` the root).
+        start = directory if root == "." else directory[len(root) + 1 :]
+        packaged = ctx.exists(Context.join(directory, "__init__.py"))
+        command = f"{prefix}python -m unittest discover -s {start}" + (" -t ." if packaged else "")
         b.set("test_tool", "unittest", 0.5, ev, why="test modules without pytest: assumed unittest (low confidence)")
-        b.set("test_commands", [f"{prefix}python -m unittest discover"], 0.5, ev)
+        b.set("test_commands", [command], 0.5, ev)
+
+
+def _unittest_dir(ctx: Context, root: str) -> tuple[str, str] | None:
+    """The test directory of a stack without a declared runner: `tests/` or `test/` at its root, else one inside
+    its package (`certifi/tests/`), the shallowest first; with the first test module found there."""
+    prefix = "" if root == "." else root + "/"
+    found: dict[str, str] = {}
+    for path in _test_modules(ctx):
+        if not path.startswith(prefix) or not is_project_path(path, allow_test_dirs=True):
+            continue
+        parts = path[len(prefix) :].split("/")[:-1]
+        for i, part in enumerate(parts):
+            if part in ("tests", "test"):
+                found.setdefault(prefix + "/".join(parts[: i + 1]), path)
+                break
+    if not found:
+        return None
+    directory = min(found, key=lambda d: (d.count("/"), d))
+    if directory.count("/") - prefix.count("/") > 1:
+        return None  # deeper than a package's own tests/: fixtures or vendored code, not the project's suite
+    return directory, found[directory]
 
 
 def _tox_prefix(pm: str, deps: Deps) -> str:
