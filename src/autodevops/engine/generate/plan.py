@@ -744,8 +744,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.test.insert(0, Command("Configure and build", "\n".join(build_commands) or "meson setup build"))
     if not plan.test:
         message = (
-            f"No test runner was found for the {stack.language} stack at `{stack.path}`; the test job only "
-            "installs the project. Add the project's test command."
+            f"No test runner was found for the {stack.language} stack at `{stack.path}`: nothing in this pipeline "
+            "runs its tests. Add the project's test command."
         )
         plan.todos.append(message)
         new_findings.append(Finding(code="no-test-runner", severity="warning", message=message, stack=stack.path))
