@@ -741,7 +741,7 @@ def _tooling_floor(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]
         b.stack.provenance["versions"].confidence,
         *b.stack.provenance["versions"].evidence,
         ev,
-        why=f"the lines the project allows on which its test tooling installs ({name} needs Node.js {floor})",
+        why=f"the lines the project allows on which its test tooling installs, {name} needing Node.js {floor}",
     )
     b.finding(
         "node-tooling-floor",
