@@ -692,7 +692,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         sev = evidence_for(stack, "services")
         plan.test_why.append(f"{s} service: {sev}" if sev else f"{s} service: detected")
 
-    # Install.
+    # Install. (.NET restores, then builds, the solution or project the stack's directory names.)
+    dotnet_target = _dotnet_target(stack) if toolchain == "dotnet" else None
     if toolchain == "python":
         plan.install, plan.apps = _python_install(stack)
     elif toolchain in ("node", "bun"):
@@ -702,8 +703,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
     elif toolchain == "php":
         plan.install = [Command("Install dependencies", "composer install --no-interaction --no-progress")]
     elif toolchain == "dotnet":
-        target = _dotnet_target(stack)
-        plan.install = [Command("Restore", f"dotnet restore{target}")] if target is not None else []
+        plan.install = [Command("Restore", f"dotnet restore{dotnet_target}")] if dotnet_target is not None else []
     elif toolchain == "elixir":
         plan.install = [Command("Install dependencies", "mix deps.get")]
 
@@ -729,8 +729,8 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         plan.test = [Command(f"Test ({stack.test_tool})", "\n".join(test_commands))]
     elif not stack.test_commands:
         plan.test = _default_test(stack, toolchain)
-    if toolchain == "dotnet" and plan.test and (target := _dotnet_target(stack)) is not None:
-        plan.test.insert(0, Command("Build", f"dotnet build --no-restore{target}"))
+    if toolchain == "dotnet" and plan.test and dotnet_target is not None:
+        plan.test.insert(0, Command("Build", f"dotnet build --no-restore{dotnet_target}"))
     configures = any(line.strip().startswith("cmake ") for c in plan.test for line in c.run.splitlines())
     if stack.package_manager == "cmake" and plan.test and not configures:
         # ctest runs what a configured build tree holds: configure and build first.
