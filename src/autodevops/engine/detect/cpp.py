@@ -23,13 +23,13 @@ from autodevops.engine.detect.builder import (
     ev,
     files_under,
     has_files,
-    index,
     is_project_path,
     is_under,
     line_of,
     paths_under,
     source_bytes,
 )
+from autodevops.engine.detect.swift import has_swift_sources
 from autodevops.engine.model import Language, Stack
 
 _EXTS = {
@@ -154,14 +154,7 @@ _OTHER_MANIFESTS = (
 def _other_ecosystem(ctx: Context, directory: str) -> bool:
     manifests = files_under(ctx, directory, _OTHER_MANIFESTS)
     # A Package.swift without Swift sources packages the C library for SwiftPM users: the Makefile still builds it.
-    return any(not m.endswith("Package.swift") or _swift_sources(ctx, directory) for m in manifests)
-
-
-def _swift_sources(ctx: Context, directory: str) -> bool:
-    return any(
-        is_under(f.path, directory) and not f.path.endswith("Package.swift")
-        for f in index(ctx).by_ext.get(".swift", [])
-    )
+    return any(not m.endswith("Package.swift") or has_swift_sources(ctx, directory) for m in manifests)
 
 
 _CARGO_OUTPUT = re.compile(r"(?:\.\./)+target/(?:debug|release)\b")

@@ -126,8 +126,13 @@ def _tested_docs(ctx: Context, manifest: str) -> bool:
     """Whether a module in a documentation directory has tests (`docs/ex/..._test.go`): documentation whose
     examples are compiled and tested is code CI runs like any other module, not pages."""
     prefix = Context.dirname(manifest) + "/"
+    return any(path.startswith(prefix) and path.endswith("_test.go") for path in _go_sources(ctx))
+
+
+def _go_sources(ctx: Context) -> list[str]:
+    """Every Go source file of the repository, listed once per analysis."""
     sources: list[str] = ctx.memo("go.sources", lambda: ctx.find_matching(_GO_SOURCE))
-    return any(path.startswith(prefix) and path.endswith("_test.go") for path in sources)
+    return sources
 
 
 def _own_module(module: _Module, root_path: str) -> bool:
@@ -154,7 +159,7 @@ def _with_code(ctx: Context, modules: list[_Module]) -> list[_Module]:
         return modules  # the common single-module repository: nothing nested to weigh (and no file walk)
     dirs = {m.dir for m in modules}
     own: dict[str, list[str]] = {d: [] for d in dirs}
-    for path in ctx.memo("go.sources", lambda: ctx.find_matching(_GO_SOURCE)):
+    for path in _go_sources(ctx):
         d = Context.dirname(path)
         while d not in dirs and d != ".":
             d = Context.dirname(d)

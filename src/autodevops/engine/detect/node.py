@@ -23,6 +23,7 @@ from typing import Any
 from autodevops.engine import runtimes
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import MAX_MANIFEST_BYTES, Context, unique
+from autodevops.engine.detect.builder import nearest_file
 from autodevops.engine.model import Evidence, LintTool, Provenance, Service, Stack, TestTool
 
 # Directories whose package.json files are fixtures, examples or documentation sites, not tested projects.
@@ -754,17 +755,9 @@ def _tooling_floor(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]
 
 def _lockfile_above(ctx: Context, root: str) -> str | None:
     """The npm or pnpm lockfile that installs `root`: its own, else the nearest one above (a workspace's)."""
-    directory = root
-    while True:
-        for name in ("package-lock.json", "pnpm-lock.yaml"):
-            path = Context.join(directory, name)
-            size = ctx.sizes.get(path)
-            if size is not None:
-                # An optional read: a lockfile too large to parse is skipped without a finding.
-                return path if size <= MAX_MANIFEST_BYTES else None
-        if directory in (".", ""):
-            return None
-        directory = Context.dirname(directory)
+    lock = nearest_file(ctx, root, ("package-lock.json", "pnpm-lock.yaml"))
+    # An optional read: a lockfile too large to parse is skipped without a finding.
+    return lock if lock is not None and ctx.sizes.get(lock, 0) <= MAX_MANIFEST_BYTES else None
 
 
 def _locked_node_floor(ctx: Context, lock: str, root: str, name: str) -> str | None:

@@ -101,44 +101,35 @@ def _globs(value: Any) -> list[str]:
     return [str(v).strip("/") for v in value] if isinstance(value, list) else []
 
 
+def _excluded(ws: _Crate, crate: _Crate) -> bool:
+    """Whether `crate` lies under one of workspace `ws`'s `exclude` paths."""
+    assert ws.workspace is not None
+    rel = relpath(crate.dir, ws.dir)
+    return any(rel == e or rel.startswith(e + "/") for e in _globs(ws.workspace.get("exclude")))
+
+
 def _member_of(ws: _Crate, crate: _Crate) -> bool:
-    """Whether `crate` is a member of workspace `ws` (its `members` globs, minus `exclude`)."""
+    """Whether `crate` is a member of workspace `ws` by its `members` globs (minus `exclude`); members by path
+    dependency are `_implicit_members`."""
     assert ws.workspace is not None
     if crate is ws:
         return True
-    if not is_under(crate.dir, ws.dir):
-        return False
-    rel = relpath(crate.dir, ws.dir)
-    if any(rel == e or rel.startswith(e + "/") for e in _globs(ws.workspace.get("exclude"))):
+    if not is_under(crate.dir, ws.dir) or _excluded(ws, crate):
         return False
     members = _globs(ws.workspace.get("members")) + _globs(ws.workspace.get("default-members"))
-    if any(fnmatch.fnmatchcase(rel, posixpath.normpath(g)) for g in members):
-        return True
-    # Path dependencies of the root package inside the workspace directory are members implicitly.
-    return any(
-        isinstance(spec, dict)
-        and isinstance(spec.get("path"), str)
-        and posixpath.normpath(posixpath.join(ws.dir, spec["path"])) == crate.dir
-        for spec in (ws.data.get("dependencies") or {}).values()
-    )
+    return any(fnmatch.fnmatchcase(relpath(crate.dir, ws.dir), posixpath.normpath(g)) for g in members)
 
 
 def _implicit_members(ws: _Crate, crates: list[_Crate]) -> set[str]:
     """The directories of the crates that are members of `ws` because a member depends on them by path: Cargo
     makes every path dependency inside the workspace directory a member (an example's own library crates)."""
-    assert ws.workspace is not None
-    excluded = _globs(ws.workspace.get("exclude"))
-
-    def inside(c: _Crate) -> bool:
-        rel = relpath(c.dir, ws.dir)
-        return is_under(c.dir, ws.dir) and not any(rel == e or rel.startswith(e + "/") for e in excluded)
-
     members = [c for c in crates if _member_of(ws, c)]
     seen = {c.dir for c in members}
     found: set[str] = set()
     while members:
         deps: set[str] = set().union(*(_path_deps(m) for m in members))
-        members = [c for c in crates if c.dir in deps and c.dir not in seen and inside(c)]
+        members = [c for c in crates if c.dir in deps and c.dir not in seen and is_under(c.dir, ws.dir)]
+        members = [c for c in members if not _excluded(ws, c)]
         seen.update(c.dir for c in members)
         found.update(c.dir for c in members)
     return found
@@ -147,9 +138,7 @@ def _implicit_members(ws: _Crate, crates: list[_Crate]) -> set[str]:
 def _orphan(ws: _Crate, crate: _Crate, crates: list[_Crate]) -> bool:
     """Whether `crate`, inside workspace `ws` but not a member, is neither excluded from it nor a path
     dependency of another crate (which would make it a member implicitly, or be built through that crate)."""
-    assert ws.workspace is not None
-    rel = relpath(crate.dir, ws.dir)
-    if any(rel == e or rel.startswith(e + "/") for e in _globs(ws.workspace.get("exclude"))):
+    if _excluded(ws, crate):
         return False
     return not any(crate.dir in _path_deps(other) for other in crates if other is not crate)
 

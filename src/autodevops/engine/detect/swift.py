@@ -21,13 +21,15 @@ def detect(ctx: Context) -> list[Stack]:
     stacks = []
     for manifest in ctx.find("Package.swift"):
         d = Context.dirname(manifest)
-        if not is_project_path(manifest) or not _has_swift_sources(ctx, d):
+        if not is_project_path(manifest) or not has_swift_sources(ctx, d):
             continue
         stacks.append(_stack(ctx, d, manifest))
     return stacks
 
 
-def _has_swift_sources(ctx: Context, directory: str) -> bool:
+def has_swift_sources(ctx: Context, directory: str) -> bool:
+    """Whether Swift sources other than the package manifests (`Package.swift`, `Package@swift-6.0.swift`) lie
+    under `directory`."""
     return any(not e.path.rsplit("/", 1)[-1].startswith("Package") for e in files_with(ctx, [".swift"], directory))
 
 
