@@ -126,6 +126,26 @@ def test_bench_with_checkouts_prints_both_splits_and_the_skipped_entries(tmp_pat
     assert [s["name"] for s in data["skipped"]] == ["celery__celery"]
 
 
+def test_bench_causes_splits_each_fields_shortfall_by_cause(tmp_path: Path) -> None:
+    corpus, checkouts = _full_tree_corpus(tmp_path)
+    expected_file = corpus / "o__r" / "expected.json"
+    expected = json.loads(expected_file.read_text())
+    expected["stacks"][0]["lint_tools"] = ["mypy"]  # run only by the repository's CI
+    expected_file.write_text(json.dumps(expected))
+
+    result = cli("bench", str(corpus), "--checkouts", str(checkouts), "--causes")
+    assert result.returncode == 0, result.stderr
+    assert "Where the test split's score goes" in result.stdout
+    assert "ci-only: only CI names it" in result.stdout
+    data = json.loads(cli("bench", str(corpus), "--checkouts", str(checkouts), "--causes", "--json").stdout)
+    assert data["causes"]["test"]["lint_tools"]["ci-only"] == 1.0
+    assert data["causes"]["test"]["versions"]["ci-only"] == 0.0
+
+    bare = cli("bench", str(tmp_path / "corpus"), "--causes")
+    assert bare.returncode == 2
+    assert "--causes needs --checkouts" in bare.stderr
+
+
 def test_bench_on_full_tree_entries_without_checkouts_says_what_to_pass(tmp_path: Path) -> None:
     corpus, _ = _full_tree_corpus(tmp_path)
     result = cli("bench", str(corpus))

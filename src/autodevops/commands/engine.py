@@ -93,11 +93,19 @@ def _register_bench(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print scores as JSON.")] = False,
         only: Annotated[str | None, typer.Option("--only", help="Only entries whose name contains this.")] = None,
+        causes: Annotated[
+            bool,
+            typer.Option(
+                "--causes",
+                help="With --checkouts: split each field's shortfall by cause (named in the repository, CI-only, "
+                "extra...), per split and in aggregate only.",
+            ),
+        ] = False,
     ) -> None:
         """Score the analyzer against a corpus of hand-read ground truth."""
         import json
 
-        from autodevops.engine import bench
+        from autodevops.engine import bench, bench_misses
 
         if not corpus.is_dir():
             raise _fail(f"{corpus}: not a directory")
@@ -108,11 +116,19 @@ def _register_bench(app: typer.Typer) -> None:
             if not checkouts.is_dir():
                 raise _fail(f"--checkouts {checkouts}: not a directory (export each entry's tree to OWNER__NAME in it)")
             full = bench.run_full(corpus, checkouts, only)
+            explained = bench_misses.explain(full, checkouts) if causes else None
             if as_json:
-                sys.stdout.write(json.dumps(full.to_dict(), indent=2) + "\n")
+                doc = full.to_dict()
+                if explained is not None:
+                    doc["causes"] = _rounded(explained)
+                sys.stdout.write(json.dumps(doc, indent=2) + "\n")
             else:
                 _print_full_bench(full)
+                if explained is not None:
+                    _print_causes(full, explained)
             return
+        if causes:
+            raise _fail("--causes needs --checkouts: causes are looked up in each repository's full tree")
         bare = [e.name for e in found if not (e / "tree.txt").is_file()]
         if bare:
             raise _fail(
@@ -277,6 +293,44 @@ def _print_full_bench(full: FullTreeResult) -> None:
         console.print(f"Skipped {len(full.skipped)} entries (not scored):")
         for skipped in full.skipped:
             console.print(f"  {skipped.name}: {skipped.reason}", markup=False)
+
+
+def _rounded(explained: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, dict[str, float]]]:
+    return {
+        split: {name: {cause: round(v, 4) for cause, v in by_cause.items()} for name, by_cause in fields.items()}
+        for split, fields in explained.items()
+    }
+
+
+def _print_causes(full: FullTreeResult, explained: dict[str, dict[str, dict[str, float]]]) -> None:
+    from rich.table import Table
+
+    from autodevops.engine.bench import FIELDS, SPLITS
+    from autodevops.engine.bench_misses import CAUSES
+
+    console = _bench_console()
+    for split in SPLITS:
+        result = full.splits[split]
+        if not result.repos:
+            continue
+        table = Table(
+            title=f"Where the {split} split's score goes: each field's shortfall from 1, by cause",
+            title_justify="left",
+        )
+        table.add_column("field")
+        table.add_column("score", justify="right")
+        for cause in CAUSES:
+            table.add_column(cause, justify="right")
+        for name in FIELDS:
+            by_cause = explained[split][name]
+            table.add_row(name, f"{result.field(name):.3f}", *(f"{by_cause[c]:.3f}" for c in CAUSES))
+        console.print(table)
+    console.print(
+        "named: the repository names the value outside CI; in-range: a line inside the proposed range; toolchain: "
+        "a tool the language ships; other-tool: a tool outside the schema's list; ci-only: only CI names it; "
+        "extra: stated but not what CI uses; no-stack: the project was not found.",
+        markup=False,
+    )
 
 
 def _field_cell(result: BenchResult, name: str) -> str:
