@@ -22,7 +22,8 @@ def _stack(expected: dict[str, Any], predicted: dict[str, Any]) -> bench.StackSc
         "build": float(bool(expected.get("build_commands")) == bool(predicted.get("build_commands"))),
         "services": bench.f1(expected.get("services", []), predicted.get("services", [])),
     }
-    return bench.StackScore(".", expected["language"], True, fields, expected, predicted)
+    confident = frozenset(bench.FIELDS)
+    return bench.StackScore(".", expected["language"], True, fields, expected, predicted, confident)
 
 
 def _repo(tmp_path: Path, files: dict[str, str]) -> RepoText:
@@ -95,6 +96,14 @@ def test_the_losses_of_a_field_add_up_to_its_shortfall(
     lost = sum(m.loss for m in stack_misses(stack, text) if m.field == field)
     assert lost == pytest.approx(1.0 - stack.fields[field])
     assert stack.fields[field] < 1.0
+
+
+def test_a_stated_value_ci_does_not_use_is_extra_when_confident_and_flagged_when_not(tmp_path: Path) -> None:
+    text = _repo(tmp_path, {"pyproject.toml": PYPROJECT})
+    stack = _stack({"language": "python", "versions": ["3.12"]}, {"language": "python", "versions": ["3.12", "3.13"]})
+    assert [m.cause for m in stack_misses(stack, text)] == ["extra"]
+    default = bench.StackScore(".", "python", True, stack.fields, stack.expected, stack.predicted, frozenset())
+    assert [m.cause for m in stack_misses(default, text)] == ["flagged"]
 
 
 def test_explain_splits_each_fields_shortfall_by_cause_per_split(tmp_path: Path) -> None:

@@ -328,7 +328,8 @@ def _print_causes(full: FullTreeResult, explained: dict[str, dict[str, dict[str,
     console.print(
         "named: the repository names the value outside CI; in-range: a line inside the proposed range; toolchain: "
         "a tool the language ships; other-tool: a tool outside the schema's list; ci-only: only CI names it; "
-        "extra: stated but not what CI uses; no-stack: the project was not found.",
+        "extra: stated with confidence but not what CI uses; flagged: stated with low confidence (marked for review "
+        "in the pipeline) and not what CI uses; no-stack: the project was not found.",
         markup=False,
     )
 

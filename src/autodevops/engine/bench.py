@@ -76,6 +76,8 @@ class StackScore:
     fields: dict[str, float]
     expected: dict[str, Any]
     predicted: dict[str, Any] | None
+    # The scored fields the analysis stated with confidence >= CONFIDENT (the others it flagged for review).
+    confident: frozenset[str] = frozenset()
 
     @property
     def score(self) -> float:
@@ -266,7 +268,13 @@ def score_repo(name: str, expected: dict[str, Any], analysis: Analysis) -> RepoS
         remaining.remove(chosen)
         fields = score_stack(exp, chosen)
         facts.extend(_facts(chosen, fields))
-        scores.append(StackScore(path, chosen.language, True, fields, exp, chosen.model_dump(exclude={"provenance"})))
+        confident = frozenset(
+            _SCORED_PROVENANCE[key]
+            for key, prov in chosen.provenance.items()
+            if prov.confidence >= CONFIDENT and _SCORED_PROVENANCE.get(key) in FIELDS
+        )
+        predicted = chosen.model_dump(exclude={"provenance"})
+        scores.append(StackScore(path, chosen.language, True, fields, exp, predicted, confident))
     for stray in remaining:
         facts.extend(_facts(stray, None))
     predicted = len(analysis.stacks)

@@ -13,8 +13,10 @@ A value the ground truth has and the analysis lacks is *missing*. Its cause is o
 - `ci-only`: only the CI configuration names it. Such a value is a choice the maintainers made in CI alone (the
   lines CI tests, a channel, a linter run only as a workflow step) that no analysis of the repository can recover.
 
-A value the analysis states and the ground truth lacks is *extra* (cause `extra`): something the repository
-declares or configures that CI does not use, or a wrong reading. An expected stack the analysis did not find at all
+A value the analysis states and the ground truth lacks is `extra` when the analysis states that field with
+confidence (something the repository declares or configures that CI does not use: a line its range admits, a
+linter configured but not run; or a misreading), and `flagged` when it states it with low confidence, which the
+generated pipeline marks for review (a default, such as the supported lines when no range is declared). An expected stack the analysis did not find at all
 loses every field under the cause `no-stack`.
 
 Each miss carries the share of its field's score it costs (`loss`), so the causes add up exactly to the field's
@@ -47,7 +49,7 @@ from autodevops.engine.bench import (
 )
 from autodevops.engine.source import LocalDir, RepoSource
 
-CAUSES = ("named", "in-range", "toolchain", "other-tool", "ci-only", "extra", "no-stack")
+CAUSES = ("named", "in-range", "toolchain", "other-tool", "ci-only", "extra", "flagged", "no-stack")
 
 _TEXT_LIMIT = 256 * 1024  # larger files are data or generated, not where a project states its tooling
 _INDEX_LIMIT = 96 * 1024 * 1024  # the whole index of one repository, so a huge monorepo stays bounded
@@ -285,7 +287,8 @@ def stack_misses(stack: StackScore, text: RepoText) -> list[Miss]:
             else:
                 cause = _tool_cause(value, stack.language, text)
             out.append(Miss(name, value, cause, part))
-        out.extend(Miss(name, value, "extra", part) for value in predicted if value not in expected)
+        extra = "extra" if name in stack.confident else "flagged"
+        out.extend(Miss(name, value, extra, part) for value in predicted if value not in expected)
     return out
 
 
