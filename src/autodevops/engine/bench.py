@@ -273,8 +273,8 @@ def score_repo(name: str, expected: dict[str, Any], analysis: Analysis) -> RepoS
             for key, prov in chosen.provenance.items()
             if prov.confidence >= CONFIDENT and _SCORED_PROVENANCE.get(key) in FIELDS
         )
-        predicted = chosen.model_dump(exclude={"provenance"})
-        scores.append(StackScore(path, chosen.language, True, fields, exp, predicted, confident))
+        dump = chosen.model_dump(exclude={"provenance"})
+        scores.append(StackScore(path, chosen.language, True, fields, exp, dump, confident))
     for stray in remaining:
         facts.extend(_facts(stray, None))
     predicted = len(analysis.stacks)

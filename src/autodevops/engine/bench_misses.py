@@ -16,8 +16,8 @@ A value the ground truth has and the analysis lacks is *missing*. Its cause is o
 A value the analysis states and the ground truth lacks is `extra` when the analysis states that field with
 confidence (something the repository declares or configures that CI does not use: a line its range admits, a
 linter configured but not run; or a misreading), and `flagged` when it states it with low confidence, which the
-generated pipeline marks for review (a default, such as the supported lines when no range is declared). An expected stack the analysis did not find at all
-loses every field under the cause `no-stack`.
+generated pipeline marks for review (a default, such as the supported lines when no range is declared). An expected
+stack the analysis did not find at all loses every field under the cause `no-stack`.
 
 Each miss carries the share of its field's score it costs (`loss`), so the causes add up exactly to the field's
 shortfall from 1: a Jaccard or F1 field loses one equal part per differing value (`|A △ B| / |A ∪ B|` and
