@@ -80,6 +80,15 @@ def test_toolchain_tools_channels_and_lines_named_in_manifests(tmp_path: Path) -
     }
 
 
+def test_a_patch_pin_is_not_a_line_inside_the_proposed_range(tmp_path: Path) -> None:
+    text = _repo(tmp_path, {"package.json": '{"engines": {"node": ">=22"}}'})
+    stack = _stack(
+        {"language": "javascript", "versions": ["22.22.2", "24"]}, {"language": "javascript", "versions": ["22", "26"]}
+    )
+    causes = {(m.value, m.cause) for m in stack_misses(stack, text)}
+    assert causes == {("22.22", "ci-only"), ("24", "in-range"), ("22", "extra"), ("26", "extra")}
+
+
 @pytest.mark.parametrize(
     ("expected", "predicted", "field"),
     [

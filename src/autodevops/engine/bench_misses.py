@@ -216,9 +216,10 @@ def _version_named(v: str, text: str) -> bool:
 
 def _version_cause(v: str, predicted: list[str], stack_path: str, text: RepoText) -> str:
     if _NUMERIC.fullmatch(v):
-        numeric = sorted(_version_key(p) for p in predicted if _NUMERIC.fullmatch(p))
-        depth = len(_version_key(v))
-        if numeric and numeric[0][:depth] < _version_key(v) < numeric[-1][:depth]:
+        key = _version_key(v)
+        # Lines written as precisely as the value (a patch pin such as 22.22 is not a line of 22, 24, 26).
+        lines = sorted(k for k in (_version_key(p) for p in predicted if _NUMERIC.fullmatch(p)) if len(k) == len(key))
+        if lines and lines[0] < key < lines[-1]:
             return "in-range"
         return "named" if _version_named(v, text.version_text(stack_path)) else "ci-only"
     if _CHANNELS.fullmatch(v):
