@@ -589,6 +589,43 @@ def test_the_matrix_starts_where_the_locked_test_runner_installs(tmp_path: Path)
     assert "node-tooling-floor" not in codes(ctx)
 
 
+def test_the_matrix_starts_at_the_first_release_with_the_node_features_the_code_uses(tmp_path: Path) -> None:
+    pkg = {"name": "lib", "main": "index.js", "engines": {"node": ">=18"}, "scripts": {"test": "node --test"}}
+    snapshot_test = "import {describe, test, snapshot} from 'node:test';\nsnapshot.setDefaultSnapshotSerializers([]);\n"
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": pkg,
+        "index.js": "export const here = import.meta.dirname;\n",
+        "lint/rules.test.js": snapshot_test,
+    }
+    (stack,), ctx = detect(tmp_path / "snapshots", files)
+    # node:test's snapshot export arrived in 22.3: the 18 and 20 cells would fail with a SyntaxError.
+    assert stack.versions == ["22", "24", "26"]
+    (finding,) = [f for f in ctx.findings if f.code == "node-feature-floor"]
+    assert finding.message.startswith("lint/rules.test.js uses node:test snapshots, which Node.js 18, 20 does not")
+    assert stack.provenance["versions"].evidence[-1].file == "lint/rules.test.js"
+    # import.meta.dirname is in 20.11 and later: only 18 goes, and a setup-node "20" cell gets the newest 20.x.
+    (stack,), ctx = detect(tmp_path / "dirname", {**files, "lint/rules.test.js": "import test from 'node:test';\n"})
+    assert stack.versions == ["20", "22", "24", "26"]
+    assert "import.meta.dirname" in next(f.message for f in ctx.findings if f.code == "node-feature-floor")
+
+
+def test_code_without_newer_node_features_keeps_every_declared_line(tmp_path: Path) -> None:
+    pkg = {"name": "lib", "main": "index.js", "engines": {"node": ">=18"}, "scripts": {"test": "node --test"}}
+    files: dict[str, str | dict[str, Any]] = {
+        "package.json": pkg,
+        "index.js": "module.exports = (xs) => xs.reduce((a, x) => a + x, 0);\n",
+        # Naming a module is not loading it (a list of the builtins).
+        "src/builtins.js": "export const builtins = ['node:fs', 'node:sqlite'];\n",
+        "test/sum.test.js": "const test = require('node:test');\n",
+        # A package's dependencies and build output are not its code.
+        "node_modules/dep/index.js": "Object.groupBy([], x => x);\n",
+        "dist/bundle.js": "Promise.withResolvers();\n",
+    }
+    (stack,), ctx = detect(tmp_path, files)
+    assert stack.versions == ["18", "20", "22", "24", "26"]
+    assert "node-feature-floor" not in codes(ctx)
+
+
 def test_a_workspace_member_is_held_to_the_hoisted_tools_its_test_script_runs(tmp_path: Path) -> None:
     root = {
         "name": "repo",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from autodevops.engine import runtimes
@@ -298,6 +298,7 @@ def _stack(ctx: Context, root: str, members: set[str], *, tested_alone: bool = F
     _versions(b, root, pkg, tested_alone=tested_alone)
     _tooling_ceiling(b, root, scripts, deps | dev)
     _tooling_floor(b, root, scripts, deps | dev)
+    _feature_floor(b, root)
     _test(b, root, pkg, scripts, deps | dev, pm)
     _lint(b, root, scripts, pm)
     if members and _delegates(scripts):
@@ -704,8 +705,7 @@ def _tooling_floor(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]
     vitest 4 needs 20): those cells are red on the first push whatever the project's code does. The lockfile
     records each installed package's own `engines.node`; the highest floor among the test script's tools (and the
     runners installed) is where the matrix starts, with a finding that says to raise `engines.node`."""
-    versions = list(b.stack.versions)
-    if len(versions) < 2:
+    if len(b.stack.versions) < 2:
         return  # one version is the project's choice (a pin, a floor): nothing to narrow
     lock = _lockfile_above(b.ctx, root)
     if lock is None:
@@ -728,29 +728,107 @@ def _tooling_floor(b: _B, root: str, scripts: dict[str, str], all_deps: set[str]
     if not needs:
         return
     name, floor = max(needs, key=lambda need: runtimes.version_key(need[1]))
+    ev = Evidence(file=lock, key=name, excerpt=f"engines.node >= {floor}")
+    _raise_floor(
+        b,
+        "node-tooling-floor",
+        floor,
+        ev,
+        f"{name} needing Node.js {floor}",
+        lambda dropped, first: (
+            f"{name}, which the test script runs, needs Node.js {floor} or newer ({lock}), so Node.js {dropped} "
+            f"cannot run them: the matrix starts at {first}. Raise engines.node to match what is tested."
+        ),
+    )
+
+
+# Node.js features whose use sets the oldest release a package's code runs on: (use, first release, feature). Cells
+# below it fail on the first push with a SyntaxError or "is not a function" whatever else the project does.
+NODE_FEATURE_FLOORS = (
+    (
+        re.compile(r"import\s*\{[^}]*\bsnapshot\b[^}]*\}\s*from\s*['\"]node:test['\"]|\.assert\.snapshot\("),
+        "22.3.0",
+        "node:test snapshots",
+    ),
+    (
+        re.compile(r"(?:\bfrom|\brequire\(|\bimport\()\s*['\"]node:sqlite['\"]"),
+        "22.13.0",
+        "node:sqlite without a flag",
+    ),
+    (re.compile(r"\bPromise\.withResolvers\("), "22.0.0", "Promise.withResolvers"),
+    (re.compile(r"\bArray\.fromAsync\("), "22.0.0", "Array.fromAsync"),
+    (re.compile(r"\b(?:Object|Map)\.groupBy\("), "21.0.0", "Object.groupBy"),
+    (re.compile(r"\bimport\.meta\.(?:dirname|filename)\b"), "20.11.0", "import.meta.dirname"),
+)
+_FEATURE_SCAN_FILES = 400  # sources read at most per package, tests first: enough to find what its tests use
+_FEATURE_SCAN_BYTES = 256 * 1024
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|__tests__|spec)/|\.(?:test|spec)\.[cm]?[jt]sx?$")
+
+
+def _feature_floor(b: _B, root: str) -> None:
+    """Start the matrix at the oldest Node.js release that has the features the package's code uses.
+
+    A range like `engines.node: ">=20"` promises lines the code itself no longer runs on (a test file importing
+    `snapshot` from `node:test` needs 22.3): read only when the matrix reaches below the newest such floor."""
+    newest = max(int(floor.split(".")[0]) for _, floor, _ in NODE_FEATURE_FLOORS)
+    if len(b.stack.versions) < 2 or all(_major(v) >= newest for v in b.stack.versions):
+        return
+    prefix = "" if root == "." else root + "/"
+    paths = sorted(
+        (path for path, _ in _script_files(b.ctx) if path.startswith(prefix)),
+        key=lambda path: (not _TEST_PATH.search(path), path),
+    )[:_FEATURE_SCAN_FILES]
+    found: tuple[str, str, str] | None = None  # (floor, feature, path)
+    for path in paths:
+        try:
+            text = b.ctx.source.read_bytes(path, _FEATURE_SCAN_BYTES).decode("utf-8", "replace")
+        except (OSError, ValueError):
+            continue
+        for use, floor, feature in NODE_FEATURE_FLOORS:
+            if (found is None or runtimes.version_key(floor) > runtimes.version_key(found[0])) and use.search(text):
+                found = (floor, feature, path)
+    if found is None:
+        return
+    floor, feature, path = found
+    ev = Evidence(file=path, excerpt=feature)
+    _raise_floor(
+        b,
+        "node-feature-floor",
+        floor,
+        ev,
+        f"{path} using {feature} (Node.js {floor})",
+        lambda dropped, first: (
+            f"{path} uses {feature}, which Node.js {dropped} does not have (it needs {floor}): "
+            f"the matrix starts at {first}. Raise engines.node to match what the code needs."
+        ),
+    )
+
+
+def _major(version: str) -> int:
+    m = re.match(r"\d+", version)
+    return int(m.group()) if m else 0
+
+
+def _raise_floor(b: _B, code: str, floor: str, ev: Evidence, why: str, message: Callable[[str, str], str]) -> None:
+    """Drop the matrix's lines below `floor`'s release line, with a finding `code` (`message` says why, given the
+    dropped lines and the first line kept); nothing when no line is dropped or none would be left."""
     line = runtimes.cycle_of("node", floor)
     if line is None:
         return
-    too_old = [v for v in versions if (m := re.match(r"\d+", v)) and int(m.group()) < int(line)]
+    versions = list(b.stack.versions)
+    too_old = [v for v in versions if re.match(r"\d+", v) and _major(v) < int(line)]
     kept = [v for v in versions if v not in too_old]
     if not too_old or not kept:
         return
-    ev = Evidence(file=lock, key=name, excerpt=f"engines.node >= {floor}")
     b.set(
         "versions",
         kept,
         b.stack.provenance["versions"].confidence,
         *b.stack.provenance["versions"].evidence,
         ev,
-        why=f"the lines the project allows on which its test tooling installs, {name} needing Node.js {floor}",
+        why=f"the lines the project allows that can run its tests, {why}",
     )
-    b.finding(
-        "node-tooling-floor",
-        "warning",
-        f"{name}, which the test script runs, needs Node.js {floor} or newer ({lock}), so Node.js {', '.join(too_old)} "
-        f"cannot run them: the matrix starts at {kept[0]}. Raise engines.node to match what is tested.",
-        ev,
-    )
+    b.finding(code, "warning", message(", ".join(too_old), kept[0]), ev)
 
 
 def _lockfile_above(ctx: Context, root: str) -> str | None:
