@@ -155,7 +155,7 @@ def _register_generate(app: typer.Typer) -> None:
         chosen: Target = "all" if target == "all" else ("gitlab" if target == "gitlab" else "github")
         result = generate(analysis, chosen)
         for finding in result.findings:
-            typer.echo(f"warning: {finding.message}", err=True)
+            typer.echo(f"{finding.severity}: {finding.message}", err=True)
         if not remote:
             for warning in existing_test_workflows(Path(path), analysis, result.files):
                 typer.echo(f"warning: {warning}", err=True)

@@ -21,6 +21,7 @@ from autodevops.engine.detect import DETECTORS, file_checkers
 from autodevops.engine.detect import services as svc
 from autodevops.engine.detect.base import Context, unique
 from autodevops.engine.model import (
+    GENERATED_MARK,
     Analysis,
     CIProvider,
     ComposeFile,
@@ -36,6 +37,7 @@ from autodevops.engine.model import (
     ScanStats,
     Service,
     Stack,
+    UpdateBot,
 )
 from autodevops.engine.source import RepoSource
 
@@ -65,6 +67,7 @@ def analyze(source: RepoSource, today: dt.date | None = None) -> Analysis:
         languages=languages,
         docker=docker,
         existing_ci=detect_existing_ci(ctx),
+        update_bots=detect_update_bots(ctx),
         deploy=detect_deploy(ctx),
         monorepo=detect_monorepo(ctx),
     )
@@ -155,6 +158,29 @@ def detect_existing_ci(ctx: Context) -> list[ExistingCI]:
             if pattern.fullmatch(path):
                 out.append(ExistingCI(provider=provider, path=path))
                 break
+    return out
+
+
+_DEPENDABOT = re.compile(r"\.github/dependabot\.ya?ml")
+_RENOVATE = re.compile(r"(?:\.github/|\.gitlab/)?renovate\.json5?|\.renovaterc(?:\.json5?)?")
+
+
+def detect_update_bots(ctx: Context) -> list[UpdateBot]:
+    """The dependency-update bots the repository configures itself: a second configuration beside its own would
+    open every update twice, and a Dependabot file managed by other tooling (a template's "do not edit" copy) would
+    fail that tooling's checks. A dependabot.yml this generator wrote is not the repository's own: it is ours to
+    regenerate."""
+    candidates = [*ctx.listdir("."), *(f"{d}/{n}" for d in (".github", ".gitlab") for n in ctx.listdir(d))]
+    out: list[UpdateBot] = []
+    for path in sorted(candidates):
+        if _DEPENDABOT.fullmatch(path):
+            if not (ctx.text(path) or "").lstrip("# ").startswith(GENERATED_MARK):
+                out.append(UpdateBot(bot="dependabot", path=path))
+        elif _RENOVATE.fullmatch(path):
+            out.append(UpdateBot(bot="renovate", path=path))
+    manifest = ctx.json("package.json") if ctx.exists("package.json") else None
+    if isinstance(manifest, dict) and "renovate" in manifest:
+        out.append(UpdateBot(bot="renovate", path="package.json"))
     return out
 
 

@@ -14,7 +14,7 @@ from autodevops.engine.generate.github_actions import render_github
 from autodevops.engine.generate.gitlab_ci import render_gitlab
 from autodevops.engine.generate.pins import Pin, load_pins
 from autodevops.engine.generate.plan import build_plan
-from autodevops.engine.model import Analysis, Finding
+from autodevops.engine.model import Analysis, Evidence, Finding
 
 Target = Literal["github", "gitlab", "all"]
 
@@ -28,12 +28,30 @@ class Generated:
 
 
 def generate(analysis: Analysis, target: Target = "github", pins: dict[str, Pin] | None = None) -> Generated:
-    """Render the pipeline for `analysis`: GitHub workflows + dependabot.yml, `.gitlab-ci.yml`, or all."""
+    """Render the pipeline for `analysis`: GitHub workflows + dependabot.yml (unless the repository configures its
+    dependency updates already), `.gitlab-ci.yml`, or all."""
     plan = build_plan(analysis)
     files: dict[str, str] = {}
+    findings = list(plan.findings)
     if target in ("github", "all"):
         files.update(render_github(plan, pins if pins is not None else load_pins()))
-        files[".github/dependabot.yml"] = render_dependabot(plan)
+        if analysis.update_bots:
+            findings.append(_kept_update_bots(analysis))
+        else:
+            files[".github/dependabot.yml"] = render_dependabot(plan)
     if target in ("gitlab", "all"):
         files[".gitlab-ci.yml"] = render_gitlab(plan)
-    return Generated(files=dict(sorted(files.items())), findings=plan.findings)
+    return Generated(files=dict(sorted(files.items())), findings=findings)
+
+
+def _kept_update_bots(analysis: Analysis) -> Finding:
+    """The repository already configures its dependency updates: a dependabot.yml beside that would open each
+    update twice (or overwrite a file other tooling manages), so none is written."""
+    kept = ", ".join(f"{bot.path} ({bot.bot})" for bot in analysis.update_bots)
+    return Finding(
+        code="update-bot-kept",
+        severity="info",
+        message=f"dependency updates stay with the repository's own configuration, {kept}: no .github/dependabot.yml "
+        "was generated; add the generated workflows' actions (the github-actions ecosystem) to it if it lacks them",
+        evidence=[Evidence(file=bot.path) for bot in analysis.update_bots],
+    )
