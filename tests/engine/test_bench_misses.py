@@ -151,6 +151,8 @@ def test_explain_splits_each_fields_shortfall_by_cause_per_split(tmp_path: Path)
         ("uv run sphinx-build docs out", "ci-only"),
         ("python -m build", "toolchain"),
         ("go build ./...", "toolchain"),
+        ("cd cmd && go install .", "toolchain"),  # where it runs is not what it runs
+        ("uses: pypa/gh-action-pypi-publish@v1", "ci-only"),  # a CI action
     ],
 )
 def test_a_missed_build_is_traced_to_the_entry_point_ci_runs(tmp_path: Path, command: str, cause: str) -> None:

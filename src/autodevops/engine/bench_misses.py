@@ -127,6 +127,8 @@ _RUNS_SCRIPT = re.compile(
     r"(?:npm run(?:-script)?|yarn(?: run)?|pnpm(?: -r)?(?: run)?|bun run|make|just|task|tox -e|nox -s|"
     r"rake|composer(?: run)?)\s+(?:--?\S+\s+)*([\w:.-]+)"
 )
+# `cd DIR && ...`: where the command runs, not what it runs.
+_CD_PREFIX = re.compile(r"^(?:cd\s+\S+\s*(?:&&|;)\s*)+")
 # Prefixes that run a program from the project's environment: the program is what counts.
 _RUNNER_PREFIX = re.compile(r"(?:(?:uv|poetry|hatch|pdm|pipx) run|npx|bundle exec|pnpm exec|yarn exec)\s+")
 _TOOLCHAIN_BUILD = re.compile(
@@ -242,10 +244,12 @@ def _build_cause(commands: list[str], text: RepoText) -> str:
     (`go build`, `cargo doc`, `python -m build`); else `ci-only`."""
     causes = set()
     for raw in commands:
-        command = _RUNNER_PREFIX.sub("", raw.strip(), count=1)
+        command = _RUNNER_PREFIX.sub("", _CD_PREFIX.sub("", raw.strip()), count=1)
         words = command.split()
         script = _RUNS_SCRIPT.match(command)
-        if script is not None:
+        if command.startswith("uses:"):
+            causes.add("ci-only")  # a CI action, not a command of the project's
+        elif script is not None:
             causes.add("named" if text.defines(script.group(1)) else "ci-only")
         elif _TOOLCHAIN_BUILD.match(command):
             causes.add("toolchain")
