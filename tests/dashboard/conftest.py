@@ -16,10 +16,11 @@ import pytest
 from autodevops.auth import sessions
 from autodevops.config import Settings
 from autodevops.db import Database, tenant_session
-from platform_support import Tenant, forget_redis_keys
+from platform_support import Tenant, forget_redis_keys, test_database_name
 
-JOBS_PREFIX = "test-dash"
-AI_PREFIX = "test-dash-ai"
+# Per test database (and so per xdist worker): parallel runs never clear each other's keys.
+JOBS_PREFIX = f"test-dash-{test_database_name()}"
+AI_PREFIX = f"test-dash-ai-{test_database_name()}"
 HTML = {"Accept": "text/html"}
 
 

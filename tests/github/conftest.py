@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from autodevops.config import Settings
 from autodevops.github.client import GitHubClient
-from platform_support import forget_redis_keys
+from platform_support import forget_redis_keys, test_database_name
 
 from .fake_github import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeGitHub, generate_app_key
 
@@ -78,7 +78,8 @@ def app_overrides(fake: FakeGitHub, **extra: object) -> dict[str, object]:
     return values
 
 
-JOBS_PREFIX = "test-github"
+# Per test database (and so per xdist worker): parallel runs never clear each other's keys.
+JOBS_PREFIX = f"test-github-{test_database_name()}"
 
 
 @pytest.fixture

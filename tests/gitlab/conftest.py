@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from autodevops.config import Settings
-from platform_support import forget_redis_keys
+from platform_support import forget_redis_keys, test_database_name
 
 from .fake_gitlab import CLIENT_ID, CLIENT_SECRET, FakeGitLab
 
@@ -49,7 +49,8 @@ def fake_gitlab() -> Iterator[FakeGitLab]:
         server.stop()
 
 
-JOBS_PREFIX = "test-gitlab"
+# Per test database (and so per xdist worker): parallel runs never clear each other's keys.
+JOBS_PREFIX = f"test-gitlab-{test_database_name()}"
 
 
 @pytest.fixture
