@@ -175,7 +175,10 @@ def detect_update_bots(ctx: Context) -> list[UpdateBot]:
     for path in sorted(candidates):
         if _DEPENDABOT.fullmatch(path):
             if not (ctx.text(path) or "").lstrip("# ").startswith(GENERATED_MARK):
-                out.append(UpdateBot(bot="dependabot", path=path))
+                doc = ctx.yaml(path)
+                updates = doc.get("updates") if isinstance(doc, dict) else None
+                ecosystems = {u.get("package-ecosystem") for u in updates or [] if isinstance(u, dict)}
+                out.append(UpdateBot(bot="dependabot", path=path, updates_actions="github-actions" in ecosystems))
         elif _RENOVATE.fullmatch(path):
             out.append(UpdateBot(bot="renovate", path=path))
     manifest = ctx.json("package.json") if ctx.exists("package.json") else None

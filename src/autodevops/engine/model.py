@@ -293,6 +293,11 @@ class UpdateBot(_Model):
 
     bot: Literal["dependabot", "renovate"]
     path: str
+    updates_actions: bool = Field(
+        default=True,
+        description="Whether it updates GitHub Actions versions (Renovate does by default; Dependabot only with a "
+        "`github-actions` entry): the generated workflows pin actions that need those updates.",
+    )
 
 
 class DeployHint(_Model):

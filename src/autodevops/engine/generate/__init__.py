@@ -46,12 +46,23 @@ def generate(analysis: Analysis, target: Target = "github", pins: dict[str, Pin]
 
 def _kept_update_bots(analysis: Analysis) -> Finding:
     """The repository already configures its dependency updates: a dependabot.yml beside that would open each
-    update twice (or overwrite a file other tooling manages), so none is written."""
-    kept = ", ".join(f"{bot.path} ({bot.bot})" for bot in analysis.update_bots)
+    update twice (or overwrite a file other tooling manages), so none is written. The generated workflows pin
+    actions to commits, so a configuration that does not update actions is worth a warning."""
+    bots = analysis.update_bots
+    kept = ", ".join(f"{bot.path} ({bot.bot})" for bot in bots)
+    message = (
+        f"dependency updates stay with the repository's own configuration, {kept}: no .github/dependabot.yml "
+        "was generated"
+    )
+    covered = any(bot.updates_actions for bot in bots)
+    if not covered:
+        message += (
+            "; it does not update GitHub Actions, and the generated workflows pin each action to a commit: add a "
+            "`package-ecosystem: github-actions` entry (directory `/`) so those pins get updates"
+        )
     return Finding(
         code="update-bot-kept",
-        severity="info",
-        message=f"dependency updates stay with the repository's own configuration, {kept}: no .github/dependabot.yml "
-        "was generated; add the generated workflows' actions (the github-actions ecosystem) to it if it lacks them",
-        evidence=[Evidence(file=bot.path) for bot in analysis.update_bots],
+        severity="info" if covered else "warning",
+        message=message,
+        evidence=[Evidence(file=bot.path) for bot in bots],
     )
