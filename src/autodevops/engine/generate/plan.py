@@ -675,7 +675,7 @@ def _stack_plan(stack: Stack, slug: str, analysis: Analysis, new_findings: list[
         if ev:
             plan.test_why.append(f"{label}: {ev}")
     if declared:
-        plan.test_why.append(f"Matrix: {', '.join(versions)} (the versions the project declares).")
+        plan.test_why.append(f"Matrix: {', '.join(versions)} (from what the project declares).")
         prov = stack.provenance.get("versions")
         if prov is not None and prov.confidence < CONFIDENT:
             # The measured share of such matrices that match what maintainers test is low: say so where it is read.
